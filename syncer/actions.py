@@ -1,0 +1,122 @@
+"""The vocabulary of writes: what a plan asks a tracker to do.
+
+Actions are plain values so that a plan can be printed (dry-run), serialised (``--json``),
+compared in tests and counted against the write budget before anything touches a tracker.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from syncer.messages import Message
+from syncer.model import Frozen, ItemRef
+
+
+class AddLabels(Frozen):
+    kind: Literal["add_labels"] = "add_labels"
+    ref: ItemRef
+    labels: tuple[str, ...] = Field(min_length=1)
+    reason: str = ""
+
+
+class RemoveLabels(Frozen):
+    kind: Literal["remove_labels"] = "remove_labels"
+    ref: ItemRef
+    labels: tuple[str, ...] = Field(min_length=1)
+    reason: str = ""
+
+
+class PostComment(Frozen):
+    """Post ``message`` unless a comment carrying its marker already exists on the item."""
+
+    kind: Literal["comment"] = "comment"
+    ref: ItemRef
+    message: Message
+    reason: str = ""
+
+
+class Reopen(Frozen):
+    kind: Literal["reopen"] = "reopen"
+    ref: ItemRef
+    reason: str = ""
+
+
+class UpsertReport(Frozen):
+    """Create or update the weekly review issue found by ``label`` and ``week_key``."""
+
+    kind: Literal["upsert_report"] = "upsert_report"
+    tracker: str
+    week_key: str
+    label: str
+    title: str
+    body: str
+    close_previous: bool = True
+    reason: str = ""
+
+
+class UpsertLogEntry(Frozen):
+    """Create or edit the one operating-log comment for ``week_key`` on the log issue."""
+
+    kind: Literal["upsert_log_entry"] = "upsert_log_entry"
+    tracker: str
+    log_label: str
+    log_title: str
+    week_key: str
+    body: str
+    reason: str = ""
+
+
+Action = Annotated[
+    AddLabels | RemoveLabels | PostComment | Reopen | UpsertReport | UpsertLogEntry,
+    Field(discriminator="kind"),
+]
+
+
+def action_tracker(action: Action) -> str:
+    """Which tracker instance an action is for."""
+    if isinstance(action, UpsertReport | UpsertLogEntry):
+        return action.tracker
+    return action.ref.tracker
+
+
+class ItemChange(Frozen):
+    """The actions for one item, in the order they must run (comment before labels).
+
+    The budget takes or defers a whole change, never half of one, so that a cut budget does
+    not leave a comment without its label for longer than needed.
+    """
+
+    key: str = Field(description="Item ref or report key this change belongs to.")
+    actions: tuple[Action, ...]
+    urgency: tuple[int, ...] = Field(
+        default=(), description="Sort key: lower runs first (priority, then days overdue)."
+    )
+
+    @property
+    def cost(self) -> int:
+        return len(self.actions)
+
+
+class Plan(Frozen):
+    """What one cycle will write, and what waits for the next because of the budget."""
+
+    changes: tuple[ItemChange, ...] = ()
+    backlog: tuple[ItemChange, ...] = ()
+    budget: int | None = None
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        return tuple(a for c in self.changes for a in c.actions)
+
+    @property
+    def write_count(self) -> int:
+        return sum(c.cost for c in self.changes)
+
+    @property
+    def backlog_count(self) -> int:
+        return sum(c.cost for c in self.backlog)
+
+    def is_empty(self) -> bool:
+        return not self.changes and not self.backlog

@@ -1,0 +1,47 @@
+"""Typed errors raised at the connector boundary.
+
+Connectors translate library exceptions into these, decided by status code and headers (never
+by message text), so the applier and the daemon can decide what to do without knowing which
+tracker they talk to (kopf's ``TemporaryError``/``PermanentError`` split).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class TrackerError(Exception):
+    """Base class for every error a connector raises."""
+
+
+class TransientError(TrackerError):
+    """Worth retrying later (5xx, timeout, dropped connection)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(TrackerError):
+    """The tracker asked us to stop until ``reset_at``; writes stop for this cycle."""
+
+    def __init__(self, message: str, reset_at: datetime | None, reason: str = "") -> None:
+        super().__init__(message)
+        self.reset_at = reset_at
+        self.reason = reason
+
+
+class PermanentError(TrackerError):
+    """Retrying will not help (404, 403 without a limit, 422): report and move on."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ConfigError(Exception):
+    """The policy or settings are invalid; carries every problem found, already formatted."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems

@@ -1,0 +1,149 @@
+"""The domain model shared by every tracker.
+
+Connectors map raw GitHub or Jira payloads into these frozen values and the rules only ever see
+them, so a rule written once works on both trackers (jirahub's entity design). Anything the
+tracker did not say, or said in a shape we cannot read, becomes an explicit ``UNKNOWN`` plus a
+line in ``ActionItem.data_problems``: the rules report it instead of crashing on it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    """Base for immutable, hashable domain values."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Severity(StrEnum):
+    """Severity of the incident an action item came from (SEV-1 is the worst)."""
+
+    SEV1 = "SEV-1"
+    SEV2 = "SEV-2"
+    SEV3 = "SEV-3"
+    SEV4 = "SEV-4"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """1 for SEV-1 ... 4 for SEV-4, 5 for unknown (sorts last)."""
+        return 5 if self is Severity.UNKNOWN else int(self.value[-1])
+
+
+class Priority(StrEnum):
+    """Priority of the action item itself (P0 is the most urgent)."""
+
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """0 for P0 ... 3 for P3, 4 for unknown (sorts last)."""
+        return 4 if self is Priority.UNKNOWN else int(self.value[-1])
+
+
+class State(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Resolution(StrEnum):
+    """Why a closed item was closed; ``None`` on the item while it is open."""
+
+    DONE = "done"
+    WONT_DO = "wont_do"
+    DUPLICATE = "duplicate"
+    UNKNOWN = "unknown"
+
+
+class EvidenceKind(StrEnum):
+    """What an evidence link points at; decided from its URL by the connector."""
+
+    PULL_REQUEST = "pull_request"
+    COMMIT = "commit"
+    DASHBOARD = "dashboard"
+    RUNBOOK = "runbook"
+    TEST_RUN = "test_run"
+    DOCUMENT = "document"
+    OTHER = "other"
+
+
+class Person(Frozen):
+    """Someone who can be mentioned: a GitHub login, a Jira account id or user name, a team."""
+
+    handle: str = Field(min_length=1, description="Login, account id, user name or team slug.")
+    display_name: str | None = Field(default=None, description="Human name when known.")
+    is_team: bool = Field(default=False, description="True for a team handle such as org/sre.")
+
+
+class Evidence(Frozen):
+    """One piece of completion evidence attached to an item."""
+
+    kind: EvidenceKind
+    url: str | None = Field(default=None, description="The link, when the evidence is one.")
+    text: str = Field(default="", description="Free text that came with it.")
+    verified: bool | None = Field(
+        default=None,
+        description="For pull requests: True when merged, False when not, None when unchecked.",
+    )
+
+
+class Waiver(Frozen):
+    """An approved exception: no escalation until ``until`` (inclusive)."""
+
+    until: date
+    approver: str = Field(min_length=1)
+    reason: str = ""
+
+
+class ItemRef(Frozen):
+    """Stable identity of an item across cycles: tracker name and the tracker's own key."""
+
+    tracker: str = Field(min_length=1, description="Tracker instance name, e.g. github.")
+    key: str = Field(min_length=1, description="owner/repo#123 on GitHub, REL-42 on Jira.")
+
+    def __str__(self) -> str:
+        return f"{self.tracker}:{self.key}"
+
+
+class ActionItem(Frozen):
+    """A postmortem action item as observed in its tracker at one moment."""
+
+    ref: ItemRef
+    url: str = ""
+    title: str = ""
+    state: State = State.OPEN
+    resolution: Resolution | None = None
+    severity: Severity = Severity.UNKNOWN
+    priority: Priority = Priority.UNKNOWN
+    owners: tuple[Person, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    due: date | None = Field(default=None, description="The tracker's own due date, if set.")
+    sponsor: Person | None = None
+    executive_sponsor: Person | None = None
+    incident: str | None = Field(default=None, description="Postmortem or incident reference.")
+    incident_date: date | None = None
+    team: str | None = Field(default=None, description="Owning team or service, for aggregates.")
+    labels: frozenset[str] = frozenset()
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    escalation_tier: int = Field(
+        default=0, ge=0, description="Highest escalation tier recorded on the item (0 = none)."
+    )
+    waiver: Waiver | None = Field(default=None, description="A waiver recorded in the tracker.")
+    data_problems: tuple[str, ...] = Field(
+        default=(), description="What could not be read from the tracker, in words."
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is State.OPEN

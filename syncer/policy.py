@@ -1,0 +1,353 @@
+"""The policy file: what "honest" means for a team's action items.
+
+Every section is a nested pydantic model with ``extra="forbid"`` and a description on every
+field, so a misspelt key is an error with a did-you-mean (see ``syncer.config_loader``), and
+the configuration reference in the README is generated from these descriptions.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from syncer.durations import SpanField, parse_span
+from syncer.model import EvidenceKind, Priority, Resolution, Severity
+from syncer.tracker_config import Strict, Trackers
+
+TEMPLATE_FIELDS = frozenset(
+    {
+        "title",
+        "key",
+        "url",
+        "due",
+        "days_overdue",
+        "tier",
+        "mentions",
+        "priority",
+        "severity",
+        "reason",
+        "owner",
+        "incident",
+        "waiver_until",
+        "approver",
+    }
+)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def check_template(text: str) -> str:
+    """Reject placeholders the renderer does not know, with the list of known ones."""
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name is not None and name not in TEMPLATE_FIELDS:
+            known = ", ".join("{" + n + "}" for n in sorted(TEMPLATE_FIELDS))
+            raise ValueError(f"unknown placeholder {{{name}}} (known: {known})")
+    return text
+
+
+class OwnerRule(StrEnum):
+    EXACTLY_ONE = "exactly_one"
+    AT_LEAST_ONE = "at_least_one"
+    ANY = "any"
+
+
+class ViolationAction(StrEnum):
+    REOPEN = "reopen"
+    LABEL = "label"
+    COMMENT = "comment"
+
+
+class Scope(Strict):
+    """Which items pmsync governs, beyond each tracker's own query."""
+
+    exempt_labels: list[str] = Field(
+        default_factory=lambda: ["pmsync/exempt"],
+        description="Items with any of these labels are ignored (pmsync's own labels removed).",
+    )
+
+
+class Deadlines(Strict):
+    """How the deadline of an item is computed when the tracker has no due date."""
+
+    by_priority: dict[Priority, SpanField] = Field(
+        default_factory=lambda: {
+            Priority.P0: parse_span("14d"),
+            Priority.P1: parse_span("30d"),
+            Priority.P2: parse_span("60d"),
+            Priority.P3: parse_span("90d"),
+        },
+        description="SLO per priority, e.g. P0: 14d.",
+    )
+    by_severity: dict[Severity, SpanField] = Field(
+        default_factory=dict, description="SLO per incident severity, e.g. SEV-1: 15d."
+    )
+    combine: Literal["strictest", "priority", "severity"] = Field(
+        default="strictest",
+        description="When both apply: the earlier deadline, or which one wins.",
+    )
+    default: SpanField | None = Field(
+        default=parse_span("60d"),
+        description="SLO when neither priority nor severity is known; null = no deadline.",
+    )
+    count_from: Literal["created", "incident"] = Field(
+        default="created",
+        description="Start the clock at item creation or at the incident date (if known).",
+    )
+    timezone: str = Field(default="UTC", description="IANA timezone in which days are counted.")
+    business_days: list[str] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"],
+        description="Weekdays that count for business-day (bd) durations.",
+    )
+    holidays: list[date] = Field(
+        default_factory=list, description="Dates that never count as business days."
+    )
+    tracker_due_date_wins: bool = Field(
+        default=True, description="Use the tracker's own due date when the item has one."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}; use an IANA name such as Europe/Berlin"
+            ) from None
+        return value
+
+    @field_validator("business_days")
+    @classmethod
+    def _known_weekdays(cls, value: list[str]) -> list[str]:
+        bad = [d for d in value if d.lower()[:3] not in WEEKDAYS]
+        if bad or not value:
+            raise ValueError(f"weekdays are {', '.join(WEEKDAYS)}; got {bad or 'none'}")
+        return [d.lower()[:3] for d in value]
+
+
+class EvidenceRule(Strict):
+    """What counts as measurable completion evidence."""
+
+    required_for: list[Priority] = Field(
+        default_factory=lambda: [Priority.P0, Priority.P1],
+        description="Priorities whose closure needs evidence.",
+    )
+    measurable_kinds: list[EvidenceKind] = Field(
+        default_factory=lambda: [
+            EvidenceKind.PULL_REQUEST,
+            EvidenceKind.COMMIT,
+            EvidenceKind.DASHBOARD,
+            EvidenceKind.TEST_RUN,
+        ],
+        description="Link kinds that count as measurable evidence.",
+    )
+    min_links: int = Field(default=1, ge=1, description="How many measurable links are needed.")
+    pull_requests_must_be_merged: bool = Field(
+        default=True, description="A linked pull request counts only once merged."
+    )
+
+
+class Closure(Strict):
+    """Closure criteria, and what to do when a closed item misses them."""
+
+    owners: dict[Priority, OwnerRule] = Field(
+        default_factory=lambda: {
+            Priority.P0: OwnerRule.EXACTLY_ONE,
+            Priority.P1: OwnerRule.EXACTLY_ONE,
+        },
+        description="Owner rule per priority (exactly_one, at_least_one, any).",
+    )
+    default_owner_rule: OwnerRule = Field(
+        default=OwnerRule.AT_LEAST_ONE, description="Owner rule for priorities not listed."
+    )
+    evidence: EvidenceRule = Field(default_factory=EvidenceRule, description="Evidence rule.")
+    exempt_resolutions: list[Resolution] = Field(
+        default_factory=lambda: [Resolution.WONT_DO, Resolution.DUPLICATE],
+        description="Closed with these resolutions: no evidence needed.",
+    )
+    on_violation: ViolationAction = Field(
+        default=ViolationAction.REOPEN,
+        description="reopen (with a comment and label), label (and comment) or comment only.",
+    )
+    violation_label: str = Field(
+        default="pmsync/closure-rejected", description="Label on items whose closure failed."
+    )
+    check_closed_within: SpanField = Field(
+        default=parse_span("30d"),
+        description="Closures older than this are not judged again (first-install safety).",
+    )
+    comment: str = Field(
+        default=(
+            "{mentions} this action item was closed without meeting the closure criteria: "
+            "{reason}. Please add the missing evidence or owner and close it again."
+        ),
+        description="Comment posted when a closure is rejected.",
+    )
+    needs_owner_label: str = Field(
+        default="pmsync/needs-owner", description="Label on open items breaking the owner rule."
+    )
+    owner_comment: str = Field(
+        default="{mentions} this {priority} action item needs {reason}.",
+        description="Comment posted once when an open item breaks the owner rule.",
+    )
+    owner_mention: list[str] = Field(
+        default_factory=lambda: ["sponsor", "executive_sponsor"],
+        description="Who is asked to fix an owner problem (first one known is used).",
+    )
+    triage_label: str | None = Field(
+        default="pmsync/needs-triage",
+        description="Label on items whose priority or severity is unknown; null = no label.",
+    )
+
+    @field_validator("comment", "owner_comment")
+    @classmethod
+    def _templates(cls, value: str) -> str:
+        return check_template(value)
+
+    def owner_rule(self, priority: Priority) -> OwnerRule:
+        return self.owners.get(priority, self.default_owner_rule)
+
+
+class Tier(Strict):
+    """One rung of the escalation ladder."""
+
+    name: str = Field(description="Shown in comments and reports, e.g. sponsor.")
+    after: SpanField = Field(description="How long overdue before this tier applies (0d = due).")
+    label: str = Field(description="Label that records this tier on the item (unique).")
+    extra_labels: list[str] = Field(
+        default_factory=list, description="More labels to add while at this tier."
+    )
+    mention: list[str] = Field(
+        default_factory=lambda: ["owner"],
+        description="owner, sponsor, executive_sponsor, @handle or team:org/name.",
+    )
+    priorities: list[Priority] | None = Field(
+        default=None, description="Only items of these priorities reach this tier; null = all."
+    )
+    comment: str = Field(
+        default="{mentions} {key} is {days_overdue} days overdue (due {due}).",
+        description="Comment template posted once when the item reaches this tier.",
+    )
+
+    @field_validator("comment")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        return check_template(value)
+
+
+class Reminder(Strict):
+    """A single reminder before the deadline."""
+
+    before: SpanField = Field(description="How long before the deadline to remind.")
+    label: str = Field(default="pmsync/due-soon", description="Label recording the reminder.")
+    mention: list[str] = Field(default_factory=lambda: ["owner"], description="Who to remind.")
+    comment: str = Field(
+        default="{mentions} reminder: {key} is due on {due}.",
+        description="Reminder comment template.",
+    )
+
+    @field_validator("comment")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        return check_template(value)
+
+
+class Escalation(Strict):
+    """Tiered escalation of overdue items; labels are removed again when no longer due."""
+
+    reminder: Reminder | None = Field(default=None, description="Optional pre-due reminder.")
+    tiers: list[Tier] = Field(default_factory=list, description="Tiers, in increasing `after`.")
+    fallback_mention: list[str] = Field(
+        default_factory=list,
+        description="Handles mentioned when a tier's targets are unknown (no sponsor set).",
+    )
+
+    @model_validator(mode="after")
+    def _ordered_unique(self) -> Escalation:
+        labels = [t.label for t in self.tiers]
+        if len(set(labels)) != len(labels):
+            raise ValueError("each tier needs its own label")
+        afters = [t.after.as_timedelta() for t in self.tiers]
+        if afters != sorted(afters):
+            raise ValueError("tiers must be listed in increasing `after`")
+        return self
+
+    @property
+    def managed_labels(self) -> frozenset[str]:
+        labels = {t.label for t in self.tiers}
+        labels.update(lbl for t in self.tiers for lbl in t.extra_labels)
+        if self.reminder is not None:
+            labels.add(self.reminder.label)
+        return frozenset(labels)
+
+    def tier_of(self, labels: frozenset[str]) -> int:
+        """The highest tier recorded by labels (1-based; 0 = none)."""
+        recorded = 0
+        for index, tier in enumerate(self.tiers, start=1):
+            if tier.label in labels:
+                recorded = index
+        return recorded
+
+
+class WaiverEntry(Strict):
+    """A waiver approved in the policy file (reviewed like any other change)."""
+
+    item: str = Field(description="Tracker key: owner/repo#12 or REL-42.")
+    until: date = Field(description="Last day of the waiver (inclusive).")
+    approver: str = Field(min_length=1, description="Who approved it.")
+    reason: str = Field(default="", description="Why.")
+
+
+class Waivers(Strict):
+    """Waivers stop escalation until a date; it resumes when they lapse."""
+
+    label: str = Field(default="pmsync/waived", description="Label while a waiver is active.")
+    entries: list[WaiverEntry] = Field(default_factory=list, description="Approved waivers.")
+
+
+class Pause(Strict):
+    """Labels that pause the SLO clock (e.g. blocked on a vendor)."""
+
+    labels: list[str] = Field(
+        default_factory=lambda: ["blocked-external"],
+        description="While any is present: no escalation; the item is still reported.",
+    )
+
+
+class Operations(Strict):
+    """Limits on what one cycle may do."""
+
+    max_writes_per_cycle: int = Field(
+        default=50, ge=0, description="Write budget per cycle; the rest is backlog."
+    )
+    shadow: bool = Field(default=False, description="Evaluate and report, never write.")
+
+
+class Policy(Strict):
+    """The whole policy file."""
+
+    version: str = Field(description="Policy version, recorded with every decision.")
+    trackers: Trackers = Field(default_factory=Trackers, description="Where items live.")
+    scope: Scope = Field(default_factory=Scope, description="Exemptions.")
+    deadlines: Deadlines = Field(default_factory=Deadlines, description="SLOs.")
+    closure: Closure = Field(default_factory=Closure, description="Closure criteria.")
+    escalation: Escalation = Field(default_factory=Escalation, description="Escalation ladder.")
+    waivers: Waivers = Field(default_factory=Waivers, description="Waivers.")
+    pause: Pause = Field(default_factory=Pause, description="Paused clocks.")
+    operations: Operations = Field(default_factory=Operations, description="Budget, shadow.")
+
+    @property
+    def managed_labels(self) -> frozenset[str]:
+        """Every label pmsync adds and removes by itself."""
+        labels = set(self.escalation.managed_labels)
+        labels.update({self.waivers.label, self.closure.violation_label})
+        labels.add(self.closure.needs_owner_label)
+        if self.closure.triage_label:
+            labels.add(self.closure.triage_label)
+        return frozenset(labels)
+
+

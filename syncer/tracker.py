@@ -1,0 +1,79 @@
+"""The one Protocol every connector implements, and what a fetch returns.
+
+The core depends on this Protocol only; GitHub, Jira and the in-memory fake all satisfy it.
+Connectors keep I/O behind it and do their own mapping and rendering (mapper / client /
+renderer), so nothing tracker-specific leaks into the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from syncer.messages import Message
+from syncer.model import ActionItem, ItemRef
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    """A tracker record that could not be mapped at all; logged, never fatal."""
+
+    key: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Items in scope as the tracker shows them now, plus what was skipped or failed."""
+
+    items: tuple[ActionItem, ...]
+    skipped: tuple[SkippedItem, ...] = ()
+    errors: tuple[str, ...] = field(default=())
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class ReportRef:
+    """Where a published report or log entry lives."""
+
+    key: str
+    url: str
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """What the applier and the cycle need from a tracker."""
+
+    @property
+    def name(self) -> str:
+        """Tracker instance name; equals ``ItemRef.tracker`` of its items."""
+        ...
+
+    def fetch(self, *, full: bool) -> FetchResult:
+        """Items in scope. ``full`` ignores incremental cursors (daily resync)."""
+        ...
+
+    def has_marker(self, ref: ItemRef, marker: str) -> bool:
+        """Whether a comment carrying ``marker`` is already on the item."""
+        ...
+
+    def post_comment(self, ref: ItemRef, message: Message) -> None: ...
+
+    def add_labels(self, ref: ItemRef, labels: Sequence[str]) -> None: ...
+
+    def remove_labels(self, ref: ItemRef, labels: Sequence[str]) -> None: ...
+
+    def reopen(self, ref: ItemRef) -> None: ...
+
+    def upsert_report(
+        self, *, week_key: str, label: str, title: str, body: str, close_previous: bool
+    ) -> ReportRef:
+        """Create or update the review issue for ``week_key``, found by label and key first."""
+        ...
+
+    def upsert_log_entry(
+        self, *, log_label: str, log_title: str, week_key: str, body: str
+    ) -> ReportRef:
+        """Create or edit the operating-log comment for ``week_key``."""
+        ...
