@@ -1,0 +1,56 @@
+"""The decision ledger: every write and every closure decision, with why.
+
+Append-only. Each entry names the rule, the policy version and the inputs that justified it,
+so a reliability lead can ask "why was REL-42 reopened?" months later. The report reads it for
+closure decisions and escalations of the week. The state store persists it; ``MemoryLedger``
+serves tests and one-shot runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One decision or write.
+
+    ``kind`` is what happened: ``comment``, ``add_labels``, ``remove_labels``, ``reopen``,
+    ``upsert_report``, ``upsert_log_entry`` for writes; ``closure_accepted``,
+    ``closure_rejected``, ``escalated``, ``de_escalated``, ``waiver_granted``,
+    ``waiver_lapsed`` for decisions. ``outcome`` is ``done``, ``skipped`` (already there),
+    ``failed``, ``deferred`` (budget) or ``planned`` (dry-run/shadow).
+    """
+
+    at: datetime
+    cycle_id: str
+    tracker: str
+    item_key: str
+    kind: str
+    rule: str
+    policy_version: str
+    outcome: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""
+
+
+class Ledger(Protocol):
+    def record(self, entries: Sequence[LedgerEntry]) -> None: ...
+
+    def entries_between(self, start: datetime, end: datetime) -> Iterable[LedgerEntry]: ...
+
+
+class MemoryLedger:
+    """A list of entries; for tests and runs without a state store."""
+
+    def __init__(self) -> None:
+        self.entries: list[LedgerEntry] = []
+
+    def record(self, entries: Sequence[LedgerEntry]) -> None:
+        self.entries.extend(entries)
+
+    def entries_between(self, start: datetime, end: datetime) -> Iterable[LedgerEntry]:
+        return [e for e in self.entries if start <= e.at < end]
