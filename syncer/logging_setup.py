@@ -49,14 +49,17 @@ _SENSITIVE_KEYS: Final = frozenset(
 )
 _SENSITIVE_SUFFIXES: Final = ("_token", "_password", "_secret", "_private_key", "_api_key")
 
-# Credential shapes redacted even when nobody registered the value (defence in depth).
-_PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+# Credential shapes redacted even when nobody registered the value (defence in depth). Each
+# comes with lower-case hints, one of which must occur in the text before the (slower)
+# regular expression runs: most log strings contain none.
+_PATTERNS: Final[tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...]] = (
     (
         re.compile(
             r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----",
             re.DOTALL,
         ),
         REDACTED,
+        ("private key",),
     ),
     (
         re.compile(
@@ -64,10 +67,15 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
             r"(?:(?:bearer|basic|token|digest)\s+)?[^\s\"',;}]+"
         ),
         rf"\1{REDACTED}",
+        ("authorization",),
     ),
-    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1{REDACTED}"),
-    (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"), REDACTED),
-    (re.compile(r"(://[^/\s:@]+:)[^/\s@]+@"), rf"\1{REDACTED}@"),
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1{REDACTED}", ("bearer",)),
+    (
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
+        REDACTED,
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    (re.compile(r"(://[^/\s:@]+:)[^/\s@]+@"), rf"\1{REDACTED}@", ("@",)),
 )
 
 _MAX_DEPTH: Final = 12
@@ -114,8 +122,10 @@ class Redactor:
         pattern = self._pattern
         if pattern is not None:
             text = pattern.sub(REDACTED, text)
-        for shape, replacement in _PATTERNS:
-            text = shape.sub(replacement, text)
+        folded = text.lower()
+        for shape, replacement, hints in _PATTERNS:
+            if any(hint in folded for hint in hints):
+                text = shape.sub(replacement, text)
         return text
 
     def redact_value(self, value: object, depth: int = 0) -> object:

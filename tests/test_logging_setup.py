@@ -191,6 +191,11 @@ class TestRedactorFields:
             f"{REDACTED} | https://bot:{REDACTED}@ghe.example/api"
         )
 
+    def test_a_pem_private_key_block_is_redacted_whole(self) -> None:
+        """A GitHub App key pasted into an error message disappears, header to footer."""
+        pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAK\n-----END RSA PRIVATE KEY-----"
+        assert Redactor().redact_text(f"bad key: {pem} (app 42)") == f"bad key: {REDACTED} (app 42)"
+
     def test_objects_whose_repr_leaks_are_replaced_by_cleaned_text(
         self, redactor: Redactor
     ) -> None:
