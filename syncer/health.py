@@ -13,6 +13,7 @@ clock so tests decide what "recent" means without sleeping.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -279,6 +280,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(
         self, address: tuple[str, int], state: HealthState, registry: CollectorRegistry
     ) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
         self.state = state
         self.registry = registry
@@ -315,8 +318,8 @@ class HealthServer:
     @property
     def url(self) -> str:
         """Base URL of the running server, e.g. http://127.0.0.1:9464."""
-        host = self._host if self._host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-        return f"http://{host}:{self.port}"
+        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self._host, self._host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def start(self) -> None:
         """Bind and start serving in the background; raises OSError if the port is taken."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -254,6 +255,21 @@ class TestHttpServer:
             assert requests.get(f"{again.url}/healthz", timeout=5).status_code == 200
         finally:
             again.stop()
+
+    def test_an_ipv6_address_is_served_too(self, state: HealthState, metrics: Metrics) -> None:
+        """Binding ::1 works where the machine has IPv6 loopback."""
+        if not socket.has_ipv6:
+            pytest.skip("this Python has no IPv6 support")
+        server = HealthServer(state, metrics.registry, host="::1", port=0)
+        try:
+            server.start()
+        except OSError as exc:
+            pytest.skip(f"cannot bind ::1 here: {exc}")
+        try:
+            assert server.url == f"http://[::1]:{server.port}"
+            assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
+        finally:
+            server.stop()
 
     def test_port_is_unknown_before_start(self, state: HealthState, metrics: Metrics) -> None:
         """Asking for the port of a server that is not running is an error."""
