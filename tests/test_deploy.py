@@ -23,6 +23,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from syncer.config_loader import load_model_file
 from syncer.health import DEFAULT_PORT, HealthServer, HealthState
 from syncer.logging_setup import Redactor
 from syncer.metrics import Metrics
@@ -557,11 +558,12 @@ class TestKubernetesWiring:
         assert all(str(value).startswith("REPLACE_ME") for value in values)
 
     def test_the_configmap_policy_loads_and_reads_the_mounted_tokens(
-        self, resources: dict[str, dict[str, Any]]
+        self, resources: dict[str, dict[str, Any]], tmp_path: Path
     ) -> None:
-        """The policy validates and each token_file is a file the secret volume projects."""
-        text = resources["ConfigMap/pmsync-policy"]["data"]["pmsync.yaml"]
-        policy = Policy.model_validate(yaml.safe_load(text))
+        """The policy loads as check-config loads it; each token_file is a projected secret."""
+        mounted = tmp_path / "pmsync.yaml"
+        mounted.write_text(resources["ConfigMap/pmsync-policy"]["data"]["pmsync.yaml"])
+        policy = load_model_file(Policy, mounted)
         projected = set()
         for volume in pod_spec(resources)["volumes"]:
             if "secret" in volume:
