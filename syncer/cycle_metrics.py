@@ -10,18 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from syncer.actions import Action
+from syncer.actions import action_tracker
 from syncer.cycle import CycleOutcome
 from syncer.evaluate import Status
 from syncer.metrics import Metrics
 from syncer.model import Severity, State
-
-
-def action_tracker(action: Action) -> str:
-    """The tracker instance an action writes to."""
-    if hasattr(action, "ref"):
-        return str(action.ref.tracker)
-    return str(action.tracker)
 
 
 def record_outcome(
