@@ -1,0 +1,520 @@
+"""The Jira emulator's in-memory site: users, projects, fields, issues, and their JSON shapes.
+
+Kept apart from the HTTP layer so the rendering of an issue, a user or a field (the part that
+must match the recorded real responses) can be read and tested on its own. Every ``render_*``
+function produces the body Jira Cloud or Data Center would send, in REST v2 (wiki strings) or
+v3 (Atlassian Document Format) flavour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+Mode = Literal["cloud", "datacenter"]
+Clock = Callable[[], datetime]
+Json = dict[str, Any]
+
+CUSTOM_TYPES: dict[str, tuple[str, str]] = {
+    # schema_type -> (default custom type suffix, JQL clause-name suffix)
+    "string": ("textfield", "Short text"),
+    "option": ("select", "Dropdown"),
+    "user": ("userpicker", "User Picker (single user)"),
+    "url": ("url", "URL Field"),
+    "date": ("datepicker", "Date"),
+}
+CUSTOM_PREFIX = "com.atlassian.jira.plugin.system.customfieldtypes:"
+
+# (id, name, iconUrl tail, statusColor) in Jira's default order, most urgent first.
+PRIORITIES: list[tuple[str, str, str, str]] = [
+    ("1", "Highest", "highest_new.svg", "#d04437"),
+    ("2", "High", "high_new.svg", "#f15C75"),
+    ("3", "Medium", "medium_new.svg", "#f79232"),
+    ("4", "Low", "low_new.svg", "#707070"),
+    ("5", "Lowest", "lowest_new.svg", "#999999"),
+]
+# name -> (status id, status category id, key, colorName, category name)
+STATUSES: dict[str, tuple[str, int, str, str, str]] = {
+    "To Do": ("10000", 2, "new", "blue-gray", "To Do"),
+    "In Progress": ("3", 4, "indeterminate", "yellow", "In Progress"),
+    "Done": ("10001", 3, "done", "green", "Done"),
+}
+RESOLUTIONS: list[tuple[str, str, str]] = [
+    ("10000", "Done", "Work has been completed on this issue."),
+    ("10001", "Won't Do", "This issue won't be actioned."),
+    ("10002", "Duplicate", "The problem is a duplicate of an existing issue."),
+    ("10003", "Cannot Reproduce", "This issue couldn't be reproduced."),
+]
+# (transition id, name, from statuses, to status): To Do -> In Progress -> Done, Done -> To Do.
+TRANSITIONS: list[tuple[str, str, tuple[str, ...], str]] = [
+    ("11", "Start Progress", ("To Do",), "In Progress"),
+    ("21", "Stop Progress", ("In Progress",), "To Do"),
+    ("31", "Done", ("To Do", "In Progress"), "Done"),
+    ("41", "Reopen", ("Done",), "To Do"),
+]
+PERMISSIONS: dict[str, tuple[str, str, str]] = {
+    "BROWSE_PROJECTS": ("10", "Browse Projects", "Ability to browse projects and issues."),
+    "EDIT_ISSUES": ("12", "Edit Issues", "Ability to edit issues."),
+    "ADD_COMMENTS": ("15", "Add Comments", "Ability to comment on issues."),
+    "EDIT_OWN_COMMENTS": ("36", "Edit Own Comments", "Ability to edit own comments."),
+    "TRANSITION_ISSUES": ("46", "Transition Issues", "Ability to transition issues."),
+    "RESOLVE_ISSUES": ("14", "Resolve Issues", "Ability to resolve and reopen issues."),
+    "CREATE_ISSUES": ("11", "Create Issues", "Ability to create issues."),
+    "ASSIGN_ISSUES": ("13", "Assign Issues", "Ability to assign issues to other people."),
+    "ADMINISTER_PROJECTS": ("23", "Administer Projects", "Ability to administer a project."),
+}
+
+# System fields: (id, name, schema, clauseNames, orderable, navigable)
+SYSTEM_FIELDS: list[tuple[str, str, Json, list[str], bool, bool]] = [
+    ("summary", "Summary", {"type": "string", "system": "summary"}, ["summary"], True, True),
+    (
+        "description",
+        "Description",
+        {"type": "string", "system": "description"},
+        ["description"],
+        True,
+        True,
+    ),
+    ("project", "Project", {"type": "project", "system": "project"}, ["project"], False, True),
+    (
+        "issuetype",
+        "Issue Type",
+        {"type": "issuetype", "system": "issuetype"},
+        ["issuetype", "type"],
+        True,
+        True,
+    ),
+    ("status", "Status", {"type": "status", "system": "status"}, ["status"], False, True),
+    (
+        "statusCategory",
+        "Status Category",
+        {"type": "statusCategory", "system": "statusCategory"},
+        ["statusCategory"],
+        False,
+        True,
+    ),
+    ("priority", "Priority", {"type": "priority", "system": "priority"}, ["priority"], True, True),
+    (
+        "resolution",
+        "Resolution",
+        {"type": "resolution", "system": "resolution"},
+        ["resolution"],
+        True,
+        True,
+    ),
+    (
+        "labels",
+        "Labels",
+        {"type": "array", "items": "string", "system": "labels"},
+        ["labels"],
+        True,
+        True,
+    ),
+    ("assignee", "Assignee", {"type": "user", "system": "assignee"}, ["assignee"], True, True),
+    ("reporter", "Reporter", {"type": "user", "system": "reporter"}, ["reporter"], True, True),
+    ("duedate", "Due date", {"type": "date", "system": "duedate"}, ["due", "duedate"], True, True),
+    (
+        "created",
+        "Created",
+        {"type": "datetime", "system": "created"},
+        ["created", "createdDate"],
+        False,
+        True,
+    ),
+    (
+        "updated",
+        "Updated",
+        {"type": "datetime", "system": "updated"},
+        ["updated", "updatedDate"],
+        False,
+        True,
+    ),
+    (
+        "resolutiondate",
+        "Resolved",
+        {"type": "datetime", "system": "resolutiondate"},
+        ["resolutiondate", "resolved"],
+        False,
+        True,
+    ),
+    (
+        "statuscategorychangedate",
+        "Status Category Changed",
+        {"type": "datetime", "system": "statuscategorychangedate"},
+        ["statusCategoryChangedDate"],
+        False,
+        True,
+    ),
+    (
+        "comment",
+        "Comment",
+        {"type": "comments-page", "system": "comment"},
+        ["comment"],
+        True,
+        False,
+    ),
+    ("issuekey", "Key", {}, ["id", "issue", "issuekey", "key"], False, True),
+]
+SYSTEM_FIELD_IDS = [f[0] for f in SYSTEM_FIELDS if f[0] != "issuekey"]
+
+
+def fmt_time(moment: datetime) -> str:
+    """Jira's timestamp format: ``2025-07-25T21:15:26.104+0000`` (always UTC here)."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
+def adf_from_text(text: str) -> Json:
+    """Wrap plain text in a minimal ADF document, one paragraph per line, as Jira v3 does."""
+    paragraphs = [
+        {"type": "paragraph", "content": [{"type": "text", "text": line}] if line else []}
+        for line in text.split("\n")
+    ]
+    return {"type": "doc", "version": 1, "content": paragraphs}
+
+
+def text_from_adf(node: Any, mode: Mode = "cloud") -> str:
+    """Flatten an ADF document to wiki-ish text (mentions become ``[~accountid:ID]``)."""
+    if not isinstance(node, dict):
+        return str(node) if node is not None else ""
+    kind = node.get("type")
+    attrs = node.get("attrs") or {}
+    if kind == "text":
+        return str(node.get("text", ""))
+    if kind == "mention":
+        ident = str(attrs.get("id", ""))
+        return f"[~accountid:{ident}]" if mode == "cloud" else f"[~{ident}]"
+    if kind == "hardBreak":
+        return "\n"
+    parts = [text_from_adf(child, mode) for child in node.get("content") or []]
+    if kind == "doc":
+        return "\n".join(parts)
+    return "".join(parts)
+
+
+@dataclass
+class User:
+    """A Jira user; Cloud identifies users by ``account_id``, Data Center by ``name``/``key``."""
+
+    account_id: str
+    name: str
+    display_name: str
+    email: str
+    key: str = ""
+    active: bool = True
+    time_zone: str = "Etc/UTC"
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = (
+                f"JIRAUSER{10000 + int(hashlib.sha1(self.name.encode()).hexdigest()[:4], 16)}"
+            )
+
+
+@dataclass
+class Project:
+    """A project: the key prefixes its issue keys."""
+
+    id: str
+    key: str
+    name: str
+    next_number: int = 1
+
+
+@dataclass
+class CustomField:
+    """A custom field; ``options`` only for select fields (value -> option id)."""
+
+    id: str
+    name: str
+    schema_type: str
+    custom_type: str
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def number(self) -> int:
+        return int(self.id.removeprefix("customfield_"))
+
+
+@dataclass
+class Comment:
+    """One comment; ``body`` is kept exactly as sent (a wiki string or an ADF document)."""
+
+    id: str
+    author: User
+    body: str | Json
+    created: datetime
+    updated: datetime
+    update_author: User
+
+
+@dataclass
+class Issue:
+    """One issue. Custom field values are stored in the emulator's canonical form:
+    str for text/url, option value for select, ``User`` for user pickers, ``date`` for dates."""
+
+    id: str
+    key: str
+    project: Project
+    summary: str
+    description: str | Json | None
+    labels: list[str]
+    priority: str
+    status: str
+    resolution: str | None
+    assignee: User | None
+    reporter: User
+    duedate: date | None
+    created: datetime
+    updated: datetime
+    resolutiondate: datetime | None
+    statuscategorychangedate: datetime
+    custom: dict[str, Any] = field(default_factory=dict)
+    comments: list[Comment] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+class Renderer:
+    """Builds response bodies for one base URL, mode and REST version."""
+
+    def __init__(self, base_url: str, mode: Mode, version: str) -> None:
+        self.base = base_url
+        self.mode = mode
+        self.version = "2" if version == "latest" else version
+        self.api = f"{base_url}/rest/api/{self.version}"
+
+    def avatars(self, seed: str) -> Json:
+        url = f"{self.base}/secure/useravatar?avatarId=10122&owner={seed}"
+        return {
+            "48x48": url,
+            "24x24": url + "&size=small",
+            "16x16": url + "&size=xsmall",
+            "32x32": url + "&size=medium",
+        }
+
+    def user(self, user: User) -> Json:
+        if self.mode == "cloud":
+            return {
+                "self": f"{self.api}/user?accountId={user.account_id}",
+                "accountId": user.account_id,
+                "emailAddress": user.email,
+                "avatarUrls": self.avatars(user.account_id),
+                "displayName": user.display_name,
+                "active": user.active,
+                "timeZone": user.time_zone,
+                "accountType": "atlassian",
+            }
+        return {
+            "self": f"{self.api}/user?username={user.name}",
+            "key": user.key,
+            "name": user.name,
+            "emailAddress": user.email,
+            "avatarUrls": self.avatars(user.key),
+            "displayName": user.display_name,
+            "active": user.active,
+            "timeZone": user.time_zone,
+        }
+
+    def status_category(self, status: str) -> Json:
+        _, cat_id, key, color, name = STATUSES[status]
+        return {
+            "self": f"{self.api}/statuscategory/{cat_id}",
+            "id": cat_id,
+            "key": key,
+            "colorName": color,
+            "name": name,
+        }
+
+    def status(self, status: str) -> Json:
+        sid = STATUSES[status][0]
+        return {
+            "self": f"{self.api}/status/{sid}",
+            "description": "",
+            "iconUrl": f"{self.base}/images/icons/statuses/generic.png",
+            "name": status,
+            "id": sid,
+            "statusCategory": self.status_category(status),
+        }
+
+    def priority(self, name: str) -> Json:
+        for pid, pname, icon, color in PRIORITIES:
+            if pname == name:
+                return {
+                    "self": f"{self.api}/priority/{pid}",
+                    "iconUrl": f"{self.base}/images/icons/priorities/{icon}",
+                    "name": pname,
+                    "id": pid,
+                }
+        raise KeyError(name)
+
+    def priority_full(self, index: int) -> Json:
+        pid, name, icon, color = PRIORITIES[index]
+        return {
+            "self": f"{self.api}/priority/{pid}",
+            "statusColor": color,
+            "description": f"{name} priority.",
+            "iconUrl": f"{self.base}/images/icons/priorities/{icon}",
+            "name": name,
+            "id": pid,
+        }
+
+    def resolution(self, name: str) -> Json:
+        for rid, rname, desc in RESOLUTIONS:
+            if rname == name:
+                return {
+                    "self": f"{self.api}/resolution/{rid}",
+                    "id": rid,
+                    "description": desc,
+                    "name": rname,
+                }
+        raise KeyError(name)
+
+    def project(self, project: Project, *, full: bool = False) -> Json:
+        body: Json = {
+            "self": f"{self.api}/project/{project.id}",
+            "id": project.id,
+            "key": project.key,
+            "name": project.name,
+            "projectTypeKey": "software",
+            "simplified": False,
+            "avatarUrls": {
+                size: f"{self.base}/secure/projectavatar?pid={project.id}&size={size}"
+                for size in ("48x48", "24x24", "16x16", "32x32")
+            },
+        }
+        if full:
+            body["expand"] = "description,lead,issueTypes,url,projectKeys,permissions,insight"
+            body["description"] = ""
+            body["issueTypes"] = [self.issuetype()]
+            body["assigneeType"] = "UNASSIGNED"
+            body["versions"] = []
+            body["components"] = []
+            body["roles"] = {}
+            body["isPrivate"] = False
+            body["properties"] = {}
+        return body
+
+    def issuetype(self) -> Json:
+        return {
+            "self": f"{self.api}/issuetype/10002",
+            "id": "10002",
+            "description": "A small, distinct piece of work.",
+            "iconUrl": f"{self.base}/images/icons/issuetypes/task.svg",
+            "name": "Task",
+            "subtask": False,
+            "avatarId": 10318,
+            "hierarchyLevel": 0,
+        }
+
+    def text(self, value: str | Json | None, *, rich: bool) -> str | Json | None:
+        """Text as stored, converted to ADF (v3, rich-text fields) or flattened (v2)."""
+        if value is None:
+            return None
+        if self.version == "3" and rich:
+            return value if isinstance(value, dict) else adf_from_text(value)
+        return value if isinstance(value, str) else text_from_adf(value, self.mode)
+
+    def custom_value(self, cf: CustomField, value: Any) -> Any:
+        if value is None:
+            return None
+        if cf.schema_type == "option":
+            return {
+                "self": f"{self.api}/customFieldOption/{cf.options[value]}",
+                "value": value,
+                "id": cf.options[value],
+            }
+        if cf.schema_type == "user":
+            return self.user(value)
+        if cf.schema_type == "date":
+            return value.isoformat()
+        if cf.custom_type.endswith(":textarea"):
+            return self.text(value, rich=True)
+        return value
+
+    def comment(self, issue: Issue, comment: Comment) -> Json:
+        body: Json = {
+            "self": f"{self.api}/issue/{issue.id}/comment/{comment.id}",
+            "id": comment.id,
+            "author": self.user(comment.author),
+            "body": self.text(comment.body, rich=True),
+            "updateAuthor": self.user(comment.update_author),
+            "created": fmt_time(comment.created),
+            "updated": fmt_time(comment.updated),
+        }
+        if self.mode == "cloud":
+            body["jsdPublic"] = True
+        return body
+
+    def comments_page(self, issue: Issue, start_at: int = 0, max_results: int = 5000) -> Json:
+        page = issue.comments[start_at : start_at + max_results]
+        return {
+            "comments": [self.comment(issue, c) for c in page],
+            "self": f"{self.api}/issue/{issue.id}/comment",
+            "maxResults": max_results if issue.comments else 0,
+            "total": len(issue.comments),
+            "startAt": start_at,
+        }
+
+    def field_value(self, issue: Issue, fid: str, customs: dict[str, CustomField]) -> Any:
+        """The value of one field of ``issue`` as Jira renders it."""
+        simple: dict[str, Callable[[], Any]] = {
+            "summary": lambda: issue.summary,
+            "description": lambda: self.text(issue.description, rich=True),
+            "project": lambda: self.project(issue.project),
+            "issuetype": self.issuetype,
+            "status": lambda: self.status(issue.status),
+            "statusCategory": lambda: self.status_category(issue.status),
+            "priority": lambda: self.priority(issue.priority),
+            "resolution": lambda: self.resolution(issue.resolution) if issue.resolution else None,
+            "labels": lambda: list(issue.labels),
+            "assignee": lambda: self.user(issue.assignee) if issue.assignee else None,
+            "reporter": lambda: self.user(issue.reporter),
+            "creator": lambda: self.user(issue.reporter),
+            "duedate": lambda: issue.duedate.isoformat() if issue.duedate else None,
+            "created": lambda: fmt_time(issue.created),
+            "updated": lambda: fmt_time(issue.updated),
+            "resolutiondate": lambda: (
+                fmt_time(issue.resolutiondate) if issue.resolutiondate else None
+            ),
+            "statuscategorychangedate": lambda: fmt_time(issue.statuscategorychangedate),
+            "comment": lambda: self.comments_page(issue),
+        }
+        if fid in simple:
+            return simple[fid]()
+        cf = customs[fid]
+        return self.custom_value(cf, issue.custom.get(fid))
+
+    def issue(
+        self,
+        issue: Issue,
+        wanted: list[str] | None,
+        customs: dict[str, CustomField],
+        expand: set[str],
+        names: dict[str, str],
+        schemas: dict[str, Json],
+    ) -> Json:
+        """An IssueBean; ``wanted`` None means only ``id`` (the new search's default)."""
+        if wanted is None:
+            return {"id": issue.id}
+        fields = {fid: self.field_value(issue, fid, customs) for fid in wanted}
+        body: Json = {
+            "expand": "renderedFields,names,schema,operations,editmeta,changelog,"
+            "versionedRepresentations",
+            "id": issue.id,
+            "self": f"{self.api}/issue/{issue.id}",
+            "key": issue.key,
+            "fields": fields,
+        }
+        if "names" in expand:
+            body["names"] = {fid: names[fid] for fid in wanted if fid in names}
+        if "schema" in expand:
+            body["schema"] = {fid: schemas[fid] for fid in wanted if fid in schemas}
+        return body
+
+
+def now_utc() -> datetime:
+    """The default emulator clock."""
+    return datetime.now(UTC)
