@@ -243,7 +243,7 @@ class JiraEmulator:
         return moment if moment.tzinfo else moment.replace(tzinfo=self.clock().tzinfo)
 
     def resolve_date(self, value: Any) -> date | None:
-        if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
             return value
         moment = self.resolve_time(value)
         return moment.date() if moment else None
@@ -252,6 +252,7 @@ class JiraEmulator:
         self,
         project: str,
         summary: str,
+        *,
         description: str | Json | None = None,
         labels: list[str] | None = None,
         priority: str = "Medium",
@@ -400,7 +401,12 @@ class JiraEmulator:
         with self.lock:
             issue = self.get_issue(key)
             return self.renderer("2").issue(
-                issue, self.all_field_ids(), self.custom_fields, set(), {}, {}
+                issue,
+                self.all_field_ids(),
+                customs=self.custom_fields,
+                expand=set(),
+                names={},
+                schemas={},
             )
 
     def comments(self, key: str) -> list[Json]:
@@ -420,7 +426,8 @@ class JiraEmulator:
 
     def properties(self, key: str) -> dict[str, Any]:
         with self.lock:
-            return json.loads(json.dumps(self.get_issue(key).properties))
+            copied: dict[str, Any] = json.loads(json.dumps(self.get_issue(key).properties))
+            return copied
 
     def editor(self, *, transition: bool = False) -> FieldEditor:
         return FieldEditor(

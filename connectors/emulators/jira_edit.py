@@ -213,7 +213,12 @@ class FieldEditor:
                 if verb != "set":
                     raise FieldError(f"Field '{fid}' does not support the '{verb}' operation.")
                 steps.append(self.check(fid, value))
-            return lambda i: [step(i) for step in steps] and None
+
+            def set_all(issue: Issue) -> None:
+                for step in steps:
+                    step(issue)
+
+            return set_all
 
         def label_ops(issue: Issue) -> None:
             labels = list(issue.labels)

@@ -87,9 +87,10 @@ def tokenize(jql: str) -> list[Token]:
             break
         match = _TOKEN_RE.match(jql, pos)
         if not match or match.end() == pos:
+            char = jql[pos]
             raise JqlError(
-                f"Error in the JQL Query: The character '{jql[pos]}' is a reserved JQL "
-                f"character. You must enclose it in a string or use the escape '\\u{ord(jql[pos]):04x}' "
+                f"Error in the JQL Query: The character '{char}' is a reserved JQL character. "
+                f"You must enclose it in a string or use the escape '\\u{ord(char):04x}' "
                 f"instead. (line 1, character {pos + 1})"
             )
         kind = match.lastgroup or "word"
@@ -456,7 +457,7 @@ def sort_key(field: str, issue: Issue) -> Any:
         "id": lambda: int(issue.id),
         # Jira sorts priority by scheme order: ascending = least urgent first.
         "priority": lambda: -rank.get(issue.priority, 0),
-        "status": lambda: issue.status,
+        "status": lambda: STATUSES[issue.status][0],
         "project": lambda: issue.project.key,
         "summary": lambda: issue.summary.lower(),
     }

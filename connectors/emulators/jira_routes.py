@@ -276,7 +276,12 @@ def render_issue(
     emu: JiraEmulator, req: Request, issue: Issue, wanted: list[str] | None, expand: set[str]
 ) -> Json:
     body = _r(emu, req).issue(
-        issue, wanted, emu.custom_fields, expand, emu.field_names(), emu.field_schemas()
+        issue,
+        wanted,
+        customs=emu.custom_fields,
+        expand=expand,
+        names=emu.field_names(),
+        schemas=emu.field_schemas(),
     )
     if "transitions" in expand and wanted is not None:
         body["transitions"] = _transitions(emu, req, issue, expand_fields=False)
@@ -305,9 +310,8 @@ def edit_issue(emu: JiraEmulator, req: Request) -> Response:
     issue = emu.get_issue(req.args["issueIdOrKey"])
     _require(emu, "EDIT_ISSUES", "You do not have permission to edit issues in this project.")
     body = req.body if isinstance(req.body, dict) else {}
-    if not body.get("fields") and not body.get("update"):
-        if "fields" not in body and "update" not in body:
-            raise ApiError(400, ["one of 'fields' or 'update' required"])
+    if "fields" not in body and "update" not in body:
+        raise ApiError(400, ["one of 'fields' or 'update' required"])
     plan = emu.editor().plan(issue, body.get("fields"), body.get("update"))
     plan.raise_if_errors()
     plan.apply(issue)
@@ -595,13 +599,15 @@ def _token(jql: str, offset: int) -> str:
 def _offset(jql: str, token: str | None) -> int:
     if not token:
         return 0
+    invalid = ApiError(400, ["The provided next page token is invalid or expired."])
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if data["q"] != hashlib.sha256(jql.encode()).hexdigest()[:12]:
-            raise ValueError
-        return int(data["o"])
+        digest, offset = data["q"], int(data["o"])
     except (ValueError, KeyError, TypeError):
-        raise ApiError(400, ["The provided next page token is invalid or expired."]) from None
+        raise invalid from None
+    if digest != hashlib.sha256(jql.encode()).hexdigest()[:12]:
+        raise invalid
+    return offset
 
 
 @route("GET", "/search/jql")
@@ -631,7 +637,7 @@ def _search_jql(emu: JiraEmulator, req: Request) -> Response:
     wanted = select_fields(emu, args.get("fields", []), "id")
     cap = 5000 if wanted is None or set(wanted) <= ID_ONLY else 100
     size = max(0, min(int((args.get("maxResults") or ["50"])[-1]), cap))
-    offset = _offset(jql, (args.get("nextPageToken") or [None])[-1])
+    offset = _offset(jql, (args.get("nextPageToken") or [""])[-1])
     page = found[offset : offset + size]
     expand = {e.strip() for v in args.get("expand", []) for e in v.split(",") if e.strip()}
     sub = Request(req.method, req.version, {"properties": args.get("properties", [])}, None, {})

@@ -8,6 +8,7 @@ module only decides *whether* and *how* a request is answered.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import socket
@@ -95,7 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log (tokens may appear in URLs of other tools)."""
 
     def do_GET(self) -> None:
@@ -146,10 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
         if faults.latency_s > 0:
             time.sleep(faults.latency_s)
         with emu.lock:
-            if faults.roll(faults.timeout_rate):
-                hold = faults.timeout_hold_s
-            else:
-                hold = -1.0
+            hold = faults.timeout_hold_s if faults.roll(faults.timeout_rate) else -1.0
         if hold >= 0:
             self._count(emu, method, template, 0)
             emu.stopping.wait(hold)
@@ -197,9 +195,9 @@ class _Handler(BaseHTTPRequestHandler):
             return _too_many(throttle, now), False
         issue_id = None
         if the_route.write:
-            throttle = emu.limiter.check_quota(now)
-            if throttle is not None:
-                return _too_many(throttle, now), False
+            quota = emu.limiter.check_quota(now)
+            if quota is not None:
+                return _too_many(quota, now), False
             key = request.args.get("issueIdOrKey")
             if key is not None and emu.mode == "cloud":
                 try:
@@ -207,9 +205,9 @@ class _Handler(BaseHTTPRequestHandler):
                 except ApiError:
                     issue_id = None
                 if issue_id is not None:
-                    throttle = emu.limiter.check_issue(issue_id, now)
-                    if throttle is not None:
-                        return _too_many(throttle, now), False
+                    per_issue = emu.limiter.check_issue(issue_id, now)
+                    if per_issue is not None:
+                        return _too_many(per_issue, now), False
         try:
             response = the_route.handler(emu, request)
         except ApiError as exc:
@@ -247,10 +245,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the connection without a status line: the client sees a dropped socket."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _send(self, response: Response) -> None:
         payload = b"" if response.body is None else json.dumps(response.body).encode()

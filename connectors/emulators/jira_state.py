@@ -210,7 +210,7 @@ class User:
     def __post_init__(self) -> None:
         if not self.key:
             self.key = (
-                f"JIRAUSER{10000 + int(hashlib.sha1(self.name.encode()).hexdigest()[:4], 16)}"
+                f"JIRAUSER{10000 + int(hashlib.sha256(self.name.encode()).hexdigest()[:4], 16)}"
             )
 
 
@@ -340,7 +340,7 @@ class Renderer:
         }
 
     def priority(self, name: str) -> Json:
-        for pid, pname, icon, color in PRIORITIES:
+        for pid, pname, icon, _color in PRIORITIES:
             if pname == name:
                 return {
                     "self": f"{self.api}/priority/{pid}",
@@ -491,6 +491,7 @@ class Renderer:
         self,
         issue: Issue,
         wanted: list[str] | None,
+        *,
         customs: dict[str, CustomField],
         expand: set[str],
         names: dict[str, str],
