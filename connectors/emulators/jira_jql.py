@@ -459,7 +459,7 @@ def sort_key(field: str, issue: Issue) -> Any:
         "priority": lambda: -rank.get(issue.priority, 0),
         "status": lambda: STATUSES[issue.status][0],
         "project": lambda: issue.project.key,
-        "summary": lambda: issue.summary.lower(),
+        "summary": issue.summary.lower,
     }
     if field not in keys:
         raise JqlError(f"Error in the JQL Query: Not able to sort using field '{field}'.")
