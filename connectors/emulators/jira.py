@@ -132,7 +132,10 @@ class JiraEmulator:
         self.stopping.clear()
         self._server = make_server(self, self.port)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="jira-emulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="jira-emulator",
+            daemon=True,
         )
         self._thread.start()
         return self
