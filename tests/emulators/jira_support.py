@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 import requests
 from jira import JIRA
 
 from connectors.emulators.jira import JiraEmulator
+from connectors.emulators.jira_state import Mode
 
 EMAIL = "bot@acme.test"
 TOKEN = "t0ken"
@@ -61,22 +62,11 @@ def seed_site(emu: JiraEmulator, items: int = 7) -> None:
     emu.add_issue("REL", summary="A plain bug", labels=["bug"], created=START - timedelta(days=3))
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def cloud(clock: FakeClock) -> Iterator[JiraEmulator]:
-    with JiraEmulator(mode="cloud", email=EMAIL, token=TOKEN, clock=clock) as emu:
-        seed_site(emu)
-        yield emu
-
-
-@pytest.fixture
-def dc(clock: FakeClock) -> Iterator[JiraEmulator]:
-    with JiraEmulator(mode="datacenter", email=EMAIL, token=TOKEN, clock=clock) as emu:
-        seed_site(emu)
+@contextmanager
+def running(mode: Mode, clock: FakeClock, items: int = 7) -> Iterator[JiraEmulator]:
+    """A started, seeded emulator in ``mode``; stopped on exit."""
+    with JiraEmulator(mode=mode, email=EMAIL, token=TOKEN, clock=clock) as emu:
+        seed_site(emu, items)
         yield emu
 
 

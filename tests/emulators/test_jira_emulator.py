@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 
 import pytest
 from jira import JIRA, JIRAError
@@ -17,10 +18,21 @@ from tests.emulators.jira_support import (
     FakeClock,
     cloud_client,
     http,
+    running,
 )
-from tests.emulators.jira_support import clock, cloud  # noqa: F401 - fixtures
 
 SCOPE = "project = REL AND labels = postmortem-action"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def cloud(clock: FakeClock) -> Iterator[JiraEmulator]:
+    with running("cloud", clock) as emu:
+        yield emu
 
 
 class TestConnection:
