@@ -393,7 +393,7 @@ class JiraEmulator:
         schemas = {f[0]: f[2] for f in SYSTEM_FIELDS if f[2]}
         for cf in self.custom_fields.values():
             schemas[cf.id] = {
-                "type": cf.schema_type,
+                "type": cf.json_type,
                 "custom": cf.custom_type,
                 "customId": cf.number,
             }

@@ -107,11 +107,13 @@ def fields(emu: JiraEmulator, req: Request) -> Response:
             "custom": False,
             "orderable": orderable,
             "navigable": navigable,
-            "searchable": True,
-            "clauseNames": clauses,
+            "searchable": fid != "issuekey",
+            "clauseNames": list(clauses),
         }
         if cloud:
             entry["key"] = fid
+            if fid == "issuekey":  # Cloud's 2025 rename of issues to work items
+                entry["clauseNames"] += ["workItem", "workItemKey"]
         if schema:
             entry["schema"] = schema
         out.append(entry)
@@ -125,7 +127,7 @@ def fields(emu: JiraEmulator, req: Request) -> Response:
             "navigable": True,
             "searchable": True,
             "clauseNames": [f"cf[{cf.number}]", cf.name],
-            "schema": {"type": cf.schema_type, "custom": cf.custom_type, "customId": cf.number},
+            "schema": {"type": cf.json_type, "custom": cf.custom_type, "customId": cf.number},
         }
         if cloud:
             entry["key"] = cf.id

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 Mode = Literal["cloud", "datacenter"]
 Clock = Callable[[], datetime]
@@ -115,6 +116,7 @@ SYSTEM_FIELDS: list[tuple[str, str, Json, list[str], bool, bool]] = [
     ),
     ("assignee", "Assignee", {"type": "user", "system": "assignee"}, ["assignee"], True, True),
     ("reporter", "Reporter", {"type": "user", "system": "reporter"}, ["reporter"], True, True),
+    ("creator", "Creator", {"type": "user", "system": "creator"}, ["creator"], False, True),
     ("duedate", "Due date", {"type": "date", "system": "duedate"}, ["due", "duedate"], True, True),
     (
         "created",
@@ -238,6 +240,11 @@ class CustomField:
     def number(self) -> int:
         return int(self.id.removeprefix("customfield_"))
 
+    @property
+    def json_type(self) -> str:
+        """``schema.type`` as Jira reports it: a URL field is a ``string``."""
+        return "string" if self.schema_type == "url" else self.schema_type
+
 
 @dataclass
 class Comment:
@@ -298,7 +305,7 @@ class Renderer:
     def user(self, user: User) -> Json:
         if self.mode == "cloud":
             return {
-                "self": f"{self.api}/user?accountId={user.account_id}",
+                "self": f"{self.api}/user?accountId={quote(user.account_id, safe='')}",
                 "accountId": user.account_id,
                 "emailAddress": user.email,
                 "avatarUrls": self.avatars(user.account_id),
@@ -364,12 +371,15 @@ class Renderer:
     def resolution(self, name: str) -> Json:
         for rid, rname, desc in RESOLUTIONS:
             if rname == name:
-                return {
+                body = {
                     "self": f"{self.api}/resolution/{rid}",
                     "id": rid,
                     "description": desc,
                     "name": rname,
                 }
+                if self.mode == "datacenter":
+                    body["iconUrl"] = f"{self.base}/images/icons/statuses/resolved.png"
+                return body
         raise KeyError(name)
 
     def project(self, project: Project, *, full: bool = False) -> Json:
