@@ -37,6 +37,9 @@ _TOKEN_RE = re.compile(
     )""",
     re.VERBOSE,
 )
+# Characters JQL reserves outside quotes (Atlassian's list, minus . / - [ ] + which dates,
+# relative periods and cf[...] names use unquoted in practice).
+_RESERVED = set("%^$#@;?|*")
 _KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "order", "by", "asc", "desc"}
 _RELATIVE_RE = re.compile(r"^([+-]?)(\d+)([wdhm])$")
 _UNIT_MINUTES = {"w": 7 * 1440, "d": 1440, "h": 60, "m": 1}
@@ -86,6 +89,12 @@ def tokenize(jql: str) -> list[Token]:
         if jql[pos:].strip() == "":
             break
         match = _TOKEN_RE.match(jql, pos)
+        if match and match.lastgroup == "word":
+            word = match.group("word")
+            bad = [c for c in word if c in _RESERVED]
+            if bad:
+                pos = match.start("word") + word.index(bad[0])
+                match = None
         if not match or match.end() == pos:
             char = jql[pos]
             raise JqlError(
