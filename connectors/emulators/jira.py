@@ -49,6 +49,7 @@ import yaml
 
 from connectors.emulators.jira_edit import ApiError, FieldEditor
 from connectors.emulators.jira_limits import JiraFaults, WriteLimiter, top_of_next_hour
+from connectors.emulators.jira_render import Renderer
 from connectors.emulators.jira_state import (
     CUSTOM_PREFIX,
     CUSTOM_TYPES,
@@ -63,7 +64,6 @@ from connectors.emulators.jira_state import (
     Json,
     Mode,
     Project,
-    Renderer,
     User,
     now_utc,
 )

@@ -280,7 +280,11 @@ def _too_many(throttle: Throttle, now: Any) -> Response:
 
 def make_server(emulator: JiraEmulator, port: int = 0) -> ThreadingHTTPServer:
     """Bind 127.0.0.1:``port`` (0: the OS picks) and attach ``emulator``."""
-    from connectors.emulators import jira_routes  # noqa: F401 - registers the routes
+    from connectors.emulators import (  # noqa: F401 - importing registers the routes
+        jira_issue_routes,
+        jira_routes,
+        jira_search_routes,
+    )
 
     server = _Server(("127.0.0.1", port), _Handler)
     server.emulator = emulator
