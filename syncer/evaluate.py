@@ -1,0 +1,463 @@
+"""Rules: from items, the policy and ``now`` to what each item's state should be.
+
+``evaluate`` is pure and reads no clock. For every item it returns an ``Assessment``: its
+status, deadline, findings, the pmsync-managed labels it should carry and the comments it
+should have received. It says nothing about what to write; ``plan`` diffs this desired state
+against what the tracker shows. Each rule is a small function so it can be tested alone.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from syncer.deadlines import DeadlineCalendar
+from syncer.messages import Message
+from syncer.model import ActionItem, EvidenceKind, Person, Priority, Severity, State, Waiver
+from syncer.policy import OwnerRule, Policy, Tier, ViolationAction
+from syncer.templates import first_known, render_template, resolve_mentions
+
+
+class Status(StrEnum):
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    NO_DEADLINE = "no_deadline"
+    WAIVED = "waived"
+    PAUSED = "paused"
+    EXEMPT = "exempt"
+    CLOSED_ACCEPTED = "closed_accepted"
+    CLOSED_REJECTED = "closed_rejected"
+    CLOSED_EXEMPT = "closed_exempt"
+    CLOSED_UNJUDGED = "closed_unjudged"
+
+
+class Finding(NamedTuple):
+    """A rule's verdict on one item, in words (e.g. ``owner.missing``)."""
+
+    rule: str
+    message: str
+
+
+class DesiredComment(NamedTuple):
+    """A comment the item should have; ``anchor`` is the label that records it was posted.
+
+    Only the marker is computed up front. Mentions and the text are worked out when the
+    message is asked for: most desired comments are already anchored by their label, and
+    rendering is the costliest step of a cycle over a large backlog.
+    """
+
+    template: str
+    marker: str
+    anchor: str | None
+    rule: str
+    item: ActionItem
+    deadline: date | None
+    days: int | None
+    targets: tuple[str, ...]
+    fallback: tuple[str, ...]
+    first_known_only: bool = False
+    extra: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def mentions(self) -> tuple[Person, ...]:
+        if self.first_known_only:
+            return first_known(self.item, self.targets, self.fallback)
+        return resolve_mentions(self.item, self.targets, self.fallback)
+
+    @property
+    def message(self) -> Message:
+        return render_template(self.template, self.marker, self.values(), self.mentions)
+
+    def values(self) -> dict[str, str]:
+        item, deadline, days = self.item, self.deadline, self.days
+        return {
+            "title": item.title,
+            "key": item.ref.key,
+            "url": item.url,
+            "due": deadline.isoformat() if deadline else "no deadline",
+            "days_overdue": str(days if days is not None and days > 0 else 0),
+            "priority": item.priority.value,
+            "severity": item.severity.value,
+            "owner": item.owners[0].handle if len(item.owners) == 1 else "",
+            "incident": item.incident or "",
+            **dict(self.extra),
+        }
+
+
+class Assessment(NamedTuple):
+    """Everything the rules concluded about one item.
+
+    Named tuples rather than frozen dataclasses here: one is built per item per cycle, and
+    a frozen dataclass's ``__init__`` costs ten times more.
+    """
+
+    item: ActionItem
+    status: Status
+    deadline: date | None
+    deadline_source: str
+    days_overdue: int | None
+    tier: int
+    findings: tuple[Finding, ...]
+    desired_labels: frozenset[str]
+    comments: tuple[DesiredComment, ...]
+    reopen: bool
+    evidence_ok: bool | None
+    waiver: Waiver | None
+
+
+_NONE: tuple[Finding, ...] = ()
+_NO_COMMENTS: tuple[DesiredComment, ...] = ()
+_NO_LABELS: frozenset[str] = frozenset()
+
+
+class Evaluator:
+    """The rules of one policy, with their lookup tables, applied at one ``now``.
+
+    Tables that depend only on the policy (owner rule and tiers per priority, tier lengths
+    in days) are built once here, so assessing an item is a handful of lookups.
+    """
+
+    def __init__(self, policy: Policy, now: datetime) -> None:
+        self.policy = policy
+        self.calendar = DeadlineCalendar(policy.deadlines)
+        self.today = self.calendar.local_date(now)
+        self.now = now
+        self.exempt = frozenset(policy.scope.exempt_labels)
+        self.pause = frozenset(policy.pause.labels)
+        self.waivers = {w.item: w for w in policy.waivers.entries}
+        self.closure = policy.closure
+        self.ladder = policy.escalation
+        self.fallback = tuple(policy.escalation.fallback_mention)
+        self.tiers: tuple[Tier, ...] = tuple(policy.escalation.tiers)
+        self.owner_rules = {p: policy.closure.owner_rule(p) for p in Priority}
+        self.tiers_by_priority = {
+            p: tuple(
+                (index, tier, tier.after.days, tier.after.business)
+                for index, tier in enumerate(self.tiers, start=1)
+                if tier.priorities is None or p in tier.priorities
+            )
+            for p in Priority
+        }
+        reminder = policy.escalation.reminder
+        self.reminder_days = reminder.before.days if reminder is not None else None
+        self.check_closed_since = now - policy.closure.check_closed_within.as_timedelta()
+        evidence = policy.closure.evidence
+        self.evidence_priorities = frozenset(evidence.required_for)
+        self.measurable = frozenset(evidence.measurable_kinds)
+        self.violation_label = policy.closure.violation_label
+
+    # ----- small rules -------------------------------------------------------------------
+    def waiver_of(self, item: ActionItem) -> Waiver | None:
+        entry = self.waivers.get(item.ref.key)
+        if entry is not None:
+            return Waiver(until=entry.until, approver=entry.approver, reason=entry.reason)
+        return item.waiver
+
+    def owner_problem(self, item: ActionItem) -> Finding | None:
+        rule = self.owner_rules[item.priority]
+        count = len(item.owners)
+        if rule is OwnerRule.EXACTLY_ONE and count != 1:
+            if count == 0:
+                return Finding("owner.missing", "exactly one accountable owner (it has none)")
+            return Finding("owner.multiple", f"exactly one accountable owner (it has {count})")
+        if rule is OwnerRule.AT_LEAST_ONE and count == 0:
+            return Finding("owner.missing", "an accountable owner (it has none)")
+        return None
+
+    def evidence_problem(self, item: ActionItem) -> Finding | None:
+        if item.priority not in self.evidence_priorities:
+            return None
+        rule = self.closure.evidence
+        good = 0
+        for evidence in item.evidence:
+            if evidence.kind not in self.measurable:
+                continue
+            unmerged = evidence.kind is EvidenceKind.PULL_REQUEST and evidence.verified is not True
+            if unmerged and rule.pull_requests_must_be_merged:
+                continue
+            good += 1
+        if good >= rule.min_links:
+            return None
+        kinds = ", ".join(k.value.replace("_", " ") for k in rule.measurable_kinds)
+        if rule.min_links == 1:
+            return Finding("evidence.missing", f"measurable completion evidence (one of: {kinds})")
+        return Finding(
+            "evidence.missing",
+            f"{rule.min_links} measurable evidence links (one of: {kinds}); it has {good}",
+        )
+
+    def data_problems(self, item: ActionItem) -> list[Finding]:
+        found = [Finding("data.problem", p) for p in item.data_problems]
+        if item.priority is Priority.UNKNOWN:
+            found.append(Finding("data.unknown_priority", "priority is unknown"))
+        if item.severity is Severity.UNKNOWN:
+            found.append(Finding("data.unknown_severity", "incident severity is unknown"))
+        return found
+
+    def desired_tier(self, item: ActionItem, deadline: date, days_overdue: int) -> int:
+        reached = 0
+        for index, _tier, after_days, business in self.tiers_by_priority[item.priority]:
+            if business:
+                overdue = self.calendar.business_days_between(deadline, self.today)
+            else:
+                overdue = days_overdue
+            if overdue >= after_days:
+                reached = index
+        return reached
+
+    # ----- the item ----------------------------------------------------------------------
+    def assess(self, item: ActionItem) -> Assessment:
+        labels = item.labels
+        if not labels.isdisjoint(self.exempt):
+            return Assessment(
+                item,
+                Status.EXEMPT,
+                None,
+                "none",
+                None,
+                0,
+                _NONE,
+                _NO_LABELS,
+                _NO_COMMENTS,
+                False,
+                None,
+                None,
+            )
+        deadline, source = self.calendar.deadline(item)
+        days = (self.today - deadline).days if deadline is not None else None
+        if item.state is State.CLOSED:
+            closed_at = item.closed_at
+            if closed_at is None or closed_at < self.check_closed_since:
+                # Closed before the judging window (most closed items): only de-escalate.
+                return Assessment(
+                    item,
+                    Status.CLOSED_UNJUDGED,
+                    deadline,
+                    source,
+                    days,
+                    0,
+                    _NONE,
+                    _NO_LABELS,
+                    _NO_COMMENTS,
+                    False,
+                    None,
+                    None,
+                )
+            return self.assess_closed(item, deadline, source, days)
+        return self.assess_open(item, deadline, source, days, [], set(), [], False, None)
+
+    def assess_closed(
+        self, item: ActionItem, deadline: date | None, source: str, days: int | None
+    ) -> Assessment:
+        findings: list[Finding] = []
+        desired: set[str] = set()
+        comments: list[DesiredComment] = []
+        status, evidence_ok = self.judge_closure(item, deadline, days, findings, desired, comments)
+        if status is Status.CLOSED_REJECTED and self.closure.on_violation is ViolationAction.REOPEN:
+            # Judge it as the open item it is about to be, so one plan reaches the end state.
+            return self.assess_open(
+                item, deadline, source, days, findings, desired, comments, True, evidence_ok
+            )
+        return Assessment(
+            item,
+            status,
+            deadline,
+            source,
+            days,
+            0,
+            tuple(findings),
+            frozenset(desired),
+            tuple(comments),
+            False,
+            evidence_ok,
+            None,
+        )
+
+    def assess_open(
+        self,
+        item: ActionItem,
+        deadline: date | None,
+        source: str,
+        days: int | None,
+        findings: list[Finding],
+        desired: set[str],
+        comments: list[DesiredComment],
+        reopen: bool,
+        evidence_ok: bool | None,
+    ) -> Assessment:
+        labels = item.labels
+        closure = self.closure
+        if self.violation_label in labels:
+            desired.add(self.violation_label)  # sticky until a closure is accepted
+        if (
+            item.data_problems
+            or item.priority is Priority.UNKNOWN
+            or item.severity is Severity.UNKNOWN
+        ):
+            findings.extend(self.data_problems(item))
+            if closure.triage_label:
+                desired.add(closure.triage_label)
+        owner = self.owner_problem(item)
+        if owner is not None:
+            findings.append(owner)
+            desired.add(closure.needs_owner_label)
+            comments.append(
+                DesiredComment(
+                    closure.owner_comment,
+                    f"pmsync:{owner.rule}",
+                    closure.needs_owner_label,
+                    owner.rule,
+                    item,
+                    deadline,
+                    days,
+                    tuple(closure.owner_mention),
+                    self.fallback,
+                    first_known_only=True,
+                    extra=(("reason", owner.message),),
+                )
+            )
+        waiver = self.waiver_of(item)
+        if waiver is not None and waiver.until >= self.today:
+            desired.add(self.policy.waivers.label)
+            findings.append(
+                Finding("waiver.active", f"waived until {waiver.until} by {waiver.approver}")
+            )
+            status, tier = Status.WAIVED, 0
+        elif not labels.isdisjoint(self.pause):
+            findings.append(Finding("clock.paused", "SLO clock paused by label"))
+            status, tier = Status.PAUSED, 0
+        else:
+            if waiver is not None:
+                findings.append(Finding("waiver.lapsed", f"waiver lapsed on {waiver.until}"))
+            status, tier = self.schedule_state(item, deadline, days, findings, desired, comments)
+        return Assessment(
+            item,
+            status,
+            deadline,
+            source,
+            days,
+            tier,
+            tuple(findings) or _NONE,
+            frozenset(desired) if desired else _NO_LABELS,
+            tuple(comments) or _NO_COMMENTS,
+            reopen,
+            evidence_ok,
+            waiver,
+        )
+
+    def schedule_state(
+        self,
+        item: ActionItem,
+        deadline: date | None,
+        days: int | None,
+        findings: list[Finding],
+        desired: set[str],
+        comments: list[DesiredComment],
+    ) -> tuple[Status, int]:
+        if deadline is None or days is None:
+            return Status.NO_DEADLINE, 0
+        if days > 0:
+            tier = self.desired_tier(item, deadline, days)
+            findings.append(Finding("deadline.overdue", f"{days} days overdue (due {deadline})"))
+            if tier:
+                rung = self.tiers[tier - 1]
+                desired.add(rung.label)
+                desired.update(rung.extra_labels)
+                comments.append(
+                    DesiredComment(
+                        rung.comment,
+                        f"pmsync:escalation:tier-{tier}:due-{deadline.isoformat()}",
+                        rung.label,
+                        "escalation",
+                        item,
+                        deadline,
+                        days,
+                        tuple(rung.mention),
+                        self.fallback,
+                        extra=(("tier", rung.name),),
+                    )
+                )
+            return Status.OVERDUE, tier
+        reminder = self.ladder.reminder
+        if reminder is not None and self.reminder_days is not None and -days <= self.reminder_days:
+            desired.add(reminder.label)
+            comments.append(
+                DesiredComment(
+                    reminder.comment,
+                    f"pmsync:reminder:due-{deadline.isoformat()}",
+                    reminder.label,
+                    "reminder",
+                    item,
+                    deadline,
+                    days,
+                    tuple(reminder.mention),
+                    self.fallback,
+                )
+            )
+            return Status.DUE_SOON, 0
+        return Status.ON_TRACK, 0
+
+    def judge_closure(
+        self,
+        item: ActionItem,
+        deadline: date | None,
+        days: int | None,
+        findings: list[Finding],
+        desired: set[str],
+        comments: list[DesiredComment],
+    ) -> tuple[Status, bool | None]:
+        """Closure verdict and whether the evidence rule was met."""
+        closure = self.closure
+        if item.resolution in closure.exempt_resolutions:
+            return Status.CLOSED_EXEMPT, None
+        problems = [p for p in (self.owner_problem(item), self.evidence_problem(item)) if p]
+        evidence_ok = not any(p.rule.startswith("evidence") for p in problems)
+        if not problems:
+            findings.append(Finding("closure.accepted", "closure criteria met"))
+            return Status.CLOSED_ACCEPTED, evidence_ok
+        reason = "; ".join(p.message for p in problems)
+        findings.append(Finding("closure.rejected", f"closed without {reason}"))
+        assert item.closed_at is not None
+        stamp = item.closed_at.strftime("%Y%m%dT%H%M%SZ")
+        action = closure.on_violation
+        # Reopen: the closed state itself anchors the comment (reopened items are not judged).
+        # Label: the violation label does. Comment only: the marker alone does.
+        anchor = closure.violation_label if action is ViolationAction.LABEL else None
+        if action is not ViolationAction.COMMENT:
+            desired.add(closure.violation_label)
+        comments.append(
+            DesiredComment(
+                closure.comment,
+                f"pmsync:closure-rejected:{stamp}",
+                anchor,
+                "closure",
+                item,
+                deadline,
+                days,
+                ("owner",),
+                ("sponsor", *self.fallback),
+                extra=(("reason", reason),),
+            )
+        )
+        return Status.CLOSED_REJECTED, evidence_ok
+
+
+def evaluate(items: Iterable[ActionItem], policy: Policy, now: datetime) -> list[Assessment]:
+    """Assess every item against the policy at ``now``.
+
+    The cyclic garbage collector is paused while assessing: the pass allocates one tuple
+    per item and no reference cycles, and on 100,000 items the collector's repeated scans
+    of the young objects cost a third of the time.
+    """
+    evaluator = Evaluator(policy, now)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [evaluator.assess(item) for item in items]
+    finally:
+        if was_enabled:
+            gc.enable()

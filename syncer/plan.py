@@ -1,0 +1,142 @@
+"""Diff desired state against what the tracker shows, and order the writes.
+
+``plan`` never looks at a clock or a tracker: the assessments carry the desired state and the
+observed items carry the labels and state that are there now. An item already at its desired
+labels yields nothing, so reruns converge (jirahub's ``make_issue_updates``). Within an item
+the order is fixed: comment, reopen, then labels, because the labels are what record that the
+comment was posted (see ``syncer.apply``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from syncer.actions import (
+    Action,
+    AddLabels,
+    Deferred,
+    ItemChange,
+    Plan,
+    PostComment,
+    RemoveLabels,
+    Reopen,
+    ready,
+)
+from syncer.evaluate import Assessment, DesiredComment
+from syncer.model import ItemRef
+
+
+@dataclass
+class Observed:
+    """What is known to be in the trackers beyond the items themselves.
+
+    ``posted_markers`` is a cache of (item ref, marker) pairs known to be posted; it only
+    saves marker checks for comments that no label records. Losing it is harmless: the applier
+    checks the tracker before posting.
+    """
+
+    posted_markers: set[tuple[ItemRef, str]] = field(default_factory=set)
+
+    def remember(self, ref: ItemRef, marker: str) -> None:
+        self.posted_markers.add((ref, marker))
+
+
+def _needed_comments(assessment: Assessment, observed: Observed) -> list[DesiredComment]:
+    item = assessment.item
+    return [
+        wanted
+        for wanted in assessment.comments
+        if not (wanted.anchor is not None and wanted.anchor in item.labels)
+        and not (wanted.anchor is None and (item.ref, wanted.marker) in observed.posted_markers)
+    ]
+
+
+def _build_change(
+    assessment: Assessment,
+    comments: list[DesiredComment],
+    to_add: frozenset[str],
+    to_remove: frozenset[str],
+    urgency: tuple[int, ...],
+) -> ItemChange:
+    ref = assessment.item.ref
+    reason = assessment.status.value
+    # Every value below is built from already-validated ones, so validation is skipped.
+    actions: list[Action] = [
+        PostComment.model_construct(ref=ref, message=wanted.message, reason=wanted.rule)
+        for wanted in comments
+    ]
+    if assessment.reopen:
+        actions.append(Reopen.model_construct(ref=ref, reason="closure criteria not met"))
+    if to_add:
+        actions.append(
+            AddLabels.model_construct(ref=ref, labels=tuple(sorted(to_add)), reason=reason)
+        )
+    if to_remove:
+        actions.append(
+            RemoveLabels.model_construct(ref=ref, labels=tuple(sorted(to_remove)), reason=reason)
+        )
+    return ItemChange.model_construct(key=str(ref), actions=tuple(actions), urgency=urgency)
+
+
+def pending_change(
+    assessment: Assessment, managed: frozenset[str], observed: Observed
+) -> Deferred | None:
+    """The change one item needs, costed but not yet built; None when it needs nothing."""
+    item = assessment.item
+    present = item.labels & managed
+    desired = assessment.desired_labels
+    if not assessment.comments and not assessment.reopen and present == desired:
+        return None
+    comments = _needed_comments(assessment, observed)
+    to_add, to_remove = desired - present, present - desired
+    cost = len(comments) + int(assessment.reopen) + int(bool(to_add)) + int(bool(to_remove))
+    if not cost:
+        return None
+    urgency = (item.priority.rank, -(assessment.days_overdue or 0), item.severity.rank)
+    return Deferred(
+        str(item.ref),
+        cost,
+        urgency,
+        _build_change,
+        (assessment, comments, to_add, to_remove, urgency),
+    )
+
+
+def item_change(
+    assessment: Assessment, managed: frozenset[str], observed: Observed
+) -> ItemChange | None:
+    """The writes that bring one item to its desired state, or None."""
+    pending = pending_change(assessment, managed, observed)
+    return pending.build() if pending is not None else None
+
+
+def fit_budget(pending: Iterable[Deferred], budget: int | None) -> Plan:
+    """Most urgent first; whole changes only; what does not fit becomes backlog."""
+    ordered = sorted(pending, key=lambda c: (c.urgency, c.key))
+    if budget is None:
+        return Plan(changes=tuple(p.build() for p in ordered), budget=None)
+    taken: list[ItemChange] = []
+    deferred: list[Deferred] = []
+    left = budget
+    for change in ordered:
+        if change.cost <= left:
+            taken.append(change.build())
+            left -= change.cost
+        else:
+            deferred.append(change)
+    return Plan(changes=tuple(taken), deferred=tuple(deferred), budget=budget)
+
+
+def plan(
+    assessments: Iterable[Assessment],
+    managed_labels: frozenset[str],
+    observed: Observed | None = None,
+    budget: int | None = None,
+    extra: Iterable[ItemChange] = (),
+) -> Plan:
+    """The plan for one cycle: every needed change, cut to ``budget`` writes."""
+    seen = observed or Observed()
+    pending = [p for a in assessments if (p := pending_change(a, managed_labels, seen)) is not None]
+    pending.extend(ready(c) for c in extra)
+    return fit_budget(pending, budget)
