@@ -103,6 +103,9 @@ class JiraEmulator:
         self.projects: dict[str, Project] = {}
         self.custom_fields: dict[str, CustomField] = {}
         self.issues: dict[str, Issue] = {}
+        # Bumped by every change; search results are cached per (jql, revision, minute).
+        self.revision = 0
+        self.search_cache: dict[tuple[str, int, datetime], list[Issue]] = {}
         self._keys: dict[str, str] = {}
         self._next_issue_id = 10001
         self._next_comment_id = 10100
@@ -310,6 +313,7 @@ class JiraEmulator:
             proj.next_number += 1
             self.issues[issue.id] = issue
             self._keys[issue.key] = issue.id
+            self.revision += 1
             return issue.key
 
     def _user_or_fail(self, ident: str | None) -> User | None:
@@ -347,6 +351,7 @@ class JiraEmulator:
     def new_comment(self, issue: Issue, body: str | Json, author: User, when: datetime) -> Comment:
         comment = Comment(str(self._next_comment_id), author, body, when, when, author)
         self._next_comment_id += 1
+        self.revision += 1
         issue.comments.append(comment)
         return comment
 

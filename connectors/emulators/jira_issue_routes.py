@@ -91,6 +91,7 @@ def get_issue(emu: JiraEmulator, req: Request) -> Response:
 
 def _touch(emu: JiraEmulator, issue: Issue) -> None:
     issue.updated = emu.clock()
+    emu.revision += 1
 
 
 @route("PUT", "/issue/{issueIdOrKey}", write=True)
@@ -140,6 +141,7 @@ def create_issue(emu: JiraEmulator, req: Request) -> Response:
     issue = emu.get_issue(key)
     plan.apply(issue)
     issue.reporter = emu.bot
+    emu.revision += 1
     return Response(
         201,
         {

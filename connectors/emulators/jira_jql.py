@@ -450,29 +450,31 @@ class Evaluator:
         return any(test(minute, m) for m in moments)
 
 
-def sort_key(field: str, issue: Issue) -> Any:
-    """The value ORDER BY ``field`` sorts on; unknown fields raise ``JqlError``."""
-    rank = {p[1]: i for i, p in enumerate(PRIORITIES)}
-    far = datetime.max.replace(tzinfo=UTC)
-    keys: dict[str, Callable[[], Any]] = {
-        "updated": lambda: issue.updated,
-        "created": lambda: issue.created,
-        "resolved": lambda: issue.resolutiondate or far,
-        "resolutiondate": lambda: issue.resolutiondate or far,
-        "duedate": lambda: issue.duedate or date.max,
-        "due": lambda: issue.duedate or date.max,
-        "key": lambda: (issue.project.key, int(issue.id)),
-        "issuekey": lambda: (issue.project.key, int(issue.id)),
-        "id": lambda: int(issue.id),
-        # Jira sorts priority by scheme order: ascending = least urgent first.
-        "priority": lambda: -rank.get(issue.priority, 0),
-        "status": lambda: STATUSES[issue.status][0],
-        "project": lambda: issue.project.key,
-        "summary": issue.summary.lower,
-    }
-    if field not in keys:
+_RANK = {p[1]: i for i, p in enumerate(PRIORITIES)}
+_FAR = datetime.max.replace(tzinfo=UTC)
+_SORT_KEYS: dict[str, Callable[[Issue], Any]] = {
+    "updated": lambda i: i.updated,
+    "created": lambda i: i.created,
+    "resolved": lambda i: i.resolutiondate or _FAR,
+    "resolutiondate": lambda i: i.resolutiondate or _FAR,
+    "duedate": lambda i: i.duedate or date.max,
+    "due": lambda i: i.duedate or date.max,
+    "key": lambda i: (i.project.key, int(i.id)),
+    "issuekey": lambda i: (i.project.key, int(i.id)),
+    "id": lambda i: int(i.id),
+    # Jira sorts priority by scheme order: ascending = least urgent first.
+    "priority": lambda i: -_RANK.get(i.priority, 0),
+    "status": lambda i: STATUSES[i.status][0],
+    "project": lambda i: i.project.key,
+    "summary": lambda i: i.summary.lower(),
+}
+
+
+def sort_key(field: str) -> Callable[[Issue], Any]:
+    """The key ORDER BY ``field`` sorts on; unknown fields raise ``JqlError``."""
+    if field not in _SORT_KEYS:
         raise JqlError(f"Error in the JQL Query: Not able to sort using field '{field}'.")
-    return keys[field]()
+    return _SORT_KEYS[field]
 
 
 def run(query: Query, issues: list[Issue], evaluator: Evaluator) -> list[Issue]:
@@ -481,5 +483,5 @@ def run(query: Query, issues: list[Issue], evaluator: Evaluator) -> list[Issue]:
     found = [i for i in issues if evaluator.matches(query.where, i)]
     order = query.order or (("key", True),)
     for field, desc in reversed(order):
-        found.sort(key=lambda i, f=field: sort_key(f, i), reverse=desc)  # type: ignore[misc]
+        found.sort(key=sort_key(field), reverse=desc)
     return found

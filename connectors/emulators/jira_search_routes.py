@@ -43,12 +43,23 @@ def _search_args(req: Request) -> dict[str, list[str]]:
 
 
 def _query(emu: JiraEmulator, jql: str) -> list[Issue]:
+    """Matching issues in order; reused while nothing changed and the minute is the same
+    (JQL dates have minute resolution), so paging a large result does not re-run it."""
+    now = emu.clock()
+    cache_key = (jql, emu.revision, now.replace(second=0, microsecond=0))
+    cached = emu.search_cache.get(cache_key)
+    if cached is not None:
+        return cached
     me = emu.bot.account_id if emu.mode == "cloud" else emu.bot.name
-    evaluator = Evaluator(emu.mode, emu.clock(), me, set(emu.projects))
+    evaluator = Evaluator(emu.mode, now, me, set(emu.projects))
     try:
-        return run(parse(jql), list(emu.issues.values()), evaluator)
+        found = run(parse(jql), list(emu.issues.values()), evaluator)
     except JqlError as exc:
         raise ApiError(400, [str(exc)]) from None
+    if len(emu.search_cache) >= 16:
+        emu.search_cache.clear()
+    emu.search_cache[cache_key] = found
+    return found
 
 
 def _token(jql: str, offset: int) -> str:
