@@ -176,6 +176,20 @@ class TestSearch:
         )
         assert len(body["issues"]) == 127
 
+    def test_a_write_is_visible_to_the_next_search_at_the_same_instant(
+        self, cloud: JiraEmulator
+    ) -> None:
+        """Search results are never served stale after a write, even on a frozen clock."""
+        session = http(cloud)
+        url = f"{cloud.base_url}/rest/api/2/search/jql"
+        jql = "project = REL AND labels = pmsync-escalated"
+        assert session.get(url, params={"jql": jql}).json()["issues"] == []
+        session.put(
+            f"{cloud.base_url}/rest/api/2/issue/REL-3",
+            json={"update": {"labels": [{"add": "pmsync-escalated"}]}},
+        )
+        assert session.get(url, params={"jql": jql}).json()["issues"] == [{"id": "10003"}]
+
     def test_legacy_search_answers_410_with_atlassians_body(self, cloud: JiraEmulator) -> None:
         """GET and POST /search are removed on Cloud."""
         session = http(cloud)

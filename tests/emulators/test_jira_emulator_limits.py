@@ -170,6 +170,12 @@ class TestFaults:
         cloud.faults = JiraFaults()
         assert [c["body"] for c in cloud.comments("REL-1")] == ["exactly once"]
 
+    def test_latency_delays_every_answer(self, cloud: JiraEmulator) -> None:
+        """latency_s longer than the client's timeout makes the client time out."""
+        cloud.faults = JiraFaults(latency_s=0.3)
+        with pytest.raises(requests.Timeout):
+            http(cloud).get(f"{cloud.base_url}/rest/api/2/myself", timeout=0.1)
+
     def test_timeout_holds_the_request_and_applies_nothing(self, cloud: JiraEmulator) -> None:
         """A held request times out on the client; the write was not applied."""
         cloud.faults = JiraFaults(timeout_rate=1, timeout_hold_s=5)
