@@ -68,7 +68,19 @@ _VALUE_FIELDS = {
 }
 # Fields a real site knows but this emulator does not evaluate: reject with the JQL prefix.
 _KNOWN_UNSUPPORTED = {"text", "summary", "description", "comment", "reporter", "type", "sprint"}
-_CATEGORIES = {"to do": "new", "new": "new", "in progress": "indeterminate", "done": "done"}
+# Status category names, keys and ids -> key.
+_CATEGORIES = {
+    "to do": "new",
+    "new": "new",
+    "2": "new",
+    "in progress": "indeterminate",
+    "indeterminate": "indeterminate",
+    "4": "indeterminate",
+    "done": "done",
+    "3": "done",
+}
+_PRIORITY_IDS = {p[1]: p[0] for p in PRIORITIES}
+_RESOLUTION_IDS = {r[1]: r[0] for r in RESOLUTIONS}
 
 
 @dataclass(frozen=True)
@@ -346,9 +358,11 @@ class Evaluator:
             return
         known: dict[str, set[str]] = {
             "project": {p.lower() for p in self.projects},
-            "status": {s.lower() for s in STATUSES},
-            "priority": {p[1].lower() for p in PRIORITIES},
-            "resolution": {r[1].lower() for r in RESOLUTIONS} | {"unresolved"},
+            "status": {s.lower() for s in STATUSES} | {s[0] for s in STATUSES.values()},
+            "priority": {p[1].lower() for p in PRIORITIES} | {p[0] for p in PRIORITIES},
+            "resolution": {r[1].lower() for r in RESOLUTIONS}
+            | {r[0] for r in RESOLUTIONS}
+            | {"unresolved"},
             "statuscategory": set(_CATEGORIES),
         }
         if node.field in known:
@@ -390,9 +404,11 @@ class Evaluator:
             key = STATUSES[issue.status][2]
             return [name for name, k in _CATEGORIES.items() if k == key]
         if field == "priority":
-            return [issue.priority.lower()]
+            return [issue.priority.lower(), _PRIORITY_IDS[issue.priority]]
         if field == "resolution":
-            return [issue.resolution.lower()] if issue.resolution else []
+            if not issue.resolution:
+                return []
+            return [issue.resolution.lower(), _RESOLUTION_IDS[issue.resolution]]
         if field == "assignee":
             if issue.assignee is None:
                 return []

@@ -51,7 +51,9 @@ def _query(emu: JiraEmulator, jql: str) -> list[Issue]:
     if cached is not None:
         return cached
     me = emu.bot.account_id if emu.mode == "cloud" else emu.bot.name
-    evaluator = Evaluator(emu.mode, now, me, set(emu.projects))
+    names = {p.key for p in emu.projects.values()} | {p.id for p in emu.projects.values()}
+    names |= {p.name for p in emu.projects.values()}
+    evaluator = Evaluator(emu.mode, now, me, names)
     try:
         found = run(parse(jql), list(emu.issues.values()), evaluator)
     except JqlError as exc:
@@ -113,7 +115,7 @@ def _search_jql(emu: JiraEmulator, req: Request) -> Response:
     expand = {e.strip() for v in args.get("expand", []) for e in v.split(",") if e.strip()}
     sub = Request(req.method, req.version, {"properties": args.get("properties", [])}, None, {})
     body: Json = {"issues": [render_issue(emu, sub, i, wanted, expand) for i in page]}
-    more = offset + size < len(found)
+    more = size > 0 and offset + size < len(found)
     if more:
         body["nextPageToken"] = _token(jql, offset + size)
     body["isLast"] = not more

@@ -55,7 +55,8 @@ def site() -> JiraEmulator:
 
 def keys(site: JiraEmulator, jql: str, mode: str = "cloud") -> list[str]:
     me = ALICE if mode == "cloud" else "alice"
-    evaluator = Evaluator(mode, NOW, me, set(site.projects))  # type: ignore[arg-type]
+    projects = {p.key for p in site.projects.values()} | {p.id for p in site.projects.values()}
+    evaluator = Evaluator(mode, NOW, me, projects)  # type: ignore[arg-type]
     return [i.key for i in run(parse(jql), list(site.issues.values()), evaluator)]
 
 
@@ -190,3 +191,19 @@ class TestRejections:
         query = parse('project = REL and labels = "a\\"b" order by updated desc')
         assert query.order == (("updated", True),)
         assert query.where is not None
+
+
+class TestIdentifiers:
+    """Values may name things by id as well as by name, as in Jira."""
+
+    def test_ids_and_keys_work_for_status_priority_category_and_project(
+        self, site: JiraEmulator
+    ) -> None:
+        """priority = 1 is Highest, statusCategory = indeterminate is In Progress."""
+        assert keys(site, "project = REL AND priority = 1") == keys(
+            site, "project = REL AND priority = Highest"
+        )
+        assert keys(site, "project = REL AND statusCategory = indeterminate") == ["REL-2"]
+        assert keys(site, "project = REL AND statusCategory = 4") == ["REL-2"]
+        assert keys(site, "project = REL AND status = 10001") == ["REL-4", "REL-3"]
+        assert keys(site, "project = 10000 AND resolution = 10001") == ["REL-4"]
