@@ -284,8 +284,10 @@ class JiraEmulator:
         with self.lock:
             proj = self.projects[project]
             now = self.clock()
-            created_at = self.resolve_time(created, now) or now
-            updated_at = self.resolve_time(updated, created_at) or created_at
+            # Jira never has updated < created: without a created, it is the updated time.
+            updated_given = self.resolve_time(updated, None)
+            created_at = self.resolve_time(created, updated_given or now) or now
+            updated_at = updated_given or created_at
             resolved_at = self.resolve_time(resolutiondate, None)
             if resolution and resolved_at is None:
                 resolved_at = updated_at

@@ -515,6 +515,13 @@ class TestDirectApi:
         assert fields["created"] == "2026-10-11T10:05:30.000+0000"
         assert fields["duedate"] == "2026-11-23"
 
+    def test_updated_alone_also_dates_created(self, clock: FakeClock) -> None:
+        """An issue seeded with only updated: -2d was created then too, never after it."""
+        emu = JiraEmulator(clock=clock)
+        emu.add_project("REL")
+        fields = emu.issue(emu.add_issue("REL", "x", updated="-2d"))["fields"]
+        assert fields["created"] == fields["updated"] == "2026-11-18T10:05:30.000+0000"
+
     def test_demo_seed_loads_the_cases_pmsync_must_find(self, clock: FakeClock) -> None:
         """The demo seed has overdue unowned Highest items, a waiver and a paused item."""
         from tests.emulators.jira_support import REPO
