@@ -120,17 +120,15 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         raw = self._read_body()
         found = _match(method, split.path)
-        template = split.path
-        if found is not None:
-            the_route, args = found
-            version = args.pop("_version")
-            template = f"/rest/api/{version}{the_route.template}"
         if found is None:
-            self._count(emu, method, template, 404)
+            self._count(emu, method, split.path, 404)
             self._send(
                 Response(404, {"errorMessages": [f"null for uri: {self.path}"], "errors": {}})
             )
             return
+        the_route, args = found
+        version = args.pop("_version")
+        template = f"/rest/api/{version}{the_route.template}"
         if not self._authenticated(emu):
             self._count(emu, method, template, 401)
             self._send(
@@ -195,12 +193,12 @@ class _Handler(BaseHTTPRequestHandler):
                 faults.rate_429_reason,
                 now + timedelta(seconds=faults.retry_after_s),
             )
-            return _too_many(throttle, now), False
+            return _too_many(throttle), False
         issue_id = None
         if the_route.write:
             quota = emu.limiter.check_quota(now)
             if quota is not None:
-                return _too_many(quota, now), False
+                return _too_many(quota), False
             key = request.args.get("issueIdOrKey")
             if key is not None and emu.mode == "cloud":
                 try:
@@ -210,11 +208,14 @@ class _Handler(BaseHTTPRequestHandler):
                 if issue_id is not None:
                     per_issue = emu.limiter.check_issue(issue_id, now)
                     if per_issue is not None:
-                        return _too_many(per_issue, now), False
+                        return _too_many(per_issue), False
         try:
             response = the_route.handler(emu, request)
         except ApiError as exc:
             return Response(exc.status, exc.body, exc.headers), False
+        except (ValueError, TypeError, AttributeError) as exc:
+            # A malformed parameter or body (maxResults=abc, a list where an object goes).
+            return Response(400, {"errorMessages": [f"Bad request: {exc}"], "errors": {}}), False
         if the_route.write and response.status < 300:
             if issue_id is not None:
                 emu.limiter.record(issue_id, now)
@@ -265,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
 
-def _too_many(throttle: Throttle, now: Any) -> Response:
+def _too_many(throttle: Throttle) -> Response:
     return Response(
         429,
         {"errorMessages": ["Rate limit exceeded."], "errors": {}},

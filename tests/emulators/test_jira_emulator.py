@@ -561,3 +561,18 @@ def test_basic_auth_header_format_is_what_the_library_sends(cloud: JiraEmulator)
         f"{cloud.base_url}/rest/api/2/myself", headers={"Authorization": f"Basic {raw}"}
     )
     assert answer.status_code == 200
+
+
+def test_malformed_parameters_get_400_not_a_dropped_connection(cloud: JiraEmulator) -> None:
+    """A non-numeric maxResults or a non-object body is a 400 with Jira's body shape."""
+    session = http(cloud)
+    bad_page = session.get(
+        f"{cloud.base_url}/rest/api/2/search/jql",
+        params={"jql": "project = REL", "maxResults": "lots"},
+    )
+    assert bad_page.status_code == 400
+    assert bad_page.json()["errors"] == {}
+    bad_body = session.post(
+        f"{cloud.base_url}/rest/api/2/issue/REL-1/transitions", json={"transition": "31"}
+    )
+    assert bad_body.status_code == 400
