@@ -83,7 +83,8 @@ def render_issue(
 
 @route("GET", "/issue/{issueIdOrKey}")
 def get_issue(emu: JiraEmulator, req: Request) -> Response:
-    require(emu, "BROWSE_PROJECTS", "You do not have permission to browse issues.")
+    if "BROWSE_PROJECTS" not in emu.permissions:  # Jira hides what you cannot browse
+        raise ApiError(404, ["Issue does not exist or you do not have permission to see it."])
     issue = emu.get_issue(req.args["issueIdOrKey"])
     wanted = select_fields(emu, req.params.get("fields", []), "*all") or []
     return Response(200, render_issue(emu, req, issue, wanted, _expand(req)))
@@ -253,6 +254,8 @@ def _transitions(
 def list_transitions(emu: JiraEmulator, req: Request) -> Response:
     issue = emu.get_issue(req.args["issueIdOrKey"])
     found = _transitions(emu, req, issue, expand_fields="transitions.fields" in _expand(req))
+    if "TRANSITION_ISSUES" not in emu.permissions:  # Jira lists none rather than refusing
+        found = []
     if req.param("transitionId"):
         found = [t for t in found if t["id"] == req.param("transitionId")]
     return Response(200, {"expand": "transitions", "transitions": found})

@@ -576,3 +576,13 @@ def test_malformed_parameters_get_400_not_a_dropped_connection(cloud: JiraEmulat
         f"{cloud.base_url}/rest/api/2/issue/REL-1/transitions", json={"transition": "31"}
     )
     assert bad_body.status_code == 400
+
+
+def test_revoked_permissions_hide_issues_and_transitions(cloud: JiraEmulator) -> None:
+    """Without browse an issue is 404; without transition the list is empty."""
+    session = http(cloud)
+    cloud.revoke_permission("TRANSITION_ISSUES")
+    listed = session.get(f"{cloud.base_url}/rest/api/2/issue/REL-1/transitions").json()
+    assert listed["transitions"] == []
+    cloud.revoke_permission("BROWSE_PROJECTS")
+    assert session.get(f"{cloud.base_url}/rest/api/2/issue/REL-1").status_code == 404
