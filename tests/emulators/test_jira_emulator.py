@@ -190,6 +190,20 @@ class TestSearch:
         )
         assert session.get(url, params={"jql": jql}).json()["issues"] == [{"id": "10003"}]
 
+    def test_search_can_return_entity_properties(self, cloud: JiraEmulator) -> None:
+        """properties=pmsync returns each issue's marker with the page, no extra GET."""
+        session = http(cloud)
+        session.put(
+            f"{cloud.base_url}/rest/api/2/issue/REL-2/properties/pmsync", json={"level": 1}
+        )
+        body = session.post(
+            f"{cloud.base_url}/rest/api/2/search/jql",
+            json={"jql": SCOPE, "fields": ["summary"], "properties": ["pmsync"]},
+        ).json()
+        found = {i["key"]: i["properties"] for i in body["issues"]}
+        assert found["REL-2"] == {"pmsync": {"level": 1}}
+        assert found["REL-1"] == {}
+
     def test_legacy_search_answers_410_with_atlassians_body(self, cloud: JiraEmulator) -> None:
         """GET and POST /search are removed on Cloud."""
         session = http(cloud)
