@@ -7,6 +7,20 @@ Cloud, legacy ``/search`` answering 410 there and working on Data Center), the s
 ``Retry-After``/``RateLimit-Reason``, and the same failure modes (5xx, timeouts,
 commit-then-drop) on demand. Time comes from an injected clock, never from sleeping.
 
+Usage::
+
+    with JiraEmulator(mode="cloud", email="bot@acme.test", token="t0ken", clock=clock) as emu:
+        emu.add_project("REL", name="Reliability")
+        key = emu.add_issue("REL", summary="Add a circuit breaker", labels=["postmortem-action"])
+        JIRA(server=emu.base_url, basic_auth=("bot@acme.test", "t0ken"), timeout=10)
+        emu.faults = JiraFaults(drop_after_commit_rate=1)   # or exhaust_hourly_quota()
+        emu.counters[("PUT", "/rest/api/2/issue/{issueIdOrKey}", 204)]
+
+Deliberate choices: the per-issue write limit applies on Cloud only (it is Cloud's limit);
+every write, entity properties included, bumps ``updated``; ``notifyUsers`` (the real PUT
+parameter, ``notifyEditingUsers`` accepted too) is recorded in ``notify_log``; a request
+answered by dropping the connection is counted with status 0.
+
 Seed format (YAML or JSON; ``load_seed``)::
 
     mode: cloud                # optional, informative only

@@ -193,9 +193,7 @@ class TestSearch:
     def test_search_can_return_entity_properties(self, cloud: JiraEmulator) -> None:
         """properties=pmsync returns each issue's marker with the page, no extra GET."""
         session = http(cloud)
-        session.put(
-            f"{cloud.base_url}/rest/api/2/issue/REL-2/properties/pmsync", json={"level": 1}
-        )
+        session.put(f"{cloud.base_url}/rest/api/2/issue/REL-2/properties/pmsync", json={"level": 1})
         body = session.post(
             f"{cloud.base_url}/rest/api/2/search/jql",
             json={"jql": SCOPE, "fields": ["summary"], "properties": ["pmsync"]},
