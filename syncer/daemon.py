@@ -172,7 +172,11 @@ class Daemon:
         try:
             policy = load_model_file(Policy, self.policy_path)
         except ConfigError as exc:
-            log.error("policy reload failed; keeping the old policy", problems=exc.problems)
+            problems = exc.problems
+        else:
+            problems = []
+        if problems:
+            log.error("policy reload failed; keeping the old policy", problems=problems)
             return
         self.policy = policy
         self.runtime = Runtime(
