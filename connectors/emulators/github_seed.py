@@ -34,9 +34,10 @@ Format (every key optional unless marked)::
             comments:
               - {user: bob, body: Working on it, created: -10d}
 
-Dates are ``now``, ``-40d``/``+3d`` (units ``d``, ``h``, ``m``, ``w``), an ISO date (midnight UTC)
-or an ISO timestamp. Explicitly numbered issues and pulls are placed first; the rest take the
-smallest free numbers in file order (issues, then pulls).
+Top-level keys starting with ``x-`` are ignored (a place for YAML anchors such as a shared label
+list). Dates are ``now``, ``-40d``/``+3d`` (units ``d``, ``h``, ``m``, ``w``), an ISO date
+(midnight UTC) or an ISO timestamp. Explicitly numbered issues and pulls are placed first; the
+rest take the smallest free numbers in file order (issues, then pulls).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def read_seed(source: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
 
 def load_seed(emulator: GitHubEmulator, source: str | Path | Mapping[str, Any]) -> None:
     data = read_seed(source)
-    unknown = set(data) - {"users", "repos"}
+    unknown = {key for key in data if not str(key).startswith("x-")} - {"users", "repos"}
     if unknown:
         raise SeedError(f"unknown top-level keys {sorted(unknown)}; expected 'users' and 'repos'")
     now = emulator.now()
