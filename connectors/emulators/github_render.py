@@ -106,6 +106,7 @@ class Renderer:
             "disk_usage": 0,
             "collaborators": 0,
             "two_factor_authentication": True,
+            "user_view_type": "private",
         }
 
     # ------------------------------------------------------------------ repositories
