@@ -1,4 +1,4 @@
-"""Fixtures for the emulator tests: a fake clock, a running emulator, clients and the OpenAPI spec."""
+"""Fixtures for the emulator tests: fake clock, running emulator, clients, OpenAPI spec."""
 
 from __future__ import annotations
 
@@ -125,9 +125,9 @@ def allow_null_in_nullable_enums(node: Any) -> None:
     octokit paginate-issues fixture). Applied to the in-memory copy only, never to the file.
     """
     if isinstance(node, dict):
-        if node.get("nullable") is True and isinstance(node.get("enum"), list):
-            if None not in node["enum"]:
-                node["enum"].append(None)
+        enum = node.get("enum")
+        if node.get("nullable") is True and isinstance(enum, list) and None not in enum:
+            enum.append(None)
         for value in node.values():
             allow_null_in_nullable_enums(value)
     elif isinstance(node, list):

@@ -1,8 +1,7 @@
-"""Every emulator answer for the operations pmsync uses validates against GitHub's OpenAPI description."""
+"""Emulator answers for the operations pmsync uses validate against GitHub's OpenAPI description."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -125,7 +124,7 @@ CALLS = [
 
 
 @pytest.fixture
-def seeded(emu: GitHubEmulator, clock: FakeClock) -> Iterator[GitHubEmulator]:
+def seeded(emu: GitHubEmulator, clock: FakeClock) -> GitHubEmulator:
     milestone = emu.add_milestone("acme/api", title="2026-12", due_on=clock() + timedelta(days=30))
     emu.add_label("acme/api", "P0", color="b60205", description="Drop everything")
     emu.add_issue(
@@ -143,7 +142,7 @@ def seeded(emu: GitHubEmulator, clock: FakeClock) -> Iterator[GitHubEmulator]:
     emu.add_comment("acme/api", 1, "Working on it", user="alice")
     emu.add_pull("acme/api", number=12, merged=True, title="Fix")
     emu.add_pull("acme/api", number=13, merged=False, title="WIP")
-    yield emu
+    return emu
 
 
 class TestResponsesMatchOpenAPI:
@@ -160,7 +159,7 @@ class TestResponsesMatchOpenAPI:
     def test_every_operation_the_emulator_serves_is_covered_above(
         self, seeded: GitHubEmulator
     ) -> None:
-        """Each route (method and template) appears in the validated calls, so none goes unchecked."""
+        """Each route (method and template) is among the validated calls, so none goes unchecked."""
         served = {(r.method, r.template) for r in seeded._transport.routes}
         covered = {(c.method, c.template) for c in CALLS}
         assert served - covered == {
