@@ -322,5 +322,7 @@ class GitHubEmulator:
         return limits.limit, limits.remaining, int(limits.reset_at.timestamp())
 
     def _repo(self, full_name: str) -> Repo:
-        owner, _, name = full_name.partition("/")
-        return self._state.repo(owner, name)
+        repo = self._state.repos.get(full_name.lower())
+        if repo is None:
+            raise ValueError(f"no repository {full_name!r}: call add_repo({full_name!r}) first")
+        return repo

@@ -14,6 +14,7 @@ import contextlib
 import email.utils
 import hashlib
 import json
+import math
 import random
 import re
 import socket
@@ -137,13 +138,15 @@ class RateLimits:
             self.writes.popleft()
         minute = [t for t in self.writes if now - t < timedelta(minutes=1)]
         if len(minute) >= 80:
-            return max(
-                1, int((minute[len(minute) - 80] + timedelta(minutes=1) - now).total_seconds())
-            )
+            return _seconds_until(minute[-80] + timedelta(minutes=1), now)
         if len(self.writes) >= 500:
-            oldest = self.writes[len(self.writes) - 500]
-            return max(1, int((oldest + timedelta(hours=1) - now).total_seconds()))
+            return _seconds_until(self.writes[-500] + timedelta(hours=1), now)
         return None
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    """Whole seconds (rounded up, at least 1) from ``now`` until ``moment``."""
+    return max(1, math.ceil((moment - now).total_seconds()))
 
 
 def weak_etag(body: bytes) -> str:
