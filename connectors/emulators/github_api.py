@@ -210,7 +210,9 @@ class GitHubApi:
         items.sort(key=key, reverse=direction == "desc")
         chunk, headers = self._paginate(items, request, f"/repositories/{repo.id}/issues")
         milestones: dict[int, JSON] = {}
-        return Response(200, [self.render.issue(repo, i, milestones) for i in chunk], headers)
+        return Response(
+            200, [self.render.issue(repo, i, milestones, listed=True) for i in chunk], headers
+        )
 
     def get_issue(self, request: Request, params: dict[str, str], login: str) -> Response:
         repo = self._repo(params, login)

@@ -210,8 +210,13 @@ class Renderer:
         }
 
     def full_repo(self, repo: Repo) -> JSON:
+        owner = self.state.ensure_user(repo.owner)
+        extra: JSON = (
+            {"organization": self.simple_user(owner)} if owner.type == "Organization" else {}
+        )
         return {
             **self.minimal_repo(repo),
+            **extra,
             "temp_clone_token": "",
             "allow_squash_merge": True,
             "allow_merge_commit": True,
@@ -268,7 +273,15 @@ class Renderer:
         }
 
     # ------------------------------------------------------------------ issues, pulls, comments
-    def issue(self, repo: Repo, issue: Issue, milestones: dict[int, JSON] | None = None) -> JSON:
+    def issue(
+        self,
+        repo: Repo,
+        issue: Issue,
+        milestones: dict[int, JSON] | None = None,
+        listed: bool = False,
+    ) -> JSON:
+        """An issue; ``listed`` drops ``closed_by`` as GitHub's list answers do (PyGithub then
+        fetches the issue to read it, which is the hidden per-item GET the connector must avoid)."""
         api = f"{self.repo_api(repo)}/issues/{issue.number}"
         assignees = [self.state.ensure_user(login) for login in issue.assignees]
         milestone: JSON | None = None
@@ -310,7 +323,17 @@ class Renderer:
             "timeline_url": f"{api}/timeline",
             "performed_via_github_app": None,
             "state_reason": issue.state_reason,
+            "type": None,
+            "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+            "issue_dependencies_summary": {
+                "blocked_by": 0,
+                "total_blocked_by": 0,
+                "blocking": 0,
+                "total_blocking": 0,
+            },
         }
+        if listed:
+            del payload["closed_by"]
         if issue.pull is not None:
             pulls = f"{self.repo_api(repo)}/pulls/{issue.number}"
             html = f"{self.base}/{repo.full_name}/pull/{issue.number}"

@@ -677,3 +677,18 @@ class TestCounters:
         assert emu.request_count(method="GET") == 2
         emu.reset_counters()
         assert emu.counters == {}
+
+
+class TestHiddenRequests:
+    def test_reading_closed_by_on_a_listed_issue_costs_pygithub_a_hidden_get(
+        self, emu: GitHubEmulator, gh: Github
+    ) -> None:
+        """As on GitHub, lists omit closed_by, so PyGithub fetches the issue when it is read."""
+        emu.add_issue("acme/api", title="a", state="closed")
+        issue = next(iter(gh.get_repo("acme/api").get_issues(state="all")))
+        emu.reset_counters()
+        labels = [label.name for label in issue.labels]
+        assert emu.counters == {}
+        assert issue.closed_by.login == "pmsync-bot"
+        assert labels == []
+        assert emu.counters == {("GET", "/repos/{owner}/{repo}/issues/{issue_number}", 200): 1}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 import requests
 
 from connectors.emulators.github import GitHubEmulator
-from tests.emulators.conftest import TOKEN, FakeClock, OpenApi
+from tests.emulators.conftest import TOKEN, FakeClock, OpenApi, github_fixture
 
 R = "/repos/{owner}/{repo}"
 
@@ -205,3 +206,68 @@ class TestErrorBodies:
         assert response.status_code == 403
         assert openapi.errors("POST", f"{R}/issues", 403, response.json()) == []
         assert TOKEN not in response.text
+
+
+def replay_bodies(name: str) -> list[tuple[str, str, Any]]:
+    """(verb, path, JSON body) of each exchange in a PyGithub ReplayData file."""
+    lines = github_fixture(f"pygithub-replaydata/{name}").read_text(encoding="utf-8").split("\n")
+    found = []
+    for i, line in enumerate(lines):
+        if line in ("http", "https") and i + 9 < len(lines):
+            found.append((lines[i + 1], lines[i + 4], json.loads(lines[i + 9])))
+    return found
+
+
+class TestRecordedShapes:
+    @pytest.fixture
+    def answers(self, seeded: GitHubEmulator, http: requests.Session) -> dict[str, Any]:
+        base = f"{seeded.base_url}/repos/acme/api"
+        return {
+            "issue": http.get(f"{base}/issues/1").json(),
+            "listed": http.get(f"{base}/issues?state=all").json(),
+            "repo": http.get(base).json(),
+            "label": http.get(f"{base}/labels/P0").json(),
+            "comment": seeded.comments("acme/api", 1)[0],
+        }
+
+    def test_a_single_issue_has_every_field_github_sent_in_pygithubs_recording(
+        self, answers: dict[str, Any]
+    ) -> None:
+        """The keys of a recorded GET issue (2024 ReplayData) all appear in the emulator's issue."""
+        recorded = next(
+            body for verb, _, body in replay_bodies("Issue.setUp.txt") if "number" in body
+        )
+        assert set(recorded) - set(answers["issue"]) == set()
+        assert set(recorded["milestone"]) - set(answers["issue"]["milestone"]) == set()
+
+    def test_listed_issues_have_githubs_list_fields_and_no_closed_by(
+        self, answers: dict[str, Any]
+    ) -> None:
+        """List items match octokit's recorded list keys and, like GitHub's, omit ``closed_by``."""
+        recorded = json.loads(
+            github_fixture("octokit-fixtures/paginate-issues/raw-fixture.json").read_text()
+        )
+        listed = next(
+            e["response"][0] for e in recorded if e["method"] == "get" and "/issues" in e["path"]
+        )
+        for item in answers["listed"]:
+            assert set(listed) - set(item) == set()
+            assert "closed_by" not in item
+        assert "closed_by" in answers["issue"]
+
+    def test_repository_label_and_comment_keys_match_the_recordings(
+        self, answers: dict[str, Any]
+    ) -> None:
+        """Repository (octokit), label (octokit) and comment (PyGithub) keys are all present."""
+        repo = json.loads(
+            github_fixture("octokit-fixtures/get-repository/raw-fixture.json").read_text()
+        )
+        labels = json.loads(github_fixture("octokit-fixtures/labels/raw-fixture.json").read_text())
+        comments = replay_bodies("Issue.testGetComments.txt")
+        recorded_label = next(
+            e["response"] for e in labels if e["method"] == "get" and "labels/" in e["path"]
+        )
+        recorded_comment = next(body[0] for _, path, body in comments if path.endswith("/comments"))
+        assert set(repo[0]["response"]) - set(answers["repo"]) == set()
+        assert set(recorded_label) == set(answers["label"])
+        assert set(recorded_comment) - set(answers["comment"]) == set()
