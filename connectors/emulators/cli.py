@@ -50,13 +50,14 @@ def run_github(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: Any) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    # Both signals only set the event: a KeyboardInterrupt raised inside Event.wait() can leave
+    # the event's lock broken ("release unlocked lock") instead of stopping cleanly.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         return serve_github(args, stop, on_ready=lambda url: print(url, flush=True))
-    except KeyboardInterrupt:
-        return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def serve_github(
