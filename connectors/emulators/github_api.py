@@ -54,6 +54,7 @@ class GitHubApi:
             ("GET", "/rate_limit", self.get_rate_limit),
             ("GET", "/user", self.get_authenticated_user),
             ("GET", "/users/{username}", self.get_user),
+            ("GET", "/orgs/{org}", self.get_org),
             ("GET", "/orgs/{org}/repos", self.list_org_repos),
             ("GET", R, self.get_repo),
             ("GET", f"{R}/issues", self.list_issues),
@@ -135,6 +136,12 @@ class GitHubApi:
     def get_user(self, request: Request, params: dict[str, str], login: str) -> Response:
         user = self.state.user(params["username"])
         return Response(200, self.render.public_user(user), last_modified=user.created_at)
+
+    def get_org(self, request: Request, params: dict[str, str], login: str) -> Response:
+        org = self.state.users.get(params["org"].lower())
+        if org is None or org.type != "Organization":
+            raise not_found("/orgs/orgs#get-an-organization")
+        return Response(200, self.render.organization(org), last_modified=org.created_at)
 
     def list_org_repos(self, request: Request, params: dict[str, str], login: str) -> Response:
         org = params["org"]

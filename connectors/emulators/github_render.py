@@ -109,6 +109,39 @@ class Renderer:
             "user_view_type": "private",
         }
 
+    def organization(self, org: User) -> JSON:
+        api = f"{self.base}/orgs/{org.login}"
+        owned = sum(1 for r in self.state.repos.values() if r.owner.lower() == org.login.lower())
+        return {
+            "login": org.login,
+            "id": org.id,
+            "node_id": node_id("Organization", org.id),
+            "url": api,
+            "repos_url": f"{api}/repos",
+            "events_url": f"{api}/events",
+            "hooks_url": f"{api}/hooks",
+            "issues_url": f"{api}/issues",
+            "members_url": f"{api}/members{{/member}}",
+            "public_members_url": f"{api}/public_members{{/member}}",
+            "avatar_url": f"{self.base}/avatars/u/{org.id}?v=4",
+            "description": None,
+            # GitHub's schema has name/company/location/email as non-nullable strings: omit.
+            **({"name": org.name} if org.name else {}),
+            "blog": "",
+            "is_verified": False,
+            "has_organization_projects": True,
+            "has_repository_projects": True,
+            "public_repos": owned,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "html_url": f"{self.base}/{org.login}",
+            "type": "Organization",
+            "created_at": ts(org.created_at),
+            "updated_at": ts(org.created_at),
+            "archived_at": None,
+        }
+
     # ------------------------------------------------------------------ repositories
     def repo_api(self, repo: Repo) -> str:
         return f"{self.base}/repos/{repo.full_name}"

@@ -112,6 +112,17 @@ class TestReadsThroughPyGithub:
         assert repo.permissions.push is True
         assert gh.get_rate_limit().resources.core.limit == 5000
 
+    def test_an_organizations_repositories_are_listed_through_pygithub(
+        self, emu: GitHubEmulator, gh: Github
+    ) -> None:
+        """``get_organization("acme").get_repos()`` lists the repositories the token can see."""
+        emu.add_repo("acme/web")
+        emu.add_repo("acme/secret")
+        emu.set_permission("acme/secret", "pmsync-bot", "none")
+        org = gh.get_organization("acme")
+        assert org.login == "acme"
+        assert [repo.full_name for repo in org.get_repos()] == ["acme/api", "acme/web"]
+
     def test_listing_10000_issues_in_20_repositories_takes_100_pages_and_seconds(
         self, clock: FakeClock
     ) -> None:

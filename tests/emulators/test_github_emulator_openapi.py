@@ -30,6 +30,8 @@ class Call:
 CALLS = [
     Call("GET", "/repos/acme/api", R, 200),
     Call("GET", "/repos/acme/nope", R, 404),
+    Call("GET", "/orgs/acme", "/orgs/{org}", 200),
+    Call("GET", "/orgs/alice", "/orgs/{org}", 404),
     Call("GET", "/orgs/acme/repos", "/orgs/{org}/repos", 200),
     Call("GET", "/repos/acme/api/issues?state=all&per_page=100", f"{R}/issues", 200),
     Call("GET", "/repos/acme/api/issues?state=bogus", f"{R}/issues", 422),
