@@ -436,9 +436,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if result.status != 304:
             self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
+        # Headers and body leave in one write: two small segments would cost a delayed-ACK
+        # round trip per request on some stacks.
+        self._headers_buffer.append(b"\r\n")
         if payload and self.command != "HEAD":
-            self.wfile.write(payload)
+            self._headers_buffer.append(payload)
+        self.flush_headers()
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve  # noqa: N815
 
