@@ -431,17 +431,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         payload: bytes = result.body
-        self.send_response(result.status)
-        for name, value in result.headers.items():
-            self.send_header(name, value)
+        reason = self.responses.get(result.status, ("",))[0]
+        head = [
+            f"{self.protocol_version} {result.status} {reason}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+            *(f"{name}: {value}" for name, value in result.headers.items()),
+        ]
         if result.status != 304:
-            self.send_header("Content-Length", str(len(payload)))
-        # Headers and body leave in one write: two small segments would cost a delayed-ACK
-        # round trip per request on some stacks.
-        self._headers_buffer.append(b"\r\n")
-        if payload and self.command != "HEAD":
-            self._headers_buffer.append(payload)
-        self.flush_headers()
+            head.append(f"Content-Length: {len(payload)}")
+        # Status, headers and body leave in one write: separate small segments can cost a
+        # delayed-ACK round trip per request.
+        body = payload if self.command != "HEAD" else b""
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve  # noqa: N815
 
