@@ -4,9 +4,9 @@ Why this module exists: pmsync's GitHub connector must be proved with the real P
 against something that behaves like GitHub where it matters (pagination, ETags and free 304s,
 primary and secondary rate limits, error bodies, ``updated_at`` bumps, dropped responses), with
 no token and no network. This is the public face; the pieces live next to it:
-``github_state`` (data and write rules), ``github_render`` (JSON shapes), ``github_api``
-(operations), ``github_server`` (HTTP, limits, faults, counters), ``github_seed`` (seed files,
-format documented there).
+``github_model`` (data and error bodies), ``github_state`` (write rules), ``github_render``
+(JSON shapes), ``github_api`` (operations), ``github_server`` (HTTP, limits, faults, counters),
+``github_seed`` (seed files, format documented there).
 
 Usage::
 
@@ -37,15 +37,10 @@ from types import TracebackType
 from typing import Any
 
 from connectors.emulators.github_api import GitHubApi
+from connectors.emulators.github_model import PERMISSIONS, PullInfo, Repo, utc_seconds
 from connectors.emulators.github_seed import load_seed
 from connectors.emulators.github_server import Faults, Server, Transport
-from connectors.emulators.github_state import (
-    PERMISSIONS,
-    GitHubState,
-    PullInfo,
-    Repo,
-    utc_seconds,
-)
+from connectors.emulators.github_state import GitHubState
 
 __all__ = ["Faults", "GitHubEmulator"]
 

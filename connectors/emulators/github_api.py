@@ -16,19 +16,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from connectors.emulators.github_render import Renderer
-from connectors.emulators.github_server import Request, Response, Route, compile_route
-from connectors.emulators.github_state import (
+from connectors.emulators.github_model import (
     JSON,
-    GitHubState,
     Issue,
     Repo,
-    invalid_body,
-    label_names,
     not_found,
     utc_seconds,
     validation_failed,
 )
+from connectors.emulators.github_render import Renderer
+from connectors.emulators.github_server import Request, Response, Route, compile_route
+from connectors.emulators.github_state import GitHubState, invalid_body, label_names
 
 R = "/repos/{owner}/{repo}"
 

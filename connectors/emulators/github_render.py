@@ -14,17 +14,17 @@ import hashlib
 from datetime import datetime
 from urllib.parse import quote
 
-from connectors.emulators.github_state import (
+from connectors.emulators.github_model import (
     JSON,
     PERMISSIONS,
     Comment,
-    GitHubState,
     Issue,
     Label,
     Milestone,
     Repo,
     User,
 )
+from connectors.emulators.github_state import GitHubState
 
 
 def ts(value: datetime | None) -> str | None:

@@ -28,7 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from connectors.emulators.github_state import DOCS, JSON, ApiError, GitHubState
+from connectors.emulators.github_model import DOCS, JSON, ApiError
+from connectors.emulators.github_state import GitHubState
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 PRIMARY_DOC = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
