@@ -43,6 +43,9 @@ SECONDARY_DOC = (
 class Faults:
     """Fault injection settings; rates are probabilities per request in [0, 1].
 
+    5xx, 429 and timeouts strike before the request is applied (nothing is stored);
+    ``drop_after_commit_rate`` applies a successful write, then closes the connection unanswered.
+
     ``timeout_hold_s`` is how long a "timed out" request holds its connection before closing it
     without an answer (0 closes at once); ``retry_after_s`` is the ``Retry-After`` of injected 429s.
     """

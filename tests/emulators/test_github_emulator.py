@@ -416,9 +416,10 @@ class TestWrites:
     def test_every_write_bumps_the_issues_updated_at(
         self, emu: GitHubEmulator, gh: Github, clock: FakeClock
     ) -> None:
-        """Labelling, commenting and editing each move updated_at to the emulator's now."""
+        """Labelling, commenting, editing a comment and editing each move updated_at to now."""
         number = emu.add_issue("acme/api", title="a")
         issue = gh.get_repo("acme/api").get_issue(number)
+        comment = issue.create_comment("first")
         stamps = []
         for write in (
             lambda: issue.add_to_labels("P0"),
@@ -426,12 +427,13 @@ class TestWrites:
             lambda: issue.edit(title="b"),
             lambda: issue.remove_from_labels("P0"),
             lambda: issue.set_labels("P1"),
+            lambda: comment.edit("first, edited"),
         ):
             clock.advance(minutes=1)
             write()
             stamps.append(emu.issue("acme/api", number)["updated_at"])
         assert stamps == [
-            (clock() - timedelta(minutes=4 - i)).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(5)
+            (clock() - timedelta(minutes=5 - i)).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(6)
         ]
 
     def test_a_comment_is_created_with_201_and_counted_on_the_issue(
