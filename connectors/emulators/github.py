@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import Any
 
 from connectors.emulators.github_api import GitHubApi
-from connectors.emulators.github_model import PERMISSIONS, PullInfo, Repo, utc_seconds
+from connectors.emulators.github_model import PERMISSIONS, App, PullInfo, Repo, utc_seconds
 from connectors.emulators.github_seed import load_seed
 from connectors.emulators.github_server import Faults, Server, Transport
 from connectors.emulators.github_state import GitHubState
@@ -114,6 +114,18 @@ class GitHubEmulator:
             user = self._state.ensure_user(login, name=name)
             if email is not None:
                 user.email = email
+
+    def add_app(self, app_id: int | str, installation_id: int, public_key: str | bytes) -> None:
+        """Register a GitHub App (PEM public key) and an installation it may mint tokens for.
+
+        Installation tokens act as this emulator's ``login`` and expire an hour after issue on
+        the emulator clock.
+        """
+        key = public_key.encode() if isinstance(public_key, str) else public_key
+        with self._state.lock:
+            app = self._state.apps.setdefault(str(app_id), App(str(app_id), key))
+            app.public_key = key
+            app.installations.add(installation_id)
 
     def set_permission(self, repo: str, login: str, permission: str) -> None:
         """Set ``login``'s role on ``repo`` (none/read/triage/write/maintain/admin)."""

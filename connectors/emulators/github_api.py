@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +25,7 @@ from connectors.emulators.github_model import (
     utc_seconds,
     validation_failed,
 )
-from connectors.emulators.github_render import Renderer
+from connectors.emulators.github_render import Renderer, ts
 from connectors.emulators.github_server import Request, Response, Route, compile_route
 from connectors.emulators.github_state import GitHubState, invalid_body, label_names
 
@@ -50,6 +51,11 @@ class GitHubApi:
     def routes(self) -> list[Route]:
         table: list[tuple[str, str, Any]] = [
             ("GET", "/rate_limit", self.get_rate_limit),
+            (
+                "POST",
+                "/app/installations/{installation_id}/access_tokens",
+                self.create_installation_token,
+            ),
             ("GET", "/user", self.get_authenticated_user),
             ("GET", "/users/{username}", self.get_user),
             ("GET", "/orgs/{org}", self.get_org),
@@ -124,6 +130,23 @@ class GitHubApi:
     def get_rate_limit(self, request: Request, params: dict[str, str], login: str) -> Response:
         limit, remaining, reset = self.quota()
         return Response(200, self.render.rate_limit(limit, remaining, reset))
+
+    def create_installation_token(
+        self, request: Request, params: dict[str, str], login: str
+    ) -> Response:
+        app = self.state.apps[login.removeprefix("app:")]
+        installation = _int(params["installation_id"])
+        if installation not in app.installations:
+            raise not_found("/apps/apps#create-an-installation-access-token-for-an-app")
+        token = f"ghs_{secrets.token_hex(18)}"
+        self.state.tokens[token] = self.state.bot_login
+        body = {
+            "token": token,
+            "expires_at": ts(self.state.now() + timedelta(hours=1)),
+            "permissions": {"issues": "write", "metadata": "read", "pull_requests": "read"},
+            "repository_selection": "all",
+        }
+        return Response(201, body)
 
     def get_authenticated_user(
         self, request: Request, params: dict[str, str], login: str

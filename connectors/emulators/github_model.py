@@ -128,6 +128,15 @@ class Issue:
 
 
 @dataclass
+class App:
+    """A GitHub App: JWTs signed with its private key may mint installation tokens."""
+
+    app_id: str
+    public_key: bytes
+    installations: set[int] = field(default_factory=set)
+
+
+@dataclass
 class Repo:
     id: int
     owner: str

@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import jwt
+
 from connectors.emulators.github_model import DOCS, JSON, ApiError
 from connectors.emulators.github_state import GitHubState
 
@@ -171,7 +173,7 @@ class Transport:
 
     def __init__(self, state: GitHubState, token: str, routes: list[Route]) -> None:
         self.state = state
-        self.token = token
+        self.state.tokens[token] = state.bot_login
         self.routes = routes
         self.limits = RateLimits(state.clock)
         self.counters: Counter[tuple[str, str, int]] = Counter()
@@ -259,6 +261,14 @@ class Transport:
             )
             body = {"message": message, "documentation_url": DOCS, "status": "401"}
             return self._finish(request, Response(401, body), request_id, False)
+        if login.startswith("app:") != request.path.startswith("/app/"):
+            # App JWTs only reach /app endpoints, and those only accept App JWTs.
+            body = {
+                "message": "A JSON web token could not be decoded",
+                "documentation_url": DOCS,
+                "status": "401",
+            }
+            return self._finish(request, Response(401, body), request_id, False)
 
         charged = not (request.method == "GET" and request.path.rstrip("/") == "/rate_limit")
         if charged and self.limits.remaining <= 0:
@@ -306,10 +316,13 @@ class Transport:
         return result
 
     def authenticate(self, header: str) -> str | None:
+        """The login a credential acts as, ``app:<id>`` for a valid App JWT, or None."""
         scheme, _, credential = header.strip().partition(" ")
-        scheme = scheme.lower()
-        if scheme in ("token", "bearer") and credential.strip() == self.token:
-            return self.state.bot_login
+        scheme, credential = scheme.lower(), credential.strip()
+        if scheme in ("token", "bearer") and credential in self.state.tokens:
+            return self.state.tokens[credential]
+        if scheme == "bearer" and credential.count(".") == 2:
+            return self._app_identity(credential)
         if scheme == "basic":
             import base64
             import binascii
@@ -318,9 +331,29 @@ class Transport:
                 decoded = base64.b64decode(credential.strip()).decode()
             except (binascii.Error, UnicodeDecodeError):
                 return None
-            if decoded.partition(":")[2] == self.token:
-                return self.state.bot_login
+            return self.state.tokens.get(decoded.partition(":")[2])
         return None
+
+    def _app_identity(self, token: str) -> str | None:
+        """Verify an App JWT (RS256, ``iss`` = app id) against the registered public key.
+
+        Expiry is not checked: PyGithub stamps JWTs with the real time while the emulator may
+        run on a test clock.
+        """
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+            app = self.state.apps.get(str(claims.get("iss")))
+            if app is None:
+                return None
+            jwt.decode(
+                token,
+                app.public_key,
+                algorithms=["RS256"],
+                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        return f"app:{app.app_id}"
 
     def _finish(
         self, request: Request, response: Response, request_id: str, charged: bool

@@ -19,6 +19,7 @@ from connectors.emulators.github_model import (
     JSON,
     PERMISSIONS,
     ApiError,
+    App,
     Comment,
     Issue,
     Label,
@@ -41,6 +42,8 @@ class GitHubState:
         self.bot_login = bot_login
         self.users: dict[str, User] = {}
         self.repos: dict[str, Repo] = {}  # key: lower-case "owner/name"
+        self.tokens: dict[str, str] = {}  # token -> login it acts as
+        self.apps: dict[str, App] = {}  # app id (as text) -> GitHub App
         self._ids = 1000
         self.ensure_user(bot_login, name="pmsync bot")
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth, Github
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
@@ -141,3 +143,17 @@ def openapi() -> OpenApi:
     spec = json.loads(path.read_text(encoding="utf-8"))
     allow_null_in_nullable_enums(spec["components"])
     return OpenApi(spec)
+
+
+def rsa_key_pair() -> tuple[bytes, bytes]:
+    """A fresh RSA private key and its public key, both PEM."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public

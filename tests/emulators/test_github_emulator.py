@@ -10,11 +10,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from github import Auth, Github, GithubException, RateLimitExceededException
+from github import (
+    Auth,
+    BadCredentialsException,
+    Github,
+    GithubException,
+    RateLimitExceededException,
+)
 from github.GithubException import UnknownObjectException
 
 from connectors.emulators.github import Faults, GitHubEmulator
-from tests.emulators.conftest import TOKEN, FakeClock, github_fixture
+from tests.emulators.conftest import TOKEN, FakeClock, github_fixture, rsa_key_pair
 
 ISSUES = ("GET", "/repos/{owner}/{repo}/issues")
 
@@ -594,6 +600,49 @@ class TestAuth:
         assert (wrong.status_code, wrong.json()["message"]) == (401, "Bad credentials")
         assert (missing.status_code, missing.json()["message"]) == (401, "Requires authentication")
         assert emu.rate_limit_remaining == 5000
+
+
+class TestAppAuth:
+    def test_pygithub_app_installation_auth_gets_a_token_and_writes_as_the_bot(
+        self, emu: GitHubEmulator
+    ) -> None:
+        """AppAuth(...).get_installation_auth(...) mints a token from the JWT, then comments."""
+        private, public = rsa_key_pair()
+        emu.add_app(42, installation_id=7, public_key=public)
+        number = emu.add_issue("acme/api", title="a")
+        gh = Github(
+            base_url=emu.base_url,
+            auth=Auth.AppAuth(42, private.decode()).get_installation_auth(7),
+            seconds_between_requests=0,
+            seconds_between_writes=0,
+            retry=None,
+        )
+        gh.get_repo("acme/api").get_issue(number).create_comment("from the app")
+        assert [c["user"]["login"] for c in emu.comments("acme/api", number)] == ["pmsync-bot"]
+        assert (
+            emu.counters[("POST", "/app/installations/{installation_id}/access_tokens", 201)] == 1
+        )
+
+    def test_a_jwt_signed_with_another_key_is_refused(self, emu: GitHubEmulator) -> None:
+        """A JWT that does not verify against the App's public key gets 401 Bad credentials."""
+        _, public = rsa_key_pair()
+        other_private, _ = rsa_key_pair()
+        emu.add_app(42, installation_id=7, public_key=public)
+        gh = Github(
+            base_url=emu.base_url,
+            auth=Auth.AppAuth(42, other_private.decode()).get_installation_auth(7),
+            retry=None,
+        )
+        with pytest.raises(BadCredentialsException):
+            gh.get_repo("acme/api")
+
+    def test_a_personal_token_cannot_mint_installation_tokens(
+        self, emu: GitHubEmulator, http: requests.Session
+    ) -> None:
+        """/app endpoints want an App JWT: a plain token is told its JWT could not be decoded."""
+        response = http.post(f"{emu.base_url}/app/installations/7/access_tokens")
+        assert response.status_code == 401
+        assert response.json()["message"] == "A JSON web token could not be decoded"
 
 
 class TestFaults:

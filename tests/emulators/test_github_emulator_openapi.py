@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import jwt
 import pytest
 import requests
 
 from connectors.emulators.github import GitHubEmulator
-from tests.emulators.conftest import TOKEN, FakeClock, OpenApi, github_fixture
+from tests.emulators.conftest import TOKEN, FakeClock, OpenApi, github_fixture, rsa_key_pair
 
 R = "/repos/{owner}/{repo}"
 
@@ -166,6 +167,7 @@ class TestResponsesMatchOpenAPI:
         served = {(r.method, r.template) for r in seeded._transport.routes}
         covered = {(c.method, c.template) for c in CALLS}
         assert served - covered == {
+            ("POST", "/app/installations/{installation_id}/access_tokens"),
             ("DELETE", f"{R}/labels/{{name}}"),
             ("GET", f"{R}/issues/comments/{{comment_id}}"),
             ("PATCH", f"{R}/issues/comments/{{comment_id}}"),
@@ -186,6 +188,25 @@ class TestResponsesMatchOpenAPI:
         assert openapi.errors("PATCH", template, 200, edited.json()) == []
         assert edited.json()["body"] == "Done <!-- pmsync:x -->"
         assert deleted.content == b""
+
+
+class TestAppInstallationToken:
+    def test_an_app_jwt_mints_an_installation_token_that_validates(
+        self, seeded: GitHubEmulator, openapi: OpenApi
+    ) -> None:
+        """POST access_tokens with a JWT signed by the App's key answers an installation-token."""
+        private, public = rsa_key_pair()
+        seeded.add_app(42, installation_id=7, public_key=public)
+        claims = {"iss": "42", "iat": 0, "exp": 600}
+        token = jwt.encode(claims, private, algorithm="RS256")
+        template = "/app/installations/{installation_id}/access_tokens"
+        response = requests.post(
+            f"{seeded.base_url}/app/installations/7/access_tokens",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 201
+        assert openapi.errors("POST", template, 201, response.json()) == []
+        assert response.json()["token"].startswith("ghs_")
 
 
 class TestErrorBodies:
