@@ -81,6 +81,12 @@ def serve_github(
         return 2
     try:
         on_ready(emulator.base_url)
+        print(
+            f"pmsync emulate github: serving at {emulator.base_url} "
+            "(send the token in an 'Authorization: token ...' header); Ctrl-C stops it",
+            file=sys.stderr,
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
     finally:
