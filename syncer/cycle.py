@@ -13,7 +13,7 @@ from datetime import datetime
 
 import structlog
 
-from syncer.actions import ItemChange, Plan
+from syncer.actions import ItemChange, Plan, PostComment
 from syncer.apply import ApplyResult, Executor
 from syncer.errors import TrackerError
 from syncer.evaluate import Assessment, evaluate
@@ -138,6 +138,10 @@ def run_cycle(
         extra=extra_changes,
     )
     result = executor.execute(the_plan)
+    if observed is not None:
+        for done in result.done:
+            if isinstance(done.action, PostComment) and done.outcome in {"done", "skipped"}:
+                observed.remember(done.action.ref, done.action.message.marker)
     if ledger is not None:
         ledger.record(decisions(assessments, now, cycle_id, policy.version))
     log.info(

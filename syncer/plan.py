@@ -9,7 +9,7 @@ comment was posted (see ``syncer.apply``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from syncer.actions import (
@@ -25,7 +25,7 @@ from syncer.evaluate import Assessment
 from syncer.model import ItemRef
 
 
-@dataclass(frozen=True)
+@dataclass
 class Observed:
     """What is known to be in the trackers beyond the items themselves.
 
@@ -34,7 +34,10 @@ class Observed:
     checks the tracker before posting.
     """
 
-    posted_markers: Set[tuple[ItemRef, str]] = field(default_factory=frozenset)
+    posted_markers: set[tuple[ItemRef, str]] = field(default_factory=set)
+
+    def remember(self, ref: ItemRef, marker: str) -> None:
+        self.posted_markers.add((ref, marker))
 
 
 def item_change(
