@@ -16,6 +16,7 @@ import math
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from connectors.emulators.jira import JiraEmulator
 from jira import JIRA
@@ -66,12 +67,36 @@ def requests_of(emulator: JiraEmulator) -> Counter[tuple[str, str, int]]:
     return Counter({k: v for k, v in emulator.counters.items() if v})
 
 
-def run_mode(mode: str, n: int, sample: int) -> list[tuple[str, str, str, str]]:
+class Received:
+    """Bytes of response bodies seen on a requests session (a response hook)."""
+
+    def __init__(self, session: Any) -> None:
+        self.total = 0
+        session.hooks["response"].append(self._hook)
+
+    def _hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self.total += len(response.content)
+        return response
+
+    def take(self) -> str:
+        kib, self.total = self.total / 1024, 0
+        return f"{kib:,.0f}"
+
+
+Row = tuple[str, str, str, str, str]
+
+
+def _short(path: str) -> str:
+    path = path.removeprefix("/rest/api/2").replace("{issueIdOrKey}", "KEY")
+    return path.replace("/properties/{propertyKey}", "/properties/pmsync.markers")
+
+
+def run_mode(mode: Literal["cloud", "datacenter"], n: int, sample: int) -> list[Row]:
     clock = Clock()
     emulator = JiraEmulator(mode=mode, email=EMAIL, token=TOKEN, clock=clock)
     keys = seed(emulator, n)
     emulator.start()
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[Row] = []
     try:
         config = JiraTracker(
             name="jira",
@@ -80,11 +105,10 @@ def run_mode(mode: str, n: int, sample: int) -> list[tuple[str, str, str, str]]:
             jql=JQL,
             fields={"owner": "assignee", "evidence": "Evidence", "severity": "Severity"},
         )
-        policy = Policy(version="bench")
         cloud = mode == "cloud"
         connector = JiraConnector(
             config,
-            policy,
+            Policy(version="bench"),
             MemoryCursorStore(),
             clock,
             token=SecretStr(TOKEN),
@@ -92,15 +116,16 @@ def run_mode(mode: str, n: int, sample: int) -> list[tuple[str, str, str, str]]:
         )
         emulator.reset_counters()
         started = time.perf_counter()
+        received = Received(connector._client()._session)
         items = connector.fetch(full=False).items
         cold = sum(requests_of(emulator).values())
-        budget = math.ceil(n / 100) + 2
         assert len(items) == n, len(items)
         rows.append(
             (
                 f"{mode}: pmsync cold sync",
                 str(cold),
-                f"<= {budget}",
+                f"<= {math.ceil(n / 100) + 2}",
+                received.take(),
                 f"{time.perf_counter() - started:.1f}",
             )
         )
@@ -109,12 +134,13 @@ def run_mode(mode: str, n: int, sample: int) -> list[tuple[str, str, str, str]]:
         emulator.reset_counters()
         started = time.perf_counter()
         connector.fetch(full=False)
-        idle = requests_of(emulator)
+        idle = sum(requests_of(emulator).values())
         rows.append(
             (
                 f"{mode}: pmsync idle cycle",
-                str(sum(idle.values())),
+                str(idle),
                 "1",
+                received.take(),
                 f"{time.perf_counter() - started:.2f}",
             )
         )
@@ -131,38 +157,42 @@ def run_mode(mode: str, n: int, sample: int) -> list[tuple[str, str, str, str]]:
             connector.post_comment(ref, message)
         connector.add_labels(ref, ["pmsync/overdue"])
         one = requests_of(emulator)
-        shape = " + ".join(
-            f"{c} {m}" for m, c in sorted(Counter(m for (m, _, _) in one.elements()).items())
-        )
+        shape = ", ".join(f"{m} {path.removeprefix('/rest/api/2')}" for (m, path, _) in sorted(one))
         rows.append(
             (
                 f"{mode}: pmsync one escalation",
                 f"{sum(one.values())} ({shape})",
-                "1 PUT + 1 POST + 1 prop PUT",
+                "prop GET + POST + prop PUT + PUT",
+                received.take(),
                 f"{time.perf_counter() - started:.2f}",
             )
         )
 
         emulator.reset_counters()
         started = time.perf_counter()
-        auth = {"basic_auth": (EMAIL, TOKEN)} if cloud else {"token_auth": TOKEN}
-        naive = JIRA(server=emulator.base_url, timeout=30, **auth)  # type: ignore[arg-type]
+        auth: dict[str, Any] = {"basic_auth": (EMAIL, TOKEN)} if cloud else {"token_auth": TOKEN}
+        naive = JIRA(server=emulator.base_url, timeout=30, **auth)
+        naive_received = Received(naive._session)
         issues = naive.search_issues(JQL, maxResults=False)
         search_requests = sum(requests_of(emulator).values())
+        search_kib = naive_received.total / 1024
         search_s = time.perf_counter() - started
+        naive_received.total = 0
         emulator.reset_counters()
         started = time.perf_counter()
         for issue in list(issues)[:sample]:
             naive.comments(issue.key)
         per_issue = sum(requests_of(emulator).values()) / sample
-        comment_s = (time.perf_counter() - started) / sample
-        total = search_requests + per_issue * n
+        per_issue_kib = naive_received.total / 1024 / sample
+        per_issue_s = (time.perf_counter() - started) / sample
         rows.append(
             (
-                f"{mode}: naive jira script (comments extrapolated from {sample})",
-                f"{total:,.0f} ({search_requests} search/setup + {per_issue:.0f} x {n})",
+                f"{mode}: naive script (comments: {sample} measured, x{n} extrapolated)",
+                f"{search_requests + per_issue * n:,.0f} ({search_requests} search + "
+                f"{per_issue:.0f} per issue)",
                 "-",
-                f"{search_s + comment_s * n:.1f} (est.)",
+                f"{search_kib + per_issue_kib * n:,.0f}",
+                f"{search_s + per_issue_s * n:.1f}",
             )
         )
     finally:
@@ -176,11 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=200, help="issues whose comments are read")
     parser.add_argument("--mode", choices=["cloud", "datacenter", "both"], default="both")
     args = parser.parse_args(argv)
-    modes = ["cloud", "datacenter"] if args.mode == "both" else [args.mode]
-    rows = [("scenario", "requests", "budget", "seconds")]
+    modes: list[Literal["cloud", "datacenter"]] = (
+        ["cloud", "datacenter"] if args.mode == "both" else [args.mode]
+    )
+    rows: list[Row] = [("scenario", "requests", "budget", "KiB received", "seconds")]
     for mode in modes:
         rows.extend(run_mode(mode, args.n, min(args.sample, args.n)))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for index, row in enumerate(rows):
         print(" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)))
         if index == 0:

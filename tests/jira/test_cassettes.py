@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import vcr
@@ -42,7 +42,7 @@ class Scenario:
     project: str
     issue: str
     mention: str
-    deployment: str
+    deployment: Literal["cloud", "datacenter"]
 
 
 def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def _config(server: str, scenario: Scenario) -> JiraTracker:
     return JiraTracker(
         name="jira",
         server=server,
-        deployment=scenario.deployment,  # type: ignore[arg-type]
+        deployment=scenario.deployment,
         jql=f"project = {scenario.project} AND labels = postmortem-action",
         project=scenario.project,
         fields={"owner": "assignee", "due": "duedate"},
@@ -183,4 +183,4 @@ class TestWritePath:
             ("PUT", f"issue/{scenario.issue}"),
         ]
         posted = json.loads(cassette.requests[2].body)
-        assert posted["body"].endswith("\\[\\~not-a-mention\\]")
+        assert posted["body"].endswith("\\[\\~not\\-a\\-mention\\]")
