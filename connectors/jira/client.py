@@ -61,6 +61,11 @@ MAX_MARKERS = 200
 JQL_TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
+def jql_string(value: str) -> str:
+    """A JQL string literal: double quotes with backslash and quote escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def read_credentials(
     config: JiraTracker, token: SecretStr | None, email: str | None
 ) -> tuple[SecretStr, str | None]:
@@ -501,7 +506,10 @@ class JiraConnector:
         return f"{self._server}/browse/{key}"
 
     def _by_label(self, label: str, order: str) -> list[dict[str, Any]]:
-        jql = f'project = "{self._project()}" AND labels = "{label}" ORDER BY created {order}'
+        jql = (
+            f"project = {jql_string(self._project())} AND labels = {jql_string(label)} "
+            f"ORDER BY created {order}"
+        )
         return self._search(jql, ["summary", "status", "labels"])[:50]
 
     def _create_issue(self, summary: str, label: str, body: str) -> str:

@@ -342,10 +342,11 @@ def _map_fields(
     r = _Reader(fields, ctx)
     labels = frozenset(lbl for lbl in (fields.get("labels") or ()) if isinstance(lbl, str) and lbl)
     state, resolution = _state(fields, ctx, r)
+    summary = fields.get("summary")
     return ActionItem(
         ref=ItemRef(tracker=ctx.tracker, key=key),
         url=f"{ctx.server}/browse/{key}",
-        title=fields.get("summary") if isinstance(fields.get("summary"), str) else "",
+        title=summary if isinstance(summary, str) else "",
         state=state,
         resolution=resolution,
         severity=_severity(labels, r),
