@@ -64,6 +64,13 @@ def _recorder() -> vcr.VCR:
     )
 
 
+def _cassette(name: str) -> Any:
+    """The cassette context; recording starts from an empty file, never appends."""
+    if RECORD:
+        (CASSETTES / name).unlink(missing_ok=True)
+    return _recorder().use_cassette(name)
+
+
 def _config(server: str, scenario: Scenario) -> JiraTracker:
     return JiraTracker(
         name="jira",
@@ -142,7 +149,7 @@ class TestReadPath:
         """serverInfo, field list and search pages map into items of this tracker."""
         with (
             _target() as (config, token, email, scenario),
-            _recorder().use_cassette("read_path.yaml") as cassette,
+            _cassette("read_path.yaml") as cassette,
         ):
             result = _connector(config, token, email).fetch(full=True)
         assert result.items
@@ -160,7 +167,7 @@ class TestWritePath:
         """One property GET, one comment POST, one property PUT, one labels PUT."""
         with (
             _target() as (config, token, email, scenario),
-            _recorder().use_cassette("write_path.yaml") as cassette,
+            _cassette("write_path.yaml") as cassette,
         ):
             connector = _connector(config, token, email)
             ref = ItemRef(tracker="jira", key=scenario.issue)
