@@ -257,7 +257,9 @@ class JiraConnector:
             "ORDER BY updated ASC"
         )
 
-    def _search(self, jql: str, fields: list[str]) -> list[dict[str, Any]]:
+    def _search(
+        self, jql: str, fields: list[str], properties: str | None = None
+    ) -> list[dict[str, Any]]:
         """Every issue matching ``jql``: Cloud pages by token, Data Center by offset."""
         jira = self._client()
         issues: list[dict[str, Any]] = []
@@ -271,6 +273,7 @@ class JiraConnector:
                         nextPageToken=t,
                         maxResults=PAGE_SIZE,
                         fields=list(fields),
+                        properties=properties,
                         json_result=True,
                     ),
                     write=False,
@@ -288,6 +291,7 @@ class JiraConnector:
                     startAt=s,
                     maxResults=PAGE_SIZE,
                     fields=list(fields),
+                    properties=properties,
                     json_result=True,
                 ),
                 write=False,
@@ -505,12 +509,20 @@ class JiraConnector:
     def _browse(self, key: str) -> str:
         return f"{self._server}/browse/{key}"
 
-    def _by_label(self, label: str, order: str) -> list[dict[str, Any]]:
+    def _by_label(self, label: str, order: str, prop: str) -> list[dict[str, Any]]:
         jql = (
             f"project = {jql_string(self._project())} AND labels = {jql_string(label)} "
             f"ORDER BY created {order}"
         )
-        return self._search(jql, ["summary", "status", "labels"])[:50]
+        return self._search(jql, ["summary", "status", "labels"], properties=prop)[:50]
+
+    def _property_of(self, issue: Mapping[str, Any], prop: str) -> dict[str, Any] | None:
+        """An entity property returned with a search hit, else read with one GET."""
+        returned = issue.get("properties")
+        if isinstance(returned, Mapping):
+            value = returned.get(prop)
+            return value if isinstance(value, dict) else None
+        return self._read_property(str(issue.get("key")), prop)
 
     def _create_issue(self, summary: str, label: str, body: str) -> str:
         fields = {
@@ -533,14 +545,14 @@ class JiraConnector:
         self._client()
         found: str | None = None
         previous: list[str] = []
-        for issue in self._by_label(label, "DESC"):
+        for issue in self._by_label(label, "DESC", REPORT_PROPERTY):
             key = str(issue.get("key"))
             fields = issue.get("fields") or {}
             status = fields.get("status") or {}
             done = (status.get("statusCategory") or {}).get("key") == "done"
             if found is not None and done:
                 continue
-            value = self._read_property(key, REPORT_PROPERTY)
+            value = self._property_of(issue, REPORT_PROPERTY)
             week = value.get("week") if value else None
             if week is None and found is None and fields.get("summary") == title:
                 self._request(
@@ -569,14 +581,18 @@ class JiraConnector:
     ) -> ReportRef:
         """One comment per week on the log issue, found through the marker property."""
         self._client()
-        candidates = self._by_label(log_label, "ASC")
+        candidates = self._by_label(log_label, "ASC", MARKERS_PROPERTY)
         if candidates:
             key = str(candidates[0].get("key"))
+            value = self._property_of(candidates[0], MARKERS_PROPERTY) or {}
+            markers = value.get("markers")
+            self._markers[key] = dict(markers) if isinstance(markers, dict) else {}
         else:
             key = self._create_issue(log_title, log_label, "")
+            self._markers[key] = {}
         marker = f"pmsync:log:{week_key}"
         document = render_document(body, api_version=self.config.rest_api_version)
-        entry = self._marker_map(key, refresh=True).get(marker)
+        entry = self._markers[key].get(marker)
         if isinstance(entry, dict) and entry.get("comment"):
             comment_id = str(entry["comment"])
             self._request("PUT", f"issue/{key}/comment/{comment_id}", body={"body": document})

@@ -431,12 +431,17 @@ class TestReports:
             week_key="2026-W48",
             body="week 48: 3 escalations",
         )
+        site.reset()
         site.connector().upsert_log_entry(
             log_label="pmsync-log",
             log_title="pmsync operating log",
             week_key="2026-W48",
             body="week 48: 4 escalations",
         )
+        writes = {(m, p): n for (m, p, _), n in site.requests().items() if m != "GET"}
+        assert writes == {("PUT", "/rest/api/2/issue/{issueIdOrKey}/comment/{id}"): 1}
+        property_reads = sum(n for (m, p, _), n in site.requests().items() if "properties" in p)
+        assert property_reads == (0 if site.cloud else 1)
         comments = site.emulator.comments(first.key)
         assert [c["body"] for c in comments] == ["week 48: 4 escalations"]
         connector.upsert_log_entry(
