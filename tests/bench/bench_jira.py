@@ -18,10 +18,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from connectors.emulators.jira import JiraEmulator
 from jira import JIRA
 from pydantic import SecretStr
 
+from connectors.emulators.jira import JiraEmulator
 from connectors.jira.client import JiraConnector
 from syncer.cursors import MemoryCursorStore
 from syncer.messages import Markup, Mention, Message
@@ -157,7 +157,7 @@ def run_mode(mode: Literal["cloud", "datacenter"], n: int, sample: int) -> list[
             connector.post_comment(ref, message)
         connector.add_labels(ref, ["pmsync/overdue"])
         one = requests_of(emulator)
-        shape = ", ".join(f"{m} {path.removeprefix('/rest/api/2')}" for (m, path, _) in sorted(one))
+        shape = ", ".join(f"{m} {_short(path)}" for (m, path, _) in sorted(one))
         rows.append(
             (
                 f"{mode}: pmsync one escalation",
