@@ -16,6 +16,9 @@ What the library does by default and this module does not let it do:
 Idempotency: the markers of comments pmsync posted live in the issue entity property
 ``pmsync.markers`` (``{"markers": {marker: {"comment": id, "at": iso}}}``), read only for items
 about to be written. Write order per item is comment, then marker property, then labels.
+A comment POST whose answer is lost (timeout, dropped connection, 5xx) is never resent: the
+comments are read back and, if it landed, the marker is recorded. What remains is a process
+dying between a successful POST and the property PUT: the next run posts the comment again.
 """
 
 from __future__ import annotations
