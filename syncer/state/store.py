@@ -16,9 +16,10 @@ several replicas share it. The schema is versioned with Alembic and brought to h
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any, Self
 from sqlalchemy import Engine, create_engine, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -227,11 +228,21 @@ class StateStore:
         """
         if not entries:
             return
-        rows = []
-        for entry in entries:
-            row = asdict(entry)
-            row["inputs"] = _json_inputs(entry)
-            rows.append(row)
+        rows = [
+            {
+                "at": entry.at,
+                "cycle_id": entry.cycle_id,
+                "tracker": entry.tracker,
+                "item_key": entry.item_key,
+                "kind": entry.kind,
+                "rule": entry.rule,
+                "policy_version": entry.policy_version,
+                "outcome": entry.outcome,
+                "inputs": _json_inputs(entry),
+                "detail": entry.detail,
+            }
+            for entry in entries
+        ]
         with self.transaction() as session:
             session.execute(insert(LedgerRow), rows)
 
@@ -338,6 +349,29 @@ def _entry(row: LedgerRow) -> LedgerEntry:
     )
 
 
+def _switch_to_wal(cursor: DBAPICursor, busy_timeout_ms: int) -> None:
+    """Put the file in WAL mode (a lasting property of the file, so usually already done).
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once, without
+    waiting out the busy timeout, when another process opening the same new file holds it: so
+    retry every 10 ms for up to the busy timeout.
+    """
+    attempts = max(1, busy_timeout_ms // 10)
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode")
+            row = cursor.fetchone()
+            if row is not None and str(row[0]).lower() in {"wal", "memory"}:
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+            if not busy or attempt == attempts - 1:
+                raise
+            time.sleep(0.01)
+
+
 def _create_engine(url: URL, busy_timeout_ms: int) -> Engine:
     if url.get_backend_name() == "postgresql":
         connect_args: dict[str, Any] = {}
@@ -354,8 +388,8 @@ def _create_engine(url: URL, busy_timeout_ms: int) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; we issue our own (below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        _switch_to_wal(cursor, busy_timeout_ms)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
