@@ -13,22 +13,19 @@ SQLite the store begins every transaction with ``BEGIN IMMEDIATE``, which serial
 A database already at a revision this code does not know (a newer pmsync migrated it) is
 refused with :class:`SchemaTooNewError` rather than guessed at.
 
-For developers: ``python -m syncer.state.migrate revision "what changed"`` writes a new
-revision by comparing ``schema.py`` with a scratch database at head (review it before use).
+For developers: ``python -m syncer.state.migrations revision "what changed"`` writes the next
+numbered revision by comparing ``schema.py`` with a scratch database at head (review it).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-import tempfile
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -80,33 +77,3 @@ def upgrade_to_head(engine: Engine) -> str:
             )
         command.upgrade(alembic_config(connection), "head")
     return head_revision()
-
-
-def _write_revision(message: str) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
-        engine = create_engine(f"sqlite:///{Path(scratch) / 'head.db'}")
-        try:
-            upgrade_to_head(engine)
-            with engine.begin() as connection:
-                command.revision(alembic_config(connection), message=message, autogenerate=True)
-        finally:
-            engine.dispose()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Developer entry point: ``python -m syncer.state.migrate revision MESSAGE``."""
-    parser = argparse.ArgumentParser(prog="python -m syncer.state.migrate")
-    sub = parser.add_subparsers(dest="command", required=True)
-    revision = sub.add_parser("revision", help="write a new revision from the schema.py changes")
-    revision.add_argument("message", help="what the revision changes, in a few words")
-    sub.add_parser("head", help="print the newest revision")
-    args = parser.parse_args(argv)
-    if args.command == "revision":
-        _write_revision(args.message)
-    else:
-        sys.stdout.write(head_revision() + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

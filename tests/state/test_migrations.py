@@ -73,7 +73,7 @@ class TestUpgrade:
         """One head, so every replica upgrades to the same schema."""
         assert head_revision() == "0001"
         result = subprocess.run(
-            [sys.executable, "-m", "syncer.state.migrate", "head"],
+            [sys.executable, "-m", "syncer.state.migrations", "head"],
             cwd=REPO,
             capture_output=True,
             text=True,
