@@ -44,14 +44,17 @@ DEFAULT_URL = "sqlite:///.pmsync-state.db"
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 """How long (milliseconds) a SQLite writer waits for another one before giving up."""
 
+CONNECT_TIMEOUT_S = 10
+"""Seconds to wait for a PostgreSQL connection unless the URL sets ``connect_timeout``."""
+
 
 def _json_default(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, set | frozenset | tuple):
-        return sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
@@ -375,6 +378,8 @@ def _switch_to_wal(cursor: DBAPICursor, busy_timeout_ms: int) -> None:
 def _create_engine(url: URL, busy_timeout_ms: int) -> Engine:
     if url.get_backend_name() == "postgresql":
         connect_args: dict[str, Any] = {}
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
         if "prepare_threshold" not in url.query:
             # No server-side prepared statements: they break behind transaction poolers.
             connect_args["prepare_threshold"] = None
