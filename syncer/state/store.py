@@ -247,7 +247,7 @@ class StateStore:
             }
             for entry in entries
         ]
-        keys = [r["dedupe_key"] for r in rows if r["dedupe_key"] is not None]
+        keys = [e.dedupe_key for e in entries if e.dedupe_key is not None]
         with self.transaction() as session:
             if keys:
                 # A decision already recorded (same dedupe key) is not recorded again.
@@ -257,8 +257,8 @@ class StateStore:
                     )
                 )
                 fresh: list[dict[str, Any]] = []
-                for row in rows:
-                    key = row["dedupe_key"]
+                for row, entry in zip(rows, entries, strict=True):
+                    key = entry.dedupe_key
                     if key is not None and key in seen:
                         continue
                     if key is not None:
