@@ -280,7 +280,7 @@ def iso(moment: datetime) -> str:
 class GitHubConnector:
     """The ``Tracker`` for one GitHub (github.com or Enterprise Server) configuration."""
 
-    def __init__(  # noqa: PLR0917 - the signature every caller of the connectors shares
+    def __init__(
         self,
         config: GitHubTracker,
         policy: Policy,
