@@ -71,7 +71,7 @@ _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _LABEL_COLOURS = {"escalat": "b60205", "overdue": "d93f0b", "due-soon": "fbca04"}
-_TRANSPORT_ERRORS = (
+TRANSPORT_ERRORS = (
     requests.RequestException,
     urllib3.exceptions.HTTPError,
     http.client.HTTPException,
@@ -335,7 +335,7 @@ class GitHubConnector:
         except GithubException as exc:  # raised while getting an App installation token
             error = classify(exc.status, exc.headers or {}, self.clock(), what)
             raise error or PermanentError(f"{what}: HTTP {exc.status}", exc.status) from None
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             self.requests[(verb, 0)] += 1
             raise TransientError(f"{what}: {type(exc).__name__}") from exc
         self.requests[(verb, status)] += 1
