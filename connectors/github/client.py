@@ -552,17 +552,17 @@ class GitHubConnector:
         if not links:
             return item, None
         old = before.entry if before is not None else None
+        merged: dict[str, bool] = {}
         if isinstance(old, ActionItem) and old.closed_at == item.closed_at:
-            known = {
+            merged = {
                 e.url: e.verified
                 for e in old.evidence
                 if e.url is not None and e.verified is not None
             }
-            return with_merge_status(item, known), None
-        if now - item.closed_at > window:
-            return item, None
-        merged: dict[str, bool] = {}
-        for link in links:
+        missing = [link for link in links if link.url not in merged]
+        if not missing or now - item.closed_at > window:
+            return with_merge_status(item, merged), None
+        for link in missing:
             what = f"check pull request {link.repo}#{link.number} of {item.ref.key}"
             try:
                 answer = self._call("GET", f"/repos/{link.repo}/pulls/{link.number}", what)
@@ -750,7 +750,7 @@ class GitHubConnector:
         return [
             r
             for r in self._rows(first, "list issues")
-            if isinstance(r, Mapping) and "pull_request" not in r
+            if isinstance(r, Mapping) and not is_pull_request(r)
         ]
 
     def upsert_report(

@@ -17,7 +17,7 @@ from syncer.errors import RateLimited, TransientError
 from syncer.ledger import MemoryLedger
 from syncer.messages import Markup, Mention, Message, Text
 from syncer.model import ItemRef, Person, Priority, Severity, State
-from syncer.tracker import ReportRef
+from syncer.tracker import ReportRef, Tracker
 from tests.github.conftest import START, ConnectorFactory, FakeClock
 
 FORM = """### Postmortem
@@ -62,6 +62,12 @@ def ref(key: str) -> ItemRef:
 
 
 class TestFetching:
+    def test_the_connector_is_a_tracker(self, make_connector: ConnectorFactory) -> None:
+        """It satisfies the core's Protocol and is named after its config."""
+        connector = make_connector(name="gh-prod")
+        assert isinstance(connector, Tracker)
+        assert connector.name == "gh-prod"
+
     def test_items_are_mapped_from_the_emulator_payloads(
         self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
     ) -> None:
