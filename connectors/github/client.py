@@ -504,7 +504,10 @@ class GitHubConnector:
                 if answer.complete_in_one_page:
                     break
         new_etag = answer.etag if answer.complete_in_one_page else None
-        errors = self._merge(repo=repo, rows=rows, fresh=fresh, previous=previous, now=now)
+        latest = {r.get("number"): r for r in rows if isinstance(r, Mapping)}  # pages overlap
+        errors = self._merge(
+            repo=repo, rows=latest.values(), fresh=fresh, previous=previous, now=now
+        )
         self._cache[repo] = fresh
         full_sync_at = now if full else (cursor.full_sync_at if cursor else None)
         self.cursors.put_cursor(key, Cursor(since=since, etag=new_etag, full_sync_at=full_sync_at))
