@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 from pydantic import SecretStr
 
+from connectors.emulators.github import GitHubEmulator
 from connectors.github import GitHubConnector
 from syncer.cursors import MemoryCursorStore
 from syncer.policy import Escalation, Policy, Tier
 from syncer.tracker_config import GitHubTracker
-
-if TYPE_CHECKING:
-    from connectors.emulators.github import GitHubEmulator
 
 TOKEN = "t0ken-for-tests"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -57,8 +54,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def emulator(clock: FakeClock) -> Iterator[GitHubEmulator]:
-    module = pytest.importorskip("connectors.emulators.github", reason="needs the GitHub emulator")
-    emu = module.GitHubEmulator(token=TOKEN, clock=clock)
+    emu = GitHubEmulator(token=TOKEN, clock=clock)
     emu.start()
     try:
         yield emu

@@ -6,10 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-pytest.importorskip("connectors.emulators.github", reason="needs the GitHub emulator")
-
 from connectors.emulators.github import Faults, GitHubEmulator
-
 from syncer.apply import Applier
 from syncer.cursors import MemoryCursorStore
 from syncer.cycle import run_cycle

@@ -9,11 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-pytest.importorskip("connectors.emulators.github", reason="needs the GitHub emulator")
-
-from connectors.emulators.github import GitHubEmulator
-
 from connectors.cli_permissions import register
+from connectors.emulators.github import GitHubEmulator
 from connectors.github.permissions import check_github
 from syncer.tracker_config import GitHubTracker
 from tests.github.conftest import TOKEN, FakeClock
