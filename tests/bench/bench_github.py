@@ -12,16 +12,18 @@ output says so. Exit 1 when one of the bounds from issue 3 does not hold.
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from connectors.emulators.github import GitHubEmulator
+import structlog
 from github import Auth, Github
 from pydantic import SecretStr
 
+from connectors.emulators.github import GitHubEmulator
 from connectors.github import GitHubConnector
 from syncer.cursors import MemoryCursorStore
 from syncer.messages import Markup, Mention, Message
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         "--naive-repos", type=int, default=2, help="repositories the naive script really reads"
     )
     args = parser.parse_args(argv)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     clock = Clock()
     emulator = GitHubEmulator(token=TOKEN, clock=clock)
     emulator.start()
