@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from structlog.testing import capture_logs
 
 from connectors.emulators.github import Faults, GitHubEmulator
 from syncer.apply import Applier
@@ -15,7 +16,7 @@ from syncer.ledger import MemoryLedger
 from syncer.messages import Markup, Mention, Message, Text
 from syncer.model import ItemRef, Person, Priority, Severity, State
 from syncer.tracker import ReportRef, Tracker
-from tests.github.conftest import START, ConnectorFactory, FakeClock
+from tests.github.conftest import START, TOKEN, ConnectorFactory, FakeClock
 
 FORM = """### Postmortem
 
@@ -205,6 +206,38 @@ class TestFetching:
         assert result.items == ()
         assert emulator.request_count("GET") == 3
         assert result.errors[0].startswith("list issues of acme/api: HTTP 50")
+
+    def test_an_organisation_is_expanded_into_its_repositories(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
+    ) -> None:
+        """org: every repository of the organisation is read, listed once per process."""
+        seed(emulator, "acme/api", 1, clock)
+        seed(emulator, "acme/web", 2, clock)
+        connector = make_connector([], org="acme")
+        assert len(connector.fetch(full=False).items) == 3
+        emulator.reset_counters()
+        connector.fetch(full=False)
+        assert emulator.counters == {("GET", LIST, 304): 2}
+
+    def test_timeouts_are_transient_and_logged_without_the_token(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
+    ) -> None:
+        """A dropped connection on the list is retried, then reported; logs carry no secret."""
+        seed(emulator, "acme/api", 1, clock)
+        emulator.faults = Faults(timeout_rate=1.0)
+        with capture_logs() as logs:
+            result = make_connector().fetch(full=False)
+        assert result.errors == ("list issues of acme/api: ConnectionError",)
+        assert emulator.request_count("GET", 0) == 3
+        assert logs == [
+            {
+                "event": "repository not read",
+                "repo": "acme/api",
+                "error": "list issues of acme/api: ConnectionError",
+                "log_level": "warning",
+            }
+        ]
+        assert TOKEN not in repr(logs)
 
 
 class TestWrites:
