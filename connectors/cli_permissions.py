@@ -1,7 +1,7 @@
 """``pmsync check-permissions``: ask each tracker, before any cycle, whether pmsync may do its job.
 
 Wired into ``syncer/cli.py`` through ``register``. It reads the policy file, resolves each
-tracker's credentials the way the daemon does, and prints one line per place and capability
+tracker's credentials the way the daemon does, and prints one line per check
 with the fix for every failure. Exit 0 when everything is allowed, 1 when something is not,
 2 for a bad policy file or missing credentials.
 """
@@ -9,7 +9,6 @@ with the fix for every failure. Exit 0 when everything is allowed, 1 when someth
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -17,9 +16,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from connectors.permission_check import PermissionCheck
 from syncer.errors import ConfigError, TrackerError
 from syncer.policy import Policy
+from syncer.tracker import PermissionCheck
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -27,6 +26,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 def collect_checks(policy: Policy) -> list[PermissionCheck]:
     """Every check for every configured tracker; a tracker that cannot be asked is one failure."""
     from connectors.github.permissions import check_github
+    from connectors.jira.permissions import check_jira
 
     checks: list[PermissionCheck] = []
     for github in policy.trackers.github:
@@ -36,44 +36,14 @@ def collect_checks(policy: Policy) -> list[PermissionCheck]:
             checks.append(
                 PermissionCheck(
                     github.name,
-                    github.base_url,
                     "reach the API",
                     False,
                     str(exc),
                     "check base_url, the network and the token",
                 )
             )
-    if policy.trackers.jira:
-        try:
-            jira = importlib.import_module("connectors.jira.permissions")
-        except ImportError:
-            jira = None
-        for tracker in policy.trackers.jira:
-            if jira is None or not hasattr(jira, "check_jira"):
-                checks.append(
-                    PermissionCheck(
-                        tracker.name,
-                        tracker.server,
-                        "check permissions",
-                        False,
-                        "the Jira permission check is not installed",
-                        "",
-                    )
-                )
-                continue
-            try:
-                checks.extend(jira.check_jira(tracker))
-            except TrackerError as exc:
-                checks.append(
-                    PermissionCheck(
-                        tracker.name,
-                        tracker.server,
-                        "reach the API",
-                        False,
-                        str(exc),
-                        "check server, the network and the token",
-                    )
-                )
+    for jira in policy.trackers.jira:
+        checks.extend(check_jira(jira, None, None))
     return checks
 
 
@@ -91,12 +61,10 @@ def cmd_check_permissions(args: argparse.Namespace) -> int:
         print(json.dumps([asdict(c) for c in checks], indent=2))
     else:
         table = Table(title="pmsync check-permissions")
-        for column in ("tracker", "where", "capability", "ok", "detail", "fix"):
+        for column in ("tracker", "check", "ok", "detail", "fix"):
             table.add_column(column)
         for c in checks:
-            table.add_row(
-                c.tracker, c.scope, c.capability, "yes" if c.ok else "NO", c.detail, c.fix
-            )
+            table.add_row(c.tracker, c.check, "yes" if c.ok else "NO", c.detail, c.fix)
         Console().print(table)
     return EXIT_OK if checks and all(c.ok for c in checks) else EXIT_FAILED
 

@@ -24,10 +24,10 @@ from connectors.github.client import (
     make_auth,
     make_github,
 )
-from connectors.permission_check import PermissionCheck
 from syncer.cursors import MemoryCursorStore
 from syncer.errors import PermanentError, TrackerError, TransientError
 from syncer.policy import Policy
+from syncer.tracker import PermissionCheck
 from syncer.tracker_config import GitHubTracker
 
 READ = "read issues"
@@ -101,8 +101,7 @@ def check_github(
             checks.append(
                 PermissionCheck(
                     config.name,
-                    config.org,
-                    "list repositories",
+                    f"{config.org}: list repositories",
                     False,
                     str(exc),
                     "give the token read access to the organisation's repositories",
@@ -131,7 +130,7 @@ def _check_repo(
             else str(exc)
         )
         return [
-            PermissionCheck(name, repo, c, False, detail, fix)
+            PermissionCheck(name, f"{repo}: {c}", False, detail, fix)
             for c in (READ, LABEL, TRIAGE, COMMENT)
         ]
     repo_data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
@@ -170,13 +169,12 @@ def _check_repo(
     def need(capability: str, minimum: str, fix_text: str) -> PermissionCheck:
         ok = issues_on and ROLE_RANK.get(role, 0) >= ROLE_RANK[minimum]
         detail = who if issues_on else "issues are disabled"
-        return PermissionCheck(name, repo, capability, ok, detail, "" if ok else fix_text)
+        return PermissionCheck(name, f"{repo}: {capability}", ok, detail, "" if ok else fix_text)
 
     return [
         PermissionCheck(
             name,
-            repo,
-            READ,
+            f"{repo}: {READ}",
             can_read,
             read_detail or who,
             "" if can_read else (fix if issues_on else enable),

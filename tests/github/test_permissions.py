@@ -27,11 +27,11 @@ class TestCheckGitHub:
         """Four capabilities, all allowed, no fix needed."""
         emulator.add_repo("acme/api")
         checks = check_github(config(emulator, "acme/api"), SecretStr(TOKEN), clock)
-        assert [(c.capability, c.ok, c.fix) for c in checks] == [
-            ("read issues", True, ""),
-            ("create labels", True, ""),
-            ("apply labels and reopen", True, ""),
-            ("comment", True, ""),
+        assert [(c.check, c.ok, c.fix) for c in checks] == [
+            ("acme/api: read issues", True, ""),
+            ("acme/api: create labels", True, ""),
+            ("acme/api: apply labels and reopen", True, ""),
+            ("acme/api: comment", True, ""),
         ]
 
     def test_a_read_only_token_cannot_create_labels_and_is_told_why(
@@ -41,7 +41,7 @@ class TestCheckGitHub:
         emulator.add_repo("acme/api")
         emulator.set_permission("acme/api", emulator.login, "read")
         checks = {
-            c.capability: c
+            c.check.removeprefix("acme/api: "): c
             for c in check_github(config(emulator, "acme/api"), SecretStr(TOKEN), clock)
         }
         assert checks["read issues"].ok
@@ -88,6 +88,6 @@ class TestCommand:
         args = parser.parse_args(["check-permissions", "--config", str(policy), "--json"])
         assert args.func(args) == 1
         rows = json.loads(capsys.readouterr().out)
-        assert [(r["scope"], r["ok"]) for r in rows] == [("acme/api", True)] * 4 + [
+        assert [(r["check"].split(":")[0], r["ok"]) for r in rows] == [("acme/api", True)] * 4 + [
             ("acme/missing", False)
         ] * 4
