@@ -251,7 +251,6 @@ class Cached:
 class ListAnswer:
     raws: list[Any]
     etag: str | None
-    complete_in_one_page: bool
 
 
 @dataclass
@@ -446,71 +445,62 @@ class GitHubConnector:
         every = parse_span(self.config.full_resync_every).as_timedelta()
         return now - cursor.full_sync_at >= every
 
-    def _list(self, repo: str, since: datetime | None, etag: str | None) -> ListAnswer | None:
+    def _list(self, repo: str, etag: str | None, watermark: datetime | None) -> ListAnswer | None:
+        """The repository's action items, newest change first; None when unchanged (304).
+
+        One stable URL per repository (no ``since`` in it), sorted by ``updated`` descending:
+        its first page's ETag stays valid from the cold sync on, so every idle cycle is a
+        free 304, and a changed repository costs its first page. With a ``watermark`` (the
+        newest ``updated_at`` of the last pass, the saved cursor) paging stops at the first
+        page that reaches older items: everything beyond it is already known.
+        """
         params: dict[str, Any] = {
             "labels": self.config.action_label,
             "state": "all",
             "sort": "updated",
-            "direction": "asc",
+            "direction": "desc",
             "per_page": PER_PAGE,
         }
-        if since is not None:
-            params["since"] = iso(since)
         headers = {"If-None-Match": etag} if etag else {}
-        first, rows, pages = self._get_all(
-            f"/repos/{repo}/issues", f"list issues of {repo}", params, headers
-        )
+        what = f"list issues of {repo}"
+        first = self._call("GET", f"/repos/{repo}/issues", what, params=params, headers=headers)
         if first.status == 304:
             return None
-        return ListAnswer(
-            raws=rows,
-            etag=_header(first.headers, "etag"),
-            complete_in_one_page=pages == 1 and len(rows) < PER_PAGE,
-        )
+        rows = self._rows(first, what)
+        answer = first
+        while watermark is None or not _reaches(rows, watermark):
+            next_url = self._next_link(answer.headers, what)
+            if next_url is None:
+                break
+            answer = self._call("GET", next_url, what)
+            rows.extend(self._rows(answer, what))
+        return ListAnswer(raws=rows, etag=_header(first.headers, "etag"))
 
     def _sync_repo(self, repo: str, full: bool) -> list[str]:
-        """Bring the cache of ``repo`` up to date; save its cursor only when that worked.
-
-        The saved ETag is only ever sent back for the very same URL (same ``since``), so an
-        idle repository answers 304. ``since`` moves forward only when an answer needed more
-        than one page; then one more request at the new ``since`` fetches its ETag.
-        """
+        """Bring the cache of ``repo`` up to date; save its cursor only when that worked."""
         now = self.clock()
         key = self._cursor_key(repo)
         cursor = self.cursors.get_cursor(key)
         full = full or self._needs_full(repo, cursor, now)
-        since = None if full or cursor is None else cursor.since
         etag = None if full or cursor is None else cursor.etag
+        watermark = None if full or cursor is None else cursor.since
         previous = self._cache.get(repo, {})
         fresh: dict[int, Cached] = {} if full else dict(previous)
-        rows: list[Any] = []
-        answer = self._list(repo, since, etag)
+        answer = self._list(repo, etag, watermark)
         if answer is None:
             log.debug("repository unchanged", repo=repo)
             return []
-        rows.extend(answer.raws)
-        if not answer.complete_in_one_page:
-            # Move `since` to the newest item and fetch that URL's ETag. If more than a page of
-            # items share that second, one second later (a change within that very second is
-            # then picked up by the next full resync).
-            newest = max((t for r in rows if (t := _updated(r)) is not None), default=None)
-            for candidate in () if newest is None else (newest, newest + timedelta(seconds=1)):
-                if candidate == since:
-                    continue
-                since = candidate
-                answer = self._list(repo, since, None)
-                assert answer is not None
-                rows.extend(answer.raws)
-                if answer.complete_in_one_page:
-                    break
-        new_etag = answer.etag if answer.complete_in_one_page else None
+        rows = answer.raws
+        newest = max((t for r in rows if (t := _updated(r)) is not None), default=watermark)
         latest = {r.get("number"): r for r in rows if isinstance(r, Mapping)}  # pages overlap
         errors = self._merge(
             repo=repo, rows=latest.values(), fresh=fresh, previous=previous, now=now
         )
         self._cache[repo] = fresh
         full_sync_at = now if full else (cursor.full_sync_at if cursor else None)
-        self.cursors.put_cursor(key, Cursor(since=since, etag=new_etag, full_sync_at=full_sync_at))
+        self.cursors.put_cursor(
+            key, Cursor(since=newest, etag=answer.etag, full_sync_at=full_sync_at)
+        )
         log.info("repository synced", repo=repo, full=full, rows=len(rows), items=len(fresh))
         return errors
 
@@ -861,3 +851,9 @@ def _host(url: str) -> str:
 
 def _updated(raw: Any) -> datetime | None:
     return parse_timestamp(raw.get("updated_at")) if isinstance(raw, Mapping) else None
+
+
+def _reaches(rows: list[Any], watermark: datetime) -> bool:
+    """Whether a newest-first listing has reached items older than ``watermark``."""
+    oldest = _updated(rows[-1]) if rows else None
+    return oldest is not None and oldest < watermark

@@ -67,6 +67,8 @@ def recorder(name: str, origins: list[str]) -> Iterator[Any]:
     path = CASSETTES / f"{name}.yaml"
     if not RECORD and not path.exists():
         pytest.skip(f"cassette {path} missing; record with PMSYNC_RECORD_CASSETTES=1")
+    if RECORD:
+        path.unlink(missing_ok=True)  # vcrpy's "all" mode appends to an existing cassette
     before_request, before_response = rewriter(origins)
     recorder = vcr.VCR(
         cassette_library_dir=str(CASSETTES),
