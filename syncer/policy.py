@@ -421,7 +421,7 @@ class Report(Strict):
         default_factory=ReportSchedule, description="When the daemon publishes (weekly)."
     )
     formats: list[ReportFormat] = Field(
-        default_factory=lambda: ["markdown", "html", "json"],
+        default_factory=lambda: list[ReportFormat](["markdown", "html", "json"]),
         description="Files written by `pmsync report --out DIR`: markdown, html, json, "
         "jira_wiki, adf, png.",
     )
