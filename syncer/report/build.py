@@ -87,13 +87,28 @@ def report_timezone(policy: Policy) -> ZoneInfo:
 
 
 def moment_for_week(policy: Policy, week: str, now: datetime) -> datetime:
-    """The moment to build week ``week``'s review at: ``now`` if it lies in that week, else
-    the week's last second (a past week) or its first (a future one)."""
+    """The moment to build week ``week``'s review at.
+
+    This week: ``now``. A past week: when the schedule would have published it (e.g. Monday
+    09:00 Europe/Berlin of that week), so a rebuilt review covers the same days as the
+    published one did. A future week is a ValueError.
+    """
     tz = report_timezone(policy)
     monday = parse_week(week)
-    start = datetime.combine(monday, time(), tz)
-    end = datetime.combine(monday + timedelta(days=7), time(), tz) - timedelta(seconds=1)
-    return min(max(now, start.astimezone(UTC)), end.astimezone(UTC))
+    today = now.astimezone(tz).date()
+    if week == week_key(today):
+        return now
+    if monday > today:
+        raise ValueError(f"week {week} has not started yet")
+    schedule = policy.report.schedule
+    hour, minute = (int(x) for x in schedule.time.split(":"))
+    offset = ("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(schedule.weekday)
+    scheduled = datetime.combine(
+        monday + timedelta(days=offset), time(hour, minute), ZoneInfo(schedule.timezone)
+    )
+    if week_key(scheduled.astimezone(tz).date()) != week:
+        scheduled = datetime.combine(monday, time(12), tz)
+    return scheduled.astimezone(UTC)
 
 
 def report_period(policy: Policy, now: datetime) -> tuple[datetime, datetime]:
@@ -473,9 +488,10 @@ def _decisions(
 
 
 def _reached_on(deadline: date, after_days: int, business: bool, policy: Policy) -> date:
-    """The day an item reached a tier: its deadline plus the tier's delay."""
+    """The day an item reached a tier: its deadline plus the tier's delay, and never before
+    the first day it was overdue (the day after its deadline)."""
     if not business:
-        return deadline + timedelta(days=after_days)
+        return deadline + timedelta(days=max(after_days, 1))
     workdays = set(policy.deadlines.business_days)
     holidays = set(policy.deadlines.holidays)
     names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -484,7 +500,7 @@ def _reached_on(deadline: date, after_days: int, business: bool, policy: Policy)
         day += timedelta(days=1)
         if names[day.weekday()] in workdays and day not in holidays:
             left -= 1
-    return day
+    return max(day, deadline + timedelta(days=1))
 
 
 def _escalations(

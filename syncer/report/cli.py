@@ -31,7 +31,6 @@ from syncer.policy import Policy
 from syncer.report.build import (
     build_report,
     moment_for_week,
-    parse_week,
     report_period,
     report_timezone,
 )
@@ -163,10 +162,9 @@ def run(
     now = parse_now(args.now) if args.now else clock()
     if args.week:
         try:
-            parse_week(args.week)
+            now = moment_for_week(policy, args.week, now)
         except ValueError as exc:
             raise ConfigError([f"--week: {exc}"]) from None
-        now = moment_for_week(policy, args.week, now)
     writing = not args.dry_run and not policy.operations.shadow
     tracker_name = report_tracker(policy)
     use_store = bool(args.state) or not args.items

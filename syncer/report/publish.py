@@ -19,8 +19,9 @@ from syncer.report.model import Decision, ItemBrief, WeeklyReport
 from syncer.report.render_jira import adf_document, fit_adf, fit_wiki, render_wiki_blocks
 from syncer.report.render_markdown import escape, fit_markdown, link
 
-# Published reports run before item writes: they are what the weekly meeting opens.
-REPORT_URGENCY = (-1,)
+# Published before item writes (they are what the weekly meeting opens); the review issue
+# before the log entry, so a budget of one write publishes the review.
+REPORT_URGENCY, LOG_URGENCY = (-2,), (-1,)
 
 
 def target_kind(policy: Policy, tracker_name: str) -> str:
@@ -163,5 +164,5 @@ def report_changes(report: WeeklyReport, policy: Policy, tracker_name: str) -> l
     )
     return [
         ItemChange(key=f"report:{tracker_name}:{week}", actions=(upsert,), urgency=REPORT_URGENCY),
-        ItemChange(key=f"log:{tracker_name}:{week}", actions=(entry,), urgency=REPORT_URGENCY),
+        ItemChange(key=f"log:{tracker_name}:{week}", actions=(entry,), urgency=LOG_URGENCY),
     ]
