@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
+from pydantic import computed_field
+
 from syncer.model import Frozen
 
 # Severity-weighted days overdue: the risk score (see the README).
@@ -143,6 +145,7 @@ class Kpi(Frozen):
     previous: float | None
     note: str = ""
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def delta(self) -> float | None:
         if self.value is None or self.previous is None:

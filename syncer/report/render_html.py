@@ -38,11 +38,15 @@ SERIES = (
 )
 
 
-def nice_step(top: float, ticks: int = 4) -> float:
-    """A round tick step (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k, at least 1) covering ``top``."""
+def nice_step(top: float, ticks: int = 4, *, whole: bool = False) -> float:
+    """A round tick step (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k, at least 1) covering ``top``;
+    ``whole`` keeps steps whole numbers (counts of actions)."""
     raw = max(top / ticks, 1.0)
     scale = 10 ** (len(str(int(raw))) - 1)
-    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+    factors = (
+        (1, 2, 3, 4, 5, 6, 8, 10) if whole and scale == 1 else (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+    )
+    for factor in factors:
         if factor * scale >= raw:
             return float(factor * scale)
     return float(10 * scale)
@@ -98,7 +102,7 @@ def _svg_chart(points: tuple[TrendPoint, ...]) -> str:
         return left + step * i + step / 2
 
     counts_top = max([p.open_sev12 for p in points] + [p.overdue for p in points] + [1])
-    counts_max = 4 * nice_step(float(counts_top))
+    counts_max = 4 * nice_step(float(counts_top), whole=True)
     y0 = top
     panel_frame(y0, "Open and overdue actions", counts_max)
     bar_w = step * 0.5

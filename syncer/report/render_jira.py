@@ -28,22 +28,20 @@ JIRA_TEXT_LIMIT = 32_767
 AdfNode = dict[str, Any]
 
 
+_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+_WIKI_TABLE = str.maketrans({"\\": BACKSLASH_STANDIN, **{c: "\\" + c for c in WIKI_SPECIALS}})
+
+
 def one_line(value: str) -> str:
     """Every line break (``\\n``, ``\\r``, U+2028 ...) becomes one space."""
-    return _CONTROL.sub("", " ".join(value.splitlines())) if value else value
+    if not _NEEDS_CLEANING.search(value):
+        return value
+    return _CONTROL.sub("", " ".join(value.splitlines()))
 
 
 def escape_wiki(value: str) -> str:
     """Issue text made inert in Jira wiki markup, on one line."""
-    out: list[str] = []
-    for ch in one_line(value):
-        if ch == "\\":
-            out.append(BACKSLASH_STANDIN)
-        elif ch in WIKI_SPECIALS:
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    escaped = "".join(out)
+    escaped = one_line(value).translate(_WIKI_TABLE)
     if _LINE_START_BLOCK.match(escaped):
         escaped = _ZERO_WIDTH_SPACE + escaped
     return escaped

@@ -33,24 +33,25 @@ _URL_SAFE = "/:?#[]!$&'*+,;=%~._-@"
 GITHUB_BODY_LIMIT = 65_536
 
 
+_TABLE = str.maketrans(
+    {
+        **_ENTITIES,
+        **{c: "\\" + c for c in _BACKSLASHED},
+        "@": "@" + ZWJ,
+    }
+)
+_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
 def escape(value: str) -> str:
     """One line of inert Markdown that reads like ``value``.
 
     Line breaks fold to spaces; ``< > & | ` "`` become entities; Markdown punctuation is
     backslash-escaped; every ``@`` is followed by a zero-width joiner, so no mention forms.
     """
-    value = _CONTROL.sub("", _LINE_BREAKS.sub(" ", value))
-    out: list[str] = []
-    for char in value:
-        if char in _ENTITIES:
-            out.append(_ENTITIES[char])
-        elif char in _BACKSLASHED:
-            out.append("\\" + char)
-        elif char == "@":
-            out.append("@" + ZWJ)
-        else:
-            out.append(char)
-    return "".join(out)
+    if _NEEDS_CLEANING.search(value):
+        value = _CONTROL.sub("", _LINE_BREAKS.sub(" ", value))
+    return value.translate(_TABLE)
 
 
 def safe_url(url: str) -> str | None:
