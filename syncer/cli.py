@@ -33,7 +33,10 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 VIOLATION_RULES = ("owner.", "evidence.", "closure.rejected", "deadline.overdue", "data.")
 
 # Subcommands provided by other modules: each has register(subparsers).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "connectors.emulators.cli",
+    "connectors.emulators.cli_jira",
+)
 
 
 def system_now() -> datetime:

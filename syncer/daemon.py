@@ -56,7 +56,7 @@ class Backoff:
     def failed(self, name: str, now: datetime) -> timedelta:
         count = self.failures.get(name, 0) + 1
         self.failures[name] = count
-        delay = min(self.interval * (2 ** (count - 1)), self.ceiling)
+        delay = min(self.interval * (1 << min(count - 1, 30)), self.ceiling)
         self.not_before[name] = now + delay
         return delay
 
@@ -115,7 +115,7 @@ class Daemon:
 
     def schedule_jobs(self) -> None:
         self.scheduler.clear()
-        self.scheduler.every(self._interval_s()).seconds.do(self.sync_job, full=False)
+        self.scheduler.every(int(self._interval_s())).seconds.do(self.sync_job, full=False)
         self.scheduler.every().day.at(self._utc_time_of(self.policy.daemon.full_resync_at)).do(
             self.full_resync_job
         ).tag("full")
@@ -172,7 +172,11 @@ class Daemon:
         try:
             policy = load_model_file(Policy, self.policy_path)
         except ConfigError as exc:
-            log.error("policy reload failed; keeping the old policy", problems=exc.problems)
+            problems = exc.problems
+        else:
+            problems = []
+        if problems:
+            log.error("policy reload failed; keeping the old policy", problems=problems)
             return
         self.policy = policy
         self.runtime = Runtime(
