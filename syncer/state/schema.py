@@ -101,6 +101,7 @@ class LedgerRow(Base):
     __table_args__ = (
         Index("ix_ledger_entry_at", "at"),
         Index("ix_ledger_entry_item", "tracker", "item_key", "at"),
+        Index("ux_ledger_entry_dedupe_key", "dedupe_key", unique=True),
     )
 
     # SQLite only auto-numbers an INTEGER PRIMARY KEY (the rowid); BIGINT elsewhere.
@@ -117,6 +118,8 @@ class LedgerRow(Base):
     outcome: Mapped[str] = mapped_column(String(NAME_LENGTH))
     inputs: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     detail: Mapped[str] = mapped_column(Text())
+    # Decisions recorded once (a closure accepted) carry a key; NULLs never collide.
+    dedupe_key: Mapped[str | None] = mapped_column(String(NAME_LENGTH), nullable=True)
 
 
 class DailyCount(Base):

@@ -243,11 +243,30 @@ class StateStore:
                 "outcome": entry.outcome,
                 "inputs": _json_inputs(entry),
                 "detail": entry.detail,
+                "dedupe_key": entry.dedupe_key,
             }
             for entry in entries
         ]
+        keys = [r["dedupe_key"] for r in rows if r["dedupe_key"] is not None]
         with self.transaction() as session:
-            session.execute(insert(LedgerRow), rows)
+            if keys:
+                # A decision already recorded (same dedupe key) is not recorded again.
+                seen = set(
+                    session.scalars(
+                        select(LedgerRow.dedupe_key).where(LedgerRow.dedupe_key.in_(set(keys)))
+                    )
+                )
+                fresh: list[dict[str, Any]] = []
+                for row in rows:
+                    key = row["dedupe_key"]
+                    if key is not None and key in seen:
+                        continue
+                    if key is not None:
+                        seen.add(key)
+                    fresh.append(row)
+                rows = fresh
+            if rows:
+                session.execute(insert(LedgerRow), rows)
 
     def entries_between(self, start: datetime, end: datetime) -> list[LedgerEntry]:
         """Entries with ``start <= at < end``, oldest first (insertion order among equals)."""
@@ -349,6 +368,7 @@ def _entry(row: LedgerRow) -> LedgerEntry:
         outcome=row.outcome,
         inputs=dict(row.inputs),
         detail=row.detail,
+        dedupe_key=row.dedupe_key,
     )
 
 

@@ -56,6 +56,7 @@ class TestUpgrade:
         assert indexes == {
             "ix_ledger_entry_at": ["at"],
             "ix_ledger_entry_item": ["tracker", "item_key", "at"],
+            "ux_ledger_entry_dedupe_key": ["dedupe_key"],
         }
 
     def test_downgrading_to_base_and_upgrading_again_restores_the_schema(
@@ -71,7 +72,7 @@ class TestUpgrade:
 
     def test_the_revisions_form_one_line_ending_at_the_initial_head(self) -> None:
         """One head, so every replica upgrades to the same schema."""
-        assert head_revision() == "0001"
+        assert head_revision() == "0002"
         result = subprocess.run(
             [sys.executable, "-m", "syncer.state.migrations", "head"],
             cwd=REPO,
@@ -79,7 +80,7 @@ class TestUpgrade:
             text=True,
             check=True,
         )
-        assert result.stdout == "0001\n"
+        assert result.stdout == "0002\n"
 
 
 class TestOpeningExistingDatabases:
@@ -118,4 +119,4 @@ class TestOpeningExistingDatabases:
         assert errors == []
         with StateStore.open(store_url) as store, store.engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert versions.scalars().all() == ["0001"]
+            assert versions.scalars().all() == ["0002"]

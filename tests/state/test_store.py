@@ -120,7 +120,7 @@ class TestOpening:
             assert third.entries_between(T0, T0 + timedelta(seconds=1)) == [entry()]
             with third.engine.connect() as connection:
                 versions = connection.execute(text("SELECT version_num FROM alembic_version"))
-                assert versions.scalars().all() == ["0001"]
+                assert versions.scalars().all() == ["0002"]
 
     def test_deleting_the_file_and_reopening_gives_a_fresh_empty_store(
         self, tmp_path: Path
@@ -425,3 +425,39 @@ class TestConcurrentWriters:
             assert two.get_cursor("src") == Cursor(etag="1")
             assert [e.item_key for e in one.entries_between(T0, T0 + timedelta(1))] == ["A", "B"]
         assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+class TestDecisionsRecordedOnce:
+    def test_an_entry_whose_dedupe_key_is_already_stored_is_not_recorded_again(
+        self, tmp_path: Path
+    ) -> None:
+        """A closure accepted in one cycle is not recorded again by the next cycles."""
+        store = StateStore.open(path=tmp_path / "state.db")
+        at = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+        decision = LedgerEntry(
+            at=at,
+            cycle_id="c1",
+            tracker="github",
+            item_key="acme/api#3",
+            kind="closure_accepted",
+            rule="closure.accepted",
+            policy_version="v1",
+            outcome="decided",
+            dedupe_key="closure_accepted:github:acme/api#3:2026-11-20",
+        )
+        write = LedgerEntry(
+            at=at,
+            cycle_id="c1",
+            tracker="github",
+            item_key="acme/api#3",
+            kind="comment",
+            rule="escalation",
+            policy_version="v1",
+            outcome="done",
+        )
+        store.record([decision, write, decision])
+        store.record([decision, write])
+        kinds = [e.kind for e in store.explain("github", "acme/api#3")]
+        assert kinds.count("closure_accepted") == 1
+        assert kinds.count("comment") == 2
+        store.close()
