@@ -14,7 +14,7 @@ from syncer.actions import UpsertLogEntry, UpsertReport
 from syncer.errors import ConfigError
 from syncer.evaluate import evaluate
 from syncer.fake import FakeTracker
-from syncer.ledger import MemoryLedger
+from syncer.ledger import LedgerEntry, MemoryLedger
 from syncer.model import Priority, Severity
 from syncer.policy import Operations, Policy, Report
 from syncer.report import build_report, report_changes, report_tracker
@@ -215,3 +215,53 @@ class TestCommand:
             )
             assert code == 0
         assert [w[0] for w in fake.writes] == ["upsert_report", "upsert_log_entry"]
+
+
+class TestWithTheStateStore:
+    def test_the_command_reads_the_ledger_and_daily_counts_from_the_store(
+        self, tmp_path: Path
+    ) -> None:
+        """A decision in the store's ledger and a measured day show up in the files."""
+        from syncer.state import StateStore
+
+        url = f"sqlite:///{(tmp_path / 'state.db').as_posix()}"
+        store = StateStore.open(url)
+        try:
+            store.record(
+                [
+                    LedgerEntry(
+                        at=datetime(2026, 11, 18, 10, tzinfo=NOW.tzinfo),
+                        cycle_id="c1",
+                        tracker="github",
+                        item_key="acme/api#42",
+                        kind="waiver_granted",
+                        rule="waiver.active",
+                        policy_version="v",
+                        outcome="decided",
+                        inputs={"approver": "cto"},
+                        detail="waived until 2026-12-31 by cto",
+                        dedupe_key="waiver_granted:github:acme/api#42:2026-12-31",
+                    )
+                ]
+            )
+            store.record_daily_counts(
+                date(2026, 11, 16), {"open_sev12": 7, "overdue": 5, "risk_score_x2": 300}
+            )
+        finally:
+            store.close()
+        console = Console(record=True, width=200)
+        code = run(
+            args_for("--items", str(ITEMS), "--dry-run", "--out", str(tmp_path), "--state", url),
+            console,
+            console,
+            clock=lambda: NOW,
+        )
+        assert code == 0
+        data = json.loads((tmp_path / "reliability-review-2026-W48.json").read_text())
+        assert [(d["kind"], d["key"], d["approver"]) for d in data["decisions"]][-1] == (
+            "waiver_granted",
+            "acme/api#42",
+            "cto",
+        )
+        w47 = data["trend"][-2]
+        assert (w47["open_sev12"], w47["risk_score"], w47["source"]) == (7, 150.0, "measured")
