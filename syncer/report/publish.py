@@ -138,13 +138,16 @@ def log_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
         return render_wiki_blocks(blocks)
     if kind == "jira_v3":
         return adf_document(blocks)
-    return _markdown_blocks(blocks) + "\n" + html_marker(f"pmsync:log:{report.header.week}") + "\n"
+    marker = html_marker(f"pmsync:log:{report.header.week}")
+    return f"{_markdown_blocks(blocks).rstrip()}\n\n{marker}"
 
 
 def report_changes(report: WeeklyReport, policy: Policy, tracker_name: str) -> list[ItemChange]:
     """One change for the review issue and one for the operating-log entry."""
     week = report.header.week
-    body = report_body(report, policy, tracker_name)
+    # No trailing whitespace: trackers may trim it, and a body that comes back different from
+    # what was sent would be rewritten on every rerun.
+    body = report_body(report, policy, tracker_name).rstrip()
     upsert = UpsertReport(
         tracker=tracker_name,
         week_key=week,
@@ -159,7 +162,7 @@ def report_changes(report: WeeklyReport, policy: Policy, tracker_name: str) -> l
         log_label=policy.report.log_label,
         log_title=policy.report.log_title,
         week_key=week,
-        body=log_body(report, policy, tracker_name),
+        body=log_body(report, policy, tracker_name).rstrip(),
         reason="operating log",
     )
     return [

@@ -55,7 +55,8 @@ class TestReportChanges:
             "Reliability review 2026-W48",
         )
         assert upsert.close_previous is True
-        assert upsert.body.rstrip().endswith("<!-- pmsync:report:2026-W48 -->")
+        assert upsert.body.endswith("\n\n<!-- pmsync:report:2026-W48 -->")
+        assert entry.body.endswith("\n\n<!-- pmsync:log:2026-W48 -->")
         assert (entry.log_label, entry.log_title, entry.week_key) == (
             "pmsync/operating-log",
             "Reliability operating log",
