@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "connectors.emulators.cli",
     "connectors.emulators.cli_jira",
     "connectors.cli_permissions",
+    "syncer.report.cli",
 )
 
 
