@@ -1,0 +1,202 @@
+"""Checks across fields of an incident record, each naming its key and line.
+
+The schema checks one value at a time; these check that the story holds together (milestones and
+timeline in order, inside the incident window) and that every action item has a deadline the
+policy accepts. Deadline arithmetic is pure: the start of the SLO clock is passed in.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from syncer.durations import Span
+from syncer.model import Priority, Severity
+from syncer.policy import WEEKDAYS, Deadlines, Policy
+from syncer.postmortem.schema import SLO, ActionItemSpec, Incident
+from syncer.postmortem.source import Problem, Source
+
+MILESTONES = ("started", "detected", "mitigated", "resolved")
+
+
+def add_span(start: date, span: Span, deadlines: Deadlines) -> date:
+    """``start`` plus ``span``: business days skip non-working weekdays and holidays."""
+    if not span.business:
+        return start + timedelta(days=span.days)
+    working = {WEEKDAYS.index(d) for d in deadlines.business_days}
+    holidays = set(deadlines.holidays)
+    day, counted = start, 0
+    while counted < span.amount:
+        day += timedelta(days=1)
+        if day.weekday() in working and day not in holidays:
+            counted += 1
+    return day
+
+
+def slo_span(policy: Policy, priority: Priority, severity: Severity) -> Span | None:
+    """The SLO that applies to an item (``None`` when the policy sets no deadline)."""
+    deadlines = policy.deadlines
+    by_priority = deadlines.by_priority.get(priority)
+    by_severity = deadlines.by_severity.get(severity)
+    if by_priority is None and by_severity is None:
+        return deadlines.default
+    if by_priority is None or (deadlines.combine == "severity" and by_severity is not None):
+        return by_severity
+    if by_severity is None or deadlines.combine == "priority":
+        return by_priority
+    return min(by_priority, by_severity, key=lambda s: s.as_timedelta())
+
+
+def slo_deadline(
+    policy: Policy, priority: Priority, severity: Severity, start: date
+) -> date | None:
+    """The last day the SLO allows, counting from ``start``."""
+    span = slo_span(policy, priority, severity)
+    return None if span is None else add_span(start, span, policy.deadlines)
+
+
+def clock_start(incident: Incident, policy: Policy, today: date) -> date:
+    """Where the SLO clock starts for a new item: the incident date or the filing date."""
+    if policy.deadlines.count_from == "incident":
+        zone = ZoneInfo(policy.deadlines.timezone)
+        return incident.timestamps.started.astimezone(zone).date()
+    return today
+
+
+def resolve_due(
+    item: ActionItemSpec, incident: Incident, policy: Policy, start: date
+) -> date | None:
+    """The concrete due date of an item: its own date, or the SLO deadline for ``slo``."""
+    if isinstance(item.due, date):
+        return item.due
+    if item.due == SLO:
+        return slo_deadline(policy, item.priority, incident.severity, start)
+    return None
+
+
+def check(
+    incident: Incident, source: Source, policy: Policy | None = None, today: date | None = None
+) -> list[Problem]:
+    """Every cross-field problem; SLO checks only when a policy (and today) are given."""
+    problems = _check_milestones(incident, source)
+    problems += _check_timeline(incident, source)
+    problems += _check_slugs(incident, source)
+    if policy is not None and today is not None:
+        problems += _check_deadlines(incident, source, policy, today)
+    return sorted(problems, key=lambda p: p.line)
+
+
+def _fmt(moment: datetime) -> str:
+    return moment.isoformat(timespec="minutes")
+
+
+def _check_milestones(incident: Incident, source: Source) -> list[Problem]:
+    stamps = incident.timestamps
+    problems = []
+    for earlier, later in pairwise(MILESTONES):
+        first, second = getattr(stamps, earlier), getattr(stamps, later)
+        if second < first:
+            problems.append(
+                source.problem(
+                    ("timestamps", later),
+                    f"{later} ({_fmt(second)}) is before {earlier} ({_fmt(first)}); "
+                    f"the order is {' <= '.join(MILESTONES)}",
+                )
+            )
+    return problems
+
+
+def _check_timeline(incident: Incident, source: Source) -> list[Problem]:
+    stamps = incident.timestamps
+    problems = []
+    previous: datetime | None = None
+    for index, event in enumerate(incident.timeline):
+        loc = ("timeline", index, "time")
+        if event.time < stamps.started:
+            problems.append(
+                source.problem(
+                    loc,
+                    f"{_fmt(event.time)} is before the incident started ({_fmt(stamps.started)}); "
+                    "if impact began earlier, move timestamps.started, otherwise describe "
+                    "earlier events under trigger",
+                )
+            )
+        elif event.time > stamps.resolved:
+            problems.append(
+                source.problem(
+                    loc,
+                    f"{_fmt(event.time)} is after the incident was resolved "
+                    f"({_fmt(stamps.resolved)}); follow-up work belongs in action_items",
+                )
+            )
+        if previous is not None and event.time < previous:
+            problems.append(
+                source.problem(
+                    loc,
+                    f"out of order: {_fmt(event.time)} comes after {_fmt(previous)} in the list; "
+                    "sort the timeline by time",
+                )
+            )
+        previous = event.time if previous is None else max(previous, event.time)
+    return problems
+
+
+def _check_slugs(incident: Incident, source: Source) -> list[Problem]:
+    problems = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(incident.action_items):
+        if item.slug is None:
+            continue
+        if item.slug in seen:
+            problems.append(
+                source.problem(
+                    ("action_items", index, "slug"),
+                    f"slug {item.slug!r} is already used by action_items[{seen[item.slug]}]; "
+                    "each filed issue needs its own",
+                )
+            )
+        seen.setdefault(item.slug, index)
+    return problems
+
+
+def _check_deadlines(
+    incident: Incident, source: Source, policy: Policy, today: date
+) -> list[Problem]:
+    start = clock_start(incident, policy, today)
+    incident_day = incident.timestamps.started.date()
+    problems = []
+    for index, item in enumerate(incident.action_items):
+        loc = ("action_items", index, "due")
+        span = slo_span(policy, item.priority, incident.severity)
+        limit = None if span is None else add_span(start, span, policy.deadlines)
+        if item.due is None:
+            suggestion = f"by {limit.isoformat()} or `slo`" if limit else "a date or `slo`"
+            problems.append(
+                source.problem(loc, f"no deadline; write {suggestion} for this {item.priority}")
+            )
+        elif isinstance(item.due, date):
+            if item.due < incident_day:
+                problems.append(
+                    source.problem(
+                        loc, f"{item.due} is before the incident ({incident_day}); a typo?"
+                    )
+                )
+            elif limit is not None and item.due > limit:
+                problems.append(
+                    source.problem(
+                        loc,
+                        f"{item.due} is after the {item.priority} SLO deadline {limit} "
+                        f"({span} from {start}, {policy.deadlines.count_from} date); "
+                        "bring it forward, or lower the priority if that is honest",
+                    )
+                )
+        elif limit is None:
+            problems.append(
+                source.problem(
+                    loc,
+                    f"`slo` but the policy has no SLO for {item.priority} / "
+                    f"{incident.severity}; write a date",
+                )
+            )
+    return problems
