@@ -121,7 +121,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"{args.out}: exists; pass --force to overwrite", file=sys.stderr)
         return EXIT_BAD_INPUT
     args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out}; fill in every <<placeholder>>, then `pmsync postmortem lint`")
+    print(f"wrote {args.out}; fill in every <<...>> placeholder, then `pmsync postmortem lint`")
     return EXIT_OK
 
 

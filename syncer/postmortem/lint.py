@@ -134,6 +134,7 @@ def blame_hits(text: str, handles: frozenset[str] = frozenset()) -> list[Hit]:
 
     for match in re.finditer(
         r"\b(?:human|operator|user|pilot|engineer|manual)\s+(?:error|mistake)s?\b"
+        r"(?!\s+(?:rate|budget|message|code|page|count))"
         r"|\bfat[- ]finger(?:ed|ing)?\b|\bpebkac\b",
         text,
         re.IGNORECASE,
@@ -163,7 +164,7 @@ def blame_hits(text: str, handles: frozenset[str] = frozenset()) -> list[Hit]:
     for match in re.finditer(
         r"\bshould(?:\s+not|n't)?\s*(?:have|'ve)\s+known\b|\bought\s+to\s+have\b"
         r"|\bit\s+was\s+obvious\s+that\b"
-        r"|\b" + person + r"\s+should(?:\s+not|n't)?\s+have\s+\w+",
+        r"|(?<![\w@])" + person + r"\s+should(?:\s+not|n't)?\s+have\s+\w+",
         text,
         re.IGNORECASE,
     ):
@@ -191,11 +192,15 @@ def blame_hits(text: str, handles: frozenset[str] = frozenset()) -> list[Hit]:
             "causes in the system, not culprits",
         )
     person_cause = re.compile(
-        r"\b(?P<who>" + person + r")(?:'s)?\s+(?P<verb>" + PERSON_VERBS + r")(?P<rest>[^.;:]*)"
+        r"(?<![\w@])(?P<who>"
+        + person
+        + r")(?:'s)?\s+(?P<verb>"
+        + PERSON_VERBS
+        + r")(?P<rest>[^.;:]*)"
         r"|\b(?:caused|triggered|broken|introduced|started)\s+by\s+(?P<by>" + person + r")\b"
         r"|\b(?:because|since)\s+(?P<because>" + person + r")\s+(?!had\b|did\s+not\s+have\b|"
         r"didn't\s+have\b|could\s+not\b|couldn't\b|was\s+not\s+(?:paged|told|given)\b)\w+"
-        r"|\b(?P<owner>" + person + r")'s\s+" + POSSESSIVE_BLAME,
+        r"|(?<![\w@])(?P<owner>" + person + r")'s\s+" + POSSESSIVE_BLAME,
         re.IGNORECASE,
     )
     for match in person_cause.finditer(text):

@@ -23,7 +23,7 @@ PLACEHOLDER_RE = re.compile(r"<<[a-z-]+>>")
 
 HEADER = """\
 # Incident record for pmsync (`pmsync postmortem new`).
-# Replace every <<placeholder>>, then:
+# Replace every <<...>> placeholder, then:
 #   pmsync postmortem lint FILE              blameless and quality lint (warnings)
 #   pmsync postmortem render FILE            the postmortem in Markdown (--format jira)
 #   pmsync postmortem file FILE --config POLICY --dry-run   what would be filed
@@ -119,7 +119,10 @@ def skeleton(incident_id: str | None = None) -> str:
 
 
 def _comment(text: str, pad: str) -> list[str]:
-    return [pad + "# " + line for line in textwrap.wrap(text, width=96 - len(pad))]
+    return [
+        pad + "# " + line
+        for line in textwrap.wrap(text, width=96 - len(pad), break_on_hyphens=False)
+    ]
 
 
 def _scalar(value: Any) -> str:
