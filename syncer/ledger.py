@@ -35,6 +35,9 @@ class LedgerEntry:
     outcome: str
     inputs: dict[str, Any] = field(default_factory=dict)
     detail: str = ""
+    dedupe_key: str | None = None
+    """Decisions that must be recorded once (a closure accepted) carry a key; a store
+    ignores an entry whose key it already holds."""
 
 
 class Ledger(Protocol):
@@ -50,7 +53,13 @@ class MemoryLedger:
         self.entries: list[LedgerEntry] = []
 
     def record(self, entries: Sequence[LedgerEntry]) -> None:
-        self.entries.extend(entries)
+        keys = {e.dedupe_key for e in self.entries if e.dedupe_key}
+        for entry in entries:
+            if entry.dedupe_key and entry.dedupe_key in keys:
+                continue
+            if entry.dedupe_key:
+                keys.add(entry.dedupe_key)
+            self.entries.append(entry)
 
     def entries_between(self, start: datetime, end: datetime) -> Iterable[LedgerEntry]:
         return [e for e in self.entries if start <= e.at < end]

@@ -349,5 +349,3 @@ class Policy(Strict):
         if self.closure.triage_label:
             labels.add(self.closure.triage_label)
         return frozenset(labels)
-
-

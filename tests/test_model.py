@@ -9,7 +9,9 @@ from syncer.model import ActionItem, ItemRef, Priority, Severity
 
 
 class TestActionItem:
-    def test_an_item_with_only_identity_and_timestamps_has_unknown_severity_and_priority(self) -> None:
+    def test_an_item_with_only_identity_and_timestamps_has_unknown_severity_and_priority(
+        self,
+    ) -> None:
         now = datetime(2026, 11, 23, tzinfo=UTC)
         item = ActionItem(ref=ItemRef(tracker="t", key="K-1"), created_at=now, updated_at=now)
         assert item.severity is Severity.UNKNOWN

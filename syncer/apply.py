@@ -1,0 +1,230 @@
+"""The one place where a plan becomes writes.
+
+``Applier`` executes a plan through the ``Tracker`` Protocol, change by change in plan order,
+and records every write in the ledger. Exactly-once rests on two habits: a comment is posted
+only after the tracker says its marker is absent, and labels (the record that the comment
+exists) are written after it. A crash anywhere therefore converges on one comment.
+
+``DryRun`` is the other executor: it writes nothing and returns the plan as planned. Choosing
+one of the two is the only difference between a dry run and a real one.
+
+Failures stay small: a failed change stops only that item's remaining actions; a rate limit
+stops writes to that tracker for the rest of the cycle; a lost leadership (the ``fence``)
+stops everything. What was not done is returned as backlog, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+import structlog
+
+from syncer.actions import (
+    Action,
+    AddLabels,
+    ItemChange,
+    Plan,
+    PostComment,
+    RemoveLabels,
+    Reopen,
+    UpsertLogEntry,
+    UpsertReport,
+    action_tracker,
+)
+from syncer.errors import RateLimited, TrackerError, TransientError
+from syncer.ledger import Ledger, LedgerEntry
+from syncer.tracker import Tracker
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Done:
+    action: Action
+    outcome: str  # done | skipped | planned
+
+
+@dataclass(frozen=True)
+class Failed:
+    change: ItemChange
+    action: Action
+    error: str
+    transient: bool
+
+
+@dataclass
+class ApplyResult:
+    done: list[Done] = field(default_factory=list)
+    failed: list[Failed] = field(default_factory=list)
+    backlog: list[ItemChange] = field(default_factory=list)
+    rate_limited: dict[str, datetime | None] = field(default_factory=dict)
+    fenced: bool = False
+
+    @property
+    def writes(self) -> int:
+        return sum(1 for d in self.done if d.outcome == "done")
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for d in self.done if d.outcome == outcome)
+
+
+class Executor(Protocol):
+    def execute(self, plan: Plan) -> ApplyResult: ...
+
+
+class DryRun:
+    """Writes nothing: every action of the plan is reported as planned."""
+
+    def execute(self, plan: Plan) -> ApplyResult:
+        result = ApplyResult(backlog=list(plan.backlog))
+        result.done.extend(Done(action, "planned") for action in plan.actions)
+        return result
+
+
+class Applier:
+    """Executes plans against real trackers."""
+
+    def __init__(
+        self,
+        trackers: Mapping[str, Tracker],
+        ledger: Ledger,
+        clock: Callable[[], datetime],
+        *,
+        cycle_id: str,
+        policy_version: str,
+        fence: Callable[[], bool] = lambda: True,
+        on_write: Callable[[Action, str], None] | None = None,
+    ) -> None:
+        self.trackers = trackers
+        self.ledger = ledger
+        self.clock = clock
+        self.cycle_id = cycle_id
+        self.policy_version = policy_version
+        self.fence = fence
+        self.on_write = on_write
+
+    def execute(self, plan: Plan) -> ApplyResult:
+        result = ApplyResult(backlog=list(plan.backlog))
+        for index, change in enumerate(plan.changes):
+            if result.fenced:
+                result.backlog.extend(plan.changes[index:])
+                break
+            tracker_name = action_tracker(change.actions[0])
+            if tracker_name in result.rate_limited:
+                result.backlog.append(change)
+                continue
+            self._execute_change(change, result)
+        return result
+
+    def _execute_change(self, change: ItemChange, result: ApplyResult) -> None:
+        for action in change.actions:
+            name = action_tracker(action)
+            tracker = self.trackers.get(name)
+            if tracker is None:
+                result.failed.append(Failed(change, action, f"no tracker named {name!r}", False))
+                return
+            if not self.fence():
+                log.warning("leadership lost; writes stop", item=change.key)
+                result.fenced = True
+                result.backlog.append(change)
+                return
+            try:
+                outcome = self._write(tracker, action)
+            except RateLimited as exc:
+                log.warning(
+                    "rate limited; writes to this tracker stop for the cycle",
+                    tracker=name,
+                    reset_at=exc.reset_at,
+                    reason=exc.reason,
+                )
+                result.rate_limited[name] = exc.reset_at
+                result.backlog.append(change)
+                return
+            except TrackerError as exc:
+                transient = isinstance(exc, TransientError)
+                log.warning(
+                    "write failed; retried next cycle",
+                    item=change.key,
+                    action=action.kind,
+                    error=str(exc),
+                    transient=transient,
+                )
+                result.failed.append(Failed(change, action, str(exc), transient))
+                self._record(action, "failed", str(exc))
+                return
+            result.done.append(Done(action, outcome))
+            self._record(action, outcome, "")
+            if self.on_write is not None:
+                self.on_write(action, outcome)
+
+    def _write(self, tracker: Tracker, action: Action) -> str:
+        if isinstance(action, PostComment):
+            if tracker.has_marker(action.ref, action.message.marker):
+                return "skipped"
+            tracker.post_comment(action.ref, action.message)
+        elif isinstance(action, AddLabels):
+            tracker.add_labels(action.ref, action.labels)
+        elif isinstance(action, RemoveLabels):
+            tracker.remove_labels(action.ref, action.labels)
+        elif isinstance(action, Reopen):
+            tracker.reopen(action.ref)
+        elif isinstance(action, UpsertReport):
+            tracker.upsert_report(
+                week_key=action.week_key,
+                label=action.label,
+                title=action.title,
+                body=action.body,
+                close_previous=action.close_previous,
+            )
+        elif isinstance(action, UpsertLogEntry):
+            tracker.upsert_log_entry(
+                log_label=action.log_label,
+                log_title=action.log_title,
+                week_key=action.week_key,
+                body=action.body,
+            )
+        return "done"
+
+    def _record(self, action: Action, outcome: str, detail: str) -> None:
+        self.ledger.record(
+            [
+                ledger_entry(
+                    action, outcome, detail, self.clock(), self.cycle_id, self.policy_version
+                )
+            ]
+        )
+
+
+def ledger_entry(
+    action: Action, outcome: str, detail: str, at: datetime, cycle_id: str, policy_version: str
+) -> LedgerEntry:
+    """The ledger line for one write."""
+    inputs: dict[str, object] = {}
+    if isinstance(action, PostComment):
+        key = str(action.ref.key)
+        inputs = {
+            "marker": action.message.marker,
+            "mentions": [p.handle for p in action.message.mentions],
+        }
+    elif isinstance(action, AddLabels | RemoveLabels):
+        key = action.ref.key
+        inputs = {"labels": list(action.labels)}
+    elif isinstance(action, Reopen):
+        key = action.ref.key
+    else:
+        key = action.week_key
+    return LedgerEntry(
+        at=at,
+        cycle_id=cycle_id,
+        tracker=action_tracker(action),
+        item_key=key,
+        kind=action.kind,
+        rule=action.reason,
+        policy_version=policy_version,
+        outcome=outcome,
+        inputs=inputs,
+        detail=detail,
+    )

@@ -1,0 +1,196 @@
+"""The ``pmsync`` command line.
+
+An entry point: it reads the system clock, builds connectors (lazily, so the core never
+imports a tracker library) and picks the executor: ``Applier`` to write, ``DryRun`` to print
+the plan. Exit codes: 0 ok, 1 findings when asked to fail on them (``--fail-on-violations``)
+or a failed check, 2 bad input (invalid policy, unreadable items file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+
+from syncer.apply import DryRun
+from syncer.config_loader import load_model_file
+from syncer.errors import ConfigError
+from syncer.evaluate import evaluate
+from syncer.model import ActionItem
+from syncer.plan import plan
+from syncer.plan_view import plan_json, print_plan
+from syncer.policy import Policy
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+VIOLATION_RULES = ("owner.", "evidence.", "closure.rejected", "deadline.overdue", "data.")
+
+# Subcommands provided by other modules: each has register(subparsers).
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_now(value: str | None) -> datetime:
+    if value is None:
+        return system_now()
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def load_policy(path: str) -> Policy:
+    return load_model_file(Policy, Path(path))
+
+
+def read_items(path: Path, err: Console) -> list[ActionItem]:
+    """Items from a JSON export: a list, or {"items": [...]}; bad items are skipped."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read items: {exc}"]) from None
+    raw = data.get("items") if isinstance(data, dict) else data
+    if not isinstance(raw, list):
+        raise ConfigError([f'{path}: expected a list of items or {{"items": [...]}}'])
+    items: list[ActionItem] = []
+    for index, entry in enumerate(raw):
+        try:
+            items.append(ActionItem.model_validate(entry))
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            err.print(f"{path}: items[{index}] skipped: {where}: {first['msg']}")
+    return items
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    policy = load_policy(args.file)
+    trackers = len(policy.trackers.github) + len(policy.trackers.jira)
+    print(
+        f"{args.file}: ok (policy {policy.version}, {len(policy.escalation.tiers)} tiers, "
+        f"{trackers} trackers)"
+    )
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    console, err = Console(), Console(stderr=True)
+    policy = load_policy(args.config)
+    now = parse_now(args.now)
+    if args.items:
+        items = read_items(Path(args.items), err)
+    else:
+        from syncer.wiring import build_trackers, fetch_all
+
+        items = fetch_all(build_trackers(policy, state_url=args.state), full=True, err=err)
+    assessments = evaluate(items, policy, now)
+    the_plan = plan(
+        assessments,
+        policy.managed_labels,
+        budget=None if args.no_budget else policy.operations.max_writes_per_cycle,
+    )
+    DryRun().execute(the_plan)
+    if args.json:
+        print(plan_json(the_plan, assessments))
+    else:
+        print_plan(the_plan, assessments, console)
+    if args.fail_on_violations and any(
+        f.rule.startswith(VIOLATION_RULES) for a in assessments for f in a.findings
+    ):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from syncer.wiring import run_once
+
+    policy = load_policy(args.config)
+    outcome = run_once(
+        policy,
+        now=parse_now(args.now),
+        state_url=args.state,
+        dry_run=args.dry_run,
+        cycle_id=uuid.uuid4().hex[:12],
+        console=Console(),
+    )
+    if args.fail_on_violations and any(
+        f.rule.startswith(VIOLATION_RULES) for a in outcome.assessments for f in a.findings
+    ):
+        return EXIT_FINDINGS
+    return EXIT_OK if outcome.ok else EXIT_FINDINGS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pmsync",
+        description="Keeps postmortem action items honest: owners, evidence, deadlines and "
+        "tiered escalation, with GitHub or Jira as the source of truth.",
+        epilog="Exit codes: 0 ok; 1 findings (with --fail-on-violations) or failed checks; "
+        "2 bad input.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = sub.add_parser(
+        "check-config",
+        help="validate a policy file (exit 2 with FILE:LINE:COL: key: problem lines when invalid)",
+    )
+    check.add_argument("file", help="policy YAML file")
+    check.set_defaults(func=cmd_check_config)
+
+    plan_p = sub.add_parser("plan", help="show what a cycle would write (dry-run); never writes")
+    plan_p.add_argument("--config", required=True, help="policy YAML file")
+    plan_p.add_argument("--items", help="evaluate items from this JSON file instead of trackers")
+    plan_p.add_argument("--json", action="store_true", help="machine-readable output")
+    plan_p.add_argument("--now", help="evaluate at this ISO time instead of now")
+    plan_p.add_argument("--no-budget", action="store_true", help="show every change")
+    plan_p.add_argument("--state", help="state store URL (default: SQLite file)")
+    plan_p.add_argument(
+        "--fail-on-violations",
+        action="store_true",
+        help="exit 1 if any item breaks a rule (for CI)",
+    )
+    plan_p.set_defaults(func=cmd_plan)
+
+    run = sub.add_parser("run", help="run a cycle through the configured trackers")
+    run.add_argument(
+        "--once",
+        action="store_true",
+        required=True,
+        help="one cycle, then exit (the daemon runs them on a schedule)",
+    )
+    run.add_argument("--config", required=True, help="policy YAML file")
+    run.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    run.add_argument("--state", help="state store URL (default: sqlite file .pmsync-state.db)")
+    run.add_argument("--now", help="run as if it were this ISO time")
+    run.add_argument(
+        "--fail-on-violations", action="store_true", help="exit 1 if any item breaks a rule"
+    )
+    run.set_defaults(func=cmd_run)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

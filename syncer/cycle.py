@@ -1,0 +1,158 @@
+"""One level-triggered cycle: fetch, evaluate, plan, execute, record.
+
+Each cycle rebuilds its view from the trackers' current state (kopf's level-triggered
+reconcile); nothing remembered from earlier cycles is trusted except as a cache. A tracker that
+fails to fetch is reported and skipped; the others go on. ``now`` comes from the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+
+from syncer.actions import ItemChange, Plan, PostComment
+from syncer.apply import ApplyResult, Executor
+from syncer.errors import TrackerError
+from syncer.evaluate import Assessment, evaluate
+from syncer.ledger import Ledger, LedgerEntry
+from syncer.model import ActionItem
+from syncer.plan import Observed, plan
+from syncer.policy import Policy
+from syncer.tracker import SkippedItem, Tracker
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class CycleOutcome:
+    """What one cycle saw, decided and did."""
+
+    cycle_id: str
+    now: datetime
+    items: list[ActionItem]
+    assessments: list[Assessment]
+    plan: Plan
+    result: ApplyResult
+    skipped: list[SkippedItem] = field(default_factory=list)
+    fetch_errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.fetch_errors and not any(f.transient for f in self.result.failed)
+
+
+def collect(
+    trackers: Sequence[Tracker], *, full: bool
+) -> tuple[list[ActionItem], list[SkippedItem], dict[str, str]]:
+    """Items from every tracker; one tracker's failure does not stop the others."""
+    items: list[ActionItem] = []
+    skipped: list[SkippedItem] = []
+    errors: dict[str, str] = {}
+    for tracker in trackers:
+        try:
+            fetched = tracker.fetch(full=full)
+        except TrackerError as exc:
+            log.warning("fetch failed; retried next cycle", tracker=tracker.name, error=str(exc))
+            errors[tracker.name] = str(exc)
+            continue
+        items.extend(fetched.items)
+        skipped.extend(fetched.skipped)
+        for problem in fetched.skipped:
+            log.warning(
+                "item skipped", tracker=tracker.name, key=problem.key, problem=problem.problem
+            )
+        if fetched.errors:
+            errors[tracker.name] = "; ".join(fetched.errors)
+    return items, skipped, errors
+
+
+def decisions(
+    assessments: Iterable[Assessment], now: datetime, cycle_id: str, policy_version: str
+) -> list[LedgerEntry]:
+    """Closure and waiver decisions worth keeping, each recorded once (dedupe keys)."""
+    out: list[LedgerEntry] = []
+    for a in assessments:
+        for finding in a.findings:
+            kind = {
+                "closure.accepted": "closure_accepted",
+                "closure.rejected": "closure_rejected",
+                "waiver.active": "waiver_granted",
+                "waiver.lapsed": "waiver_lapsed",
+            }.get(finding.rule)
+            if kind is None:
+                continue
+            item = a.item
+            if kind.startswith("closure"):
+                anchor = item.closed_at.isoformat() if item.closed_at else ""
+            else:
+                anchor = a.waiver.until.isoformat() if a.waiver else ""
+            out.append(
+                LedgerEntry(
+                    at=now,
+                    cycle_id=cycle_id,
+                    tracker=item.ref.tracker,
+                    item_key=item.ref.key,
+                    kind=kind,
+                    rule=finding.rule,
+                    policy_version=policy_version,
+                    outcome="decided",
+                    inputs={
+                        "priority": item.priority.value,
+                        "severity": item.severity.value,
+                        "owners": [o.handle for o in item.owners],
+                        "evidence": [e.url or e.text for e in item.evidence],
+                        "closed_at": anchor if kind.startswith("closure") else None,
+                        "resolution": item.resolution.value if item.resolution else None,
+                        "approver": a.waiver.approver if a.waiver else None,
+                    },
+                    detail=finding.message,
+                    dedupe_key=f"{kind}:{item.ref}:{anchor}",
+                )
+            )
+    return out
+
+
+def run_cycle(
+    *,
+    trackers: Sequence[Tracker],
+    policy: Policy,
+    now: datetime,
+    executor: Executor,
+    cycle_id: str,
+    ledger: Ledger | None = None,
+    observed: Observed | None = None,
+    full: bool = False,
+    extra_changes: Iterable[ItemChange] = (),
+) -> CycleOutcome:
+    """Run one cycle; ``executor`` is an ``Applier`` or ``DryRun``."""
+    items, skipped, errors = collect(trackers, full=full)
+    assessments = evaluate(items, policy, now)
+    the_plan = plan(
+        assessments,
+        policy.managed_labels,
+        observed,
+        budget=policy.operations.max_writes_per_cycle,
+        extra=extra_changes,
+    )
+    result = executor.execute(the_plan)
+    if observed is not None:
+        for done in result.done:
+            if isinstance(done.action, PostComment) and done.outcome in {"done", "skipped"}:
+                observed.remember(done.action.ref, done.action.message.marker)
+    if ledger is not None:
+        ledger.record(decisions(assessments, now, cycle_id, policy.version))
+    log.info(
+        "cycle finished",
+        cycle_id=cycle_id,
+        items=len(items),
+        planned=the_plan.write_count,
+        writes=result.writes,
+        skipped_writes=result.count("skipped"),
+        failed=len(result.failed),
+        backlog=sum(c.cost for c in result.backlog),
+        fetch_errors=len(errors),
+    )
+    return CycleOutcome(cycle_id, now, items, assessments, the_plan, result, skipped, errors)

@@ -1,0 +1,107 @@
+"""An in-memory tracker that implements the Protocol and records every write.
+
+Core tests, property tests and ``pmsync plan --items`` round trips use it instead of mocks:
+``assert fake.writes == [...]`` checks behaviour, not calls. It behaves like a tracker where
+it matters to the core: labels change the recorded escalation tier, reopening clears the
+closure, comments carry markers, and injected failures can hit any write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from syncer.errors import TrackerError
+from syncer.messages import Message
+from syncer.model import ActionItem, ItemRef, State
+from syncer.tracker import FetchResult, ReportRef
+
+
+@dataclass
+class FakeComment:
+    ref: ItemRef
+    marker: str
+    text: str
+
+
+@dataclass
+class FakeTracker:
+    """A tracker held in memory. ``tier_of`` maps labels to the recorded escalation tier."""
+
+    name: str
+    clock: Callable[[], datetime]
+    tier_of: Callable[[frozenset[str]], int] = lambda _labels: 0
+    items: dict[str, ActionItem] = field(default_factory=dict)
+    comments: list[FakeComment] = field(default_factory=list)
+    writes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    reports: dict[str, tuple[str, str]] = field(default_factory=dict)
+    log_entries: dict[str, str] = field(default_factory=dict)
+    fail_on: Callable[[str, str], TrackerError | None] = lambda _kind, _key: None
+    marker_checks: int = 0
+
+    def load(self, items: Iterable[ActionItem]) -> FakeTracker:
+        for item in items:
+            self.items[item.ref.key] = item.model_copy(
+                update={"escalation_tier": self.tier_of(item.labels)}
+            )
+        return self
+
+    def fetch(self, *, full: bool) -> FetchResult:
+        return FetchResult(items=tuple(self.items.values()))
+
+    def _check(self, kind: str, key: str) -> None:
+        error = self.fail_on(kind, key)
+        if error is not None:
+            raise error
+
+    def _touch(self, key: str, **update: object) -> None:
+        item = self.items[key]
+        labels = update.get("labels", item.labels)
+        assert isinstance(labels, frozenset)
+        update["escalation_tier"] = self.tier_of(labels)
+        update["updated_at"] = self.clock()
+        self.items[key] = item.model_copy(update=update)
+
+    def has_marker(self, ref: ItemRef, marker: str) -> bool:
+        self.marker_checks += 1
+        return any(c.ref == ref and c.marker == marker for c in self.comments)
+
+    def post_comment(self, ref: ItemRef, message: Message) -> None:
+        self._check("comment", ref.key)
+        self.comments.append(FakeComment(ref, message.marker, message.plain_text()))
+        self.writes.append(("comment", ref.key, (message.marker,)))
+        self._touch(ref.key)
+
+    def add_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:
+        self._check("add_labels", ref.key)
+        self.writes.append(("add_labels", ref.key, tuple(labels)))
+        self._touch(ref.key, labels=self.items[ref.key].labels | frozenset(labels))
+
+    def remove_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:
+        self._check("remove_labels", ref.key)
+        self.writes.append(("remove_labels", ref.key, tuple(labels)))
+        self._touch(ref.key, labels=self.items[ref.key].labels - frozenset(labels))
+
+    def reopen(self, ref: ItemRef) -> None:
+        self._check("reopen", ref.key)
+        self.writes.append(("reopen", ref.key, ()))
+        self._touch(ref.key, state=State.OPEN, closed_at=None, resolution=None)
+
+    def upsert_report(
+        self, *, week_key: str, label: str, title: str, body: str, close_previous: bool
+    ) -> ReportRef:
+        self._check("upsert_report", week_key)
+        if self.reports.get(week_key) != (title, body):
+            self.writes.append(("upsert_report", week_key, (label,)))
+            self.reports[week_key] = (title, body)
+        return ReportRef(key=week_key, url=f"fake://{self.name}/reports/{week_key}")
+
+    def upsert_log_entry(
+        self, *, log_label: str, log_title: str, week_key: str, body: str
+    ) -> ReportRef:
+        self._check("upsert_log_entry", week_key)
+        if self.log_entries.get(week_key) != body:
+            self.writes.append(("upsert_log_entry", week_key, (log_label,)))
+            self.log_entries[week_key] = body
+        return ReportRef(key=week_key, url=f"fake://{self.name}/log#{week_key}")

@@ -1,0 +1,172 @@
+"""The applier: writes exactly once, honours the budget, and converges with the planner."""
+
+from datetime import UTC, datetime
+
+from syncer.apply import Applier, DryRun
+from syncer.cycle import run_cycle
+from syncer.errors import RateLimited, TrackerError, TransientError
+from syncer.fake import FakeTracker
+from syncer.ledger import MemoryLedger
+from syncer.model import ActionItem, Priority, Severity
+from syncer.policy import Policy
+from tests.builders import NOW, example_policy, item
+
+POLICY = example_policy()
+SCENARIO = [
+    item("acme/api#1", priority=Priority.P0, severity=Severity.SEV1, owners=(), age_days=40),
+    item("acme/api#2", closed_days_ago=2),
+    item("acme/api#7", age_days=80),
+    item("acme/web#4", age_days=80, labels=frozenset({"blocked-external"})),
+    item("acme/web#5", age_days=31, severity=Severity.SEV3),
+    item("acme/web#6", age_days=3),
+]
+
+
+def fake_with(items: list[ActionItem], policy: Policy = POLICY) -> FakeTracker:
+    return FakeTracker("github", clock=lambda: NOW, tier_of=policy.escalation.tier_of).load(items)
+
+
+def cycle(fake: FakeTracker, ledger: MemoryLedger, policy: Policy = POLICY, dry: bool = False):  # type: ignore[no-untyped-def]
+    executor = (
+        DryRun()
+        if dry
+        else Applier(
+            {fake.name: fake}, ledger, lambda: NOW, cycle_id="c", policy_version=policy.version
+        )
+    )
+    return run_cycle(
+        trackers=[fake], policy=policy, now=NOW, executor=executor, cycle_id="c", ledger=ledger
+    )
+
+
+class TestConvergence:
+    def test_applying_the_plan_then_planning_again_gives_an_empty_plan(self) -> None:
+        fake, ledger = fake_with(SCENARIO), MemoryLedger()
+        first = cycle(fake, ledger)
+        assert first.result.writes == first.plan.write_count > 0
+        assert cycle(fake, ledger).plan.is_empty()
+
+    def test_the_expected_writes_for_the_reference_scenario(self) -> None:
+        fake = fake_with(SCENARIO)
+        cycle(fake, MemoryLedger())
+        kinds = [(kind, key) for kind, key, _ in fake.writes]
+        assert kinds == [
+            ("comment", "acme/api#1"),
+            ("comment", "acme/api#1"),
+            ("add_labels", "acme/api#1"),
+            ("add_labels", "acme/api#7"),
+            ("comment", "acme/web#5"),
+            ("add_labels", "acme/web#5"),
+            ("comment", "acme/api#2"),
+            ("reopen", "acme/api#2"),
+            ("add_labels", "acme/api#2"),
+        ]
+        assert fake.items["acme/api#1"].labels == {
+            "pmsync/escalated-executive",
+            "pmsync/needs-owner",
+        }
+        assert fake.items["acme/api#2"].is_open
+
+    def test_a_dry_run_writes_nothing_and_reports_the_same_plan(self) -> None:
+        fake = fake_with(SCENARIO)
+        outcome = cycle(fake, MemoryLedger(), dry=True)
+        assert fake.writes == []
+        assert outcome.result.count("planned") == outcome.plan.write_count
+
+
+class TestExactlyOnce:
+    def test_a_crash_between_comment_and_label_ends_with_one_comment(self) -> None:
+        late = item("acme/web#5", age_days=31, severity=Severity.SEV3)
+        fake, ledger = fake_with([late]), MemoryLedger()
+        fake.fail_on = lambda kind, _key: (
+            TransientError("connection reset") if kind == "add_labels" else None
+        )
+        failed = cycle(fake, ledger)
+        assert [f.action.kind for f in failed.result.failed] == ["add_labels"]
+        fake.fail_on = lambda _kind, _key: None
+        cycle(fake, ledger)
+        assert [c.marker for c in fake.comments] == ["pmsync:escalation:tier-1:due-2026-11-22"]
+        assert "pmsync/overdue" in fake.items["acme/web#5"].labels
+        assert cycle(fake, ledger).plan.is_empty()
+
+    def test_a_failed_comment_stops_that_items_labels_but_not_other_items(self) -> None:
+        fake = fake_with(SCENARIO)
+        fake.fail_on = lambda kind, key: (
+            TrackerError("boom") if (kind, key) == ("comment", "acme/api#2") else None
+        )
+        outcome = cycle(fake, MemoryLedger())
+        assert [(f.change.key, f.action.kind) for f in outcome.result.failed] == [
+            ("github:acme/api#2", "comment")
+        ]
+        assert not any(key == "acme/api#2" for _, key, _ in fake.writes)
+        assert any(key == "acme/web#5" for _, key, _ in fake.writes)
+
+
+class TestBudgetAndLimits:
+    def test_a_budget_defers_whole_changes_to_the_backlog_most_urgent_first(self) -> None:
+        small = POLICY.model_copy(
+            update={"operations": POLICY.operations.model_copy(update={"max_writes_per_cycle": 3})}
+        )
+        fake, ledger = fake_with(SCENARIO, small), MemoryLedger()
+        outcome = cycle(fake, ledger, small)
+        assert outcome.plan.write_count == 3
+        assert [c.key for c in outcome.plan.changes] == ["github:acme/api#1"]
+        assert outcome.plan.backlog_count == 6
+        for _ in range(5):
+            cycle(fake, ledger, small)
+        assert cycle(fake, ledger, small).plan.is_empty()
+        assert len(fake.comments) == 4
+
+    def test_a_rate_limit_stops_writes_and_keeps_the_rest_as_backlog(self) -> None:
+        fake, ledger = fake_with(SCENARIO), MemoryLedger()
+        reset = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+        fake.fail_on = lambda kind, key: (
+            RateLimited("quota", reset) if key == "acme/api#7" else None
+        )
+        outcome = cycle(fake, ledger)
+        assert outcome.result.rate_limited == {"github": reset}
+        assert {c.key for c in outcome.result.backlog} == {
+            "github:acme/api#7",
+            "github:acme/api#2",
+            "github:acme/web#5",
+        }
+        fake.fail_on = lambda _kind, _key: None
+        cycle(fake, ledger)
+        assert cycle(fake, ledger).plan.is_empty()
+        assert len(fake.comments) == 4
+
+    def test_a_lost_leadership_stops_every_write(self) -> None:
+        fake, ledger = fake_with(SCENARIO), MemoryLedger()
+        applier = Applier(
+            {"github": fake},
+            ledger,
+            lambda: NOW,
+            cycle_id="c",
+            policy_version="v",
+            fence=lambda: len(fake.writes) < 2,
+        )
+        outcome = run_cycle(trackers=[fake], policy=POLICY, now=NOW, executor=applier, cycle_id="c")
+        assert len(fake.writes) == 2
+        assert outcome.result.fenced
+        assert outcome.result.backlog
+
+
+class TestLedger:
+    def test_every_write_and_closure_decision_is_recorded_with_the_policy_version(self) -> None:
+        fake, ledger = fake_with(SCENARIO), MemoryLedger()
+        cycle(fake, ledger)
+        kinds = [e.kind for e in ledger.entries]
+        assert kinds.count("comment") == 4
+        assert "closure_rejected" in kinds
+        assert "waiver_granted" in kinds
+        assert {e.policy_version for e in ledger.entries} == {POLICY.version}
+        rejected = next(e for e in ledger.entries if e.kind == "closure_rejected")
+        assert rejected.inputs["evidence"] == []
+        assert rejected.item_key == "acme/api#2"
+
+    def test_decisions_are_recorded_once_across_cycles(self) -> None:
+        fake, ledger = fake_with(SCENARIO), MemoryLedger()
+        cycle(fake, ledger)
+        before = sum(1 for e in ledger.entries if e.kind == "waiver_granted")
+        cycle(fake, ledger)
+        assert sum(1 for e in ledger.entries if e.kind == "waiver_granted") == before == 1

@@ -1,0 +1,105 @@
+"""The command line: plan from an items file, JSON output, exit codes."""
+
+import json
+
+import pytest
+
+from syncer.cli import main
+from tests.builders import EXAMPLE_POLICY, REPO
+
+ITEMS = REPO / "config" / "examples" / "items.json"
+AT = "2026-11-23T09:00:00+00:00"
+
+
+class TestPlanFromItemsFile:
+    def test_the_reference_items_get_exactly_the_expected_actions(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Overdue P0 without owner, closed without evidence, waived, paused, healthy."""
+        assert (
+            main(
+                [
+                    "plan",
+                    "--items",
+                    str(ITEMS),
+                    "--config",
+                    str(EXAMPLE_POLICY),
+                    "--now",
+                    AT,
+                    "--json",
+                ]
+            )
+            == 0
+        )
+        out = json.loads(capsys.readouterr().out)
+        actions = [
+            (c["key"], a["kind"], a.get("labels")) for c in out["changes"] for a in c["actions"]
+        ]
+        assert actions == [
+            ("github:acme/api#1", "comment", None),
+            ("github:acme/api#1", "comment", None),
+            (
+                "github:acme/api#1",
+                "add_labels",
+                ["pmsync/escalated-executive", "pmsync/needs-owner"],
+            ),
+            ("github:acme/api#7", "add_labels", ["pmsync/waived"]),
+            ("github:acme/api#2", "comment", None),
+            ("github:acme/api#2", "reopen", None),
+            ("github:acme/api#2", "add_labels", ["pmsync/closure-rejected"]),
+        ]
+        status = {i["ref"]: i["status"] for i in out["items"]}
+        assert status["github:acme/api#3"] == "closed_accepted"
+        assert status["github:acme/web#4"] == "paused"
+        assert status["github:acme/web#5"] == "on_track"
+
+    def test_the_table_names_every_item_that_changes(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert (
+            main(["plan", "--items", str(ITEMS), "--config", str(EXAMPLE_POLICY), "--now", AT]) == 0
+        )
+        out = capsys.readouterr().out
+        assert "github:acme/api#1" in out
+        assert "reopen" in out
+        assert "7 writes planned" in out
+
+    def test_fail_on_violations_exits_1_for_ci(self) -> None:
+        args = [
+            "plan",
+            "--items",
+            str(ITEMS),
+            "--config",
+            str(EXAMPLE_POLICY),
+            "--now",
+            AT,
+            "--json",
+        ]
+        assert main([*args, "--fail-on-violations"]) == 1
+
+    def test_a_malformed_item_is_skipped_with_its_index_and_the_rest_is_planned(
+        self, tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        data = json.loads(ITEMS.read_text())
+        data["items"].insert(0, {"ref": {"tracker": "github"}, "created_at": "yesterday"})
+        broken = tmp_path / "items.json"  # type: ignore[operator]
+        broken.write_text(json.dumps(data))
+        assert (
+            main(["plan", "--items", str(broken), "--config", str(EXAMPLE_POLICY), "--now", AT])
+            == 0
+        )
+        captured = capsys.readouterr()
+        assert "items[0] skipped" in captured.err
+        assert "github:acme/api#1" in captured.out
+
+    def test_an_unreadable_items_file_is_bad_input(self, tmp_path: pytest.TempPathFactory) -> None:
+        assert main(["plan", "--items", str(tmp_path), "--config", str(EXAMPLE_POLICY)]) == 2
+
+
+class TestHelp:
+    def test_help_explains_every_command(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit):
+            main(["--help"])
+        out = capsys.readouterr().out
+        for command in ("check-config", "plan", "run"):
+            assert command in out
