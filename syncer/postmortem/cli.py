@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from syncer.config_loader import load_model_file
+from syncer.errors import ConfigError
 from syncer.policy import Policy
 from syncer.postmortem.lint import RULES, lint
 from syncer.postmortem.markup import GitHubMarkdown, JiraWiki, Markup
 from syncer.postmortem.record import Record, load_file
 from syncer.postmortem.render import render
 from syncer.postmortem.skeleton import skeleton
-from syncer.postmortem.source import SourceError, read, validate_model
+from syncer.postmortem.source import SourceError
 from syncer.postmortem.validate import clock_start, resolve_due
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
@@ -89,8 +91,8 @@ def _record_args(parser: argparse.ArgumentParser, config_required: bool = False)
 
 
 def load_policy(path: Path) -> Policy:
-    """Load and validate the policy file, every problem located."""
-    return validate_model(read(path), Policy)
+    """Load and validate the policy file with the core's loader (same errors as check-config)."""
+    return load_model_file(Policy, path)
 
 
 def _today(args: argparse.Namespace, policy: Policy | None) -> date:
@@ -105,7 +107,7 @@ def _load(args: argparse.Namespace, err: TextIO) -> tuple[Record, Policy | None,
         policy = load_policy(args.config) if getattr(args, "config", None) else None
         today = _today(args, policy)
         record = load_file(args.file, policy, today)
-    except SourceError as exc:
+    except (SourceError, ConfigError) as exc:
         for problem in exc.problems:
             print(problem, file=err)
         return None

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from syncer.messages import html_marker
 from syncer.model import Priority, Severity
@@ -28,17 +29,23 @@ from syncer.postmortem.validate import clock_start, resolve_due
 from syncer.tracker_config import GitHubTracker
 
 NO_RESPONSE = "_No response_"
+# Issue-form sections of an action item, in the order of the shipped form
+# (config/github/ISSUE_TEMPLATE/postmortem-action.yml); the GitHub mapper reads them back.
 SECTIONS = (
     "Owner",
+    "Postmortem",
+    "Incident date",
+    "Severity",
+    "Priority",
     "Due date",
-    "Evidence",
     "Sponsor",
     "Executive sponsor",
-    "Postmortem",
+    "Evidence",
     "Waiver",
+    "Details",
 )
-HUMAN_SECTIONS = frozenset({"Waiver"})
-EXPECTED_PREFIX = "Expected: "
+# Written by people after filing (proof links, approved waivers): a rerun keeps what is there.
+HUMAN_SECTIONS = ("Evidence", "Waiver")
 PENDING_POSTMORTEM = "(the postmortem issue, filed in the same run)"
 MAX_TITLE = 256
 _SECTION_RE = re.compile(r"^### (.+?)\s*$", re.MULTILINE)
@@ -188,53 +195,50 @@ def _section(heading: str, value: str) -> str:
     return f"### {heading}\n\n{value.strip() or NO_RESPONSE}"
 
 
-def _evidence(expectation: str, observed: str | None) -> str:
-    """The expectation line first, then whatever proof people added under it."""
-    md = GitHubMarkdown()
-    lines = [EXPECTED_PREFIX + md.cell(expectation)] if expectation.strip() else []
-    if observed:
-        lines += [
-            line
-            for line in observed.splitlines()
-            if line.strip() and not line.startswith(EXPECTED_PREFIX)
-        ]
-    return "\n".join(lines)
-
-
 def action_body(
     incident: Incident,
     item: ActionItemSpec,
     slug: str,
     *,
     due: date | None,
+    incident_date: date,
     postmortem_url: str,
     observed: FiledIssue | None = None,
 ) -> str:
-    """The issue body of one action item, in issue-form sections, with its marker on top."""
+    """The issue body of one action item, in issue-form sections, with its marker on top.
+
+    The evidence *expectation* goes under Details, not under Evidence: the mapper reads every
+    URL under Evidence as proof of done, and an expectation that names a dashboard must not
+    count as that dashboard being shown.
+    """
     md = GitHubMarkdown()
     kept = parse_sections(observed.body) if observed is not None else {}
 
     def who(handle: str | None) -> str:
         return md.mention(handle) if handle else ""
 
-    values = {
-        "Owner": who(item.owner),
-        "Due date": due.isoformat() if due else "",
-        "Evidence": _evidence(item.evidence, kept.get("Evidence")),
-        "Sponsor": who(item.sponsor),
-        "Executive sponsor": who(item.executive_sponsor),
-        "Postmortem": postmortem_url,
-        "Waiver": kept.get("Waiver", ""),
-    }
     details = [
-        f"Action item of {md.cell(incident.id)} ({incident.severity.value}): "
-        f"{item.type.value}, {item.priority.value}.",
+        f"Action item of {md.cell(incident.id)}: {md.cell(item.type.value)}.",
+        "How we will know it is done: "
+        + (md.cell(item.evidence) if item.evidence.strip() else "not stated yet."),
     ]
     if item.details.strip():
         details.append(md.text(item.details))
+    values = {
+        "Owner": who(item.owner),
+        "Postmortem": postmortem_url,
+        "Incident date": incident_date.isoformat(),
+        "Severity": incident.severity.value,
+        "Priority": item.priority.value,
+        "Due date": due.isoformat() if due else "",
+        "Sponsor": who(item.sponsor),
+        "Executive sponsor": who(item.executive_sponsor),
+        "Details": "\n\n".join(details),
+    }
+    for heading in HUMAN_SECTIONS:
+        values[heading] = kept.get(heading, "")
     blocks = [html_marker(marker(incident.id, slug))]
     blocks += [_section(h, values[h]) for h in SECTIONS]
-    blocks.append(_section("Details", "\n\n".join(details)))
     return "\n\n".join(blocks) + "\n"
 
 
@@ -264,6 +268,11 @@ def diff(
     if not update.changed:
         return Unchanged(spec.slug, observed.key, observed.url)
     return update
+
+
+def incident_day(incident: Incident, policy: Policy) -> date:
+    """The incident's date in the policy's timezone (the core counts SLOs from it)."""
+    return incident.timestamps.started.astimezone(ZoneInfo(policy.deadlines.timezone)).date()
 
 
 def due_dates(
@@ -323,7 +332,13 @@ def plan_actions(
             slug=slug,
             title=item.title.strip()[:MAX_TITLE],
             body=action_body(
-                incident, item, slug, due=due, postmortem_url=postmortem_url, observed=observed
+                incident,
+                item,
+                slug,
+                due=due,
+                incident_date=incident_day(incident, policy),
+                postmortem_url=postmortem_url,
+                observed=observed,
             ),
             labels=frozenset(wanted),
             assignees=(item.owner,),

@@ -28,7 +28,7 @@ SLO = "slo"
 def _one_handle(value: Any) -> Any:
     """Accept ``alice`` or ``@alice``; reject lists and several names with a useful message."""
     if isinstance(value, list | tuple):
-        raise ValueError(  # noqa: TRY004 - pydantic reports ValueError as a validation error
+        raise ValueError(
             f"exactly one owner handle, got {len(value)}; pick the one accountable person "
             "(split the item if the work really has several parts)"
         )

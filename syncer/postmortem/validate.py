@@ -2,58 +2,59 @@
 
 The schema checks one value at a time; these check that the story holds together (milestones and
 timeline in order, inside the incident window) and that every action item has a deadline the
-policy accepts. Deadline arithmetic is pure: the start of the SLO clock is passed in.
+policy accepts. Deadlines come from the core's ``DeadlineCalendar`` so that a date accepted here
+is the date ``pmsync run`` enforces; the start of the SLO clock is passed in.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from syncer.deadlines import DeadlineCalendar
 from syncer.durations import Span
-from syncer.model import Priority, Severity
-from syncer.policy import WEEKDAYS, Deadlines, Policy
+from syncer.model import ActionItem, ItemRef, Priority, Severity
+from syncer.policy import Policy
 from syncer.postmortem.schema import SLO, ActionItemSpec, Incident
 from syncer.postmortem.source import Problem, Source
 
 MILESTONES = ("started", "detected", "mitigated", "resolved")
 
 
-def add_span(start: date, span: Span, deadlines: Deadlines) -> date:
-    """``start`` plus ``span``: business days skip non-working weekdays and holidays."""
-    if not span.business:
-        return start + timedelta(days=span.days)
-    working = {WEEKDAYS.index(d) for d in deadlines.business_days}
-    holidays = set(deadlines.holidays)
-    day, counted = start, 0
-    while counted < span.amount:
-        day += timedelta(days=1)
-        if day.weekday() in working and day not in holidays:
-            counted += 1
-    return day
-
-
-def slo_span(policy: Policy, priority: Priority, severity: Severity) -> Span | None:
-    """The SLO that applies to an item (``None`` when the policy sets no deadline)."""
-    deadlines = policy.deadlines
-    by_priority = deadlines.by_priority.get(priority)
-    by_severity = deadlines.by_severity.get(severity)
-    if by_priority is None and by_severity is None:
-        return deadlines.default
-    if by_priority is None or (deadlines.combine == "severity" and by_severity is not None):
-        return by_severity
-    if by_severity is None or deadlines.combine == "priority":
-        return by_priority
-    return min(by_priority, by_severity, key=lambda s: s.as_timedelta())
+def _probe(
+    priority: Priority, severity: Severity, start: date, calendar: DeadlineCalendar
+) -> ActionItem:
+    """A stand-in item created on ``start``, so deadlines come from the core's own calendar."""
+    moment = datetime.combine(start, time(12), tzinfo=calendar.tz)
+    return ActionItem(
+        ref=ItemRef(tracker="postmortem", key="new"),
+        priority=priority,
+        severity=severity,
+        created_at=moment,
+        updated_at=moment,
+        incident_date=start,
+    )
 
 
 def slo_deadline(
     policy: Policy, priority: Priority, severity: Severity, start: date
 ) -> date | None:
-    """The last day the SLO allows, counting from ``start``."""
-    span = slo_span(policy, priority, severity)
-    return None if span is None else add_span(start, span, policy.deadlines)
+    """The last day the SLO allows for a new item whose clock starts on ``start``.
+
+    Computed by ``syncer.deadlines.DeadlineCalendar``, exactly as ``pmsync run`` will compute it
+    (business days, holidays, timezone and ``combine`` included).
+    """
+    calendar = DeadlineCalendar(policy.deadlines)
+    deadline, _ = calendar.deadline(_probe(priority, severity, start, calendar))
+    return deadline
+
+
+def slo_span(policy: Policy, priority: Priority, severity: Severity) -> Span | None:
+    """The span that applies, for messages (``None`` when the strictest of two applies)."""
+    calendar = DeadlineCalendar(policy.deadlines)
+    span, _ = calendar.slo_span(_probe(priority, severity, date(2000, 1, 3), calendar))
+    return span
 
 
 def clock_start(incident: Incident, policy: Policy, today: date) -> date:
@@ -169,7 +170,7 @@ def _check_deadlines(
     for index, item in enumerate(incident.action_items):
         loc = ("action_items", index, "due")
         span = slo_span(policy, item.priority, incident.severity)
-        limit = None if span is None else add_span(start, span, policy.deadlines)
+        limit = slo_deadline(policy, item.priority, incident.severity, start)
         if item.due is None:
             suggestion = f"by {limit.isoformat()} or `slo`" if limit else "a date or `slo`"
             problems.append(
@@ -187,7 +188,8 @@ def _check_deadlines(
                     source.problem(
                         loc,
                         f"{item.due} is after the {item.priority} SLO deadline {limit} "
-                        f"({span} from {start}, {policy.deadlines.count_from} date); "
+                        f"({f'{span} ' if span else ''}from {start}, "
+                        f"the {policy.deadlines.count_from} date); "
                         "bring it forward, or lower the priority if that is honest",
                     )
                 )

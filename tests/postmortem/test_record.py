@@ -11,7 +11,7 @@ from syncer.model import Priority, Severity
 from syncer.policy import Deadlines, Policy
 from syncer.postmortem.record import load_text
 from syncer.postmortem.source import SourceError
-from syncer.postmortem.validate import add_span, slo_deadline
+from syncer.postmortem.validate import slo_deadline
 
 from .conftest import TODAY, edit, example_text, line_of
 
@@ -155,7 +155,7 @@ class TestCrossFieldProblems:
         line = line_of(text, "due: 2027-01-20")
         assert problems_of(text, policy) == [
             f"inc.yaml:{line}: action_items[0].due: 2027-01-20 is after the P1 SLO deadline "
-            "2026-12-04 (30d from 2026-11-04, created date); bring it forward, or lower the "
+            "2026-12-04 (30d from 2026-11-04, the created date); bring it forward, or lower the "
             "priority if that is honest"
         ]
 
@@ -189,12 +189,18 @@ class TestCrossFieldProblems:
 class TestDeadlineArithmetic:
     def test_business_days_skip_weekends_and_holidays(self) -> None:
         """10bd from Friday 2026-12-18 skips two weekends and Christmas Day."""
-        deadlines = Deadlines(holidays=[date(2026, 12, 25)])
-        assert add_span(date(2026, 12, 18), parse_span("10bd"), deadlines) == date(2027, 1, 4)
+        deadlines = Deadlines(
+            by_priority={Priority.P1: parse_span("10bd")}, holidays=[date(2026, 12, 25)]
+        )
+        policy = Policy(version="t", deadlines=deadlines)
+        start = date(2026, 12, 18)
+        assert slo_deadline(policy, Priority.P1, Severity.SEV2, start) == date(2027, 1, 4)
 
     def test_calendar_days_count_every_day(self) -> None:
         """14d is two weeks, whatever the weekdays."""
-        assert add_span(date(2026, 12, 18), parse_span("14d"), Deadlines()) == date(2027, 1, 1)
+        policy = Policy(version="t")
+        start = date(2026, 12, 18)
+        assert slo_deadline(policy, Priority.P0, Severity.SEV2, start) == date(2027, 1, 1)
 
     def test_the_strictest_of_priority_and_severity_wins(self) -> None:
         """SEV-1 15d is stricter than P2 60d under combine: strictest."""
@@ -210,4 +216,4 @@ class TestDeadlineArithmetic:
         policy = Policy(version="t", deadlines=Deadlines(count_from="incident"))
         text = edit(example_text(), "due: 2026-11-20", "due: 2026-12-04")
         found = problems_of(text, policy)
-        assert "P1 SLO deadline 2026-12-03 (30d from 2026-11-03, incident date)" in found[0]
+        assert "P1 SLO deadline 2026-12-03 (30d from 2026-11-03, the incident date)" in found[0]
