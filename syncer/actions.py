@@ -6,7 +6,9 @@ compared in tests and counted against the write budget before anything touches a
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import Field
 
@@ -99,12 +101,44 @@ class ItemChange(Frozen):
         return len(self.actions)
 
 
-class Plan(Frozen):
+class Deferred(NamedTuple):
+    """A change that did not fit the budget; its actions are built only if asked for.
+
+    On a first run over a large backlog most changes wait for later cycles: building their
+    messages now would cost more than the whole evaluation. ``build`` makes the change from
+    ``args``.
+    """
+
+    key: str
+    cost: int
+    urgency: tuple[int, ...]
+    builder: Callable[..., ItemChange]
+    args: tuple[Any, ...]
+
+    def build(self) -> ItemChange:
+        return self.builder(*self.args)
+
+
+def ready(change: ItemChange) -> Deferred:
+    """A change already built, wrapped so it can wait in a backlog."""
+    return Deferred(change.key, change.cost, change.urgency, _same, (change,))
+
+
+def _same(change: ItemChange) -> ItemChange:
+    return change
+
+
+@dataclass(frozen=True)
+class Plan:
     """What one cycle will write, and what waits for the next because of the budget."""
 
     changes: tuple[ItemChange, ...] = ()
-    backlog: tuple[ItemChange, ...] = ()
+    deferred: tuple[Deferred, ...] = ()
     budget: int | None = None
+
+    @property
+    def backlog(self) -> tuple[ItemChange, ...]:
+        return tuple(d.build() for d in self.deferred)
 
     @property
     def actions(self) -> tuple[Action, ...]:
@@ -116,7 +150,7 @@ class Plan(Frozen):
 
     @property
     def backlog_count(self) -> int:
-        return sum(c.cost for c in self.backlog)
+        return sum(d.cost for d in self.deferred)
 
     def is_empty(self) -> bool:
-        return not self.changes and not self.backlog
+        return not self.changes and not self.deferred

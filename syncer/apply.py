@@ -25,6 +25,7 @@ import structlog
 from syncer.actions import (
     Action,
     AddLabels,
+    Deferred,
     ItemChange,
     Plan,
     PostComment,
@@ -33,6 +34,7 @@ from syncer.actions import (
     UpsertLogEntry,
     UpsertReport,
     action_tracker,
+    ready,
 )
 from syncer.errors import RateLimited, TrackerError, TransientError
 from syncer.ledger import Ledger, LedgerEntry
@@ -59,7 +61,7 @@ class Failed:
 class ApplyResult:
     done: list[Done] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
-    backlog: list[ItemChange] = field(default_factory=list)
+    backlog: list[Deferred] = field(default_factory=list)
     rate_limited: dict[str, datetime | None] = field(default_factory=dict)
     fenced: bool = False
 
@@ -79,7 +81,7 @@ class DryRun:
     """Writes nothing: every action of the plan is reported as planned."""
 
     def execute(self, plan: Plan) -> ApplyResult:
-        result = ApplyResult(backlog=list(plan.backlog))
+        result = ApplyResult(backlog=list(plan.deferred))
         result.done.extend(Done(action, "planned") for action in plan.actions)
         return result
 
@@ -107,14 +109,14 @@ class Applier:
         self.on_write = on_write
 
     def execute(self, plan: Plan) -> ApplyResult:
-        result = ApplyResult(backlog=list(plan.backlog))
+        result = ApplyResult(backlog=list(plan.deferred))
         for index, change in enumerate(plan.changes):
             if result.fenced:
-                result.backlog.extend(plan.changes[index:])
+                result.backlog.extend(ready(c) for c in plan.changes[index:])
                 break
             tracker_name = action_tracker(change.actions[0])
             if tracker_name in result.rate_limited:
-                result.backlog.append(change)
+                result.backlog.append(ready(change))
                 continue
             self._execute_change(change, result)
         return result
@@ -129,7 +131,7 @@ class Applier:
             if not self.fence():
                 log.warning("leadership lost; writes stop", item=change.key)
                 result.fenced = True
-                result.backlog.append(change)
+                result.backlog.append(ready(change))
                 return
             try:
                 outcome = self._write(tracker, action)
@@ -141,7 +143,7 @@ class Applier:
                     reason=exc.reason,
                 )
                 result.rate_limited[name] = exc.reset_at
-                result.backlog.append(change)
+                result.backlog.append(ready(change))
                 return
             except TrackerError as exc:
                 transient = isinstance(exc, TransientError)

@@ -33,7 +33,10 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 VIOLATION_RULES = ("owner.", "evidence.", "closure.rejected", "deadline.overdue", "data.")
 
 # Subcommands provided by other modules: each has register(subparsers).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "connectors.emulators.cli",
+    "connectors.emulators.cli_jira",
+)
 
 
 def system_now() -> datetime:
@@ -88,9 +91,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.items:
         items = read_items(Path(args.items), err)
     else:
-        from syncer.wiring import build_trackers, fetch_all
+        from syncer.wiring import fetch_all, runtime
 
-        items = fetch_all(build_trackers(policy, state_url=args.state), full=True, err=err)
+        with runtime(policy, args.state) as rt:
+            items = fetch_all(rt.trackers, full=True, err=err)
     assessments = evaluate(items, policy, now)
     the_plan = plan(
         assessments,
@@ -126,6 +130,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     ):
         return EXIT_FINDINGS
     return EXIT_OK if outcome.ok else EXIT_FINDINGS
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from syncer.daemon import Daemon
+    from syncer.logging_setup import configure_logging, install_excepthooks
+    from syncer.settings import Settings
+
+    settings = Settings()
+    configure_logging(level=settings.log_level)
+    install_excepthooks()
+    return Daemon(Path(args.config), settings, state_url=args.state).run()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,6 +189,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-violations", action="store_true", help="exit 1 if any item breaks a rule"
     )
     run.set_defaults(func=cmd_run)
+
+    daemon = sub.add_parser(
+        "daemon",
+        help="run as a service: sync every daemon.interval, full resync daily, "
+        "weekly review; health and metrics on PMSYNC_HEALTH_PORT",
+    )
+    daemon.add_argument("--config", required=True, help="policy YAML file (SIGHUP reloads it)")
+    daemon.add_argument("--state", help="state store URL (default PMSYNC_STATE_URL or SQLite)")
+    daemon.set_defaults(func=cmd_daemon)
 
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(sub)

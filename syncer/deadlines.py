@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from syncer.durations import Span
-from syncer.model import ActionItem
+from syncer.model import ActionItem, Priority, Severity
 from syncer.policy import WEEKDAYS, Deadlines
 
 
@@ -25,9 +25,22 @@ class DeadlineCalendar:
         self._holidays = frozenset(rules.holidays)
         self._added: dict[tuple[date, Span], date] = {}
         self._between: dict[tuple[date, date], int] = {}
+        self._days: dict[int, date] = {}
+        self._slo_deadlines: dict[tuple[date, Priority, Severity], tuple[date | None, str]] = {}
 
     def local_date(self, moment: datetime) -> date:
-        return moment.astimezone(self.tz).date()
+        """The calendar day of ``moment`` in the policy's timezone.
+
+        Every UTC offset in use is a multiple of 15 minutes, so all moments of one UTC
+        quarter-hour fall on the same local day: caching per quarter-hour replaces a zoneinfo
+        conversion per item, which would be the slowest step of ``evaluate``.
+        """
+        quarter = int(moment.timestamp()) // 900
+        day = self._days.get(quarter)
+        if day is None:
+            day = moment.astimezone(self.tz).date()
+            self._days[quarter] = day
+        return day
 
     def is_business_day(self, day: date) -> bool:
         return day.weekday() in self._workdays and day not in self._holidays
@@ -89,6 +102,17 @@ class DeadlineCalendar:
             start = item.incident_date
         else:
             start = self.local_date(item.created_at)
+        key = (start, item.priority, item.severity)
+        found = self._slo_deadlines.get(key)
+        if found is None:
+            found = self._slo_deadline(start, item)
+            self._slo_deadlines[key] = found
+        if found[0] is None and item.due is not None:
+            return item.due, "tracker"
+        return found
+
+    def _slo_deadline(self, start: date, item: ActionItem) -> tuple[date | None, str]:
+        rules = self.rules
         span, source = self.slo_span(item)
         if source == "strictest":
             by_priority = self.add(start, rules.by_priority[item.priority])
@@ -97,5 +121,5 @@ class DeadlineCalendar:
                 return by_priority, "priority_slo"
             return by_severity, "severity_slo"
         if span is None:
-            return (item.due, "tracker") if item.due is not None else (None, "none")
+            return None, "none"
         return self.add(start, span), source

@@ -8,16 +8,64 @@ line in ``ActionItem.data_problems``: the rules report it instead of crashing on
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic.dataclasses import dataclass
+
+_CONFIG = ConfigDict(extra="forbid")
 
 
 class Frozen(BaseModel):
-    """Base for immutable, hashable domain values."""
+    """Base for immutable, hashable values that are few per cycle (messages, actions)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
+
+
+_LABEL_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _shared_labels(labels: frozenset[str]) -> frozenset[str]:
+    """One object per distinct label set: a backlog has few, and items are many."""
+    if len(_LABEL_SETS) > 50_000:
+        _LABEL_SETS.clear()
+    return _LABEL_SETS.setdefault(labels, labels)
+
+
+class Value:
+    """Pydantic-style helpers for the slotted dataclasses below.
+
+    Items are the one value pmsync holds by the hundred thousand, so they are validated
+    dataclasses with ``__slots__`` (a third of a ``BaseModel``'s memory) that keep the
+    ``model_*`` methods callers know.
+    """
+
+    __slots__ = ()
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Self:
+        return dataclasses.replace(self, **(update or {}))  # type: ignore[type-var]
+
+    def model_dump(self, *, mode: str = "python") -> dict[str, Any]:
+        dumped: dict[str, Any] = _adapter(type(self)).dump_python(self, mode=mode)
+        return dumped
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Self:
+        validated: Self = _adapter(cls).validate_python(data)
+        return validated
 
 
 class Severity(StrEnum):
@@ -76,7 +124,8 @@ class EvidenceKind(StrEnum):
     OTHER = "other"
 
 
-class Person(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class Person(Value):
     """Someone who can be mentioned: a GitHub login, a Jira account id or user name, a team."""
 
     handle: str = Field(min_length=1, description="Login, account id, user name or team slug.")
@@ -84,7 +133,8 @@ class Person(Frozen):
     is_team: bool = Field(default=False, description="True for a team handle such as org/sre.")
 
 
-class Evidence(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class Evidence(Value):
     """One piece of completion evidence attached to an item."""
 
     kind: EvidenceKind
@@ -96,7 +146,8 @@ class Evidence(Frozen):
     )
 
 
-class Waiver(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class Waiver(Value):
     """An approved exception: no escalation until ``until`` (inclusive)."""
 
     until: date
@@ -104,7 +155,8 @@ class Waiver(Frozen):
     reason: str = ""
 
 
-class ItemRef(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class ItemRef(Value):
     """Stable identity of an item across cycles: tracker name and the tracker's own key."""
 
     tracker: str = Field(min_length=1, description="Tracker instance name, e.g. github.")
@@ -114,7 +166,8 @@ class ItemRef(Frozen):
         return f"{self.tracker}:{self.key}"
 
 
-class ActionItem(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class ActionItem(Value):
     """A postmortem action item as observed in its tracker at one moment."""
 
     ref: ItemRef
@@ -132,7 +185,7 @@ class ActionItem(Frozen):
     incident: str | None = Field(default=None, description="Postmortem or incident reference.")
     incident_date: date | None = None
     team: str | None = Field(default=None, description="Owning team or service, for aggregates.")
-    labels: frozenset[str] = frozenset()
+    labels: Annotated[frozenset[str], AfterValidator(_shared_labels)] = frozenset()
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None

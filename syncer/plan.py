@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from syncer.actions import (
     Action,
     AddLabels,
+    Deferred,
     ItemChange,
     Plan,
     PostComment,
     RemoveLabels,
     Reopen,
+    ready,
 )
-from syncer.evaluate import Assessment
+from syncer.evaluate import Assessment, DesiredComment
 from syncer.model import ItemRef
 
 
@@ -40,58 +42,90 @@ class Observed:
         self.posted_markers.add((ref, marker))
 
 
-def item_change(
+def _needed_comments(assessment: Assessment, observed: Observed) -> list[DesiredComment]:
+    item = assessment.item
+    return [
+        wanted
+        for wanted in assessment.comments
+        if not (wanted.anchor is not None and wanted.anchor in item.labels)
+        and not (wanted.anchor is None and (item.ref, wanted.marker) in observed.posted_markers)
+    ]
+
+
+def _build_change(
+    assessment: Assessment,
+    comments: list[DesiredComment],
+    to_add: frozenset[str],
+    to_remove: frozenset[str],
+    urgency: tuple[int, ...],
+) -> ItemChange:
+    ref = assessment.item.ref
+    reason = assessment.status.value
+    # Every value below is built from already-validated ones, so validation is skipped.
+    actions: list[Action] = [
+        PostComment.model_construct(ref=ref, message=wanted.message, reason=wanted.rule)
+        for wanted in comments
+    ]
+    if assessment.reopen:
+        actions.append(Reopen.model_construct(ref=ref, reason="closure criteria not met"))
+    if to_add:
+        actions.append(
+            AddLabels.model_construct(ref=ref, labels=tuple(sorted(to_add)), reason=reason)
+        )
+    if to_remove:
+        actions.append(
+            RemoveLabels.model_construct(ref=ref, labels=tuple(sorted(to_remove)), reason=reason)
+        )
+    return ItemChange.model_construct(key=str(ref), actions=tuple(actions), urgency=urgency)
+
+
+def pending_change(
     assessment: Assessment, managed: frozenset[str], observed: Observed
-) -> ItemChange | None:
-    """The writes that bring one item to its desired state, or None."""
+) -> Deferred | None:
+    """The change one item needs, costed but not yet built; None when it needs nothing."""
     item = assessment.item
     present = item.labels & managed
     desired = assessment.desired_labels
     if not assessment.comments and not assessment.reopen and present == desired:
         return None
-    ref = item.ref
-    actions: list[Action] = []
-    for wanted in assessment.comments:
-        if wanted.anchor is not None and wanted.anchor in item.labels:
-            continue
-        if wanted.anchor is None and (ref, wanted.message.marker) in observed.posted_markers:
-            continue
-        actions.append(PostComment(ref=ref, message=wanted.message, reason=wanted.rule))
-    if assessment.reopen:
-        actions.append(Reopen(ref=ref, reason="closure criteria not met"))
-    to_add = desired - present
-    if to_add:
-        actions.append(AddLabels(ref=ref, labels=tuple(sorted(to_add)), reason=assessment.status))
-    to_remove = present - desired
-    if to_remove:
-        actions.append(
-            RemoveLabels(ref=ref, labels=tuple(sorted(to_remove)), reason=assessment.status)
-        )
-    if not actions:
+    comments = _needed_comments(assessment, observed)
+    to_add, to_remove = desired - present, present - desired
+    cost = len(comments) + int(assessment.reopen) + int(bool(to_add)) + int(bool(to_remove))
+    if not cost:
         return None
-    urgency = (
-        item.priority.rank,
-        -(assessment.days_overdue or 0),
-        item.severity.rank,
+    urgency = (item.priority.rank, -(assessment.days_overdue or 0), item.severity.rank)
+    return Deferred(
+        str(item.ref),
+        cost,
+        urgency,
+        _build_change,
+        (assessment, comments, to_add, to_remove, urgency),
     )
-    return ItemChange(key=str(ref), actions=tuple(actions), urgency=urgency)
 
 
-def fit_budget(changes: Iterable[ItemChange], budget: int | None) -> Plan:
+def item_change(
+    assessment: Assessment, managed: frozenset[str], observed: Observed
+) -> ItemChange | None:
+    """The writes that bring one item to its desired state, or None."""
+    pending = pending_change(assessment, managed, observed)
+    return pending.build() if pending is not None else None
+
+
+def fit_budget(pending: Iterable[Deferred], budget: int | None) -> Plan:
     """Most urgent first; whole changes only; what does not fit becomes backlog."""
-    ordered = sorted(changes, key=lambda c: (c.urgency, c.key))
+    ordered = sorted(pending, key=lambda c: (c.urgency, c.key))
     if budget is None:
-        return Plan(changes=tuple(ordered), budget=None)
+        return Plan(changes=tuple(p.build() for p in ordered), budget=None)
     taken: list[ItemChange] = []
-    deferred: list[ItemChange] = []
+    deferred: list[Deferred] = []
     left = budget
     for change in ordered:
         if change.cost <= left:
-            taken.append(change)
+            taken.append(change.build())
             left -= change.cost
         else:
             deferred.append(change)
-    return Plan(changes=tuple(taken), backlog=tuple(deferred), budget=budget)
+    return Plan(changes=tuple(taken), deferred=tuple(deferred), budget=budget)
 
 
 def plan(
@@ -103,6 +137,6 @@ def plan(
 ) -> Plan:
     """The plan for one cycle: every needed change, cut to ``budget`` writes."""
     seen = observed or Observed()
-    changes = [c for a in assessments if (c := item_change(a, managed_labels, seen)) is not None]
-    changes.extend(extra)
-    return fit_budget(changes, budget)
+    pending = [p for a in assessments if (p := pending_change(a, managed_labels, seen)) is not None]
+    pending.extend(ready(c) for c in extra)
+    return fit_budget(pending, budget)

@@ -59,14 +59,14 @@ def summary_counts(assessments: Sequence[Assessment]) -> dict[str, int]:
 def print_plan(plan: Plan, assessments: Sequence[Assessment], console: Console) -> None:
     counts = summary_counts(assessments)
     console.print(f"{len(assessments)} items: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    if not plan.changes and not plan.backlog:
+    if plan.is_empty():
         console.print("Nothing to do: every item is at its desired state.")
         return
     console.print(plan_table(plan, assessments))
     console.print(
         f"{plan.write_count} writes planned"
         + (f" (budget {plan.budget})" if plan.budget is not None else "")
-        + (f"; {plan.backlog_count} writes wait for the next cycle" if plan.backlog else "")
+        + (f"; {plan.backlog_count} writes wait for the next cycle" if plan.deferred else "")
     )
 
 
@@ -78,7 +78,7 @@ def plan_json(plan: Plan, assessments: Sequence[Assessment]) -> str:
         "backlog_writes": plan.backlog_count,
         "budget": plan.budget,
         "changes": [c.model_dump(mode="json") for c in plan.changes],
-        "backlog": [c.model_dump(mode="json") for c in plan.backlog],
+        "backlog": [{"key": d.key, "writes": d.cost} for d in plan.deferred],
         "items": [
             {
                 "ref": str(a.item.ref),

@@ -327,6 +327,27 @@ class Operations(Strict):
     shadow: bool = Field(default=False, description="Evaluate and report, never write.")
 
 
+class DaemonSchedule(Strict):
+    """When ``pmsync daemon`` runs its jobs (one after another, never overlapping)."""
+
+    interval: SpanField = Field(
+        default=parse_span("15m"), description="Incremental sync cycle every this long."
+    )
+    full_resync_at: str = Field(
+        default="03:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Daily full resync (ignores cursors), HH:MM in deadlines.timezone.",
+    )
+    lease: SpanField = Field(
+        default=parse_span("30s"),
+        description="Leader lease with several replicas; a standby takes over within 2 leases.",
+    )
+    max_backoff: SpanField = Field(
+        default=parse_span("1h"),
+        description="Longest wait before retrying a failing tracker (doubles, resets on success).",
+    )
+
+
 class Policy(Strict):
     """The whole policy file."""
 
@@ -339,6 +360,7 @@ class Policy(Strict):
     waivers: Waivers = Field(default_factory=Waivers, description="Waivers.")
     pause: Pause = Field(default_factory=Pause, description="Paused clocks.")
     operations: Operations = Field(default_factory=Operations, description="Budget, shadow.")
+    daemon: DaemonSchedule = Field(default_factory=DaemonSchedule, description="Daemon jobs.")
 
     @property
     def managed_labels(self) -> frozenset[str]:

@@ -63,14 +63,14 @@ def render_template(
     parts: list[Part] = []
     for literal, name in _parsed(template):
         if literal:
-            parts.append(Markup(text=literal))
+            parts.append(Markup.model_construct(text=literal))
         if name is None:
             continue
         if name == "mentions":
             for index, person in enumerate(mentions):
                 if index:
-                    parts.append(Markup(text=" "))
-                parts.append(Mention(person=person))
+                    parts.append(Markup.model_construct(text=" "))
+                parts.append(Mention.model_construct(person=person))
         else:
-            parts.append(Text(text=values.get(name, "")))
+            parts.append(Text.model_construct(text=values.get(name, "")))
     return Message(marker=marker, parts=tuple(parts))

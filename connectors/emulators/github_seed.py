@@ -1,0 +1,235 @@
+"""Seed files for the GitHub emulator: YAML or JSON, with dates relative to the emulator's clock.
+
+Why this module exists: the demo and the tests need a realistic backlog that stays meaningful
+whatever day it runs (an item "overdue by 5 days" must stay overdue), so seed dates are written
+relative to "now" and resolved against the emulator clock when the seed is loaded.
+
+Format (every key optional unless marked)::
+
+    users:
+      - {login: alice, name: Alice Anders}            # login required
+    repos:
+      - name: acme/api                                # required, "owner/name"
+        description: Public API
+        permissions: {alice: write, bob: read}        # none/read/triage/write/maintain/admin
+        labels:
+          - {name: P0, color: b60205, description: Drop everything}
+        milestones:
+          - {title: 2026-12, due_on: +30d, description: ..., state: open}
+        pulls:
+          - {number: 12, title: Fix retries, merged: true, merged_at: -3d, created: -6d, user: bob}
+        issues:
+          - number: 3                                 # default: smallest unused number
+            title: Add a circuit breaker              # required
+            body: "### Due date\n\n{{date -5d}}"     # {{date X}} becomes YYYY-MM-DD
+            labels: [postmortem-action, sev-1, P0]    # created (colour ededed) when missing
+            assignees: [alice]
+            state: closed                             # open (default) or closed
+            state_reason: completed                   # completed / not_planned
+            milestone: 2026-12                        # title or number
+            user: alice                               # author, default the token's user
+            created: -40d
+            updated: -2d                              # default: latest of created/closed/comments
+            closed: -3d
+            comments:
+              - {user: bob, body: Working on it, created: -10d}
+
+Top-level keys starting with ``x-`` are ignored (a place for YAML anchors such as a shared label
+list). Dates are ``now``, ``-40d``/``+3d`` (units ``d``, ``h``, ``m``, ``w``), an ISO date
+(midnight UTC) or an ISO timestamp. Explicitly numbered issues and pulls are placed first; the
+rest take the smallest free numbers in file order (issues, then pulls).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from connectors.emulators.github import GitHubEmulator
+
+_RELATIVE = re.compile(r"^([+-])\s*(\d+)\s*([wdhm])$")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+_DATE_TOKEN = re.compile(r"\{\{\s*date\s+([^}]+?)\s*\}\}")
+
+
+class SeedError(ValueError):
+    """A seed file that cannot be loaded; the message names the key."""
+
+
+def resolve_time(value: Any, now: datetime, where: str) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, str):
+        raise SeedError(f"{where}: expected a date, got {value!r}")
+    text = value.strip()
+    if text == "now":
+        return now
+    relative = _RELATIVE.match(text)
+    if relative:
+        sign, amount, unit = relative.groups()
+        delta = timedelta(**{_UNITS[unit]: int(amount)})
+        return now + delta if sign == "+" else now - delta
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise SeedError(f"{where}: {value!r} is not 'now', '-40d', '+3h' or an ISO date") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def expand_dates(text: str | None, now: datetime, where: str) -> str | None:
+    if text is None:
+        return None
+    return _DATE_TOKEN.sub(lambda m: resolve_time(m.group(1), now, where).date().isoformat(), text)
+
+
+def read_seed(source: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
+    if isinstance(source, Mapping):
+        return source
+    path = Path(source)
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    if not isinstance(data, Mapping):
+        raise SeedError(f"{path}: the top level must be a mapping with 'repos' and 'users'")
+    return data
+
+
+def load_seed(emulator: GitHubEmulator, source: str | Path | Mapping[str, Any]) -> None:
+    data = read_seed(source)
+    unknown = {key for key in data if not str(key).startswith("x-")} - {"users", "repos"}
+    if unknown:
+        raise SeedError(f"unknown top-level keys {sorted(unknown)}; expected 'users' and 'repos'")
+    now = emulator.now()
+    for i, user in enumerate(data.get("users") or []):
+        if not isinstance(user, Mapping) or "login" not in user:
+            raise SeedError(f"users[{i}]: needs a 'login'")
+        emulator.add_user(str(user["login"]), name=user.get("name"), email=user.get("email"))
+    for r, repo in enumerate(data.get("repos") or []):
+        _load_repo(emulator, repo, now, f"repos[{r}]")
+
+
+def _load_repo(emulator: GitHubEmulator, repo: Any, now: datetime, where: str) -> None:
+    if not isinstance(repo, Mapping) or "name" not in repo:
+        raise SeedError(f"{where}: needs a 'name' such as acme/api")
+    name = str(repo["name"])
+    emulator.add_repo(name, description=repo.get("description"))
+    for login, permission in (repo.get("permissions") or {}).items():
+        emulator.set_permission(name, str(login), str(permission))
+    for label in repo.get("labels") or []:
+        emulator.add_label(
+            name,
+            str(label["name"]),
+            color=str(label.get("color", "ededed")),
+            description=label.get("description"),
+        )
+    milestones: dict[str, int] = {}
+    for m, milestone in enumerate(repo.get("milestones") or []):
+        title = str(milestone["title"])
+        due = milestone.get("due_on")
+        milestones[title] = emulator.add_milestone(
+            name,
+            title=title,
+            due_on=resolve_time(due, now, f"{where}.milestones[{m}].due_on")
+            if due is not None
+            else None,
+            description=milestone.get("description"),
+            state=str(milestone.get("state", "open")),
+        )
+    issues = list(repo.get("issues") or [])
+    pulls = list(repo.get("pulls") or [])
+    taken = {int(item["number"]) for item in issues + pulls if item.get("number") is not None}
+    numbers: list[int] = []
+    candidate = 1
+    for item in issues + pulls:
+        if item.get("number") is not None:
+            numbers.append(int(item["number"]))
+            continue
+        while candidate in taken:
+            candidate += 1
+        taken.add(candidate)
+        numbers.append(candidate)
+    for p, (pull, number) in enumerate(zip(pulls, numbers[len(issues) :], strict=True)):
+        at = f"{where}.pulls[{p}]"
+        created = resolve_time(pull.get("created", "now"), now, f"{at}.created")
+        merged_at = pull.get("merged_at")
+        emulator.add_pull(
+            name,
+            number=number,
+            merged=bool(pull.get("merged", True)),
+            title=str(pull.get("title", f"Pull request {number}")),
+            body=expand_dates(pull.get("body"), now, f"{at}.body"),
+            user=pull.get("user"),
+            created_at=created,
+            merged_at=resolve_time(merged_at, now, f"{at}.merged_at") if merged_at else None,
+        )
+    for i, (issue, number) in enumerate(zip(issues, numbers[: len(issues)], strict=True)):
+        _load_issue(
+            emulator,
+            name,
+            issue=issue,
+            number=number,
+            milestones=milestones,
+            now=now,
+            where=f"{where}.issues[{i}]",
+        )
+
+
+def _load_issue(
+    emulator: GitHubEmulator,
+    repo: str,
+    *,
+    issue: Mapping[str, Any],
+    number: int,
+    milestones: dict[str, int],
+    now: datetime,
+    where: str,
+) -> None:
+    if "title" not in issue:
+        raise SeedError(f"{where}: needs a 'title'")
+    milestone = issue.get("milestone")
+    milestone_number: int | None = None
+    if milestone is not None:
+        if str(milestone) in milestones:
+            milestone_number = milestones[str(milestone)]
+        elif isinstance(milestone, int):
+            milestone_number = milestone
+        else:
+            raise SeedError(f"{where}.milestone: no milestone titled {milestone!r} in {repo}")
+    created = resolve_time(issue.get("created", "now"), now, f"{where}.created")
+    closed = issue.get("closed")
+    emulator.add_issue(
+        repo,
+        number=number,
+        title=str(issue["title"]),
+        body=expand_dates(issue.get("body"), now, f"{where}.body"),
+        labels=[str(label) for label in issue.get("labels") or []],
+        assignees=[str(login) for login in issue.get("assignees") or []],
+        state=str(issue.get("state", "open")),
+        state_reason=issue.get("state_reason"),
+        milestone=milestone_number,
+        created_at=created,
+        closed_at=resolve_time(closed, now, f"{where}.closed") if closed else None,
+        user=issue.get("user"),
+    )
+    for c, comment in enumerate(issue.get("comments") or []):
+        emulator.add_comment(
+            repo,
+            number,
+            str(expand_dates(str(comment["body"]), now, f"{where}.comments[{c}].body")),
+            user=str(comment.get("user", emulator.login)),
+            created_at=resolve_time(
+                comment.get("created", "now"), now, f"{where}.comments[{c}].created"
+            ),
+        )
+    if issue.get("updated") is not None:
+        emulator.set_updated_at(
+            repo, number, resolve_time(issue["updated"], now, f"{where}.updated")
+        )

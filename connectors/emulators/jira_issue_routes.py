@@ -1,0 +1,363 @@
+"""The Jira emulator's issue endpoints: read, edit, create, comments, transitions, properties.
+
+Writes are validated all-or-nothing (``jira_edit``) and bump ``updated``; the answers use the
+shapes real Jira sends (204 for edits, 201 with ``Location`` for comments, Jira's error bodies).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from connectors.emulators.jira_edit import ApiError
+from connectors.emulators.jira_routes import renderer_for, require
+from connectors.emulators.jira_server import Request, Response, route
+from connectors.emulators.jira_state import (
+    RESOLUTIONS,
+    STATUSES,
+    TRANSITIONS,
+    Issue,
+    Json,
+)
+
+if TYPE_CHECKING:
+    from connectors.emulators.jira import JiraEmulator
+
+MAX_PROPERTY_BYTES = 32768
+ID_ONLY = {"id", "key"}
+
+
+def select_fields(emu: JiraEmulator, specs: list[str], default: str) -> list[str] | None:
+    """Jira's ``fields`` rules; None means ids only (the new search's default)."""
+    items = [s.strip() for spec in specs for s in spec.split(",") if s.strip()] or [default]
+    every = emu.all_field_ids()
+    navigable = [f for f in every if f != "comment"]
+    names = {cf.name.lower(): cf.id for cf in emu.custom_fields.values()}
+    base: list[str] = []
+    include: list[str] = []
+    exclude: set[str] = set()
+    for item in items:
+        if item.startswith("-"):
+            exclude.add(item[1:])
+        elif item == "*all":
+            base = every
+        elif item == "*navigable":
+            base = base or navigable
+        elif item in every:
+            include.append(item)
+        elif item.lower() in names:  # the jira library translates names; so does the search UI
+            include.append(names[item.lower()])
+    if exclude and not base and not include:
+        base = navigable
+    chosen = [f for f in dict.fromkeys([*base, *include]) if f not in exclude]
+    if not chosen and all(i in ID_ONLY for i in items):
+        return None
+    return chosen
+
+
+def _expand(req: Request) -> set[str]:
+    return {e.strip() for v in req.params.get("expand", []) for e in v.split(",") if e.strip()}
+
+
+def render_issue(
+    emu: JiraEmulator, req: Request, issue: Issue, wanted: list[str] | None, expand: set[str]
+) -> Json:
+    body = renderer_for(emu, req).issue(
+        issue,
+        wanted,
+        customs=emu.custom_fields,
+        expand=expand,
+        names=emu.field_names(),
+        schemas=emu.field_schemas(),
+    )
+    if "transitions" in expand and wanted is not None:
+        body["transitions"] = _transitions(emu, req, issue, expand_fields=False)
+    props = [p for v in req.params.get("properties", []) for p in v.split(",") if p]
+    if props and wanted is not None:
+        body["properties"] = {
+            k: v for k, v in issue.properties.items() if k in props or "*all" in props
+        }
+    return body
+
+
+@route("GET", "/issue/{issueIdOrKey}")
+def get_issue(emu: JiraEmulator, req: Request) -> Response:
+    if "BROWSE_PROJECTS" not in emu.permissions:  # Jira hides what you cannot browse
+        raise ApiError(404, ["Issue does not exist or you do not have permission to see it."])
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    wanted = select_fields(emu, req.params.get("fields", []), "*all") or []
+    return Response(200, render_issue(emu, req, issue, wanted, _expand(req)))
+
+
+def _touch(emu: JiraEmulator, issue: Issue) -> None:
+    issue.updated = emu.clock()
+    emu.revision += 1
+
+
+@route("PUT", "/issue/{issueIdOrKey}", write=True)
+def edit_issue(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    require(emu, "EDIT_ISSUES", "You do not have permission to edit issues in this project.")
+    body = req.body if isinstance(req.body, dict) else {}
+    if "fields" not in body and "update" not in body:
+        raise ApiError(400, ["one of 'fields' or 'update' required"])
+    plan = emu.editor().plan(issue, body.get("fields"), body.get("update"))
+    plan.raise_if_errors()
+    plan.apply(issue)
+    _touch(emu, issue)
+    notify = (req.param("notifyUsers") or req.param("notifyEditingUsers") or "true") != "false"
+    emu.notify_log.append((issue.key, notify))
+    if req.param("returnIssue") == "true":
+        return Response(200, render_issue(emu, req, issue, emu.all_field_ids(), _expand(req)))
+    return Response(204)
+
+
+@route("POST", "/issue", write=True)
+def create_issue(emu: JiraEmulator, req: Request) -> Response:
+    require(emu, "CREATE_ISSUES", "You do not have permission to create issues in this project.")
+    body = req.body if isinstance(req.body, dict) else {}
+    fields = dict(body.get("fields") or {})
+    errors: dict[str, str] = {}
+    proj_ref = fields.pop("project", None) or {}
+    project_obj = next(
+        (
+            p
+            for p in emu.projects.values()
+            if proj_ref.get("key") == p.key or proj_ref.get("id") == p.id
+        ),
+        None,
+    )
+    if project_obj is None:
+        errors["project"] = "Specify a valid project ID or key"
+    if not fields.pop("issuetype", None):
+        errors["issuetype"] = "Specify an issue type"
+    if not fields.get("summary"):
+        errors["summary"] = "You must specify a summary of the issue."
+    plan = emu.editor().plan(None, fields, body.get("update"))
+    plan.errors = {**plan.errors, **errors}
+    plan.raise_if_errors()
+    assert project_obj is not None
+    key = emu.add_issue(project_obj.key, summary=str(fields["summary"]))
+    issue = emu.get_issue(key)
+    plan.apply(issue)
+    issue.reporter = emu.bot
+    emu.revision += 1
+    return Response(
+        201,
+        {
+            "id": issue.id,
+            "key": issue.key,
+            "self": f"{renderer_for(emu, req).api}/issue/{issue.id}",
+        },
+    )
+
+
+# ---------------------------------------------------------------------- comments
+def _comment_body(emu: JiraEmulator, req: Request) -> str | Json:
+    body = req.body.get("body") if isinstance(req.body, dict) else None
+    if req.version == "3":
+        if not isinstance(body, dict) or body.get("type") != "doc":
+            raise ApiError(400, [], {"comment": "Comment body is not valid!"})
+        return body
+    if not isinstance(body, str) or not body.strip():
+        raise ApiError(400, [], {"comment": "Comment body can not be empty!"})
+    return body
+
+
+@route("GET", "/issue/{issueIdOrKey}/comment")
+def list_comments(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    start = int(req.param("startAt") or 0)
+    size = int(req.param("maxResults") or 5000)
+    ordered = issue.comments
+    if req.param("orderBy") == "-created":
+        ordered = list(reversed(issue.comments))
+    page = renderer_for(emu, req).comments_page(replace(issue, comments=ordered), start, size)
+    page.pop("self", None)
+    page["maxResults"] = size
+    return Response(200, page)
+
+
+@route("POST", "/issue/{issueIdOrKey}/comment", write=True)
+def add_comment(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    require(emu, "ADD_COMMENTS", "You do not have the permission to comment on this issue.")
+    comment = emu.new_comment(issue, _comment_body(emu, req), emu.bot, emu.clock())
+    _touch(emu, issue)
+    rendered = renderer_for(emu, req).comment(issue, comment)
+    return Response(201, rendered, {"Location": rendered["self"]})
+
+
+@route("GET", "/issue/{issueIdOrKey}/comment/{id}")
+def get_comment(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    for comment in issue.comments:
+        if comment.id == req.args["id"]:
+            return Response(200, renderer_for(emu, req).comment(issue, comment))
+    raise ApiError(404, [f"Can not find a comment for the id: {req.args['id']}."])
+
+
+@route("PUT", "/issue/{issueIdOrKey}/comment/{id}", write=True)
+def edit_comment(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    for comment in issue.comments:
+        if comment.id == req.args["id"]:
+            require(
+                emu, "EDIT_OWN_COMMENTS", "You do not have the permission to edit this comment."
+            )
+            comment.body = _comment_body(emu, req)
+            comment.updated = emu.clock()
+            comment.update_author = emu.bot
+            _touch(emu, issue)
+            return Response(200, renderer_for(emu, req).comment(issue, comment))
+    raise ApiError(404, [f"Can not find a comment for the id: {req.args['id']}."])
+
+
+# ---------------------------------------------------------------------- transitions
+def _transitions(
+    emu: JiraEmulator, req: Request, issue: Issue, *, expand_fields: bool
+) -> list[Json]:
+    r = renderer_for(emu, req)
+    out = []
+    for tid, name, sources, target in TRANSITIONS:
+        if issue.status not in sources:
+            continue
+        entry: Json = {
+            "id": tid,
+            "name": name,
+            "to": r.status(target),
+            "hasScreen": False,
+            "isGlobal": False,
+            "isInitial": False,
+            "isAvailable": True,
+            "isConditional": False,
+            "isLooped": False,
+        }
+        if expand_fields:
+            entry["fields"] = {}
+            if target == "Done":
+                entry["fields"]["resolution"] = {
+                    "required": False,
+                    "schema": {"type": "resolution", "system": "resolution"},
+                    "name": "Resolution",
+                    "key": "resolution",
+                    "hasDefaultValue": True,
+                    "operations": ["set"],
+                    "allowedValues": [r.resolution(x[1]) for x in RESOLUTIONS],
+                }
+        out.append(entry)
+    return out
+
+
+@route("GET", "/issue/{issueIdOrKey}/transitions")
+def list_transitions(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    found = _transitions(emu, req, issue, expand_fields="transitions.fields" in _expand(req))
+    if "TRANSITION_ISSUES" not in emu.permissions:  # Jira lists none rather than refusing
+        found = []
+    if req.param("transitionId"):
+        found = [t for t in found if t["id"] == req.param("transitionId")]
+    return Response(200, {"expand": "transitions", "transitions": found})
+
+
+@route("POST", "/issue/{issueIdOrKey}/transitions", write=True)
+def do_transition(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    require(emu, "TRANSITION_ISSUES", "You do not have permission to transition this issue.")
+    body = req.body if isinstance(req.body, dict) else {}
+    wanted = str((body.get("transition") or {}).get("id", ""))
+    match = [t for t in TRANSITIONS if t[0] == wanted and issue.status in t[2]]
+    if not match:
+        raise ApiError(400, [f"Transition id '{wanted}' is not valid for this issue."])
+    target = match[0][3]
+    fields = dict(body.get("fields") or {})
+    if "resolution" in fields and target != "Done":
+        raise ApiError(
+            400,
+            [],
+            {
+                "resolution": "Field 'resolution' cannot be set. It is not on "
+                "the appropriate screen, or unknown."
+            },
+        )
+    update = dict(body.get("update") or {})
+    plan = emu.editor(transition=True).plan(issue, fields, update)
+    comments = []
+    for op in update.get("comment") or []:
+        added = op.get("add") if isinstance(op, dict) else None
+        if not isinstance(added, dict) or "body" not in added:
+            plan.errors["comment"] = "Comment body can not be empty!"
+        else:
+            comments.append(_comment_body(emu, Request(req.method, req.version, {}, added, {})))
+    plan.raise_if_errors()
+    now = emu.clock()
+    if STATUSES[issue.status][2] != STATUSES[target][2]:
+        issue.statuscategorychangedate = now
+    issue.status = target
+    if target == "Done":
+        issue.resolution = "Done"
+        issue.resolutiondate = now
+    else:
+        issue.resolution = None
+        issue.resolutiondate = None
+    plan.apply(issue)
+    for text in comments:
+        emu.new_comment(issue, text, emu.bot, now)
+    _touch(emu, issue)
+    return Response(204)
+
+
+# ---------------------------------------------------------------------- entity properties
+@route("GET", "/issue/{issueIdOrKey}/properties")
+def property_keys(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    api = renderer_for(emu, req).api
+    return Response(
+        200,
+        {
+            "keys": [
+                {"self": f"{api}/issue/{issue.id}/properties/{k}", "key": k}
+                for k in issue.properties
+            ]
+        },
+    )
+
+
+@route("GET", "/issue/{issueIdOrKey}/properties/{propertyKey}")
+def get_property(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    key = req.args["propertyKey"]
+    if key not in issue.properties:
+        raise ApiError(404, [f"The property with key '{key}' does not exist."])
+    return Response(200, {"key": key, "value": issue.properties[key]})
+
+
+@route("PUT", "/issue/{issueIdOrKey}/properties/{propertyKey}", write=True)
+def put_property(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    require(emu, "EDIT_ISSUES", "You do not have permission to edit issues in this project.")
+    key = req.args["propertyKey"]
+    if len(key) > 255:
+        raise ApiError(400, ["The property key cannot be longer than 255 characters."])
+    if req.body is None:
+        raise ApiError(400, ["The property value cannot be empty."])
+    if len(json.dumps(req.body).encode()) > MAX_PROPERTY_BYTES:
+        raise ApiError(
+            400, [f"The property value cannot be longer than {MAX_PROPERTY_BYTES} bytes."]
+        )
+    created = key not in issue.properties
+    issue.properties[key] = req.body
+    _touch(emu, issue)
+    return Response(201 if created else 200)
+
+
+@route("DELETE", "/issue/{issueIdOrKey}/properties/{propertyKey}", write=True)
+def delete_property(emu: JiraEmulator, req: Request) -> Response:
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    key = req.args["propertyKey"]
+    if key not in issue.properties:
+        raise ApiError(404, [f"The property with key '{key}' does not exist."])
+    del issue.properties[key]
+    _touch(emu, issue)
+    return Response(204)

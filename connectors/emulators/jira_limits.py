@@ -1,0 +1,117 @@
+"""Rate limits and injected faults of the Jira emulator, on the emulator's clock.
+
+Jira Cloud answers 429 for three independent reasons (burst, per-issue writes, hourly quota)
+and says which in ``RateLimit-Reason``; a connector must react to each differently. This module
+decides, for one request, whether the emulator answers normally, with a 429 (and which headers),
+with a 5xx, or not at all (timeout, or commit-then-drop after applying a write).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+PER_ISSUE_WINDOWS: tuple[tuple[float, int], ...] = ((2.0, 20), (30.0, 100))
+NEAR_LIMIT_SHARE = 0.8
+
+
+@dataclass
+class JiraFaults:
+    """Fault injection knobs; rates are probabilities in [0, 1] drawn from ``seed``.
+
+    ``latency_s`` delays every answer (real time). ``error_5xx_rate`` answers 503 with a
+    ``Retry-After``. ``rate_429_rate`` answers 429 with ``rate_429_reason`` and
+    ``retry_after_s``. ``timeout_rate`` holds the request without applying it for
+    ``timeout_hold_s`` seconds (or until the emulator stops) and then closes the connection.
+    ``drop_after_commit_rate`` applies a write and closes the connection without answering.
+    """
+
+    latency_s: float = 0.0
+    error_5xx_rate: float = 0.0
+    rate_429_rate: float = 0.0
+    rate_429_reason: str = "jira-burst-based"
+    retry_after_s: int = 1
+    timeout_rate: float = 0.0
+    drop_after_commit_rate: float = 0.0
+    seed: int = 0
+    timeout_hold_s: float = 30.0
+    _rng: random.Random = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def roll(self, rate: float) -> bool:
+        """True with probability ``rate`` (never draws when the rate is 0 or 1)."""
+        if rate <= 0:
+            return False
+        if rate >= 1:
+            return True
+        return self._rng.random() < rate
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A 429 decision: seconds to wait and the reason Jira names."""
+
+    retry_after: int
+    reason: str
+    reset_at: datetime
+
+
+def top_of_next_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+def fmt_reset(moment: datetime) -> str:
+    """``X-RateLimit-Reset`` format: ``yyyy-MM-ddTHH:mmZ``."""
+    return moment.strftime("%Y-%m-%dT%H:%MZ")
+
+
+@dataclass
+class WriteLimiter:
+    """Per-issue write windows (20 writes / 2 s, 100 / 30 s) and the tenant hourly quota."""
+
+    quota_until: datetime | None = None
+    _writes: dict[str, deque[datetime]] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self._writes.clear()
+        self.quota_until = None
+
+    def check_quota(self, now: datetime) -> Throttle | None:
+        if self.quota_until is None:
+            return None
+        if now >= self.quota_until:
+            self.quota_until = None
+            return None
+        wait = max(1, math.ceil((self.quota_until - now).total_seconds()))
+        return Throttle(wait, "jira-quota-tenant-based", self.quota_until)
+
+    def check_issue(self, issue_id: str, now: datetime) -> Throttle | None:
+        """A 429 if one more write on ``issue_id`` would exceed a window, else None."""
+        stamps = self._writes.get(issue_id)
+        if not stamps:
+            return None
+        longest = max(w for w, _ in PER_ISSUE_WINDOWS)
+        while stamps and (now - stamps[0]).total_seconds() >= longest:
+            stamps.popleft()
+        for window, limit in PER_ISSUE_WINDOWS:
+            recent = [s for s in stamps if (now - s).total_seconds() < window]
+            if len(recent) >= limit:
+                free_at = recent[-limit] + timedelta(seconds=window)
+                wait = max(1, math.ceil((free_at - now).total_seconds()))
+                return Throttle(wait, "jira-per-issue-on-write", free_at)
+        return None
+
+    def near_limit(self, issue_id: str, now: datetime) -> bool:
+        stamps = self._writes.get(issue_id) or deque()
+        return any(
+            sum(1 for s in stamps if (now - s).total_seconds() < window) >= NEAR_LIMIT_SHARE * limit
+            for window, limit in PER_ISSUE_WINDOWS
+        )
+
+    def record(self, issue_id: str, now: datetime) -> None:
+        self._writes.setdefault(issue_id, deque()).append(now)

@@ -1,0 +1,292 @@
+"""HTTP front of the Jira emulator: routing, auth, limits, faults and counters.
+
+One ``ThreadingHTTPServer`` on 127.0.0.1; every request takes the emulator's lock, so the state
+changes as one Jira node would apply them. The endpoint bodies live in ``jira_routes``; this
+module only decides *whether* and *how* a request is answered.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from connectors.emulators.jira_edit import ApiError
+from connectors.emulators.jira_limits import Throttle, fmt_reset
+
+if TYPE_CHECKING:
+    from connectors.emulators.jira import JiraEmulator
+
+
+@dataclass
+class Request:
+    """A parsed request handed to a route."""
+
+    method: str
+    version: str
+    params: dict[str, list[str]]
+    body: Any
+    args: dict[str, str]
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        values = self.params.get(name)
+        return values[-1] if values else default
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[["JiraEmulator", Request], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str  # e.g. /issue/{issueIdOrKey}/comment
+    handler: Handler
+    write: bool
+    pattern: re.Pattern[str]
+
+
+ROUTES: list[Route] = []
+
+
+def route(method: str, template: str, *, write: bool = False) -> Callable[[Handler], Handler]:
+    """Register ``handler`` for ``/rest/api/{2,3,latest}`` + ``template``."""
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+    pattern = re.compile(rf"^/rest/api/(?P<_version>2|3|latest){regex}/?$")
+
+    def register(handler: Handler) -> Handler:
+        ROUTES.append(Route(method, template, handler, write, pattern))
+        return handler
+
+    return register
+
+
+def _match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for candidate in ROUTES:
+        if candidate.method != method:
+            continue
+        found = candidate.pattern.match(path)
+        if found:
+            return candidate, dict(found.groupdict())
+    return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    emulator: JiraEmulator
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # One buffered write per answer and no Nagle delay: keep-alive clients wait 40 ms otherwise.
+    wbufsize = -1
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default stderr access log (tokens may appear in URLs of other tools)."""
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    # ------------------------------------------------------------------ flow
+    def _serve(self, method: str) -> None:
+        emu = self.server.emulator
+        split = urlsplit(self.path)
+        raw = self._read_body()
+        found = _match(method, split.path)
+        if found is None:
+            self._count(emu, method, split.path, 404)
+            self._send(
+                Response(404, {"errorMessages": [f"null for uri: {self.path}"], "errors": {}})
+            )
+            return
+        the_route, args = found
+        version = args.pop("_version")
+        template = f"/rest/api/{version}{the_route.template}"
+        if not self._authenticated(emu):
+            self._count(emu, method, template, 401)
+            self._send(
+                Response(
+                    401,
+                    {
+                        "errorMessages": [
+                            "You are not authenticated. Authentication required to perform "
+                            "this operation."
+                        ],
+                        "errors": {},
+                    },
+                )
+            )
+            return
+        faults = emu.faults
+        if faults.latency_s > 0:
+            time.sleep(faults.latency_s)
+        with emu.lock:
+            hold = faults.timeout_hold_s if faults.roll(faults.timeout_rate) else -1.0
+        if hold >= 0:
+            self._count(emu, method, template, 0)
+            emu.stopping.wait(hold)
+            self._drop()
+            return
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            self._count(emu, method, template, 400)
+            self._send(
+                Response(
+                    400,
+                    {"errorMessages": ["Unexpected character in the request body."], "errors": {}},
+                )
+            )
+            return
+        request = Request(
+            method, version, parse_qs(split.query, keep_blank_values=True), body, args
+        )
+        with emu.lock:
+            response, drop = self._dispatch(emu, the_route, request)
+            self._count(emu, method, template, 0 if drop else response.status)
+        if drop:
+            self._drop()
+            return
+        self._send(response)
+
+    def _dispatch(
+        self, emu: JiraEmulator, the_route: Route, request: Request
+    ) -> tuple[Response, bool]:
+        faults = emu.faults
+        now = emu.clock()
+        if faults.roll(faults.error_5xx_rate):
+            return Response(
+                503,
+                {"errorMessages": ["Service Unavailable"], "errors": {}},
+                {"Retry-After": str(faults.retry_after_s)},
+            ), False
+        if faults.roll(faults.rate_429_rate):
+            throttle = Throttle(
+                faults.retry_after_s,
+                faults.rate_429_reason,
+                now + timedelta(seconds=faults.retry_after_s),
+            )
+            return _too_many(throttle), False
+        issue_id = None
+        if the_route.write:
+            quota = emu.limiter.check_quota(now)
+            if quota is not None:
+                return _too_many(quota), False
+            key = request.args.get("issueIdOrKey")
+            if key is not None and emu.mode == "cloud":
+                try:
+                    issue_id = emu.get_issue(key).id
+                except ApiError:
+                    issue_id = None
+                if issue_id is not None:
+                    per_issue = emu.limiter.check_issue(issue_id, now)
+                    if per_issue is not None:
+                        return _too_many(per_issue), False
+        try:
+            response = the_route.handler(emu, request)
+        except ApiError as exc:
+            return Response(exc.status, exc.body, exc.headers), False
+        except (ValueError, TypeError, AttributeError) as exc:
+            # A malformed parameter or body (maxResults=abc, a list where an object goes).
+            return Response(400, {"errorMessages": [f"Bad request: {exc}"], "errors": {}}), False
+        if the_route.write and response.status < 300:
+            if issue_id is not None:
+                emu.limiter.record(issue_id, now)
+                if emu.limiter.near_limit(issue_id, now):
+                    response.headers["X-RateLimit-NearLimit"] = "true"
+            if faults.roll(faults.drop_after_commit_rate):
+                return response, True
+        return response, False
+
+    # ------------------------------------------------------------------ helpers
+    def _authenticated(self, emu: JiraEmulator) -> bool:
+        header = self.headers.get("Authorization", "")
+        if emu.mode == "datacenter":
+            return header == f"Bearer {emu.token}"
+        if not header.startswith("Basic "):
+            return False
+        try:
+            decoded = base64.b64decode(header[6:]).decode("utf-8")
+        except ValueError:
+            return False
+        return decoded == f"{emu.email}:{emu.token}"
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _count(self, emu: JiraEmulator, method: str, template: str, status: int) -> None:
+        with emu.lock:
+            emu.counters[(method, template, status)] += 1
+
+    def _drop(self) -> None:
+        """Close the connection without a status line: the client sees a dropped socket."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _send(self, response: Response) -> None:
+        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        self.send_response(response.status)
+        if response.body is not None:
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Cache-Control", "no-cache, no-store, no-transform")
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+
+def _too_many(throttle: Throttle) -> Response:
+    return Response(
+        429,
+        {"errorMessages": ["Rate limit exceeded."], "errors": {}},
+        {
+            "Retry-After": str(throttle.retry_after),
+            "RateLimit-Reason": throttle.reason,
+            "X-RateLimit-NearLimit": "true",
+            "X-RateLimit-Reset": fmt_reset(throttle.reset_at),
+        },
+    )
+
+
+def make_server(emulator: JiraEmulator, port: int = 0) -> ThreadingHTTPServer:
+    """Bind 127.0.0.1:``port`` (0: the OS picks) and attach ``emulator``."""
+    from connectors.emulators import (  # noqa: F401 - importing registers the routes
+        jira_issue_routes,
+        jira_routes,
+        jira_search_routes,
+    )
+
+    server = _Server(("127.0.0.1", port), _Handler)
+    server.emulator = emulator
+    return server

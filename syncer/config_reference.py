@@ -1,0 +1,89 @@
+"""Generate the configuration reference from the policy models' own descriptions.
+
+The README's reference is this module's output, and a test compares the two, so the
+documentation cannot drift from what ``check-config`` accepts.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from syncer.policy import Policy
+
+PIPE = "\\|"
+
+
+def _type_name(annotation: Any) -> str:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in get_args(annotation))
+    if origin is not None:
+        args = ", ".join(_type_name(a) for a in get_args(annotation))
+        return f"{getattr(origin, '__name__', str(origin))}[{args}]"
+    if annotation is type(None):
+        return "null"
+    name = getattr(annotation, "__name__", str(annotation))
+    return {
+        "Span": "duration",
+        "str": "string",
+        "int": "integer",
+        "float": "number",
+        "bool": "boolean",
+    }.get(name, name)
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _nested_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _default(field: Any) -> str:
+    if field.default is not PydanticUndefined:
+        value = field.default
+    elif field.default_factory is not None:
+        value = field.default_factory()
+    else:
+        return "required"
+    if isinstance(value, BaseModel):
+        return "see below"
+    if value is None:
+        return "`null`"
+    text = str(value) if not isinstance(value, list | dict) else repr(value)
+    text = text.replace("<Priority.", "").replace("<Severity.", "").replace("|", PIPE)
+    return f"`{text}`" if len(text) <= 60 else "(see example)"
+
+
+def reference(model: type[BaseModel] = Policy, prefix: str = "") -> list[str]:
+    """Markdown rows for ``model`` and every model nested in it."""
+    rows: list[str] = []
+    nested: list[tuple[str, type[BaseModel]]] = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        sub = _nested_model(field.annotation)
+        type_name = _type_name(field.annotation)
+        meaning = (field.description or "").replace("|", PIPE)
+        rows.append(f"| `{key}` | {type_name.replace('|', PIPE)} | {_default(field)} | {meaning} |")
+        if sub is not None:
+            list_like = get_origin(field.annotation) is list
+            nested.append((f"{key}[]." if list_like else f"{key}.", sub))
+    for sub_prefix, sub in nested:
+        rows.extend(reference(sub, sub_prefix))
+    return rows
+
+
+def reference_markdown() -> str:
+    header = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    return "\n".join(header + reference()) + "\n"
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

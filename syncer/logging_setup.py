@@ -1,0 +1,322 @@
+"""Log configuration for every pmsync process: structured, correlated and free of secrets.
+
+pmsync runs unattended for months, so its logs are what operators read when something goes
+wrong. This module makes every line structured (JSON when stderr is not a terminal, a readable
+console layout when it is), routes the standard library's ``logging`` through the same chain so
+PyGithub, jira, urllib3 and friends are formatted and redacted like our own lines, and lets the
+daemon tag every line of a cycle with ``cycle_id`` and ``tracker`` through contextvars.
+
+Tokens must never reach a log line. Whoever reads a secret calls :func:`register_secret` with
+its value (``SecretStr.get_secret_value()``); the redaction processor, which runs after
+exceptions have been rendered to text and just before the renderer, replaces every registered
+value, every value under a sensitive key (``Authorization``, ``token``, ``password``,
+``private_key``...) and a few well-known credential shapes with ``[REDACTED]``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import sys
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import Any, Final, TextIO
+from urllib.parse import quote, quote_plus
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+REDACTED: Final = "[REDACTED]"
+
+_SENSITIVE_KEYS: Final = frozenset(
+    {
+        "authorization",
+        "proxy_authorization",
+        "token",
+        "password",
+        "passwd",
+        "private_key",
+        "secret",
+        "api_key",
+        "apikey",
+        "cookie",
+        "set_cookie",
+    }
+)
+_SENSITIVE_SUFFIXES: Final = ("_token", "_password", "_secret", "_private_key", "_api_key")
+
+# Credential shapes redacted even when nobody registered the value (defence in depth). Each
+# comes with lower-case hints, one of which must occur in the text before the (slower)
+# regular expression runs: most log strings contain none.
+_PATTERNS: Final[tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...]] = (
+    (
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----",
+            re.DOTALL,
+        ),
+        REDACTED,
+        ("private key",),
+    ),
+    (
+        re.compile(
+            r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)"
+            r"(?:(?:bearer|basic|token|digest)\s+)?[^\s\"',;}]+"
+        ),
+        rf"\1{REDACTED}",
+        ("authorization",),
+    ),
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1{REDACTED}", ("bearer",)),
+    (
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
+        REDACTED,
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    (re.compile(r"(://[^/\s:@]+:)[^/\s@]+@"), rf"\1{REDACTED}@", ("@",)),
+)
+
+_MAX_DEPTH: Final = 12
+
+
+def is_sensitive_key(key: str) -> bool:
+    """Whether a field named ``key`` holds a credential whatever its value looks like."""
+    normalised = key.strip().lower().replace("-", "_")
+    return normalised in _SENSITIVE_KEYS or normalised.endswith(_SENSITIVE_SUFFIXES)
+
+
+class Redactor:
+    """A structlog processor that removes registered secrets and credential-like values.
+
+    Thread-safe: secrets may be registered from any thread while others log.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def register(self, value: str) -> None:
+        """Redact ``value`` (and its URL-encoded forms) from every later log line."""
+        variants = {value, value.strip(), quote(value.strip(), safe=""), quote_plus(value.strip())}
+        variants = {v for v in variants if v.strip()}
+        if not variants:
+            return
+        with self._lock:
+            if variants <= self._secrets:
+                return
+            self._secrets |= variants
+            ordered = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+    def clear(self) -> None:
+        """Forget every registered secret (tests, or a process that re-reads all of them)."""
+        with self._lock:
+            self._secrets.clear()
+            self._pattern = None
+
+    def redact_text(self, text: str) -> str:
+        """Return ``text`` with secrets and credential shapes replaced by ``[REDACTED]``."""
+        pattern = self._pattern
+        if pattern is not None:
+            text = pattern.sub(REDACTED, text)
+        folded = text.lower()
+        for shape, replacement, hints in _PATTERNS:
+            if any(hint in folded for hint in hints):
+                text = shape.sub(replacement, text)
+        return text
+
+    def redact_value(self, value: object, depth: int = 0) -> object:
+        """Redact inside ``value``, keeping its type where it is a plain container or scalar."""
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, str):
+            return self.redact_text(value)
+        if depth >= _MAX_DEPTH:
+            return REDACTED
+        if isinstance(value, Mapping):
+            return self._redact_mapping(value, depth + 1)
+        if isinstance(value, list | tuple | set | frozenset):
+            items = [self.redact_value(item, depth + 1) for item in value]
+            return items if isinstance(value, list) else tuple(items)
+        if isinstance(value, bytes | bytearray):
+            text = bytes(value).decode("utf-8", errors="replace")
+            cleaned = self.redact_text(text)
+            return value if cleaned == text else cleaned
+        # Anything else is rendered by repr() or str(); if either would leak, ship the cleaned
+        # text instead of the object.
+        for render in (repr, str):
+            try:
+                text = render(value)
+            except Exception:  # a broken __repr__ must not break logging
+                return f"<unrenderable {type(value).__name__}>"
+            if self.redact_text(text) != text:
+                return self.redact_text(repr(value))
+        return value
+
+    def _redact_mapping(self, mapping: Mapping[Any, Any], depth: int) -> dict[Any, Any]:
+        cleaned: dict[Any, Any] = {}
+        for key, item in mapping.items():
+            if isinstance(key, str):
+                cleaned[self.redact_text(key)] = (
+                    REDACTED if is_sensitive_key(key) else self.redact_value(item, depth)
+                )
+            else:
+                cleaned[key] = self.redact_value(item, depth)
+        return cleaned
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        """Processor entry point: redact every field of the event."""
+        return self._redact_mapping(event_dict, 0)
+
+
+REDACTOR: Final = Redactor()
+"""The process-wide redactor used by :func:`configure_logging` and :func:`register_secret`."""
+
+
+def register_secret(value: str) -> None:
+    """Never log ``value``: call this wherever a token, password or key is read."""
+    REDACTOR.register(value)
+
+
+def redact_secrets(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """Processor form of the process-wide redactor, for hand-built chains and tests."""
+    return REDACTOR(logger, method_name, event_dict)
+
+
+def new_cycle_id() -> str:
+    """A short random id that tells one cycle's lines from another's."""
+    return uuid.uuid4().hex[:12]
+
+
+@contextlib.contextmanager
+def bind_cycle(cycle_id: str | None = None) -> Iterator[str]:
+    """Tag every log line in the block with ``cycle_id`` (a new one when not given)."""
+    value = cycle_id or new_cycle_id()
+    with structlog.contextvars.bound_contextvars(cycle_id=value):
+        yield value
+
+
+@contextlib.contextmanager
+def bind_tracker(name: str) -> Iterator[str]:
+    """Tag every log line in the block with the tracker instance being worked on."""
+    with structlog.contextvars.bound_contextvars(tracker=name):
+        yield name
+
+
+def _shared_processors() -> list[Processor]:
+    """Steps that both our own events and stdlib records go through before rendering."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        # Exceptions become text here, so the redactor sees the traceback before any renderer.
+        structlog.processors.format_exc_info,
+    ]
+
+
+class _PmsyncHandler(logging.StreamHandler[TextIO]):
+    """The root handler installed by :func:`configure_logging` (found again on reconfigure)."""
+
+
+def configure_logging(
+    *,
+    level: int | str = "INFO",
+    stream: TextIO | None = None,
+    json_output: bool | None = None,
+    redactor: Redactor = REDACTOR,
+) -> None:
+    """Configure structlog and stdlib logging for this process; safe to call again.
+
+    ``json_output`` defaults to "stream is not a terminal". ``stream`` defaults to stderr.
+    """
+    out = stream if stream is not None else sys.stderr
+    if json_output is None:
+        isatty = getattr(out, "isatty", None)
+        json_output = not (callable(isatty) and isatty())
+    renderer: Processor
+    if json_output:
+        renderer = structlog.processors.JSONRenderer(sort_keys=False)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=_wants_colour(out), exception_formatter=structlog.dev.plain_traceback
+        )
+
+    shared = _shared_processors()
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            redactor,
+            renderer,
+        ],
+    )
+    handler = _PmsyncHandler(out)
+    handler.setFormatter(formatter)
+
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _PmsyncHandler)]:
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(level if isinstance(level, int) else level.upper())
+    logging.captureWarnings(True)
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        # Not cached, so a reload (SIGHUP) or a test can reconfigure loggers already handed out.
+        cache_logger_on_first_use=False,
+    )
+
+
+def _wants_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(callable(isatty) and isatty())
+
+
+def install_excepthooks() -> None:
+    """Send uncaught exceptions (main thread and others) through the redacting log chain.
+
+    Python's default hooks print tracebacks straight to stderr, where a token in an exception
+    message would escape redaction.
+    """
+    log = get_logger("pmsync.uncaught")
+
+    def main_hook(
+        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.critical("uncaught exception", exc_info=(exc_type, exc, tb))
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None:
+            return
+        log.error(
+            "uncaught exception in thread",
+            thread=getattr(args.thread, "name", None),
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )
+
+    sys.excepthook = main_hook
+    threading.excepthook = thread_hook
+
+
+def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
+    """A bound logger for ``name`` (a module's ``__name__``), typed for mypy."""
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

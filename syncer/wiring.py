@@ -1,0 +1,179 @@
+"""Turn a policy into running parts: connectors, the state store and an executor.
+
+An entry point like ``cli`` and ``daemon``: it is the one place that imports the connectors
+(lazily), reads the system clock and chooses between writing (``Applier``) and printing the
+plan (``DryRun``, also used in shadow mode). Everything it builds is handed to the pure core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rich.console import Console
+
+from syncer.actions import ItemChange
+from syncer.apply import Applier, DryRun, Executor
+from syncer.cursors import CursorStore
+from syncer.cycle import CycleOutcome, collect, run_cycle
+from syncer.errors import ConfigError
+from syncer.logging_setup import bind_cycle
+from syncer.model import ActionItem, ItemRef
+from syncer.plan import Observed
+from syncer.plan_view import print_plan
+from syncer.policy import Policy
+from syncer.settings import Settings
+from syncer.state import StateStore
+from syncer.tracker import Tracker
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_trackers(
+    policy: Policy, cursors: CursorStore, clock: Clock = system_clock
+) -> list[Tracker]:
+    """One connector per tracker instance in the policy."""
+    trackers: list[Tracker] = []
+    if policy.trackers.github:
+        from connectors.github import GitHubConnector
+
+        trackers.extend(
+            GitHubConnector(cfg, policy, cursors, clock) for cfg in policy.trackers.github
+        )
+    if policy.trackers.jira:
+        from connectors.jira.client import JiraConnector
+
+        trackers.extend(JiraConnector(cfg, policy, cursors, clock) for cfg in policy.trackers.jira)
+    names = [t.name for t in trackers]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError([f"trackers: instance names must be unique; repeated: {duplicates}"])
+    return trackers
+
+
+def open_state(state_url: str | None) -> StateStore:
+    return StateStore.open(Settings().resolved_state_url(state_url))
+
+
+def observed_from(store: StateStore, trackers: Sequence[Tracker]) -> Observed:
+    """The marker cache, read back from the state store."""
+    observed = Observed()
+    for tracker in trackers:
+        for key, marker in store.known_markers(tracker.name):
+            observed.remember(ItemRef(tracker=tracker.name, key=key), marker)
+    return observed
+
+
+def save_markers(store: StateStore, observed: Observed) -> None:
+    by_tracker: dict[str, list[tuple[str, str]]] = {}
+    for ref, marker in observed.posted_markers:
+        by_tracker.setdefault(ref.tracker, []).append((ref.key, marker))
+    for tracker, pairs in by_tracker.items():
+        store.remember_markers(tracker, pairs)
+
+
+def fetch_all(trackers: Sequence[Tracker], *, full: bool, err: Console) -> list[ActionItem]:
+    """Items from every tracker, for commands that only read (``plan``, ``report``)."""
+    items, skipped, errors = collect(trackers, full=full)
+    for problem in skipped:
+        err.print(f"{problem.key}: skipped: {problem.problem}")
+    for name, error in errors.items():
+        err.print(f"{name}: {error}")
+    return items
+
+
+@dataclass
+class Runtime:
+    """What a cycle needs, opened once per process (or once per ``run --once``)."""
+
+    policy: Policy
+    store: StateStore
+    trackers: list[Tracker]
+    clock: Clock
+
+    def executor(
+        self, *, dry_run: bool, cycle_id: str, fence: Callable[[], bool] = lambda: True
+    ) -> Executor:
+        """``DryRun`` for a dry run or in shadow mode; the ``Applier`` otherwise."""
+        if dry_run or self.policy.operations.shadow:
+            return DryRun()
+        return Applier(
+            {t.name: t for t in self.trackers},
+            self.store,
+            self.clock,
+            cycle_id=cycle_id,
+            policy_version=self.policy.version,
+            fence=fence,
+        )
+
+    def cycle(
+        self,
+        *,
+        cycle_id: str,
+        dry_run: bool,
+        full: bool = False,
+        fence: Callable[[], bool] = lambda: True,
+        now: datetime | None = None,
+        extra_changes: Sequence[ItemChange] = (),
+    ) -> CycleOutcome:
+        observed = observed_from(self.store, self.trackers)
+        with bind_cycle(cycle_id):
+            outcome = run_cycle(
+                trackers=self.trackers,
+                policy=self.policy,
+                now=now or self.clock(),
+                executor=self.executor(dry_run=dry_run, cycle_id=cycle_id, fence=fence),
+                cycle_id=cycle_id,
+                ledger=None if dry_run else self.store,
+                observed=observed,
+                full=full,
+                extra_changes=extra_changes,
+            )
+        if not dry_run:
+            save_markers(self.store, observed)
+        return outcome
+
+
+@contextmanager
+def runtime(
+    policy: Policy, state_url: str | None, clock: Clock = system_clock
+) -> Iterator[Runtime]:
+    store = open_state(state_url)
+    try:
+        yield Runtime(policy, store, build_trackers(policy, store, clock), clock)
+    finally:
+        store.close()
+
+
+def run_once(
+    policy: Policy,
+    *,
+    now: datetime,
+    state_url: str | None,
+    dry_run: bool,
+    cycle_id: str,
+    console: Console,
+) -> CycleOutcome:
+    """One cycle through the configured trackers, printing what it planned and did."""
+    with runtime(policy, state_url) as rt:
+        outcome = rt.cycle(cycle_id=cycle_id, dry_run=dry_run, full=True, now=now)
+    print_plan(outcome.plan, outcome.assessments, console)
+    result = outcome.result
+    mode = (
+        "dry run: nothing written"
+        if dry_run or policy.operations.shadow
+        else (f"{result.writes} writes done, {result.count('skipped')} already there")
+    )
+    console.print(
+        f"{mode}; {len(result.failed)} failed; "
+        f"{sum(d.cost for d in result.backlog)} writes wait for the next cycle"
+    )
+    for name, error in outcome.fetch_errors.items():
+        console.print(f"[red]{name}[/red]: {error}")
+    return outcome
