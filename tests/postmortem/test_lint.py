@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncer.postmortem.lint import RULES, action_hits, blame_hits, lint
 from syncer.postmortem.record import load_text
@@ -148,3 +150,14 @@ class TestLintOnRecords:
         assert [f.key for f in lint(load_text(text))] == ["action_items[3].evidence"]
         text += "lint_ignore:\n  - action-no-evidence@action_items[3].evidence\n"
         assert lint(load_text(text)) == []
+
+
+class TestLintProperties:
+    @settings(max_examples=200, deadline=None)
+    @given(text=st.text(max_size=200))
+    def test_any_text_gives_hits_with_known_rules_inside_the_text(self, text: str) -> None:
+        """No text crashes the rules; every hit names a known rule and a span of the text."""
+        for hit in blame_hits(text, HANDLES):
+            assert hit.rule in RULES
+            assert 0 <= hit.start < hit.end <= len(text)
+            assert hit.suggestion
