@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.dataclasses import dataclass
@@ -58,7 +58,7 @@ class Value:
     def model_copy(self, *, update: dict[str, Any] | None = None) -> Self:
         return dataclasses.replace(self, **(update or {}))  # type: ignore[type-var]
 
-    def model_dump(self, *, mode: str = "python") -> dict[str, Any]:
+    def model_dump(self, *, mode: Literal["json", "python"] = "python") -> dict[str, Any]:
         dumped: dict[str, Any] = _adapter(type(self)).dump_python(self, mode=mode)
         return dumped
 

@@ -41,6 +41,17 @@ class ReportRef:
     url: str
 
 
+@dataclass(frozen=True)
+class PermissionCheck:
+    """One thing ``pmsync check-permissions`` verified on a tracker, and how to fix it."""
+
+    tracker: str
+    check: str
+    ok: bool
+    detail: str = ""
+    fix: str = ""
+
+
 @runtime_checkable
 class Tracker(Protocol):
     """What the applier and the cycle need from a tracker."""

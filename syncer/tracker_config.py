@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncer.model import Priority, Severity
+from syncer.model import Priority, Resolution, Severity
 
 
 class Strict(BaseModel):
@@ -132,6 +132,42 @@ class JiraTracker(Strict):
     )
     reopen_transition: str = Field(
         default="Reopen", description="Name of the transition that reopens an item."
+    )
+    close_transition: str = Field(
+        default="Done",
+        description="Name of the transition that closes last week's review issue.",
+    )
+    severity_labels: dict[Severity, list[str]] = Field(
+        default_factory=_default_severity_labels,
+        description="Labels that mean each severity when no severity field is set "
+        "(case-insensitive).",
+    )
+    resolution_map: dict[str, Resolution] = Field(
+        default_factory=lambda: {
+            "Done": Resolution.DONE,
+            "Fixed": Resolution.DONE,
+            "Resolved": Resolution.DONE,
+            "Complete": Resolution.DONE,
+            "Won't Do": Resolution.WONT_DO,
+            "Won't Fix": Resolution.WONT_DO,
+            "Declined": Resolution.WONT_DO,
+            "Duplicate": Resolution.DUPLICATE,
+        },
+        description="Jira resolution name -> done, wont_do or duplicate (case-insensitive); "
+        "other names read as unknown.",
+    )
+    project: str | None = Field(
+        default=None,
+        description="Project key where pmsync creates the weekly review and log issues "
+        "(needed only when reports are published to Jira).",
+    )
+    report_issue_type: str = Field(
+        default="Task", description="Issue type of the review and log issues pmsync creates."
+    )
+    notify_users: bool = Field(
+        default=True,
+        description="Send Jira notifications for pmsync's label edits; false needs project "
+        "admin rights (Jira answers 403 otherwise).",
     )
     rest_api_version: Literal["2", "3"] = Field(
         default="2", description="2 = wiki markup comments, 3 = ADF comments."

@@ -24,7 +24,7 @@ operations:
 
 class TestExamples:
     @pytest.mark.parametrize(
-        "path", sorted((REPO / "config").glob("pmsync*.yaml")), ids=lambda p: p.name
+        "path", sorted((REPO / "config").rglob("pmsync*.yaml")), ids=lambda p: p.name
     )
     def test_every_example_policy_in_config_loads(self, path: Path) -> None:
         """A reliability lead can copy any shipped example as it is."""

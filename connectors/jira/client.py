@@ -1,0 +1,605 @@
+"""The Jira connector's I/O: the ``Tracker`` Protocol over the real ``jira`` library.
+
+What the library does by default and this module does not let it do:
+
+- no timeout: every request gets ``config.request_timeout_s``;
+- ``ResilientSession`` retries every method, POST included, so a comment whose answer was
+  lost is posted twice: ``max_retries=0``, and only GETs are retried here (bounded, growing
+  backoff, honouring ``Retry-After``); a POST whose outcome is unknown is checked by reading
+  the comments back, never resent;
+- ``fields="*all"``: searches ask for the mapped fields only;
+- ``Issue.update()`` PUTs then reloads the issue: labels are edited with one PUT of
+  ``update`` verbs through the library's session, with no reload;
+- the ``/field`` list would be fetched again inside the search helpers: it is read once and
+  handed to the library's cache.
+
+Idempotency: the markers of comments pmsync posted live in the issue entity property
+``pmsync.markers`` (``{"markers": {marker: {"comment": id, "at": iso}}}``), read only for items
+about to be written. Write order per item is comment, then marker property, then labels.
+A comment POST whose answer is lost (timeout, dropped connection, 5xx) is never resent: the
+comments are read back and, if it landed, the marker is recorded. What remains is a process
+dying between a successful POST and the property PUT: the next run posts the comment again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import structlog
+from jira import JIRA
+from pydantic import SecretStr
+
+from connectors.jira.errors import translate
+from connectors.jira.mapper import (
+    FieldResolution,
+    MappingContext,
+    adf_text,
+    map_issue,
+    resolve_fields,
+)
+from connectors.jira.renderer import AdfNode, render_comment, render_document
+from syncer.cursors import Cursor, CursorStore
+from syncer.errors import ConfigError, PermanentError, TrackerError, TransientError
+from syncer.messages import Message
+from syncer.model import ActionItem, ItemRef
+from syncer.policy import Policy
+from syncer.tracker import FetchResult, ReportRef, SkippedItem
+from syncer.tracker_config import JiraTracker
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+MARKERS_PROPERTY = "pmsync.markers"
+REPORT_PROPERTY = "pmsync.report"
+PAGE_SIZE = 100
+GET_ATTEMPTS = 4
+BACKOFF_START_S = 1.0
+BACKOFF_MAX_S = 60.0
+MAX_MARKERS = 200
+JQL_TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def jql_string(value: str) -> str:
+    """A JQL string literal: double quotes with backslash and quote escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def read_credentials(
+    config: JiraTracker, token: SecretStr | None, email: str | None
+) -> tuple[SecretStr, str | None]:
+    """The token (argument, then ``token_file``, then ``token_env``) and the Cloud email."""
+    if token is None and config.token_file is not None:
+        try:
+            token = SecretStr(config.token_file.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ConfigError(
+                [
+                    f"trackers.jira[{config.name}].token_file: cannot read "
+                    f"{config.token_file} ({exc.strerror}); fix the path or its permissions"
+                ]
+            ) from None
+    if token is None and os.environ.get(config.token_env):
+        token = SecretStr(os.environ[config.token_env])
+    if token is None or not token.get_secret_value():
+        raise ConfigError(
+            [
+                f"trackers.jira[{config.name}]: no token; set {config.token_env} or token_file "
+                "(an API token on Cloud, a personal access token on Data Center)"
+            ]
+        )
+    if email is None:
+        email = os.environ.get(config.email_env) or None
+    if config.deployment == "cloud" and not email:
+        raise ConfigError(
+            [
+                f"trackers.jira[{config.name}]: Cloud needs the account email with the API "
+                f"token; set {config.email_env}"
+            ]
+        )
+    return token, email
+
+
+def open_jira(config: JiraTracker, token: SecretStr, email: str | None) -> JIRA:
+    """A ``jira.JIRA`` with a timeout, no library retries and Cloud or DC auth."""
+    options = {"rest_api_version": config.rest_api_version, "check_update": False}
+    common: dict[str, Any] = {
+        "server": config.server.rstrip("/"),
+        "options": options,
+        "timeout": config.request_timeout_s,
+        "max_retries": 0,
+        "get_server_info": True,
+    }
+    use_basic = config.deployment == "cloud" or (config.deployment == "auto" and email)
+    if use_basic:
+        return JIRA(basic_auth=(email or "", token.get_secret_value()), **common)
+    return JIRA(token_auth=token.get_secret_value(), **common)
+
+
+class JiraConnector:
+    """One Jira Cloud or Data Center source, behind the ``Tracker`` Protocol."""
+
+    def __init__(
+        self,
+        config: JiraTracker,
+        policy: Policy,
+        cursors: CursorStore,
+        clock: Callable[[], datetime],
+        token: SecretStr | None = None,
+        email: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.policy = policy
+        self.cursors = cursors
+        self.clock = clock
+        self.sleep = sleep
+        self._token, self._email = read_credentials(config, token, email)
+        self._jira: JIRA | None = None
+        self._cloud = config.deployment == "cloud"
+        self._resolution: FieldResolution | None = None
+        self._ctx: MappingContext | None = None
+        self._view: dict[str, ActionItem] | None = None
+        self._markers: dict[str, dict[str, Any]] = {}
+        self._uncertain: dict[tuple[str, str], str | AdfNode] = {}
+        self._server = config.server.rstrip("/")
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def cursor_source(self) -> str:
+        return f"jira:{self.config.name}"
+
+    def _call(self, what: str, fn: Callable[[], T], *, write: bool) -> T:
+        """Run one library call; GETs retry transient failures with growing backoff."""
+        attempts = 1 if write else GET_ATTEMPTS
+        delay = BACKOFF_START_S
+        for attempt in range(1, attempts + 1):
+            try:
+                return fn()
+            except Exception as exc:
+                error = translate(exc, what=what, write=write, now=self.clock())
+                if error is None:
+                    raise
+                if not isinstance(error, TransientError) or attempt == attempts:
+                    raise error from None
+                wait = min(BACKOFF_MAX_S, max(delay, error.retry_after or 0.0))
+                log.info("jira GET failed; retrying", what=what, attempt=attempt, wait_s=wait)
+                self.sleep(wait)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _client(self) -> JIRA:
+        if self._jira is None:
+            jira = self._call(
+                "GET serverInfo",
+                lambda: open_jira(self.config, self._token, self._email),
+                write=False,
+            )
+            server_cloud = jira.deploymentType == "Cloud"
+            if self.config.deployment != "auto" and server_cloud != self._cloud:
+                actual = "Cloud" if server_cloud else "Data Center/Server"
+                raise PermanentError(
+                    f"{self.config.server} is {actual} but trackers.jira[{self.name}]."
+                    f"deployment is {self.config.deployment}; fix the deployment setting"
+                )
+            self._cloud = server_cloud
+            if self.config.rest_api_version == "3" and not self._cloud:
+                raise PermanentError(
+                    "REST v3 (ADF) exists on Cloud only; set rest_api_version: '2' for Data Center"
+                )
+            self._jira = jira
+        return self._jira
+
+    def _url(self, path: str) -> str:
+        return f"{self._server}/rest/api/{self.config.rest_api_version}/{path}"
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+    ) -> Any:
+        """One REST call through the library's session; JSON answer or None."""
+        jira = self._client()
+        write = method != "GET"
+
+        def send() -> Any:
+            data = json.dumps(body) if body is not None else None
+            response = jira._session.request(method, self._url(path), params=params, data=data)
+            if not response.content:
+                return None
+            return response.json()
+
+        return self._call(f"{method} {path}", send, write=write)
+
+    def _fields(self) -> FieldResolution:
+        if self._resolution is None:
+            jira = self._client()
+            field_list: list[dict[str, Any]] = self._call("GET field", jira.fields, write=False)
+            cache: dict[str, str] = {}
+            for f in field_list:
+                fid = f.get("id")
+                if isinstance(fid, str):
+                    cache[fid] = fid
+                    for clause in f.get("clauseNames") or ():
+                        cache[clause] = fid
+            # The search helpers translate names through this cache and would GET /field
+            # again to fill it; hand them the list already read.
+            jira._fields_cache_value = cache
+            self._resolution = resolve_fields(self.config.fields, field_list)
+            for problem in self._resolution.problems:
+                log.warning("jira field mapping problem", tracker=self.name, problem=problem)
+        return self._resolution
+
+    def _context(self) -> MappingContext:
+        if self._ctx is None:
+            resolution = self._fields()
+            self._ctx = MappingContext.build(
+                self.config, self.policy.escalation, resolution, cloud=self._cloud
+            )
+        return self._ctx
+
+    # -- reading --------------------------------------------------------------------------
+
+    def incremental_jql(self, since: datetime) -> str:
+        """The scope plus ``updated >= since - overlap`` (minute resolution, UTC)."""
+        start = since.astimezone(UTC) - timedelta(minutes=self.config.overlap_minutes)
+        return (
+            f'({self.config.jql}) AND updated >= "{start.strftime(JQL_TIME_FORMAT)}" '
+            "ORDER BY updated ASC"
+        )
+
+    def _search(
+        self, jql: str, fields: list[str], properties: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every issue matching ``jql``: Cloud pages by token, Data Center by offset."""
+        jira = self._client()
+        issues: list[dict[str, Any]] = []
+        if self._cloud:
+            token: str | None = None
+            while True:
+                page: dict[str, Any] = self._call(
+                    "GET search/jql",
+                    lambda t=token: jira.enhanced_search_issues(  # type: ignore[misc]
+                        jql,
+                        nextPageToken=t,
+                        maxResults=PAGE_SIZE,
+                        fields=list(fields),
+                        properties=properties,
+                        json_result=True,
+                    ),
+                    write=False,
+                )
+                issues.extend(page.get("issues") or [])
+                token = page.get("nextPageToken")
+                if not token or page.get("isLast") is True:
+                    return issues
+        start = 0
+        while True:
+            page = self._call(
+                "GET search",
+                lambda s=start: jira.search_issues(  # type: ignore[misc]
+                    jql,
+                    startAt=s,
+                    maxResults=PAGE_SIZE,
+                    fields=list(fields),
+                    properties=properties,
+                    json_result=True,
+                ),
+                write=False,
+            )
+            batch = page.get("issues") or []
+            issues.extend(batch)
+            start += len(batch)
+            total = page.get("total")
+            if not batch or (isinstance(total, int) and start >= total):
+                return issues
+
+    def fetch(self, *, full: bool) -> FetchResult:
+        """Items in scope; incremental after the first fetch unless ``full``."""
+        ctx = self._context()
+        resolution = self._fields()
+        cursor = self.cursors.get_cursor(self.cursor_source)
+        since_before = cursor.since if cursor is not None else None
+        incremental = not full and self._view is not None and since_before is not None
+        now = self.clock()
+        if incremental and since_before is not None:
+            jql = self.incremental_jql(since_before)
+        else:
+            jql = f"({self.config.jql}) ORDER BY updated ASC"
+        raw_issues = self._search(jql, resolution.requested)
+        view: dict[str, ActionItem] = dict(self._view or {}) if incremental else {}
+        skipped: dict[str, SkippedItem] = {}
+        for raw in raw_issues:
+            mapped = map_issue(raw, ctx)
+            if isinstance(mapped, SkippedItem):
+                skipped[mapped.key] = mapped
+                view.pop(mapped.key, None)
+            else:
+                view[mapped.ref.key] = mapped
+                skipped.pop(mapped.ref.key, None)
+        self._view = view
+        newest = max((i.updated_at for i in view.values()), default=None)
+        since = max((t for t in (newest, since_before) if t is not None), default=None)
+        self.cursors.put_cursor(
+            self.cursor_source,
+            Cursor(
+                since=since,
+                etag=None,
+                full_sync_at=cursor.full_sync_at if incremental and cursor else now,
+            ),
+        )
+        log.info(
+            "jira fetch",
+            tracker=self.name,
+            incremental=incremental,
+            fetched=len(raw_issues),
+            items=len(view),
+        )
+        return FetchResult(
+            items=tuple(view.values()),
+            skipped=tuple(skipped.values()),
+            errors=resolution.problems,
+        )
+
+    # -- markers --------------------------------------------------------------------------
+
+    def _read_property(self, key: str, prop: str) -> dict[str, Any] | None:
+        try:
+            raw = self._request("GET", f"issue/{key}/properties/{prop}")
+        except PermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        value = raw.get("value") if isinstance(raw, dict) else None
+        return value if isinstance(value, dict) else None
+
+    def _marker_map(self, key: str, *, refresh: bool) -> dict[str, Any]:
+        if refresh or key not in self._markers:
+            value = self._read_property(key, MARKERS_PROPERTY) or {}
+            markers = value.get("markers")
+            self._markers[key] = dict(markers) if isinstance(markers, dict) else {}
+        return self._markers[key]
+
+    def _save_marker(self, key: str, marker: str, comment_id: str) -> None:
+        markers = dict(self._marker_map(key, refresh=False))
+        markers[marker] = {"comment": comment_id, "at": self.clock().isoformat()}
+        if len(markers) > MAX_MARKERS:
+            oldest = sorted(markers, key=lambda m: str(markers[m].get("at", "")))
+            for stale in oldest[: len(markers) - MAX_MARKERS]:
+                markers.pop(stale)
+        self._request(
+            "PUT", f"issue/{key}/properties/{MARKERS_PROPERTY}", body={"markers": markers}
+        )
+        self._markers[key] = markers
+
+    def has_marker(self, ref: ItemRef, marker: str) -> bool:
+        """Whether pmsync already posted ``marker`` on the item (one property GET)."""
+        if marker in self._marker_map(ref.key, refresh=True):
+            return True
+        pending = self._uncertain.get((ref.key, marker))
+        if pending is not None:
+            return self._recover(ref.key, marker, pending) is not None
+        return False
+
+    def _comment_body(self, message: Message) -> str | AdfNode:
+        self._client()
+        return render_comment(message, cloud=self._cloud, api_version=self.config.rest_api_version)
+
+    def _find_comment(self, key: str, body: str | AdfNode) -> str | None:
+        """The id of a comment on ``key`` whose body is ``body`` (newest first)."""
+        raw = self._request(
+            "GET", f"issue/{key}/comment", params={"orderBy": "-created", "maxResults": "100"}
+        )
+        comments = raw.get("comments") if isinstance(raw, dict) else None
+        wanted = adf_text(body).strip() if isinstance(body, dict) else body.strip()
+        for comment in comments or []:
+            found = comment.get("body")
+            text = adf_text(found).strip() if isinstance(found, dict) else str(found).strip()
+            if text == wanted:
+                return str(comment.get("id"))
+        return None
+
+    def _recover(self, key: str, marker: str, body: str | AdfNode) -> str | None:
+        """After a POST with an unknown outcome: find the comment and record its marker."""
+        comment_id = self._find_comment(key, body)
+        if comment_id is not None:
+            self._save_marker(key, marker, comment_id)
+            self._uncertain.pop((key, marker), None)
+        return comment_id
+
+    def _post_once(self, key: str, marker: str, body: str | AdfNode) -> str:
+        """POST a comment exactly once; an unknown outcome is resolved by reading back."""
+        try:
+            created = self._request("POST", f"issue/{key}/comment", body={"body": body})
+        except TransientError:
+            self._uncertain[(key, marker)] = body
+            try:
+                comment_id = self._recover(key, marker, body)
+            except TrackerError:
+                comment_id = None
+            if comment_id is None:
+                raise
+            log.info("comment POST answer lost but the comment exists", key=key, marker=marker)
+            return comment_id
+        return str(created.get("id")) if isinstance(created, dict) else ""
+
+    def post_comment(self, ref: ItemRef, message: Message) -> None:
+        """Comment, then record the marker in the entity property."""
+        body = self._comment_body(message)
+        comment_id = self._post_once(ref.key, message.marker, body)
+        self._uncertain.pop((ref.key, message.marker), None)
+        self._save_marker(ref.key, message.marker, comment_id)
+
+    # -- labels and transitions -----------------------------------------------------------
+
+    def _edit(self, key: str, body: dict[str, Any]) -> None:
+        params = None if self.config.notify_users else {"notifyUsers": "false"}
+        self._request("PUT", f"issue/{key}", params=params, body=body)
+
+    def _labels(self, ref: ItemRef, labels: Sequence[str], verb: str) -> None:
+        if not labels:
+            return
+        self._edit(ref.key, {"update": {"labels": [{verb: label} for label in labels]}})
+        if self._view is not None and ref.key in self._view:
+            item = self._view[ref.key]
+            current = set(item.labels)
+            current = current | set(labels) if verb == "add" else current - set(labels)
+            self._view[ref.key] = item.model_copy(
+                update={
+                    "labels": frozenset(current),
+                    "escalation_tier": self.policy.escalation.tier_of(frozenset(current)),
+                }
+            )
+
+    def add_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:
+        """One PUT with ``add`` verbs; no read first, no reload after."""
+        self._labels(ref, labels, "add")
+
+    def remove_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:
+        """One PUT with ``remove`` verbs."""
+        self._labels(ref, labels, "remove")
+
+    def _transition(self, key: str, name: str) -> None:
+        raw = self._request("GET", f"issue/{key}/transitions")
+        transitions = raw.get("transitions") if isinstance(raw, dict) else None
+        available: list[str] = []
+        for transition in transitions or []:
+            names = {str(transition.get("name", ""))}
+            target = transition.get("to")
+            if isinstance(target, dict):
+                names.add(str(target.get("name", "")))
+            available.append(str(transition.get("name", "")))
+            if name.lower() in {n.lower() for n in names}:
+                self._request(
+                    "POST",
+                    f"issue/{key}/transitions",
+                    body={"transition": {"id": str(transition.get("id"))}},
+                )
+                return
+        raise PermanentError(
+            f"{key}: no transition named {name!r} (available: {', '.join(available) or 'none'});"
+            " set the transition name in the Jira tracker settings",
+            None,
+        )
+
+    def reopen(self, ref: ItemRef) -> None:
+        """Through the transition named ``config.reopen_transition``."""
+        self._transition(ref.key, self.config.reopen_transition)
+
+    # -- reports --------------------------------------------------------------------------
+
+    def _project(self) -> str:
+        if not self.config.project:
+            raise PermanentError(
+                f"trackers.jira[{self.name}].project is not set; name the project in which "
+                "pmsync creates review and log issues",
+                None,
+            )
+        return self.config.project
+
+    def _browse(self, key: str) -> str:
+        return f"{self._server}/browse/{key}"
+
+    def _by_label(self, label: str, order: str, prop: str) -> list[dict[str, Any]]:
+        jql = (
+            f"project = {jql_string(self._project())} AND labels = {jql_string(label)} "
+            f"ORDER BY created {order}"
+        )
+        return self._search(jql, ["summary", "status", "labels"], properties=prop)[:50]
+
+    def _property_of(self, issue: Mapping[str, Any], prop: str) -> dict[str, Any] | None:
+        """An entity property returned with a search hit, else read with one GET."""
+        returned = issue.get("properties")
+        if isinstance(returned, Mapping):
+            value = returned.get(prop)
+            return value if isinstance(value, dict) else None
+        return self._read_property(str(issue.get("key")), prop)
+
+    def _create_issue(self, summary: str, label: str, body: str) -> str:
+        fields = {
+            "project": {"key": self._project()},
+            "issuetype": {"name": self.config.report_issue_type},
+            "summary": summary,
+            "labels": [label],
+            "description": render_document(body, api_version=self.config.rest_api_version),
+        }
+        created = self._request("POST", "issue", body={"fields": fields})
+        key = created.get("key") if isinstance(created, dict) else None
+        if not isinstance(key, str):
+            raise TransientError("POST issue: answer without a key")
+        return key
+
+    def upsert_report(
+        self, *, week_key: str, label: str, title: str, body: str, close_previous: bool
+    ) -> ReportRef:
+        """Find the review issue by label and its ``pmsync.report`` week; edit or create."""
+        self._client()
+        found: str | None = None
+        previous: list[str] = []
+        for issue in self._by_label(label, "DESC", REPORT_PROPERTY):
+            key = str(issue.get("key"))
+            fields = issue.get("fields") or {}
+            status = fields.get("status") or {}
+            done = (status.get("statusCategory") or {}).get("key") == "done"
+            if found is not None and done:
+                continue
+            value = self._property_of(issue, REPORT_PROPERTY)
+            week = value.get("week") if value else None
+            if week is None and found is None and fields.get("summary") == title:
+                self._request(
+                    "PUT", f"issue/{key}/properties/{REPORT_PROPERTY}", body={"week": week_key}
+                )
+                week = week_key
+            if week == week_key and found is None:
+                found = key
+            elif not done and week != week_key:
+                previous.append(key)
+        description = render_document(body, api_version=self.config.rest_api_version)
+        if found is None:
+            found = self._create_issue(title, label, body)
+            self._request(
+                "PUT", f"issue/{found}/properties/{REPORT_PROPERTY}", body={"week": week_key}
+            )
+        else:
+            self._edit(found, {"fields": {"summary": title, "description": description}})
+        if close_previous:
+            for key in previous:
+                self._transition(key, self.config.close_transition)
+        return ReportRef(key=found, url=self._browse(found))
+
+    def upsert_log_entry(
+        self, *, log_label: str, log_title: str, week_key: str, body: str
+    ) -> ReportRef:
+        """One comment per week on the log issue, found through the marker property."""
+        self._client()
+        candidates = self._by_label(log_label, "ASC", MARKERS_PROPERTY)
+        if candidates:
+            key = str(candidates[0].get("key"))
+            value = self._property_of(candidates[0], MARKERS_PROPERTY) or {}
+            markers = value.get("markers")
+            self._markers[key] = dict(markers) if isinstance(markers, dict) else {}
+        else:
+            key = self._create_issue(log_title, log_label, "")
+            self._markers[key] = {}
+        marker = f"pmsync:log:{week_key}"
+        document = render_document(body, api_version=self.config.rest_api_version)
+        entry = self._markers[key].get(marker)
+        if isinstance(entry, dict) and entry.get("comment"):
+            comment_id = str(entry["comment"])
+            self._request("PUT", f"issue/{key}/comment/{comment_id}", body={"body": document})
+        else:
+            comment_id = self._post_once(key, marker, document)
+            self._save_marker(key, marker, comment_id)
+        return ReportRef(key=key, url=f"{self._browse(key)}?focusedCommentId={comment_id}")

@@ -1,0 +1,500 @@
+"""Raw Jira issue JSON -> ``ActionItem``, with no I/O.
+
+Jira keeps what pmsync needs in system fields and in custom fields whose ids differ per site,
+so the policy names fields by name or id and ``resolve_fields`` turns them into ids once from
+``GET /field``. ``map_issue`` never raises on bad data: what it cannot read becomes ``UNKNOWN``
+plus a line in ``data_problems``; a record without identity or timestamps is a ``SkippedItem``.
+Cloud identifies people by account id, Data Center by user name; the context says which.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from connectors.jira.evidence import classify_url, evidence_from_text, urls_in
+from syncer.model import (
+    ActionItem,
+    Evidence,
+    ItemRef,
+    Person,
+    Priority,
+    Resolution,
+    Severity,
+    State,
+    Waiver,
+)
+from syncer.policy import Escalation
+from syncer.tracker import SkippedItem
+from syncer.tracker_config import JiraTracker
+
+ATTRIBUTES = frozenset(
+    {
+        "owner",
+        "due",
+        "evidence",
+        "sponsor",
+        "executive_sponsor",
+        "severity",
+        "incident",
+        "incident_date",
+        "team",
+        "waiver",
+    }
+)
+BASE_FIELDS = (
+    "summary",
+    "status",
+    "resolution",
+    "labels",
+    "priority",
+    "created",
+    "updated",
+    "resolutiondate",
+    "assignee",
+    "duedate",
+)
+_WAIVER_RE = re.compile(
+    r"^\s*until\s+(\d{4}-\d{2}-\d{2})\s+approved\s+by\s+([^:]+?)\s*(?::\s*(.*))?$",
+    re.IGNORECASE | re.DOTALL,
+)
+_SEVERITY_RE = re.compile(r"^\s*(?:sev(?:erity)?)?[\s:_-]*([1-4])\b", re.IGNORECASE)
+_SEVERITY_WORDS = {
+    "critical": Severity.SEV1,
+    "major": Severity.SEV2,
+    "minor": Severity.SEV3,
+    "low": Severity.SEV4,
+}
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One Jira field as ``GET /field`` describes it."""
+
+    id: str
+    name: str
+    schema_type: str | None = None
+    items: str | None = None
+    custom: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldResolution:
+    """Model attribute -> Jira field, plus every mapping that did not resolve."""
+
+    fields: Mapping[str, FieldInfo]
+    problems: tuple[str, ...] = ()
+
+    @property
+    def requested(self) -> list[str]:
+        """Field ids to ask the search for: the base fields plus the mapped ones."""
+        out = list(BASE_FIELDS)
+        out.extend(f.id for f in self.fields.values() if f.id not in out)
+        return out
+
+
+def _field_info(raw: Mapping[str, Any]) -> FieldInfo | None:
+    fid, name = raw.get("id"), raw.get("name")
+    if not isinstance(fid, str) or not isinstance(name, str):
+        return None
+    schema = raw.get("schema") if isinstance(raw.get("schema"), Mapping) else {}
+    assert isinstance(schema, Mapping)
+    return FieldInfo(
+        id=fid,
+        name=name,
+        schema_type=schema.get("type"),
+        items=schema.get("items"),
+        custom=schema.get("custom"),
+    )
+
+
+def resolve_fields(
+    mapping: Mapping[str, str], field_list: Iterable[Mapping[str, Any]]
+) -> FieldResolution:
+    """Resolve each mapped field by id, then by name or JQL clause name (case-insensitive).
+
+    A name two fields share is ambiguous (real sites have two fields called "Impact"): it is
+    reported with the ids to use instead, never guessed.
+    """
+    infos = [i for i in (_field_info(r) for r in field_list) if i is not None]
+    clause_names: dict[str, list[FieldInfo]] = {}
+    for raw in field_list:
+        info = _field_info(raw)
+        if info is None:
+            continue
+        for clause in raw.get("clauseNames") or ():
+            if isinstance(clause, str):
+                clause_names.setdefault(clause.lower(), []).append(info)
+    by_id = {i.id: i for i in infos}
+    resolved: dict[str, FieldInfo] = {}
+    problems: list[str] = []
+    for attribute, wanted in mapping.items():
+        if attribute not in ATTRIBUTES:
+            known = ", ".join(sorted(ATTRIBUTES))
+            problems.append(f"fields.{attribute}: unknown attribute (known: {known})")
+            continue
+        if wanted in by_id:
+            resolved[attribute] = by_id[wanted]
+            continue
+        matches = [i for i in infos if i.name.lower() == wanted.lower()]
+        if not matches:
+            matches = clause_names.get(wanted.lower(), [])
+        unique = {m.id: m for m in matches}
+        if len(unique) == 1:
+            resolved[attribute] = next(iter(unique.values()))
+        elif not unique:
+            problems.append(
+                f"fields.{attribute}: no Jira field named or with id {wanted!r}; "
+                "use a name from Jira's field list or a customfield_NNNNN id"
+            )
+        else:
+            ids = " or ".join(sorted(unique))
+            problems.append(
+                f"fields.{attribute}: {wanted!r} names {len(unique)} fields; use the id: {ids}"
+            )
+    return FieldResolution(fields=resolved, problems=tuple(problems))
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    """What the mapper needs besides the issue: names, maps and the escalation ladder."""
+
+    tracker: str
+    server: str
+    cloud: bool
+    fields: Mapping[str, FieldInfo]
+    priority_map: Mapping[str, Priority]
+    resolution_map: Mapping[str, Resolution]
+    severity_labels: Mapping[str, Severity]
+    escalation: Escalation = field(default_factory=Escalation)
+
+    @classmethod
+    def build(
+        cls,
+        config: JiraTracker,
+        escalation: Escalation,
+        resolution: FieldResolution,
+        *,
+        cloud: bool,
+    ) -> MappingContext:
+        labels = {
+            label.lower(): sev for sev, names in config.severity_labels.items() for label in names
+        }
+        return cls(
+            tracker=config.name,
+            server=config.server.rstrip("/"),
+            cloud=cloud,
+            fields=dict(resolution.fields),
+            priority_map={k.lower(): v for k, v in config.priority_map.items()},
+            resolution_map={k.lower(): v for k, v in config.resolution_map.items()},
+            severity_labels=labels,
+            escalation=escalation,
+        )
+
+
+def parse_jira_datetime(value: object) -> datetime | None:
+    """``2025-07-03T19:36:20.910+0200`` (and ISO variants) -> aware UTC datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.strptime(value, fmt).astimezone(UTC)
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC)
+
+
+def adf_text(node: object) -> str:
+    """Plain text of an Atlassian Document Format node, link targets included."""
+    if isinstance(node, list):
+        return "".join(adf_text(n) for n in node)
+    if not isinstance(node, Mapping):
+        return ""
+    out: list[str] = []
+    if node.get("type") == "text" and isinstance(node.get("text"), str):
+        out.append(node["text"])
+        for mark in node.get("marks") or ():
+            href = mark.get("attrs", {}).get("href") if isinstance(mark, Mapping) else None
+            if isinstance(href, str) and href not in node["text"]:
+                out.append(f" {href}")
+    elif node.get("type") == "inlineCard":
+        url = node.get("attrs", {}).get("url")
+        out.append(f" {url} " if isinstance(url, str) else "")
+    elif node.get("type") == "hardBreak":
+        out.append("\n")
+    out.append(adf_text(node.get("content", [])))
+    if node.get("type") in {"paragraph", "heading", "listItem"}:
+        out.append("\n")
+    return "".join(out)
+
+
+def text_of(value: object) -> str | None:
+    """Readable text of a Jira field value: string, ADF, option, named object or a list."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, Mapping):
+        if value.get("type") == "doc":
+            return adf_text(value).strip()
+        for key in ("value", "name", "title", "displayName", "key"):
+            if isinstance(value.get(key), str):
+                return str(value[key])
+        return None
+    if isinstance(value, list):
+        parts = [t for t in (text_of(v) for v in value) if t]
+        return ", ".join(parts) if parts else None
+    return None
+
+
+class _Reader:
+    """Reads one issue's fields, collecting problems instead of raising."""
+
+    def __init__(self, raw_fields: Mapping[str, Any], ctx: MappingContext) -> None:
+        self.raw = raw_fields
+        self.ctx = ctx
+        self.problems: list[str] = []
+
+    def value(self, attribute: str) -> tuple[bool, object]:
+        info = self.ctx.fields.get(attribute)
+        if info is None:
+            return False, None
+        return True, self.raw.get(info.id)
+
+    def label(self, attribute: str) -> str:
+        info = self.ctx.fields.get(attribute)
+        return f"{info.name} ({info.id})" if info else attribute
+
+    def person(self, value: object, what: str) -> Person | None:
+        if not isinstance(value, Mapping):
+            self.problems.append(f"{what}: not a user ({type(value).__name__})")
+            return None
+        handle = value.get("accountId") if self.ctx.cloud else value.get("name")
+        if not self.ctx.cloud and not isinstance(handle, str):
+            handle = value.get("key")
+        display = value.get("displayName")
+        if not isinstance(handle, str) or not handle:
+            kind = "account id" if self.ctx.cloud else "user name"
+            self.problems.append(f"{what}: user without {kind}")
+            return None
+        return Person(handle=handle, display_name=display if isinstance(display, str) else None)
+
+    def people(self, value: object, what: str) -> tuple[Person, ...]:
+        if value is None:
+            return ()
+        values = value if isinstance(value, list) else [value]
+        found = (self.person(v, what) for v in values)
+        return tuple(p for p in found if p is not None)
+
+    def date_value(self, value: object, what: str) -> date | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value[:10])
+            except ValueError:
+                pass
+        self.problems.append(f"{what}: not a date ({str(value)[:40]!r})")
+        return None
+
+
+def _key_of(raw: Mapping[str, Any]) -> str:
+    key = raw.get("key")
+    return key if isinstance(key, str) and key else str(raw.get("id") or "?")
+
+
+def map_issue(raw: Mapping[str, Any], ctx: MappingContext) -> ActionItem | SkippedItem:
+    """Map one issue from a search or GET; see the module docstring for the contract."""
+    key = _key_of(raw)
+    fields = raw.get("fields")
+    if not isinstance(raw.get("key"), str) or not isinstance(fields, Mapping):
+        return SkippedItem(key=key, problem="issue without key or fields")
+    created = parse_jira_datetime(fields.get("created"))
+    updated = parse_jira_datetime(fields.get("updated"))
+    if created is None or updated is None:
+        return SkippedItem(key=key, problem="issue without readable created/updated times")
+    try:
+        return _map_fields(key, fields, created, updated, ctx)
+    except Exception as exc:  # a malformed payload must never stop the cycle
+        return SkippedItem(key=key, problem=f"unreadable issue ({type(exc).__name__})")
+
+
+def _map_fields(
+    key: str,
+    fields: Mapping[str, Any],
+    created: datetime,
+    updated: datetime,
+    ctx: MappingContext,
+) -> ActionItem:
+    r = _Reader(fields, ctx)
+    labels = frozenset(lbl for lbl in (fields.get("labels") or ()) if isinstance(lbl, str) and lbl)
+    state, resolution = _state(fields, ctx, r)
+    summary = fields.get("summary")
+    return ActionItem(
+        ref=ItemRef(tracker=ctx.tracker, key=key),
+        url=f"{ctx.server}/browse/{key}",
+        title=summary if isinstance(summary, str) else "",
+        state=state,
+        resolution=resolution,
+        severity=_severity(labels, r),
+        priority=_priority(fields.get("priority"), ctx, r),
+        owners=_owners(fields, r),
+        evidence=_evidence(r),
+        due=_due(fields, r),
+        sponsor=_single_person(r, "sponsor"),
+        executive_sponsor=_single_person(r, "executive_sponsor"),
+        incident=_text_attr(r, "incident"),
+        incident_date=_date_attr(r, "incident_date"),
+        team=_text_attr(r, "team"),
+        labels=labels,
+        created_at=created,
+        updated_at=updated,
+        closed_at=parse_jira_datetime(fields.get("resolutiondate"))
+        if state is State.CLOSED
+        else None,
+        escalation_tier=ctx.escalation.tier_of(labels),
+        waiver=_waiver(r),
+        data_problems=tuple(r.problems),
+    )
+
+
+def _state(
+    fields: Mapping[str, Any], ctx: MappingContext, r: _Reader
+) -> tuple[State, Resolution | None]:
+    raw_resolution = fields.get("resolution")
+    status = fields.get("status")
+    category = status.get("statusCategory") if isinstance(status, Mapping) else None
+    if isinstance(category, Mapping) and isinstance(category.get("key"), str):
+        closed = category["key"] == "done"
+    else:
+        closed = raw_resolution is not None
+        r.problems.append("status: no status category; open/closed read from the resolution")
+    if not closed:
+        return State.OPEN, None
+    name = text_of(raw_resolution)
+    if name is None:
+        return State.CLOSED, Resolution.UNKNOWN
+    return State.CLOSED, ctx.resolution_map.get(name.lower(), Resolution.UNKNOWN)
+
+
+def _priority(raw: object, ctx: MappingContext, r: _Reader) -> Priority:
+    if raw is None:
+        return Priority.UNKNOWN
+    name = text_of(raw)
+    if name is None:
+        r.problems.append("priority: unreadable value")
+        return Priority.UNKNOWN
+    mapped = ctx.priority_map.get(name.lower())
+    if mapped is None:
+        r.problems.append(f"priority: {name!r} is not in priority_map")
+        return Priority.UNKNOWN
+    return mapped
+
+
+def parse_severity(text: str) -> Severity | None:
+    """``SEV-1``, ``Sev 2``, ``severity:3``, ``4``, ``Critical`` -> Severity; else None."""
+    match = _SEVERITY_RE.match(text)
+    if match:
+        return Severity(f"SEV-{match.group(1)}")
+    return _SEVERITY_WORDS.get(text.strip().lower())
+
+
+def _severity(labels: frozenset[str], r: _Reader) -> Severity:
+    mapped, value = r.value("severity")
+    if mapped and value is not None:
+        text = text_of(value)
+        parsed = parse_severity(text) if text else None
+        if parsed is not None:
+            return parsed
+        r.problems.append(f"severity: {r.label('severity')} value {text!r} is not a severity")
+        return Severity.UNKNOWN
+    found = {
+        r.ctx.severity_labels[lbl.lower()] for lbl in labels if lbl.lower() in r.ctx.severity_labels
+    }
+    if len(found) > 1:
+        r.problems.append("severity: labels name more than one severity; the worst is used")
+    return min(found, key=lambda s: s.rank) if found else Severity.UNKNOWN
+
+
+def _owners(fields: Mapping[str, Any], r: _Reader) -> tuple[Person, ...]:
+    mapped, value = r.value("owner")
+    if not mapped:
+        value = fields.get("assignee")
+    return r.people(value, f"owner {r.label('owner')}" if mapped else "owner assignee")
+
+
+def _single_person(r: _Reader, attribute: str) -> Person | None:
+    mapped, value = r.value(attribute)
+    if not mapped or value is None:
+        return None
+    people = r.people(value, f"{attribute} {r.label(attribute)}")
+    return people[0] if people else None
+
+
+def _evidence(r: _Reader) -> tuple[Evidence, ...]:
+    mapped, value = r.value("evidence")
+    if not mapped or value is None:
+        return ()
+    text = text_of(value)
+    if text is None:
+        r.problems.append(f"evidence: {r.label('evidence')} is not text or a URL")
+        return ()
+    if isinstance(value, str) and urls_in(value) == [value.strip()]:
+        return (Evidence(kind=classify_url(value.strip()), url=value.strip()),)
+    return evidence_from_text(text)
+
+
+def _due(fields: Mapping[str, Any], r: _Reader) -> date | None:
+    mapped, value = r.value("due")
+    if not mapped:
+        value = fields.get("duedate")
+    return r.date_value(value, "due")
+
+
+def _text_attr(r: _Reader, attribute: str) -> str | None:
+    mapped, value = r.value(attribute)
+    if not mapped or value is None:
+        return None
+    text = text_of(value)
+    if text is None:
+        r.problems.append(f"{attribute}: {r.label(attribute)} is unreadable")
+        return None
+    return text.strip() or None
+
+
+def _date_attr(r: _Reader, attribute: str) -> date | None:
+    mapped, value = r.value(attribute)
+    return r.date_value(value, attribute) if mapped else None
+
+
+def _waiver(r: _Reader) -> Waiver | None:
+    text = _text_attr(r, "waiver")
+    if not text:
+        return None
+    match = _WAIVER_RE.match(text)
+    if match is None:
+        r.problems.append(
+            f"waiver: expected 'until YYYY-MM-DD approved by NAME: reason', got {text[:60]!r}"
+        )
+        return None
+    try:
+        until = date.fromisoformat(match.group(1))
+    except ValueError:
+        r.problems.append(f"waiver: {match.group(1)!r} is not a date")
+        return None
+    return Waiver(
+        until=until, approver=match.group(2).strip(), reason=(match.group(3) or "").strip()
+    )

@@ -1,0 +1,158 @@
+"""``pmsync check-permissions`` for Jira: can this token do what pmsync will ask of it?
+
+Asks ``/mypermissions`` for the four project permissions pmsync uses and resolves every mapped
+field against the field list, so a missing right or a misspelt field name shows up before the
+first cycle, each with what to change (jirahub's check-permissions habit).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from jira import JIRA
+from pydantic import SecretStr
+
+from connectors.jira.client import open_jira, read_credentials
+from connectors.jira.errors import translate
+from connectors.jira.mapper import resolve_fields
+from syncer.errors import ConfigError
+from syncer.tracker import PermissionCheck
+from syncer.tracker_config import JiraTracker
+
+PERMISSIONS = {
+    "BROWSE_PROJECTS": (
+        "read the action items",
+        "grant 'Browse projects' in the project's permission scheme",
+    ),
+    "EDIT_ISSUES": (
+        "add and remove escalation labels",
+        "grant 'Edit issues' in the project's permission scheme",
+    ),
+    "ADD_COMMENTS": (
+        "post escalation comments",
+        "grant 'Add comments' in the project's permission scheme",
+    ),
+    "TRANSITION_ISSUES": (
+        "reopen items closed without evidence",
+        "grant 'Transition issues' and make the reopen transition available from Done",
+    ),
+}
+
+_PROJECT_RE = re.compile(r"\bproject\s*(?:=|in\s*\()\s*\"?([A-Za-z][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+def project_of(config: JiraTracker) -> str | None:
+    """The project to check rights in: ``config.project`` or the first one in the JQL."""
+    if config.project:
+        return config.project
+    match = _PROJECT_RE.search(config.jql)
+    return match.group(1).upper() if match else None
+
+
+def _system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_jira(
+    config: JiraTracker,
+    token: SecretStr | None,
+    email: str | None,
+    *,
+    clock: Callable[[], datetime] = _system_now,
+) -> list[PermissionCheck]:
+    """Each permission pmsync needs and each mapped field, as pass/fail with a fix."""
+    name = config.name
+    try:
+        secret, mail = read_credentials(config, token, email)
+    except ConfigError as exc:
+        return [PermissionCheck(name, "credentials", False, exc.problems[0], exc.problems[0])]
+    try:
+        jira = open_jira(config, secret, mail)
+    except Exception as exc:
+        error = translate(exc, what="GET serverInfo", write=False, now=clock())
+        if error is None:
+            raise
+        return [
+            PermissionCheck(
+                name,
+                "connect",
+                False,
+                str(error),
+                "check the server URL, the token and (Cloud) the account email",
+            )
+        ]
+    checks = [
+        PermissionCheck(
+            name,
+            "connect",
+            True,
+            f"{config.server} ({jira.deploymentType or 'Server/Data Center'})",
+        )
+    ]
+    checks.extend(_permission_checks(jira, config, clock))
+    checks.extend(_field_checks(jira, config, clock))
+    return checks
+
+
+def _permission_checks(
+    jira: JIRA, config: JiraTracker, clock: Callable[[], datetime]
+) -> list[PermissionCheck]:
+    project = project_of(config)
+    try:
+        answer: dict[str, Any] = jira.my_permissions(
+            projectKey=project, permissions=",".join(PERMISSIONS)
+        )
+    except Exception as exc:
+        error = translate(exc, what="GET mypermissions", write=False, now=clock())
+        if error is None:
+            raise
+        return [PermissionCheck(config.name, "permissions", False, str(error), "retry later")]
+    granted = answer.get("permissions") or {}
+    where = f"project {project}" if project else "any project (set project: to be precise)"
+    checks = []
+    for key, (why, fix) in PERMISSIONS.items():
+        entry = granted.get(key) or {}
+        ok = bool(entry.get("havePermission"))
+        checks.append(
+            PermissionCheck(
+                config.name,
+                key,
+                ok,
+                f"{'can' if ok else 'cannot'} {why} in {where}",
+                "" if ok else fix,
+            )
+        )
+    return checks
+
+
+def _field_checks(
+    jira: JIRA, config: JiraTracker, clock: Callable[[], datetime]
+) -> list[PermissionCheck]:
+    try:
+        field_list: list[dict[str, Any]] = jira.fields()
+    except Exception as exc:
+        error = translate(exc, what="GET field", write=False, now=clock())
+        if error is None:
+            raise
+        return [PermissionCheck(config.name, "fields", False, str(error), "retry later")]
+    resolution = resolve_fields(config.fields, field_list)
+    checks = [
+        PermissionCheck(
+            config.name, f"field {attribute}", True, f"{config.fields[attribute]!r} -> {info.id}"
+        )
+        for attribute, info in resolution.fields.items()
+    ]
+    checks.extend(
+        PermissionCheck(
+            config.name,
+            f"field {problem.split(':', 1)[0].removeprefix('fields.')}",
+            False,
+            problem,
+            "fix the name under fields: in the Jira tracker settings, or use the field id",
+        )
+        for problem in resolution.problems
+    )
+    return checks

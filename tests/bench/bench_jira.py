@@ -1,0 +1,224 @@
+"""Request budget of the Jira connector at scale, against the emulator, vs a naive script.
+
+Standalone: ``python tests/bench/bench_jira.py [--n 10000] [--mode cloud|datacenter|both]``.
+It seeds N action items into the in-process Jira emulator and counts the HTTP requests the
+emulator answered for: a cold sync (server info, field list, search pages), an idle
+incremental cycle, and one escalation (marker check, comment, marker write, labels). The
+comparison is what a straightforward ``jira``-library script does: ``search_issues`` with
+all fields, then ``comments()`` per issue. The per-issue comment reads are measured on a
+sample (``--sample``) and extrapolated to N; the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from jira import JIRA
+from pydantic import SecretStr
+
+from connectors.emulators.jira import JiraEmulator
+from connectors.jira.client import JiraConnector
+from syncer.cursors import MemoryCursorStore
+from syncer.messages import Markup, Mention, Message
+from syncer.model import ItemRef, Person
+from syncer.policy import Policy
+from syncer.tracker_config import JiraTracker
+
+EMAIL, TOKEN = "bot@acme.test", "bench-token"
+JQL = "project = REL AND labels = postmortem-action"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def seed(emulator: JiraEmulator, n: int) -> list[str]:
+    emulator.add_project("REL", "Reliability")
+    emulator.add_user(account_id="712020:alice", name="alice", display_name="Alice")
+    emulator.add_custom_field("Evidence", "url")
+    emulator.add_custom_field("Severity", "option", options=["SEV-1", "SEV-2", "SEV-3"])
+    keys = []
+    for i in range(n):
+        keys.append(
+            emulator.add_issue(
+                "REL",
+                f"Action item {i}",
+                labels=["postmortem-action"],
+                assignee="alice",
+                updated=f"-{1 + i % 300}d",
+                fields={"Severity": "SEV-2"} if i % 3 == 0 else None,
+            )
+        )
+        if i % 10 == 0:
+            emulator.add_comment(keys[-1], f"progress note on {i}", author="alice")
+    return keys
+
+
+def requests_of(emulator: JiraEmulator) -> Counter[tuple[str, str, int]]:
+    return Counter({k: v for k, v in emulator.counters.items() if v})
+
+
+class Received:
+    """Bytes of response bodies seen on a requests session (a response hook)."""
+
+    def __init__(self, session: Any) -> None:
+        self.total = 0
+        session.hooks["response"].append(self._hook)
+
+    def _hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self.total += len(response.content)
+        return response
+
+    def take(self) -> str:
+        kib, self.total = self.total / 1024, 0
+        return f"{kib:,.0f}"
+
+
+Row = tuple[str, str, str, str, str]
+
+
+def _short(path: str) -> str:
+    path = path.removeprefix("/rest/api/2").replace("{issueIdOrKey}", "KEY")
+    return path.replace("/properties/{propertyKey}", "/properties/pmsync.markers")
+
+
+def run_mode(mode: Literal["cloud", "datacenter"], n: int, sample: int) -> list[Row]:
+    clock = Clock()
+    emulator = JiraEmulator(mode=mode, email=EMAIL, token=TOKEN, clock=clock)
+    keys = seed(emulator, n)
+    emulator.start()
+    rows: list[Row] = []
+    try:
+        config = JiraTracker(
+            name="jira",
+            server=emulator.base_url,
+            deployment=mode,
+            jql=JQL,
+            fields={"owner": "assignee", "evidence": "Evidence", "severity": "Severity"},
+        )
+        cloud = mode == "cloud"
+        connector = JiraConnector(
+            config,
+            Policy(version="bench"),
+            MemoryCursorStore(),
+            clock,
+            token=SecretStr(TOKEN),
+            email=EMAIL if cloud else None,
+        )
+        emulator.reset_counters()
+        started = time.perf_counter()
+        received = Received(connector._client()._session)
+        items = connector.fetch(full=False).items
+        cold = sum(requests_of(emulator).values())
+        assert len(items) == n, len(items)
+        rows.append(
+            (
+                f"{mode}: pmsync cold sync",
+                str(cold),
+                f"<= {math.ceil(n / 100) + 2}",
+                received.take(),
+                f"{time.perf_counter() - started:.1f}",
+            )
+        )
+
+        clock.now += timedelta(minutes=5)
+        emulator.reset_counters()
+        started = time.perf_counter()
+        connector.fetch(full=False)
+        idle = sum(requests_of(emulator).values())
+        rows.append(
+            (
+                f"{mode}: pmsync idle cycle",
+                str(idle),
+                "1",
+                received.take(),
+                f"{time.perf_counter() - started:.2f}",
+            )
+        )
+
+        emulator.reset_counters()
+        started = time.perf_counter()
+        ref = ItemRef(tracker="jira", key=keys[0])
+        handle = "712020:alice" if cloud else "alice"
+        message = Message(
+            marker=f"pmsync:tier:1:{keys[0]}",
+            parts=(Mention(person=Person(handle=handle)), Markup(text=" overdue")),
+        )
+        if not connector.has_marker(ref, message.marker):
+            connector.post_comment(ref, message)
+        connector.add_labels(ref, ["pmsync/overdue"])
+        one = requests_of(emulator)
+        shape = ", ".join(f"{m} {_short(path)}" for (m, path, _) in sorted(one))
+        rows.append(
+            (
+                f"{mode}: pmsync one escalation",
+                f"{sum(one.values())} ({shape})",
+                "prop GET + POST + prop PUT + PUT",
+                received.take(),
+                f"{time.perf_counter() - started:.2f}",
+            )
+        )
+
+        emulator.reset_counters()
+        started = time.perf_counter()
+        auth: dict[str, Any] = {"basic_auth": (EMAIL, TOKEN)} if cloud else {"token_auth": TOKEN}
+        naive = JIRA(server=emulator.base_url, timeout=30, **auth)
+        naive_received = Received(naive._session)
+        issues = naive.search_issues(JQL, maxResults=False)
+        search_requests = sum(requests_of(emulator).values())
+        search_kib = naive_received.total / 1024
+        search_s = time.perf_counter() - started
+        naive_received.total = 0
+        emulator.reset_counters()
+        started = time.perf_counter()
+        for issue in list(issues)[:sample]:
+            naive.comments(issue.key)
+        per_issue = sum(requests_of(emulator).values()) / sample
+        per_issue_kib = naive_received.total / 1024 / sample
+        per_issue_s = (time.perf_counter() - started) / sample
+        rows.append(
+            (
+                f"{mode}: naive script (comments: {sample} measured, x{n} extrapolated)",
+                f"{search_requests + per_issue * n:,.0f} ({search_requests} search + "
+                f"{per_issue:.0f} per issue)",
+                "-",
+                f"{search_kib + per_issue_kib * n:,.0f}",
+                f"{search_s + per_issue_s * n:.1f}",
+            )
+        )
+    finally:
+        emulator.stop()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--n", type=int, default=10_000, help="number of action items")
+    parser.add_argument("--sample", type=int, default=200, help="issues whose comments are read")
+    parser.add_argument("--mode", choices=["cloud", "datacenter", "both"], default="both")
+    args = parser.parse_args(argv)
+    modes: list[Literal["cloud", "datacenter"]] = (
+        ["cloud", "datacenter"] if args.mode == "both" else [args.mode]
+    )
+    rows: list[Row] = [("scenario", "requests", "budget", "KiB received", "seconds")]
+    for mode in modes:
+        rows.extend(run_mode(mode, args.n, min(args.sample, args.n)))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for index, row in enumerate(rows):
+        print(" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)))
+        if index == 0:
+            print("-+-".join("-" * w for w in widths))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

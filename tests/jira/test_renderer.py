@@ -1,0 +1,164 @@
+"""Comments render with the right mentions and issue text can never become markup."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from connectors.jira.renderer import (
+    BACKSLASH_STANDIN,
+    WIKI_SPECIALS,
+    escape_wiki,
+    render_adf,
+    render_comment,
+    render_wiki,
+)
+from syncer.messages import Link, Markup, Mention, Message, Text
+from syncer.model import Person
+
+ALICE = Person(handle="712020:2f1e-aa", display_name="Alice")
+BOB_DC = Person(handle="bob.smith", display_name="Bob Smith")
+
+
+def _message(*parts: Any) -> Message:
+    return Message(marker="pmsync:tier:1:REL-1", parts=parts)
+
+
+def _unescape(rendered: str) -> str:
+    """Reads escaped wiki text back, failing on any special character left unescaped."""
+    out: list[str] = []
+    index = 0
+    while index < len(rendered):
+        ch = rendered[index]
+        if ch == "\\":
+            nxt = rendered[index + 1]
+            assert nxt in WIKI_SPECIALS, f"stray backslash before {nxt!r}"
+            out.append(nxt)
+            index += 2
+            continue
+        assert ch not in WIKI_SPECIALS, f"unescaped {ch!r} in {rendered!r}"
+        out.append(ch)
+        index += 1
+    return "".join(out)
+
+
+def _adf_nodes(node: Any) -> list[dict[str, Any]]:
+    found = [node] if isinstance(node, dict) else []
+    for child in node.get("content", []) if isinstance(node, dict) else []:
+        found.extend(_adf_nodes(child))
+    return found
+
+
+class TestWikiMentions:
+    def test_cloud_mentions_use_account_ids(self) -> None:
+        """Cloud v2 wiki: [~accountid:ID]."""
+        body = render_wiki(_message(Mention(person=ALICE), Markup(text=" is overdue")), cloud=True)
+        assert body == "[~accountid:712020:2f1e-aa] is overdue"
+
+    def test_data_center_mentions_use_user_names(self) -> None:
+        """Data Center: [~username]."""
+        body = render_wiki(_message(Mention(person=BOB_DC)), cloud=False)
+        assert body == "[~bob.smith]"
+
+    def test_a_team_or_a_handle_that_could_break_markup_is_plain_text(self) -> None:
+        """Teams have no Jira mention; a handle with ] is never put inside [~...]."""
+        team = Person(handle="org/sre", is_team=True)
+        odd = Person(handle="x]|[~admin")
+        body = render_wiki(
+            _message(Mention(person=team), Markup(text=" "), Mention(person=odd)), cloud=True
+        )
+        assert body == "@org/sre @x\\]\\|\\[\\~admin"
+
+
+class TestWikiEscaping:
+    def test_issue_text_cannot_mention_or_open_macros(self) -> None:
+        """A title with [~accountid:..], {code} and a table cell stays inert."""
+        body = render_wiki(
+            _message(Markup(text="*Title:* "), Text(text="[~accountid:evil] {code}x{code} |a|")),
+            cloud=True,
+        )
+        assert body == "*Title:* \\[\\~accountid:evil\\] \\{code\\}x\\{code\\} \\|a\\|"
+
+    def test_line_breaks_and_backslashes_in_issue_text_cannot_start_a_new_line(self) -> None:
+        """Newlines become spaces and a backslash cannot form a \\\\ break."""
+        assert escape_wiki("a\nh1. b\r\nc\\\\d") == f"a h1. b c{BACKSLASH_STANDIN * 2}d"
+
+    def test_issue_text_at_the_start_of_a_line_cannot_be_a_heading(self) -> None:
+        """h1. at the start is defused with a zero-width space."""
+        assert escape_wiki("h2. Big") == "\u200bh2. Big"
+
+    def test_links_keep_their_url_and_escape_their_label(self) -> None:
+        """[label|url] with a safe URL; an unsafe URL is shown as text."""
+        good = render_wiki(
+            _message(Link(label="PR |1]", url="https://github.com/a/b/pull/1")), cloud=True
+        )
+        assert good == "[PR \\|1\\]|https://github.com/a/b/pull/1]"
+        bad = render_wiki(_message(Link(label="x", url="javascript:alert(1)|y")), cloud=True)
+        assert bad == "x (javascript:alert(1)\\|y)"
+
+    @given(st.text())
+    def test_any_issue_text_renders_as_inert_text_that_reads_back_unchanged(
+        self, text: str
+    ) -> None:
+        """Property: every special is escaped, no line break, and the text survives."""
+        rendered = render_wiki(_message(Text(text=text)), cloud=True)
+        assert "[~" not in rendered
+        assert not re.search(r"[\n\r\u2028\u2029\x0b\x0c\x1c-\x1e\x85]", rendered)
+        expected = " ".join(text.splitlines()).replace("\\", BACKSLASH_STANDIN)
+        assert _unescape(rendered).removeprefix("\u200b") == expected
+
+    @given(st.text(), st.text())
+    def test_link_labels_and_urls_from_issues_never_escape_the_link(
+        self, label: str, url: str
+    ) -> None:
+        """Property: a Link renders as one [..|..] or as inert text, never more links."""
+        rendered = render_wiki(_message(Link(label=label, url=url)), cloud=False)
+        unescaped_brackets = re.findall(r"(?<!\\)[\[\]]", rendered)
+        assert unescaped_brackets in ([], ["[", "]"])
+        assert "[~" not in rendered
+
+
+class TestAdf:
+    def test_v3_comments_are_adf_with_mention_nodes(self) -> None:
+        """Cloud v3: a mention node carries the account id."""
+        doc = render_comment(
+            _message(
+                Mention(person=ALICE), Markup(text=" please fix\n\nthanks"), Text(text=" [~x]")
+            ),
+            cloud=True,
+            api_version="3",
+        )
+        assert doc == {
+            "type": "doc",
+            "version": 1,
+            "content": [
+                {
+                    "type": "paragraph",
+                    "content": [
+                        {"type": "mention", "attrs": {"id": "712020:2f1e-aa", "text": "@Alice"}},
+                        {"type": "text", "text": " please fix"},
+                    ],
+                },
+                {
+                    "type": "paragraph",
+                    "content": [
+                        {"type": "text", "text": "thanks"},
+                        {"type": "text", "text": " [~x]"},
+                    ],
+                },
+            ],
+        }
+
+    @given(st.text(min_size=1))
+    def test_issue_text_in_adf_is_one_literal_text_node(self, text: str) -> None:
+        """Property: no mention, link or break node can come out of issue text."""
+        assume(" ".join(text.splitlines()))
+        doc = render_adf(_message(Text(text=text)))
+        nodes = _adf_nodes(doc)
+        kinds = [n["type"] for n in nodes]
+        assert kinds == ["doc", "paragraph", "text"]
+        assert nodes[2]["text"] == " ".join(text.splitlines())
+        assert "marks" not in nodes[2]
