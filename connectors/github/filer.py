@@ -2,47 +2,34 @@
 
 Cost: finding what was filed for an incident is ONE list request (``labels=incident:ID``,
 ``state=all``, 100 per page); creating is one POST per issue and updating one PATCH per changed
-issue, on a lazily built issue object so no hidden GET is fired. Writes are never retried
-(PyGithub's retry is off): a retried POST would file a duplicate. GitHub errors leave this
-module typed by status code and headers only.
+issue, on a lazily built issue object so no hidden GET is fired. The PyGithub client, its
+credentials (token or GitHub App) and the error classification are the connector's own
+(``connectors.github.client``): writes are never retried, since a retried POST would file a
+duplicate, and errors leave this module typed by status code and headers only.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from github import Auth, Github, GithubException
+from github import Github, GithubException
 from github.Issue import Issue
 from github.Repository import Repository
 
-from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
+from connectors.github.client import classify, make_auth, make_github
+from syncer.errors import PermanentError, TrackerError
 from syncer.policy import Policy
 from syncer.postmortem.filing import FiledIssue, FilingLabels, slug_of
 from syncer.tracker_config import GitHubTracker
 
 
 def typed_error(exc: GithubException, what: str, now: datetime | None = None) -> TrackerError:
-    """The pmsync error for a GitHub answer, decided by status and headers only."""
-    headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
-    status = exc.status
-    moment = now or datetime.now(UTC)
-    if status in (403, 429):
-        if headers.get("x-ratelimit-remaining") == "0":
-            reset = headers.get("x-ratelimit-reset", "")
-            reset_at = datetime.fromtimestamp(int(reset), UTC) if reset.isdigit() else None
-            return RateLimited(f"{what}: primary rate limit", reset_at, reason="primary")
-        retry_after = headers.get("retry-after", "")
-        if retry_after.isdigit() or status == 429:
-            wait = int(retry_after) if retry_after.isdigit() else 60
-            return RateLimited(
-                f"{what}: secondary rate limit", moment + timedelta(seconds=wait), "secondary"
-            )
-    if status >= 500:
-        return TransientError(f"{what}: HTTP {status}")
-    return PermanentError(f"{what}: HTTP {status}", status=status)
+    """The pmsync error for a GitHub answer, decided by the connector's status/header rules."""
+    headers = {str(k).lower(): v for k, v in (exc.headers or {}).items()}
+    error = classify(exc.status, headers, now or datetime.now(UTC), what)
+    return error if error is not None else PermanentError(f"{what}: HTTP {exc.status}")
 
 
 class GitHubFiler:
@@ -134,38 +121,6 @@ def select_tracker(policy: Policy, name: str | None) -> GitHubTracker:
     raise LookupError(f"trackers.github: no tracker named {name!r} (known: {known})")
 
 
-def read_token(tracker: GitHubTracker) -> str:
-    """The token from ``token_file`` or the ``token_env`` variable (never logged)."""
-    if tracker.token_file is not None:
-        try:
-            token = tracker.token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise LookupError(
-                f"trackers.github[{tracker.name}].token_file: cannot read: {exc.strerror}"
-            ) from None
-    else:
-        token = os.environ.get(tracker.token_env, "").strip()
-    if not token:
-        raise LookupError(
-            f"trackers.github[{tracker.name}]: no token; set {tracker.token_env} or token_file"
-        )
-    return token
-
-
-def make_github(tracker: GitHubTracker, token: str) -> Github:
-    """PyGithub without blind retries of writes; pacing of writes as configured."""
-    return Github(
-        base_url=tracker.base_url.rstrip("/"),
-        auth=Auth.Token(token),
-        per_page=100,
-        timeout=max(1, round(tracker.request_timeout_s)),
-        retry=None,
-        seconds_between_requests=0,
-        seconds_between_writes=tracker.seconds_between_writes,
-        lazy=True,
-    )
-
-
 def filer_from_policy(
     policy: Policy, tracker_name: str | None = None, repo: str | None = None
 ) -> tuple[GitHubFiler, GitHubTracker]:
@@ -174,5 +129,5 @@ def filer_from_policy(
     target = repo or (tracker.repositories[0] if tracker.repositories else None)
     if target is None:
         raise LookupError(f"trackers.github[{tracker.name}]: no repository; pass --repo owner/name")
-    github = make_github(tracker, read_token(tracker))
+    github = make_github(tracker, make_auth(tracker))
     return GitHubFiler(github, target, FilingLabels.for_tracker(tracker)), tracker

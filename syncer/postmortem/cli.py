@@ -180,8 +180,12 @@ def cmd_file(args: argparse.Namespace) -> int:
         from connectors.github.filer import filer_from_policy  # lazy: core stays tracker-free
 
         filer, tracker = filer_from_policy(policy, args.tracker, args.repo)
-    except (LookupError, ValueError) as exc:
+    except LookupError as exc:
         print(f"{args.config}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"{args.config}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     labels = filing.FilingLabels.for_tracker(tracker)
     incident = record.incident
