@@ -129,3 +129,16 @@ class TestLint:
         code, _, err = run(["lint", str(path), "--strict"], capsys)
         assert code == 2
         assert ": severity: " in err
+
+
+class TestDocumentedExample:
+    def test_the_documented_example_is_clean_and_renders_as_committed(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """docs/postmortem-example.yaml lints clean and renders to docs/postmortem-example.md."""
+        docs = Path(__file__).resolve().parents[2] / "docs"
+        record = docs / "postmortem-example.yaml"
+        assert run(["lint", str(record), "--strict"], capsys) == (0, "", "")
+        code, out, _ = run(["render", str(record)], capsys)
+        assert code == 0
+        assert out == (docs / "postmortem-example.md").read_text(encoding="utf-8")
