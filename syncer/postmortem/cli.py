@@ -1,0 +1,208 @@
+"""``pmsync postmortem``: new, check, render, lint and file an incident record.
+
+This is an entry point, so it may read the clock and, lazily inside the ``file`` handler, import
+the GitHub connector; everything it calls is pure. Exit codes: 0 ok, 1 findings (``lint
+--strict``, ``check`` problems with ``--config``), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from syncer.config_loader import load_model_file
+from syncer.errors import ConfigError
+from syncer.policy import Policy
+from syncer.postmortem.lint import RULES, lint
+from syncer.postmortem.markup import GitHubMarkdown, JiraWiki, Markup
+from syncer.postmortem.record import Record, load_file
+from syncer.postmortem.render import render
+from syncer.postmortem.skeleton import skeleton
+from syncer.postmortem.source import SourceError
+from syncer.postmortem.validate import clock_start, resolve_due
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``postmortem`` and its subcommands to the pmsync parser."""
+    parser = subparsers.add_parser(
+        "postmortem",
+        help="write, lint, render and file incident postmortems",
+        description="Incident records (YAML) -> blameless postmortem and filed action items.",
+    )
+    sub = parser.add_subparsers(dest="postmortem_command", required=True)
+
+    new = sub.add_parser("new", help="write a commented incident record skeleton")
+    new.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    new.add_argument("--id", dest="incident_id", help="incident id to fill in, e.g. INC-2026-042")
+    new.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    new.set_defaults(func=cmd_new)
+
+    check = sub.add_parser(
+        "check", help="validate a record (with --config: deadlines against the policy's SLOs)"
+    )
+    _record_args(check)
+    check.set_defaults(func=cmd_check)
+
+    rend = sub.add_parser("render", help="print the postmortem document")
+    _record_args(rend)
+    rend.add_argument(
+        "--format", choices=("markdown", "jira"), default="markdown", help="target markup"
+    )
+    rend.add_argument(
+        "--jira-account-ids",
+        action="store_true",
+        help="render Jira mentions as [~accountid:ID] (Jira Cloud) instead of [~username]",
+    )
+    rend.set_defaults(func=cmd_render)
+
+    lnt = sub.add_parser(
+        "lint",
+        help="blameless and quality lint",
+        description="Rules: " + "; ".join(f"{k}: {v}" for k, v in RULES.items()),
+    )
+    lnt.add_argument("file", type=Path, help="incident record (YAML)")
+    lnt.add_argument("--strict", action="store_true", help="exit 1 on any finding")
+    lnt.set_defaults(func=cmd_lint)
+
+    fil = sub.add_parser("file", help="file the postmortem and its action items")
+    _record_args(fil, config_required=True)
+    fil.add_argument("--dry-run", action="store_true", help="print what would be filed")
+    fil.add_argument("--repo", help="owner/name to file in (default: first configured)")
+    fil.add_argument("--tracker", help="GitHub tracker name from the policy (default: first)")
+    fil.set_defaults(func=cmd_file)
+
+
+def _record_args(parser: argparse.ArgumentParser, config_required: bool = False) -> None:
+    parser.add_argument("file", type=Path, help="incident record (YAML)")
+    parser.add_argument(
+        "--config", type=Path, required=config_required, help="pmsync policy file (YAML)"
+    )
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        help="pretend today is YYYY-MM-DD (default: today in the policy's timezone)",
+    )
+
+
+def load_policy(path: Path) -> Policy:
+    """Load and validate the policy file with the core's loader (same errors as check-config)."""
+    return load_model_file(Policy, path)
+
+
+def _today(args: argparse.Namespace, policy: Policy | None) -> date:
+    if args.today is not None:
+        return args.today  # type: ignore[no-any-return]
+    zone = ZoneInfo(policy.deadlines.timezone if policy else "UTC")
+    return datetime.now(zone).date()
+
+
+def _load(args: argparse.Namespace, err: TextIO) -> tuple[Record, Policy | None, date] | None:
+    try:
+        policy = load_policy(args.config) if getattr(args, "config", None) else None
+        today = _today(args, policy)
+        record = load_file(args.file, policy, today)
+    except (SourceError, ConfigError) as exc:
+        for problem in exc.problems:
+            print(problem, file=err)
+        return None
+    return record, policy, today
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    text = skeleton(args.incident_id)
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    if args.out.exists() and not args.force:
+        print(f"{args.out}: exists; pass --force to overwrite", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}; fill in every <<...>> placeholder, then `pmsync postmortem lint`")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    loaded = _load(args, sys.stderr)
+    if loaded is None:
+        return EXIT_BAD_INPUT
+    record = loaded[0]
+    items = len(record.incident.action_items)
+    print(f"{args.file}: ok ({record.incident.id}, {items} action items)")
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    loaded = _load(args, sys.stderr)
+    if loaded is None:
+        return EXIT_BAD_INPUT
+    record, policy, today = loaded
+    incident = record.incident
+    dues = None
+    if policy is not None:
+        start = clock_start(incident, policy, today)
+        dues = [resolve_due(item, incident, policy, start) for item in incident.action_items]
+    markup: Markup = JiraWiki(args.jira_account_ids) if args.format == "jira" else GitHubMarkdown()
+    sys.stdout.write(render(incident, markup, dues))
+    return EXIT_OK
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    args.config, args.today = None, None
+    loaded = _load(args, sys.stderr)
+    if loaded is None:
+        return EXIT_BAD_INPUT
+    findings = lint(loaded[0])
+    for finding in findings:
+        print(finding)
+    if findings:
+        print(
+            f"{len(findings)} finding(s); silence one with `# pmsync: ignore[RULE]` on its line",
+            file=sys.stderr,
+        )
+    return EXIT_FINDINGS if findings and args.strict else EXIT_OK
+
+
+def cmd_file(args: argparse.Namespace) -> int:
+    from syncer.postmortem import filing
+
+    loaded = _load(args, sys.stderr)
+    if loaded is None:
+        return EXIT_BAD_INPUT
+    record, policy, today = loaded
+    assert policy is not None  # --config is required
+    try:
+        from connectors.github.filer import filer_from_policy  # lazy: core stays tracker-free
+
+        filer, tracker = filer_from_policy(policy, args.tracker, args.repo)
+    except LookupError as exc:
+        print(f"{args.config}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"{args.config}: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    labels = filing.FilingLabels.for_tracker(tracker)
+    incident = record.incident
+    if args.dry_run:
+        filed = filer.find_filed(incident.id)
+        steps = filing.plan_filing(incident, policy, filed, today, labels)
+        for step in steps:
+            print(filing.describe(step))
+        for orphan in filing.orphans(incident, filed):
+            print(f"orphan  {orphan.url}: no longer in the record (left as it is)")
+        writes = sum(not isinstance(s, filing.Unchanged) for s in steps)
+        print(f"dry run: {writes} write(s) planned, nothing written")
+        return EXIT_OK
+    result = filing.file_incident(filer, incident, policy, today, labels)
+    for step in result.steps:
+        print(filing.describe(step))
+    for orphan in result.orphans:
+        print(f"orphan  {orphan.url}: no longer in the record (left as it is)")
+    print(f"filed: {result.created} created, {result.updated} updated")
+    return EXIT_OK

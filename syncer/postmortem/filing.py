@@ -1,0 +1,443 @@
+"""Filing a postmortem: the issues a record asks for, diffed against the issues already filed.
+
+Planning is pure: from a valid incident, the policy and what the tracker holds now, it returns
+``Create`` and ``Update`` steps. Each filed issue carries a hidden marker
+``<!-- pmsync:pm:INCIDENT:SLUG -->`` so that a rerun finds it, updates only what changed and
+creates nothing twice. Action-item bodies use the GitHub issue-form sections (``### Owner``,
+``### Due date``...) that the connector maps back, so the rest of pmsync governs the items from
+the first minute. The tracker side is a small ``Filer`` Protocol; ``file_incident`` is the one
+applier, and dry-run is simply not calling it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from syncer.messages import html_marker
+from syncer.model import Priority, Severity
+from syncer.policy import Policy
+from syncer.postmortem.markup import GitHubMarkdown
+from syncer.postmortem.render import render
+from syncer.postmortem.schema import ActionItemSpec, Incident
+from syncer.postmortem.slug import POSTMORTEM_SLUG, action_slugs, marker
+from syncer.postmortem.validate import clock_start, resolve_due
+from syncer.tracker_config import GitHubTracker
+
+NO_RESPONSE = "_No response_"
+# Issue-form sections of an action item, in the order of the shipped form
+# (config/github/ISSUE_TEMPLATE/postmortem-action.yml); the GitHub mapper reads them back.
+SECTIONS = (
+    "Owner",
+    "Postmortem",
+    "Incident date",
+    "Severity",
+    "Priority",
+    "Due date",
+    "Sponsor",
+    "Executive sponsor",
+    "Evidence",
+    "Waiver",
+    "Details",
+)
+# Written by people after filing (proof links, approved waivers): a rerun keeps what is there.
+HUMAN_SECTIONS = ("Evidence", "Waiver")
+PENDING_POSTMORTEM = "(the postmortem issue, filed in the same run)"
+MAX_TITLE = 256
+_SECTION_RE = re.compile(r"^### (.+?)\s*$", re.MULTILINE)
+_PM_MARKER_RE = re.compile(r"<!--\s*pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+)\s*-->")
+
+
+@dataclass(frozen=True)
+class FiledIssue:
+    """An issue as the tracker holds it now."""
+
+    key: str  # issue number on GitHub, issue key on Jira
+    url: str
+    title: str
+    body: str
+    labels: frozenset[str]
+    assignees: frozenset[str]
+    created: date | None = None
+
+
+@dataclass(frozen=True)
+class IssueSpec:
+    """An issue as the record wants it."""
+
+    slug: str
+    title: str
+    body: str
+    labels: frozenset[str]
+    assignees: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Create:
+    """File a new issue."""
+
+    spec: IssueSpec
+
+
+@dataclass(frozen=True)
+class Update:
+    """Change an existing issue; ``None`` fields stay as they are."""
+
+    slug: str
+    key: str
+    url: str
+    title: str | None = None
+    body: str | None = None
+    labels: frozenset[str] | None = None
+    assignees: tuple[str, ...] | None = None
+
+    @property
+    def changed(self) -> list[str]:
+        names = ("title", "body", "labels", "assignees")
+        return [n for n in names if getattr(self, n) is not None]
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """Already filed exactly as wanted."""
+
+    slug: str
+    key: str
+    url: str
+
+
+Step = Create | Update | Unchanged
+
+
+class Filer(Protocol):
+    """What filing needs from a tracker."""
+
+    def find_filed(self, incident_id: str) -> dict[str, FiledIssue]:
+        """Issues filed for this incident, by slug (read from their markers)."""
+        ...
+
+    def create_issue(
+        self, title: str, body: str, labels: Sequence[str], assignees: Sequence[str]
+    ) -> FiledIssue: ...
+
+    def update_issue(
+        self,
+        key: str,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        labels: Sequence[str] | None = None,
+        assignees: Sequence[str] | None = None,
+    ) -> FiledIssue: ...
+
+
+@dataclass(frozen=True)
+class FilingLabels:
+    """Label names used when filing, taken from the tracker's mapping so they map back."""
+
+    action: str = "postmortem-action"
+    postmortem: str = "postmortem"
+    severity: dict[Severity, str] = field(default_factory=dict)
+    priority: dict[Priority, str] = field(default_factory=dict)
+    managed: frozenset[str] = frozenset()
+
+    @classmethod
+    def for_tracker(cls, tracker: GitHubTracker | None = None) -> FilingLabels:
+        """The first label of each severity and priority mapping (``sev-1``, ``P0``...)."""
+        tracker = tracker or GitHubTracker()
+        severity = {s: names[0] for s, names in tracker.severity_labels.items() if names}
+        priority = {p: names[0] for p, names in tracker.priority_labels.items() if names}
+        every = [n for names in tracker.severity_labels.values() for n in names]
+        every += [n for names in tracker.priority_labels.values() for n in names]
+        return cls(
+            action=tracker.action_label,
+            severity=severity,
+            priority=priority,
+            managed=frozenset(n.lower() for n in every),
+        )
+
+    def incident(self, incident_id: str) -> str:
+        """The label that groups every issue of one incident (found with one list request)."""
+        return f"incident:{incident_id}"
+
+    def is_managed(self, label: str, incident_id: str) -> bool:
+        lowered = label.lower()
+        return lowered in self.managed or lowered in {
+            self.action.lower(),
+            self.postmortem.lower(),
+            self.incident(incident_id).lower(),
+        }
+
+
+def slug_of(incident_id: str, body: str) -> str | None:
+    """The slug in a body's filing marker for this incident, if any."""
+    for found_id, slug in _PM_MARKER_RE.findall(body):
+        if found_id == incident_id:
+            return str(slug)
+    return None
+
+
+def parse_sections(body: str) -> dict[str, str]:
+    """Issue-form sections of a body: heading -> value (``""`` for ``_No response_``)."""
+    parts = _SECTION_RE.split(body)
+    sections: dict[str, str] = {}
+    for heading, value in zip(parts[1::2], parts[2::2], strict=False):
+        text = re.sub(r"<!--.*?-->", "", value, flags=re.DOTALL).strip()
+        sections[heading.strip()] = "" if text == NO_RESPONSE else text
+    return sections
+
+
+def _section(heading: str, value: str) -> str:
+    return f"### {heading}\n\n{value.strip() or NO_RESPONSE}"
+
+
+def action_body(
+    incident: Incident,
+    item: ActionItemSpec,
+    slug: str,
+    *,
+    due: date | None,
+    incident_date: date,
+    postmortem_url: str,
+    observed: FiledIssue | None = None,
+) -> str:
+    """The issue body of one action item, in issue-form sections, with its marker on top.
+
+    The evidence *expectation* goes under Details, not under Evidence: the mapper reads every
+    URL under Evidence as proof of done, and an expectation that names a dashboard must not
+    count as that dashboard being shown.
+    """
+    md = GitHubMarkdown()
+    kept = parse_sections(observed.body) if observed is not None else {}
+
+    def who(handle: str | None) -> str:
+        return md.mention(handle) if handle else ""
+
+    details = [
+        f"Action item of {md.cell(incident.id)}: {md.cell(item.type.value)}.",
+        "How we will know it is done: "
+        + (md.cell(item.evidence) if item.evidence.strip() else "not stated yet."),
+    ]
+    if item.details.strip():
+        details.append(md.text(item.details))
+    values = {
+        "Owner": who(item.owner),
+        "Postmortem": postmortem_url,
+        "Incident date": incident_date.isoformat(),
+        "Severity": incident.severity.value,
+        "Priority": item.priority.value,
+        "Due date": due.isoformat() if due else "",
+        "Sponsor": who(item.sponsor),
+        "Executive sponsor": who(item.executive_sponsor),
+        "Details": "\n\n".join(details),
+    }
+    for heading in HUMAN_SECTIONS:
+        values[heading] = kept.get(heading, "")
+    blocks = [html_marker(marker(incident.id, slug))]
+    blocks += [_section(h, values[h]) for h in SECTIONS]
+    return "\n\n".join(blocks) + "\n"
+
+
+def postmortem_body(incident: Incident, due_dates: Sequence[date | None]) -> str:
+    """The postmortem issue: the rendered document under its marker."""
+    document = render(incident, GitHubMarkdown(), due_dates)
+    return html_marker(marker(incident.id, POSTMORTEM_SLUG)) + "\n\n" + document
+
+
+def _normal(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").strip().splitlines())
+
+
+def diff(
+    spec: IssueSpec, observed: FiledIssue | None, labels: FilingLabels, incident_id: str
+) -> Step:
+    """What to do so that the tracker holds ``spec``: create, update the difference, or nothing."""
+    if observed is None:
+        return Create(spec)
+    title = spec.title if spec.title != observed.title else None
+    body = spec.body if _normal(spec.body) != _normal(observed.body) else None
+    kept = {lbl for lbl in observed.labels if not labels.is_managed(lbl, incident_id)}
+    wanted = frozenset(kept | spec.labels)
+    new_labels = wanted if wanted != observed.labels else None
+    assignees = spec.assignees if frozenset(spec.assignees) != observed.assignees else None
+    update = Update(spec.slug, observed.key, observed.url, title, body, new_labels, assignees)
+    if not update.changed:
+        return Unchanged(spec.slug, observed.key, observed.url)
+    return update
+
+
+def incident_day(incident: Incident, policy: Policy) -> date:
+    """The incident's date in the policy's timezone (the core counts SLOs from it)."""
+    return incident.timestamps.started.astimezone(ZoneInfo(policy.deadlines.timezone)).date()
+
+
+def due_dates(
+    incident: Incident, policy: Policy, filed: dict[str, FiledIssue], today: date
+) -> list[date | None]:
+    """The concrete due date of each action item; ``slo`` counts from the item's creation."""
+    out = []
+    for item, slug in zip(incident.action_items, action_slugs(incident), strict=True):
+        created = filed[slug].created if slug in filed else None
+        start = clock_start(incident, policy, created or today)
+        out.append(resolve_due(item, incident, policy, start))
+    return out
+
+
+def plan_postmortem(
+    incident: Incident,
+    policy: Policy,
+    filed: dict[str, FiledIssue],
+    today: date,
+    labels: FilingLabels,
+) -> Step:
+    """The step for the postmortem issue itself."""
+    wanted = {labels.postmortem, labels.incident(incident.id)}
+    wanted.add(labels.severity.get(incident.severity, incident.severity.value))
+    spec = IssueSpec(
+        slug=POSTMORTEM_SLUG,
+        title=f"Postmortem: {incident.title} ({incident.id})"[:MAX_TITLE],
+        body=postmortem_body(incident, due_dates(incident, policy, filed, today)),
+        labels=frozenset(wanted),
+        assignees=(incident.owner,),
+    )
+    return diff(spec, filed.get(POSTMORTEM_SLUG), labels, incident.id)
+
+
+def plan_actions(
+    incident: Incident,
+    policy: Policy,
+    filed: dict[str, FiledIssue],
+    today: date,
+    labels: FilingLabels,
+    *,
+    postmortem_url: str,
+) -> list[Step]:
+    """One step per action item, in record order."""
+    steps: list[Step] = []
+    dues = due_dates(incident, policy, filed, today)
+    slugs = action_slugs(incident)
+    for item, slug, due in zip(incident.action_items, slugs, dues, strict=True):
+        observed = filed.get(slug)
+        wanted = {
+            labels.action,
+            labels.incident(incident.id),
+            labels.severity.get(incident.severity, incident.severity.value),
+            labels.priority.get(item.priority, item.priority.value),
+        }
+        spec = IssueSpec(
+            slug=slug,
+            title=item.title.strip()[:MAX_TITLE],
+            body=action_body(
+                incident,
+                item,
+                slug,
+                due=due,
+                incident_date=incident_day(incident, policy),
+                postmortem_url=postmortem_url,
+                observed=observed,
+            ),
+            labels=frozenset(wanted),
+            assignees=(item.owner,),
+        )
+        steps.append(diff(spec, observed, labels, incident.id))
+    return steps
+
+
+def plan_filing(
+    incident: Incident,
+    policy: Policy,
+    filed: dict[str, FiledIssue],
+    today: date,
+    labels: FilingLabels | None = None,
+) -> list[Step]:
+    """Every step, postmortem issue first (dry-run shows this plan)."""
+    labels = labels or FilingLabels.for_tracker(_github(policy))
+    pm = filed.get(POSTMORTEM_SLUG)
+    url = pm.url if pm is not None else PENDING_POSTMORTEM
+    return [
+        plan_postmortem(incident, policy, filed, today, labels),
+        *plan_actions(incident, policy, filed, today, labels, postmortem_url=url),
+    ]
+
+
+def orphans(incident: Incident, filed: dict[str, FiledIssue]) -> list[FiledIssue]:
+    """Filed action issues whose item is no longer in the record (reported, never closed)."""
+    known = {POSTMORTEM_SLUG, *action_slugs(incident)}
+    return [issue for slug, issue in sorted(filed.items()) if slug not in known]
+
+
+def _github(policy: Policy) -> GitHubTracker | None:
+    return policy.trackers.github[0] if policy.trackers.github else None
+
+
+@dataclass(frozen=True)
+class FilingResult:
+    """What a filing run did, step by step, with the issues as they are afterwards."""
+
+    steps: list[Step]
+    issues: dict[str, FiledIssue]
+    orphans: list[FiledIssue]
+
+    @property
+    def created(self) -> int:
+        return sum(isinstance(s, Create) for s in self.steps)
+
+    @property
+    def updated(self) -> int:
+        return sum(isinstance(s, Update) for s in self.steps)
+
+
+def _apply(filer: Filer, step: Step, issues: dict[str, FiledIssue]) -> None:
+    if isinstance(step, Create):
+        spec = step.spec
+        issues[spec.slug] = filer.create_issue(
+            spec.title, spec.body, sorted(spec.labels), list(spec.assignees)
+        )
+    elif isinstance(step, Update):
+        issues[step.slug] = filer.update_issue(
+            step.key,
+            title=step.title,
+            body=step.body,
+            labels=sorted(step.labels) if step.labels is not None else None,
+            assignees=list(step.assignees) if step.assignees is not None else None,
+        )
+
+
+def file_incident(
+    filer: Filer,
+    incident: Incident,
+    policy: Policy,
+    today: date,
+    labels: FilingLabels | None = None,
+) -> FilingResult:
+    """File or update the postmortem issue, then every action item linking back to it."""
+    labels = labels or FilingLabels.for_tracker(_github(policy))
+    filed = filer.find_filed(incident.id)
+    issues = dict(filed)
+    pm_step = plan_postmortem(incident, policy, filed, today, labels)
+    _apply(filer, pm_step, issues)
+    pm_url = issues[POSTMORTEM_SLUG].url
+    steps: list[Step] = [pm_step]
+    for step in plan_actions(incident, policy, filed, today, labels, postmortem_url=pm_url):
+        _apply(filer, step, issues)
+        steps.append(step)
+    return FilingResult(steps, issues, orphans(incident, filed))
+
+
+def describe(step: Step) -> str:
+    """One line per step for dry-run and run output."""
+    if isinstance(step, Create):
+        spec = step.spec
+        due = parse_sections(spec.body).get("Due date", "")
+        extra = f", due {due}" if due else ""
+        return (
+            f"create  {spec.slug}: {spec.title!r} labels={','.join(sorted(spec.labels))} "
+            f"assignee={','.join(spec.assignees)}{extra}"
+        )
+    if isinstance(step, Update):
+        return f"update  {step.slug} ({step.url}): {', '.join(step.changed)}"
+    return f"ok      {step.slug} ({step.url})"

@@ -1,0 +1,204 @@
+"""YAML with line numbers: every problem in an incident record points at its line.
+
+PyYAML's composed nodes carry marks; this module keeps, for each dotted key, the line of the key
+and of its value, and the raw lines (for inline ``# pmsync: ignore[...]`` comments). Pydantic
+errors are translated into ``FILE:LINE: dotted.key: problem`` with a did-you-mean for misspelt
+keys. (The core's ``syncer.config_loader`` was not on main when this was written; this module
+is small and specific to incident records.)
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+def dotted(loc: Loc) -> str:
+    """``("action_items", 0, "owner")`` -> ``action_items[0].owner``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top)"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One located problem: where (file, line, key) and what."""
+
+    file: str
+    line: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.key}: {self.message}"
+
+
+@dataclass
+class Source:
+    """A parsed YAML document with the line of every key and value (1-based)."""
+
+    name: str
+    text: str
+    data: Any
+    key_lines: dict[Loc, int] = field(default_factory=dict)
+    value_lines: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    duplicates: list[tuple[Loc, int]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def line_of(self, loc: Loc) -> int:
+        """Line of the key at ``loc`` or, for a missing key, of its nearest existing parent."""
+        for end in range(len(loc), 0, -1):
+            prefix = loc[:end]
+            if prefix in self.key_lines:
+                return self.key_lines[prefix]
+        return 1
+
+    def value_span(self, loc: Loc) -> tuple[int, int]:
+        """First and last line of the value at ``loc`` (the key line when unknown)."""
+        if loc in self.value_lines:
+            return self.value_lines[loc]
+        line = self.line_of(loc)
+        return (line, line)
+
+    def problem(self, loc: Loc, message: str) -> Problem:
+        return Problem(self.name, self.line_of(loc), dotted(loc), message)
+
+
+class SourceError(Exception):
+    """The file is not valid YAML or not a mapping; carries located problems."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def parse(text: str, name: str) -> Source:
+    """Parse YAML text, recording the marks of every key and value."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise SourceError([Problem(name, line, "(yaml)", str(exc.problem or exc))]) from None
+    finally:
+        loader.dispose()
+    if node is None or not isinstance(data, dict):
+        raise SourceError([Problem(name, 1, "(top)", "expected a mapping of keys to values")])
+    source = Source(name=name, text=text, data=data)
+    _walk(node, (), source)
+    return source
+
+
+def _walk(node: yaml.Node, loc: Loc, source: Source) -> None:
+    source.value_lines[loc] = (node.start_mark.line + 1, _end_line(node))
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = (*loc, key)
+            if key in seen:
+                source.duplicates.append((child, key_node.start_mark.line + 1))
+            seen.add(key)
+            source.key_lines[child] = key_node.start_mark.line + 1
+            _walk(value_node, child, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*loc, index)
+            source.key_lines[child] = item.start_mark.line + 1
+            _walk(item, child, source)
+
+
+def _end_line(node: yaml.Node) -> int:
+    end = node.end_mark
+    # A block value's end mark sits at column 0 of the line after it.
+    return end.line if end.column == 0 and end.line > node.start_mark.line else end.line + 1
+
+
+def read(path: Path) -> Source:
+    """Read and parse a file; unreadable files become a located problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SourceError([Problem(str(path), 1, "(file)", exc.strerror or str(exc))]) from None
+    return parse(text, str(path))
+
+
+def validate_model(source: Source, model: type[M]) -> M:
+    """Validate ``source.data`` as ``model``; on failure raise every problem, located."""
+    problems = [
+        Problem(source.name, line, dotted(loc), "duplicate key (the earlier value is ignored)")
+        for loc, line in source.duplicates
+    ]
+    try:
+        result = model.model_validate(source.data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = tuple(p for p in error["loc"] if isinstance(p, str | int))
+            problems.append(source.problem(loc, _message(error, model, loc)))
+        raise SourceError(sorted(problems, key=lambda p: p.line)) from None
+    if problems:
+        raise SourceError(problems)
+    return result
+
+
+def _message(error: Any, model: type[BaseModel], loc: Loc) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = _fields_at(model, loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+        return f"unknown key ({hint})"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "timezone_aware":
+        message += " (add an offset such as Z or +01:00)"
+    return message
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Field names of the model found by following ``loc`` from ``model``."""
+    current: Any = model
+    for part in loc:
+        current = unwrap(current)
+        if isinstance(part, int):
+            args = typing.get_args(current)
+            current = args[0] if args else None
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(part)
+            current = info.annotation if info else None
+        else:
+            return []
+    current = unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def unwrap(annotation: Any) -> Any:
+    """Drop ``None`` from optional annotations."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation

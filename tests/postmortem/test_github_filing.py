@@ -1,0 +1,242 @@
+"""`pmsync postmortem file` end to end through PyGithub against the GitHub emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.emulators.github import GitHubEmulator
+from connectors.github import GitHubConnector
+from syncer.cli import main as pmsync_main
+from syncer.config_loader import load_model_file
+from syncer.cursors import MemoryCursorStore
+from syncer.evaluate import evaluate
+from syncer.policy import Policy
+from syncer.postmortem.filing import parse_sections
+
+from .conftest import EXAMPLE, edit, example_text
+from .test_cli import run
+
+TOKEN = "t0ken"  # the emulator's fake credential
+PEOPLE = ("alice", "bob", "carol", "dave", "erin", "frank")
+NOW = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def emulator() -> Iterator[GitHubEmulator]:
+    with GitHubEmulator(token=TOKEN, clock=lambda: NOW) as emu:
+        emu.add_repo("acme/api")
+        for login in PEOPLE:
+            emu.set_permission("acme/api", login, "write")
+        yield emu
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path, emulator: GitHubEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PMSYNC_TEST_GITHUB_TOKEN", TOKEN)
+    path = tmp_path / "pmsync.yaml"
+    path.write_text(
+        "version: '1'\n"
+        "trackers:\n"
+        "  github:\n"
+        f"    - base_url: {emulator.base_url}\n"
+        "      repositories: [acme/api]\n"
+        "      token_env: PMSYNC_TEST_GITHUB_TOKEN\n"
+        "      seconds_between_writes: 0\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def writes(emulator: GitHubEmulator) -> dict[str, int]:
+    return {m: emulator.request_count(m) for m in ("POST", "PATCH", "PUT", "DELETE")}
+
+
+class TestFilingThroughPyGithub:
+    def test_filing_creates_five_issues_and_a_rerun_writes_nothing(
+        self, emulator: GitHubEmulator, policy_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """First run: 5 POSTs after one list request; second run: one GET, no write."""
+        argv = ["file", str(EXAMPLE), "--config", str(policy_file), "--today", "2026-11-04"]
+        code, out, _ = run(argv, capsys)
+        assert code == 0
+        assert out.splitlines()[-1] == "filed: 5 created, 0 updated"
+        assert writes(emulator) == {"POST": 5, "PATCH": 0, "PUT": 0, "DELETE": 0}
+        assert emulator.request_count("GET") == 1
+
+        item = emulator.issue("acme/api", 3)
+        assert item["title"] == "Add an output filter rule for internal-note markers"
+        assert [a["login"] for a in item["assignees"]] == ["erin"]
+        assert sorted(emulator.labels_of("acme/api", 3)) == [
+            "P0",
+            "incident:INC-2026-042",
+            "postmortem-action",
+            "sev-2",
+        ]
+        sections = parse_sections(item["body"])
+        assert sections["Due date"] == "2026-11-18"
+        assert sections["Postmortem"] == emulator.issue("acme/api", 1)["html_url"]
+
+        emulator.reset_counters()
+        code, out, _ = run(argv, capsys)
+        assert code == 0
+        assert out.splitlines()[-1] == "filed: 0 created, 0 updated"
+        assert writes(emulator) == {"POST": 0, "PATCH": 0, "PUT": 0, "DELETE": 0}
+        assert emulator.request_count("GET") == 1
+
+    def test_a_changed_record_patches_only_the_changed_issues(
+        self,
+        emulator: GitHubEmulator,
+        policy_file: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """A new owner on one item: two PATCHes (that item, and the postmortem's table)."""
+        argv = ["file", str(EXAMPLE), "--config", str(policy_file), "--today", "2026-11-04"]
+        assert run(argv, capsys)[0] == 0
+        changed = tmp_path / "inc.yaml"
+        changed.write_text(
+            edit(example_text(), "    owner: frank\n", "    owner: carol\n"), "utf-8"
+        )
+        emulator.reset_counters()
+        argv[1] = str(changed)
+        code, out, _ = run(argv, capsys)
+        assert code == 0
+        assert writes(emulator) == {"POST": 0, "PATCH": 2, "PUT": 0, "DELETE": 0}
+        assert [a["login"] for a in emulator.issue("acme/api", 4)["assignees"]] == ["carol"]
+        assert "update  alert-when-assistant-replies-contain-internal-fields" in out
+
+    def test_dry_run_reads_once_and_writes_nothing(
+        self, emulator: GitHubEmulator, policy_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--dry-run prints the five creates; the emulator sees one GET."""
+        argv = ["file", str(EXAMPLE), "--config", str(policy_file), "--dry-run"]
+        code, out, _ = run(argv, capsys)
+        assert code == 0
+        assert [line.split()[0] for line in out.splitlines()[:5]] == ["create"] * 5
+        assert out.splitlines()[-1] == "dry run: 5 write(s) planned, nothing written"
+        assert writes(emulator) == {"POST": 0, "PATCH": 0, "PUT": 0, "DELETE": 0}
+        assert emulator.request_count() == 1
+
+
+class TestReadBackByPmsync:
+    def test_the_connector_maps_filed_items_with_their_owners_priorities_and_deadlines(
+        self, emulator: GitHubEmulator, policy_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """What `file` wrote is what the next cycle reads: owner, priority, due, sponsors."""
+        argv = ["file", str(EXAMPLE), "--config", str(policy_file), "--today", "2026-11-04"]
+        assert run(argv, capsys)[0] == 0
+        policy = load_model_file(Policy, policy_file)
+        connector = GitHubConnector(
+            policy.trackers.github[0], policy, MemoryCursorStore(), lambda: NOW
+        )
+        items = sorted(connector.fetch(full=True).items, key=lambda i: i.ref.key)
+        read = [
+            (
+                i.ref.key,
+                [o.handle for o in i.owners],
+                i.priority.value,
+                i.severity.value,
+                i.due,
+                i.sponsor.handle if i.sponsor else None,
+                i.incident_date,
+                i.data_problems,
+            )
+            for i in items
+        ]
+        assert read == [
+            (
+                "acme/api#2",
+                ["bob"],
+                "P1",
+                "SEV-2",
+                date(2026, 11, 20),
+                "carol",
+                date(2026, 11, 3),
+                (),
+            ),
+            (
+                "acme/api#3",
+                ["erin"],
+                "P0",
+                "SEV-2",
+                date(2026, 11, 18),
+                "carol",
+                date(2026, 11, 3),
+                (),
+            ),
+            (
+                "acme/api#4",
+                ["frank"],
+                "P2",
+                "SEV-2",
+                date(2027, 1, 3),
+                "carol",
+                date(2026, 11, 3),
+                (),
+            ),
+            (
+                "acme/api#5",
+                ["alice"],
+                "P2",
+                "SEV-2",
+                date(2026, 12, 15),
+                None,
+                date(2026, 11, 3),
+                (),
+            ),
+        ]
+        assert {i.incident for i in items} == {emulator.issue("acme/api", 1)["html_url"]}
+        late = evaluate(items, policy, datetime(2026, 11, 19, 10, 0, tzinfo=UTC))
+        assert [(a.item.ref.key, a.status.value) for a in late] == [
+            ("acme/api#2", "on_track"),
+            ("acme/api#3", "overdue"),
+            ("acme/api#4", "on_track"),
+            ("acme/api#5", "on_track"),
+        ]
+
+    def test_a_run_once_right_after_filing_has_nothing_to_do(
+        self,
+        emulator: GitHubEmulator,
+        policy_file: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Freshly filed items are well-formed: `pmsync run --once` writes nothing."""
+        argv = ["file", str(EXAMPLE), "--config", str(policy_file), "--today", "2026-11-04"]
+        assert run(argv, capsys)[0] == 0
+        emulator.reset_counters()
+        state = f"sqlite:///{tmp_path / 'state.db'}"
+        code = pmsync_main(
+            [
+                "run",
+                "--once",
+                "--config",
+                str(policy_file),
+                "--state",
+                state,
+                "--now",
+                "2026-11-05T10:00:00+00:00",
+            ]
+        )
+        out = capsys.readouterr().out
+        assert code == 0
+        assert "4 items: on_track 4" in out
+        assert writes(emulator) == {"POST": 0, "PATCH": 0, "PUT": 0, "DELETE": 0}
+
+    def test_missing_credentials_are_bad_input_and_name_the_variable(
+        self,
+        emulator: GitHubEmulator,
+        policy_file: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """No token: exit 2 with the variable to set, and no request at all."""
+        monkeypatch.delenv("PMSYNC_TEST_GITHUB_TOKEN")
+        code, _, err = run(["file", str(EXAMPLE), "--config", str(policy_file)], capsys)
+        assert code == 2
+        assert "set the PMSYNC_TEST_GITHUB_TOKEN environment variable" in err
+        assert emulator.request_count() == 0
