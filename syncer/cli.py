@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "connectors.emulators.cli_jira",
     "connectors.cli_permissions",
     "syncer.report.cli",
+    "syncer.postmortem.cli",
 )
 
 
