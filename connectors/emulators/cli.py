@@ -68,17 +68,18 @@ def serve_github(
     from connectors.emulators.github_seed import SeedError
 
     emulator = GitHubEmulator(token=args.token)
-    if args.seed is not None:
-        try:
-            emulator.load_seed(args.seed)
-        except (OSError, SeedError, yaml.YAMLError, KeyError, ValueError, TypeError) as error:
-            print(f"pmsync emulate github: cannot load seed {args.seed}: {error}", file=sys.stderr)
-            return 2
     try:
         emulator.start(port=args.port)
     except OSError as error:
         print(f"pmsync emulate github: cannot listen on port {args.port}: {error}", file=sys.stderr)
         return 2
+    if args.seed is not None:  # after start: seed links use the emulator's own address
+        try:
+            emulator.load_seed(args.seed)
+        except (OSError, SeedError, yaml.YAMLError, KeyError, ValueError, TypeError) as error:
+            print(f"pmsync emulate github: cannot load seed {args.seed}: {error}", file=sys.stderr)
+            emulator.stop()
+            return 2
     try:
         on_ready(emulator.base_url)
         print(

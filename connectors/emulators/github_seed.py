@@ -22,6 +22,7 @@ Format (every key optional unless marked)::
           - number: 3                                 # default: smallest unused number
             title: Add a circuit breaker              # required
             body: "### Due date\n\n{{date -5d}}"     # {{date X}} becomes YYYY-MM-DD
+            # {{web}} anywhere becomes the emulator's own address (links it can serve)
             labels: [postmortem-action, sev-1, P0]    # created (colour ededed) when missing
             assignees: [alice]
             state: closed                             # open (default) or closed
@@ -44,7 +45,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,8 +103,31 @@ def read_seed(source: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
     return data
 
 
+def with_web_base(value: Any, base: Callable[[], str]) -> Any:
+    """Replace ``{{web}}`` in every string by the emulator's own address.
+
+    Links in a seed (evidence pull requests, postmortems) must be on the emulator's host for a
+    connector to follow them, as real links are on github.com or the GHES host; the port is
+    only known once the emulator listens.
+    """
+    if isinstance(value, str):
+        if "{{web}}" not in value:
+            return value
+        try:
+            return value.replace("{{web}}", base())
+        except RuntimeError as error:
+            raise SeedError(
+                "{{web}} needs a started emulator: start() before load_seed()"
+            ) from error
+    if isinstance(value, Mapping):
+        return {k: with_web_base(v, base) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_web_base(v, base) for v in value]
+    return value
+
+
 def load_seed(emulator: GitHubEmulator, source: str | Path | Mapping[str, Any]) -> None:
-    data = read_seed(source)
+    data = with_web_base(read_seed(source), lambda: emulator.base_url)
     unknown = {key for key in data if not str(key).startswith("x-")} - {"users", "repos"}
     if unknown:
         raise SeedError(f"unknown top-level keys {sorted(unknown)}; expected 'users' and 'repos'")
