@@ -34,7 +34,9 @@ Cloud's OpenAPI lists ``properties`` on the Comment schema (create and update) a
 ``expand=properties`` for ``POST /comment/list``; on ``GET /issue/{key}/comment`` it names only
 ``renderedBody``, though public clients for Cloud and Server/Data Center use
 ``expand=properties`` there (the JSM ``sd.public.comment`` property is read that way). The
-emulator implements it; confirm on a real site when re-recording the cassettes.
+emulator implements it; confirm on a real site when re-recording the cassettes. A site that
+answers comment lists without ``properties`` is logged once as a warning: there the window
+between the comment and its index PUT is open again.
 """
 
 from __future__ import annotations
@@ -179,6 +181,7 @@ class JiraConnector:
         self._ctx: MappingContext | None = None
         self._view: dict[str, ActionItem] | None = None
         self._markers: dict[str, dict[str, Any]] = {}
+        self._warned_properties = False
         self._server = config.server.rstrip("/")
 
     # -- plumbing -------------------------------------------------------------------------
@@ -459,6 +462,8 @@ class JiraConnector:
             )
             page = raw.get("comments") if isinstance(raw, dict) else None
             comments = [c for c in page or [] if isinstance(c, dict)]
+            if comments and not any("properties" in c for c in comments):
+                self._warn_no_properties()
             oldest: datetime | None = None
             for comment in comments:
                 created = parse_jira_datetime(comment.get("created"))
@@ -481,6 +486,16 @@ class JiraConnector:
             )
             self._markers[key] = {**known, **found}
         return found
+
+    def _warn_no_properties(self) -> None:
+        """Once per connector: this site ignores ``expand=properties`` on comment lists."""
+        if not self._warned_properties:
+            self._warned_properties = True
+            log.warning(
+                "jira returned comments without their properties; a run that dies between "
+                "a comment and its index PUT can repeat that comment on this site",
+                tracker=self.name,
+            )
 
     def has_marker(self, ref: ItemRef, marker: str) -> bool:
         """Whether pmsync already posted ``marker`` on the item.

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from connectors.jira.client import MARKERS_PROPERTY, JiraConnector
 from syncer.apply import Applier, ApplyResult
@@ -51,6 +52,24 @@ class DiesBeforeIndexPut(JiraConnector):
         if method == "PUT" and path.endswith(f"/properties/{MARKERS_PROPERTY}"):
             raise ProcessDied(f"killed before PUT {path}")
         return super()._request(method, path, params=params, body=body)
+
+
+class IgnoresExpand(JiraConnector):
+    """A connector talking to a site that answers comment lists without ``properties``."""
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+    ) -> Any:
+        answer = super()._request(method, path, params=params, body=body)
+        if method == "GET" and path.endswith("/comment") and isinstance(answer, dict):
+            for comment in answer.get("comments") or []:
+                comment.pop("properties", None)
+        return answer
 
 
 def _overdue(site: Site) -> str:
@@ -260,3 +279,28 @@ class TestLogEntry:
         assert [c["body"] for c in site.emulator.comments(first.key)] == ["w47", "v2"]
         index = site.emulator.properties(first.key)[MARKERS_PROPERTY]["markers"]
         assert sorted(index) == ["pmsync:log:2026-W47", "pmsync:log:2026-W48"]
+
+
+class TestSiteIgnoringExpand:
+    def test_comments_without_properties_are_reported_once(self, site: Site) -> None:
+        """A site that drops expand=properties gets one warning naming the risk."""
+        key = site.add_action("Old site")
+        site.emulator.add_comment(key, "human note", author="alice")
+        plain = site.connector()
+        connector = IgnoresExpand(
+            plain.config,
+            plain.policy,
+            site.cursors,
+            site.clock,
+            token=plain._token,
+            email=plain._email,
+            sleep=site.sleeps.append,
+        )
+        ref = ItemRef(tracker="jira", key=key)
+        with capture_logs() as logs:
+            assert connector.has_marker(ref, "pmsync:tier:1:a") is False
+            assert connector.has_marker(ref, "pmsync:tier:1:b") is False
+        warnings = [e for e in logs if e["log_level"] == "warning"]
+        assert len(warnings) == 1
+        assert "without their properties" in warnings[0]["event"]
+        assert warnings[0]["tracker"] == "jira"
