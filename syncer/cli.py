@@ -36,6 +36,7 @@ VIOLATION_RULES = ("owner.", "evidence.", "closure.rejected", "deadline.overdue"
 COMMAND_MODULES: tuple[str, ...] = (
     "connectors.emulators.cli",
     "connectors.emulators.cli_jira",
+    "connectors.cli_permissions",
 )
 
 

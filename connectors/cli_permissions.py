@@ -1,0 +1,79 @@
+"""``pmsync check-permissions``: ask each tracker, before any cycle, whether pmsync may do its job.
+
+Wired into ``syncer/cli.py`` through ``register``. It reads the policy file, resolves each
+tracker's credentials the way the daemon does, and prints one line per check
+with the fix for every failure. Exit 0 when everything is allowed, 1 when something is not,
+2 for a bad policy file or missing credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from syncer.errors import ConfigError, TrackerError
+from syncer.policy import Policy
+from syncer.tracker import PermissionCheck
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def collect_checks(policy: Policy) -> list[PermissionCheck]:
+    """Every check for every configured tracker; a tracker that cannot be asked is one failure."""
+    from connectors.github.permissions import check_github
+    from connectors.jira.permissions import check_jira
+
+    checks: list[PermissionCheck] = []
+    for github in policy.trackers.github:
+        try:
+            checks.extend(check_github(github))
+        except TrackerError as exc:
+            checks.append(
+                PermissionCheck(
+                    github.name,
+                    "reach the API",
+                    False,
+                    str(exc),
+                    "check base_url, the network and the token",
+                )
+            )
+    for jira in policy.trackers.jira:
+        checks.extend(check_jira(jira, None, None))
+    return checks
+
+
+def cmd_check_permissions(args: argparse.Namespace) -> int:
+    from syncer.config_loader import load_model_file
+
+    try:
+        policy = load_model_file(Policy, Path(args.config))
+        checks = collect_checks(policy)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps([asdict(c) for c in checks], indent=2))
+    else:
+        table = Table(title="pmsync check-permissions")
+        for column in ("tracker", "check", "ok", "detail", "fix"):
+            table.add_column(column)
+        for c in checks:
+            table.add_row(c.tracker, c.check, "yes" if c.ok else "NO", c.detail, c.fix)
+        Console().print(table)
+    return EXIT_OK if checks and all(c.ok for c in checks) else EXIT_FAILED
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "check-permissions",
+        help="check that the credentials can read items, create labels and comment (exit 1 if not)",
+    )
+    parser.add_argument("--config", required=True, help="policy YAML file")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(func=cmd_check_permissions)

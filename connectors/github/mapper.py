@@ -1,0 +1,489 @@
+"""Raw GitHub issue payloads -> ``ActionItem``: pure, total, honest about what it could not read.
+
+The client hands this module the JSON dicts of the issues list exactly as GitHub sent them, so
+mapping never fires a request (no lazy PyGithub attribute can trigger a hidden GET) and can be
+tested on recorded real payloads. Bad data never raises: a part that cannot be read becomes
+``UNKNOWN`` (or is left out) and a sentence in ``data_problems``; a record that cannot be an item
+at all (no number, no timestamps) becomes a ``SkippedItem``.
+
+The issue-form sections read here are the ones in
+``config/github/ISSUE_TEMPLATE/postmortem-action.yml`` (see ``SECTION_LABELS``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from syncer.model import (
+    ActionItem,
+    Evidence,
+    EvidenceKind,
+    ItemRef,
+    Person,
+    Priority,
+    Resolution,
+    Severity,
+    State,
+    Waiver,
+)
+from syncer.policy import Policy
+from syncer.tracker import SkippedItem
+from syncer.tracker_config import GitHubTracker
+
+# Canonical section -> the heading the shipped issue form renders, then accepted aliases.
+SECTION_LABELS: dict[str, tuple[str, ...]] = {
+    "postmortem": ("Postmortem", "Postmortem link", "Incident"),
+    "incident_date": ("Incident date",),
+    "severity": ("Severity",),
+    "priority": ("Priority",),
+    "due_date": ("Due date", "Due"),
+    "team": ("Team", "Service"),
+    "sponsor": ("Sponsor",),
+    "executive_sponsor": ("Executive sponsor",),
+    "evidence": ("Evidence",),
+    "waiver": ("Waiver",),
+    "details": ("Details",),
+}
+_HEADING_TO_SECTION = {
+    alias.casefold(): key for key, aliases in SECTION_LABELS.items() for alias in aliases
+}
+NO_RESPONSE = "_No response_"
+E = TypeVar("E", Severity, Priority)
+
+_HEADING_RE = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
+_URL_RE = re.compile(r"https?://[^\s<>()\[\]\"'`|]+", re.IGNORECASE)
+_LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
+_HANDLE_RE = re.compile(rf"^@?({_LOGIN})(?:/([A-Za-z0-9][A-Za-z0-9_.-]*))?$")
+_WAIVER_RE = re.compile(
+    rf"^until\s+(\S+)\s+approved\s+by\s+@?({_LOGIN}(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)?)"
+    r"\s*(?::\s*(.*))?$",
+    re.IGNORECASE | re.DOTALL,
+)
+_REPO_FROM_API_RE = re.compile(r"/repos/([^/]+)/([^/]+?)(?:/|$)")
+_REPO_FROM_HTML_RE = re.compile(r"^/([^/]+)/([^/]+)/(?:issues|pull)/\d+")
+_PULL_PATH_RE = re.compile(r"^/([^/]+)/([^/]+)/pull/(\d+)(?:/|$)")
+_COMMIT_PATH_RE = re.compile(r"/commits?/[0-9a-f]{7,40}(?:/|$)", re.IGNORECASE)
+_CI_PATH_RE = re.compile(r"/actions/runs/\d+|/-/pipelines/\d+|/-/jobs/\d+|/job/[^/]+/\d+")
+_CI_HOSTS = ("buildkite.com", "circleci.com", "jenkins", "travis-ci", "teamcity", "drone")
+_DASHBOARD_HINTS = ("grafana", "datadog", "dashboard", "kibana", "newrelic", "honeycomb")
+_RUNBOOK_HINTS = ("runbook", "playbook")
+_DOCUMENT_HINTS = ("wiki", "docs", "confluence", "notion", "/doc/", "/document/")
+
+
+@dataclass(frozen=True)
+class PullRequestLink:
+    """A pull request named by an evidence URL, to be checked for being merged."""
+
+    url: str
+    repo: str
+    number: int
+
+
+def is_pull_request(raw: Mapping[str, Any]) -> bool:
+    """The issues list includes pull requests; they carry a ``pull_request`` object.
+
+    Payloads from before 2014 carry ``pull_request`` on every issue, with null URLs, so the key
+    alone is not enough: a pull request is one whose ``pull_request`` names a URL.
+    """
+    marker = raw.get("pull_request")
+    return isinstance(marker, Mapping) and any(marker.get(k) for k in ("url", "html_url"))
+
+
+def repo_of(raw: Mapping[str, Any]) -> str | None:
+    """``owner/repo`` of an issue payload, from its API or web URL."""
+    for key in ("repository_url", "url"):
+        value = raw.get(key)
+        if isinstance(value, str):
+            match = _REPO_FROM_API_RE.search(urlsplit(value).path)
+            if match:
+                return f"{match.group(1)}/{match.group(2)}"
+    html = raw.get("html_url")
+    if isinstance(html, str):
+        match = _REPO_FROM_HTML_RE.match(urlsplit(html).path)
+        if match:
+            return f"{match.group(1)}/{match.group(2)}"
+    return None
+
+
+def parse_sections(body: str | None) -> dict[str, str]:
+    """Issue-form sections by canonical key; ``_No response_`` and comments become empty."""
+    if not body:
+        return {}
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        heading = _HEADING_RE.match(line)
+        if heading:
+            current = _HEADING_TO_SECTION.get(heading.group(1).strip().casefold())
+            if current is not None and current not in sections:
+                sections[current] = []
+            elif current is not None:
+                current = None  # a repeated heading: the first one wins
+            continue
+        if current is not None:
+            sections[current].append(line)
+    out: dict[str, str] = {}
+    for key, lines in sections.items():
+        text = _HTML_COMMENT_RE.sub("", "\n".join(lines)).strip()
+        out[key] = "" if text == NO_RESPONSE else text
+    return out
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """GitHub's ISO 8601 timestamps (``2026-11-02T10:00:00Z``) as aware UTC datetimes."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_day(value: str) -> date | None:
+    """A ``YYYY-MM-DD`` date, or the date part of an ISO timestamp."""
+    text = value.strip()
+    try:
+        return date.fromisoformat(text[:10]) if len(text) >= 10 else None
+    except ValueError:
+        return None
+
+
+def parse_person(value: str) -> Person | None:
+    """``@login``, ``login`` or ``@org/team`` as a ``Person``; anything else is ``None``."""
+    match = _HANDLE_RE.match(value.strip())
+    if not match:
+        return None
+    if match.group(2):
+        return Person(handle=f"{match.group(1)}/{match.group(2)}", is_team=True)
+    return Person(handle=match.group(1))
+
+
+def evidence_kind(url: str) -> EvidenceKind:
+    """What an evidence link points at, decided from its URL alone."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    path = parts.path
+    lowered = (host + path).lower()
+    if _PULL_PATH_RE.match(path) and "/commits/" not in path:
+        return EvidenceKind.PULL_REQUEST
+    if _COMMIT_PATH_RE.search(path):
+        return EvidenceKind.COMMIT
+    if _CI_PATH_RE.search(path) or any(h in host for h in _CI_HOSTS):
+        return EvidenceKind.TEST_RUN
+    if any(h in lowered for h in _DASHBOARD_HINTS):
+        return EvidenceKind.DASHBOARD
+    if any(h in lowered for h in _RUNBOOK_HINTS):
+        return EvidenceKind.RUNBOOK
+    if any(h in lowered for h in _DOCUMENT_HINTS):
+        return EvidenceKind.DOCUMENT
+    return EvidenceKind.OTHER
+
+
+def parse_evidence(text: str) -> tuple[Evidence, ...]:
+    """One ``Evidence`` per URL (typed), plus one for each line of prose without a URL."""
+    found: list[Evidence] = []
+    for raw_line in text.split("\n"):
+        line = raw_line.strip().lstrip("-*+").strip()
+        line = re.sub(r"^\[[ xX]\]\s*", "", line)
+        if not line:
+            continue
+        urls = [u.rstrip(".,;:!?") for u in _URL_RE.findall(line)]
+        if not urls:
+            found.append(Evidence(kind=EvidenceKind.OTHER, text=line))
+            continue
+        prose = _URL_RE.sub("", line)
+        prose = re.sub(r"\[([^\]]*)\]\(\s*\)", r"\1", prose).strip(" -:()[]")
+        found.extend(Evidence(kind=evidence_kind(u), url=u, text=prose) for u in urls)
+    return tuple(found)
+
+
+def pull_request_links(item: ActionItem, web_hosts: Iterable[str]) -> tuple[PullRequestLink, ...]:
+    """Pull-request evidence of ``item`` on one of ``web_hosts``, in order, without repeats."""
+    hosts = {h.lower() for h in web_hosts}
+    links: dict[str, PullRequestLink] = {}
+    for evidence in item.evidence:
+        if evidence.kind is not EvidenceKind.PULL_REQUEST or evidence.url is None:
+            continue
+        parts = urlsplit(evidence.url)
+        match = _PULL_PATH_RE.match(parts.path)
+        if match and (parts.hostname or "").lower() in hosts:
+            repo = f"{match.group(1)}/{match.group(2)}"
+            links.setdefault(evidence.url, PullRequestLink(evidence.url, repo, int(match.group(3))))
+    return tuple(links.values())
+
+
+def with_merge_status(item: ActionItem, merged: Mapping[str, bool]) -> ActionItem:
+    """``item`` with ``Evidence.verified`` set for every pull-request URL in ``merged``."""
+    if not any(e.url in merged for e in item.evidence):
+        return item
+    evidence = tuple(
+        e.model_copy(update={"verified": merged[e.url]})
+        if e.url is not None and e.url in merged
+        else e
+        for e in item.evidence
+    )
+    return item.model_copy(update={"evidence": evidence})
+
+
+def _label_names(raw: Mapping[str, Any], problems: list[str]) -> frozenset[str]:
+    labels = raw.get("labels")
+    if labels is None:
+        return frozenset()
+    if not isinstance(labels, list):
+        problems.append("labels are not a list; ignored")
+        return frozenset()
+    names: set[str] = set()
+    for label in labels:
+        name = label.get("name") if isinstance(label, Mapping) else label
+        if isinstance(name, str) and name:
+            names.add(name)
+        else:
+            problems.append("a label without a name was ignored")
+    return frozenset(names)
+
+
+def _from_labels(
+    labels: frozenset[str], patterns: Mapping[E, Sequence[str]], what: str, problems: list[str]
+) -> tuple[E | None, bool]:
+    """The value whose label patterns match; (None, True) when labels disagree."""
+    folded = {label.casefold() for label in labels}
+    hits = {value for value, names in patterns.items() if folded & {n.casefold() for n in names}}
+    if len(hits) > 1:
+        shown = ", ".join(sorted(str(h) for h in hits))
+        problems.append(f"conflicting {what} labels ({shown}); {what} unknown")
+        return None, True
+    return (next(iter(hits)), False) if hits else (None, False)
+
+
+def _from_section(
+    text: str | None,
+    patterns: Mapping[E, Sequence[str]],
+    enum: type[E],
+    what: str,
+    problems: list[str],
+) -> E | None:
+    if not text:
+        return None
+    folded = text.strip().casefold()
+    for value in enum:
+        if value.value.casefold() == folded and value.value != "unknown":
+            return value
+    for value, names in patterns.items():
+        if folded in {n.casefold() for n in names}:
+            return value
+    problems.append(f"{what} {text.strip()!r} in the issue form is not one of the known values")
+    return None
+
+
+def _person_section(
+    sections: Mapping[str, str], key: str, what: str, problems: list[str]
+) -> Person | None:
+    text = sections.get(key, "")
+    if not text:
+        return None
+    words = [w.strip(",;()") for w in text.split() if w.strip(",;()")]
+    handles = words if len(words) == 1 else [w for w in words if w.startswith("@")]
+    person = parse_person(handles[0]) if handles else None
+    if person is None:
+        problems.append(f"{what} {text!r} is not a GitHub @login or @org/team")
+        return None
+    if len(handles) > 1:
+        problems.append(f"{what} names more than one person; using @{person.handle}")
+    return person
+
+
+def _waiver(text: str, problems: list[str]) -> Waiver | None:
+    if not text:
+        return None
+    match = _WAIVER_RE.match(" ".join(text.split()))
+    until = parse_day(match.group(1)) if match else None
+    if match is None or until is None:
+        problems.append("waiver not understood; write: until YYYY-MM-DD approved by @login: reason")
+        return None
+    return Waiver(until=until, approver=match.group(2), reason=(match.group(3) or "").strip())
+
+
+def _resolution(raw: Mapping[str, Any], problems: list[str]) -> Resolution:
+    reason = raw.get("state_reason")
+    if reason in (None, "completed"):
+        return Resolution.DONE  # GitHub's plain "Close issue" (and every close before 2022)
+    if reason == "not_planned":
+        return Resolution.WONT_DO
+    if reason == "duplicate":
+        return Resolution.DUPLICATE
+    problems.append(f"closed with state_reason {reason!r}; resolution unknown")
+    return Resolution.UNKNOWN
+
+
+def map_issue(
+    raw: Any, *, config: GitHubTracker, policy: Policy, repo: str | None = None
+) -> ActionItem | SkippedItem:
+    """Map one issue payload; never raises on bad data."""
+    if not isinstance(raw, Mapping):
+        return SkippedItem(key=f"{repo or '?'}#?", problem="payload is not a JSON object")
+    repo = repo or repo_of(raw) or "?"
+    number = raw.get("number")
+    if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
+        return SkippedItem(key=f"{repo}#?", problem="issue has no number")
+    key = f"{repo}#{number}"
+    if is_pull_request(raw):
+        return SkippedItem(key=key, problem="a pull request, not an issue")
+    if repo == "?":
+        return SkippedItem(key=key, problem="cannot tell which repository the issue is in")
+
+    problems: list[str] = []
+    created = parse_timestamp(raw.get("created_at"))
+    updated = parse_timestamp(raw.get("updated_at"))
+    if created is None and updated is None:
+        return SkippedItem(key=key, problem="issue has neither created_at nor updated_at")
+    if created is None or updated is None:
+        problems.append("created_at or updated_at missing; the other one is used for both")
+    created = created or updated
+    updated = updated or created
+    assert created is not None
+    assert updated is not None
+
+    labels = _label_names(raw, problems)
+    body = raw.get("body")
+    if body is not None and not isinstance(body, str):
+        problems.append("issue body is not text; issue-form sections ignored")
+        body = None
+    sections = parse_sections(body)
+
+    severity = _classify(labels, sections, config.severity_labels, Severity, problems)
+    priority = _classify(labels, sections, config.priority_labels, Priority, problems)
+    owners = _owners(raw, problems)
+    due = _due(sections, raw.get("milestone"), problems)
+
+    incident_date: date | None = None
+    if sections.get("incident_date"):
+        incident_date = parse_day(sections["incident_date"])
+        if incident_date is None:
+            problems.append(f"incident date {sections['incident_date']!r} is not YYYY-MM-DD")
+
+    state_value = raw.get("state")
+    if state_value == "closed":
+        state = State.CLOSED
+    else:
+        state = State.OPEN
+        if state_value != "open":
+            problems.append(f"state {state_value!r} not understood; treated as open")
+    closed_at = parse_timestamp(raw.get("closed_at"))
+    if state is State.CLOSED and closed_at is None:
+        problems.append("closed issue without closed_at")
+
+    title = raw.get("title")
+    if not isinstance(title, str):
+        problems.append("issue has no title")
+        title = ""
+    url = raw.get("html_url")
+
+    return ActionItem(
+        ref=ItemRef(tracker=config.name, key=key),
+        url=url if isinstance(url, str) else "",
+        title=title,
+        state=state,
+        resolution=_resolution(raw, problems) if state is State.CLOSED else None,
+        severity=severity or Severity.UNKNOWN,
+        priority=priority or Priority.UNKNOWN,
+        owners=owners,
+        evidence=parse_evidence(sections.get("evidence", "")),
+        due=due,
+        sponsor=_person_section(sections, "sponsor", "sponsor", problems),
+        executive_sponsor=_person_section(
+            sections, "executive_sponsor", "executive sponsor", problems
+        ),
+        incident=sections.get("postmortem") or None,
+        incident_date=incident_date,
+        team=sections.get("team") or None,
+        labels=labels,
+        created_at=created,
+        updated_at=updated,
+        closed_at=closed_at if state is State.CLOSED else None,
+        escalation_tier=policy.escalation.tier_of(labels),
+        waiver=_waiver(sections.get("waiver", ""), problems),
+        data_problems=tuple(problems),
+    )
+
+
+def _classify(
+    labels: frozenset[str],
+    sections: Mapping[str, str],
+    patterns: Mapping[E, Sequence[str]],
+    enum: type[E],
+    problems: list[str],
+) -> E | None:
+    """Severity or priority from labels, else from the issue-form dropdown."""
+    what = enum.__name__.lower()
+    value, conflict = _from_labels(labels, patterns, what, problems)
+    if value is None and not conflict:
+        value = _from_section(sections.get(what), patterns, enum, what, problems)
+    return value
+
+
+def _due(sections: Mapping[str, str], milestone: Any, problems: list[str]) -> date | None:
+    """The issue form's due date, else the milestone's due date."""
+    due_text = sections.get("due_date", "")
+    if due_text:
+        due = parse_day(due_text)
+        if due is not None:
+            return due
+        problems.append(f"due date {due_text!r} is not YYYY-MM-DD; milestone due date used")
+    return _milestone_due(milestone, problems)
+
+
+def _owners(raw: Mapping[str, Any], problems: list[str]) -> tuple[Person, ...]:
+    assignees = raw.get("assignees")
+    if assignees is None:
+        single = raw.get("assignee")
+        assignees = [single] if single else []
+    if not isinstance(assignees, list):
+        problems.append("assignees are not a list; owners unknown")
+        return ()
+    owners: list[Person] = []
+    for entry in assignees:
+        login = entry.get("login") if isinstance(entry, Mapping) else None
+        if isinstance(login, str) and login:
+            owners.append(Person(handle=login))
+        else:
+            problems.append("an assignee without a login was ignored")
+    return tuple(dict.fromkeys(owners))
+
+
+def _milestone_due(milestone: Any, problems: list[str]) -> date | None:
+    if not isinstance(milestone, Mapping):
+        return None
+    due_on = milestone.get("due_on")
+    if due_on is None:
+        return None
+    parsed = parse_timestamp(due_on)
+    if parsed is None:
+        problems.append(f"milestone due_on {due_on!r} is not a timestamp")
+        return None
+    return parsed.date()
+
+
+def map_issues(
+    raws: Iterable[Any], *, config: GitHubTracker, policy: Policy, repo: str | None = None
+) -> tuple[list[ActionItem], list[SkippedItem]]:
+    """Map a list page: pull requests are dropped silently, unmappable records are skipped."""
+    items: list[ActionItem] = []
+    skipped: list[SkippedItem] = []
+    for raw in raws:
+        if isinstance(raw, Mapping) and is_pull_request(raw):
+            continue
+        mapped = map_issue(raw, config=config, policy=policy, repo=repo)
+        if isinstance(mapped, ActionItem):
+            items.append(mapped)
+        else:
+            skipped.append(mapped)
+    return items, skipped

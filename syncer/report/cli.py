@@ -1,0 +1,246 @@
+"""``pmsync report``: build the weekly review, write its files, publish it.
+
+An entry point: it reads the clock, opens the trackers and the state store through
+``syncer.wiring`` (imported lazily, so the report package stays pure) and publishes through
+the ``Applier`` with the cycle's write budget. ``--dry-run`` and shadow mode write the files
+and print what would be published; nothing else differs. Exit codes: 0 ok, 1 a publish write
+failed or waits for budget, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+
+from syncer.actions import UpsertLogEntry, UpsertReport
+from syncer.apply import Applier, ApplyResult
+from syncer.cursors import MemoryCursorStore
+from syncer.errors import ConfigError
+from syncer.evaluate import evaluate
+from syncer.ledger import Ledger, LedgerEntry, MemoryLedger
+from syncer.model import ActionItem
+from syncer.plan import plan
+from syncer.policy import Policy
+from syncer.report.build import (
+    build_report,
+    moment_for_week,
+    report_period,
+    report_timezone,
+)
+from syncer.report.model import TREND_WEEKS, WeeklyReport
+from syncer.report.publish import report_changes, report_tracker
+from syncer.report.render_html import render_html
+from syncer.report.render_jira import render_adf_json, render_wiki
+from syncer.report.render_json import render_json
+from syncer.report.render_markdown import render_markdown
+from syncer.tracker import Tracker
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Sources:
+    """What the report reads and writes through: trackers, and the state store if any."""
+
+    trackers: list[Tracker] = field(default_factory=list)
+    ledger: Ledger | None = None
+    daily_counts: Callable[[date, date], Mapping[date, Mapping[str, int]]] | None = None
+
+
+Connect = Callable[[Policy, "str | None", bool, bool], AbstractContextManager[Sources]]
+
+
+@contextmanager
+def connect_wiring(
+    policy: Policy, state_url: str | None, need_trackers: bool, use_store: bool
+) -> Iterator[Sources]:
+    """Trackers and the state store from ``syncer.wiring``.
+
+    Without a store (not asked for, or ``syncer.state`` not installed) the report is built
+    without ledger or daily counts, from the items' own timestamps.
+    """
+    if not need_trackers and not use_store:
+        yield Sources()
+        return
+    try:
+        from syncer import wiring
+    except ImportError as exc:
+        raise ConfigError(
+            [f"trackers and the state store are not available here ({exc}); use --items FILE"]
+        ) from None
+    store = None
+    if use_store:
+        try:
+            store = wiring.open_state(state_url)
+        except ImportError:
+            store = None
+    try:
+        trackers = (
+            wiring.build_trackers(policy, store if store is not None else MemoryCursorStore())
+            if need_trackers
+            else []
+        )
+        yield Sources(
+            trackers=list(trackers),
+            ledger=store,
+            daily_counts=store.daily_counts if store is not None else None,
+        )
+    finally:
+        if store is not None:
+            store.close()
+
+
+def write_files(report: WeeklyReport, formats: Sequence[str], out: Path) -> list[Path]:
+    """Every requested format, full length (no row cap), named by week."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"reliability-review-{report.header.week}"
+    written: list[Path] = []
+    for fmt in formats:
+        if fmt == "png":
+            from syncer.report.render_png import render_png
+
+            path = out / f"{stem}.png"
+            path.write_bytes(render_png(report))
+        else:
+            suffix, renderer = {
+                "markdown": (".md", render_markdown),
+                "html": (".html", render_html),
+                "json": (".json", render_json),
+                "jira_wiki": (".jira.txt", render_wiki),
+                "adf": (".adf.json", render_adf_json),
+            }[fmt]
+            path = out / f"{stem}{suffix}"
+            path.write_text(renderer(report), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def publish(
+    report: WeeklyReport,
+    policy: Policy,
+    trackers: Sequence[Tracker],
+    ledger: Ledger,
+    clock: Clock,
+    *,
+    tracker_name: str,
+    cycle_id: str,
+) -> ApplyResult:
+    """The review issue and the log entry, through the applier and the write budget."""
+    changes = report_changes(report, policy, tracker_name)
+    the_plan = plan(
+        (), policy.managed_labels, budget=policy.operations.max_writes_per_cycle, extra=changes
+    )
+    applier = Applier(
+        {t.name: t for t in trackers},
+        ledger,
+        clock,
+        cycle_id=cycle_id,
+        policy_version=policy.version,
+    )
+    return applier.execute(the_plan)
+
+
+def run(
+    args: argparse.Namespace,
+    out: Console,
+    err: Console,
+    *,
+    clock: Clock,
+    connect: Connect = connect_wiring,
+) -> int:
+    from syncer.cli import load_policy, parse_now, read_items
+
+    policy = load_policy(args.config)
+    now = parse_now(args.now) if args.now else clock()
+    if args.week:
+        try:
+            now = moment_for_week(policy, args.week, now)
+        except ValueError as exc:
+            raise ConfigError([f"--week: {exc}"]) from None
+    writing = not args.dry_run and not policy.operations.shadow
+    tracker_name = report_tracker(policy)
+    use_store = bool(args.state) or not args.items
+    with connect(policy, args.state, writing or not args.items, use_store) as sources:
+        items: list[ActionItem]
+        if args.items:
+            items = read_items(Path(args.items), err)
+        else:
+            from syncer.wiring import fetch_all
+
+            items = fetch_all(sources.trackers, full=True, err=err)
+        start, end = report_period(policy, now)
+        entries: list[LedgerEntry] = (
+            list(sources.ledger.entries_between(start, end)) if sources.ledger else []
+        )
+        today = now.astimezone(report_timezone(policy)).date()
+        counts = (
+            sources.daily_counts(today - timedelta(days=7 * TREND_WEEKS), today)
+            if sources.daily_counts
+            else None
+        )
+        report = build_report(evaluate(items, policy, now), policy, now, entries, counts)
+        if args.out:
+            for path in write_files(report, policy.report.formats, Path(args.out)):
+                out.print(f"wrote {path}")
+        if not policy.report.enabled or tracker_name is None:
+            out.print("report publishing is off (report.enabled false or no tracker)")
+            return EXIT_OK
+        if not writing:
+            reason = "dry run" if args.dry_run else "shadow mode"
+            for change in report_changes(report, policy, tracker_name):
+                for action in change.actions:
+                    if isinstance(action, UpsertReport | UpsertLogEntry):
+                        out.print(
+                            f"{reason}: would {action.kind} {action.week_key} in "
+                            f"{tracker_name} ({len(action.body)} characters)"
+                        )
+            return EXIT_OK
+        result = publish(
+            report,
+            policy,
+            sources.trackers,
+            sources.ledger or MemoryLedger(),
+            clock,
+            tracker_name=tracker_name,
+            cycle_id=uuid.uuid4().hex[:12],
+        )
+    for done in result.done:
+        out.print(f"{done.action.kind}: {done.outcome}")
+    for failed in result.failed:
+        err.print(f"{failed.action.kind} failed: {failed.error}")
+    if result.backlog:
+        err.print(f"{len(result.backlog)} report writes wait for budget or a rate limit")
+    return EXIT_FAILED if result.failed or result.backlog else EXIT_OK
+
+
+def handle(args: argparse.Namespace) -> int:
+    from syncer.cli import system_now
+
+    return run(args, Console(), Console(stderr=True), clock=system_now)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="build the weekly reliability review, write its files and publish it",
+        description="Builds the review of an ISO week (default: this week, as of now), writes "
+        "the files named in report.formats to --out, and publishes the review issue and the "
+        "operating-log entry unless --dry-run or operations.shadow. Rerunning in the same week "
+        "updates the same issue and comment; unchanged data writes nothing.",
+    )
+    parser.add_argument("--config", required=True, help="policy YAML file")
+    parser.add_argument("--week", help="ISO week to review, e.g. 2026-W47 (default: this week)")
+    parser.add_argument("--dry-run", action="store_true", help="write files only; publish nothing")
+    parser.add_argument("--out", help="directory for the Markdown/HTML/JSON (... ) files")
+    parser.add_argument("--items", help="build from this JSON export instead of the trackers")
+    parser.add_argument("--now", help="build as if it were this ISO time")
+    parser.add_argument("--state", help="state store URL (ledger and daily counts)")
+    parser.set_defaults(func=handle)

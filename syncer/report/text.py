@@ -1,0 +1,187 @@
+"""Words and number formats shared by every renderer, so all formats read the same.
+
+Nothing here escapes: values are plain strings that each renderer escapes for its target.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from syncer.report.model import ActionRow, Decision, Kpi, TrendPoint, WeeklyReport
+
+SECTION_TITLES = {
+    "open": "Open SEV-1 and SEV-2 actions",
+    "trend": "Risk trend, last 12 weeks",
+    "decisions": "Closure decisions this week",
+    "escalations": "Escalations this week",
+    "roadmap": "Prevention roadmap",
+    "kpis": "KPIs",
+}
+DECISION_TITLES = {
+    "closure_accepted": "Closures accepted",
+    "closure_rejected": "Closures rejected",
+    "waiver_granted": "Waivers granted",
+    "waiver_lapsed": "Waivers lapsed",
+}
+RISK_DEFINITION = (
+    "Risk score: sum over open actions past their deadline of days overdue x severity weight "
+    "(SEV-1 4, SEV-2 2, SEV-3 1, SEV-4 0.5, unknown 1); waived and paused actions count."
+)
+BLAMELESS_NOTE = (
+    "Owners are named so work can move; this review never ranks people. Aggregates are by "
+    "incident, team and severity."
+)
+OPEN_HEADERS = (
+    "Item",
+    "Title",
+    "Owner",
+    "Sev",
+    "Prio",
+    "Due",
+    "Days overdue",
+    "Evidence",
+    "Tier",
+    "Waiver/pause",
+)
+TREND_HEADERS = (
+    "Week",
+    "Open SEV-1/2",
+    "Δ",
+    "Overdue SEV-1/2",
+    "Δ",
+    "Overdue (all)",
+    "Δ",
+    "Risk score",
+    "Δ",
+    "Source",
+)
+KPI_HEADERS = ("KPI", "This week", "Last week", "Change")
+
+
+def day(value: date | None) -> str:
+    return value.isoformat() if value is not None else "none"
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.1f}"
+
+
+def delta(value: float | None) -> str:
+    if value is None:
+        return ""
+    if value == 0:
+        return "±0"
+    return ("+" if value > 0 else "−") + number(abs(value))
+
+
+def kpi_value(kpi: Kpi, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if kpi.unit == "%":
+        return f"{number(value)}%"
+    if kpi.unit == "days":
+        return f"{number(value)} d"
+    return number(value)
+
+
+def kpi_change(kpi: Kpi) -> str:
+    change = kpi.delta
+    if change is None:
+        return ""
+    suffix = " pp" if kpi.unit == "%" else " d" if kpi.unit == "days" else ""
+    return delta(change) + (suffix if change else "")
+
+
+def owners(row: ActionRow) -> str:
+    """Owner names, without any mention sign: the weekly review must not ping everybody."""
+    if not row.owners:
+        return "none"
+    return ", ".join(row.owners)
+
+
+def evidence(row: ActionRow) -> str:
+    if row.evidence == "measurable":
+        return "measurable"
+    if row.evidence == "unverified":
+        return "unverified" + (" (required)" if row.evidence_required else "")
+    return "missing" + (" (required)" if row.evidence_required else "")
+
+
+def tier(row: ActionRow) -> str:
+    return f"{row.tier} {row.tier_name}".strip() if row.tier else "0"
+
+
+def hold(row: ActionRow) -> str:
+    return row.hold or "none"
+
+
+def open_cells(row: ActionRow) -> tuple[str, ...]:
+    """Every plain cell of an open-action row except the first (the linked item)."""
+    return (
+        row.title,
+        owners(row),
+        row.severity,
+        row.priority,
+        day(row.due),
+        str(row.days_overdue),
+        evidence(row),
+        tier(row),
+        hold(row),
+    )
+
+
+def trend_cells(point: TrendPoint) -> tuple[str, ...]:
+    return (
+        point.week,
+        str(point.open_sev12),
+        delta(point.delta_open_sev12),
+        str(point.overdue_sev12),
+        delta(point.delta_overdue_sev12),
+        str(point.overdue),
+        delta(point.delta_overdue),
+        number(point.risk_score),
+        delta(point.delta_risk_score),
+        point.source,
+    )
+
+
+def kpi_cells(kpi: Kpi) -> tuple[str, ...]:
+    label = f"{kpi.label} ({kpi.note})" if kpi.note else kpi.label
+    return (label, kpi_value(kpi, kpi.value), kpi_value(kpi, kpi.previous), kpi_change(kpi))
+
+
+def decision_headers(kind: str) -> tuple[str, ...]:
+    if kind == "closure_accepted":
+        return ("Item", "Title", "Closed", "Evidence")
+    if kind == "closure_rejected":
+        return ("Item", "Title", "Closed", "Why", "Reopened")
+    return ("Item", "Title", "Until", "Approver", "Note")
+
+
+def decision_cells(d: Decision) -> tuple[str, ...]:
+    """Cells after the linked item; evidence URLs are plain text here (renderers may link)."""
+    if d.kind == "closure_accepted":
+        return (d.title, day(d.day), ", ".join(d.evidence) or "none")
+    if d.kind == "closure_rejected":
+        return (d.title, day(d.day), d.detail, "yes" if d.reopened else "no")
+    return (d.title, day(d.until), d.approver or "unknown", d.detail)
+
+
+def scope_line(report: WeeklyReport) -> str:
+    parts = []
+    for t in report.header.scope:
+        where = ", ".join(t.where) if t.where else "all"
+        parts.append(f"{t.name} ({t.kind}): {where}")
+    return "; ".join(parts) or "no trackers configured"
+
+
+def period_line(report: WeeklyReport) -> str:
+    h = report.header
+    return (
+        f"{h.period_start.isoformat()} to {h.period_end.isoformat()} ({h.timezone}); "
+        f"open actions as of {h.as_of_day.isoformat()}"
+    )

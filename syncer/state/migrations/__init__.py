@@ -1,0 +1,1 @@
+"""Alembic migrations of the state store, run by ``syncer.state.migrate`` on every open."""

@@ -1,0 +1,1 @@
+"""Ordered schema revisions; Alembic skips this file when it scans for revisions."""

@@ -1,0 +1,266 @@
+"""Benchmark: what pmsync's GitHub connector costs in requests, against a naive PyGithub script.
+
+Runs standalone (``.venv/bin/python tests/bench/bench_github.py``) on the in-process emulator:
+N action items spread over R repositories, one second apart so each has its own updated_at.
+It measures, by the emulator's own request counters, a cold sync, an idle cycle, a cycle with
+one changed item, one escalation (marker check + comment + label), and a straightforward
+PyGithub script (list issues, then ``get_comments()`` per issue). The naive script is run on a
+subset of the repositories and extrapolated linearly when ``--naive-repos`` is below R; the
+output says so. Exit 1 when one of the bounds from issue 3 does not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from github import Auth, Github
+from pydantic import SecretStr
+
+from connectors.emulators.github import GitHubEmulator
+from connectors.github import GitHubConnector
+from syncer.cursors import MemoryCursorStore
+from syncer.messages import Markup, Mention, Message
+from syncer.model import ItemRef, Person
+from syncer.policy import Escalation, Policy, Tier
+from syncer.tracker_config import GitHubTracker
+
+TOKEN = "bench-token"
+LABEL = "postmortem-action"
+BODY = "### Postmortem\n\nINC-{n}\n\n### Due date\n\n2026-12-01\n\n### Evidence\n\n_No response_\n"
+
+
+class Clock:
+    """Emulator and connector time, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def seed(emulator: GitHubEmulator, clock: Clock, items: int, repos: int) -> list[str]:
+    names = [f"acme/service-{i:02d}" for i in range(repos)]
+    start = clock() - timedelta(seconds=items + 10)
+    for name in names:
+        emulator.add_repo(name)
+    for n in range(items):
+        emulator.add_issue(
+            names[n % repos],
+            f"Action item {n}",
+            labels=[LABEL, ("P0", "P1", "P2", "P3")[n % 4], ("sev-1", "sev-2", "sev-3")[n % 3]],
+            assignees=["alice"],
+            body=BODY.format(n=n // 25),
+            created_at=start + timedelta(seconds=n),
+        )
+    return names
+
+
+def measure(
+    emulator: GitHubEmulator, action: object
+) -> tuple[Counter[tuple[str, str, int]], int, float]:
+    """(request counter, quota used, seconds) for one callable."""
+    emulator.reset_counters()
+    quota = emulator.rate_limit_remaining
+    began = time.perf_counter()
+    assert callable(action)
+    action()
+    elapsed = time.perf_counter() - began
+    return emulator.counters, quota - emulator.rate_limit_remaining, elapsed
+
+
+def naive(base_url: str, repos: list[str]) -> int:
+    """What a user might write first: every issue, then every issue's comments."""
+    gh = Github(
+        base_url=base_url,
+        auth=Auth.Token(TOKEN),
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
+    seen = 0
+    for name in repos:
+        repo = gh.get_repo(name)
+        for issue in repo.get_issues(state="all", labels=[LABEL]):
+            for _ in issue.get_comments():
+                pass
+            seen += 1
+    return seen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--items", type=int, default=10_000, help="action items (N)")
+    parser.add_argument("--repos", type=int, default=20, help="repositories")
+    parser.add_argument(
+        "--naive-repos", type=int, default=2, help="repositories the naive script really reads"
+    )
+    args = parser.parse_args(argv)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    clock = Clock()
+    emulator = GitHubEmulator(token=TOKEN, clock=clock)
+    emulator.start()
+    try:
+        began = time.perf_counter()
+        names = seed(emulator, clock, args.items, args.repos)
+        seed_s = time.perf_counter() - began
+        policy = Policy(
+            version="bench",
+            escalation=Escalation(tiers=[Tier(name="owner", after="0d", label="pmsync/overdue")]),
+        )
+        config = GitHubTracker(
+            base_url=emulator.base_url, repositories=names, seconds_between_writes=0
+        )
+        connector = GitHubConnector(
+            config, policy, MemoryCursorStore(), clock, token=SecretStr(TOKEN)
+        )
+        rows: list[tuple[str, int, str, int, float, str]] = []
+
+        def fetch() -> None:
+            result = connector.fetch(full=False)
+            assert len(result.items) == args.items, len(result.items)
+
+        cold, cold_quota, cold_s = measure(emulator, fetch)
+        cold_n = sum(cold.values())
+        cold_bound = math.ceil(args.items / 100) + args.repos
+        rows.append(("cold sync", cold_n, f"<= {cold_bound}", cold_quota, cold_s, ""))
+
+        clock.advance(300)
+        idle, idle_quota, idle_s = measure(emulator, fetch)
+        idle_n = sum(idle.values())
+        all_304 = all(status == 304 for (_, _, status) in idle)
+        rows.append(
+            (
+                "idle cycle",
+                idle_n,
+                f"<= {args.repos}, all 304",
+                idle_quota,
+                idle_s,
+                "all 304" if all_304 else "NOT all 304",
+            )
+        )
+
+        clock.advance(300)
+        emulator.add_comment(names[3], 5, "investigating", user="alice")
+        changed, changed_quota, changed_s = measure(emulator, fetch)
+        changed_n = sum(changed.values())
+        rows.append(
+            ("one changed item", changed_n, f"<= {args.repos + 1}", changed_quota, changed_s, "")
+        )
+
+        def escalate(number: int) -> None:
+            item = ItemRef(tracker="github", key=f"{names[0]}#{number}")
+            message = Message(
+                marker=f"pmsync:escalation:tier-1:item-{number}",
+                parts=(Mention(person=Person(handle="alice")), Markup(text=" this is overdue.")),
+            )
+            if not connector.has_marker(item, message.marker):
+                connector.post_comment(item, message)
+            connector.add_labels(item, ["pmsync/overdue"])
+
+        first, _, _ = measure(emulator, lambda: escalate(1))
+        rows.append(
+            (
+                "first escalation in a repo",
+                sum(first.values()),
+                "",
+                0,
+                0.0,
+                "incl. one-off label list + create",
+            )
+        )
+        emulator.add_comment(names[0], 21, "a human comment", user="bob")
+        clock.advance(60)
+        fetch()
+        steady, _, _ = measure(emulator, lambda: escalate(41))
+        rows.append(
+            (
+                "escalation, no comments yet",
+                sum(steady.values()),
+                "= 2 writes",
+                0,
+                0.0,
+                "marker check free: list says 0 comments",
+            )
+        )
+        commented, _, _ = measure(emulator, lambda: escalate(21))
+        rows.append(
+            (
+                "escalation, item has comments",
+                sum(commented.values()),
+                "= 2 writes + 1 check",
+                0,
+                0.0,
+                "",
+            )
+        )
+
+        subset = names[: max(1, min(args.naive_repos, args.repos))]
+        naive_counter, naive_quota, naive_s = measure(
+            emulator, lambda: naive(emulator.base_url, subset)
+        )
+        scale = args.repos / len(subset)
+        naive_n = round(sum(naive_counter.values()) * scale)
+        note = (
+            f"measured on {len(subset)} of {args.repos} repos, x{scale:g} (linear)"
+            if scale != 1
+            else "measured"
+        )
+        rows.append(
+            (
+                "naive PyGithub cold sync",
+                naive_n,
+                "",
+                round(naive_quota * scale),
+                naive_s * scale,
+                note,
+            )
+        )
+        rows.append(
+            (
+                "naive PyGithub idle cycle",
+                naive_n,
+                "",
+                round(naive_quota * scale),
+                naive_s * scale,
+                "no ETags: same as cold",
+            )
+        )
+    finally:
+        emulator.stop()
+
+    print(
+        f"GitHub connector benchmark: N={args.items} items in {args.repos} repositories "
+        f"(seeded in {seed_s:.1f} s)"
+    )
+    print(f"{'scenario':32} {'requests':>9} {'bound':>22} {'quota':>7} {'seconds':>8}  note")
+    for name, count, bound, quota, seconds, extra in rows:
+        print(f"{name:32} {count:>9} {bound:>22} {quota:>7} {seconds:>8.2f}  {extra}")
+    ratio = naive_n / cold_n if cold_n else float("inf")
+    print(f"cold sync: {ratio:.1f}x fewer requests than the naive script")
+    checks = {
+        "cold sync within ceil(N/100)+R": cold_n <= cold_bound,
+        "idle cycle within R requests, all 304, no quota": idle_n <= args.repos
+        and all_304
+        and idle_quota == 0,
+        "one changed item within R+1": changed_n <= args.repos + 1,
+        "escalation = its writes (+1 marker check when the item has comments)": sum(steady.values())
+        == 2
+        and sum(commented.values()) == 3,
+    }
+    for name, ok in checks.items():
+        print(f"{'ok  ' if ok else 'FAIL'} {name}")
+    return 0 if all(checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Issue text in a report can break no table, mention nobody and inject no markup, in any format.
+
+Each property renders a report whose titles, owner names, incidents and teams are arbitrary
+text, and compares its structure with the same report built from the harmless text ``x``:
+same lines, same table cells, same tags. Whatever the text, only its characters change.
+"""
+
+import json
+import re
+from datetime import date
+from html.parser import HTMLParser
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syncer.evaluate import evaluate
+from syncer.model import Person, Priority, Severity
+from syncer.report import build_report, log_body
+from syncer.report.model import WeeklyReport
+from syncer.report.render_html import render_html
+from syncer.report.render_jira import render_adf, render_wiki
+from syncer.report.render_json import render_json
+from syncer.report.render_markdown import render_markdown
+from tests.builders import NOW, example_policy, item, merged_pr
+
+POLICY = example_policy()
+NASTY = [
+    "|",
+    "||",
+    "@someone",
+    "@org/team",
+    "[~accountid:5b10a2844c20165700ede21g]",
+    "[~admin]",
+    "`",
+    "```",
+    "<script>alert(1)</script>",
+    "-->",
+    "<!--",
+    "\n",
+    "\r\n",
+    "\u2028",
+    "h1. ",
+    "{code}",
+    "{noformat}",
+    "[link|http://evil.test]",
+    "](javascript:alert(1))",
+    "\\",
+    "*",
+    "_",
+    "#1",
+    "&amp;",
+    '"',
+    "'",
+    "x",
+    " ",
+    "\t",
+    "\x00",
+]
+issue_text = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    st.lists(st.sampled_from(NASTY), min_size=1, max_size=8).map("".join),
+)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def report_with(value: str) -> WeeklyReport:
+    """Every piece of issue text the report shows is ``value``."""
+    owner = Person(handle="alice", display_name=value or None)
+    open_item = item(
+        "acme/api#1", priority=Priority.P0, severity=Severity.SEV1, due=date(2026, 11, 5)
+    ).model_copy(update={"title": value, "owners": (owner,), "incident": value, "team": value})
+    closed = item(
+        "acme/api#2", severity=Severity.SEV2, closed_days_ago=2, evidence=(merged_pr(),)
+    ).model_copy(update={"title": value, "incident": value})
+    return build_report(evaluate([open_item, closed], POLICY, NOW), POLICY, NOW)
+
+
+def pipes(line: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+class TestMarkdownEscaping:
+    @SETTINGS
+    @given(issue_text)
+    def test_issue_text_keeps_every_table_row_and_mentions_nobody(self, value: str) -> None:
+        """Same lines and cells as harmless text; no @mention, HTML or extra marker or fence."""
+        body = render_markdown(report_with(value))
+        plain = render_markdown(report_with("x"))
+        lines, plain_lines = body.split("\n"), plain.split("\n")
+        assert len(lines) == len(plain_lines)
+        assert [pipes(line) for line in lines] == [pipes(line) for line in plain_lines]
+        assert re.search(r"@[\w]", body) is None
+        assert body.count("<") == 1
+        assert body.count("-->") == plain.count("-->")
+        assert body.count("`") == plain.count("`")
+        assert [line for line in lines if line.startswith("#")] == [
+            line for line in plain_lines if line.startswith("#")
+        ]
+
+    @SETTINGS
+    @given(issue_text)
+    def test_the_operating_log_entry_is_as_inert(self, value: str) -> None:
+        """The log comment keeps its tables and its one marker."""
+        body = log_body(report_with(value), POLICY, "github")
+        plain = log_body(report_with("x"), POLICY, "github")
+        assert [pipes(line) for line in body.split("\n")] == [
+            pipes(line) for line in plain.split("\n")
+        ]
+        assert re.search(r"@[\w]", body) is None
+        assert body.count("<") == 1
+
+
+class TestJiraEscaping:
+    @SETTINGS
+    @given(issue_text)
+    def test_wiki_markup_keeps_its_cells_and_mentions_nobody(self, value: str) -> None:
+        """No [~mention], no macro, no new heading, no extra link or cell."""
+        body = render_wiki(report_with(value))
+        plain = render_wiki(report_with("x"))
+        lines, plain_lines = body.split("\n"), plain.split("\n")
+        assert len(lines) == len(plain_lines)
+        assert [pipes(line) for line in lines] == [pipes(line) for line in plain_lines]
+        assert re.search(r"(?<!\\)\[~", body) is None
+        assert re.search(r"(?<!\\)[{}]", body) is None
+        assert len(re.findall(r"(?<!\\)\[", body)) == len(re.findall(r"(?<!\\)\[", plain))
+        assert [line[:3] for line in lines if re.match(r"h\d\.", line)] == [
+            line[:3] for line in plain_lines if re.match(r"h\d\.", line)
+        ]
+
+    @SETTINGS
+    @given(issue_text)
+    def test_adf_has_only_one_line_text_nodes_and_no_mentions(self, value: str) -> None:
+        """The document has the same shape; text stays text."""
+        doc = render_adf(report_with(value))
+        plain = render_adf(report_with("x"))
+        assert shape(doc) == shape(plain)
+        for node in walk(doc):
+            assert node["type"] != "mention"
+            if node["type"] == "text":
+                assert node["text"]
+                assert "\n" not in node["text"]
+                assert "\r" not in node["text"]
+                for mark in node.get("marks", []):
+                    if mark["type"] == "link":
+                        assert mark["attrs"]["href"].startswith("https://github.com/")
+
+
+def walk(node: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [node]
+    for child in node.get("content", []):
+        found.extend(walk(child))
+    return found
+
+
+def shape(node: dict[str, Any]) -> Any:
+    """Node types down to cells (text runs inside may differ in number)."""
+    if node["type"] == "paragraph":
+        return "paragraph"
+    return (node["type"], [shape(c) for c in node.get("content", [])])
+
+
+class TagCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, attr in attrs:
+            if name == "href":
+                assert attr is not None
+                assert attr.startswith("https://github.com/")
+
+
+class TestHtmlAndJson:
+    @SETTINGS
+    @given(issue_text)
+    def test_html_has_the_same_tags_whatever_the_text(self, value: str) -> None:
+        """No <script> or other tag can come from issue text; links stay ours."""
+        page = render_html(report_with(value))
+        collector, plain = TagCollector(), TagCollector()
+        collector.feed(page)
+        plain.feed(render_html(report_with("x")))
+        assert collector.tags == plain.tags
+        assert "script" not in collector.tags
+
+    @SETTINGS
+    @given(issue_text)
+    def test_json_carries_the_text_exactly(self, value: str) -> None:
+        """Dashboards get the raw title back, unescaped and unchanged."""
+        data = json.loads(render_json(report_with(value)))
+        assert data["open_critical"][0]["title"] == value
+        assert data["roadmap_by_incident"][0]["incident"] in (value, "(no incident recorded)")

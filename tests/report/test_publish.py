@@ -1,0 +1,268 @@
+"""Publishing: the writes a report makes, through the applier, and reruns that write nothing."""
+
+import argparse
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from syncer.actions import UpsertLogEntry, UpsertReport
+from syncer.errors import ConfigError
+from syncer.evaluate import evaluate
+from syncer.fake import FakeTracker
+from syncer.ledger import LedgerEntry, MemoryLedger
+from syncer.model import Priority, Severity
+from syncer.policy import Operations, Policy, Report
+from syncer.report import build_report, report_changes, report_tracker
+from syncer.report.cli import Sources, publish, register, run
+from syncer.report.model import WeeklyReport
+from syncer.tracker_config import JiraTracker, Trackers
+from tests.builders import EXAMPLE_POLICY, NOW, REPO, example_policy, item, merged_pr
+
+POLICY = example_policy()
+ITEMS = REPO / "config" / "examples" / "items.json"
+
+
+def sample_report(policy: Policy = POLICY) -> WeeklyReport:
+    items = [
+        item("acme/api#1", priority=Priority.P0, severity=Severity.SEV1, due=date(2026, 11, 5)),
+        item("acme/api#2", closed_days_ago=2, evidence=(merged_pr(),)),
+    ]
+    return build_report(evaluate(items, policy, NOW), policy, NOW)
+
+
+def jira_policy(version: str) -> Policy:
+    jira = JiraTracker(name="jira", server="https://acme.atlassian.net", rest_api_version=version)
+    return POLICY.model_copy(update={"trackers": Trackers(jira=[jira]), "report": Report()})
+
+
+class TestReportChanges:
+    def test_one_review_upsert_and_one_log_entry_for_the_week(self) -> None:
+        """Label, week key, title, close_previous and the hidden marker in the GitHub body."""
+        report_change, log_change = report_changes(sample_report(), POLICY, "github")
+        (upsert,) = report_change.actions
+        (entry,) = log_change.actions
+        assert isinstance(upsert, UpsertReport)
+        assert isinstance(entry, UpsertLogEntry)
+        assert (upsert.tracker, upsert.week_key, upsert.label, upsert.title) == (
+            "github",
+            "2026-W48",
+            "pmsync/weekly-review",
+            "Reliability review 2026-W48",
+        )
+        assert upsert.close_previous is True
+        assert upsert.body.endswith("\n\n<!-- pmsync:report:2026-W48 -->")
+        assert entry.body.endswith("\n\n<!-- pmsync:log:2026-W48 -->")
+        assert (entry.log_label, entry.log_title, entry.week_key) == (
+            "pmsync/operating-log",
+            "Reliability operating log",
+            "2026-W48",
+        )
+        assert "**Closures accepted (1)**" in entry.body
+        assert "**Roadmap: actions added (2)**" in entry.body
+
+    def test_the_body_is_in_each_trackers_markup(self) -> None:
+        """Jira REST v2 gets wiki markup, v3 an ADF document as JSON text."""
+        wiki = report_changes(sample_report(), jira_policy("2"), "jira")[0].actions[0]
+        adf = report_changes(sample_report(), jira_policy("3"), "jira")[0].actions[0]
+        assert isinstance(wiki, UpsertReport)
+        assert isinstance(adf, UpsertReport)
+        assert wiki.body.startswith("h1. Reliability review 2026\\-W48")
+        assert json.loads(adf.body)["type"] == "doc"
+
+    def test_the_report_tracker_is_the_configured_one_or_the_first(self) -> None:
+        """report.tracker wins; without it the first configured tracker is used."""
+        assert report_tracker(POLICY) == "github"
+        assert report_tracker(jira_policy("2")) == "jira"
+        other = POLICY.model_copy(update={"report": Report(tracker="jira-ops")})
+        assert report_tracker(other) == "jira-ops"
+
+
+class TestPublishThroughTheApplier:
+    def test_a_second_publish_of_the_same_week_writes_nothing(self) -> None:
+        """The fake tracker records a write only when a body changes: a rerun converges."""
+        fake = FakeTracker("github", clock=lambda: NOW)
+        ledger = MemoryLedger()
+        first = publish(
+            sample_report(),
+            POLICY,
+            [fake],
+            ledger,
+            lambda: NOW,
+            tracker_name="github",
+            cycle_id="a",
+        )
+        assert fake.writes == [
+            ("upsert_report", "2026-W48", ("pmsync/weekly-review",)),
+            ("upsert_log_entry", "2026-W48", ("pmsync/operating-log",)),
+        ]
+        assert [d.outcome for d in first.done] == ["done", "done"]
+        publish(
+            sample_report(),
+            POLICY,
+            [fake],
+            ledger,
+            lambda: NOW,
+            tracker_name="github",
+            cycle_id="b",
+        )
+        assert len(fake.writes) == 2
+        assert [(e.kind, e.item_key) for e in ledger.entries][:2] == [
+            ("upsert_report", "2026-W48"),
+            ("upsert_log_entry", "2026-W48"),
+        ]
+
+    def test_the_write_budget_defers_the_log_entry_rather_than_dropping_it(self) -> None:
+        """With one write left the review goes out and the log entry waits as backlog."""
+        policy = POLICY.model_copy(update={"operations": Operations(max_writes_per_cycle=1)})
+        fake = FakeTracker("github", clock=lambda: NOW)
+        result = publish(
+            sample_report(policy),
+            policy,
+            [fake],
+            MemoryLedger(),
+            lambda: NOW,
+            tracker_name="github",
+            cycle_id="a",
+        )
+        assert [w[0] for w in fake.writes] == ["upsert_report"]
+        assert [d.key for d in result.backlog] == ["log:github:2026-W48"]
+
+
+def args_for(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="pmsync")
+    register(parser.add_subparsers())
+    return parser.parse_args(["report", "--config", str(EXAMPLE_POLICY), *argv])
+
+
+class TestCommand:
+    def test_dry_run_writes_the_files_and_publishes_nothing(self, tmp_path: Path) -> None:
+        """Markdown, HTML and JSON land in --out; the would-be writes are printed."""
+        console = Console(record=True, width=200)
+        code = run(
+            args_for(
+                "--items",
+                str(ITEMS),
+                "--now",
+                "2026-11-23T09:00:00Z",
+                "--dry-run",
+                "--out",
+                str(tmp_path),
+            ),
+            console,
+            console,
+            clock=lambda: NOW,
+        )
+        assert code == 0
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "reliability-review-2026-W48.html",
+            "reliability-review-2026-W48.json",
+            "reliability-review-2026-W48.md",
+        ]
+        printed = console.export_text()
+        assert "dry run: would upsert_report 2026-W48 in github" in printed
+        assert "dry run: would upsert_log_entry 2026-W48 in github" in printed
+
+    def test_a_past_week_is_built_as_of_its_end(self, tmp_path: Path) -> None:
+        """--week 2026-W47 names the files W47 and covers 2026-11-09 to 2026-11-15."""
+        console = Console(record=True, width=200)
+        run(
+            args_for(
+                "--items", str(ITEMS), "--week", "2026-W47", "--dry-run", "--out", str(tmp_path)
+            ),
+            console,
+            console,
+            clock=lambda: NOW,
+        )
+        data = json.loads((tmp_path / "reliability-review-2026-W47.json").read_text())
+        assert (data["header"]["period_start"], data["header"]["period_end"]) == (
+            "2026-11-09",
+            "2026-11-15",
+        )
+
+    def test_a_malformed_week_is_bad_input(self) -> None:
+        """--week 47 is a ConfigError, which pmsync turns into exit code 2."""
+        with pytest.raises(ConfigError, match="--week"):
+            run(
+                args_for("--items", str(ITEMS), "--week", "47", "--dry-run"),
+                Console(),
+                Console(),
+                clock=lambda: NOW,
+            )
+
+    def test_publishing_twice_in_the_same_week_changes_nothing_the_second_time(self) -> None:
+        """The command publishes through the applier; the rerun finds nothing to change."""
+        fake = FakeTracker("github", clock=lambda: NOW)
+        ledger = MemoryLedger()
+
+        @contextmanager
+        def connect(
+            _policy: Policy, _state: str | None, _trackers: bool, _store: bool
+        ) -> Iterator[Sources]:
+            yield Sources(trackers=[fake], ledger=ledger)
+
+        later = datetime(2026, 11, 23, 15, 30, tzinfo=NOW.tzinfo)
+        for moment in (NOW, later):
+            code = run(
+                args_for("--items", str(ITEMS)),
+                Console(),
+                Console(),
+                clock=lambda moment=moment: moment,
+                connect=connect,
+            )
+            assert code == 0
+        assert [w[0] for w in fake.writes] == ["upsert_report", "upsert_log_entry"]
+
+
+class TestWithTheStateStore:
+    def test_the_command_reads_the_ledger_and_daily_counts_from_the_store(
+        self, tmp_path: Path
+    ) -> None:
+        """A decision in the store's ledger and a measured day show up in the files."""
+        from syncer.state import StateStore
+
+        url = f"sqlite:///{(tmp_path / 'state.db').as_posix()}"
+        store = StateStore.open(url)
+        try:
+            store.record(
+                [
+                    LedgerEntry(
+                        at=datetime(2026, 11, 18, 10, tzinfo=NOW.tzinfo),
+                        cycle_id="c1",
+                        tracker="github",
+                        item_key="acme/api#42",
+                        kind="waiver_granted",
+                        rule="waiver.active",
+                        policy_version="v",
+                        outcome="decided",
+                        inputs={"approver": "cto"},
+                        detail="waived until 2026-12-31 by cto",
+                        dedupe_key="waiver_granted:github:acme/api#42:2026-12-31",
+                    )
+                ]
+            )
+            store.record_daily_counts(
+                date(2026, 11, 16), {"open_sev12": 7, "overdue": 5, "risk_score_x2": 300}
+            )
+        finally:
+            store.close()
+        console = Console(record=True, width=200)
+        code = run(
+            args_for("--items", str(ITEMS), "--dry-run", "--out", str(tmp_path), "--state", url),
+            console,
+            console,
+            clock=lambda: NOW,
+        )
+        assert code == 0
+        data = json.loads((tmp_path / "reliability-review-2026-W48.json").read_text())
+        assert [(d["kind"], d["key"], d["approver"]) for d in data["decisions"]][-1] == (
+            "waiver_granted",
+            "acme/api#42",
+            "cto",
+        )
+        w47 = data["trend"][-2]
+        assert (w47["open_sev12"], w47["risk_score"], w47["source"]) == (7, 150.0, "measured")
