@@ -19,7 +19,9 @@ Usage::
 Deliberate choices: the per-issue write limit applies on Cloud only (it is Cloud's limit);
 every write, entity properties included, bumps ``updated``; ``notifyUsers`` (the real PUT
 parameter, ``notifyEditingUsers`` accepted too) is recorded in ``notify_log``; a request
-answered by dropping the connection is counted with status 0.
+answered by dropping the connection is counted with status 0. Comment entity properties sent
+in a comment's create or edit body are stored with the comment in the same write and returned
+only with ``expand=properties`` (an empty list for a comment without any).
 
 Seed format (YAML or JSON; ``load_seed``)::
 
@@ -44,7 +46,7 @@ Seed format (YAML or JSON; ``load_seed``)::
         created: -40d          # ISO timestamp or relative (m, h, d, w)
         updated: -2d
         fields: {Evidence: "https://...", Severity: SEV-1, Sponsor: bob}
-        comments: [{author: alice, body: "text", created: -1d}]
+        comments: [{author: alice, body: "text", created: -1d, properties: {key: {any: json}}}]
         properties: {key: {any: json}}
 """
 
@@ -355,17 +357,31 @@ class JiraEmulator:
         return value
 
     def add_comment(
-        self, key: str, body: str | Json, author: str | None = None, created: Any = None
+        self,
+        key: str,
+        body: str | Json,
+        author: str | None = None,
+        created: Any = None,
+        properties: dict[str, Any] | None = None,
     ) -> str:
         """Add a comment directly (seed helper; does not bump ``updated``)."""
         with self.lock:
             issue = self.get_issue(key)
             when = self.resolve_time(created, self.clock()) or self.clock()
             user = self._user_or_fail(author) or self.bot
-            return self.new_comment(issue, body, user, when).id
+            return self.new_comment(issue, body, user, when, properties).id
 
-    def new_comment(self, issue: Issue, body: str | Json, author: User, when: datetime) -> Comment:
-        comment = Comment(str(self._next_comment_id), author, body, when, when, author)
+    def new_comment(
+        self,
+        issue: Issue,
+        body: str | Json,
+        author: User,
+        when: datetime,
+        properties: dict[str, Any] | None = None,
+    ) -> Comment:
+        comment = Comment(
+            str(self._next_comment_id), author, body, when, when, author, dict(properties or {})
+        )
         self._next_comment_id += 1
         self.revision += 1
         issue.comments.append(comment)
@@ -444,6 +460,14 @@ class JiraEmulator:
                 rendered.append(body)
             return rendered
 
+    def comment_properties(self, key: str) -> list[dict[str, Any]]:
+        """Each comment's entity properties (key -> value), in comment order."""
+        with self.lock:
+            copied: list[dict[str, Any]] = json.loads(
+                json.dumps([c.properties for c in self.get_issue(key).comments])
+            )
+            return copied
+
     def labels_of(self, key: str) -> list[str]:
         with self.lock:
             return list(self.get_issue(key).labels)
@@ -504,7 +528,11 @@ class JiraEmulator:
             key = self.add_issue(project, **spec)
             for comment in comments:
                 self.add_comment(
-                    key, comment["body"], comment.get("author"), comment.get("created")
+                    key,
+                    comment["body"],
+                    comment.get("author"),
+                    comment.get("created"),
+                    comment.get("properties"),
                 )
             self.get_issue(key).properties.update(properties)
             keys.append(key)

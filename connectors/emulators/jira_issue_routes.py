@@ -1,4 +1,5 @@
-"""The Jira emulator's issue endpoints: read, edit, create, comments, transitions, properties.
+"""The Jira emulator's issue endpoints: read, edit, create, comments (with their entity
+properties), transitions, issue entity properties.
 
 Writes are validated all-or-nothing (``jira_edit``) and bump ``updated``; the answers use the
 shapes real Jira sends (204 for edits, 201 with ``Location`` for comments, Jira's error bodies).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from connectors.emulators.jira_edit import ApiError
 from connectors.emulators.jira_routes import renderer_for, require
@@ -165,6 +166,35 @@ def _comment_body(emu: JiraEmulator, req: Request) -> str | Json:
     return body
 
 
+def _comment_properties(req: Request) -> dict[str, Any]:
+    """The ``properties`` list of a comment create/update body as key -> value.
+
+    Each entry is an EntityProperty ``{"key", "value"}``; the limits are those of issue
+    entity properties (key <= 255 characters, value <= 32 KiB of JSON). Nothing is stored
+    unless every entry is valid, so a comment is never created without its properties.
+    """
+    raw = req.body.get("properties") if isinstance(req.body, dict) else None
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise ApiError(400, ["The comment properties must be a list of {key, value}."])
+    out: dict[str, Any] = {}
+    for entry in raw:
+        key = entry.get("key") if isinstance(entry, dict) else None
+        if not isinstance(key, str) or not key:
+            raise ApiError(400, ["The property key cannot be empty."])
+        if len(key) > 255:
+            raise ApiError(400, ["The property key cannot be longer than 255 characters."])
+        if "value" not in entry or entry["value"] is None:
+            raise ApiError(400, ["The property value cannot be empty."])
+        if len(json.dumps(entry["value"]).encode()) > MAX_PROPERTY_BYTES:
+            raise ApiError(
+                400, [f"The property value cannot be longer than {MAX_PROPERTY_BYTES} bytes."]
+            )
+        out[key] = entry["value"]
+    return out
+
+
 @route("GET", "/issue/{issueIdOrKey}/comment")
 def list_comments(emu: JiraEmulator, req: Request) -> Response:
     issue = emu.get_issue(req.args["issueIdOrKey"])
@@ -173,7 +203,9 @@ def list_comments(emu: JiraEmulator, req: Request) -> Response:
     ordered = issue.comments
     if req.param("orderBy") == "-created":
         ordered = list(reversed(issue.comments))
-    page = renderer_for(emu, req).comments_page(replace(issue, comments=ordered), start, size)
+    page = renderer_for(emu, req).comments_page(
+        replace(issue, comments=ordered), start, size, properties="properties" in _expand(req)
+    )
     page.pop("self", None)
     page["maxResults"] = size
     return Response(200, page)
@@ -183,9 +215,13 @@ def list_comments(emu: JiraEmulator, req: Request) -> Response:
 def add_comment(emu: JiraEmulator, req: Request) -> Response:
     issue = emu.get_issue(req.args["issueIdOrKey"])
     require(emu, "ADD_COMMENTS", "You do not have the permission to comment on this issue.")
-    comment = emu.new_comment(issue, _comment_body(emu, req), emu.bot, emu.clock())
+    body = _comment_body(emu, req)
+    properties = _comment_properties(req)
+    comment = emu.new_comment(issue, body, emu.bot, emu.clock(), properties)
     _touch(emu, issue)
-    rendered = renderer_for(emu, req).comment(issue, comment)
+    rendered = renderer_for(emu, req).comment(
+        issue, comment, properties="properties" in _expand(req)
+    )
     return Response(201, rendered, {"Location": rendered["self"]})
 
 
@@ -194,7 +230,10 @@ def get_comment(emu: JiraEmulator, req: Request) -> Response:
     issue = emu.get_issue(req.args["issueIdOrKey"])
     for comment in issue.comments:
         if comment.id == req.args["id"]:
-            return Response(200, renderer_for(emu, req).comment(issue, comment))
+            rendered = renderer_for(emu, req).comment(
+                issue, comment, properties="properties" in _expand(req)
+            )
+            return Response(200, rendered)
     raise ApiError(404, [f"Can not find a comment for the id: {req.args['id']}."])
 
 
@@ -206,11 +245,16 @@ def edit_comment(emu: JiraEmulator, req: Request) -> Response:
             require(
                 emu, "EDIT_OWN_COMMENTS", "You do not have the permission to edit this comment."
             )
-            comment.body = _comment_body(emu, req)
+            body = _comment_body(emu, req)
+            comment.properties.update(_comment_properties(req))
+            comment.body = body
             comment.updated = emu.clock()
             comment.update_author = emu.bot
             _touch(emu, issue)
-            return Response(200, renderer_for(emu, req).comment(issue, comment))
+            rendered = renderer_for(emu, req).comment(
+                issue, comment, properties="properties" in _expand(req)
+            )
+            return Response(200, rendered)
     raise ApiError(404, [f"Can not find a comment for the id: {req.args['id']}."])
 
 

@@ -246,7 +246,10 @@ class CustomField:
 
 @dataclass
 class Comment:
-    """One comment; ``body`` is kept exactly as sent (a wiki string or an ADF document)."""
+    """One comment; ``body`` is kept exactly as sent (a wiki string or an ADF document).
+
+    ``properties`` are the comment's entity properties (key -> JSON value), set with the
+    comment in the same request and returned only when ``expand=properties`` asks for them."""
 
     id: str
     author: User
@@ -254,6 +257,7 @@ class Comment:
     created: datetime
     updated: datetime
     update_author: User
+    properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

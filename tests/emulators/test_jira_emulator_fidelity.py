@@ -245,6 +245,25 @@ class TestOpenApi:
         prop = session.get(f"{api}/issue/REL-1/properties/pmsync").json()
         assert valid("EntityProperty", prop) == []
 
+    def test_comments_with_properties_validate(self, cloud: JiraEmulator, valid: Validator) -> None:
+        """The create body with properties, and expand=properties answers, in v2 and v3."""
+        session = http(cloud)
+        marker = {"key": "pmsync.marker", "value": {"marker": "pmsync:tier:1:REL-1"}}
+        doc = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": []}]}
+        for version, body in (("2", "overdue"), ("3", doc)):
+            request = {"body": body, "properties": [marker]}
+            assert valid("Comment", request) == []
+            api = f"{cloud.base_url}/rest/api/{version}/issue/REL-1/comment"
+            created = session.post(api, json=request, params={"expand": "properties"})
+            assert created.status_code == 201
+            assert valid("Comment", created.json()) == []
+            assert created.json()["properties"] == [marker]
+            single = session.get(f"{api}/{created.json()['id']}", params={"expand": "properties"})
+            assert valid("Comment", single.json()) == []
+            page = session.get(api, params={"expand": "properties", "orderBy": "-created"})
+            assert valid("PageOfComments", page.json()) == []
+            assert page.json()["comments"][0]["properties"] == [marker]
+
     def test_search_pages_validate(self, cloud: JiraEmulator, valid: Validator) -> None:
         """Both /search/jql forms, with and without fields, and with names/schema."""
         session = http(cloud)

@@ -164,7 +164,8 @@ class TestReadPath:
 
 class TestWritePath:
     def test_an_escalation_replays_marker_check_comment_marker_and_labels(self) -> None:
-        """One property GET, one comment POST, one property PUT, one labels PUT."""
+        """Property GET and comments GET (marker absent), comment POST with its marker
+        property, index PUT, labels PUT."""
         with (
             _target() as (config, token, email, scenario),
             _cassette("write_path.yaml") as cassette,
@@ -185,9 +186,20 @@ class TestWritePath:
         calls = [(r.method, r.path.rsplit("/rest/api/2/", 1)[-1]) for r in cassette.requests]
         assert calls[1:] == [
             ("GET", f"issue/{scenario.issue}/properties/pmsync.markers"),
+            ("GET", f"issue/{scenario.issue}/comment"),
             ("POST", f"issue/{scenario.issue}/comment"),
             ("PUT", f"issue/{scenario.issue}/properties/pmsync.markers"),
             ("PUT", f"issue/{scenario.issue}"),
         ]
-        posted = json.loads(cassette.requests[2].body)
+        scan = cassette.requests[2]
+        assert dict(scan.query) == {
+            "orderBy": "-created",
+            "maxResults": "50",
+            "startAt": "0",
+            "expand": "properties",
+        }
+        posted = json.loads(cassette.requests[3].body)
         assert posted["body"].endswith("\\[\\~not\\-a\\-mention\\]")
+        assert posted["properties"] == [
+            {"key": "pmsync.marker", "value": {"marker": message.marker}}
+        ]

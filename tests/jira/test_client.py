@@ -217,8 +217,11 @@ class TestSearch:
 
 
 class TestEscalation:
-    def test_one_escalation_is_one_put_one_comment_and_one_property_write(self, site: Site) -> None:
-        """Marker GET, comment POST, property PUT, labels PUT; no reload GET of the issue."""
+    def test_one_escalation_is_two_reads_one_comment_one_property_write_and_one_put(
+        self, site: Site
+    ) -> None:
+        """Index GET and comments GET (marker absent), comment POST, index PUT, labels PUT;
+        no reload GET of the issue."""
         key = site.add_action("Overdue thing", assignee="alice")
         connector = site.connector()
         connector.fetch(full=True)
@@ -228,6 +231,7 @@ class TestEscalation:
         assert result.writes == 2
         assert site.requests() == {
             ("GET", "/rest/api/2/issue/{issueIdOrKey}/properties/{propertyKey}", 404): 1,
+            ("GET", "/rest/api/2/issue/{issueIdOrKey}/comment", 200): 1,
             ("POST", "/rest/api/2/issue/{issueIdOrKey}/comment", 201): 1,
             ("PUT", "/rest/api/2/issue/{issueIdOrKey}/properties/{propertyKey}", 201): 1,
             ("PUT", "/rest/api/2/issue/{issueIdOrKey}", 204): 1,
@@ -240,6 +244,9 @@ class TestEscalation:
         assert body == f"{mention} this item is overdue: \\[\\~x\\] \\{{code\\}}"
         markers = site.emulator.properties(key)["pmsync.markers"]["markers"]
         assert list(markers) == [f"pmsync:tier:1:{key}"]
+        assert site.emulator.comment_properties(key) == [
+            {"pmsync.marker": {"marker": f"pmsync:tier:1:{key}"}}
+        ]
 
     def test_a_second_run_finds_the_marker_and_writes_nothing(self, site: Site) -> None:
         """The marker property makes the comment idempotent across runs."""

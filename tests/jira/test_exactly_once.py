@@ -1,0 +1,306 @@
+"""Exactly one comment on Jira whatever point a run dies at, Cloud and Data Center.
+
+The comment carries its marker as a comment entity property in the same POST; the issue's
+marker index is written after it. These tests kill a run between the two (a process death
+raised from the client just before the index PUT, or a refused index PUT) and run the next
+cycle through the real ``Applier`` and ``run_cycle``: one comment, the index repaired, the
+labels applied, and a further cycle that writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from connectors.jira.client import MARKERS_PROPERTY, JiraConnector
+from syncer.apply import Applier, ApplyResult
+from syncer.cycle import CycleOutcome, run_cycle
+from syncer.ledger import MemoryLedger
+from syncer.messages import Markup, Message
+from syncer.model import ItemRef
+from syncer.policy import Policy
+from tests.builders import example_policy
+from tests.jira.conftest import Site
+
+PROPERTY_PATH = "/rest/api/{v}/issue/{issueIdOrKey}/properties/{propertyKey}"
+COMMENTS_PATH = "/rest/api/{v}/issue/{issueIdOrKey}/comment"
+
+
+class ProcessDied(BaseException):
+    """Stands for SIGKILL: not an ``Exception``, so no layer of pmsync catches it."""
+
+
+class DiesBeforeIndexPut(JiraConnector):
+    """A connector whose process dies right before its first marker-index PUT is sent.
+
+    The comment POST before it has gone through, so the issue is left with a comment and
+    no index entry: the window the comment property closes.
+    """
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+    ) -> Any:
+        if method == "PUT" and path.endswith(f"/properties/{MARKERS_PROPERTY}"):
+            raise ProcessDied(f"killed before PUT {path}")
+        return super()._request(method, path, params=params, body=body)
+
+
+class IgnoresExpand(JiraConnector):
+    """A connector talking to a site that answers comment lists without ``properties``."""
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+    ) -> Any:
+        answer = super()._request(method, path, params=params, body=body)
+        if method == "GET" and path.endswith("/comment") and isinstance(answer, dict):
+            for comment in answer.get("comments") or []:
+                comment.pop("properties", None)
+        return answer
+
+
+def _overdue(site: Site) -> str:
+    """An item past its due date with an owner and sponsors: the policy escalates it."""
+    return site.add_action(
+        "Add a retry budget",
+        priority="High",
+        assignee="alice",
+        duedate="2026-11-10",
+        fields={"Severity": "SEV-2", "Sponsor": "bob", "Executive sponsor": "erin"},
+        created="-40d",
+    )
+
+
+def _cycle(site: Site, connector: JiraConnector, policy: Policy, name: str) -> CycleOutcome:
+    """One cycle as a fresh process runs it: its own ledger, the real applier."""
+    ledger = MemoryLedger()
+    applier = Applier(
+        {connector.name: connector},
+        ledger,
+        site.clock,
+        cycle_id=name,
+        policy_version=policy.version,
+    )
+    return run_cycle(
+        trackers=[connector],
+        policy=policy,
+        now=site.clock(),
+        executor=applier,
+        cycle_id=name,
+        ledger=ledger,
+    )
+
+
+def _crashing(site: Site, policy: Policy, **config: Any) -> DiesBeforeIndexPut:
+    plain = site.connector(policy, **config)
+    return DiesBeforeIndexPut(
+        plain.config,
+        policy,
+        site.cursors,
+        site.clock,
+        token=plain._token,
+        email=plain._email,
+        sleep=site.sleeps.append,
+    )
+
+
+def _markers_on_comments(site: Site, key: str) -> list[str]:
+    return [p["pmsync.marker"]["marker"] for p in site.emulator.comment_properties(key)]
+
+
+def _requests(site: Site, version: str = "2") -> Counter[tuple[str, str]]:
+    out: Counter[tuple[str, str]] = Counter()
+    for (method, path, _status), n in site.requests().items():
+        short = path.replace(f"/rest/api/{version}", "")
+        out[(method, short)] += n
+    return out
+
+
+def _done(result: ApplyResult) -> list[tuple[str, str]]:
+    return [(d.action.kind, d.outcome) for d in result.done]
+
+
+def _crash_then_converge(site: Site, api: str) -> None:
+    """Killed before the index PUT; a new process: one comment, index repaired, labels."""
+    key = _overdue(site)
+    policy = example_policy()
+    with pytest.raises(ProcessDied):
+        _cycle(site, _crashing(site, policy, rest_api_version=api), policy, "c1")
+    marker = _markers_on_comments(site, key)
+    assert len(marker) == 1
+    assert MARKERS_PROPERTY not in site.emulator.properties(key)
+    assert site.emulator.labels_of(key) == ["postmortem-action"]
+
+    site.clock.advance(minutes=5)
+    outcome = _cycle(site, site.connector(policy, rest_api_version=api), policy, "c2")
+    assert outcome.result.failed == []
+    assert ("comment", "skipped") in _done(outcome.result)
+    assert ("comment", "done") not in _done(outcome.result)
+    assert _markers_on_comments(site, key) == marker
+    assert len(site.emulator.comments(key)) == 1
+    index = site.emulator.properties(key)[MARKERS_PROPERTY]["markers"]
+    assert index[marker[0]]["comment"] == site.emulator.comments(key)[0]["id"]
+    assert "pmsync/escalated-sponsor" in site.emulator.labels_of(key)
+
+    site.clock.advance(minutes=30)
+    third = _cycle(site, site.connector(policy, rest_api_version=api), policy, "c3")
+    assert third.result.writes == 0
+    assert len(site.emulator.comments(key)) == 1
+
+
+class TestProcessDeathBetweenCommentAndIndex:
+    def test_the_next_cycle_repairs_the_index_and_posts_nothing_more(self, site: Site) -> None:
+        """REST v2 (wiki), Cloud and Data Center: one comment, index repaired, labels."""
+        _crash_then_converge(site, "2")
+
+    def test_the_same_holds_for_adf_comments_on_cloud(self, cloud_site: Site) -> None:
+        """REST v3: the ADF comment carries the same property."""
+        _crash_then_converge(cloud_site, "3")
+
+    def test_the_repair_costs_the_two_reads_and_the_index_put(self, site: Site) -> None:
+        """Index GET (absent), comments GET with properties, index PUT, then the labels PUT."""
+        key = _overdue(site)
+        policy = example_policy()
+        with pytest.raises(ProcessDied):
+            _cycle(site, _crashing(site, policy), policy, "c1")
+        connector = site.connector(policy)
+        connector.fetch(full=True)
+        site.reset()
+        ref = ItemRef(tracker="jira", key=key)
+        marker = _markers_on_comments(site, key)[0]
+        assert connector.has_marker(ref, marker) is True
+        prop = PROPERTY_PATH.replace("/rest/api/{v}", "")
+        comments = COMMENTS_PATH.replace("/rest/api/{v}", "")
+        assert _requests(site) == {("GET", prop): 1, ("GET", comments): 1, ("PUT", prop): 1}
+
+
+class TestIndexPutRefused:
+    def test_a_refused_index_put_is_repaired_by_the_next_cycle(self, site: Site) -> None:
+        """EDIT_ISSUES revoked: the POST lands, the index PUT gets 403; restored, one comment."""
+        key = _overdue(site)
+        policy = example_policy()
+        site.emulator.revoke_permission("EDIT_ISSUES")
+        first = _cycle(site, site.connector(policy), policy, "c1")
+        assert [f.action.kind for f in first.result.failed] == ["comment"]
+        assert len(site.emulator.comments(key)) == 1
+        assert MARKERS_PROPERTY not in site.emulator.properties(key)
+        site.emulator.permissions.add("EDIT_ISSUES")
+        site.clock.advance(minutes=5)
+        second = _cycle(site, site.connector(policy), policy, "c2")
+        assert second.result.failed == []
+        assert len(site.emulator.comments(key)) == 1
+        assert list(site.emulator.properties(key)[MARKERS_PROPERTY]["markers"]) == (
+            _markers_on_comments(site, key)
+        )
+        assert "pmsync/escalated-sponsor" in site.emulator.labels_of(key)
+
+
+class TestMarkerCheckCost:
+    def test_a_marker_in_the_index_costs_one_property_get_and_no_comment_read(
+        self, site: Site
+    ) -> None:
+        """The fast path: the index answers, the comments are not read."""
+        key = site.add_action("Overdue")
+        ref = ItemRef(tracker="jira", key=key)
+        message = Message(marker=f"pmsync:tier:1:{key}", parts=(Markup(text="overdue"),))
+        site.connector().post_comment(ref, message)
+        checker = site.connector()
+        checker.fetch(full=True)
+        site.reset()
+        assert checker.has_marker(ref, message.marker) is True
+        prop = PROPERTY_PATH.replace("/rest/api/{v}", "")
+        assert _requests(site) == {("GET", prop): 1}
+
+    def test_the_scan_reads_back_only_to_the_index_newest_entry(self, site: Site) -> None:
+        """120 comments: one page when the index has a recent entry, every page without one."""
+        key = site.add_action("Busy issue")
+        for n in range(120):
+            site.emulator.add_comment(key, f"note {n}", author="alice", created="-3d")
+        ref = ItemRef(tracker="jira", key=key)
+        comments = ("GET", COMMENTS_PATH.replace("/rest/api/{v}", ""))
+        site.reset()
+        assert site.connector().has_marker(ref, "pmsync:tier:1:x") is False
+        assert _requests(site)[comments] == 3
+        site.connector().post_comment(ref, Message(marker="pmsync:m1", parts=(Markup(text="one"),)))
+        site.reset()
+        assert site.connector().has_marker(ref, "pmsync:tier:2:x") is False
+        assert _requests(site)[comments] == 1
+
+    def test_a_scan_indexes_every_unindexed_marker_it_sees(self, site: Site) -> None:
+        """Died after A's POST; B's check finds A, and B's index PUT records both."""
+        key = site.add_action("Twice")
+        ref = ItemRef(tracker="jira", key=key)
+        policy = example_policy()
+        with pytest.raises(ProcessDied):
+            _crashing(site, policy).post_comment(
+                ref, Message(marker="pmsync:a", parts=(Markup(text="a"),))
+            )
+        connector = site.connector(policy)
+        assert connector.has_marker(ref, "pmsync:b") is False
+        connector.post_comment(ref, Message(marker="pmsync:b", parts=(Markup(text="b"),)))
+        index = site.emulator.properties(key)[MARKERS_PROPERTY]["markers"]
+        ids = [c["id"] for c in site.emulator.comments(key)]
+        assert {m: e["comment"] for m, e in index.items()} == {
+            "pmsync:a": ids[0],
+            "pmsync:b": ids[1],
+        }
+        assert site.connector(policy).has_marker(ref, "pmsync:a") is True
+        assert len(ids) == 2
+
+
+class TestLogEntry:
+    def test_a_log_entry_whose_index_put_died_is_edited_not_posted_again(self, site: Site) -> None:
+        """The week's log comment is found by its property and edited in place."""
+        policy = example_policy()
+        first = site.connector(policy).upsert_log_entry(
+            log_label="pmsync-log", log_title="pmsync log", week_key="2026-W47", body="w47"
+        )
+        with pytest.raises(ProcessDied):
+            _crashing(site, policy).upsert_log_entry(
+                log_label="pmsync-log", log_title="pmsync log", week_key="2026-W48", body="v1"
+            )
+        again = site.connector(policy).upsert_log_entry(
+            log_label="pmsync-log", log_title="pmsync log", week_key="2026-W48", body="v2"
+        )
+        assert again.key == first.key
+        assert [c["body"] for c in site.emulator.comments(first.key)] == ["w47", "v2"]
+        index = site.emulator.properties(first.key)[MARKERS_PROPERTY]["markers"]
+        assert sorted(index) == ["pmsync:log:2026-W47", "pmsync:log:2026-W48"]
+
+
+class TestSiteIgnoringExpand:
+    def test_comments_without_properties_are_reported_once(self, site: Site) -> None:
+        """A site that drops expand=properties gets one warning naming the risk."""
+        key = site.add_action("Old site")
+        site.emulator.add_comment(key, "human note", author="alice")
+        plain = site.connector()
+        connector = IgnoresExpand(
+            plain.config,
+            plain.policy,
+            site.cursors,
+            site.clock,
+            token=plain._token,
+            email=plain._email,
+            sleep=site.sleeps.append,
+        )
+        ref = ItemRef(tracker="jira", key=key)
+        with capture_logs() as logs:
+            assert connector.has_marker(ref, "pmsync:tier:1:a") is False
+            assert connector.has_marker(ref, "pmsync:tier:1:b") is False
+        warnings = [e for e in logs if e["log_level"] == "warning"]
+        assert len(warnings) == 1
+        assert "without their properties" in warnings[0]["event"]
+        assert warnings[0]["tracker"] == "jira"
