@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import queue
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,10 @@ def section(body: str, title: str) -> str:
 
 
 @pytest.fixture
-def demo(clock: FakeClock) -> GitHubEmulator:
-    emulator = GitHubEmulator(token=TOKEN, clock=clock)
-    emulator.load_seed(DEMO_SEED)
-    return emulator
+def demo(clock: FakeClock) -> Iterator[GitHubEmulator]:
+    with GitHubEmulator(token=TOKEN, clock=clock) as emulator:
+        emulator.load_seed(DEMO_SEED)  # started first: the seed's links use {{web}}
+        yield emulator
 
 
 def action_items(emu: GitHubEmulator, repo: str, count: int) -> list[dict[str, Any]]:
@@ -89,7 +90,7 @@ class TestDemoSeed:
         )
         assert (
             section(str(merged_evidence["body"]), "Evidence")
-            == "https://github.com/acme/api/pull/12"
+            == f"{demo.base_url}/acme/api/pull/12"
         )
         assert demo.issue("acme/api", 12)["pull_request"]["merged_at"] is not None
         assert (
