@@ -95,7 +95,7 @@ class TestDemoSeed:
         assert demo.issue("acme/api", 12)["pull_request"]["merged_at"] is not None
         assert (
             section(str(unmerged_evidence["body"]), "Evidence")
-            == "https://github.com/acme/api/pull/15"
+            == f"{demo.base_url}/acme/api/pull/15"
         )
         assert demo.issue("acme/api", 15)["pull_request"]["merged_at"] is None
         assert section(str(waived["body"]), "Waiver").endswith(
