@@ -92,16 +92,18 @@ class FakeTracker:
         self, *, week_key: str, label: str, title: str, body: str, close_previous: bool
     ) -> ReportRef:
         self._check("upsert_report", week_key)
-        if self.reports.get(week_key) != (title, body):
+        changed = self.reports.get(week_key) != (title, body)
+        if changed:
             self.writes.append(("upsert_report", week_key, (label,)))
             self.reports[week_key] = (title, body)
-        return ReportRef(key=week_key, url=f"fake://{self.name}/reports/{week_key}")
+        return ReportRef(week_key, f"fake://{self.name}/reports/{week_key}", changed)
 
     def upsert_log_entry(
         self, *, log_label: str, log_title: str, week_key: str, body: str
     ) -> ReportRef:
         self._check("upsert_log_entry", week_key)
-        if self.log_entries.get(week_key) != body:
+        changed = self.log_entries.get(week_key) != body
+        if changed:
             self.writes.append(("upsert_log_entry", week_key, (log_label,)))
             self.log_entries[week_key] = body
-        return ReportRef(key=week_key, url=f"fake://{self.name}/log#{week_key}")
+        return ReportRef(week_key, f"fake://{self.name}/log#{week_key}", changed)
