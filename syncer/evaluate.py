@@ -60,6 +60,12 @@ class Evaluator:
         self.evidence_priorities = frozenset(evidence.required_for)
         self.measurable = frozenset(evidence.measurable_kinds)
         self.violation_label = policy.closure.violation_label
+        self.label_sets: dict[frozenset[str], frozenset[str]] = {}
+
+    def shared(self, labels: set[str]) -> frozenset[str]:
+        """One frozenset per distinct desired label set (a policy yields a handful)."""
+        key = frozenset(labels)
+        return self.label_sets.setdefault(key, key)
 
     # ----- small rules -------------------------------------------------------------------
     def waiver_of(self, item: ActionItem) -> Waiver | None:
@@ -181,7 +187,7 @@ class Evaluator:
             days,
             0,
             tuple(findings),
-            frozenset(desired),
+            self.shared(desired),
             tuple(comments),
             False,
             evidence_ok,
@@ -253,7 +259,7 @@ class Evaluator:
             days,
             tier,
             tuple(findings) or _NONE,
-            frozenset(desired) if desired else _NO_LABELS,
+            self.shared(desired) if desired else _NO_LABELS,
             tuple(comments) or _NO_COMMENTS,
             reopen,
             evidence_ok,
