@@ -11,14 +11,13 @@ import string
 from datetime import date
 from enum import StrEnum
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from syncer.durations import SpanField, parse_span
+from syncer.fields import WEEKDAYS, TimezoneName, Weekday
 from syncer.model import EvidenceKind, Priority, Resolution, Severity
 from syncer.policy_operations import (
-    WEEKDAYS,
     DaemonSchedule,
     Operations,
     Report,
@@ -127,8 +126,10 @@ class Deadlines(Strict):
         default="created",
         description="Start the clock at item creation or at the incident date (if known).",
     )
-    timezone: str = Field(default="UTC", description="IANA timezone in which days are counted.")
-    business_days: list[str] = Field(
+    timezone: TimezoneName = Field(
+        default="UTC", description="IANA timezone in which days are counted."
+    )
+    business_days: list[Weekday] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"],
         description="Weekdays that count for business-day (bd) durations.",
     )
@@ -138,25 +139,6 @@ class Deadlines(Strict):
     tracker_due_date_wins: bool = Field(
         default=True, description="Use the tracker's own due date when the item has one."
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r}; use an IANA name such as Europe/Berlin"
-            ) from None
-        return value
-
-    @field_validator("business_days")
-    @classmethod
-    def _known_weekdays(cls, value: list[str]) -> list[str]:
-        bad = [d for d in value if d.lower()[:3] not in WEEKDAYS]
-        if bad or not value:
-            raise ValueError(f"weekdays are {', '.join(WEEKDAYS)}; got {bad or 'none'}")
-        return [d.lower()[:3] for d in value]
 
 
 class EvidenceRule(Strict):

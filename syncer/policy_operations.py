@@ -7,14 +7,12 @@ them with the rules into one ``Policy``.
 from __future__ import annotations
 
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from syncer.durations import SpanField, parse_span
+from syncer.fields import TimezoneName, Weekday
 from syncer.tracker_config import Strict
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Operations(Strict):
@@ -50,32 +48,15 @@ class DaemonSchedule(Strict):
 class ReportSchedule(Strict):
     """When the daemon publishes the weekly review (the CLI publishes whenever it is run)."""
 
-    weekday: str = Field(default="mon", description="Day of the week: mon, tue ... sun.")
+    weekday: Weekday = Field(default="mon", description="Day of the week: mon, tue ... sun.")
     time: str = Field(
         default="09:00",
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
         description="Local time of day, HH:MM (24 h), in `timezone`.",
     )
-    timezone: str = Field(default="UTC", description="IANA timezone of `time`, e.g. Europe/Berlin.")
-
-    @field_validator("weekday")
-    @classmethod
-    def _known_weekday(cls, value: str) -> str:
-        day = value.lower()[:3]
-        if day not in WEEKDAYS:
-            raise ValueError(f"weekday is one of {', '.join(WEEKDAYS)}; got {value!r}")
-        return day
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r}; use an IANA name such as Europe/Berlin"
-            ) from None
-        return value
+    timezone: TimezoneName = Field(
+        default="UTC", description="IANA timezone of `time`, e.g. Europe/Berlin."
+    )
 
 
 ReportFormat = Literal["markdown", "html", "json", "jira_wiki", "adf", "png"]
