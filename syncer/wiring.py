@@ -7,7 +7,7 @@ plan (``DryRun``, also used in shadow mode). Everything it builds is handed to t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +19,7 @@ from syncer.apply import Applier, DryRun, Executor
 from syncer.cursors import CursorStore
 from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.errors import ConfigError
+from syncer.ledger import Ledger
 from syncer.logging_setup import bind_cycle
 from syncer.model import ActionItem, ItemRef
 from syncer.plan import Observed
@@ -70,9 +71,10 @@ def observed_from(store: StateStore, trackers: Sequence[Tracker]) -> Observed:
     return observed
 
 
-def save_markers(store: StateStore, observed: Observed) -> None:
+def save_markers(store: StateStore, fresh: Iterable[tuple[ItemRef, str]]) -> None:
+    """Add newly posted (or found) markers to the state store's cache."""
     by_tracker: dict[str, list[tuple[str, str]]] = {}
-    for ref, marker in observed.posted_markers:
+    for ref, marker in fresh:
         by_tracker.setdefault(ref.tracker, []).append((ref.key, marker))
     for tracker, pairs in by_tracker.items():
         store.remember_markers(tracker, pairs)
@@ -99,11 +101,17 @@ class Runtime:
 
     def executor(
         self, *, dry_run: bool, cycle_id: str, fence: Callable[[], bool] = lambda: True
-    ) -> Executor:
-        """``DryRun`` for a dry run or in shadow mode; the ``Applier`` otherwise."""
-        if dry_run or self.policy.operations.shadow:
-            return DryRun()
-        return Applier(
+    ) -> tuple[Executor, Ledger | None]:
+        """The executor and the ledger for a cycle: the one place a dry run differs.
+
+        A dry run prints the plan and records nothing; shadow mode prints it too but keeps
+        the decision history the weekly review reads; otherwise the applier writes.
+        """
+        if dry_run:
+            return DryRun(), None
+        if self.policy.operations.shadow:
+            return DryRun(), self.store
+        applier = Applier(
             {t.name: t for t in self.trackers},
             self.store,
             self.clock,
@@ -111,6 +119,7 @@ class Runtime:
             policy_version=self.policy.version,
             fence=fence,
         )
+        return applier, self.store
 
     def cycle(
         self,
@@ -123,20 +132,21 @@ class Runtime:
         extra_changes: Sequence[ItemChange] = (),
     ) -> CycleOutcome:
         observed = observed_from(self.store, self.trackers)
+        known = set(observed.posted_markers)
+        executor, ledger = self.executor(dry_run=dry_run, cycle_id=cycle_id, fence=fence)
         with bind_cycle(cycle_id):
             outcome = run_cycle(
                 trackers=self.trackers,
                 policy=self.policy,
                 now=now or self.clock(),
-                executor=self.executor(dry_run=dry_run, cycle_id=cycle_id, fence=fence),
+                executor=executor,
                 cycle_id=cycle_id,
-                ledger=None if dry_run else self.store,
+                ledger=ledger,
                 observed=observed,
                 full=full,
                 extra_changes=extra_changes,
             )
-        if not dry_run:
-            save_markers(self.store, observed)
+        save_markers(self.store, observed.posted_markers - known)
         return outcome
 
 
