@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from syncer.actions import ItemChange
-from syncer.apply import Applier, DryRun, Executor
+from syncer.apply import Executor, choose_executor
 from syncer.cursors import CursorStore
 from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.errors import ConfigError
@@ -102,24 +102,16 @@ class Runtime:
     def executor(
         self, *, dry_run: bool, cycle_id: str, fence: Callable[[], bool] = lambda: True
     ) -> tuple[Executor, Ledger | None]:
-        """The executor and the ledger for a cycle: the one place a dry run differs.
-
-        A dry run prints the plan and records nothing; shadow mode prints it too but keeps
-        the decision history the weekly review reads; otherwise the applier writes.
-        """
-        if dry_run:
-            return DryRun(), None
-        if self.policy.operations.shadow:
-            return DryRun(), self.store
-        applier = Applier(
-            {t.name: t for t in self.trackers},
-            self.store,
-            self.clock,
+        return choose_executor(
+            dry_run=dry_run,
+            shadow=self.policy.operations.shadow,
+            trackers={t.name: t for t in self.trackers},
+            ledger=self.store,
+            clock=self.clock,
             cycle_id=cycle_id,
             policy_version=self.policy.version,
             fence=fence,
         )
-        return applier, self.store
 
     def cycle(
         self,
@@ -175,13 +167,11 @@ def run_once(
         outcome = rt.cycle(cycle_id=cycle_id, dry_run=dry_run, full=True, now=now)
     print_plan(outcome.plan, outcome.assessments, console)
     result = outcome.result
-    mode = (
-        "dry run: nothing written"
-        if dry_run or policy.operations.shadow
-        else (f"{result.writes} writes done, {result.count('skipped')} already there")
-    )
+    planned_only = result.count("planned")
+    done = f"{result.writes} writes done, {result.count('skipped')} already there"
     console.print(
-        f"{mode}; {len(result.failed)} failed; "
+        f"{'nothing written (dry run or shadow mode)' if planned_only else done}; "
+        f"{len(result.failed)} failed; "
         f"{sum(d.cost for d in result.backlog)} writes wait for the next cycle"
     )
     for name, error in outcome.fetch_errors.items():
