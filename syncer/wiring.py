@@ -44,7 +44,8 @@ def build_trackers(
         from connectors.github import GitHubConnector
 
         trackers.extend(
-            GitHubConnector(cfg, policy, cursors, clock) for cfg in policy.trackers.github
+            GitHubConnector(cfg, policy, cursors, clock, report_repository=policy.report.repository)
+            for cfg in policy.trackers.github
         )
     if policy.trackers.jira:
         from connectors.jira.client import JiraConnector
