@@ -162,8 +162,10 @@ def run_once(
     console: Console,
 ) -> CycleOutcome:
     """One cycle through the configured trackers, printing what it planned and did."""
-    with runtime(policy, state_url) as rt:
-        outcome = rt.cycle(cycle_id=cycle_id, dry_run=dry_run, full=True, now=now)
+    from syncer.progress import with_progress
+
+    with runtime(policy, state_url) as rt, with_progress(rt, console) as shown:
+        outcome = shown.cycle(cycle_id=cycle_id, dry_run=dry_run, full=True, now=now)
     print_plan(outcome.plan, outcome.assessments, console)
     result = outcome.result
     mode = (
