@@ -209,6 +209,7 @@ class Figures:
     faults_5xx: int = 0
     faults_429: int = 0
     faults_dropped: int = 0
+    requests: int = 0
     writes: int = 0
     comments: int = 0
     duplicate_comments: int = 0
@@ -228,7 +229,9 @@ class Figures:
         )
 
 
-def spawn(args: argparse.Namespace, work: Path, cycles: int, step_s: float) -> subprocess.Popen[str]:
+def spawn(
+    args: argparse.Namespace, work: Path, cycles: int, step_s: float
+) -> subprocess.Popen[str]:
     env = {**os.environ, TOKEN_ENV: TOKEN}
     return subprocess.Popen(  # our own script, with arguments we built
         [
@@ -364,16 +367,13 @@ def check(emu: GitHubEmulator, work: Path, figures: Figures) -> None:
             weeks.add(week_key(review.date()))
         review += timedelta(days=7)
     figures.weeks_due = len(weeks)
-    figures.lost_report_updates = sum(
-        1 for w in weeks if f"{REVIEW_TITLE} {w}" not in titles
-    )
+    figures.lost_report_updates = sum(1 for w in weeks if f"{REVIEW_TITLE} {w}" not in titles)
     counters = emu.counters
     figures.faults_5xx = sum(n for (_, _, s), n in counters.items() if 500 <= s < 600)
     figures.faults_429 = sum(n for (_, _, s), n in counters.items() if s == 429)
     figures.faults_dropped = sum(n for (_, _, s), n in counters.items() if s == 0)
-    figures.writes = sum(
-        n for (m, _, s), n in counters.items() if m != "GET" and 200 <= s < 300
-    )
+    figures.requests = sum(counters.values())
+    figures.writes = sum(n for (m, _, s), n in counters.items() if m != "GET" and 200 <= s < 300)
 
 
 def run(args: argparse.Namespace) -> Figures:
@@ -420,7 +420,7 @@ def report(figures: Figures) -> str:
         [
             f"soak: {f.cycles} cycles over {SPAN.days} simulated days in {f.seconds:.0f} s",
             f"  kills (SIGKILL) {f.kills}, child starts {f.restarts}, items {f.items}",
-            f"  faults injected: 5xx {f.faults_5xx}, 429 {f.faults_429}, "
+            f"  requests {f.requests}; faults injected: 5xx {f.faults_5xx}, 429 {f.faults_429}, "
             f"timeouts/dropped after commit {f.faults_dropped}",
             f"  writes accepted {f.writes}, comments {f.comments}",
             f"  duplicate comments {f.duplicate_comments}",
@@ -440,7 +440,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--budget", type=int, default=30, help="operations.max_writes_per_cycle")
     p.add_argument("--seed", type=int, default=20261123)
     p.add_argument(
-        "--kill-window", type=float, default=5.0, help="a child is killed after 0.05..this s"
+        "--kill-window", type=float, default=1.5, help="a child is killed after 0.05..this s"
     )
     p.add_argument("--settle", type=int, default=8, help="fault-free cycles at the end")
     p.add_argument("--work", help="keep the working files here (default: a temp dir)")
