@@ -10,10 +10,21 @@ item in hand is finished and the process exits well within Kubernetes' grace per
 asks for a policy reload at the next tick; an invalid file is logged and the old policy kept.
 A tracker that fails is retried after a delay that doubles up to ``daemon.max_backoff`` and
 resets on its first success; other trackers go on (kopf's throttling).
+
+Jobs: the sync cycle every ``daemon.interval`` (each tracker in turn, its log lines tagged with
+the cycle id and tracker); a full resync daily at ``daemon.full_resync_at``; the weekly review
+at ``report.schedule`` (weekday, time, timezone), published through the same budgeted applier
+as the cycle's writes; the day's counts for the review's trend at 23:55 in
+``deadlines.timezone``. Daily and weekly jobs are placed at the scheduler's local time of their
+next occurrence and re-placed after each run, so DST moves them correctly. A replica that
+becomes leader first runs a full cycle, then catches up: a review whose moment passed this week
+with no ``upsert_report`` in the ledger is published, and a day without counts gets them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import threading
 import time
@@ -37,7 +48,7 @@ from syncer.cycle_metrics import record_outcome
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer, HealthState, Role
-from syncer.logging_setup import bind_cycle, bind_tracker
+from syncer.logging_setup import bind_cycle, bind_tracker, register_secret
 from syncer.metrics import Metrics
 from syncer.policy import Policy
 from syncer.report.build import build_report, daily_counts_for, report_period, week_key
@@ -115,6 +126,21 @@ def merge_outcomes(cycle_id: str, now: datetime, outcomes: list[CycleOutcome]) -
     return merged
 
 
+def register_tracker_secrets(policy: Policy) -> None:
+    """Hand every tracker token the policy points at to the log redactor, by value."""
+    sources: list[tuple[str, Path | None]] = [
+        (cfg.token_env, cfg.token_file) for cfg in policy.trackers.github
+    ] + [(cfg.token_env, cfg.token_file) for cfg in policy.trackers.jira]
+    for env, file in sources:
+        values = [os.environ.get(env, "")]
+        if file is not None:
+            with contextlib.suppress(OSError):  # the connector reports an unreadable file
+                values.append(file.read_text(encoding="utf-8").strip())
+        for value in values:
+            if value:
+                register_secret(value)
+
+
 class Daemon:
     """The service: scheduler, lease, health endpoint and signal handling."""
 
@@ -130,6 +156,7 @@ class Daemon:
         self.settings = settings
         self.clock = clock
         self.policy = load_model_file(Policy, policy_path)
+        register_tracker_secrets(self.policy)
         self.store = open_state(state_url or settings.state_url)
         self.lease = LeaderLease(
             self.store,
@@ -396,6 +423,7 @@ class Daemon:
             )
             return
         old = self.policy.version
+        register_tracker_secrets(policy)
         self.policy = policy
         self.runtime = Runtime(policy, self.store, trackers, self.clock)
         self.assessments = {

@@ -180,3 +180,26 @@ class TestCassettes:
                 if low.startswith(("authorization:", '"authorization":')):
                     value = low.split(":", 1)[1].strip().strip('",')
                     assert value in {"", "[redacted]", "redacted", "<redacted>"}, path.name
+
+
+class TestDaemonRegistersTokens:
+    """The daemon hands the policy's tokens to the redactor, so even a careless line is clean."""
+
+    def test_a_token_logged_under_an_innocent_key_is_redacted(
+        self, tmp_path: Path, logs: io.StringIO, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """After the policy is loaded, the token's value is replaced wherever it shows up."""
+        import structlog
+
+        from syncer.daemon import register_tracker_secrets
+
+        monkeypatch.setenv("PMSYNC_DEMO_GITHUB_TOKEN", GITHUB_TOKEN)
+        monkeypatch.setenv("PMSYNC_DEMO_JIRA_TOKEN", JIRA_TOKEN)
+        policy = load_model_file(Policy, DEMO / "pmsync.demo.yaml")
+        register_tracker_secrets(policy)
+        structlog.get_logger("careless").warning(
+            "request", note=f"sent Bearer {GITHUB_TOKEN}", url=f"https://x/?t={JIRA_TOKEN}"
+        )
+        text = logs.getvalue()
+        assert "sent Bearer" in text
+        assert_clean("a log line", text)
