@@ -45,7 +45,8 @@ def build_trackers(
         from connectors.github import GitHubConnector
 
         trackers.extend(
-            GitHubConnector(cfg, policy, cursors, clock) for cfg in policy.trackers.github
+            GitHubConnector(cfg, policy, cursors, clock, report_repository=policy.report.repository)
+            for cfg in policy.trackers.github
         )
     if policy.trackers.jira:
         from connectors.jira.client import JiraConnector
@@ -163,8 +164,10 @@ def run_once(
     console: Console,
 ) -> CycleOutcome:
     """One cycle through the configured trackers, printing what it planned and did."""
-    with runtime(policy, state_url) as rt:
-        outcome = rt.cycle(cycle_id=cycle_id, dry_run=dry_run, full=True, now=now)
+    from syncer.progress import with_progress
+
+    with runtime(policy, state_url) as rt, with_progress(rt, console) as shown:
+        outcome = shown.cycle(cycle_id=cycle_id, dry_run=dry_run, full=True, now=now)
     print_plan(outcome.plan, outcome.assessments, console)
     result = outcome.result
     planned_only = result.count("planned")
