@@ -19,7 +19,10 @@ class Operations(Strict):
     """Limits on what one cycle may do."""
 
     max_writes_per_cycle: int = Field(
-        default=50, ge=0, description="Write budget per cycle; the rest is backlog."
+        default=50,
+        ge=0,
+        description="Write budget of one cycle (the daemon runs one cycle per tracker); "
+        "the rest is backlog for the next.",
     )
     shadow: bool = Field(default=False, description="Evaluate and report, never write.")
 

@@ -10,7 +10,7 @@ when done); applying shows writes done out of the actions planned.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +28,7 @@ from rich.progress import (
 
 from syncer.actions import Action, Plan
 from syncer.apply import Applier, ApplyResult, Executor
+from syncer.ledger import Ledger
 from syncer.tracker import FetchResult, Tracker
 from syncer.wiring import Runtime
 
@@ -103,8 +104,11 @@ class ProgressRuntime(Runtime):
 
     progress: Progress
 
-    def executor(self, **kwargs: Any) -> Executor:
-        return ProgressExecutor(super().executor(**kwargs), self.progress)
+    def executor(
+        self, *, dry_run: bool, cycle_id: str, fence: Callable[[], bool] = lambda: True
+    ) -> tuple[Executor, Ledger | None]:
+        inner, ledger = super().executor(dry_run=dry_run, cycle_id=cycle_id, fence=fence)
+        return ProgressExecutor(inner, self.progress), ledger
 
 
 @contextmanager
