@@ -7,6 +7,7 @@ plan (``DryRun``, also used in shadow mode). Everything it builds is handed to t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,21 +38,28 @@ def system_clock() -> datetime:
 
 
 def build_trackers(
-    policy: Policy, cursors: CursorStore, clock: Clock = system_clock
+    policy: Policy,
+    cursors: CursorStore,
+    clock: Clock = system_clock,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[Tracker]:
-    """One connector per tracker instance in the policy."""
+    """One connector per tracker instance in the policy (``sleep`` paces and backs off)."""
     trackers: list[Tracker] = []
     if policy.trackers.github:
         from connectors.github import GitHubConnector
 
         trackers.extend(
-            GitHubConnector(cfg, policy, cursors, clock, report_repository=policy.report.repository)
+            GitHubConnector(
+                cfg, policy, cursors, clock, sleep=sleep, report_repository=policy.report.repository
+            )
             for cfg in policy.trackers.github
         )
     if policy.trackers.jira:
         from connectors.jira.client import JiraConnector
 
-        trackers.extend(JiraConnector(cfg, policy, cursors, clock) for cfg in policy.trackers.jira)
+        trackers.extend(
+            JiraConnector(cfg, policy, cursors, clock, sleep=sleep) for cfg in policy.trackers.jira
+        )
     names = [t.name for t in trackers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
