@@ -178,15 +178,16 @@ class Applier:
                 week_key=action.week_key,
                 label=action.label,
                 title=action.title,
-                body=action.body,
+                bodies=action.bodies,
                 close_previous=action.close_previous,
+                attachments=action.attachments,
             )
         elif isinstance(action, UpsertLogEntry):
             tracker.upsert_log_entry(
                 log_label=action.log_label,
                 log_title=action.log_title,
                 week_key=action.week_key,
-                body=action.body,
+                bodies=action.bodies,
             )
         return "done"
 
