@@ -174,7 +174,7 @@ class Applier:
         elif isinstance(action, Reopen):
             tracker.reopen(action.ref)
         elif isinstance(action, UpsertReport):
-            tracker.upsert_report(
+            ref = tracker.upsert_report(
                 week_key=action.week_key,
                 label=action.label,
                 title=action.title,
@@ -182,13 +182,15 @@ class Applier:
                 close_previous=action.close_previous,
                 attachments=action.attachments,
             )
+            return "done" if ref.changed else "skipped"
         elif isinstance(action, UpsertLogEntry):
-            tracker.upsert_log_entry(
+            ref = tracker.upsert_log_entry(
                 log_label=action.log_label,
                 log_title=action.log_title,
                 week_key=action.week_key,
                 bodies=action.bodies,
             )
+            return "done" if ref.changed else "skipped"
         return "done"
 
     def _record(self, action: Action, outcome: str, detail: str) -> None:

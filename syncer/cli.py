@@ -135,6 +135,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if outcome.ok else EXIT_FINDINGS
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from syncer.demo import run_demo
+
+    return run_demo(Path(args.out), Console())
+
+
 def cmd_daemon(args: argparse.Namespace) -> int:
     from syncer.daemon import Daemon
     from syncer.logging_setup import configure_logging, install_excepthooks
@@ -192,6 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-violations", action="store_true", help="exit 1 if any item breaks a rule"
     )
     run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser(
+        "demo",
+        help="a full cycle on built-in emulated GitHub and Jira trackers (no token), "
+        "then the weekly review; what `make demo` runs",
+    )
+    demo.add_argument("--out", default="demo-output", help="where to write the report and state")
+    demo.set_defaults(func=cmd_demo)
 
     daemon = sub.add_parser(
         "daemon",

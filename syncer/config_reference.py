@@ -7,7 +7,7 @@ documentation cannot drift from what ``check-config`` accepts.
 from __future__ import annotations
 
 import types
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -19,6 +19,8 @@ PIPE = "\\|"
 
 def _type_name(annotation: Any) -> str:
     origin = get_origin(annotation)
+    if origin is Annotated:
+        return _type_name(get_args(annotation)[0])
     if origin in (Union, types.UnionType):
         return " | ".join(_type_name(a) for a in get_args(annotation))
     if origin is not None:
@@ -85,5 +87,20 @@ def reference_markdown() -> str:
     return "\n".join(header + reference()) + "\n"
 
 
+def readme_with_reference(readme: str) -> str:
+    """``readme`` with the generated table between its config-reference markers."""
+    start, end = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
+    head, _, rest = readme.partition(start)
+    _, _, tail = rest.partition(end)
+    return f"{head}{start}\n{reference_markdown()}{end}{tail}"
+
+
 if __name__ == "__main__":
-    print(reference_markdown(), end="")
+    import sys
+    from pathlib import Path
+
+    if sys.argv[1:] == ["--update-readme"]:
+        readme = Path(__file__).resolve().parents[1] / "README.md"
+        readme.write_text(readme_with_reference(readme.read_text(encoding="utf-8")))
+    else:
+        print(reference_markdown(), end="")

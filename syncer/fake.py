@@ -109,21 +109,23 @@ class FakeTracker:
         self._check("upsert_report", week_key)
         body = self._pick(bodies)
         files = dict(attachments or {})
-        if self.reports.get(week_key) != (title, body) or (
+        changed = self.reports.get(week_key) != (title, body) or bool(
             files and self.attachments.get(week_key) != files
-        ):
+        )
+        if changed:
             self.writes.append(("upsert_report", week_key, (label,)))
             self.reports[week_key] = (title, body)
             if files:
                 self.attachments[week_key] = files
-        return ReportRef(key=week_key, url=f"fake://{self.name}/reports/{week_key}")
+        return ReportRef(week_key, f"fake://{self.name}/reports/{week_key}", changed)
 
     def upsert_log_entry(
         self, *, log_label: str, log_title: str, week_key: str, bodies: Mapping[str, str]
     ) -> ReportRef:
         self._check("upsert_log_entry", week_key)
         body = self._pick(bodies)
-        if self.log_entries.get(week_key) != body:
+        changed = self.log_entries.get(week_key) != body
+        if changed:
             self.writes.append(("upsert_log_entry", week_key, (log_label,)))
             self.log_entries[week_key] = body
-        return ReportRef(key=week_key, url=f"fake://{self.name}/log#{week_key}")
+        return ReportRef(week_key, f"fake://{self.name}/log#{week_key}", changed)

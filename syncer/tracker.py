@@ -39,6 +39,8 @@ class ReportRef:
 
     key: str
     url: str
+    changed: bool = True
+    """False when the tracker already showed exactly this (nothing was written)."""
 
 
 @dataclass(frozen=True)

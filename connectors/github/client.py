@@ -770,6 +770,7 @@ class GitHubConnector:
         self.ensure_labels(repo, [label])
         issues = self._issues_with_label(repo, label, "desc")
         current = next((i for i in issues if marker in markers_in(_body(i))), None)
+        changed = current is None or _body(current) != full_body or current.get("title") != title
         if current is None:
             created = self._create(
                 f"/repos/{repo}/issues",
@@ -794,6 +795,7 @@ class GitHubConnector:
                 ]
                 older = [w for w in weeks if w < week_key]
                 if issue.get("state") == "open" and older and issue.get("number") != number:
+                    changed = True
                     link = f"Superseded by #{number}."
                     old_body = _body(issue)
                     new_body = old_body if link in old_body else f"{old_body.rstrip()}\n\n{link}"
@@ -803,7 +805,9 @@ class GitHubConnector:
                         f"close report {older[0]} in {repo}",
                         body={"state": "closed", "state_reason": "completed", "body": new_body},
                     )
-        return ReportRef(key=f"{repo}#{number}", url=str(current.get("html_url") or ""))
+        return ReportRef(
+            key=f"{repo}#{number}", url=str(current.get("html_url") or ""), changed=changed
+        )
 
     def upsert_log_entry(
         self, *, log_label: str, log_title: str, week_key: str, bodies: Mapping[str, str]
@@ -814,6 +818,7 @@ class GitHubConnector:
         self.ensure_labels(repo, [log_label])
         issues = self._issues_with_label(repo, log_label, "asc")
         log_issue = next((i for i in issues if LOG_MARKER in markers_in(_body(i))), None)
+        changed = log_issue is None
         if log_issue is None:
             intro = "Reliability operating log: one comment per week, written by pmsync."
             created = self._create(
@@ -837,6 +842,7 @@ class GitHubConnector:
         existing = next(
             (r for r in rows if isinstance(r, Mapping) and marker in markers_in(_body(r))), None
         )
+        changed = changed or existing is None or _body(existing) != full_body
         if existing is None:
             created = self._create(
                 f"/repos/{repo}/issues/{number}/comments",
@@ -852,7 +858,7 @@ class GitHubConnector:
                 f"edit log entry {week_key} on {key}",
                 body={"body": full_body},
             )
-        return ReportRef(key=key, url=str(existing.get("html_url") or ""))
+        return ReportRef(key=key, url=str(existing.get("html_url") or ""), changed=changed)
 
 
 def _body(raw: Mapping[str, Any]) -> str:

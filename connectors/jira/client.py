@@ -675,7 +675,7 @@ class JiraConnector:
         files: Mapping[str, bytes],
         recorded: Mapping[str, Any],
         present: Sequence[Mapping[str, Any]],
-    ) -> dict[str, str]:
+    ) -> tuple[dict[str, str], bool]:
         """Upload each file whose bytes changed, then delete the older copies of that name.
 
         Jira keeps every upload, a second file of the same name included, so replacing is
@@ -684,6 +684,7 @@ class JiraConnector:
         and exactly one attachment of that name and size is on the issue.
         """
         digests: dict[str, str] = {}
+        uploaded = False
         for name, data in files.items():
             digest = hashlib.sha256(data).hexdigest()
             digests[name] = digest
@@ -695,9 +696,10 @@ class JiraConnector:
             ):
                 continue
             self._attach(key, name, data)
+            uploaded = True
             for old in same_name:
                 self._request("DELETE", f"attachment/{old.get('id')}")
-        return digests
+        return digests, uploaded
 
     def upsert_report(
         self,
@@ -744,20 +746,22 @@ class JiraConnector:
                 present = [a for a in fields.get("attachment") or () if isinstance(a, Mapping)]
             elif not done and week != week_key:
                 previous.append(key)
+        changed = found is None or state.get("digest") != digest
         if found is None:
             found = self._create_issue(title, label, description)
-        elif state.get("digest") != digest:
+        elif changed:
             self._edit(found, {"fields": {"summary": title, "description": description}})
         files = dict(attachments or {})
         recorded = state.get("files") if isinstance(state.get("files"), dict) else {}
-        digests = self._sync_attachments(found, files, recorded or {}, present)
+        digests, uploaded = self._sync_attachments(found, files, recorded or {}, present)
         wanted = {"week": week_key, "digest": digest, "files": {**(recorded or {}), **digests}}
         if wanted != state:
             self._request("PUT", f"issue/{found}/properties/{REPORT_PROPERTY}", body=wanted)
         if close_previous:
             for key in previous:
                 self._transition(key, self.config.close_transition)
-        return ReportRef(key=found, url=self._browse(found))
+        changed = changed or uploaded or bool(close_previous and previous)
+        return ReportRef(key=found, url=self._browse(found), changed=changed)
 
     def upsert_log_entry(
         self, *, log_label: str, log_title: str, week_key: str, bodies: Mapping[str, str]
@@ -786,6 +790,7 @@ class JiraConnector:
             bodies, api_version=self.config.rest_api_version, tracker=self.name
         )
         digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+        changed = not candidates
         entry = self._markers[key].get(marker)
         if entry is None and candidates and marker in self._scan_comments(key):
             # A run died between posting this week's entry and indexing it: repair, then edit.
@@ -794,9 +799,12 @@ class JiraConnector:
         if isinstance(entry, dict) and entry.get("comment"):
             comment_id = str(entry["comment"])
             if entry.get("digest") != digest:
+                changed = True
                 self._request("PUT", f"issue/{key}/comment/{comment_id}", body={"body": document})
                 self._save_marker(key, marker, comment_id, digest)
         else:
+            changed = True
             comment_id = self._post_once(key, marker, document)
             self._save_marker(key, marker, comment_id, digest)
-        return ReportRef(key=key, url=f"{self._browse(key)}?focusedCommentId={comment_id}")
+        url = f"{self._browse(key)}?focusedCommentId={comment_id}"
+        return ReportRef(key=key, url=url, changed=changed)

@@ -89,8 +89,7 @@ class TestDemoSeed:
             "_No response_",
         )
         assert (
-            section(str(merged_evidence["body"]), "Evidence")
-            == f"{demo.base_url}/acme/api/pull/12"
+            section(str(merged_evidence["body"]), "Evidence") == f"{demo.base_url}/acme/api/pull/12"
         )
         assert demo.issue("acme/api", 12)["pull_request"]["merged_at"] is not None
         assert (

@@ -408,7 +408,8 @@ class TestReports:
         first = upsert("2026-W48", "# Week 48")
         emulator.reset_counters()
         again = upsert("2026-W48", "# Week 48")
-        assert again == first
+        assert (again.key, again.url) == (first.key, first.url)
+        assert (first.changed, again.changed) == (True, False)
         assert emulator.request_count("GET") == 1
         assert emulator.request_count() == 1
         upsert("2026-W48", "# Week 48, fixed")

@@ -137,8 +137,9 @@ class TestWikiAndChart:
         policy = policy_for(site, "2")
         publish_to(site, policy, weekly(policy))
         site.reset()
-        publish_to(site, policy, weekly(policy))
+        again = publish_to(site, policy, weekly(policy))
         assert writes(site) == {}
+        assert [d.outcome for d in again.done] == ["skipped", "skipped"]
         assert len(site.emulator.attachments_of(review_key(site))) == 1
 
     def test_a_changed_chart_replaces_the_attachment(self, site: Site) -> None:

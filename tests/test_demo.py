@@ -1,0 +1,35 @@
+"""`make demo` end to end: emulators, real connectors, two cycles, the weekly review."""
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from syncer.demo import run_demo
+
+
+class TestDemo:
+    def test_the_demo_acts_once_then_does_nothing_and_writes_the_review(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Cycle 1 writes, cycle 2 writes nothing, the review lands in files and the tracker."""
+        monkeypatch.chdir(tmp_path)
+        console = Console(record=True, width=120)
+        assert run_demo(tmp_path / "out", console) == 0
+        text = console.export_text()
+        assert "Cycle 2 planned and wrote nothing" in text
+        assert "republish: upsert_report skipped, upsert_log_entry skipped" in text
+        reviews = sorted((tmp_path / "out").glob("reliability-review-*"))
+        assert [p.suffix for p in reviews] == [".html", ".json", ".md"]
+        issues = json.loads((tmp_path / "out" / "emulated-github.json").read_text())
+        labels = {
+            f"{repo}#{i['number']}": set(i["labels"]) for repo, rows in issues.items() for i in rows
+        }
+        assert "pmsync/waived" in labels["acme/payments#6"]
+        assert {"pmsync/overdue", "pmsync/needs-owner"} <= labels["acme/payments#1"]
+        assert "pmsync/escalated-sponsor" in labels["acme/api#7"]
+        assert "pmsync/closure-rejected" in labels["acme/payments#8"]
+        assert "pmsync/closure-rejected" in labels["acme/api#5"]  # its pull request is not merged
+        assert "pmsync/closure-rejected" not in labels["acme/api#3"]  # merged PR: accepted
+        assert any("pmsync/weekly-review" in names for names in labels.values())
