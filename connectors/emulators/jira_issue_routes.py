@@ -118,6 +118,20 @@ def edit_issue(emu: JiraEmulator, req: Request) -> Response:
     return Response(204)
 
 
+def _create_properties(raw: Any) -> dict[str, Any]:
+    """``properties`` of a create request (``[{"key", "value"}]``): stored with the issue."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("key"), str) for p in raw
+    ):
+        raise ApiError(400, ["properties: expected a list of {key, value} objects"])
+    for prop in raw:
+        if len(json.dumps(prop.get("value"))) > MAX_PROPERTY_BYTES:
+            raise ApiError(400, [f"The property '{prop['key']}' value is too long."])
+    return {p["key"]: p.get("value") for p in raw}
+
+
 @route("POST", "/issue", write=True)
 def create_issue(emu: JiraEmulator, req: Request) -> Response:
     require(emu, "CREATE_ISSUES", "You do not have permission to create issues in this project.")
@@ -143,9 +157,11 @@ def create_issue(emu: JiraEmulator, req: Request) -> Response:
     plan.errors = {**plan.errors, **errors}
     plan.raise_if_errors()
     assert project_obj is not None
+    properties = _create_properties(body.get("properties"))
     key = emu.add_issue(project_obj.key, summary=str(fields["summary"]))
     issue = emu.get_issue(key)
     plan.apply(issue)
+    issue.properties.update(properties)
     issue.reporter = emu.bot
     emu.revision += 1
     return Response(

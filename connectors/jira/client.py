@@ -243,8 +243,8 @@ class JiraConnector:
             self._jira = jira
         return self._jira
 
-    def _url(self, path: str) -> str:
-        return f"{self._server}/rest/api/{self.config.rest_api_version}/{path}"
+    def _url(self, path: str, version: str | None = None) -> str:
+        return f"{self._server}/rest/api/{version or self.config.rest_api_version}/{path}"
 
     def _request(
         self,
@@ -253,14 +253,20 @@ class JiraConnector:
         *,
         params: Mapping[str, str] | None = None,
         body: object = None,
+        version: str | None = None,
     ) -> Any:
-        """One REST call through the library's session; JSON answer or None."""
+        """One REST call through the library's session; JSON answer or None.
+
+        ``version`` overrides the configured REST version for this call (``"2"`` to send wiki
+        markup on a v3 site, which Jira Cloud converts to ADF).
+        """
         jira = self._client()
         write = method != "GET"
 
         def send() -> Any:
             data = json.dumps(body) if body is not None else None
-            response = jira._session.request(method, self._url(path), params=params, data=data)
+            url = self._url(path, version)
+            response = jira._session.request(method, url, params=params, data=data)
             if not response.content:
                 return None
             return response.json()
