@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -412,6 +413,38 @@ class JiraFiler:
             created=self.today(),
         )
 
+    def _body_changes(
+        self, key: str, state: Mapping[str, Any], body: str
+    ) -> tuple[dict[str, Any], Any]:
+        """Fields whose section changed, and a description to send through v2 (or None)."""
+        fields: dict[str, Any] = {}
+        wiki_description: Any = None
+        live = self._raw.get(key, {})
+        people: Mapping[str, str] = state.get("people") or {}
+        observed = str(state.get("body") or "")
+        if is_action(observed):
+            observed = self._patched(observed, live, people)
+        old = parse_sections(observed)
+        new = parse_sections(body)
+        wanted = self._section_fields(body)
+        ids = self._field_ids()
+        for heading, attribute in FIELD_SECTIONS.items():
+            fid = "priority" if attribute == "priority" else ids.get(attribute)
+            if attribute == "due":
+                fid = ids.get("due", "duedate")
+            if attribute in HUMAN_ATTRIBUTES or attribute == "owner" or fid is None:
+                continue
+            if old.get(heading, "") != new.get(heading, "") and fid in wanted:
+                fields[fid] = wanted[fid]
+        stored = str(state.get("body") or "")
+        if _description_source(stored) != _description_source(body) or not stored:
+            description, version = self._description(body)
+            if version is None:
+                fields["description"] = description
+            else:
+                wiki_description = description
+        return fields, wiki_description
+
     def update_issue(
         self,
         key: str,
@@ -423,6 +456,7 @@ class JiraFiler:
     ) -> FiledIssue:
         """One PUT of the fields that differ (and the property when the body changed)."""
         state = self._state.get(key, {})
+        before = self._observed(key)
         fields: dict[str, Any] = {}
         wiki_description: Any = None
         if title is not None:
@@ -432,30 +466,8 @@ class JiraFiler:
         if assignees is not None:
             fields["assignee"] = self._user(assignees[0]) if assignees else None
         if body is not None:
-            live = self._raw.get(key, {})
-            people: Mapping[str, str] = state.get("people") or {}
-            observed = str(state.get("body") or "")
-            if is_action(observed):
-                observed = self._patched(observed, live, people)
-            old = parse_sections(observed)
-            new = parse_sections(body)
-            wanted = self._section_fields(body)
-            ids = self._field_ids()
-            for heading, attribute in FIELD_SECTIONS.items():
-                fid = "priority" if attribute == "priority" else ids.get(attribute)
-                if attribute == "due":
-                    fid = ids.get("due", "duedate")
-                if attribute in HUMAN_ATTRIBUTES or attribute == "owner" or fid is None:
-                    continue
-                if old.get(heading, "") != new.get(heading, "") and fid in wanted:
-                    fields[fid] = wanted[fid]
-            stored = str(state.get("body") or "")
-            if _description_source(stored) != _description_source(body) or not stored:
-                description, version = self._description(body)
-                if version is None:
-                    fields["description"] = description
-                else:
-                    wiki_description = description
+            more, wiki_description = self._body_changes(key, state, body)
+            fields.update(more)
         if fields:
             self.connector._edit(key, {"fields": fields})
         if wiki_description is not None:
@@ -470,20 +482,16 @@ class JiraFiler:
             self.connector._request(
                 "PUT", f"issue/{key}/properties/{PM_PROPERTY}", body=self._state[key]
             )
-        previous = self._observed(key) if self._raw.get(key) else None
-        return FiledIssue(
-            key=key,
-            url=self.connector._browse(key),
-            title=title if title is not None else (previous.title if previous else ""),
-            body=body if body is not None else (previous.body if previous else ""),
-            labels=frozenset(labels)
-            if labels is not None
-            else (previous.labels if previous else frozenset()),
-            assignees=frozenset(assignees)
-            if assignees is not None
-            else (previous.assignees if previous else frozenset()),
-            created=previous.created if previous else None,
-        )
+        changes: dict[str, Any] = {}
+        if title is not None:
+            changes["title"] = title
+        if body is not None:
+            changes["body"] = body
+        if labels is not None:
+            changes["labels"] = frozenset(labels)
+        if assignees is not None:
+            changes["assignees"] = frozenset(assignees[:1])
+        return replace(before, **changes)
 
 
 def _description_source(body: str) -> object:

@@ -219,6 +219,26 @@ class TestFilingIntoJira:
         assert out.splitlines()[-1] == "filed: 0 created, 1 updated"
         assert site.fields("REL-3")["duedate"] == "2026-11-18"
 
+    def test_dry_run_reads_and_writes_nothing(
+        self, site: Site, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--dry-run prints the five creates after the field list and one search."""
+        code, out, _ = run([*file_argv(site), "--dry-run"], capsys)
+        assert code == 0
+        assert [line.split()[0] for line in out.splitlines()[:5]] == ["create"] * 5
+        assert out.splitlines()[-1] == "dry run: 5 write(s) planned, nothing written"
+        assert site.writes() == {}
+
+    def test_missing_credentials_are_bad_input_and_name_the_variable(
+        self, site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """No token: exit 2 with the variable to set, and no request at all."""
+        monkeypatch.delenv("PMSYNC_TEST_JIRA_TOKEN")
+        code, _, err = run(file_argv(site), capsys)
+        assert code == 2
+        assert "set PMSYNC_TEST_JIRA_TOKEN" in err
+        assert sum(site.emulator.counters.values()) == 0
+
 
 class TestReadBackByTheJiraConnector:
     def test_the_connector_maps_filed_items_with_owners_priorities_and_deadlines(
