@@ -6,12 +6,14 @@ compared in tests and counted against the write budget before anything touches a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from hashlib import sha256
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import Field
+from pydantic import Field, field_serializer
 
+from syncer.errors import PermanentError
 from syncer.messages import Message
 from syncer.model import Frozen, ItemRef
 
@@ -45,28 +47,65 @@ class Reopen(Frozen):
     reason: str = ""
 
 
+# Keys of ``UpsertReport.bodies`` / ``UpsertLogEntry.bodies``: the same text in each markup a
+# tracker may want. ADF is carried as compact JSON text and sent by the connector as a document.
+MARKDOWN, WIKI, ADF = "markdown", "wiki", "adf"
+
+
+def body_in(bodies: Mapping[str, str], markup: str, *, tracker: str) -> str:
+    """The body in ``markup``; a missing one is a programming error named for the logs."""
+    try:
+        return bodies[markup]
+    except KeyError:
+        raise PermanentError(
+            f"{tracker}: no {markup} body to publish (have: {', '.join(sorted(bodies)) or 'none'})"
+        ) from None
+
+
+def _describe_files(files: Mapping[str, bytes]) -> dict[str, str]:
+    return {
+        name: f"{len(data)} bytes, sha256 {sha256(data).hexdigest()[:16]}"
+        for name, data in files.items()
+    }
+
+
 class UpsertReport(Frozen):
-    """Create or update the weekly review issue found by ``label`` and ``week_key``."""
+    """Create or update the weekly review issue found by ``label`` and ``week_key``.
+
+    ``bodies`` holds the review in every markup the target tracker may use (``markdown`` for
+    GitHub; ``wiki`` and ``adf`` for Jira REST v2/Data Center and v3); each connector picks its
+    own, so the core never needs to know a tracker's REST version. ``attachments`` are files
+    published beside the body, by file name (Jira: the trend chart PNG); a connector that
+    shows the chart another way ignores them.
+    """
 
     kind: Literal["upsert_report"] = "upsert_report"
     tracker: str
     week_key: str
     label: str
     title: str
-    body: str
+    bodies: dict[str, str] = Field(min_length=1)
+    attachments: dict[str, bytes] = Field(default_factory=dict)
     close_previous: bool = True
     reason: str = ""
 
+    @field_serializer("attachments", when_used="json")
+    def _files(self, files: dict[str, bytes]) -> dict[str, str]:
+        return _describe_files(files)
+
 
 class UpsertLogEntry(Frozen):
-    """Create or edit the one operating-log comment for ``week_key`` on the log issue."""
+    """Create or edit the one operating-log comment for ``week_key`` on the log issue.
+
+    ``bodies`` as in ``UpsertReport``: one text per markup, the connector picks its own.
+    """
 
     kind: Literal["upsert_log_entry"] = "upsert_log_entry"
     tracker: str
     log_label: str
     log_title: str
     week_key: str
-    body: str
+    bodies: dict[str, str] = Field(min_length=1)
     reason: str = ""
 
 

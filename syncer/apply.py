@@ -178,8 +178,9 @@ class Applier:
                 week_key=action.week_key,
                 label=action.label,
                 title=action.title,
-                body=action.body,
+                bodies=action.bodies,
                 close_previous=action.close_previous,
+                attachments=action.attachments,
             )
             return "done" if ref.changed else "skipped"
         elif isinstance(action, UpsertLogEntry):
@@ -187,7 +188,7 @@ class Applier:
                 log_label=action.log_label,
                 log_title=action.log_title,
                 week_key=action.week_key,
-                body=action.body,
+                bodies=action.bodies,
             )
             return "done" if ref.changed else "skipped"
         return "done"

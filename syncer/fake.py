@@ -8,10 +8,11 @@ closure, comments carry markers, and injected failures can hit any write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from syncer.actions import MARKDOWN
 from syncer.errors import TrackerError
 from syncer.messages import Message
 from syncer.model import ActionItem, ItemRef, State
@@ -36,6 +37,8 @@ class FakeTracker:
     comments: list[FakeComment] = field(default_factory=list)
     writes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     reports: dict[str, tuple[str, str]] = field(default_factory=dict)
+    attachments: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    markup: str = MARKDOWN
     log_entries: dict[str, str] = field(default_factory=dict)
     fail_on: Callable[[str, str], TrackerError | None] = lambda _kind, _key: None
     marker_checks: int = 0
@@ -88,20 +91,39 @@ class FakeTracker:
         self.writes.append(("reopen", ref.key, ()))
         self._touch(ref.key, state=State.OPEN, closed_at=None, resolution=None)
 
+    def _pick(self, bodies: Mapping[str, str]) -> str:
+        """The body in this fake's ``markup`` (Markdown unless a test says otherwise)."""
+        return bodies[self.markup]
+
     def upsert_report(
-        self, *, week_key: str, label: str, title: str, body: str, close_previous: bool
+        self,
+        *,
+        week_key: str,
+        label: str,
+        title: str,
+        bodies: Mapping[str, str],
+        close_previous: bool,
+        attachments: Mapping[str, bytes] | None = None,
     ) -> ReportRef:
+        """Records the body in ``markup``; attachments are kept, and a changed file is a write."""
         self._check("upsert_report", week_key)
-        changed = self.reports.get(week_key) != (title, body)
+        body = self._pick(bodies)
+        files = dict(attachments or {})
+        changed = self.reports.get(week_key) != (title, body) or bool(
+            files and self.attachments.get(week_key) != files
+        )
         if changed:
             self.writes.append(("upsert_report", week_key, (label,)))
             self.reports[week_key] = (title, body)
+            if files:
+                self.attachments[week_key] = files
         return ReportRef(week_key, f"fake://{self.name}/reports/{week_key}", changed)
 
     def upsert_log_entry(
-        self, *, log_label: str, log_title: str, week_key: str, body: str
+        self, *, log_label: str, log_title: str, week_key: str, bodies: Mapping[str, str]
     ) -> ReportRef:
         self._check("upsert_log_entry", week_key)
+        body = self._pick(bodies)
         changed = self.log_entries.get(week_key) != body
         if changed:
             self.writes.append(("upsert_log_entry", week_key, (log_label,)))

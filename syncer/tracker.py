@@ -7,7 +7,7 @@ renderer), so nothing tracker-specific leaks into the rules.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -80,13 +80,26 @@ class Tracker(Protocol):
     def reopen(self, ref: ItemRef) -> None: ...
 
     def upsert_report(
-        self, *, week_key: str, label: str, title: str, body: str, close_previous: bool
+        self,
+        *,
+        week_key: str,
+        label: str,
+        title: str,
+        bodies: Mapping[str, str],
+        close_previous: bool,
+        attachments: Mapping[str, bytes] | None = None,
     ) -> ReportRef:
-        """Create or update the review issue for ``week_key``, found by label and key first."""
+        """Create or update the review issue for ``week_key``, found by label and key first.
+
+        ``bodies`` is the review per markup (``markdown``, ``wiki``, ``adf``): the tracker
+        publishes the one it renders. ``attachments`` (file name -> bytes) go beside the body
+        where the tracker shows them (the trend chart PNG on Jira); unchanged files are not
+        uploaded again, and trackers that show the chart otherwise ignore them.
+        """
         ...
 
     def upsert_log_entry(
-        self, *, log_label: str, log_title: str, week_key: str, body: str
+        self, *, log_label: str, log_title: str, week_key: str, bodies: Mapping[str, str]
     ) -> ReportRef:
-        """Create or edit the operating-log comment for ``week_key``."""
+        """Create or edit the operating-log comment for ``week_key`` (body per markup)."""
         ...

@@ -125,6 +125,7 @@ class JiraEmulator:
         self._keys: dict[str, str] = {}
         self._next_issue_id = 10001
         self._next_comment_id = 10100
+        self._next_attachment_id = 10300
         self._next_field = 10050
         self._next_option = 10100
         self._server: Any = None
@@ -386,6 +387,15 @@ class JiraEmulator:
         self.revision += 1
         issue.comments.append(comment)
         return comment
+
+    def new_attachment_id(self) -> str:
+        self._next_attachment_id += 1
+        return str(self._next_attachment_id)
+
+    def attachments_of(self, key: str) -> list[tuple[str, bytes]]:
+        """(file name, bytes) of every attachment of ``key``, oldest first."""
+        with self.lock:
+            return [(a.filename, a.content) for a in self.get_issue(key).attachments]
 
     def revoke_permission(self, key: str) -> None:
         """Make ``/mypermissions`` (and the matching writes) deny ``key`` for the bot."""

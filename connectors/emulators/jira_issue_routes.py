@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
 
 from connectors.emulators.jira_edit import ApiError
@@ -18,6 +20,7 @@ from connectors.emulators.jira_state import (
     RESOLUTIONS,
     STATUSES,
     TRANSITIONS,
+    Attachment,
     Issue,
     Json,
 )
@@ -27,13 +30,14 @@ if TYPE_CHECKING:
 
 MAX_PROPERTY_BYTES = 32768
 ID_ONLY = {"id", "key"}
+NOT_NAVIGABLE = frozenset({"comment", "attachment"})
 
 
 def select_fields(emu: JiraEmulator, specs: list[str], default: str) -> list[str] | None:
     """Jira's ``fields`` rules; None means ids only (the new search's default)."""
     items = [s.strip() for spec in specs for s in spec.split(",") if s.strip()] or [default]
     every = emu.all_field_ids()
-    navigable = [f for f in every if f != "comment"]
+    navigable = [f for f in every if f not in NOT_NAVIGABLE]
     names = {cf.name.lower(): cf.id for cf in emu.custom_fields.values()}
     base: list[str] = []
     include: list[str] = []
@@ -114,6 +118,20 @@ def edit_issue(emu: JiraEmulator, req: Request) -> Response:
     return Response(204)
 
 
+def _create_properties(raw: Any) -> dict[str, Any]:
+    """``properties`` of a create request (``[{"key", "value"}]``): stored with the issue."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("key"), str) for p in raw
+    ):
+        raise ApiError(400, ["properties: expected a list of {key, value} objects"])
+    for prop in raw:
+        if len(json.dumps(prop.get("value"))) > MAX_PROPERTY_BYTES:
+            raise ApiError(400, [f"The property '{prop['key']}' value is too long."])
+    return {p["key"]: p.get("value") for p in raw}
+
+
 @route("POST", "/issue", write=True)
 def create_issue(emu: JiraEmulator, req: Request) -> Response:
     require(emu, "CREATE_ISSUES", "You do not have permission to create issues in this project.")
@@ -139,9 +157,11 @@ def create_issue(emu: JiraEmulator, req: Request) -> Response:
     plan.errors = {**plan.errors, **errors}
     plan.raise_if_errors()
     assert project_obj is not None
+    properties = _create_properties(body.get("properties"))
     key = emu.add_issue(project_obj.key, summary=str(fields["summary"]))
     issue = emu.get_issue(key)
     plan.apply(issue)
+    issue.properties.update(properties)
     issue.reporter = emu.bot
     emu.revision += 1
     return Response(
@@ -403,5 +423,76 @@ def delete_property(emu: JiraEmulator, req: Request) -> Response:
     if key not in issue.properties:
         raise ApiError(404, [f"The property with key '{key}' does not exist."])
     del issue.properties[key]
+    _touch(emu, issue)
+    return Response(204)
+
+
+# ---------------------------------------------------------------------- attachments
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+def _files(req: Request) -> list[tuple[str, str, bytes]]:
+    """(file name, content type, bytes) of every ``file`` part of a multipart body."""
+    content_type = req.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise ApiError(415, ["Unsupported Media Type: send multipart/form-data"])
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=HTTP).parsebytes(head + req.raw)
+    files: list[tuple[str, str, bytes]] = []
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") != "file":
+            continue
+        data = part.get_payload(decode=True)
+        name = part.get_filename()
+        if not isinstance(data, bytes) or not name:
+            continue
+        files.append((name, part.get_content_type(), data))
+    return files
+
+
+@route("POST", "/issue/{issueIdOrKey}/attachments", write=True)
+def add_attachments(emu: JiraEmulator, req: Request) -> Response:
+    """Jira keeps every upload, a second file of the same name included: callers replace."""
+    issue = emu.get_issue(req.args["issueIdOrKey"])
+    if req.headers.get("x-atlassian-token", "").lower() != "no-check":
+        raise ApiError(403, ["XSRF check failed"])
+    require(emu, "CREATE_ATTACHMENTS", "You do not have permission to create attachments.")
+    files = _files(req)
+    if not files:
+        raise ApiError(400, ["No file parts named 'file' in the request."])
+    if any(len(data) > MAX_ATTACHMENT_BYTES for _, _, data in files):
+        raise ApiError(413, ["The file is larger than the attachment size limit."])
+    added = [
+        Attachment(emu.new_attachment_id(), name, mime, data, emu.bot, emu.clock())
+        for name, mime, data in files
+    ]
+    issue.attachments.extend(added)
+    _touch(emu, issue)
+    render = renderer_for(emu, req)
+    return Response(200, [render.attachment(a) for a in added])
+
+
+def _find_attachment(emu: JiraEmulator, ident: str) -> tuple[Issue, Attachment]:
+    for issue in emu.issues.values():
+        for attachment in issue.attachments:
+            if attachment.id == ident:
+                return issue, attachment
+    raise ApiError(404, [f"The attachment with id '{ident}' does not exist"])
+
+
+@route("GET", "/attachment/{id}")
+def get_attachment(emu: JiraEmulator, req: Request) -> Response:
+    """``AttachmentMetadata``: the same keys as an upload answer, but a numeric id."""
+    _, attachment = _find_attachment(emu, req.args["id"])
+    body = renderer_for(emu, req).attachment(attachment)
+    body["id"] = int(attachment.id)
+    return Response(200, body)
+
+
+@route("DELETE", "/attachment/{id}", write=True)
+def delete_attachment(emu: JiraEmulator, req: Request) -> Response:
+    issue, attachment = _find_attachment(emu, req.args["id"])
+    require(emu, "DELETE_OWN_ATTACHMENTS", "You do not have permission to delete attachments.")
+    issue.attachments.remove(attachment)
     _touch(emu, issue)
     return Response(204)

@@ -15,6 +15,7 @@ from connectors.emulators.jira_state import (
     PRIORITIES,
     RESOLUTIONS,
     STATUSES,
+    Attachment,
     Comment,
     CustomField,
     Issue,
@@ -222,6 +223,23 @@ class Renderer:
             "startAt": start_at,
         }
 
+    def attachment(self, attachment: Attachment) -> Json:
+        """An ``Attachment`` as the upload answer and ``fields.attachment`` show it."""
+        body: Json = {
+            "self": f"{self.api}/attachment/{attachment.id}",
+            "id": attachment.id,
+            "filename": attachment.filename,
+            "author": self.user(attachment.author),
+            "created": fmt_time(attachment.created),
+            "size": len(attachment.content),
+            "mimeType": attachment.mime_type,
+            "content": f"{self.base}/secure/attachment/{attachment.id}/"
+            f"{quote(attachment.filename)}",
+        }
+        if attachment.mime_type.startswith("image/"):
+            body["thumbnail"] = f"{self.base}/secure/thumbnail/{attachment.id}/{attachment.id}"
+        return body
+
     def field_value(self, issue: Issue, fid: str, customs: dict[str, CustomField]) -> Any:
         """The value of one field of ``issue`` as Jira renders it."""
         simple: dict[str, Callable[[], Any]] = {
@@ -245,6 +263,7 @@ class Renderer:
             ),
             "statuscategorychangedate": lambda: fmt_time(issue.statuscategorychangedate),
             "comment": lambda: self.comments_page(issue),
+            "attachment": lambda: [self.attachment(a) for a in issue.attachments],
         }
         if fid in simple:
             return simple[fid]()

@@ -36,6 +36,8 @@ class Request:
     params: dict[str, list[str]]
     body: Any
     args: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
 
     def param(self, name: str, default: str | None = None) -> str | None:
         values = self.params.get(name)
@@ -154,8 +156,10 @@ class _Handler(BaseHTTPRequestHandler):
             emu.stopping.wait(hold)
             self._drop()
             return
+        content_type = self.headers.get("Content-Type", "")
+        multipart = content_type.lower().startswith("multipart/")
         try:
-            body = json.loads(raw) if raw else None
+            body = json.loads(raw) if raw and not multipart else None
         except ValueError:
             self._count(emu, method, template, 400)
             self._send(
@@ -166,7 +170,13 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         request = Request(
-            method, version, parse_qs(split.query, keep_blank_values=True), body, args
+            method,
+            version,
+            parse_qs(split.query, keep_blank_values=True),
+            body,
+            args,
+            {k.lower(): v for k, v in self.headers.items()},
+            raw,
         )
         with emu.lock:
             response, drop = self._dispatch(emu, the_route, request)

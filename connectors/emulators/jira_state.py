@@ -64,6 +64,16 @@ PERMISSIONS: dict[str, tuple[str, str, str]] = {
     "CREATE_ISSUES": ("11", "Create Issues", "Ability to create issues."),
     "ASSIGN_ISSUES": ("13", "Assign Issues", "Ability to assign issues to other people."),
     "ADMINISTER_PROJECTS": ("23", "Administer Projects", "Ability to administer a project."),
+    "CREATE_ATTACHMENTS": (
+        "19",
+        "Create Attachments",
+        "Users with this permission may create attachments.",
+    ),
+    "DELETE_OWN_ATTACHMENTS": (
+        "39",
+        "Delete Own Attachments",
+        "Users with this permission may delete own attachments.",
+    ),
 }
 
 # System fields: (id, name, schema, clauseNames, orderable, navigable)
@@ -153,6 +163,14 @@ SYSTEM_FIELDS: list[tuple[str, str, Json, list[str], bool, bool]] = [
         "Comment",
         {"type": "comments-page", "system": "comment"},
         ["comment"],
+        True,
+        False,
+    ),
+    (
+        "attachment",
+        "Attachment",
+        {"type": "array", "items": "attachment", "system": "attachment"},
+        ["attachments"],
         True,
         False,
     ),
@@ -261,6 +279,18 @@ class Comment:
 
 
 @dataclass
+class Attachment:
+    """A file attached to an issue; the bytes are kept so tests can compare them."""
+
+    id: str
+    filename: str
+    mime_type: str
+    content: bytes
+    author: User
+    created: datetime
+
+
+@dataclass
 class Issue:
     """One issue. Custom field values are stored in the emulator's canonical form:
     str for text/url, option value for select, ``User`` for user pickers, ``date`` for dates."""
@@ -284,6 +314,7 @@ class Issue:
     custom: dict[str, Any] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def now_utc() -> datetime:

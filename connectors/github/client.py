@@ -42,6 +42,7 @@ from connectors.github.mapper import (
     with_merge_status,
 )
 from connectors.github.renderer import render_message, with_marker
+from syncer.actions import MARKDOWN, body_in
 from syncer.cursors import Cursor, CursorStore
 from syncer.durations import parse_span
 from syncer.errors import (
@@ -747,9 +748,22 @@ class GitHubConnector:
         ]
 
     def upsert_report(
-        self, *, week_key: str, label: str, title: str, body: str, close_previous: bool
+        self,
+        *,
+        week_key: str,
+        label: str,
+        title: str,
+        bodies: Mapping[str, str],
+        close_previous: bool,
+        attachments: Mapping[str, bytes] | None = None,
     ) -> ReportRef:
-        """The week's review issue, found by label and marker, created or updated in place."""
+        """The week's review issue, found by label and marker, created or updated in place.
+
+        Publishes ``bodies["markdown"]``. ``attachments`` are ignored: GitHub's REST API has
+        no issue attachments, and the Markdown body already carries the trend as a Mermaid
+        chart, which GitHub renders.
+        """
+        body = body_in(bodies, MARKDOWN, tracker=self.name)
         repo = self.report_repo()
         marker = f"{REPORT_MARKER}{week_key}"
         full_body = with_marker(body, marker)
@@ -796,9 +810,10 @@ class GitHubConnector:
         )
 
     def upsert_log_entry(
-        self, *, log_label: str, log_title: str, week_key: str, body: str
+        self, *, log_label: str, log_title: str, week_key: str, bodies: Mapping[str, str]
     ) -> ReportRef:
         """One comment per week on the long-lived log issue: edited on rerun, never doubled."""
+        body = body_in(bodies, MARKDOWN, tracker=self.name)
         repo = self.report_repo()
         self.ensure_labels(repo, [log_label])
         issues = self._issues_with_label(repo, log_label, "asc")

@@ -41,7 +41,9 @@ between the comment and its index PUT is open again.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import mimetypes
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -51,6 +53,7 @@ from typing import Any, TypeVar
 import structlog
 from jira import JIRA
 from pydantic import SecretStr
+from urllib3 import encode_multipart_formdata
 
 from connectors.jira.errors import translate
 from connectors.jira.mapper import (
@@ -60,7 +63,12 @@ from connectors.jira.mapper import (
     parse_jira_datetime,
     resolve_fields,
 )
-from connectors.jira.renderer import AdfNode, render_comment, render_document
+from connectors.jira.renderer import (
+    AdfNode,
+    publish_document,
+    render_comment,
+    text_document,
+)
 from syncer.cursors import Cursor, CursorStore
 from syncer.errors import ConfigError, PermanentError, TrackerError, TransientError
 from syncer.messages import Message
@@ -235,8 +243,8 @@ class JiraConnector:
             self._jira = jira
         return self._jira
 
-    def _url(self, path: str) -> str:
-        return f"{self._server}/rest/api/{self.config.rest_api_version}/{path}"
+    def _url(self, path: str, version: str | None = None) -> str:
+        return f"{self._server}/rest/api/{version or self.config.rest_api_version}/{path}"
 
     def _request(
         self,
@@ -245,14 +253,20 @@ class JiraConnector:
         *,
         params: Mapping[str, str] | None = None,
         body: object = None,
+        version: str | None = None,
     ) -> Any:
-        """One REST call through the library's session; JSON answer or None."""
+        """One REST call through the library's session; JSON answer or None.
+
+        ``version`` overrides the configured REST version for this call (``"2"`` to send wiki
+        markup on a v3 site, which Jira Cloud converts to ADF).
+        """
         jira = self._client()
         write = method != "GET"
 
         def send() -> Any:
             data = json.dumps(body) if body is not None else None
-            response = jira._session.request(method, self._url(path), params=params, data=data)
+            url = self._url(path, version)
+            response = jira._session.request(method, url, params=params, data=data)
             if not response.content:
                 return None
             return response.json()
@@ -419,9 +433,13 @@ class JiraConnector:
         )
         self._markers[key] = markers
 
-    def _save_marker(self, key: str, marker: str, comment_id: str) -> None:
+    def _save_marker(
+        self, key: str, marker: str, comment_id: str, digest: str | None = None
+    ) -> None:
         markers = dict(self._marker_map(key, refresh=False))
         markers[marker] = {"comment": comment_id, "at": self.clock().isoformat()}
+        if digest is not None:
+            markers[marker]["digest"] = digest
         self._write_markers(key, markers)
 
     def _scan_cutoff(self, key: str) -> datetime | None:
@@ -612,12 +630,15 @@ class JiraConnector:
     def _browse(self, key: str) -> str:
         return f"{self._server}/browse/{key}"
 
-    def _by_label(self, label: str, order: str, prop: str) -> list[dict[str, Any]]:
+    def _by_label(
+        self, label: str, order: str, prop: str, extra: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         jql = (
             f"project = {jql_string(self._project())} AND labels = {jql_string(label)} "
             f"ORDER BY created {order}"
         )
-        return self._search(jql, ["summary", "status", "labels"], properties=prop)[:50]
+        fields = ["summary", "status", "labels", *extra]
+        return self._search(jql, fields, properties=prop)[:50]
 
     def _property_of(self, issue: Mapping[str, Any], prop: str) -> dict[str, Any] | None:
         """An entity property returned with a search hit, else read with one GET."""
@@ -627,13 +648,13 @@ class JiraConnector:
             return value if isinstance(value, dict) else None
         return self._read_property(str(issue.get("key")), prop)
 
-    def _create_issue(self, summary: str, label: str, body: str) -> str:
+    def _create_issue(self, summary: str, label: str, description: str | AdfNode) -> str:
         fields = {
             "project": {"key": self._project()},
             "issuetype": {"name": self.config.report_issue_type},
             "summary": summary,
             "labels": [label],
-            "description": render_document(body, api_version=self.config.rest_api_version),
+            "description": description,
         }
         created = self._request("POST", "issue", body={"fields": fields})
         key = created.get("key") if isinstance(created, dict) else None
@@ -641,14 +662,80 @@ class JiraConnector:
             raise TransientError("POST issue: answer without a key")
         return key
 
+    def _attach(self, key: str, name: str, data: bytes) -> None:
+        """POST one file (multipart, ``X-Atlassian-Token: no-check``); never retried."""
+        jira = self._client()
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        payload, content_type = encode_multipart_formdata({"file": (name, data, mime)})
+        headers = {"Content-Type": content_type, "X-Atlassian-Token": "no-check"}
+        url = self._url(f"issue/{key}/attachments")
+        self._call(
+            f"POST issue/{key}/attachments",
+            lambda: jira._session.post(url, data=payload, headers=headers),
+            write=True,
+        )
+
+    def _sync_attachments(
+        self,
+        key: str,
+        files: Mapping[str, bytes],
+        recorded: Mapping[str, Any],
+        present: Sequence[Mapping[str, Any]],
+    ) -> tuple[dict[str, str], bool]:
+        """Upload each file whose bytes changed, then delete the older copies of that name.
+
+        Jira keeps every upload, a second file of the same name included, so replacing is
+        upload-then-delete: a run that dies in between leaves two copies, which the next run
+        sees and cleans up. A file is unchanged when the report property recorded its sha256
+        and exactly one attachment of that name and size is on the issue.
+        """
+        digests: dict[str, str] = {}
+        uploaded = False
+        for name, data in files.items():
+            digest = hashlib.sha256(data).hexdigest()
+            digests[name] = digest
+            same_name = [a for a in present if a.get("filename") == name]
+            if (
+                recorded.get(name) == digest
+                and len(same_name) == 1
+                and same_name[0].get("size") == len(data)
+            ):
+                continue
+            self._attach(key, name, data)
+            uploaded = True
+            for old in same_name:
+                self._request("DELETE", f"attachment/{old.get('id')}")
+        return digests, uploaded
+
     def upsert_report(
-        self, *, week_key: str, label: str, title: str, body: str, close_previous: bool
+        self,
+        *,
+        week_key: str,
+        label: str,
+        title: str,
+        bodies: Mapping[str, str],
+        close_previous: bool,
+        attachments: Mapping[str, bytes] | None = None,
     ) -> ReportRef:
-        """Find the review issue by label and its ``pmsync.report`` week; edit or create."""
+        """Find the review issue by label and its ``pmsync.report`` week; edit or create.
+
+        Publishes ``bodies["wiki"]`` on REST v2 and Data Center, ``bodies["adf"]`` as an ADF
+        document on v3. The ``pmsync.report`` property records the week, a digest of the
+        title and description sent, and the sha256 of each attachment, so a rerun with the
+        same report edits nothing and uploads nothing (search + property come in one request).
+        """
         self._client()
+        description = publish_document(
+            bodies, api_version=self.config.rest_api_version, tracker=self.name
+        )
+        digest = hashlib.sha256(
+            json.dumps([title, description], sort_keys=True).encode("utf-8")
+        ).hexdigest()
         found: str | None = None
+        state: dict[str, Any] = {}
+        present: list[Mapping[str, Any]] = []
         previous: list[str] = []
-        for issue in self._by_label(label, "DESC", REPORT_PROPERTY):
+        for issue in self._by_label(label, "DESC", REPORT_PROPERTY, ("attachment",)):
             key = str(issue.get("key"))
             fields = issue.get("fields") or {}
             status = fields.get("status") or {}
@@ -658,31 +745,38 @@ class JiraConnector:
             value = self._property_of(issue, REPORT_PROPERTY)
             week = value.get("week") if value else None
             if week is None and found is None and fields.get("summary") == title:
-                self._request(
-                    "PUT", f"issue/{key}/properties/{REPORT_PROPERTY}", body={"week": week_key}
-                )
-                week = week_key
+                week = week_key  # found by title: the property is written below
             if week == week_key and found is None:
                 found = key
+                state = dict(value or {})
+                present = [a for a in fields.get("attachment") or () if isinstance(a, Mapping)]
             elif not done and week != week_key:
                 previous.append(key)
-        description = render_document(body, api_version=self.config.rest_api_version)
+        changed = found is None or state.get("digest") != digest
         if found is None:
-            found = self._create_issue(title, label, body)
-            self._request(
-                "PUT", f"issue/{found}/properties/{REPORT_PROPERTY}", body={"week": week_key}
-            )
-        else:
+            found = self._create_issue(title, label, description)
+        elif changed:
             self._edit(found, {"fields": {"summary": title, "description": description}})
+        files = dict(attachments or {})
+        recorded = state.get("files") if isinstance(state.get("files"), dict) else {}
+        digests, uploaded = self._sync_attachments(found, files, recorded or {}, present)
+        wanted = {"week": week_key, "digest": digest, "files": {**(recorded or {}), **digests}}
+        if wanted != state:
+            self._request("PUT", f"issue/{found}/properties/{REPORT_PROPERTY}", body=wanted)
         if close_previous:
             for key in previous:
                 self._transition(key, self.config.close_transition)
-        return ReportRef(key=found, url=self._browse(found))
+        changed = changed or uploaded or bool(close_previous and previous)
+        return ReportRef(key=found, url=self._browse(found), changed=changed)
 
     def upsert_log_entry(
-        self, *, log_label: str, log_title: str, week_key: str, body: str
+        self, *, log_label: str, log_title: str, week_key: str, bodies: Mapping[str, str]
     ) -> ReportRef:
-        """One comment per week on the log issue, found through the marker property."""
+        """One comment per week on the log issue, found through the marker property.
+
+        The index entry of the week's comment records a digest of the body sent, so a rerun
+        with the same entry writes nothing; a changed entry is one comment PUT.
+        """
         self._client()
         candidates = self._by_label(log_label, "ASC", MARKERS_PROPERTY)
         if candidates:
@@ -691,10 +785,18 @@ class JiraConnector:
             markers = value.get("markers")
             self._markers[key] = dict(markers) if isinstance(markers, dict) else {}
         else:
-            key = self._create_issue(log_title, log_label, "")
+            intro = text_document(
+                "Reliability operating log: one comment per week, written by pmsync.",
+                api_version=self.config.rest_api_version,
+            )
+            key = self._create_issue(log_title, log_label, intro)
             self._markers[key] = {}
         marker = f"pmsync:log:{week_key}"
-        document = render_document(body, api_version=self.config.rest_api_version)
+        document = publish_document(
+            bodies, api_version=self.config.rest_api_version, tracker=self.name
+        )
+        digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+        changed = not candidates
         entry = self._markers[key].get(marker)
         if entry is None and candidates and marker in self._scan_comments(key):
             # A run died between posting this week's entry and indexing it: repair, then edit.
@@ -702,8 +804,13 @@ class JiraConnector:
             entry = self._markers[key][marker]
         if isinstance(entry, dict) and entry.get("comment"):
             comment_id = str(entry["comment"])
-            self._request("PUT", f"issue/{key}/comment/{comment_id}", body={"body": document})
+            if entry.get("digest") != digest:
+                changed = True
+                self._request("PUT", f"issue/{key}/comment/{comment_id}", body={"body": document})
+                self._save_marker(key, marker, comment_id, digest)
         else:
+            changed = True
             comment_id = self._post_once(key, marker, document)
-            self._save_marker(key, marker, comment_id)
-        return ReportRef(key=key, url=f"{self._browse(key)}?focusedCommentId={comment_id}")
+            self._save_marker(key, marker, comment_id, digest)
+        url = f"{self._browse(key)}?focusedCommentId={comment_id}"
+        return ReportRef(key=key, url=url, changed=changed)

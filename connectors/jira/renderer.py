@@ -10,9 +10,13 @@ deployment understands: ``[~accountid:ID]`` on Cloud, ``[~username]`` on Data Ce
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from syncer.actions import ADF, WIKI, body_in
+from syncer.errors import PermanentError
 from syncer.messages import Link, Markup, Mention, Message, Text
 from syncer.model import Person
 
@@ -142,8 +146,26 @@ def render_comment(message: Message, *, cloud: bool, api_version: str) -> str | 
     return render_wiki(message, cloud=cloud)
 
 
-def render_document(text: str, *, api_version: str) -> str | AdfNode:
-    """A trusted report body (already in the tracker's markup) for an issue or comment."""
+def adf_from_json(text: str) -> AdfNode:
+    """An ADF document carried as JSON text (a report's ``adf`` body), sent as a document."""
+    try:
+        node = json.loads(text)
+    except ValueError:
+        raise PermanentError("the adf body is not JSON; it must be an ADF document") from None
+    if not isinstance(node, dict) or node.get("type") != "doc":
+        raise PermanentError("the adf body is JSON but not an ADF document (type 'doc')")
+    return node
+
+
+def publish_document(bodies: Mapping[str, str], *, api_version: str, tracker: str) -> str | AdfNode:
+    """The body a report or log upsert publishes: wiki text (v2, DC) or an ADF document (v3)."""
+    if api_version == "3":
+        return adf_from_json(body_in(bodies, ADF, tracker=tracker))
+    return body_in(bodies, WIKI, tracker=tracker)
+
+
+def text_document(text: str, *, api_version: str) -> str | AdfNode:
+    """Short trusted plain text (e.g. the log issue's intro) as a description or comment."""
     if api_version == "3":
         content = [{"type": "paragraph", "content": p} for p in _markup_nodes(text) if p]
         return {"type": "doc", "version": 1, "content": content}

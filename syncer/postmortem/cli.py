@@ -17,10 +17,12 @@ from zoneinfo import ZoneInfo
 from syncer.config_loader import load_model_file
 from syncer.errors import ConfigError
 from syncer.policy import Policy
+from syncer.postmortem import filing
 from syncer.postmortem.lint import RULES, lint
 from syncer.postmortem.markup import GitHubMarkdown, JiraWiki, Markup
 from syncer.postmortem.record import Record, load_file
 from syncer.postmortem.render import render
+from syncer.postmortem.schema import Incident
 from syncer.postmortem.skeleton import skeleton
 from syncer.postmortem.source import SourceError
 from syncer.postmortem.validate import clock_start, resolve_due
@@ -73,8 +75,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fil = sub.add_parser("file", help="file the postmortem and its action items")
     _record_args(fil, config_required=True)
     fil.add_argument("--dry-run", action="store_true", help="print what would be filed")
-    fil.add_argument("--repo", help="owner/name to file in (default: first configured)")
-    fil.add_argument("--tracker", help="GitHub tracker name from the policy (default: first)")
+    fil.add_argument("--repo", help="GitHub owner/name to file in (default: first configured)")
+    fil.add_argument(
+        "--tracker",
+        help="tracker name from the policy, GitHub or Jira (default: the first GitHub tracker, "
+        "else the first Jira tracker, which files in its `project`)",
+    )
     fil.set_defaults(func=cmd_file)
 
 
@@ -168,18 +174,40 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if findings and args.strict else EXIT_OK
 
 
+def _is_jira(policy: Policy, name: str | None) -> bool:
+    """Whether ``--tracker`` (or the default) names a Jira tracker of the policy."""
+    if name is not None:
+        return any(t.name == name for t in policy.trackers.jira) and not any(
+            t.name == name for t in policy.trackers.github
+        )
+    return not policy.trackers.github and bool(policy.trackers.jira)
+
+
+def _filer(
+    args: argparse.Namespace, policy: Policy, incident: Incident, today: date
+) -> tuple[filing.Filer, filing.FilingLabels]:
+    """The filer for the configured tracker, imported lazily (the core stays tracker-free)."""
+    if _is_jira(policy, args.tracker):
+        from connectors.jira.filer import jira_filer_from_policy
+        from syncer.cli import system_now
+
+        return jira_filer_from_policy(policy, args.tracker, incident, lambda: today, system_now)
+    from connectors.github.filer import filer_from_policy
+
+    github_filer, tracker = filer_from_policy(policy, args.tracker, args.repo)
+    return github_filer, filing.FilingLabels.for_tracker(tracker)
+
+
 def cmd_file(args: argparse.Namespace) -> int:
-    from syncer.postmortem import filing
 
     loaded = _load(args, sys.stderr)
     if loaded is None:
         return EXIT_BAD_INPUT
     record, policy, today = loaded
     assert policy is not None  # --config is required
+    incident = record.incident
     try:
-        from connectors.github.filer import filer_from_policy  # lazy: core stays tracker-free
-
-        filer, tracker = filer_from_policy(policy, args.tracker, args.repo)
+        filer, labels = _filer(args, policy, incident, today)
     except LookupError as exc:
         print(f"{args.config}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -187,8 +215,6 @@ def cmd_file(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"{args.config}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    labels = filing.FilingLabels.for_tracker(tracker)
-    incident = record.incident
     if args.dry_run:
         filed = filer.find_filed(incident.id)
         steps = filing.plan_filing(incident, policy, filed, today, labels)

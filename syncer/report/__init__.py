@@ -13,16 +13,25 @@ from syncer.report.build import (
     week_key,
 )
 from syncer.report.model import RISK_WEIGHTS, WeeklyReport
-from syncer.report.publish import log_body, report_body, report_changes, report_tracker
+from syncer.report.publish import (
+    log_bodies,
+    log_body,
+    report_bodies,
+    report_body,
+    report_changes,
+    report_tracker,
+)
 
 __all__ = [
     "RISK_WEIGHTS",
     "WeeklyReport",
     "build_report",
     "daily_counts_for",
+    "log_bodies",
     "log_body",
     "moment_for_week",
     "parse_week",
+    "report_bodies",
     "report_body",
     "report_changes",
     "report_period",

@@ -198,9 +198,15 @@ def run(
             for change in report_changes(report, policy, tracker_name):
                 for action in change.actions:
                     if isinstance(action, UpsertReport | UpsertLogEntry):
+                        sizes = ", ".join(f"{m} {len(b)}" for m, b in action.bodies.items())
+                        files = (
+                            "; attaches " + ", ".join(action.attachments)
+                            if isinstance(action, UpsertReport) and action.attachments
+                            else ""
+                        )
                         out.print(
                             f"{reason}: would {action.kind} {action.week_key} in "
-                            f"{tracker_name} ({len(action.body)} characters)"
+                            f"{tracker_name} (characters: {sizes}{files})"
                         )
             return EXIT_OK
         result = publish(

@@ -10,7 +10,7 @@ produces the same body and the tracker sees no change.
 
 from __future__ import annotations
 
-from syncer.actions import ItemChange, UpsertLogEntry, UpsertReport
+from syncer.actions import ADF, MARKDOWN, WIKI, ItemChange, UpsertLogEntry, UpsertReport
 from syncer.markdown import escape
 from syncer.messages import html_marker
 from syncer.policy import Policy
@@ -44,15 +44,49 @@ def report_tracker(policy: Policy) -> str | None:
     return names[0] if names else None
 
 
-def report_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
-    """The review issue body in the tracker's own markup, within its size limit."""
-    kind = target_kind(policy, tracker_name)
+CHART_FILE = "risk-trend.png"
+
+
+def markups_for(kind: str) -> tuple[str, ...]:
+    """The markups a tracker family may publish: GitHub Markdown; Jira wiki (v2) and ADF (v3)."""
+    return (MARKDOWN,) if kind == "github" else (WIKI, ADF)
+
+
+def trend_chart(report: WeeklyReport, kind: str) -> dict[str, bytes]:
+    """The trend as a PNG attachment for Jira (GitHub shows the Mermaid chart instead)."""
+    if kind == "github":
+        return {}
+    from syncer.report.render_png import render_png
+
+    return {CHART_FILE: render_png(report)}
+
+
+def report_bodies(
+    report: WeeklyReport, policy: Policy, tracker_name: str, *, chart: str | None = None
+) -> dict[str, str]:
+    """The review issue body in each markup the tracker may use, within its size limit.
+
+    No trailing whitespace: trackers may trim it, and a body that comes back different from
+    what was sent would be rewritten on every rerun. ``chart`` names the attached PNG.
+    """
     rows = policy.report.max_rows
-    if kind == "jira_v2":
-        return fit_wiki(report, rows)
-    if kind == "jira_v3":
-        return fit_adf(report, rows)
-    return fit_markdown(report, rows)
+    render = {
+        MARKDOWN: lambda: fit_markdown(report, rows),
+        WIKI: lambda: fit_wiki(report, rows, chart_attachment=chart),
+        ADF: lambda: fit_adf(report, rows, chart_attachment=chart),
+    }
+    kind = target_kind(policy, tracker_name)
+    return {m: render[m]().rstrip() for m in markups_for(kind)}
+
+
+def report_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
+    """The review issue body in the markup the tracker's configuration publishes."""
+    kind = target_kind(policy, tracker_name)
+    return report_bodies(report, policy, tracker_name)[_markup_of(kind)]
+
+
+def _markup_of(kind: str) -> str:
+    return {"github": MARKDOWN, "jira_v2": WIKI, "jira_v3": ADF}[kind]
 
 
 def _log_blocks(report: WeeklyReport) -> list[Block]:
@@ -131,30 +165,36 @@ def _markdown_blocks(blocks: list[Block]) -> str:
     return "\n".join(out)
 
 
-def log_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
-    """This week's operating-log comment: closure decisions and roadmap changes."""
+def log_bodies(report: WeeklyReport, policy: Policy, tracker_name: str) -> dict[str, str]:
+    """This week's operating-log comment (closure decisions, roadmap changes) per markup."""
     blocks = _log_blocks(report)
-    kind = target_kind(policy, tracker_name)
-    if kind == "jira_v2":
-        return render_wiki_blocks(blocks)
-    if kind == "jira_v3":
-        return adf_document(blocks)
     marker = html_marker(f"pmsync:log:{report.header.week}")
-    return f"{_markdown_blocks(blocks).rstrip()}\n\n{marker}"
+    render = {
+        MARKDOWN: lambda: f"{_markdown_blocks(blocks).rstrip()}\n\n{marker}",
+        WIKI: lambda: render_wiki_blocks(blocks),
+        ADF: lambda: adf_document(blocks),
+    }
+    kind = target_kind(policy, tracker_name)
+    return {m: render[m]().rstrip() for m in markups_for(kind)}
+
+
+def log_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
+    """The log comment in the markup the tracker's configuration publishes."""
+    return log_bodies(report, policy, tracker_name)[_markup_of(target_kind(policy, tracker_name))]
 
 
 def report_changes(report: WeeklyReport, policy: Policy, tracker_name: str) -> list[ItemChange]:
-    """One change for the review issue and one for the operating-log entry."""
+    """One change for the review issue (with the chart for Jira) and one for the log entry."""
     week = report.header.week
-    # No trailing whitespace: trackers may trim it, and a body that comes back different from
-    # what was sent would be rewritten on every rerun.
-    body = report_body(report, policy, tracker_name).rstrip()
+    attachments = trend_chart(report, target_kind(policy, tracker_name))
+    chart = CHART_FILE if attachments else None
     upsert = UpsertReport(
         tracker=tracker_name,
         week_key=week,
         label=policy.report.label,
         title=report.header.title,
-        body=body,
+        bodies=report_bodies(report, policy, tracker_name, chart=chart),
+        attachments=attachments,
         close_previous=policy.report.close_previous,
         reason="weekly review",
     )
@@ -163,7 +203,7 @@ def report_changes(report: WeeklyReport, policy: Policy, tracker_name: str) -> l
         log_label=policy.report.log_label,
         log_title=policy.report.log_title,
         week_key=week,
-        body=log_body(report, policy, tracker_name).rstrip(),
+        bodies=log_bodies(report, policy, tracker_name),
         reason="operating log",
     )
     return [

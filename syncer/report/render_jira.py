@@ -79,7 +79,7 @@ def render_wiki_blocks(blocks: list[Block], chart_attachment: str | None = None)
             out.append("")
         elif isinstance(block, Chart) and chart_attachment:
             name = re.sub(r"[^A-Za-z0-9._-]", "_", chart_attachment)
-            out += [f"!{name}|thumbnail!", ""]
+            out += [f"!{name}!", ""]
     return "\n".join(out)
 
 
@@ -150,8 +150,12 @@ def _adf_table(table: Table) -> AdfNode:
     }
 
 
-def adf_blocks(blocks: list[Block]) -> AdfNode:
-    """Blocks as an ADF ``doc`` (the chart is left to an attachment)."""
+def adf_blocks(blocks: list[Block], chart_attachment: str | None = None) -> AdfNode:
+    """Blocks as an ADF ``doc``.
+
+    ADF embeds files only by Media Services id, which a REST attachment upload does not
+    return, so the chart is named where it would stand and sits among the attachments.
+    """
     content: list[AdfNode] = []
     for block in blocks:
         if isinstance(block, Heading):
@@ -168,6 +172,9 @@ def adf_blocks(blocks: list[Block]) -> AdfNode:
             )
         elif isinstance(block, Table):
             content.append(_adf_table(block))
+        elif isinstance(block, Chart) and chart_attachment:
+            note = f"Chart: {one_line(chart_attachment)}, attached to this issue."
+            content.append({"type": "paragraph", "content": [_text(note, em=True)]})
     return {"type": "doc", "version": 1, "content": content}
 
 
@@ -176,31 +183,47 @@ def adf_document(blocks: list[Block]) -> str:
     return json.dumps(adf_blocks(blocks), ensure_ascii=False, separators=(",", ":"))
 
 
-def render_adf(report: WeeklyReport, *, max_rows: int | None = None) -> AdfNode:
+def render_adf(
+    report: WeeklyReport, *, max_rows: int | None = None, chart_attachment: str | None = None
+) -> AdfNode:
     """An Atlassian Document Format document for REST v3."""
-    return adf_blocks(layout(report, max_rows=max_rows))
+    return adf_blocks(layout(report, max_rows=max_rows), chart_attachment)
 
 
-def render_adf_json(report: WeeklyReport, *, max_rows: int | None = None) -> str:
-    """The ADF document as compact JSON text (what an ``UpsertReport.body`` carries for v3)."""
+def render_adf_json(
+    report: WeeklyReport, *, max_rows: int | None = None, chart_attachment: str | None = None
+) -> str:
+    """The ADF document as compact JSON text (what ``UpsertReport.bodies["adf"]`` carries)."""
     return json.dumps(
-        render_adf(report, max_rows=max_rows), ensure_ascii=False, separators=(",", ":")
+        render_adf(report, max_rows=max_rows, chart_attachment=chart_attachment),
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
 
 
-def fit_wiki(report: WeeklyReport, max_rows: int, limit: int = JIRA_TEXT_LIMIT) -> str:
+def fit_wiki(
+    report: WeeklyReport,
+    max_rows: int,
+    limit: int = JIRA_TEXT_LIMIT,
+    chart_attachment: str | None = None,
+) -> str:
     rows = max_rows
-    body = render_wiki(report, max_rows=rows)
+    body = render_wiki(report, max_rows=rows, chart_attachment=chart_attachment)
     while len(body) > limit and rows > 1:
         rows //= 2
-        body = render_wiki(report, max_rows=rows)
+        body = render_wiki(report, max_rows=rows, chart_attachment=chart_attachment)
     return body
 
 
-def fit_adf(report: WeeklyReport, max_rows: int, limit: int = JIRA_TEXT_LIMIT) -> str:
+def fit_adf(
+    report: WeeklyReport,
+    max_rows: int,
+    limit: int = JIRA_TEXT_LIMIT,
+    chart_attachment: str | None = None,
+) -> str:
     rows = max_rows
-    body = render_adf_json(report, max_rows=rows)
+    body = render_adf_json(report, max_rows=rows, chart_attachment=chart_attachment)
     while len(body) > limit and rows > 1:
         rows //= 2
-        body = render_adf_json(report, max_rows=rows)
+        body = render_adf_json(report, max_rows=rows, chart_attachment=chart_attachment)
     return body

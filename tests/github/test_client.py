@@ -401,7 +401,7 @@ class TestReports:
                 week_key=week,
                 label="pmsync/review",
                 title=f"Review {week}",
-                body=body,
+                bodies={"markdown": body},
                 close_previous=True,
             )
 
@@ -430,11 +430,13 @@ class TestReports:
         emulator.add_repo("acme/api")
         connector = make_connector()
         kwargs = {"log_label": "pmsync/log", "log_title": "Reliability log"}
-        entry = connector.upsert_log_entry(week_key="2026-W48", body="closed 3", **kwargs)
-        connector.upsert_log_entry(week_key="2026-W48", body="closed 3", **kwargs)
-        connector.upsert_log_entry(week_key="2026-W48", body="closed 4", **kwargs)
+        entry = connector.upsert_log_entry(
+            week_key="2026-W48", bodies={"markdown": "closed 3"}, **kwargs
+        )
+        connector.upsert_log_entry(week_key="2026-W48", bodies={"markdown": "closed 3"}, **kwargs)
+        connector.upsert_log_entry(week_key="2026-W48", bodies={"markdown": "closed 4"}, **kwargs)
         clock.advance(days=7)
-        connector.upsert_log_entry(week_key="2026-W49", body="closed 1", **kwargs)
+        connector.upsert_log_entry(week_key="2026-W49", bodies={"markdown": "closed 1"}, **kwargs)
         comments = emulator.comments("acme/api", 1)
         assert [c["body"] for c in comments] == [
             "closed 4\n\n<!-- pmsync:log:2026-W48 -->",

@@ -402,24 +402,24 @@ class TestReports:
             week_key="2026-W48",
             label="pmsync-review",
             title="Review W48",
-            body="v1",
+            bodies={"wiki": "v1"},
             close_previous=True,
         )
         again = connector.upsert_report(
             week_key="2026-W48",
             label="pmsync-review",
             title="Review W48",
-            body="v2",
+            bodies={"wiki": "v2"},
             close_previous=True,
         )
         assert again.key == first.key
         assert site.emulator.issue(first.key)["fields"]["description"] == "v2"
-        assert site.emulator.properties(first.key)["pmsync.report"] == {"week": "2026-W48"}
+        assert site.emulator.properties(first.key)["pmsync.report"]["week"] == "2026-W48"
         following = site.connector().upsert_report(
             week_key="2026-W49",
             label="pmsync-review",
             title="Review W49",
-            body="w49",
+            bodies={"wiki": "w49"},
             close_previous=True,
         )
         assert following.key != first.key
@@ -436,18 +436,23 @@ class TestReports:
             log_label="pmsync-log",
             log_title="pmsync operating log",
             week_key="2026-W48",
-            body="week 48: 3 escalations",
+            bodies={"wiki": "week 48: 3 escalations"},
         )
         site.reset()
         site.connector().upsert_log_entry(
             log_label="pmsync-log",
             log_title="pmsync operating log",
             week_key="2026-W48",
-            body="week 48: 4 escalations",
+            bodies={"wiki": "week 48: 4 escalations"},
         )
         writes = {(m, p): n for (m, p, _), n in site.requests().items() if m != "GET"}
-        assert writes == {("PUT", "/rest/api/2/issue/{issueIdOrKey}/comment/{id}"): 1}
-        property_reads = sum(n for (m, p, _), n in site.requests().items() if "properties" in p)
+        assert writes == {
+            ("PUT", "/rest/api/2/issue/{issueIdOrKey}/comment/{id}"): 1,
+            ("PUT", "/rest/api/2/issue/{issueIdOrKey}/properties/{propertyKey}"): 1,
+        }
+        property_reads = sum(
+            n for (m, p, _), n in site.requests().items() if m == "GET" and "properties" in p
+        )
         assert property_reads == (0 if site.cloud else 1)
         comments = site.emulator.comments(first.key)
         assert [c["body"] for c in comments] == ["week 48: 4 escalations"]
@@ -455,7 +460,7 @@ class TestReports:
             log_label="pmsync-log",
             log_title="pmsync operating log",
             week_key="2026-W49",
-            body="week 49: quiet",
+            bodies={"wiki": "week 49: quiet"},
         )
         assert len(site.emulator.comments(first.key)) == 2
         assert site.emulator.issue(first.key)["fields"]["summary"] == "pmsync operating log"

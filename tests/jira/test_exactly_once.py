@@ -266,14 +266,23 @@ class TestLogEntry:
         """The week's log comment is found by its property and edited in place."""
         policy = example_policy()
         first = site.connector(policy).upsert_log_entry(
-            log_label="pmsync-log", log_title="pmsync log", week_key="2026-W47", body="w47"
+            log_label="pmsync-log",
+            log_title="pmsync log",
+            week_key="2026-W47",
+            bodies={"wiki": "w47"},
         )
         with pytest.raises(ProcessDied):
             _crashing(site, policy).upsert_log_entry(
-                log_label="pmsync-log", log_title="pmsync log", week_key="2026-W48", body="v1"
+                log_label="pmsync-log",
+                log_title="pmsync log",
+                week_key="2026-W48",
+                bodies={"wiki": "v1"},
             )
         again = site.connector(policy).upsert_log_entry(
-            log_label="pmsync-log", log_title="pmsync log", week_key="2026-W48", body="v2"
+            log_label="pmsync-log",
+            log_title="pmsync log",
+            week_key="2026-W48",
+            bodies={"wiki": "v2"},
         )
         assert again.key == first.key
         assert [c["body"] for c in site.emulator.comments(first.key)] == ["w47", "v2"]

@@ -55,24 +55,42 @@ class TestReportChanges:
             "Reliability review 2026-W48",
         )
         assert upsert.close_previous is True
-        assert upsert.body.endswith("\n\n<!-- pmsync:report:2026-W48 -->")
-        assert entry.body.endswith("\n\n<!-- pmsync:log:2026-W48 -->")
+        assert list(upsert.bodies) == ["markdown"]
+        assert upsert.attachments == {}
+        assert upsert.bodies["markdown"].endswith("\n\n<!-- pmsync:report:2026-W48 -->")
+        assert entry.bodies["markdown"].endswith("\n\n<!-- pmsync:log:2026-W48 -->")
         assert (entry.log_label, entry.log_title, entry.week_key) == (
             "pmsync/operating-log",
             "Reliability operating log",
             "2026-W48",
         )
-        assert "**Closures accepted (1)**" in entry.body
-        assert "**Roadmap: actions added (2)**" in entry.body
+        assert "**Closures accepted (1)**" in entry.bodies["markdown"]
+        assert "**Roadmap: actions added (2)**" in entry.bodies["markdown"]
 
-    def test_the_body_is_in_each_trackers_markup(self) -> None:
-        """Jira REST v2 gets wiki markup, v3 an ADF document as JSON text."""
-        wiki = report_changes(sample_report(), jira_policy("2"), "jira")[0].actions[0]
-        adf = report_changes(sample_report(), jira_policy("3"), "jira")[0].actions[0]
-        assert isinstance(wiki, UpsertReport)
-        assert isinstance(adf, UpsertReport)
-        assert wiki.body.startswith("h1. Reliability review 2026\\-W48")
-        assert json.loads(adf.body)["type"] == "doc"
+    def test_a_jira_review_carries_wiki_and_adf_bodies_and_the_chart(self) -> None:
+        """Jira gets wiki markup and an ADF document (JSON text), the PNG, and the log likewise."""
+        upsert, entry = (
+            c.actions[0] for c in report_changes(sample_report(), jira_policy("2"), "jira")
+        )
+        assert isinstance(upsert, UpsertReport)
+        assert isinstance(entry, UpsertLogEntry)
+        assert sorted(upsert.bodies) == sorted(entry.bodies) == ["adf", "wiki"]
+        assert upsert.bodies["wiki"].startswith("h1. Reliability review 2026\\-W48")
+        assert "\n!risk-trend.png!\n" in upsert.bodies["wiki"]
+        document = json.loads(upsert.bodies["adf"])
+        assert document["type"] == "doc"
+        assert document["content"][0]["type"] == "heading"
+        assert json.loads(entry.bodies["adf"])["type"] == "doc"
+        assert list(upsert.attachments) == ["risk-trend.png"]
+        assert upsert.attachments["risk-trend.png"].startswith(b"\x89PNG\r\n\x1a\n")
+
+    def test_the_plan_as_json_describes_the_chart_instead_of_dumping_it(self) -> None:
+        """--json output stays text: an attachment shows as its size and digest."""
+        upsert = report_changes(sample_report(), jira_policy("3"), "jira")[0].actions[0]
+        assert isinstance(upsert, UpsertReport)
+        dumped = upsert.model_dump(mode="json")["attachments"]["risk-trend.png"]
+        size = len(upsert.attachments["risk-trend.png"])
+        assert dumped.startswith(f"{size} bytes, sha256 ")
 
     def test_the_report_tracker_is_the_configured_one_or_the_first(self) -> None:
         """report.tracker wins; without it the first configured tracker is used."""

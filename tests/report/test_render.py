@@ -93,8 +93,8 @@ class TestJira:
             s.replace("-", "\\-") for s in SECTIONS
         ]
         assert sum(1 for line in lines if line.startswith("|2026\\-W")) == 12
-        assert "!risk.png|thumbnail!" in render_wiki(sample_report(), chart_attachment="risk.png")
-        assert "thumbnail" not in wiki
+        assert "\n!risk.png!\n" in render_wiki(sample_report(), chart_attachment="risk.png")
+        assert "!risk.png!" not in wiki
 
     def test_adf_is_a_document_of_headings_paragraphs_and_tables(self) -> None:
         """Every table row has as many cells as the header; the JSON form is the same doc."""

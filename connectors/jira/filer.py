@@ -1,0 +1,548 @@
+"""Filing postmortems in Jira: the ``syncer.postmortem.filing.Filer`` Protocol over the connector.
+
+The filing plan speaks in issue-form bodies (``### Owner``, ``### Due date``...); Jira keeps
+those facts in fields, so this module translates both ways:
+
+- create/update: Owner -> assignee (account id on Cloud, found with one user search per
+  person and cached; user name on Data Center), Due date -> ``duedate``, Priority -> the
+  priority named by the inverse of ``priority_map`` among the site's priorities, Severity,
+  Sponsor, Executive sponsor and Postmortem -> the mapped custom fields, labels as the plan
+  says. The evidence *expectation* and the details go in the description (wiki markup on REST
+  v2 and Data Center, ADF on v3), never in the Evidence field: the mapper reads that field as
+  proof of done. Evidence and Waiver are people's fields and are never written.
+- find: ONE search (``labels = "incident:ID"``, only the needed fields, the ``pmsync.pm``
+  entity property returned with each hit). The property is sent inside the create request,
+  so an issue and its marker exist together or not at all; it holds the incident id, the
+  slug, the body last filed and the handle -> account id map. The observed body is that body
+  with every field-backed section replaced by what the fields say now, so a field someone
+  changed in Jira is put back on the next run, and a rerun with nothing changed writes
+  nothing.
+
+The postmortem issue's description is the rendered postmortem in Jira wiki markup (via
+``document``), sent through REST v2 also on v3 sites, where Jira Cloud converts it to ADF.
+Its text is pmsync's: an edit to a description in Jira is not reverted unless the record
+changes. Writes are never retried (the connector's rules); a create whose answer was lost is
+found by its property on the next run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from connectors.jira.client import JiraConnector, jql_string
+from connectors.jira.mapper import parse_jira_datetime, parse_severity, text_of
+from connectors.jira.renderer import render_adf, render_wiki
+from syncer.errors import PermanentError, TransientError
+from syncer.messages import Link, Markup, Message, Text
+from syncer.model import Priority, Severity
+from syncer.policy import Policy
+from syncer.postmortem.filing import (
+    NO_RESPONSE,
+    SECTIONS,
+    FiledIssue,
+    FilingLabels,
+    due_dates,
+    parse_sections,
+)
+from syncer.postmortem.markup import GitHubMarkdown, JiraWiki
+from syncer.postmortem.render import render
+from syncer.postmortem.schema import Incident
+from syncer.postmortem.slug import POSTMORTEM_SLUG
+from syncer.tracker_config import JiraTracker
+
+PM_PROPERTY = "pmsync.pm"
+MAX_STORED_BODY = 30_000  # entity property values are limited to 32 KB
+_MARKER_RE = re.compile(r"<!--\s*(pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+))\s*-->")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~@])")
+# Sections kept in fields, by the mapper attribute that names the field.
+FIELD_SECTIONS = {
+    "Owner": "owner",
+    "Due date": "due",
+    "Priority": "priority",
+    "Severity": "severity",
+    "Sponsor": "sponsor",
+    "Executive sponsor": "executive_sponsor",
+    "Postmortem": "incident",
+    "Evidence": "evidence",
+    "Waiver": "waiver",
+}
+HUMAN_ATTRIBUTES = frozenset({"evidence", "waiver"})
+PEOPLE = frozenset({"owner", "sponsor", "executive_sponsor"})
+
+
+def jira_labels(tracker: JiraTracker) -> FilingLabels:
+    """Severity labels from the tracker's mapping; priority lives in the priority field."""
+    severity = {s: names[0] for s, names in tracker.severity_labels.items() if names}
+    every = [n for names in tracker.severity_labels.values() for n in names]
+    every += [p.value for p in Priority]
+    return FilingLabels(severity=severity, managed=frozenset(n.lower() for n in every))
+
+
+def priority_names(
+    priority_map: Mapping[str, Priority], available: Sequence[str]
+) -> dict[Priority, str]:
+    """P0..P3 -> the first name in ``priority_map`` order that the site has (inverse map)."""
+    have = {name.lower(): name for name in available}
+    out: dict[Priority, str] = {}
+    for name, priority in priority_map.items():
+        if priority not in out and name.lower() in have:
+            out[priority] = have[name.lower()]
+    return out
+
+
+def is_action(body: str) -> bool:
+    """Whether a filing body is an action item's (issue-form sections), not the postmortem."""
+    marker = _MARKER_RE.search(body)
+    return marker is not None and marker.group(3) != POSTMORTEM_SLUG
+
+
+def unescape_markdown(text: str) -> str:
+    """Issue-form text back to plain text (the filing plan escapes it for Markdown)."""
+    return _MD_ESCAPE.sub(r"\1", text)
+
+
+def handle_of(value: str) -> str:
+    """``@bob`` (a Markdown mention in a section) -> ``bob``."""
+    return value.strip().removeprefix("@").strip()
+
+
+class JiraFiler:
+    """Files and finds postmortem issues in the tracker's ``project``."""
+
+    def __init__(
+        self,
+        connector: JiraConnector,
+        labels: FilingLabels,
+        today: Callable[[], date],
+        incident: Incident | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        self.connector = connector
+        self.config = connector.config
+        self.labels = labels
+        self.today = today
+        self.incident = incident
+        self.policy = policy or connector.policy
+        self._found: dict[str, FiledIssue] = {}
+        self._raw: dict[str, Mapping[str, Any]] = {}
+        self._state: dict[str, dict[str, Any]] = {}
+        self._accounts: dict[str, str] = {}
+        self._priorities: dict[Priority, str] | None = None
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    @property
+    def cloud(self) -> bool:
+        self.connector._client()
+        return self.connector._cloud
+
+    def _field_ids(self) -> dict[str, str]:
+        resolution = self.connector._fields()
+        return {attr: info.id for attr, info in resolution.fields.items()}
+
+    def _field_types(self) -> dict[str, str | None]:
+        resolution = self.connector._fields()
+        return {attr: info.schema_type for attr, info in resolution.fields.items()}
+
+    def _priority_names(self) -> dict[Priority, str]:
+        if self._priorities is None:
+            raw = self.connector._request("GET", "priority")
+            names = [str(p.get("name")) for p in raw or [] if isinstance(p, dict)]
+            self._priorities = priority_names(self.config.priority_map, names)
+        return self._priorities
+
+    def _account(self, handle: str) -> str:
+        """The account id for a record's handle (Cloud): one user search per person, cached."""
+        if handle in self._accounts:
+            return self._accounts[handle]
+        found = self.connector._request("GET", "user/search", params={"query": handle})
+        users = [u for u in found or [] if isinstance(u, dict) and u.get("accountId")]
+        exact = [
+            u
+            for u in users
+            if handle.lower()
+            in {
+                str(u.get("accountId", "")).lower(),
+                str(u.get("name", "")).lower(),
+                str(u.get("emailAddress", "")).lower().split("@")[0],
+                str(u.get("displayName", "")).lower(),
+            }
+        ]
+        chosen = exact if exact else users
+        if len(chosen) != 1:
+            raise PermanentError(
+                f"{self.config.name}: owner {handle!r} matches {len(chosen)} Jira users; write "
+                "the person's account id in the incident record",
+                None,
+            )
+        self._accounts[handle] = str(chosen[0]["accountId"])
+        return self._accounts[handle]
+
+    def _user(self, handle: str) -> dict[str, str]:
+        if self.cloud:
+            return {"accountId": self._account(handle)}
+        return {"name": handle}
+
+    def _mention(self, handle: str) -> str:
+        """A wiki mention of a record's handle on this deployment."""
+        if self.cloud:
+            return f"[~accountid:{self._account(handle)}]"
+        return f"[~{re.sub(r'[^A-Za-z0-9._@-]', '', handle)}]"
+
+    def _handle(self, user: object, people: Mapping[str, str]) -> str:
+        """A record handle for a Jira user value (through the map stored at filing)."""
+        if not isinstance(user, Mapping):
+            return ""
+        if self.cloud:
+            account = str(user.get("accountId") or "")
+            back = {v: k for k, v in people.items()}
+            return back.get(account, account)
+        return str(user.get("name") or user.get("key") or "")
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _search_fields(self) -> list[str]:
+        ids = self._field_ids()
+        wanted = ["summary", "labels", "assignee", "duedate", "priority", "created", "description"]
+        wanted += [ids[a] for a in FIELD_SECTIONS.values() if a in ids and ids[a] not in wanted]
+        return wanted
+
+    def find_filed(self, incident_id: str) -> dict[str, FiledIssue]:
+        """ONE search by the incident label; the slug comes from the ``pmsync.pm`` property."""
+        jql = f"labels = {jql_string(self.labels.incident(incident_id))}"
+        if self.config.project:
+            jql = f"project = {jql_string(self.config.project)} AND {jql}"
+        hits = self.connector._search(
+            f"{jql} ORDER BY created ASC", self._search_fields(), properties=PM_PROPERTY
+        )
+        found: dict[str, FiledIssue] = {}
+        for hit in hits:
+            value = self.connector._property_of(hit, PM_PROPERTY) or {}
+            slug = value.get("slug")
+            if value.get("incident") != incident_id or not isinstance(slug, str) or slug in found:
+                continue
+            key = str(hit.get("key"))
+            self._raw[key] = hit.get("fields") or {}
+            self._state[key] = dict(value)
+            people = value.get("people") if isinstance(value.get("people"), dict) else {}
+            self._accounts.update(people or {})
+            found[slug] = self._observed(key)
+        self._found = found
+        return dict(found)
+
+    def _observed(self, key: str) -> FiledIssue:
+        fields = self._raw[key]
+        state = self._state[key]
+        people: Mapping[str, str] = state.get("people") or {}
+        body = str(state.get("body") or "")
+        if is_action(body):
+            body = self._patched(body, fields, people)
+        created = parse_jira_datetime(fields.get("created"))
+        owner = self._handle(fields.get("assignee"), people)
+        return FiledIssue(
+            key=key,
+            url=self.connector._browse(key),
+            title=str(fields.get("summary") or ""),
+            body=body,
+            labels=frozenset(str(lbl) for lbl in fields.get("labels") or ()),
+            assignees=frozenset({owner} if owner else ()),
+            created=created.date() if created is not None else None,
+        )
+
+    def _live(self, attribute: str, fields: Mapping[str, Any], people: Mapping[str, str]) -> str:
+        """A field-backed section's value as the issue shows it now."""
+        ids = self._field_ids()
+        md = GitHubMarkdown()
+        if attribute == "owner":
+            handle = self._handle(fields.get("assignee"), people)
+            return md.mention(handle) if handle else ""
+        if attribute == "due":
+            fid = ids.get("due", "duedate")
+            return str(fields.get(fid) or "")[:10]
+        if attribute == "priority":
+            name = text_of(fields.get("priority")) or ""
+            mapped = {k.lower(): v for k, v in self.config.priority_map.items()}.get(name.lower())
+            return mapped.value if mapped is not None else name
+        value = fields.get(ids[attribute])
+        if attribute in PEOPLE:
+            handle = self._handle(value, people)
+            return md.mention(handle) if handle else ""
+        text = text_of(value) or ""
+        if attribute == "severity":
+            parsed = parse_severity(text) if text else None
+            return parsed.value if parsed is not None else text
+        return text
+
+    def _patched(self, body: str, fields: Mapping[str, Any], people: Mapping[str, str]) -> str:
+        """The stored body with every mapped field-backed section read from the fields."""
+        marker = _MARKER_RE.search(body)
+        sections = parse_sections(body)
+        ids = self._field_ids()
+        for heading, attribute in FIELD_SECTIONS.items():
+            if attribute in ids or attribute in {"owner", "due", "priority"}:
+                sections[heading] = self._live(attribute, fields, people)
+        blocks = [marker.group(0)] if marker else []
+        blocks += [f"### {h}\n\n{sections.get(h, '').strip() or NO_RESPONSE}" for h in SECTIONS]
+        return "\n\n".join(blocks) + "\n"
+
+    # -- writing ----------------------------------------------------------------------
+
+    def _description(self, body: str) -> tuple[str | dict[str, Any], str | None]:
+        """The description and the REST version to send it with (None: the configured one)."""
+        if not is_action(body):  # the postmortem issue: its document in wiki markup
+            via = "2" if self.config.rest_api_version == "3" else None
+            if self.incident is None:
+                return body, via
+            dues = due_dates(self.incident, self.policy, self._found, self.today())
+            return render(self.incident, _PeopleWiki(self._mention), dues), via
+        sections = parse_sections(body)
+        parts: list[Any] = []
+        for paragraph in re.split(r"\n\s*\n", sections.get("Details", "")):
+            if paragraph.strip():
+                if parts:
+                    parts.append(Markup(text="\n\n"))
+                parts.append(Text(text=unescape_markdown(" ".join(paragraph.split()))))
+        facts = [
+            ("Incident date", sections.get("Incident date", "")),
+            ("Severity", sections.get("Severity", "")),
+        ]
+        for label, value in facts:
+            if value:
+                parts += [Markup(text="\n\n"), Text(text=f"{label}: {value}")]
+        url = sections.get("Postmortem", "")
+        if url.startswith(("http://", "https://")):
+            parts += [Markup(text="\n\n"), Link(url=url, label="Postmortem")]
+        message = Message(marker="pmsync:pm:description", parts=tuple(parts))
+        if self.config.rest_api_version == "3":
+            return render_adf(message), None
+        return render_wiki(message, cloud=self.cloud), None
+
+    def _section_fields(self, body: str) -> dict[str, Any]:
+        """Jira fields for the field-backed sections of an action item's body."""
+        if not is_action(body):
+            return {}
+        sections = parse_sections(body)
+        ids = self._field_ids()
+        types = self._field_types()
+        out: dict[str, Any] = {}
+        due = sections.get("Due date", "")
+        out[ids.get("due", "duedate")] = due or None
+        priority = sections.get("Priority", "")
+        if priority in {p.value for p in Priority}:
+            name = self._priority_names().get(Priority(priority))
+            if name is None:
+                raise PermanentError(
+                    f"{self.config.name}: no Jira priority maps to {priority}; add one to "
+                    "priority_map",
+                    None,
+                )
+            out["priority"] = {"name": name}
+        severity = sections.get("Severity", "")
+        if "severity" in ids and severity in {s.value for s in Severity}:
+            option = types.get("severity") == "option"
+            out[ids["severity"]] = {"value": severity} if option else severity
+        for heading in ("Sponsor", "Executive sponsor"):
+            attribute = FIELD_SECTIONS[heading]
+            if attribute in ids:
+                handle = handle_of(sections.get(heading, ""))
+                out[ids[attribute]] = self._user(handle) if handle else None
+        if "incident" in ids:
+            url = sections.get("Postmortem", "")
+            out[ids["incident"]] = url if url.startswith(("http://", "https://")) else None
+        return out
+
+    def _state_for(self, body: str) -> dict[str, Any]:
+        marker = _MARKER_RE.search(body)
+        if marker is None:
+            raise PermanentError("filing body without its pmsync:pm marker", None)
+        stored = body if len(body) <= MAX_STORED_BODY else ""
+        people = {h: a for h, a in self._accounts.items() if h in body or a in body}
+        return {
+            "incident": marker.group(2),
+            "slug": marker.group(3),
+            "body": stored,
+            "people": people if self.cloud else {},
+        }
+
+    def create_issue(
+        self, title: str, body: str, labels: Sequence[str], assignees: Sequence[str]
+    ) -> FiledIssue:
+        """One POST with every field and the ``pmsync.pm`` property (then the description
+        through v2 for a postmortem document on a v3 site)."""
+        description, version = self._description(body)
+        fields: dict[str, Any] = {
+            "project": {"key": self.connector._project()},
+            "issuetype": {"name": self.config.report_issue_type},
+            "summary": title,
+            "labels": list(labels),
+            **{k: v for k, v in self._section_fields(body).items() if v is not None},
+        }
+        if assignees:
+            fields["assignee"] = self._user(assignees[0])
+        if version is None:
+            fields["description"] = description
+        state = self._state_for(body)
+        created = self.connector._request(
+            "POST",
+            "issue",
+            body={"fields": fields, "properties": [{"key": PM_PROPERTY, "value": state}]},
+        )
+        key = created.get("key") if isinstance(created, dict) else None
+        if not isinstance(key, str):
+            raise TransientError("POST issue: answer without a key")
+        if version is not None:
+            self.connector._request(
+                "PUT",
+                f"issue/{key}",
+                body={"fields": {"description": description}},
+                version=version,
+            )
+        self._state[key] = state
+        self._raw[key] = {}
+        return FiledIssue(
+            key=key,
+            url=self.connector._browse(key),
+            title=title,
+            body=body,
+            labels=frozenset(labels),
+            assignees=frozenset(assignees[:1]),
+            created=self.today(),
+        )
+
+    def _body_changes(
+        self, key: str, state: Mapping[str, Any], body: str
+    ) -> tuple[dict[str, Any], Any]:
+        """Fields whose section changed, and a description to send through v2 (or None)."""
+        fields: dict[str, Any] = {}
+        wiki_description: Any = None
+        live = self._raw.get(key, {})
+        people: Mapping[str, str] = state.get("people") or {}
+        observed = str(state.get("body") or "")
+        if is_action(observed):
+            observed = self._patched(observed, live, people)
+        old = parse_sections(observed)
+        new = parse_sections(body)
+        wanted = self._section_fields(body)
+        ids = self._field_ids()
+        for heading, attribute in FIELD_SECTIONS.items():
+            fid = "priority" if attribute == "priority" else ids.get(attribute)
+            if attribute == "due":
+                fid = ids.get("due", "duedate")
+            if attribute in HUMAN_ATTRIBUTES or attribute == "owner" or fid is None:
+                continue
+            if old.get(heading, "") != new.get(heading, "") and fid in wanted:
+                fields[fid] = wanted[fid]
+        stored = str(state.get("body") or "")
+        if _description_source(stored) != _description_source(body) or not stored:
+            description, version = self._description(body)
+            if version is None:
+                fields["description"] = description
+            else:
+                wiki_description = description
+        return fields, wiki_description
+
+    def update_issue(
+        self,
+        key: str,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        labels: Sequence[str] | None = None,
+        assignees: Sequence[str] | None = None,
+    ) -> FiledIssue:
+        """One PUT of the fields that differ (and the property when the body changed)."""
+        state = self._state.get(key, {})
+        before = self._observed(key)
+        fields: dict[str, Any] = {}
+        wiki_description: Any = None
+        if title is not None:
+            fields["summary"] = title
+        if labels is not None:
+            fields["labels"] = list(labels)
+        if assignees is not None:
+            fields["assignee"] = self._user(assignees[0]) if assignees else None
+        if body is not None:
+            more, wiki_description = self._body_changes(key, state, body)
+            fields.update(more)
+        if fields:
+            self.connector._edit(key, {"fields": fields})
+        if wiki_description is not None:
+            self.connector._request(
+                "PUT",
+                f"issue/{key}",
+                body={"fields": {"description": wiki_description}},
+                version="2",
+            )
+        if body is not None:
+            self._state[key] = self._state_for(body)
+            self.connector._request(
+                "PUT", f"issue/{key}/properties/{PM_PROPERTY}", body=self._state[key]
+            )
+        changes: dict[str, Any] = {}
+        if title is not None:
+            changes["title"] = title
+        if body is not None:
+            changes["body"] = body
+        if labels is not None:
+            changes["labels"] = frozenset(labels)
+        if assignees is not None:
+            changes["assignees"] = frozenset(assignees[:1])
+        return replace(before, **changes)
+
+
+def _description_source(body: str) -> object:
+    """What a description is rendered from: the whole body, or an action item's text parts."""
+    if not is_action(body):
+        return body
+    sections = parse_sections(body)
+    return tuple(
+        sections.get(h, "") for h in ("Details", "Incident date", "Severity", "Postmortem")
+    )
+
+
+class _PeopleWiki(JiraWiki):
+    """Jira wiki whose mentions go through the filer (account ids on Cloud, names on DC)."""
+
+    def __init__(self, mention: Callable[[str], str]) -> None:
+        super().__init__()
+        self._to_mention = mention
+
+    def mention(self, handle: str) -> str:
+        return self._to_mention(handle)
+
+
+def select_jira(policy_trackers: Sequence[JiraTracker], name: str | None) -> JiraTracker:
+    """The named Jira tracker, or the first one."""
+    if not policy_trackers:
+        raise LookupError("trackers.jira: no Jira tracker configured to file in")
+    if name is None:
+        return policy_trackers[0]
+    for tracker in policy_trackers:
+        if tracker.name == name:
+            return tracker
+    known = ", ".join(t.name for t in policy_trackers)
+    raise LookupError(f"trackers.jira: no tracker named {name!r} (known: {known})")
+
+
+def jira_filer_from_policy(
+    policy: Policy,
+    tracker_name: str | None,
+    incident: Incident,
+    today: Callable[[], date],
+    clock: Callable[[], Any],
+) -> tuple[JiraFiler, FilingLabels]:
+    """The filer for the policy's Jira tracker (the first one by default)."""
+    from syncer.cursors import MemoryCursorStore
+
+    tracker = select_jira(policy.trackers.jira, tracker_name)
+    if not tracker.project:
+        raise LookupError(
+            f"trackers.jira[{tracker.name}].project: not set; name the project to file in"
+        )
+    labels = jira_labels(tracker)
+    connector = JiraConnector(tracker, policy, MemoryCursorStore(), clock)
+    return JiraFiler(connector, labels, today, incident, policy), labels
