@@ -8,9 +8,8 @@ issue by its label and ``pmsync:log`` marker, and the week's log comment by a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.github.mapper import is_pull_request
@@ -20,22 +19,11 @@ from connectors.github.transport import Transport, rows_of
 from connectors.github.writes import ItemWriter
 from syncer.errors import PermanentError
 from syncer.messages import markers_in
+from syncer.report.weeks import parse_week
 from syncer.tracker import ReportRef
 
 REPORT_MARKER = "pmsync:report:"
 LOG_MARKER = "pmsync:log"
-_WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
-def week_start(week_key: str) -> date | None:
-    """Monday of an ISO week key such as ``2026-W47``."""
-    match = _WEEK_KEY.match(week_key)
-    if not match:
-        return None
-    try:
-        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-    except ValueError:
-        return None
 
 
 def iso(moment: datetime) -> str:
@@ -156,8 +144,11 @@ class ReportPublisher:
         marker = f"{LOG_MARKER}:{week_key}"
         full_body = with_marker(body, marker)
         params: dict[str, Any] = {"per_page": PER_PAGE}
-        monday = week_start(week_key)
-        if monday is not None:
+        try:
+            monday = parse_week(week_key)
+        except ValueError:
+            pass  # not an ISO week key: read all comments
+        else:
             since = datetime.combine(monday - timedelta(days=7), datetime.min.time(), UTC)
             params["since"] = iso(since)
         rows = self.http.get_all(
