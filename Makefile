@@ -28,5 +28,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python tests/bench/run_all.py
 
+# 1,000 daemon cycles against the GitHub emulator with injected faults and SIGKILLs (minutes);
+# a 60-cycle version runs in `make test` (tests/soak/test_soak_short.py).
+soak: $(STAMP)
+	$(BIN)/python tests/soak/soak.py --cycles 1000
+
 clean:
 	rm -rf $(VENV) demo-output .pmsync-state.db

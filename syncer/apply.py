@@ -232,3 +232,29 @@ def ledger_entry(
         inputs=inputs,
         detail=detail,
     )
+
+
+def choose_executor(
+    *,
+    dry_run: bool,
+    shadow: bool,
+    trackers: Mapping[str, Tracker],
+    ledger: Ledger,
+    clock: Callable[[], datetime],
+    cycle_id: str,
+    policy_version: str,
+    fence: Callable[[], bool] = lambda: True,
+) -> tuple[Executor, Ledger | None]:
+    """The executor and the ledger for a cycle: the one place a dry run differs.
+
+    A dry run prints the plan and records nothing; shadow mode prints it too but keeps the
+    decision history the weekly review reads; otherwise the applier writes.
+    """
+    if dry_run:
+        return DryRun(), None
+    if shadow:
+        return DryRun(), ledger
+    applier = Applier(
+        trackers, ledger, clock, cycle_id=cycle_id, policy_version=policy_version, fence=fence
+    )
+    return applier, ledger

@@ -10,17 +10,29 @@ item in hand is finished and the process exits well within Kubernetes' grace per
 asks for a policy reload at the next tick; an invalid file is logged and the old policy kept.
 A tracker that fails is retried after a delay that doubles up to ``daemon.max_backoff`` and
 resets on its first success; other trackers go on (kopf's throttling).
+
+Jobs: the sync cycle every ``daemon.interval`` (each tracker in turn, its log lines tagged with
+the cycle id and tracker); a full resync daily at ``daemon.full_resync_at``; the weekly review
+at ``report.schedule`` (weekday, time, timezone), published through the same budgeted applier
+as the cycle's writes; the day's counts for the review's trend at 23:55 in
+``deadlines.timezone``. Daily and weekly jobs are placed at the scheduler's local time of their
+next occurrence and re-placed after each run, so DST moves them correctly. A replica that
+becomes leader first runs a full cycle, then catches up: a review whose moment passed this week
+with no ``upsert_report`` in the ledger is published, and a day without counts gets them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from types import FrameType
 from zoneinfo import ZoneInfo
@@ -28,12 +40,20 @@ from zoneinfo import ZoneInfo
 import schedule
 import structlog
 
+from syncer.actions import ItemChange, UpsertLogEntry, UpsertReport
+from syncer.apply import ApplyResult
 from syncer.config_loader import load_model_file
+from syncer.cycle import CycleOutcome
 from syncer.cycle_metrics import record_outcome
 from syncer.errors import ConfigError
+from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer, HealthState, Role
+from syncer.logging_setup import bind_cycle, bind_tracker, register_secret
 from syncer.metrics import Metrics
 from syncer.policy import Policy
+from syncer.report.build import build_report, daily_counts_for, report_period, week_key
+from syncer.report.model import TREND_WEEKS
+from syncer.report.publish import report_changes, report_tracker
 from syncer.settings import Settings
 from syncer.state import LeaderLease
 from syncer.wiring import Runtime, build_trackers, open_state, system_clock
@@ -65,6 +85,62 @@ class Backoff:
         self.not_before.pop(name, None)
 
 
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SHORT_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAILY_COUNTS_AT = "23:55"  # local time in deadlines.timezone: late, so the day is nearly over
+
+
+def next_local(moment: datetime, weekday: int | None, hhmm: str, tz: ZoneInfo) -> datetime:
+    """The first ``hhmm`` in ``tz`` strictly after ``moment`` (on ``weekday`` when given)."""
+    hour, minute = (int(p) for p in hhmm.split(":"))
+    local = moment.astimezone(tz)
+    for offset in range(9):
+        day = local.date() + timedelta(days=offset)
+        if weekday is not None and day.weekday() != weekday:
+            continue
+        candidate = datetime.combine(day, dtime(hour, minute), tz)
+        if candidate > moment:
+            return candidate
+    raise AssertionError("unreachable: a week always has the weekday")  # pragma: no cover
+
+
+def last_local(moment: datetime, weekday: int, hhmm: str, tz: ZoneInfo) -> datetime:
+    """The latest ``hhmm`` on ``weekday`` in ``tz`` at or before ``moment``."""
+    return next_local(moment - timedelta(days=7), weekday, hhmm, tz)
+
+
+def merge_outcomes(cycle_id: str, now: datetime, outcomes: list[CycleOutcome]) -> CycleOutcome:
+    """One outcome for the metrics out of the per-tracker cycles of one tick."""
+    result = ApplyResult()
+    merged = CycleOutcome(cycle_id, now, [], [], outcomes[0].plan, result)
+    for o in outcomes:
+        merged.items.extend(o.items)
+        merged.assessments.extend(o.assessments)
+        merged.skipped.extend(o.skipped)
+        merged.fetch_errors.update(o.fetch_errors)
+        result.done.extend(o.result.done)
+        result.failed.extend(o.result.failed)
+        result.backlog.extend(o.result.backlog)
+        result.rate_limited.update(o.result.rate_limited)
+        result.fenced = result.fenced or o.result.fenced
+    return merged
+
+
+def register_tracker_secrets(policy: Policy) -> None:
+    """Hand every tracker token the policy points at to the log redactor, by value."""
+    sources: list[tuple[str, Path | None]] = [
+        (cfg.token_env, cfg.token_file) for cfg in policy.trackers.github
+    ] + [(cfg.token_env, cfg.token_file) for cfg in policy.trackers.jira]
+    for env, file in sources:
+        values = [os.environ.get(env, "")]
+        if file is not None:
+            with contextlib.suppress(OSError):  # the connector reports an unreadable file
+                values.append(file.read_text(encoding="utf-8").strip())
+        for value in values:
+            if value:
+                register_secret(value)
+
+
 class Daemon:
     """The service: scheduler, lease, health endpoint and signal handling."""
 
@@ -80,6 +156,7 @@ class Daemon:
         self.settings = settings
         self.clock = clock
         self.policy = load_model_file(Policy, policy_path)
+        register_tracker_secrets(self.policy)
         self.store = open_state(state_url or settings.state_url)
         self.lease = LeaderLease(
             self.store,
@@ -90,6 +167,7 @@ class Daemon:
             self.policy, self.store, build_trackers(self.policy, self.store, clock), clock
         )
         self.metrics = Metrics()
+        self.metrics.set_build_info(self.policy.version)
         self.health = HealthState(interval_s=self._interval_s(), clock=time.time)
         self.health.policy_loaded = True
         self.stop = threading.Event()
@@ -101,90 +179,260 @@ class Daemon:
         )
         self.leader = False
         self.next_renewal = 0.0
+        # The last full view of each tracker (the connectors return every item each cycle).
+        self.assessments: dict[str, list[Assessment]] = {}
+        # The ISO week whose review still has to be published (survives failed cycles; after a
+        # restart ``catch_up`` finds it again from the ledger).
+        self.report_pending: str | None = None
+        self.cycles_run = 0
 
     # ----- schedule -------------------------------------------------------------------
     def _interval_s(self) -> float:
         return max(self.policy.daemon.interval.as_timedelta().total_seconds(), 1.0)
 
+    @staticmethod
+    def _scheduler_time(moment: datetime) -> datetime:
+        """``moment`` in the process's local time, which is what ``schedule`` compares with."""
+        return moment.astimezone()
+
     def _utc_time_of(self, hhmm: str) -> str:
-        """``hhmm`` in the policy's timezone as today's UTC HH:MM (the scheduler runs in UTC)."""
+        """Next ``hhmm`` in the policy's timezone as scheduler HH:MM (UTC in a container)."""
         tz = ZoneInfo(self.policy.deadlines.timezone)
-        hour, minute = (int(p) for p in hhmm.split(":"))
-        local = datetime.now(tz).replace(hour=hour, minute=minute, second=0, microsecond=0)
-        return local.astimezone(UTC).strftime("%H:%M")
+        moment = next_local(datetime.now(UTC), None, hhmm, tz)
+        return self._scheduler_time(moment).strftime("%H:%M")
+
+    def _place_daily(self, tag: str, hhmm: str, job: Callable[[], None]) -> None:
+        self.scheduler.clear(tag)
+        self.scheduler.every().day.at(self._utc_time_of(hhmm)).do(job).tag(tag)
+
+    def _place_weekly(self) -> None:
+        """The review job on the scheduler's weekday and time of the next local occurrence.
+
+        Converting can move the weekday (Monday 00:30 Berlin is Sunday 23:30 UTC) and the hour
+        moves with DST, so the job is re-placed after every run.
+        """
+        self.scheduler.clear("weekly")
+        if not self.policy.report.enabled:
+            return
+        when = self._next_review(datetime.now(UTC))
+        local = self._scheduler_time(when)
+        every = self.scheduler.every()
+        job = getattr(every, WEEKDAY_NAMES[local.weekday()])
+        job.at(local.strftime("%H:%M")).do(self.weekly_review_job).tag("weekly")
+
+    def _next_review(self, moment: datetime) -> datetime:
+        sched = self.policy.report.schedule
+        return next_local(
+            moment, SHORT_WEEKDAYS.index(sched.weekday), sched.time, ZoneInfo(sched.timezone)
+        )
+
+    def _last_review(self, moment: datetime) -> datetime:
+        sched = self.policy.report.schedule
+        return last_local(
+            moment, SHORT_WEEKDAYS.index(sched.weekday), sched.time, ZoneInfo(sched.timezone)
+        )
 
     def schedule_jobs(self) -> None:
         self.scheduler.clear()
         self.scheduler.every(int(self._interval_s())).seconds.do(self.sync_job, full=False)
-        self.scheduler.every().day.at(self._utc_time_of(self.policy.daemon.full_resync_at)).do(
-            self.full_resync_job
-        ).tag("full")
+        self._place_daily("full", self.policy.daemon.full_resync_at, self.full_resync_job)
+        self._place_daily("daily", DAILY_COUNTS_AT, self.daily_counts_job)
+        self._place_weekly()
 
     # ----- jobs -------------------------------------------------------------------------
     def fence(self) -> bool:
         """Checked by the applier before every write."""
         return not self.stop.is_set() and self.lease.is_leader()
 
+    def _report_changes(self, now: datetime) -> list[ItemChange]:
+        """The pending review's two changes, built from every tracker's last full view."""
+        week = self.report_pending
+        target = report_tracker(self.policy)
+        if week is None or target is None or not self.policy.report.enabled:
+            self.report_pending = None
+            return []
+        if week != week_key(now.astimezone(ZoneInfo(self.policy.deadlines.timezone)).date()):
+            log.warning("weekly review not published in its week; dropped", week=week)
+            self.report_pending = None
+            return []
+        if any(t.name not in self.assessments for t in self.runtime.trackers):
+            return []  # not every tracker has been read yet: wait for a full view
+        items = [a.item for name in sorted(self.assessments) for a in self.assessments[name]]
+        assessments = evaluate(items, self.policy, now)
+        start, end = report_period(self.policy, now)
+        today = now.astimezone(ZoneInfo(self.policy.deadlines.timezone)).date()
+        report = build_report(
+            assessments,
+            self.policy,
+            now,
+            self.store.entries_between(start, end),
+            self.store.daily_counts(today - timedelta(days=7 * TREND_WEEKS), today),
+        )
+        return report_changes(report, self.policy, target)
+
+    def _report_published(self, outcome: CycleOutcome) -> bool:
+        kinds = {
+            type(d.action)
+            for d in outcome.result.done
+            if isinstance(d.action, UpsertReport | UpsertLogEntry)
+            and d.action.week_key == self.report_pending
+            and d.outcome in {"done", "skipped"}
+        }
+        return kinds == {UpsertReport, UpsertLogEntry}
+
     def sync_job(self, *, full: bool) -> None:
+        """One cycle: each due tracker in turn, its log lines tagged with cycle id and tracker."""
         if not self.leader:
             return
         now = self.clock()
         due = [t for t in self.runtime.trackers if self.backoff.allowed(t.name, now)]
         if not due:
             return
-        runtime = Runtime(self.policy, self.store, due, self.clock)
         cycle_id = uuid.uuid4().hex[:12]
         started = time.monotonic()
-        try:
-            outcome = runtime.cycle(cycle_id=cycle_id, dry_run=False, full=full, fence=self.fence)
-        except Exception:  # the loop must never die: log it, back off every tracker, go on
-            log.exception("cycle failed", cycle_id=cycle_id)
+        target = report_tracker(self.policy)
+        outcomes: list[CycleOutcome] = []
+        with bind_cycle(cycle_id):
             for tracker in due:
-                self.backoff.failed(tracker.name, now)
+                if self.stop.is_set():
+                    break
+                with bind_tracker(tracker.name):
+                    outcome = self._tracker_cycle(tracker.name, cycle_id, full, now, target)
+                if outcome is not None:
+                    outcomes.append(outcome)
+        self.cycles_run += 1
+        if not outcomes:
             self.metrics.observe_cycle(time.monotonic() - started, success=False)
             return
-        for tracker in due:
-            if tracker.name in outcome.fetch_errors or tracker.name in outcome.result.rate_limited:
-                delay = self.backoff.failed(tracker.name, now)
-                log.warning("tracker backs off", tracker=tracker.name, retry_in=str(delay))
-            else:
-                self.backoff.succeeded(tracker.name)
+        merged = merge_outcomes(cycle_id, now, outcomes)
         record_outcome(
             self.metrics,
-            outcome,
+            merged,
             seconds=time.monotonic() - started,
             finished_at=time.time(),
-            full_view=True,
+            full_view=len(outcomes) == len(self.runtime.trackers),
         )
-        if outcome.ok:
+        if merged.ok and len(outcomes) == len(due):
             self.health.record_success()
+
+    def _tracker_cycle(
+        self, name: str, cycle_id: str, full: bool, now: datetime, target: str | None
+    ) -> CycleOutcome | None:
+        tracker = next(t for t in self.runtime.trackers if t.name == name)
+        runtime = Runtime(self.policy, self.store, [tracker], self.clock)
+        try:
+            extra = self._report_changes(now) if name == target and self.report_pending else []
+            outcome = runtime.cycle(
+                cycle_id=cycle_id, dry_run=False, full=full, fence=self.fence, extra_changes=extra
+            )
+        except Exception:  # the loop must never die: log it, back the tracker off, go on
+            log.exception("cycle failed")
+            delay = self.backoff.failed(name, now)
+            self.metrics.count_error(name, "cycle")
+            log.warning("tracker backs off", retry_in=str(delay))
+            return None
+        if name in outcome.fetch_errors or name in outcome.result.rate_limited:
+            delay = self.backoff.failed(name, now)
+            log.warning("tracker backs off", retry_in=str(delay))
+        else:
+            self.backoff.succeeded(name)
+        if name not in outcome.fetch_errors:
+            self.assessments[name] = outcome.assessments
+        if extra and self._report_published(outcome):
+            log.info("weekly review published", week=self.report_pending)
+            self.report_pending = None
+        return outcome
 
     def full_resync_job(self) -> None:
         self.sync_job(full=True)
-        self.scheduler.clear("full")  # re-place the daily job: the UTC time moves with DST
-        self.scheduler.every().day.at(self._utc_time_of(self.policy.daemon.full_resync_at)).do(
-            self.full_resync_job
-        ).tag("full")
+        # Re-place the daily job: its UTC time moves with DST.
+        self._place_daily("full", self.policy.daemon.full_resync_at, self.full_resync_job)
+
+    def weekly_review_job(self) -> None:
+        """Mark this week's review due and publish it in a cycle through the budgeted applier."""
+        self.request_review(self.clock())
+        self.sync_job(full=False)
+        self._place_weekly()
+
+    def request_review(self, now: datetime) -> None:
+        if self.policy.report.enabled and report_tracker(self.policy) is not None:
+            tz = ZoneInfo(self.policy.deadlines.timezone)
+            self.report_pending = week_key(now.astimezone(tz).date())
+
+    def daily_counts_job(self) -> None:
+        self.record_daily_counts(self.clock())
+        self._place_daily("daily", DAILY_COUNTS_AT, self.daily_counts_job)
+
+    def record_daily_counts(self, now: datetime) -> date | None:
+        """Today's figures (local day in deadlines.timezone) from every tracker's last view."""
+        if not self.leader or not self.assessments:
+            return None
+        day = now.astimezone(ZoneInfo(self.policy.deadlines.timezone)).date()
+        items = [a.item for name in sorted(self.assessments) for a in self.assessments[name]]
+        self.store.record_daily_counts(
+            day, daily_counts_for(evaluate(items, self.policy, now), day)
+        )
+        log.info("daily counts recorded", day=day.isoformat())
+        return day
+
+    def catch_up(self) -> None:
+        """After taking over: publish a review whose moment passed unpublished this week, and
+        record today's counts if nobody did (the previous leader may have died first)."""
+        if not self.leader:
+            return
+        now = self.clock()
+        if self.policy.report.enabled and self.report_pending is None:
+            moment = self._last_review(now)
+            tz = ZoneInfo(self.policy.deadlines.timezone)
+            week = week_key(now.astimezone(tz).date())
+            same_week = week_key(moment.astimezone(tz).date()) == week
+            published = any(
+                e.kind == "upsert_report"
+                and e.item_key == week
+                and e.outcome in {"done", "skipped"}
+                for e in self.store.entries_between(
+                    moment.astimezone(UTC), now + timedelta(seconds=1)
+                )
+            )
+            if same_week and not published:
+                log.info("weekly review missed; publishing it now", week=week)
+                self.report_pending = week
+        day = now.astimezone(ZoneInfo(self.policy.deadlines.timezone)).date()
+        if day not in self.store.daily_counts(day, day):
+            self.record_daily_counts(now)
 
     # ----- reload and leadership ----------------------------------------------------------
     def reload(self) -> None:
+        """Re-read the policy; when it is invalid (or its trackers cannot be built) keep the
+        old one and say why."""
         self.reload_requested = False
+        problems: list[str] = []
+        trackers = []
         try:
             policy = load_model_file(Policy, self.policy_path)
+            trackers = build_trackers(policy, self.store, self.clock)
         except ConfigError as exc:
-            problems = exc.problems
-        else:
-            problems = []
+            problems = list(exc.problems)
+        except Exception as exc:  # an unreadable file must not take the service down either
+            problems = [f"{type(exc).__name__}: {exc}"]
         if problems:
-            log.error("policy reload failed; keeping the old policy", problems=problems)
+            log.error(
+                "policy reload failed; keeping the old policy",
+                problems=problems,
+                version=self.policy.version,
+            )
             return
+        old = self.policy.version
+        register_tracker_secrets(policy)
         self.policy = policy
-        self.runtime = Runtime(
-            policy, self.store, build_trackers(policy, self.store, self.clock), self.clock
-        )
+        self.runtime = Runtime(policy, self.store, trackers, self.clock)
+        self.assessments = {
+            k: v for k, v in self.assessments.items() if k in {t.name for t in trackers}
+        }
+        self.metrics.set_build_info(policy.version)
         self.health.interval_s = self._interval_s()
         self.schedule_jobs()
-        log.info("policy reloaded", version=policy.version)
+        log.info("policy reloaded", version=policy.version, previous=old)
 
     def renew_lease(self) -> None:
         if time.monotonic() < self.next_renewal:
@@ -201,10 +449,16 @@ class Daemon:
         if not self.leader:
             self.health.record_success()  # a healthy standby is ready
         if self.leader and not was:
-            log.info("became leader", holder=self.lease.holder_id)
+            log.info(
+                "became leader", holder=self.lease.holder_id, lease_epoch=self.lease.fencing_token
+            )
             self.sync_job(full=True)  # a new leader starts from a full view
+            self.catch_up()
+            if self.report_pending:
+                self.sync_job(full=False)
         elif was and not self.leader:
             log.warning("lost leadership", holder=self.lease.holder_id)
+            self.report_pending = None
 
     # ----- the loop -------------------------------------------------------------------------
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -229,6 +483,7 @@ class Daemon:
             holder=self.lease.holder_id,
             health_port=server.port,
             interval_s=self._interval_s(),
+            version=self.policy.version,
         )
         self.schedule_jobs()
         try:
@@ -237,7 +492,7 @@ class Daemon:
                 if self.reload_requested:
                     self.reload()
                 self.renew_lease()
-                if self.leader:
+                if self.leader and not self.stop.is_set():
                     self.scheduler.run_pending()
                 self.stop.wait(0.5)
         finally:

@@ -11,102 +11,13 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from datetime import date, datetime
-from enum import StrEnum
-from typing import NamedTuple
 
+from syncer.assessment import Assessment, DesiredComment, Finding, Status
 from syncer.deadlines import DeadlineCalendar
-from syncer.messages import Message
-from syncer.model import ActionItem, EvidenceKind, Person, Priority, Severity, State, Waiver
+from syncer.model import ActionItem, EvidenceKind, Priority, Severity, State, Waiver
 from syncer.policy import OwnerRule, Policy, Tier, ViolationAction
-from syncer.templates import first_known, render_template, resolve_mentions
 
-
-class Status(StrEnum):
-    ON_TRACK = "on_track"
-    DUE_SOON = "due_soon"
-    OVERDUE = "overdue"
-    NO_DEADLINE = "no_deadline"
-    WAIVED = "waived"
-    PAUSED = "paused"
-    EXEMPT = "exempt"
-    CLOSED_ACCEPTED = "closed_accepted"
-    CLOSED_REJECTED = "closed_rejected"
-    CLOSED_EXEMPT = "closed_exempt"
-    CLOSED_UNJUDGED = "closed_unjudged"
-
-
-class Finding(NamedTuple):
-    """A rule's verdict on one item, in words (e.g. ``owner.missing``)."""
-
-    rule: str
-    message: str
-
-
-class DesiredComment(NamedTuple):
-    """A comment the item should have; ``anchor`` is the label that records it was posted.
-
-    Only the marker is computed up front. Mentions and the text are worked out when the
-    message is asked for: most desired comments are already anchored by their label, and
-    rendering is the costliest step of a cycle over a large backlog.
-    """
-
-    template: str
-    marker: str
-    anchor: str | None
-    rule: str
-    item: ActionItem
-    deadline: date | None
-    days: int | None
-    targets: tuple[str, ...]
-    fallback: tuple[str, ...]
-    first_known_only: bool = False
-    extra: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def mentions(self) -> tuple[Person, ...]:
-        if self.first_known_only:
-            return first_known(self.item, self.targets, self.fallback)
-        return resolve_mentions(self.item, self.targets, self.fallback)
-
-    @property
-    def message(self) -> Message:
-        return render_template(self.template, self.marker, self.values(), self.mentions)
-
-    def values(self) -> dict[str, str]:
-        item, deadline, days = self.item, self.deadline, self.days
-        return {
-            "title": item.title,
-            "key": item.ref.key,
-            "url": item.url,
-            "due": deadline.isoformat() if deadline else "no deadline",
-            "days_overdue": str(days if days is not None and days > 0 else 0),
-            "priority": item.priority.value,
-            "severity": item.severity.value,
-            "owner": item.owners[0].handle if len(item.owners) == 1 else "",
-            "incident": item.incident or "",
-            **dict(self.extra),
-        }
-
-
-class Assessment(NamedTuple):
-    """Everything the rules concluded about one item.
-
-    Named tuples rather than frozen dataclasses here: one is built per item per cycle, and
-    a frozen dataclass's ``__init__`` costs ten times more.
-    """
-
-    item: ActionItem
-    status: Status
-    deadline: date | None
-    deadline_source: str
-    days_overdue: int | None
-    tier: int
-    findings: tuple[Finding, ...]
-    desired_labels: frozenset[str]
-    comments: tuple[DesiredComment, ...]
-    reopen: bool
-    evidence_ok: bool | None
-    waiver: Waiver | None
+__all__ = ["Assessment", "DesiredComment", "Evaluator", "Finding", "Status", "evaluate"]
 
 
 _NONE: tuple[Finding, ...] = ()
@@ -149,6 +60,12 @@ class Evaluator:
         self.evidence_priorities = frozenset(evidence.required_for)
         self.measurable = frozenset(evidence.measurable_kinds)
         self.violation_label = policy.closure.violation_label
+        self.label_sets: dict[frozenset[str], frozenset[str]] = {}
+
+    def shared(self, labels: set[str]) -> frozenset[str]:
+        """One frozenset per distinct desired label set (a policy yields a handful)."""
+        key = frozenset(labels)
+        return self.label_sets.setdefault(key, key)
 
     # ----- small rules -------------------------------------------------------------------
     def waiver_of(self, item: ActionItem) -> Waiver | None:
@@ -270,7 +187,7 @@ class Evaluator:
             days,
             0,
             tuple(findings),
-            frozenset(desired),
+            self.shared(desired),
             tuple(comments),
             False,
             evidence_ok,
@@ -342,7 +259,7 @@ class Evaluator:
             days,
             tier,
             tuple(findings) or _NONE,
-            frozenset(desired) if desired else _NO_LABELS,
+            self.shared(desired) if desired else _NO_LABELS,
             tuple(comments) or _NO_COMMENTS,
             reopen,
             evidence_ok,

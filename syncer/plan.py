@@ -53,18 +53,18 @@ def _needed_comments(assessment: Assessment, observed: Observed) -> list[Desired
 
 
 def _build_change(
-    assessment: Assessment,
-    comments: list[DesiredComment],
-    to_add: frozenset[str],
-    to_remove: frozenset[str],
-    urgency: tuple[int, ...],
+    assessment: Assessment, managed: frozenset[str], observed: Observed, urgency: tuple[int, ...]
 ) -> ItemChange:
-    ref = assessment.item.ref
+    item = assessment.item
+    ref = item.ref
+    present = item.labels & managed
+    desired = assessment.desired_labels
+    to_add, to_remove = desired - present, present - desired
     reason = assessment.status.value
     # Every value below is built from already-validated ones, so validation is skipped.
     actions: list[Action] = [
         PostComment.model_construct(ref=ref, message=wanted.message, reason=wanted.rule)
-        for wanted in comments
+        for wanted in _needed_comments(assessment, observed)
     ]
     if assessment.reopen:
         actions.append(Reopen.model_construct(ref=ref, reason="closure criteria not met"))
@@ -82,24 +82,27 @@ def _build_change(
 def pending_change(
     assessment: Assessment, managed: frozenset[str], observed: Observed
 ) -> Deferred | None:
-    """The change one item needs, costed but not yet built; None when it needs nothing."""
+    """The change one item needs, costed but not yet built; None when it needs nothing.
+
+    Only the cost and the urgency are kept: the change itself is rebuilt from the assessment
+    if it is taken, so a large backlog waiting for later cycles costs little memory.
+    """
     item = assessment.item
     present = item.labels & managed
     desired = assessment.desired_labels
     if not assessment.comments and not assessment.reopen and present == desired:
         return None
-    comments = _needed_comments(assessment, observed)
-    to_add, to_remove = desired - present, present - desired
-    cost = len(comments) + int(assessment.reopen) + int(bool(to_add)) + int(bool(to_remove))
+    cost = (
+        len(_needed_comments(assessment, observed))
+        + int(assessment.reopen)
+        + int(not desired <= present)
+        + int(not present <= desired)
+    )
     if not cost:
         return None
     urgency = (item.priority.rank, -(assessment.days_overdue or 0), item.severity.rank)
     return Deferred(
-        str(item.ref),
-        cost,
-        urgency,
-        _build_change,
-        (assessment, comments, to_add, to_remove, urgency),
+        str(item.ref), cost, urgency, _build_change, (assessment, managed, observed, urgency)
     )
 
 

@@ -11,13 +11,43 @@ import string
 from datetime import date
 from enum import StrEnum
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from syncer.durations import SpanField, parse_span
+from syncer.fields import WEEKDAYS, TimezoneName, Weekday
 from syncer.model import EvidenceKind, Priority, Resolution, Severity
+from syncer.policy_operations import (
+    DaemonSchedule,
+    Operations,
+    Report,
+    ReportFormat,
+    ReportSchedule,
+)
 from syncer.tracker_config import Strict, Trackers
+
+__all__ = [
+    "WEEKDAYS",
+    "Closure",
+    "DaemonSchedule",
+    "Deadlines",
+    "Escalation",
+    "EvidenceRule",
+    "Operations",
+    "OwnerRule",
+    "Pause",
+    "Policy",
+    "Reminder",
+    "Report",
+    "ReportFormat",
+    "ReportSchedule",
+    "Scope",
+    "Tier",
+    "ViolationAction",
+    "WaiverEntry",
+    "Waivers",
+    "check_template",
+]
 
 TEMPLATE_FIELDS = frozenset(
     {
@@ -37,7 +67,6 @@ TEMPLATE_FIELDS = frozenset(
         "approver",
     }
 )
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def check_template(text: str) -> str:
@@ -97,8 +126,10 @@ class Deadlines(Strict):
         default="created",
         description="Start the clock at item creation or at the incident date (if known).",
     )
-    timezone: str = Field(default="UTC", description="IANA timezone in which days are counted.")
-    business_days: list[str] = Field(
+    timezone: TimezoneName = Field(
+        default="UTC", description="IANA timezone in which days are counted."
+    )
+    business_days: list[Weekday] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"],
         description="Weekdays that count for business-day (bd) durations.",
     )
@@ -108,25 +139,6 @@ class Deadlines(Strict):
     tracker_due_date_wins: bool = Field(
         default=True, description="Use the tracker's own due date when the item has one."
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r}; use an IANA name such as Europe/Berlin"
-            ) from None
-        return value
-
-    @field_validator("business_days")
-    @classmethod
-    def _known_weekdays(cls, value: list[str]) -> list[str]:
-        bad = [d for d in value if d.lower()[:3] not in WEEKDAYS]
-        if bad or not value:
-            raise ValueError(f"weekdays are {', '.join(WEEKDAYS)}; got {bad or 'none'}")
-        return [d.lower()[:3] for d in value]
 
 
 class EvidenceRule(Strict):
@@ -315,121 +327,6 @@ class Pause(Strict):
     labels: list[str] = Field(
         default_factory=lambda: ["blocked-external"],
         description="While any is present: no escalation; the item is still reported.",
-    )
-
-
-class Operations(Strict):
-    """Limits on what one cycle may do."""
-
-    max_writes_per_cycle: int = Field(
-        default=50, ge=0, description="Write budget per cycle; the rest is backlog."
-    )
-    shadow: bool = Field(default=False, description="Evaluate and report, never write.")
-
-
-class DaemonSchedule(Strict):
-    """When ``pmsync daemon`` runs its jobs (one after another, never overlapping)."""
-
-    interval: SpanField = Field(
-        default=parse_span("15m"), description="Incremental sync cycle every this long."
-    )
-    full_resync_at: str = Field(
-        default="03:00",
-        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
-        description="Daily full resync (ignores cursors), HH:MM in deadlines.timezone.",
-    )
-    lease: SpanField = Field(
-        default=parse_span("30s"),
-        description="Leader lease with several replicas; a standby takes over within 2 leases.",
-    )
-    max_backoff: SpanField = Field(
-        default=parse_span("1h"),
-        description="Longest wait before retrying a failing tracker (doubles, resets on success).",
-    )
-
-
-class ReportSchedule(Strict):
-    """When the daemon publishes the weekly review (the CLI publishes whenever it is run)."""
-
-    weekday: str = Field(default="mon", description="Day of the week: mon, tue ... sun.")
-    time: str = Field(
-        default="09:00",
-        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
-        description="Local time of day, HH:MM (24 h), in `timezone`.",
-    )
-    timezone: str = Field(default="UTC", description="IANA timezone of `time`, e.g. Europe/Berlin.")
-
-    @field_validator("weekday")
-    @classmethod
-    def _known_weekday(cls, value: str) -> str:
-        day = value.lower()[:3]
-        if day not in WEEKDAYS:
-            raise ValueError(f"weekday is one of {', '.join(WEEKDAYS)}; got {value!r}")
-        return day
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r}; use an IANA name such as Europe/Berlin"
-            ) from None
-        return value
-
-
-ReportFormat = Literal["markdown", "html", "json", "jira_wiki", "adf", "png"]
-
-
-class Report(Strict):
-    """The weekly reliability review issue and the operating log (see the README)."""
-
-    enabled: bool = Field(default=True, description="Publish the weekly review and the log.")
-    tracker: str | None = Field(
-        default=None,
-        description="Tracker instance name to publish in; null = the first tracker configured.",
-    )
-    repository: str | None = Field(
-        default=None,
-        description="GitHub: owner/name of the repository for the review issues; "
-        "null = the tracker's first repository.",
-    )
-    project: str | None = Field(
-        default=None,
-        description="Jira: project key for the review issues; null = the connector's default.",
-    )
-    label: str = Field(
-        default="pmsync/weekly-review",
-        description="Label that finds the review issues (one per ISO week).",
-    )
-    title: str = Field(
-        default="Reliability review",
-        description="Review issue title; the ISO week is appended, e.g. 'Reliability review "
-        "2026-W48'.",
-    )
-    close_previous: bool = Field(
-        default=True, description="Close the previous week's review issue, linking the new one."
-    )
-    log_label: str = Field(
-        default="pmsync/operating-log", description="Label that finds the operating-log issue."
-    )
-    log_title: str = Field(
-        default="Reliability operating log", description="Title of the operating-log issue."
-    )
-    schedule: ReportSchedule = Field(
-        default_factory=ReportSchedule, description="When the daemon publishes (weekly)."
-    )
-    formats: list[ReportFormat] = Field(
-        default_factory=lambda: list[ReportFormat](["markdown", "html", "json"]),
-        description="Files written by `pmsync report --out DIR`: markdown, html, json, "
-        "jira_wiki, adf, png.",
-    )
-    max_rows: int = Field(
-        default=50,
-        ge=5,
-        description="Most rows per table in the published issue (the files have all rows); "
-        "cut further when the tracker's size limit needs it.",
     )
 
 

@@ -7,7 +7,7 @@ plan (``DryRun``, also used in shadow mode). Everything it builds is handed to t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from syncer.actions import ItemChange
-from syncer.apply import Applier, DryRun, Executor
+from syncer.apply import Executor, choose_executor
 from syncer.cursors import CursorStore
 from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.errors import ConfigError
+from syncer.ledger import Ledger
 from syncer.logging_setup import bind_cycle
 from syncer.model import ActionItem, ItemRef
 from syncer.plan import Observed
@@ -44,7 +45,8 @@ def build_trackers(
         from connectors.github import GitHubConnector
 
         trackers.extend(
-            GitHubConnector(cfg, policy, cursors, clock) for cfg in policy.trackers.github
+            GitHubConnector(cfg, policy, cursors, clock, report_repository=policy.report.repository)
+            for cfg in policy.trackers.github
         )
     if policy.trackers.jira:
         from connectors.jira.client import JiraConnector
@@ -70,9 +72,10 @@ def observed_from(store: StateStore, trackers: Sequence[Tracker]) -> Observed:
     return observed
 
 
-def save_markers(store: StateStore, observed: Observed) -> None:
+def save_markers(store: StateStore, fresh: Iterable[tuple[ItemRef, str]]) -> None:
+    """Add newly posted (or found) markers to the state store's cache."""
     by_tracker: dict[str, list[tuple[str, str]]] = {}
-    for ref, marker in observed.posted_markers:
+    for ref, marker in fresh:
         by_tracker.setdefault(ref.tracker, []).append((ref.key, marker))
     for tracker, pairs in by_tracker.items():
         store.remember_markers(tracker, pairs)
@@ -99,14 +102,13 @@ class Runtime:
 
     def executor(
         self, *, dry_run: bool, cycle_id: str, fence: Callable[[], bool] = lambda: True
-    ) -> Executor:
-        """``DryRun`` for a dry run or in shadow mode; the ``Applier`` otherwise."""
-        if dry_run or self.policy.operations.shadow:
-            return DryRun()
-        return Applier(
-            {t.name: t for t in self.trackers},
-            self.store,
-            self.clock,
+    ) -> tuple[Executor, Ledger | None]:
+        return choose_executor(
+            dry_run=dry_run,
+            shadow=self.policy.operations.shadow,
+            trackers={t.name: t for t in self.trackers},
+            ledger=self.store,
+            clock=self.clock,
             cycle_id=cycle_id,
             policy_version=self.policy.version,
             fence=fence,
@@ -123,20 +125,21 @@ class Runtime:
         extra_changes: Sequence[ItemChange] = (),
     ) -> CycleOutcome:
         observed = observed_from(self.store, self.trackers)
+        known = set(observed.posted_markers)
+        executor, ledger = self.executor(dry_run=dry_run, cycle_id=cycle_id, fence=fence)
         with bind_cycle(cycle_id):
             outcome = run_cycle(
                 trackers=self.trackers,
                 policy=self.policy,
                 now=now or self.clock(),
-                executor=self.executor(dry_run=dry_run, cycle_id=cycle_id, fence=fence),
+                executor=executor,
                 cycle_id=cycle_id,
-                ledger=None if dry_run else self.store,
+                ledger=ledger,
                 observed=observed,
                 full=full,
                 extra_changes=extra_changes,
             )
-        if not dry_run:
-            save_markers(self.store, observed)
+        save_markers(self.store, observed.posted_markers - known)
         return outcome
 
 
@@ -161,17 +164,17 @@ def run_once(
     console: Console,
 ) -> CycleOutcome:
     """One cycle through the configured trackers, printing what it planned and did."""
-    with runtime(policy, state_url) as rt:
-        outcome = rt.cycle(cycle_id=cycle_id, dry_run=dry_run, full=True, now=now)
+    from syncer.progress import with_progress
+
+    with runtime(policy, state_url) as rt, with_progress(rt, console) as shown:
+        outcome = shown.cycle(cycle_id=cycle_id, dry_run=dry_run, full=True, now=now)
     print_plan(outcome.plan, outcome.assessments, console)
     result = outcome.result
-    mode = (
-        "dry run: nothing written"
-        if dry_run or policy.operations.shadow
-        else (f"{result.writes} writes done, {result.count('skipped')} already there")
-    )
+    planned_only = result.count("planned")
+    done = f"{result.writes} writes done, {result.count('skipped')} already there"
     console.print(
-        f"{mode}; {len(result.failed)} failed; "
+        f"{'nothing written (dry run or shadow mode)' if planned_only else done}; "
+        f"{len(result.failed)} failed; "
         f"{sum(d.cost for d in result.backlog)} writes wait for the next cycle"
     )
     for name, error in outcome.fetch_errors.items():

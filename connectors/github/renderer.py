@@ -10,56 +10,14 @@ text as it was written.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit
 
+from syncer.markdown import escape as escape_text
+from syncer.markdown import safe_url
 from syncer.messages import Link, Markup, Mention, Message, Text, html_marker
 from syncer.model import Person
 
-ZWJ = "\u200d"
-_ENTITIES = {
-    "&": "&amp;",
-    "<": "&lt;",
-    ">": "&gt;",
-    "|": "&#124;",
-    "`": "&#96;",
-    '"': "&quot;",
-}
-_BACKSLASHED = frozenset("\\*_[]~#$!{}")
-_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 _TEAM_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9][\w.-]*$")
-_URL_SAFE = "/:?#[]!$&'*+,;=%~._-"
-
-
-def escape_text(text: str) -> str:
-    """One line of inert Markdown that reads like ``text``.
-
-    Newlines fold to spaces; ``<``, ``>``, ``&``, ``|``, backticks and quotes become entities;
-    Markdown punctuation is backslash-escaped; every ``@`` is followed by a zero-width joiner
-    so that no login after it becomes a mention.
-    """
-    text = _CONTROL.sub("", _LINE_BREAKS.sub(" ", text))
-    out: list[str] = []
-    for char in text:
-        if char in _ENTITIES:
-            out.append(_ENTITIES[char])
-        elif char in _BACKSLASHED:
-            out.append("\\" + char)
-        elif char == "@":
-            out.append("@" + ZWJ)
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def safe_url(url: str) -> str | None:
-    """``url`` percent-encoded for a Markdown link destination; ``None`` unless http(s)."""
-    url = _CONTROL.sub("", _LINE_BREAKS.sub("", url)).strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return quote(url, safe=_URL_SAFE + "@")
 
 
 def render_mention(person: Person) -> str:

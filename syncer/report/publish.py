@@ -11,13 +11,14 @@ produces the same body and the tracker sees no change.
 from __future__ import annotations
 
 from syncer.actions import ItemChange, UpsertLogEntry, UpsertReport
+from syncer.markdown import escape
 from syncer.messages import html_marker
 from syncer.policy import Policy
 from syncer.report import text
 from syncer.report.layout import Block, Heading, Paragraph, Span, Table, linked, plain
 from syncer.report.model import Decision, ItemBrief, WeeklyReport
 from syncer.report.render_jira import adf_document, fit_adf, fit_wiki, render_wiki_blocks
-from syncer.report.render_markdown import escape, fit_markdown, link
+from syncer.report.render_markdown import fit_markdown, link
 
 # Published before item writes (they are what the weekly meeting opens); the review issue
 # before the log entry, so a budget of one write publishes the review.

@@ -9,58 +9,14 @@ the GitHub connector, so the escaping rules are repeated here; they are the same
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from urllib.parse import quote, urlsplit
 
+from syncer.markdown import escape, safe_url
 from syncer.messages import html_marker
 from syncer.report import text
 from syncer.report.model import WeeklyReport
 
-ZWJ = "\u200d"
-_ENTITIES = {
-    "&": "&amp;",
-    "<": "&lt;",
-    ">": "&gt;",
-    "|": "&#124;",
-    "`": "&#96;",
-    '"': "&quot;",
-}
-_BACKSLASHED = frozenset("\\*_[]~#$!{}")
-_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_URL_SAFE = "/:?#[]!$&'*+,;=%~._-@"
 GITHUB_BODY_LIMIT = 65_536
-
-
-_TABLE = str.maketrans(
-    {
-        **_ENTITIES,
-        **{c: "\\" + c for c in _BACKSLASHED},
-        "@": "@" + ZWJ,
-    }
-)
-_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
-
-
-def escape(value: str) -> str:
-    """One line of inert Markdown that reads like ``value``.
-
-    Line breaks fold to spaces; ``< > & | ` "`` become entities; Markdown punctuation is
-    backslash-escaped; every ``@`` is followed by a zero-width joiner, so no mention forms.
-    """
-    if _NEEDS_CLEANING.search(value):
-        value = _CONTROL.sub("", _LINE_BREAKS.sub(" ", value))
-    return value.translate(_TABLE)
-
-
-def safe_url(url: str) -> str | None:
-    """``url`` percent-encoded for a link destination; ``None`` unless http(s)."""
-    url = _CONTROL.sub("", _LINE_BREAKS.sub("", url)).strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return quote(url, safe=_URL_SAFE)
 
 
 def link(label: str, url: str) -> str:

@@ -1,0 +1,101 @@
+"""What the rules conclude about an item: its status, findings and desired state.
+
+These values are the contract between ``evaluate`` (which produces them), ``plan`` (which
+diffs them against the tracker), the report and the metrics. Named tuples rather than frozen
+dataclasses: one is built per item per cycle, and a frozen dataclass's ``__init__`` costs ten
+times more.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import NamedTuple
+
+from syncer.messages import Message
+from syncer.model import ActionItem, Person, Waiver
+from syncer.templates import first_known, render_template, resolve_mentions
+
+
+class Status(StrEnum):
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    NO_DEADLINE = "no_deadline"
+    WAIVED = "waived"
+    PAUSED = "paused"
+    EXEMPT = "exempt"
+    CLOSED_ACCEPTED = "closed_accepted"
+    CLOSED_REJECTED = "closed_rejected"
+    CLOSED_EXEMPT = "closed_exempt"
+    CLOSED_UNJUDGED = "closed_unjudged"
+
+
+class Finding(NamedTuple):
+    """A rule's verdict on one item, in words (e.g. ``owner.missing``)."""
+
+    rule: str
+    message: str
+
+
+class DesiredComment(NamedTuple):
+    """A comment the item should have; ``anchor`` is the label that records it was posted.
+
+    Only the marker is computed up front. Mentions and the text are worked out when the
+    message is asked for: most desired comments are already anchored by their label, and
+    rendering is the costliest step of a cycle over a large backlog.
+    """
+
+    template: str
+    marker: str
+    anchor: str | None
+    rule: str
+    item: ActionItem
+    deadline: date | None
+    days: int | None
+    targets: tuple[str, ...]
+    fallback: tuple[str, ...]
+    first_known_only: bool = False
+    extra: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def mentions(self) -> tuple[Person, ...]:
+        if self.first_known_only:
+            return first_known(self.item, self.targets, self.fallback)
+        return resolve_mentions(self.item, self.targets, self.fallback)
+
+    @property
+    def message(self) -> Message:
+        return render_template(self.template, self.marker, self.values(), self.mentions)
+
+    def values(self) -> dict[str, str]:
+        item, deadline, days = self.item, self.deadline, self.days
+        return {
+            "title": item.title,
+            "key": item.ref.key,
+            "url": item.url,
+            "due": deadline.isoformat() if deadline else "no deadline",
+            "days_overdue": str(days if days is not None and days > 0 else 0),
+            "priority": item.priority.value,
+            "severity": item.severity.value,
+            "owner": item.owners[0].handle if len(item.owners) == 1 else "",
+            "incident": item.incident or "",
+            **dict(self.extra),
+        }
+
+
+class Assessment(NamedTuple):
+    """Everything the rules concluded about one item."""
+
+    item: ActionItem
+    status: Status
+    deadline: date | None
+    deadline_source: str
+    days_overdue: int | None
+    tier: int
+    findings: tuple[Finding, ...]
+    desired_labels: frozenset[str]
+    comments: tuple[DesiredComment, ...]
+    reopen: bool
+    evidence_ok: bool | None
+    waiver: Waiver | None

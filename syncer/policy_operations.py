@@ -1,0 +1,116 @@
+"""Operational sections of the policy: the write budget, the daemon's and the review's schedule.
+
+They say when and how much pmsync acts, not what the rules are; ``syncer.policy`` assembles
+them with the rules into one ``Policy``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from syncer.durations import SpanField, parse_span
+from syncer.fields import TimezoneName, Weekday
+from syncer.tracker_config import Strict
+
+
+class Operations(Strict):
+    """Limits on what one cycle may do."""
+
+    max_writes_per_cycle: int = Field(
+        default=50,
+        ge=0,
+        description="Write budget of one cycle (the daemon runs one cycle per tracker); "
+        "the rest is backlog for the next.",
+    )
+    shadow: bool = Field(default=False, description="Evaluate and report, never write.")
+
+
+class DaemonSchedule(Strict):
+    """When ``pmsync daemon`` runs its jobs (one after another, never overlapping)."""
+
+    interval: SpanField = Field(
+        default=parse_span("15m"), description="Incremental sync cycle every this long."
+    )
+    full_resync_at: str = Field(
+        default="03:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Daily full resync (ignores cursors), HH:MM in deadlines.timezone.",
+    )
+    lease: SpanField = Field(
+        default=parse_span("30s"),
+        description="Leader lease with several replicas; a standby takes over within 2 leases.",
+    )
+    max_backoff: SpanField = Field(
+        default=parse_span("1h"),
+        description="Longest wait before retrying a failing tracker (doubles, resets on success).",
+    )
+
+
+class ReportSchedule(Strict):
+    """When the daemon publishes the weekly review (the CLI publishes whenever it is run)."""
+
+    weekday: Weekday = Field(default="mon", description="Day of the week: mon, tue ... sun.")
+    time: str = Field(
+        default="09:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Local time of day, HH:MM (24 h), in `timezone`.",
+    )
+    timezone: TimezoneName = Field(
+        default="UTC", description="IANA timezone of `time`, e.g. Europe/Berlin."
+    )
+
+
+ReportFormat = Literal["markdown", "html", "json", "jira_wiki", "adf", "png"]
+
+
+class Report(Strict):
+    """The weekly reliability review issue and the operating log (see the README)."""
+
+    enabled: bool = Field(default=True, description="Publish the weekly review and the log.")
+    tracker: str | None = Field(
+        default=None,
+        description="Tracker instance name to publish in; null = the first tracker configured.",
+    )
+    repository: str | None = Field(
+        default=None,
+        description="GitHub: owner/name of the repository for the review issues; "
+        "null = the tracker's first repository.",
+    )
+    project: str | None = Field(
+        default=None,
+        description="Jira: project key for the review issues; null = the connector's default.",
+    )
+    label: str = Field(
+        default="pmsync/weekly-review",
+        description="Label that finds the review issues (one per ISO week).",
+    )
+    title: str = Field(
+        default="Reliability review",
+        description="Review issue title; the ISO week is appended, e.g. 'Reliability review "
+        "2026-W48'.",
+    )
+    close_previous: bool = Field(
+        default=True, description="Close the previous week's review issue, linking the new one."
+    )
+    log_label: str = Field(
+        default="pmsync/operating-log", description="Label that finds the operating-log issue."
+    )
+    log_title: str = Field(
+        default="Reliability operating log", description="Title of the operating-log issue."
+    )
+    schedule: ReportSchedule = Field(
+        default_factory=ReportSchedule, description="When the daemon publishes (weekly)."
+    )
+    formats: list[ReportFormat] = Field(
+        default_factory=lambda: list[ReportFormat](["markdown", "html", "json"]),
+        description="Files written by `pmsync report --out DIR`: markdown, html, json, "
+        "jira_wiki, adf, png.",
+    )
+    max_rows: int = Field(
+        default=50,
+        ge=5,
+        description="Most rows per table in the published issue (the files have all rows); "
+        "cut further when the tracker's size limit needs it.",
+    )
