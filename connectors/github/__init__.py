@@ -1,4 +1,5 @@
-"""GitHub connector: ``mapper`` (raw dicts -> items), ``client`` (I/O), ``renderer`` (Markdown)."""
+"""GitHub connector: ``mapper`` (raw dicts -> items), ``client`` (the ``Tracker`` façade over
+``session``, ``transport``, ``reads``, ``writes`` and ``reports``), ``renderer`` (Markdown)."""
 
 from connectors.github.client import GitHubConnector
 

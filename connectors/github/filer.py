@@ -4,8 +4,9 @@ Cost: finding what was filed for an incident is ONE list request (``labels=incid
 ``state=all``, 100 per page); creating is one POST per issue and updating one PATCH per changed
 issue, on a lazily built issue object so no hidden GET is fired. The PyGithub client, its
 credentials (token or GitHub App) and the error classification are the connector's own
-(``connectors.github.client``): writes are never retried, since a retried POST would file a
-duplicate, and errors leave this module typed by status code and headers only.
+(``connectors.github.session`` and ``connectors.github.transport``): writes are never retried,
+since a retried POST would file a duplicate, and errors leave this module typed by status code
+and headers only.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from github import Github, GithubException
 from github.Issue import Issue
 from github.Repository import Repository
 
-from connectors.github.client import classify, make_auth, make_github
-from syncer.errors import PermanentError, TrackerError
+from connectors.github import transport
+from connectors.github.session import make_auth, make_github
+from syncer.errors import TrackerError
 from syncer.policy import Policy
 from syncer.postmortem.filing import FiledIssue, FilingLabels, slug_of
 from syncer.tracker_config import GitHubTracker
@@ -27,9 +29,7 @@ from syncer.tracker_config import GitHubTracker
 
 def typed_error(exc: GithubException, what: str, now: datetime | None = None) -> TrackerError:
     """The pmsync error for a GitHub answer, decided by the connector's status/header rules."""
-    headers = {str(k).lower(): v for k, v in (exc.headers or {}).items()}
-    error = classify(exc.status, headers, now or datetime.now(UTC), what)
-    return error if error is not None else PermanentError(f"{what}: HTTP {exc.status}")
+    return transport.typed_error(exc, what, now or datetime.now(UTC))
 
 
 class GitHubFiler:

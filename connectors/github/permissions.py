@@ -16,14 +16,9 @@ from typing import Any
 from github.Requester import Requester
 from pydantic import SecretStr
 
-from connectors.github.client import (
-    TRANSPORT_ERRORS,
-    Answer,
-    GitHubConnector,
-    classify,
-    make_auth,
-    make_github,
-)
+from connectors.github.client import GitHubConnector
+from connectors.github.session import make_auth, make_github
+from connectors.github.transport import TRANSPORT_ERRORS, Answer, classify
 from syncer.cursors import MemoryCursorStore
 from syncer.errors import PermanentError, TrackerError, TransientError
 from syncer.policy import Policy

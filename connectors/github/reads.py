@@ -1,0 +1,278 @@
+"""Reading action items from GitHub: conditional listing, a level-triggered cache, merged PRs.
+
+Each cycle returns every item in scope as it is now (level-triggered), but pays only for what
+changed: one list request per repository, sorted by ``updated`` descending with a stable URL,
+so an idle repository is a free 304 and a changed one costs its first page (more only when
+more than 100 items changed). The cache is rebuilt from scratch on a full resync
+(``full_resync_every``) and is never the truth, only what the last answer said. Closed items
+that link pull requests cost one GET per linked PR, once, while inside the closure window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import structlog
+
+from connectors.github.mapper import (
+    is_pull_request,
+    map_issue,
+    parse_timestamp,
+    pull_request_links,
+    with_merge_status,
+)
+from connectors.github.session import PER_PAGE
+from connectors.github.transport import Transport, header, rows_of
+from syncer.cursors import Cursor, CursorStore
+from syncer.durations import parse_span
+from syncer.errors import PermanentError, RateLimited, TransientError
+from syncer.model import ActionItem, State
+from syncer.policy import Policy
+from syncer.tracker import FetchResult, SkippedItem
+from syncer.tracker_config import GitHubTracker
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Cached:
+    """What the connector remembers of one issue between cycles."""
+
+    entry: ActionItem | SkippedItem
+    comments: int | None
+
+
+@dataclass(frozen=True)
+class ListAnswer:
+    raws: list[Any]
+    etag: str | None
+
+
+class ItemReader:
+    """The items of one GitHub configuration, kept current one repository at a time.
+
+    ``known_labels`` (repository -> case-folded label names) is shared with the writer: every
+    label seen on an item is one that need not be created before it is applied.
+    """
+
+    def __init__(
+        self,
+        http: Transport,
+        config: GitHubTracker,
+        policy: Policy,
+        cursors: CursorStore,
+        clock: Callable[[], datetime],
+        web_hosts: set[str],
+        known_labels: dict[str, set[str]],
+    ) -> None:
+        self.http = http
+        self.config = config
+        self.policy = policy
+        self.cursors = cursors
+        self.clock = clock
+        self.web_hosts = web_hosts
+        self.known_labels = known_labels
+        self._cache: dict[str, dict[int, Cached]] = {}
+        self._repo_list: list[str] | None = None
+
+    def repositories(self) -> list[str]:
+        """Configured repositories, plus the organisation's (listed once per process)."""
+        repos = list(dict.fromkeys(self.config.repositories))
+        if self.config.org and self._repo_list is None:
+            rows = self.http.get_all(
+                f"/orgs/{self.config.org}/repos",
+                f"list repositories of {self.config.org}",
+                {"per_page": PER_PAGE, "type": "all"},
+            )
+            self._repo_list = [
+                r["full_name"]
+                for r in rows
+                if isinstance(r, Mapping)
+                and isinstance(r.get("full_name"), str)
+                and not r.get("archived")
+            ]
+        repos.extend(r for r in self._repo_list or [] if r not in repos)
+        return repos
+
+    def cached(self, repo: str, number: int) -> Cached | None:
+        """What the last list answer said about issue ``number`` of ``repo``."""
+        return self._cache.get(repo, {}).get(number)
+
+    def fetch(self, *, full: bool) -> FetchResult:
+        """Every item in scope as of now; incremental underneath, a full view on top."""
+        errors: list[str] = []
+        try:
+            repos = self.repositories()
+        except (PermanentError, TransientError) as exc:
+            return FetchResult(items=(), errors=(str(exc),), complete=False)
+        items: list[ActionItem] = []
+        skipped: list[SkippedItem] = []
+        complete = True
+        for repo in repos:
+            try:
+                repo_errors = self._sync_repo(repo, full)
+            except RateLimited:
+                raise
+            except (PermanentError, TransientError) as exc:
+                log.warning("repository not read", repo=repo, error=str(exc))
+                errors.append(str(exc))
+                complete = False
+                continue
+            errors.extend(repo_errors)
+            for cached in self._cache.get(repo, {}).values():
+                if isinstance(cached.entry, ActionItem):
+                    items.append(cached.entry)
+                else:
+                    skipped.append(cached.entry)
+        return FetchResult(tuple(items), tuple(skipped), tuple(errors), complete)
+
+    def _cursor_key(self, repo: str) -> str:
+        return f"github:{self.config.name}:{repo}"
+
+    def _needs_full(self, repo: str, cursor: Cursor | None, now: datetime) -> bool:
+        if repo not in self._cache or cursor is None or cursor.full_sync_at is None:
+            return True
+        every = parse_span(self.config.full_resync_every).as_timedelta()
+        return now - cursor.full_sync_at >= every
+
+    def _list(self, repo: str, etag: str | None, watermark: datetime | None) -> ListAnswer | None:
+        """The repository's action items, newest change first; None when unchanged (304).
+
+        One stable URL per repository (no ``since`` in it), sorted by ``updated`` descending:
+        its first page's ETag stays valid from the cold sync on, so every idle cycle is a
+        free 304, and a changed repository costs its first page. With a ``watermark`` (the
+        newest ``updated_at`` of the last pass, the saved cursor) paging stops at the first
+        page that reaches older items: everything beyond it is already known.
+        """
+        params: dict[str, Any] = {
+            "labels": self.config.action_label,
+            "state": "all",
+            "sort": "updated",
+            "direction": "desc",
+            "per_page": PER_PAGE,
+        }
+        headers = {"If-None-Match": etag} if etag else {}
+        what = f"list issues of {repo}"
+        pages = self.http.pages(f"/repos/{repo}/issues", what, params, headers)
+        first = next(pages)
+        if first.status == 304:
+            return None
+        rows = rows_of(first, what)
+        while watermark is None or not _reaches(rows, watermark):
+            answer = next(pages, None)
+            if answer is None:
+                break
+            rows.extend(rows_of(answer, what))
+        return ListAnswer(raws=rows, etag=header(first.headers, "etag"))
+
+    def _sync_repo(self, repo: str, full: bool) -> list[str]:
+        """Bring the cache of ``repo`` up to date; save its cursor only when that worked."""
+        now = self.clock()
+        key = self._cursor_key(repo)
+        cursor = self.cursors.get_cursor(key)
+        full = full or self._needs_full(repo, cursor, now)
+        etag = None if full or cursor is None else cursor.etag
+        watermark = None if full or cursor is None else cursor.since
+        previous = self._cache.get(repo, {})
+        fresh: dict[int, Cached] = {} if full else dict(previous)
+        answer = self._list(repo, etag, watermark)
+        if answer is None:
+            log.debug("repository unchanged", repo=repo)
+            return []
+        rows = answer.raws
+        newest = max((t for r in rows if (t := _updated(r)) is not None), default=watermark)
+        latest = {r.get("number"): r for r in rows if isinstance(r, Mapping)}  # pages overlap
+        errors = self._merge(
+            repo=repo, rows=latest.values(), fresh=fresh, previous=previous, now=now
+        )
+        self._cache[repo] = fresh
+        full_sync_at = now if full else (cursor.full_sync_at if cursor else None)
+        self.cursors.put_cursor(
+            key, Cursor(since=newest, etag=answer.etag, full_sync_at=full_sync_at)
+        )
+        log.info("repository synced", repo=repo, full=full, rows=len(rows), items=len(fresh))
+        return errors
+
+    def _merge(
+        self,
+        *,
+        repo: str,
+        rows: Iterable[Any],
+        fresh: dict[int, Cached],
+        previous: Mapping[int, Cached],
+        now: datetime,
+    ) -> list[str]:
+        errors: list[str] = []
+        window = self.policy.closure.check_closed_within.as_timedelta()
+        for raw in rows:
+            if isinstance(raw, Mapping) and is_pull_request(raw):
+                continue
+            entry = map_issue(raw, config=self.config, policy=self.policy, repo=repo)
+            number = raw.get("number") if isinstance(raw, Mapping) else None
+            if not isinstance(number, int):
+                log.warning("issue without a number ignored", repo=repo)
+                continue
+            comments = raw.get("comments")
+            if isinstance(entry, ActionItem):
+                before = previous.get(number)
+                entry, problem = self._verify_closure(entry, before, now, window)
+                if problem:
+                    errors.append(problem)
+                self.known_labels.setdefault(repo, set()).update(
+                    label.casefold() for label in entry.labels
+                )
+            fresh[number] = Cached(entry, comments if isinstance(comments, int) else None)
+        return errors
+
+    def _verify_closure(
+        self, item: ActionItem, before: Cached | None, now: datetime, window: timedelta
+    ) -> tuple[ActionItem, str | None]:
+        """Check linked pull requests of an item closed since we last saw it (one GET each)."""
+        if item.state is not State.CLOSED or item.closed_at is None:
+            return item, None
+        links = pull_request_links(item, {*self.web_hosts, _host(item.url)})
+        if not links:
+            return item, None
+        old = before.entry if before is not None else None
+        merged: dict[str, bool] = {}
+        if isinstance(old, ActionItem) and old.closed_at == item.closed_at:
+            merged = {
+                e.url: e.verified
+                for e in old.evidence
+                if e.url is not None and e.verified is not None
+            }
+        missing = [link for link in links if link.url not in merged]
+        if not missing or now - item.closed_at > window:
+            return with_merge_status(item, merged), None
+        for link in missing:
+            what = f"check pull request {link.repo}#{link.number} of {item.ref.key}"
+            try:
+                answer = self.http.call("GET", f"/repos/{link.repo}/pulls/{link.number}", what)
+            except PermanentError as exc:
+                if exc.status == 404:
+                    merged[link.url] = False
+                    continue
+                return with_merge_status(item, merged), str(exc)
+            except TransientError as exc:
+                return with_merge_status(item, merged), str(exc)
+            data = answer.data if isinstance(answer.data, Mapping) else {}
+            merged[link.url] = data.get("merged") is True
+        return with_merge_status(item, merged), None
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _updated(raw: Any) -> datetime | None:
+    return parse_timestamp(raw.get("updated_at")) if isinstance(raw, Mapping) else None
+
+
+def _reaches(rows: list[Any], watermark: datetime) -> bool:
+    """Whether a newest-first listing has reached items older than ``watermark``."""
+    oldest = _updated(rows[-1]) if rows else None
+    return oldest is not None and oldest < watermark

@@ -1,0 +1,130 @@
+"""The PyGithub client pmsync talks through: credentials, retry policy and write pacing.
+
+Everything decided once per configuration lives here, apart from the requests themselves
+(``connectors.github.transport``): where the token comes from (given, a file, an environment
+variable, or a GitHub App installation), which failures urllib3 may retry (a GET only, never a
+write: a retried POST is a duplicate comment), and the client's page size, timeout and spacing
+of writes. The connector, the postmortem filer and ``check-permissions`` all build their client
+with these functions, so they share one set of rules.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+import urllib3
+from github import Auth, Github
+from pydantic import SecretStr
+from urllib3.util.retry import Retry
+
+from syncer.errors import ConfigError
+from syncer.tracker_config import GitHubTracker
+
+PER_PAGE = 100
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+RETRY_STATUSES = (502, 503, 504)
+
+
+class GetOnlyRetry(Retry):
+    """urllib3 retry that never repeats a write, whatever went wrong.
+
+    urllib3 retries connection errors for every method; a POST whose connection broke after
+    the server stored it would be posted twice. Here only GET/HEAD are retried, and only on
+    502/503/504 and connection errors, with exponential backoff.
+    """
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Retry:
+        if method is not None and method.upper() not in SAFE_METHODS:
+            if error is not None:
+                raise error
+            raise urllib3.exceptions.MaxRetryError(_pool, url or "", None)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def make_retry() -> Retry:
+    """At most two retries of a GET on 502/503/504 or a broken connection; never a write."""
+    return GetOnlyRetry(
+        total=2,
+        connect=2,
+        read=2,
+        status=2,
+        other=0,
+        allowed_methods=SAFE_METHODS,
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=0.25,
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )
+
+
+def read_token(config: GitHubTracker, token: SecretStr | None = None) -> SecretStr | None:
+    """The token: given, else ``config.token_file``, else the ``config.token_env`` variable."""
+    if token is not None:
+        return token
+    if config.token_file is not None:
+        try:
+            text = config.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                [f"trackers.github[{config.name}].token_file: cannot read: {exc.strerror}"]
+            ) from None
+        return SecretStr(text) if text else None
+    value = os.environ.get(config.token_env, "").strip()
+    return SecretStr(value) if value else None
+
+
+def make_auth(config: GitHubTracker, token: SecretStr | None = None) -> Auth.Auth:
+    """PyGithub auth: a GitHub App installation when configured, else a token."""
+    if config.app is not None and token is None:
+        try:
+            key = config.app.private_key_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                [
+                    f"trackers.github[{config.name}].app.private_key_file: cannot read "
+                    f"{config.app.private_key_file}: {exc.strerror}"
+                ]
+            ) from None
+        app = Auth.AppAuth(config.app.app_id, key)
+        return app.get_installation_auth(config.app.installation_id)
+    secret = read_token(config, token)
+    if secret is None:
+        raise ConfigError(
+            [
+                f"trackers.github[{config.name}]: no credentials; set the {config.token_env} "
+                "environment variable, token_file, or app (app_id, private_key_file, "
+                "installation_id)"
+            ]
+        )
+    return Auth.Token(secret.get_secret_value())
+
+
+def web_host(base_url: str) -> str:
+    """Where issues and pull requests are shown: github.com for api.github.com, else the host."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    return "github.com" if host == "api.github.com" else host
+
+
+def make_github(config: GitHubTracker, auth: Auth.Auth) -> Github:
+    """The PyGithub client, configured for pmsync: no blind retries, no per-read pacing."""
+    return Github(
+        base_url=config.base_url.rstrip("/"),
+        auth=auth,
+        per_page=PER_PAGE,
+        timeout=max(1, math.ceil(config.request_timeout_s)),  # PyGithub insists on whole seconds
+        retry=make_retry(),
+        seconds_between_requests=0,
+        seconds_between_writes=config.seconds_between_writes,
+        lazy=True,
+    )

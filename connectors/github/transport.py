@@ -1,0 +1,232 @@
+"""GitHub requests as pmsync spends them: typed errors, pagination, content-creation pacing.
+
+Every request goes through PyGithub's ``Requester`` (its auth, base URL handling, pacing of
+writes and connection pool) but at the HTTP level, because the two things that make pmsync
+cheap are not in PyGithub's object layer: a conditional list (``If-None-Match``, so an idle
+cycle is a free 304) and raw dicts (so no lazy attribute fires a hidden GET per item).
+
+Errors leave this module typed (``TransientError``, ``RateLimited``, ``PermanentError``) and
+are decided by status code and headers only, never by message text. Nothing here retries a
+write; GET retries on 502/503/504 are urllib3's (``connectors.github.session``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import structlog
+import urllib3
+from github import GithubException
+from github.Requester import Requester
+
+from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
+
+log = structlog.get_logger(__name__)
+
+CONTENT_PER_MINUTE = 80
+CONTENT_PER_HOUR = 500
+SECONDARY_DEFAULT_WAIT = timedelta(seconds=60)
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+TRANSPORT_ERRORS = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    OSError,
+)
+
+
+def header(headers: Mapping[str, Any], name: str) -> str | None:
+    """A header's value as text, from headers whose names are already lower-case."""
+    value = headers.get(name.lower())
+    return None if value is None else str(value)
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def classify(
+    status: int, headers: Mapping[str, Any], now: datetime, what: str
+) -> TrackerError | None:
+    """The typed error for an HTTP answer (``None`` when it is not an error).
+
+    Decided by status code and headers only (lower-case header names), never by message text:
+    403/429 with ``x-ratelimit-remaining: 0`` is the primary limit (until
+    ``x-ratelimit-reset``); 403/429 with ``retry-after`` is a secondary limit; a 429 without
+    either still is a limit (GitHub asks to wait at least a minute); 5xx is transient; any
+    other 4xx is permanent.
+    """
+    if status < 400:
+        return None
+    if status in (403, 429):
+        if header(headers, "x-ratelimit-remaining") == "0":
+            reset = _number(header(headers, "x-ratelimit-reset"))
+            reset_at = datetime.fromtimestamp(reset, UTC) if reset is not None else None
+            return RateLimited(f"{what}: primary rate limit", reset_at, reason="primary")
+        retry_after = _number(header(headers, "retry-after"))
+        if retry_after is not None:
+            return RateLimited(
+                f"{what}: secondary rate limit",
+                now + timedelta(seconds=retry_after),
+                reason="secondary",
+            )
+        if status == 429:
+            return RateLimited(
+                f"{what}: secondary rate limit", now + SECONDARY_DEFAULT_WAIT, reason="secondary"
+            )
+    if status >= 500:
+        retry_after = _number(header(headers, "retry-after"))
+        return TransientError(f"{what}: HTTP {status}", retry_after=retry_after)
+    return PermanentError(f"{what}: HTTP {status}", status=status)
+
+
+def typed_error(exc: GithubException, what: str, now: datetime) -> TrackerError:
+    """The pmsync error for an exception PyGithub raised, by the same status/header rules."""
+    headers = {str(k).lower(): v for k, v in (exc.headers or {}).items()}
+    error = classify(exc.status, headers, now, what)
+    return error if error is not None else PermanentError(f"{what}: HTTP {exc.status}", exc.status)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer: status, lower-case headers, decoded JSON (``None`` when empty)."""
+
+    status: int
+    headers: Mapping[str, Any]
+    data: Any
+
+
+def rows_of(answer: Answer, what: str) -> list[Any]:
+    """The rows of a list answer; a body that is not a JSON list is a transient error."""
+    if not isinstance(answer.data, list):
+        raise TransientError(f"{what}: expected a JSON list")
+    return list(answer.data)
+
+
+class Transport:
+    """Requests to one GitHub API, counted per (verb, status); typed errors out, JSON in."""
+
+    def __init__(self, requester: Requester, base_url: str, clock: Callable[[], datetime]) -> None:
+        self.requester = requester
+        self.base_url = base_url
+        self.clock = clock
+        self.requests: Counter[tuple[str, int]] = Counter()
+        self.rate_limit_remaining: int | None = None
+
+    def call(
+        self,
+        verb: str,
+        url: str,
+        what: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> Answer:
+        """One request through PyGithub's Requester; typed errors out, JSON in."""
+        try:
+            status, response_headers, text = self.requester.requestJson(
+                verb, url, parameters=dict(params or {}), headers=dict(headers or {}), input=body
+            )
+        except GithubException as exc:  # raised while getting an App installation token
+            raise typed_error(exc, what, self.clock()) from None
+        except TRANSPORT_ERRORS as exc:
+            self.requests[(verb, 0)] += 1
+            raise TransientError(f"{what}: {type(exc).__name__}") from exc
+        self.requests[(verb, status)] += 1
+        headers_lc = {k.lower(): v for k, v in response_headers.items()}
+        remaining = _number(header(headers_lc, "x-ratelimit-remaining"))
+        if remaining is not None:
+            self.rate_limit_remaining = int(remaining)
+        error = classify(status, headers_lc, self.clock(), what)
+        if error is not None:
+            log.warning("github request failed", verb=verb, what=what, status=status)
+            raise error
+        try:
+            data = json.loads(text) if text else None
+        except ValueError:
+            raise TransientError(f"{what}: HTTP {status} with a body that is not JSON") from None
+        return Answer(status, headers_lc, data)
+
+    def pages(
+        self,
+        url: str,
+        what: str,
+        params: Mapping[str, Any],
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[Answer]:
+        """GET a list, then each ``Link: rel=next`` page, one request per page taken.
+
+        Lazy: a caller that has seen enough stops iterating and no further page is fetched.
+        """
+        answer = self.call("GET", url, what, params=params, headers=headers)
+        yield answer
+        while (next_url := self.next_link(answer.headers, what)) is not None:
+            answer = self.call("GET", next_url, what)
+            yield answer
+
+    def get_all(self, url: str, what: str, params: Mapping[str, Any]) -> list[Any]:
+        """Every row of a list, all pages followed."""
+        rows: list[Any] = []
+        for answer in self.pages(url, what, params):
+            rows.extend(rows_of(answer, what))
+        return rows
+
+    def next_link(self, headers: Mapping[str, Any], what: str) -> str | None:
+        """The next page's URL; a next page on another host is refused (the token goes along)."""
+        match = _NEXT_LINK.search(header(headers, "link") or "")
+        if match is None:
+            return None
+        url = match.group(1)
+        base = urlsplit(self.base_url)
+        target = urlsplit(url)
+        if (target.hostname, target.port) != (base.hostname, base.port):
+            raise PermanentError(f"{what}: next page on another host ({target.hostname})")
+        return url
+
+
+class ContentPacer:
+    """GitHub's content-creation limits: <= 80 per minute (wait), <= 500 per hour (stop).
+
+    Issues and comments count; labels and edits do not. Call ``before`` ahead of each
+    content-creating POST and ``record`` once it succeeded.
+    """
+
+    def __init__(
+        self, clock: Callable[[], datetime], sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self._writes: deque[datetime] = deque()
+
+    def before(self) -> None:
+        """Wait out the per-minute limit; raise ``RateLimited`` at the per-hour one."""
+        now = self.clock()
+        while self._writes and now - self._writes[0] >= timedelta(hours=1):
+            self._writes.popleft()
+        if len(self._writes) >= CONTENT_PER_HOUR:
+            reset_at = self._writes[0] + timedelta(hours=1)
+            raise RateLimited("content creation: 500 per hour", reset_at, reason="content-hour")
+        last_minute = [t for t in self._writes if now - t < timedelta(minutes=1)]
+        if len(last_minute) >= CONTENT_PER_MINUTE:
+            wait = (last_minute[0] + timedelta(minutes=1) - now).total_seconds()
+            log.info("pacing content creation", wait_s=round(wait, 3))
+            self.sleep(max(wait, 0.0))
+
+    def record(self) -> None:
+        self._writes.append(self.clock())

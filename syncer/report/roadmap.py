@@ -1,0 +1,176 @@
+"""The open work and where it is going: the SEV-1/2 table, roadmap groupings, the week's changes.
+
+Open actions are grouped three ways (by incident, by month due, by team) so the review can
+ask "which incident is still not closed out, what is due when, and who carries the risk";
+the changes list what was added and completed during the review period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+
+from syncer.evaluate import Assessment, Status
+from syncer.model import ActionItem
+from syncer.policy import Policy
+from syncer.report.facts import Fact, measurable_evidence, open_facts, tier_name
+from syncer.report.model import (
+    ActionRow,
+    IncidentGroup,
+    ItemBrief,
+    MonthGroup,
+    RoadmapChanges,
+    TeamGroup,
+)
+from syncer.report.weeks import local_day
+
+NO_INCIDENT = "(no incident recorded)"
+NO_TEAM = "(no team recorded)"
+
+
+def _owner_names(item: ActionItem) -> tuple[str, ...]:
+    return tuple(o.display_name or o.handle for o in item.owners)
+
+
+def action_row(a: Assessment, policy: Policy) -> ActionRow:
+    """One row of the open-actions table: owners, due date, evidence and escalation state."""
+    item = a.item
+    good, links = measurable_evidence(item, policy)
+    if good >= policy.closure.evidence.min_links:
+        evidence = "measurable"
+    elif links:
+        evidence = "unverified"
+    else:
+        evidence = "missing"
+    hold = ""
+    if a.status is Status.WAIVED and a.waiver is not None:
+        hold = f"waived until {a.waiver.until.isoformat()} ({a.waiver.approver})"
+    elif a.status is Status.PAUSED:
+        hold = "paused"
+    return ActionRow(
+        tracker=item.ref.tracker,
+        key=item.ref.key,
+        url=item.url,
+        title=item.title,
+        severity=item.severity.value,
+        priority=item.priority.value,
+        owners=_owner_names(item),
+        due=a.deadline,
+        days_overdue=max(a.days_overdue or 0, 0),
+        status=a.status.value,
+        evidence=evidence,
+        evidence_required=item.priority in policy.closure.evidence.required_for,
+        tier=a.tier,
+        tier_name=tier_name(policy, a.tier),
+        hold=hold,
+        incident=item.incident or "",
+        team=item.team or "",
+    )
+
+
+def open_critical(facts: Sequence[Fact], policy: Policy) -> tuple[ActionRow, ...]:
+    """Open SEV-1/2 actions, most severe and most overdue first."""
+    chosen = [f.assessment for f in open_facts(facts) if f.critical]
+    chosen.sort(
+        key=lambda a: (
+            a.item.severity.rank,
+            a.item.priority.rank,
+            -(a.days_overdue or 0),
+            a.item.ref.tracker,
+            a.item.ref.key,
+        )
+    )
+    return tuple(action_row(a, policy) for a in chosen)
+
+
+def roadmap(
+    open_now: Sequence[Fact], today: date
+) -> tuple[tuple[IncidentGroup, ...], tuple[MonthGroup, ...], tuple[TeamGroup, ...]]:
+    """Open actions by incident (soonest due first), by month due, and by team."""
+    by_incident: dict[str, list[Fact]] = defaultdict(list)
+    by_month: dict[str, list[Fact]] = defaultdict(list)
+    by_team: dict[str, list[Fact]] = defaultdict(list)
+    for f in open_now:
+        item = f.assessment.item
+        by_incident[item.incident or NO_INCIDENT].append(f)
+        by_team[item.team or NO_TEAM].append(f)
+        if f.deadline is None:
+            by_month["no deadline"].append(f)
+        elif f.deadline < today:
+            by_month["overdue"].append(f)
+        else:
+            by_month[f.deadline.strftime("%Y-%m")].append(f)
+
+    def overdue(f: Fact) -> bool:
+        return f.deadline is not None and today > f.deadline
+
+    incidents = []
+    for name, group in by_incident.items():
+        deadlines = [f.deadline for f in group if f.deadline is not None]
+        incidents.append(
+            IncidentGroup(
+                incident=name,
+                open=len(group),
+                sev12=sum(f.critical for f in group),
+                overdue=sum(overdue(f) for f in group),
+                next_due=min(deadlines) if deadlines else None,
+                teams=tuple(sorted({f.assessment.item.team or NO_TEAM for f in group})),
+                keys=tuple(sorted(f.assessment.item.ref.key for f in group)),
+            )
+        )
+    incidents.sort(key=lambda g: (g.next_due or date.max, g.incident))
+
+    def month_order(name: str) -> tuple[int, str]:
+        return (0, "") if name == "overdue" else (2, "") if name == "no deadline" else (1, name)
+
+    months = [
+        MonthGroup(
+            month=name,
+            open=len(group),
+            sev12=sum(f.critical for f in group),
+            incidents=len({f.assessment.item.incident or NO_INCIDENT for f in group}),
+            keys=tuple(sorted(f.assessment.item.ref.key for f in group)),
+        )
+        for name, group in sorted(by_month.items(), key=lambda kv: month_order(kv[0]))
+    ]
+    teams = [
+        TeamGroup(
+            team=name,
+            open=len(group),
+            sev12=sum(f.critical for f in group),
+            overdue=sum(overdue(f) for f in group),
+            risk_score=sum(
+                f.weight * (today - f.deadline).days
+                for f in group
+                if f.deadline is not None and today > f.deadline
+            ),
+        )
+        for name, group in sorted(by_team.items())
+    ]
+    return tuple(incidents), tuple(months), tuple(teams)
+
+
+def _brief(item: ActionItem, day: date | None) -> ItemBrief:
+    return ItemBrief(
+        tracker=item.ref.tracker,
+        key=item.ref.key,
+        url=item.url,
+        title=item.title,
+        incident=item.incident or "",
+        day=day,
+    )
+
+
+def roadmap_changes(
+    facts: Sequence[Fact], start: datetime, end: datetime, tz: tzinfo
+) -> RoadmapChanges:
+    """Actions created, and actions closed as done, in ``[start, end)``."""
+    added = [f for f in facts if start <= f.created < end]
+    completed = [f for f in facts if f.counted_close and f.closed and start <= f.closed < end]
+    added.sort(key=lambda f: (f.created, f.assessment.item.ref.key))
+    completed.sort(key=lambda f: (f.closed or end, f.assessment.item.ref.key))
+    return RoadmapChanges(
+        added=tuple(_brief(f.assessment.item, local_day(f.created, tz)) for f in added),
+        completed=tuple(_brief(f.assessment.item, local_day(f.closed, tz)) for f in completed),
+    )
