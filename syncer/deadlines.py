@@ -7,12 +7,15 @@ few hundred distinct days, not 100,000.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from syncer.durations import Span
 from syncer.model import ActionItem, Priority, Severity
 from syncer.policy import WEEKDAYS, Deadlines
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_CHANGES_TODAY = 1 << 40  # no real UTC offset; marks a day with a DST transition
 
 
 class DeadlineCalendar:
@@ -26,21 +29,46 @@ class DeadlineCalendar:
         self._added: dict[tuple[date, Span], date] = {}
         self._between: dict[tuple[date, date], int] = {}
         self._days: dict[int, date] = {}
+        self._offsets: dict[int, int] = {}
         self._slo_deadlines: dict[tuple[date, Priority, Severity], tuple[date | None, str]] = {}
 
     def local_date(self, moment: datetime) -> date:
         """The calendar day of ``moment`` in the policy's timezone.
 
-        Every UTC offset in use is a multiple of 15 minutes, so all moments of one UTC
-        quarter-hour fall on the same local day: caching per quarter-hour replaces a zoneinfo
-        conversion per item, which would be the slowest step of ``evaluate``.
+        This runs once per item per cycle, so it is integer arithmetic on the epoch second
+        with the UTC offset cached per UTC day (exact on the two transition days a year), and
+        the few hundred distinct days are shared objects.
         """
-        quarter = int(moment.timestamp()) // 900
-        day = self._days.get(quarter)
+        if moment.tzinfo is UTC:
+            # The common case, without converting to an epoch second: the UTC day and the
+            # minute of the day are fields of the datetime.
+            utc_day = moment.toordinal() - _EPOCH_ORDINAL
+            offset = self._offsets.get(utc_day)
+            if offset is not None and offset != _CHANGES_TODAY:
+                minute = moment.hour * 60 + moment.minute + offset // 60
+                day_number = utc_day + minute // 1440
+                day = self._days.get(day_number)
+                if day is not None:
+                    return day
+        seconds = int(moment.timestamp())
+        day_number = (seconds + self._offset(seconds)) // 86400
+        day = self._days.get(day_number)
         if day is None:
-            day = moment.astimezone(self.tz).date()
-            self._days[quarter] = day
+            day = self._days[day_number] = date.fromordinal(_EPOCH_ORDINAL + day_number)
         return day
+
+    def _offset_at(self, seconds: int) -> int:
+        delta = datetime.fromtimestamp(seconds, self.tz).utcoffset()
+        return int(delta.total_seconds()) if delta else 0
+
+    def _offset(self, seconds: int) -> int:
+        utc_day = seconds // 86400
+        offset = self._offsets.get(utc_day)
+        if offset is None:
+            first = self._offset_at(utc_day * 86400)
+            last = self._offset_at(utc_day * 86400 + 86399)
+            offset = self._offsets[utc_day] = first if first == last else _CHANGES_TODAY
+        return self._offset_at(seconds) if offset == _CHANGES_TODAY else offset
 
     def is_business_day(self, day: date) -> bool:
         return day.weekday() in self._workdays and day not in self._holidays

@@ -9,7 +9,7 @@ line in ``ActionItem.data_problems``: the rules report it instead of crashing on
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
@@ -43,6 +43,14 @@ def _shared_labels(labels: frozenset[str]) -> frozenset[str]:
     if len(_LABEL_SETS) > 50_000:
         _LABEL_SETS.clear()
     return _LABEL_SETS.setdefault(labels, labels)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Timestamps are held in UTC (naive ones are taken as UTC), whatever the tracker sent."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class Value:
@@ -186,9 +194,9 @@ class ActionItem(Value):
     incident_date: date | None = None
     team: str | None = Field(default=None, description="Owning team or service, for aggregates.")
     labels: Annotated[frozenset[str], AfterValidator(_shared_labels)] = frozenset()
-    created_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    closed_at: UtcDatetime | None = None
     escalation_tier: int = Field(
         default=0, ge=0, description="Highest escalation tier recorded on the item (0 = none)."
     )

@@ -24,6 +24,7 @@ from syncer.actions import (
     ready,
 )
 from syncer.evaluate import Assessment, DesiredComment
+from syncer.gcpause import gc_paused
 from syncer.model import ItemRef
 
 
@@ -140,6 +141,9 @@ def plan(
 ) -> Plan:
     """The plan for one cycle: every needed change, cut to ``budget`` writes."""
     seen = observed or Observed()
-    pending = [p for a in assessments if (p := pending_change(a, managed_labels, seen)) is not None]
-    pending.extend(ready(c) for c in extra)
-    return fit_budget(pending, budget)
+    with gc_paused():
+        pending = [
+            p for a in assessments if (p := pending_change(a, managed_labels, seen)) is not None
+        ]
+        pending.extend(ready(c) for c in extra)
+        return fit_budget(pending, budget)

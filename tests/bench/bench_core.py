@@ -140,21 +140,36 @@ def calibrate(items: list[ActionItem]) -> float:
     These machines are shared and noisy; a ratio to work done in the same run is stable
     where absolute seconds are not.
     """
-    start = time.process_time()
-    for _ in range(3):
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
         _ = [(i.ref.key, i.priority, len(i.labels), i.created_at.date()) for i in items]
-    return (time.process_time() - start) / 3
+        best = min(best, time.process_time() - start)
+    return best
 
 
-def timed(items: list[ActionItem], policy: Policy) -> tuple[float, float, list[Any], Plan]:
-    gc.collect()
-    start = time.process_time()
-    assessments = evaluate(items, policy, NOW)
-    mid = time.process_time()
-    the_plan = plan(
-        assessments, policy.managed_labels, budget=policy.operations.max_writes_per_cycle
-    )
-    return mid - start, time.process_time() - mid, assessments, the_plan
+def timed(
+    items: list[ActionItem], policy: Policy, repeat: int = 5
+) -> tuple[float, float, list[Any], Plan]:
+    """CPU seconds of evaluate and of plan: the best of ``repeat`` runs (noise only adds).
+
+    Each run's results are released before the next, as one daemon cycle's are before the
+    next cycle, so a run does not pay for fresh memory the previous run still holds.
+    """
+    best_evaluate = best_plan = float("inf")
+    for attempt in range(repeat):
+        gc.collect()
+        start = time.process_time()
+        assessments = evaluate(items, policy, NOW)
+        mid = time.process_time()
+        the_plan = plan(
+            assessments, policy.managed_labels, budget=policy.operations.max_writes_per_cycle
+        )
+        best_evaluate = min(best_evaluate, mid - start)
+        best_plan = min(best_plan, time.process_time() - mid)
+        if attempt < repeat - 1:
+            del assessments, the_plan
+    return best_evaluate, best_plan, assessments, the_plan
 
 
 def main() -> None:

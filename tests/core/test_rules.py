@@ -219,3 +219,30 @@ class TestUnknowns:
         assert {"data.unknown_priority", "data.unknown_severity", "data.problem"} <= set(rules(a))
         assert "pmsync/needs-triage" in a.desired_labels
         assert a.deadline_source == "default_slo"
+
+
+class TestLocalDays:
+    def test_local_days_are_exact_around_a_dst_change_and_midnight(self) -> None:
+        """Europe/Berlin leaves summer time on 2026-10-25 at 01:00 UTC."""
+        from datetime import UTC, datetime
+        from zoneinfo import ZoneInfo
+
+        from syncer.deadlines import DeadlineCalendar
+
+        calendar = DeadlineCalendar(
+            POLICY.deadlines.model_copy(update={"timezone": "Europe/Berlin"})
+        )
+        berlin = ZoneInfo("Europe/Berlin")
+        moments = [
+            datetime(2026, 10, 24, 21, 59, tzinfo=UTC),  # 23:59 CEST
+            datetime(2026, 10, 24, 22, 0, tzinfo=UTC),  # 00:00 CEST, next day
+            datetime(2026, 10, 25, 0, 59, tzinfo=UTC),
+            datetime(2026, 10, 25, 1, 0, tzinfo=UTC),  # back to CET
+            datetime(2026, 10, 25, 22, 59, tzinfo=UTC),  # 23:59 CET
+            datetime(2026, 10, 25, 23, 0, tzinfo=UTC),  # 00:00 CET, next day
+            datetime(2026, 3, 29, 0, 59, tzinfo=UTC),
+            datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # into CEST
+        ]
+        assert [calendar.local_date(m) for m in moments] == [
+            m.astimezone(berlin).date() for m in moments
+        ]
