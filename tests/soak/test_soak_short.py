@@ -10,7 +10,7 @@ class TestShortSoak:
 
     def test_sixty_cycles_with_faults_and_kills_leave_no_duplicates_and_converge(self) -> None:
         """0 duplicate comments, 0 missing escalations, labels converged, no lost review."""
-        figures = run(parse(["--cycles", "60", "--kill-window", "3", "--items", "30"]))
+        figures = run(parse(["--cycles", "60", "--kill-window", "1", "--items", "30"]))
         assert figures.cycles == 60
         assert figures.kills >= 3
         assert figures.faults_5xx > 0
