@@ -31,6 +31,30 @@ _OWNER_COUNTS = {
 # and one assessment is built per item per cycle.
 _assessment: Callable[[tuple[object, ...]], Assessment] = partial(tuple.__new__, Assessment)
 _comment: Callable[[tuple[object, ...]], DesiredComment] = partial(tuple.__new__, DesiredComment)
+
+
+def _quiet(
+    item: ActionItem, status: Status, deadline: date | None, source: str, days: int | None
+) -> Assessment:
+    """An assessment with nothing to report and nothing to change."""
+    return _assessment(
+        (
+            item,
+            status,
+            deadline,
+            source,
+            days,
+            0,
+            _NONE,
+            _NO_LABELS,
+            _NO_COMMENTS,
+            False,
+            None,
+            None,
+        )
+    )
+
+
 _NO_COMMENTS: tuple[DesiredComment, ...] = ()
 _NO_LABELS: frozenset[str] = frozenset()
 
@@ -148,44 +172,14 @@ class Evaluator:
     def assess(self, item: ActionItem) -> Assessment:
         labels = item.labels
         if not labels.isdisjoint(self.exempt):
-            return _assessment(
-                (
-                    item,
-                    Status.EXEMPT,
-                    None,
-                    "none",
-                    None,
-                    0,
-                    _NONE,
-                    _NO_LABELS,
-                    _NO_COMMENTS,
-                    False,
-                    None,
-                    None,
-                )
-            )
+            return _quiet(item, Status.EXEMPT, None, "none", None)
         deadline, source = self.calendar.deadline(item)
         days = (self.today - deadline).days if deadline is not None else None
         if item.state is State.CLOSED:
             closed_at = item.closed_at
             if closed_at is None or closed_at < self.check_closed_since:
                 # Closed before the judging window (most closed items): only de-escalate.
-                return _assessment(
-                    (
-                        item,
-                        Status.CLOSED_UNJUDGED,
-                        deadline,
-                        source,
-                        days,
-                        0,
-                        _NONE,
-                        _NO_LABELS,
-                        _NO_COMMENTS,
-                        False,
-                        None,
-                        None,
-                    )
-                )
+                return _quiet(item, Status.CLOSED_UNJUDGED, deadline, source, days)
             return self.assess_closed(item, deadline, source, days)
         lowest, highest = self.owner_counts[item.priority]
         if (
@@ -200,22 +194,7 @@ class Evaluator:
             and item.ref.key not in self.waivers
         ):
             # The healthy majority: nothing to report, nothing to change.
-            return _assessment(
-                (
-                    item,
-                    Status.ON_TRACK,
-                    deadline,
-                    source,
-                    days,
-                    0,
-                    _NONE,
-                    _NO_LABELS,
-                    _NO_COMMENTS,
-                    False,
-                    None,
-                    None,
-                )
-            )
+            return _quiet(item, Status.ON_TRACK, deadline, source, days)
         return self.assess_open(item, deadline, source, days, [], set(), [], False, None)
 
     def assess_closed(

@@ -7,12 +7,15 @@ never written here: the file names the environment variable or the file that hol
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncer.model import Priority, Resolution, Severity
+
+TrackerT = TypeVar("TrackerT", "GitHubTracker", "JiraTracker")
 
 
 class Strict(BaseModel):
@@ -183,3 +186,17 @@ class Trackers(Strict):
 
     github: list[GitHubTracker] = Field(default_factory=list, description="GitHub sources.")
     jira: list[JiraTracker] = Field(default_factory=list, description="Jira sources.")
+
+
+def named_tracker(trackers: Sequence[TrackerT], name: str | None, section: str) -> TrackerT:
+    """The tracker called ``name`` in ``trackers``, or the first one; LookupError with the
+    known names otherwise (``section`` names the policy key, e.g. trackers.github)."""
+    if not trackers:
+        raise LookupError(f"{section}: no tracker configured")
+    if name is None:
+        return trackers[0]
+    for tracker in trackers:
+        if tracker.name == name:
+            return tracker
+    known = ", ".join(t.name for t in trackers)
+    raise LookupError(f"{section}: no tracker named {name!r} (known: {known})")

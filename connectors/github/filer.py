@@ -24,7 +24,7 @@ from connectors.github.session import make_auth, make_github
 from syncer.errors import TrackerError
 from syncer.policy import Policy
 from syncer.postmortem.filing import FiledIssue, FilingLabels, slug_of
-from syncer.tracker_config import GitHubTracker
+from syncer.tracker_config import GitHubTracker, named_tracker
 
 
 def typed_error(exc: GithubException, what: str, now: datetime | None = None) -> TrackerError:
@@ -109,16 +109,7 @@ def _filed(issue: Issue) -> FiledIssue:
 
 def select_tracker(policy: Policy, name: str | None) -> GitHubTracker:
     """The named GitHub tracker of the policy, or the first one."""
-    trackers = policy.trackers.github
-    if not trackers:
-        raise LookupError("trackers.github: no GitHub tracker configured to file in")
-    if name is None:
-        return trackers[0]
-    for tracker in trackers:
-        if tracker.name == name:
-            return tracker
-    known = ", ".join(t.name for t in trackers)
-    raise LookupError(f"trackers.github: no tracker named {name!r} (known: {known})")
+    return named_tracker(policy.trackers.github, name, "trackers.github")
 
 
 def filer_from_policy(

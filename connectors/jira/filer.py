@@ -52,7 +52,7 @@ from syncer.postmortem.markup import GitHubMarkdown, JiraWiki
 from syncer.postmortem.render import render
 from syncer.postmortem.schema import Incident
 from syncer.postmortem.slug import POSTMORTEM_SLUG
-from syncer.tracker_config import JiraTracker
+from syncer.tracker_config import JiraTracker, named_tracker
 
 PM_PROPERTY = "pmsync.pm"
 MAX_STORED_BODY = 30_000  # entity property values are limited to 32 KB
@@ -517,15 +517,7 @@ class _PeopleWiki(JiraWiki):
 
 def select_jira(policy_trackers: Sequence[JiraTracker], name: str | None) -> JiraTracker:
     """The named Jira tracker, or the first one."""
-    if not policy_trackers:
-        raise LookupError("trackers.jira: no Jira tracker configured to file in")
-    if name is None:
-        return policy_trackers[0]
-    for tracker in policy_trackers:
-        if tracker.name == name:
-            return tracker
-    known = ", ".join(t.name for t in policy_trackers)
-    raise LookupError(f"trackers.jira: no tracker named {name!r} (known: {known})")
+    return named_tracker(policy_trackers, name, "trackers.jira")
 
 
 def jira_filer_from_policy(
