@@ -29,8 +29,10 @@ class DeadlineCalendar:
         self._added: dict[tuple[date, Span], date] = {}
         self._between: dict[tuple[date, date], int] = {}
         self._days: dict[int, date] = {}
+        self.due_wins = rules.tracker_due_date_wins
+        self.from_incident = rules.count_from == "incident"
         self._offsets: dict[int, int] = {}
-        self._slo_deadlines: dict[tuple[date, Priority, Severity], tuple[date | None, str]] = {}
+        self._slo_deadlines: dict[tuple[int, Priority, Severity], tuple[date | None, str]] = {}
 
     def local_date(self, moment: datetime) -> date:
         """The calendar day of ``moment`` in the policy's timezone.
@@ -122,19 +124,31 @@ class DeadlineCalendar:
         return rules.default, "default_slo" if rules.default is not None else "none"
 
     def deadline(self, item: ActionItem) -> tuple[date | None, str]:
-        """The item's deadline and its source: tracker, priority_slo, severity_slo, default_slo."""
-        rules = self.rules
-        if item.due is not None and rules.tracker_due_date_wins:
+        """The item's deadline and its source: tracker, priority_slo, severity_slo, default_slo.
+
+        Deadlines are cached per (local start day, priority, severity). For a UTC creation
+        time, the common case, the start day is found as a day number without building a
+        date, so a cache hit costs a few integer operations and one lookup.
+        """
+        if item.due is not None and self.due_wins:
             return item.due, "tracker"
-        if rules.count_from == "incident" and item.incident_date is not None:
-            start = item.incident_date
+        if self.from_incident and item.incident_date is not None:
+            day_number = item.incident_date.toordinal() - _EPOCH_ORDINAL
         else:
-            start = self.local_date(item.created_at)
-        key = (start, item.priority, item.severity)
+            moment = item.created_at
+            offset = None
+            if moment.tzinfo is UTC:
+                utc_day = moment.toordinal() - _EPOCH_ORDINAL
+                offset = self._offsets.get(utc_day)
+            if offset is None or offset == _CHANGES_TODAY:
+                day_number = self.local_date(moment).toordinal() - _EPOCH_ORDINAL
+            else:
+                day_number = utc_day + (moment.hour * 60 + moment.minute + offset // 60) // 1440
+        key = (day_number, item.priority, item.severity)
         found = self._slo_deadlines.get(key)
         if found is None:
-            found = self._slo_deadline(start, item)
-            self._slo_deadlines[key] = found
+            start = date.fromordinal(_EPOCH_ORDINAL + day_number)
+            found = self._slo_deadlines[key] = self._slo_deadline(start, item)
         if found[0] is None and item.due is not None:
             return item.due, "tracker"
         return found

@@ -95,6 +95,7 @@ class Evaluator:
         self.measurable = frozenset(evidence.measurable_kinds)
         self.violation_label = policy.closure.violation_label
         self.label_sets: dict[frozenset[str], frozenset[str]] = {}
+        self.days_since: dict[date, int] = {}
         # Tables for the fast path of a healthy open item (see ``assess``).
         self.owner_counts = {p: _OWNER_COUNTS[rule] for p, rule in self.owner_rules.items()}
         self.open_special = self.pause | {self.violation_label}
@@ -103,6 +104,15 @@ class Evaluator:
         self.tier_mentions = tuple(tuple(t.mention) for t in self.tiers)
         self.overdue_findings: dict[tuple[int, date], Finding] = {}
         self.escalation_markers: dict[tuple[int, date], str] = {}
+
+    def days_past(self, deadline: date | None) -> int | None:
+        """Days from ``deadline`` to today (positive = overdue), once per distinct deadline."""
+        if deadline is None:
+            return None
+        days = self.days_since.get(deadline)
+        if days is None:
+            days = self.days_since[deadline] = (self.today - deadline).days
+        return days
 
     def shared(self, labels: set[str]) -> frozenset[str]:
         """One frozenset per distinct desired label set (a policy yields a handful)."""
@@ -174,7 +184,7 @@ class Evaluator:
         if not labels.isdisjoint(self.exempt):
             return _quiet(item, Status.EXEMPT, None, "none", None)
         deadline, source = self.calendar.deadline(item)
-        days = (self.today - deadline).days if deadline is not None else None
+        days = self.days_past(deadline)
         if item.state is State.CLOSED:
             closed_at = item.closed_at
             if closed_at is None or closed_at < self.check_closed_since:
