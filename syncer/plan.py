@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from syncer.actions import (
     Action,
@@ -115,9 +116,12 @@ def item_change(
     return pending.build() if pending is not None else None
 
 
+_URGENCY_ORDER = attrgetter("urgency", "key")
+
+
 def fit_budget(pending: Iterable[Deferred], budget: int | None) -> Plan:
     """Most urgent first; whole changes only; what does not fit becomes backlog."""
-    ordered = sorted(pending, key=lambda c: (c.urgency, c.key))
+    ordered = sorted(pending, key=_URGENCY_ORDER)
     if budget is None:
         return Plan(changes=tuple(p.build() for p in ordered), budget=None)
     taken: list[ItemChange] = []
