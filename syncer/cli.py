@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from syncer.apply import DryRun
+from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.errors import ConfigError
 from syncer.evaluate import evaluate
@@ -42,13 +43,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def system_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def parse_now(value: str | None) -> datetime:
     if value is None:
-        return system_now()
+        return system_clock()
     moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -42,6 +42,7 @@ import structlog
 
 from syncer.actions import ItemChange, UpsertLogEntry, UpsertReport
 from syncer.apply import ApplyResult
+from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.cycle import CycleOutcome
 from syncer.cycle_metrics import record_outcome
@@ -56,7 +57,7 @@ from syncer.report.model import TREND_WEEKS
 from syncer.report.publish import report_changes, report_tracker
 from syncer.settings import Settings
 from syncer.state import LeaderLease
-from syncer.wiring import Runtime, build_trackers, open_state, system_clock
+from syncer.wiring import Runtime, build_trackers, open_state
 
 log = structlog.get_logger(__name__)
 
@@ -198,7 +199,7 @@ class Daemon:
     def _utc_time_of(self, hhmm: str) -> str:
         """Next ``hhmm`` in the policy's timezone as scheduler HH:MM (UTC in a container)."""
         tz = ZoneInfo(self.policy.deadlines.timezone)
-        moment = next_local(datetime.now(UTC), None, hhmm, tz)
+        moment = next_local(system_clock(), None, hhmm, tz)
         return self._scheduler_time(moment).strftime("%H:%M")
 
     def _place_daily(self, tag: str, hhmm: str, job: Callable[[], None]) -> None:
@@ -214,7 +215,7 @@ class Daemon:
         self.scheduler.clear("weekly")
         if not self.policy.report.enabled:
             return
-        when = self._next_review(datetime.now(UTC))
+        when = self._next_review(system_clock())
         local = self._scheduler_time(when)
         every = self.scheduler.every()
         job = getattr(every, WEEKDAY_NAMES[local.weekday()])

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from syncer.actions import action_tracker
+from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.cycle import CycleOutcome
 from syncer.evaluate import evaluate
@@ -27,7 +28,7 @@ from syncer.logging_setup import configure_logging
 from syncer.policy import Policy
 from syncer.report.build import build_report, report_period
 from syncer.report.cli import publish, write_files
-from syncer.wiring import Runtime, runtime, system_clock
+from syncer.wiring import Runtime, runtime
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 DEMO_POLICY = CONFIG / "demo" / "pmsync.demo.yaml"

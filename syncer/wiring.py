@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.console import Console
 
 from syncer.actions import ItemChange
 from syncer.apply import Executor, choose_executor
+from syncer.clock import system_clock
 from syncer.cursors import CursorStore
 from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.errors import ConfigError
@@ -31,10 +32,6 @@ from syncer.state import StateStore
 from syncer.tracker import Tracker
 
 Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_trackers(

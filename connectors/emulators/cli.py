@@ -43,21 +43,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     github.set_defaults(func=run_github)
 
 
-def run_github(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM; exit code 0, or 2 when the seed or port is unusable."""
+def until_signalled(serve: Callable[[threading.Event], int]) -> int:
+    """Run ``serve(stop)`` with SIGINT and SIGTERM setting ``stop``; restore the handlers.
+
+    Both signals only set the event: a KeyboardInterrupt raised inside Event.wait() can leave
+    the event's lock broken ("release unlocked lock") instead of stopping cleanly.
+    """
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
         stop.set()
 
-    # Both signals only set the event: a KeyboardInterrupt raised inside Event.wait() can leave
-    # the event's lock broken ("release unlocked lock") instead of stopping cleanly.
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return serve_github(args, stop, on_ready=lambda url: print(url, flush=True))
+        return serve(stop)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def run_github(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; exit code 0, or 2 when the seed or port is unusable."""
+    return until_signalled(
+        lambda stop: serve_github(args, stop, on_ready=lambda url: print(url, flush=True))
+    )
 
 
 def serve_github(

@@ -9,14 +9,14 @@ shares the ``emulate`` command with the GitHub emulator: when ``emulate`` is alr
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import yaml
+
+from connectors.emulators.cli import until_signalled
 
 DEFAULT_EMAIL = "bot@acme.test"
 DEFAULT_TOKEN = "t0ken"  # noqa: S105 - the fake credential the local emulator accepts
@@ -67,18 +67,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_jira(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; exit code 0, or 2 when the seed or port is unusable."""
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, on_signal)
-    try:
-        return serve_jira(args, stop, on_ready=lambda line: print(line, flush=True))
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return until_signalled(
+        lambda stop: serve_jira(args, stop, on_ready=lambda line: print(line, flush=True))
+    )
 
 
 def serve_jira(

@@ -12,7 +12,7 @@ and headers only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from github import Github, GithubException
@@ -21,6 +21,7 @@ from github.Repository import Repository
 
 from connectors.github import transport
 from connectors.github.session import make_auth, make_github
+from syncer.clock import system_clock
 from syncer.errors import TrackerError
 from syncer.policy import Policy
 from syncer.postmortem.filing import FiledIssue, FilingLabels, slug_of
@@ -29,7 +30,7 @@ from syncer.tracker_config import GitHubTracker, named_tracker
 
 def typed_error(exc: GithubException, what: str, now: datetime | None = None) -> TrackerError:
     """The pmsync error for a GitHub answer, decided by the connector's status/header rules."""
-    return transport.typed_error(exc, what, now or datetime.now(UTC))
+    return transport.typed_error(exc, what, now or system_clock())
 
 
 class GitHubFiler:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from github.Requester import Requester
@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from connectors.github.client import GitHubConnector
 from connectors.github.session import make_auth, make_github
 from connectors.github.transport import TRANSPORT_ERRORS, Answer, classify
+from syncer.clock import system_clock
 from syncer.cursors import MemoryCursorStore
 from syncer.errors import PermanentError, TrackerError, TransientError
 from syncer.policy import Policy
@@ -73,7 +74,7 @@ def _role(permissions: Mapping[str, Any], collaborator: str | None) -> str:
 def check_github(
     config: GitHubTracker,
     token: SecretStr | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = system_clock,
 ) -> list[PermissionCheck]:
     """One check per repository and capability (read issues, create labels, triage, comment)."""
     github = make_github(config, make_auth(config, token))

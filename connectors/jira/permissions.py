@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from jira import JIRA
@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from connectors.jira.client import open_jira, read_credentials
 from connectors.jira.errors import translate
 from connectors.jira.mapper import resolve_fields
+from syncer.clock import system_clock
 from syncer.errors import ConfigError
 from syncer.tracker import PermissionCheck
 from syncer.tracker_config import JiraTracker
@@ -52,16 +53,12 @@ def project_of(config: JiraTracker) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def _system_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def check_jira(
     config: JiraTracker,
     token: SecretStr | None,
     email: str | None,
     *,
-    clock: Callable[[], datetime] = _system_now,
+    clock: Callable[[], datetime] = system_clock,
 ) -> list[PermissionCheck]:
     """Each permission pmsync needs and each mapped field, as pass/fail with a fix."""
     name = config.name

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.errors import ConfigError
 from syncer.policy import Policy
@@ -105,7 +106,7 @@ def _today(args: argparse.Namespace, policy: Policy | None) -> date:
     if args.today is not None:
         return args.today  # type: ignore[no-any-return]
     zone = ZoneInfo(policy.deadlines.timezone if policy else "UTC")
-    return datetime.now(zone).date()
+    return system_clock().astimezone(zone).date()
 
 
 def _load(args: argparse.Namespace, err: TextIO) -> tuple[Record, Policy | None, date] | None:
@@ -189,9 +190,8 @@ def _filer(
     """The filer for the configured tracker, imported lazily (the core stays tracker-free)."""
     if _is_jira(policy, args.tracker):
         from connectors.jira.filer import jira_filer_from_policy
-        from syncer.cli import system_now
 
-        return jira_filer_from_policy(policy, args.tracker, incident, lambda: today, system_now)
+        return jira_filer_from_policy(policy, args.tracker, incident, lambda: today, system_clock)
     from connectors.github.filer import filer_from_policy
 
     github_filer, tracker = filer_from_policy(policy, args.tracker, args.repo)

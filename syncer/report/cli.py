@@ -228,9 +228,9 @@ def run(
 
 
 def handle(args: argparse.Namespace) -> int:
-    from syncer.cli import system_now
+    from syncer.clock import system_clock
 
-    return run(args, Console(), Console(stderr=True), clock=system_now)
+    return run(args, Console(), Console(stderr=True), clock=system_clock)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

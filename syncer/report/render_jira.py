@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from syncer.report.layout import Block, Cell, Chart, Heading, Paragraph, Span, Table, layout
@@ -201,18 +202,27 @@ def render_adf_json(
     )
 
 
+def _fit(render: Callable[[int], str], max_rows: int, limit: int) -> str:
+    """``render(rows)`` with rows halved until the text fits Jira's field limit."""
+    rows = max_rows
+    body = render(rows)
+    while len(body) > limit and rows > 1:
+        rows //= 2
+        body = render(rows)
+    return body
+
+
 def fit_wiki(
     report: WeeklyReport,
     max_rows: int,
     limit: int = JIRA_TEXT_LIMIT,
     chart_attachment: str | None = None,
 ) -> str:
-    rows = max_rows
-    body = render_wiki(report, max_rows=rows, chart_attachment=chart_attachment)
-    while len(body) > limit and rows > 1:
-        rows //= 2
-        body = render_wiki(report, max_rows=rows, chart_attachment=chart_attachment)
-    return body
+    return _fit(
+        lambda rows: render_wiki(report, max_rows=rows, chart_attachment=chart_attachment),
+        max_rows,
+        limit,
+    )
 
 
 def fit_adf(
@@ -221,9 +231,8 @@ def fit_adf(
     limit: int = JIRA_TEXT_LIMIT,
     chart_attachment: str | None = None,
 ) -> str:
-    rows = max_rows
-    body = render_adf_json(report, max_rows=rows, chart_attachment=chart_attachment)
-    while len(body) > limit and rows > 1:
-        rows //= 2
-        body = render_adf_json(report, max_rows=rows, chart_attachment=chart_attachment)
-    return body
+    return _fit(
+        lambda rows: render_adf_json(report, max_rows=rows, chart_attachment=chart_attachment),
+        max_rows,
+        limit,
+    )
