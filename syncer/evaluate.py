@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import partial
+from typing import NamedTuple
 
 from syncer.assessment import Assessment, DesiredComment, Finding, Status
 from syncer.deadlines import DeadlineCalendar
@@ -57,6 +58,38 @@ def _quiet(
 
 _NO_COMMENTS: tuple[DesiredComment, ...] = ()
 _NO_LABELS: frozenset[str] = frozenset()
+_ACCEPTED = (Finding("closure.accepted", "closure criteria met"),)
+
+
+class CommentSpec(NamedTuple):
+    """A desired comment less the item, deadline and days it is about (shared by items)."""
+
+    head: tuple[str, str, str | None, str]  # template, marker, anchor, rule
+    tail: tuple[tuple[str, ...], tuple[str, ...], bool, tuple[tuple[str, str], ...]]
+
+
+class Schedule(NamedTuple):
+    """Where items of one priority and deadline stand: status, tier and what that asks for."""
+
+    status: Status
+    tier: int
+    findings: tuple[Finding, ...]
+    labels: frozenset[str]
+    comments: tuple[CommentSpec, ...]
+
+
+_NO_DEADLINE = Schedule(Status.NO_DEADLINE, 0, _NONE, _NO_LABELS, ())
+_ON_TRACK = Schedule(Status.ON_TRACK, 0, _NONE, _NO_LABELS, ())
+
+
+def _bind(
+    specs: tuple[CommentSpec, ...], item: ActionItem, deadline: date | None, days: int | None
+) -> tuple[DesiredComment, ...]:
+    """The shared comment specs made into this item's desired comments."""
+    if not specs:
+        return _NO_COMMENTS
+    about = (item, deadline, days)
+    return tuple([_comment(head + about + tail) for head, tail in specs])
 
 
 class Evaluator:
@@ -100,10 +133,9 @@ class Evaluator:
         self.owner_counts = {p: _OWNER_COUNTS[rule] for p, rule in self.owner_rules.items()}
         self.open_special = self.pause | {self.violation_label}
         self.on_track_below = -self.reminder_days if self.reminder_days is not None else 1
-        # Shared values for overdue items: most share a deadline with many others.
         self.tier_mentions = tuple(tuple(t.mention) for t in self.tiers)
-        self.overdue_findings: dict[tuple[int, date], Finding] = {}
-        self.escalation_markers: dict[tuple[int, date], str] = {}
+        # What the schedule says, per (priority, deadline): items share a few hundred.
+        self.schedules: dict[tuple[Priority, date], Schedule] = {}
 
     def days_past(self, deadline: date | None) -> int | None:
         """Days from ``deadline`` to today (positive = overdue), once per distinct deadline."""
@@ -167,9 +199,9 @@ class Evaluator:
             found.append(Finding("data.unknown_severity", "incident severity is unknown"))
         return found
 
-    def desired_tier(self, item: ActionItem, deadline: date, days_overdue: int) -> int:
+    def desired_tier(self, priority: Priority, deadline: date, days_overdue: int) -> int:
         reached = 0
-        for index, _tier, after_days, business in self.tiers_by_priority[item.priority]:
+        for index, _tier, after_days, business in self.tiers_by_priority[priority]:
             if business:
                 overdue = self.calendar.business_days_between(deadline, self.today)
             else:
@@ -179,22 +211,47 @@ class Evaluator:
         return reached
 
     # ----- the item ----------------------------------------------------------------------
-    def assess(self, item: ActionItem) -> Assessment:
+    def assess(self, item: ActionItem, shortcuts: bool = True) -> Assessment:
+        """The item's assessment. With ``shortcuts`` (the default), the common healthy cases
+        skip the general rules; a property test checks they reach the same result."""
         labels = item.labels
         if not labels.isdisjoint(self.exempt):
             return _quiet(item, Status.EXEMPT, None, "none", None)
         deadline, source = self.calendar.deadline(item)
         days = self.days_past(deadline)
+        lowest, highest = self.owner_counts[item.priority]
         if item.state is State.CLOSED:
             closed_at = item.closed_at
             if closed_at is None or closed_at < self.check_closed_since:
                 # Closed before the judging window (most closed items): only de-escalate.
                 return _quiet(item, Status.CLOSED_UNJUDGED, deadline, source, days)
+            if (
+                shortcuts
+                and lowest <= len(item.owners) <= highest
+                and item.resolution not in self.closure.exempt_resolutions
+                and self.evidence_problem(item) is None
+            ):
+                # Closed as it should be: accepted, nothing to change.
+                return _assessment(
+                    (
+                        item,
+                        Status.CLOSED_ACCEPTED,
+                        deadline,
+                        source,
+                        days,
+                        0,
+                        _ACCEPTED,
+                        _NO_LABELS,
+                        _NO_COMMENTS,
+                        False,
+                        True,
+                        None,
+                    )
+                )
             return self.assess_closed(item, deadline, source, days)
-        lowest, highest = self.owner_counts[item.priority]
         if (
-            days is not None
-            and days < self.on_track_below
+            shortcuts
+            and days is not None
             and labels.isdisjoint(self.open_special)
             and lowest <= len(item.owners) <= highest
             and item.waiver is None
@@ -203,8 +260,26 @@ class Evaluator:
             and item.severity is not Severity.UNKNOWN
             and item.ref.key not in self.waivers
         ):
-            # The healthy majority: nothing to report, nothing to change.
-            return _quiet(item, Status.ON_TRACK, deadline, source, days)
+            # Open, owned, unwaived and unpaused, with good data: only the schedule speaks.
+            if days < self.on_track_below:
+                return _quiet(item, Status.ON_TRACK, deadline, source, days)
+            schedule = self.schedule(item.priority, deadline, days)
+            return _assessment(
+                (
+                    item,
+                    schedule.status,
+                    deadline,
+                    source,
+                    days,
+                    schedule.tier,
+                    schedule.findings,
+                    schedule.labels,
+                    _bind(schedule.comments, item, deadline, days),
+                    False,
+                    None,
+                    None,
+                )
+            )
         return self.assess_open(item, deadline, source, days, [], set(), [], False, None)
 
     def assess_closed(
@@ -290,7 +365,11 @@ class Evaluator:
         else:
             if waiver is not None:
                 findings.append(Finding("waiver.lapsed", f"waiver lapsed on {waiver.until}"))
-            status, tier = self.schedule_state(item, deadline, days, findings, desired, comments)
+            schedule = self.schedule(item.priority, deadline, days)
+            status, tier = schedule.status, schedule.tier
+            findings.extend(schedule.findings)
+            desired.update(schedule.labels)
+            comments.extend(_bind(schedule.comments, item, deadline, days))
         return Assessment(
             item,
             status,
@@ -306,69 +385,49 @@ class Evaluator:
             waiver,
         )
 
-    def schedule_state(
-        self,
-        item: ActionItem,
-        deadline: date | None,
-        days: int | None,
-        findings: list[Finding],
-        desired: set[str],
-        comments: list[DesiredComment],
-    ) -> tuple[Status, int]:
+    def schedule(self, priority: Priority, deadline: date | None, days: int | None) -> Schedule:
+        """Where an item stands against its deadline: the same for every item of one
+        priority with one deadline, so it is worked out once per pair."""
         if deadline is None or days is None:
-            return Status.NO_DEADLINE, 0
+            return _NO_DEADLINE
+        found = self.schedules.get((priority, deadline))
+        if found is None:
+            found = self.schedules[(priority, deadline)] = self.work_out_schedule(
+                priority, deadline, days
+            )
+        return found
+
+    def work_out_schedule(self, priority: Priority, deadline: date, days: int) -> Schedule:
         if days > 0:
-            tier = self.desired_tier(item, deadline, days)
-            overdue = self.overdue_findings.get((days, deadline))
-            if overdue is None:
-                overdue = self.overdue_findings[(days, deadline)] = Finding(
-                    "deadline.overdue", f"{days} days overdue (due {deadline})"
-                )
-            findings.append(overdue)
-            if tier:
-                rung = self.tiers[tier - 1]
-                desired.add(rung.label)
-                desired.update(rung.extra_labels)
-                marker = self.escalation_markers.get((tier, deadline))
-                if marker is None:
-                    marker = f"pmsync:escalation:tier-{tier}:due-{deadline.isoformat()}"
-                    self.escalation_markers[(tier, deadline)] = marker
-                comments.append(
-                    _comment(
-                        (
-                            rung.comment,
-                            marker,
-                            rung.label,
-                            "escalation",
-                            item,
-                            deadline,
-                            days,
-                            self.tier_mentions[tier - 1],
-                            self.fallback,
-                            False,
-                            (("tier", rung.name),),
-                        )
-                    )
-                )
-            return Status.OVERDUE, tier
+            tier = self.desired_tier(priority, deadline, days)
+            overdue = (Finding("deadline.overdue", f"{days} days overdue (due {deadline})"),)
+            if not tier:
+                return Schedule(Status.OVERDUE, 0, overdue, _NO_LABELS, ())
+            rung = self.tiers[tier - 1]
+            comment = CommentSpec(
+                (
+                    rung.comment,
+                    f"pmsync:escalation:tier-{tier}:due-{deadline.isoformat()}",
+                    rung.label,
+                    "escalation",
+                ),
+                (self.tier_mentions[tier - 1], self.fallback, False, (("tier", rung.name),)),
+            )
+            labels = self.shared({rung.label, *rung.extra_labels})
+            return Schedule(Status.OVERDUE, tier, overdue, labels, (comment,))
         reminder = self.ladder.reminder
         if reminder is not None and self.reminder_days is not None and -days <= self.reminder_days:
-            desired.add(reminder.label)
-            comments.append(
-                DesiredComment(
+            comment = CommentSpec(
+                (
                     reminder.comment,
                     f"pmsync:reminder:due-{deadline.isoformat()}",
                     reminder.label,
                     "reminder",
-                    item,
-                    deadline,
-                    days,
-                    tuple(reminder.mention),
-                    self.fallback,
-                )
+                ),
+                (tuple(reminder.mention), self.fallback, False, ()),
             )
-            return Status.DUE_SOON, 0
-        return Status.ON_TRACK, 0
+            return Schedule(Status.DUE_SOON, 0, _NONE, self.shared({reminder.label}), (comment,))
+        return _ON_TRACK
 
     def judge_closure(
         self,
@@ -386,7 +445,7 @@ class Evaluator:
         problems = [p for p in (self.owner_problem(item), self.evidence_problem(item)) if p]
         evidence_ok = not any(p.rule.startswith("evidence") for p in problems)
         if not problems:
-            findings.append(Finding("closure.accepted", "closure criteria met"))
+            findings.extend(_ACCEPTED)
             return Status.CLOSED_ACCEPTED, evidence_ok
         reason = "; ".join(p.message for p in problems)
         findings.append(Finding("closure.rejected", f"closed without {reason}"))

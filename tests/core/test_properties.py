@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from syncer.apply import Applier
 from syncer.cycle import run_cycle
-from syncer.evaluate import evaluate
+from syncer.evaluate import Evaluator, evaluate
 from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.model import (
@@ -110,6 +110,38 @@ class TestConvergence:
         assert len(fake.comments) == comments
 
 
+class TestShortcuts:
+    @SETTINGS
+    @given(
+        items=backlogs(),
+        on_violation=violation_actions,
+        days_later=st.integers(-30, 60),
+        reminder=st.booleans(),
+        problems=st.lists(st.booleans(), max_size=12),
+    )
+    def test_the_shortcuts_reach_what_the_general_rules_reach(
+        self,
+        items: list[ActionItem],
+        on_violation: ViolationAction,
+        days_later: int,
+        reminder: bool,
+        problems: list[bool],
+    ) -> None:
+        """The fast paths for healthy items are an optimisation, never a different verdict."""
+        closure = POLICY.closure.model_copy(update={"on_violation": on_violation})
+        escalation = POLICY.escalation
+        if not reminder:
+            escalation = escalation.model_copy(update={"reminder": None})
+        policy = POLICY.model_copy(update={"closure": closure, "escalation": escalation})
+        items = [
+            i.model_copy(update={"data_problems": ("owner field unreadable",)}) if bad else i
+            for i, bad in zip(items, problems + [False] * len(items), strict=False)
+        ]
+        evaluator = Evaluator(policy, NOW + timedelta(days=days_later))
+        for action_item in items:
+            assert evaluator.assess(action_item) == evaluator.assess(action_item, shortcuts=False)
+
+
 class TestBudget:
     @SETTINGS
     @given(items=backlogs(), budget=st.integers(0, 12))
@@ -121,6 +153,16 @@ class TestBudget:
         limited = plan(assessments, POLICY.managed_labels, budget=budget)
         assert limited.write_count <= budget
         assert limited.write_count + limited.backlog_count == unlimited.write_count
+        # The most urgent changes that fit, in order: what a scan of the full order takes.
+        left, expected = budget, []
+        for change in unlimited.changes:
+            if change.cost <= left:
+                expected.append(change.key)
+                left -= change.cost
+        assert [c.key for c in limited.changes] == expected
+        assert [d.key for d in limited.backlog_by_urgency] == [
+            c.key for c in unlimited.changes if c.key not in expected
+        ]
 
 
 class TestLabels:
