@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from hashlib import sha256
+from operator import attrgetter
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import Field, field_serializer
@@ -158,6 +159,10 @@ class Deferred(NamedTuple):
         return self.builder(*self.args)
 
 
+URGENCY_ORDER = attrgetter("urgency", "key")
+"""Sort key of changes: most urgent first, then by key so the order is stable."""
+
+
 def ready(change: ItemChange) -> Deferred:
     """A change already built, wrapped so it can wait in a backlog."""
     return Deferred(change.key, change.cost, change.urgency, _same, (change,))
@@ -172,12 +177,17 @@ class Plan:
     """What one cycle will write, and what waits for the next because of the budget."""
 
     changes: tuple[ItemChange, ...] = ()
-    deferred: tuple[Deferred, ...] = ()
+    deferred: tuple[Deferred, ...] = ()  # in no particular order: see backlog_by_urgency
     budget: int | None = None
 
     @property
     def backlog(self) -> tuple[ItemChange, ...]:
         return tuple(d.build() for d in self.deferred)
+
+    @property
+    def backlog_by_urgency(self) -> tuple[Deferred, ...]:
+        """The deferred changes, most urgent first (``deferred`` has no order)."""
+        return tuple(sorted(self.deferred, key=URGENCY_ORDER))
 
     @property
     def actions(self) -> tuple[Action, ...]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import attrgetter
+from heapq import heapify, heappop
 
 from syncer.actions import (
+    URGENCY_ORDER,
     Action,
     AddLabels,
     Deferred,
@@ -26,7 +27,7 @@ from syncer.actions import (
 )
 from syncer.evaluate import Assessment, DesiredComment
 from syncer.gcpause import gc_paused
-from syncer.model import ItemRef
+from syncer.model import ItemRef, Priority, Severity
 
 
 @dataclass
@@ -90,10 +91,15 @@ def pending_change(
     if it is taken, so a large backlog waiting for later cycles costs little memory.
     """
     item = assessment.item
-    present = item.labels & managed
     desired = assessment.desired_labels
-    if not assessment.comments and not assessment.reopen and present == desired:
-        return None
+    if not assessment.comments and not assessment.reopen:
+        # Most items: no comment wanted, so only their managed labels can differ.
+        if not desired:
+            if item.labels.isdisjoint(managed):
+                return None
+        elif item.labels & managed == desired:
+            return None
+    present = item.labels & managed
     cost = (
         len(_needed_comments(assessment, observed))
         + int(assessment.reopen)
@@ -102,7 +108,11 @@ def pending_change(
     )
     if not cost:
         return None
-    urgency = (item.priority.rank, -(assessment.days_overdue or 0), item.severity.rank)
+    urgency = (
+        _PRIORITY_RANK[item.priority],
+        -(assessment.days_overdue or 0),
+        _SEVERITY_RANK[item.severity],
+    )
     return Deferred(
         str(item.ref), cost, urgency, _build_change, (assessment, managed, observed, urgency)
     )
@@ -116,23 +126,34 @@ def item_change(
     return pending.build() if pending is not None else None
 
 
-_URGENCY_ORDER = attrgetter("urgency", "key")
+_PRIORITY_RANK = {p: p.rank for p in Priority}
+_SEVERITY_RANK = {s: s.rank for s in Severity}
 
 
 def fit_budget(pending: Iterable[Deferred], budget: int | None) -> Plan:
-    """Most urgent first; whole changes only; what does not fit becomes backlog."""
-    ordered = sorted(pending, key=_URGENCY_ORDER)
+    """Most urgent first (then by key); whole changes only; what does not fit is backlog.
+
+    A budget takes a few dozen changes out of a backlog that can hold tens of thousands, so
+    they come off a heap rather than out of a full sort. The backlog is left unordered;
+    ``Plan.backlog_by_urgency`` sorts it when someone reads it.
+    """
     if budget is None:
+        ordered = sorted(pending, key=URGENCY_ORDER)
         return Plan(changes=tuple(p.build() for p in ordered), budget=None)
+    # The index breaks ties between equal keys, so Deferred values are never compared.
+    heap = [(p.urgency, p.key, index, p) for index, p in enumerate(pending)]
+    heapify(heap)
     taken: list[ItemChange] = []
     deferred: list[Deferred] = []
     left = budget
-    for change in ordered:
+    while heap and left > 0:
+        change = heappop(heap)[3]
         if change.cost <= left:
             taken.append(change.build())
             left -= change.cost
         else:
             deferred.append(change)
+    deferred.extend(entry[3] for entry in heap)
     return Plan(changes=tuple(taken), deferred=tuple(deferred), budget=budget)
 
 

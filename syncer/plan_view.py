@@ -78,7 +78,7 @@ def plan_json(plan: Plan, assessments: Sequence[Assessment]) -> str:
         "backlog_writes": plan.backlog_count,
         "budget": plan.budget,
         "changes": [c.model_dump(mode="json") for c in plan.changes],
-        "backlog": [{"key": d.key, "writes": d.cost} for d in plan.deferred],
+        "backlog": [{"key": d.key, "writes": d.cost} for d in plan.backlog_by_urgency],
         "items": [
             {
                 "ref": str(a.item.ref),
