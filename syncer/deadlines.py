@@ -15,7 +15,6 @@ from syncer.model import ActionItem, Priority, Severity
 from syncer.policy import WEEKDAYS, Deadlines
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_CHANGES_TODAY = 1 << 40  # no real UTC offset; marks a day with a DST transition
 
 
 class DeadlineCalendar:
@@ -31,46 +30,49 @@ class DeadlineCalendar:
         self._days: dict[int, date] = {}
         self.due_wins = rules.tracker_due_date_wins
         self.from_incident = rules.count_from == "incident"
-        self._offsets: dict[int, int] = {}
+        # UTC offset in minutes per UTC day (by ordinal), for days without a DST change.
+        self._steady_minutes: dict[int, int] = {}
+        self._checked_days: set[int] = set()
         self._slo_deadlines: dict[tuple[int, Priority, Severity], tuple[date | None, str]] = {}
 
     def local_date(self, moment: datetime) -> date:
         """The calendar day of ``moment`` in the policy's timezone.
 
-        This runs once per item per cycle, so it is integer arithmetic on the epoch second
-        with the UTC offset cached per UTC day (exact on the two transition days a year), and
-        the few hundred distinct days are shared objects.
+        This runs once per item per cycle, so it is integer arithmetic on day ordinals with
+        the UTC offset cached per UTC day (exact on the two transition days a year), and the
+        few hundred distinct days are shared objects.
         """
-        if moment.tzinfo is UTC:
-            # The common case, without converting to an epoch second: the UTC day and the
-            # minute of the day are fields of the datetime.
-            utc_day = moment.toordinal() - _EPOCH_ORDINAL
-            offset = self._offsets.get(utc_day)
-            if offset is not None and offset != _CHANGES_TODAY:
-                minute = moment.hour * 60 + moment.minute + offset // 60
-                day_number = utc_day + minute // 1440
-                day = self._days.get(day_number)
-                if day is not None:
-                    return day
-        seconds = int(moment.timestamp())
-        day_number = (seconds + self._offset(seconds)) // 86400
-        day = self._days.get(day_number)
+        ordinal = self._local_ordinal(moment)
+        day = self._days.get(ordinal)
         if day is None:
-            day = self._days[day_number] = date.fromordinal(_EPOCH_ORDINAL + day_number)
+            day = self._days[ordinal] = date.fromordinal(ordinal)
         return day
+
+    def _local_ordinal(self, moment: datetime) -> int:
+        if moment.tzinfo is UTC:
+            # The common case: the UTC day and the minute of the day are fields.
+            utc_ordinal = moment.toordinal()
+            minutes = self._steady_minutes.get(utc_ordinal)
+            if minutes is None and utc_ordinal not in self._checked_days:
+                minutes = self._check_day(utc_ordinal)
+            if minutes is not None:
+                return utc_ordinal + (moment.hour * 60 + moment.minute + minutes) // 1440
+        seconds = int(moment.timestamp())
+        return _EPOCH_ORDINAL + (seconds + self._offset_at(seconds)) // 86400
 
     def _offset_at(self, seconds: int) -> int:
         delta = datetime.fromtimestamp(seconds, self.tz).utcoffset()
         return int(delta.total_seconds()) if delta else 0
 
-    def _offset(self, seconds: int) -> int:
-        utc_day = seconds // 86400
-        offset = self._offsets.get(utc_day)
-        if offset is None:
-            first = self._offset_at(utc_day * 86400)
-            last = self._offset_at(utc_day * 86400 + 86399)
-            offset = self._offsets[utc_day] = first if first == last else _CHANGES_TODAY
-        return self._offset_at(seconds) if offset == _CHANGES_TODAY else offset
+    def _check_day(self, utc_ordinal: int) -> int | None:
+        """The offset in minutes all through a UTC day, or None when it changes that day."""
+        self._checked_days.add(utc_ordinal)
+        start = (utc_ordinal - _EPOCH_ORDINAL) * 86400
+        first, last = self._offset_at(start), self._offset_at(start + 86399)
+        if first != last or first % 60:
+            return None
+        self._steady_minutes[utc_ordinal] = first // 60
+        return first // 60
 
     def is_business_day(self, day: date) -> bool:
         return day.weekday() in self._workdays and day not in self._holidays
@@ -127,30 +129,27 @@ class DeadlineCalendar:
         """The item's deadline and its source: tracker, priority_slo, severity_slo, default_slo.
 
         Deadlines are cached per (local start day, priority, severity). For a UTC creation
-        time, the common case, the start day is found as a day number without building a
-        date, so a cache hit costs a few integer operations and one lookup.
+        time, the common case, the start day is found as an ordinal without building a date,
+        so a cache hit costs a few integer operations and one lookup.
         """
-        if item.due is not None and self.due_wins:
-            return item.due, "tracker"
+        due = item.due
+        if due is not None and self.due_wins:
+            return due, "tracker"
         if self.from_incident and item.incident_date is not None:
-            day_number = item.incident_date.toordinal() - _EPOCH_ORDINAL
+            start = item.incident_date.toordinal()
         else:
             moment = item.created_at
-            offset = None
-            if moment.tzinfo is UTC:
-                utc_day = moment.toordinal() - _EPOCH_ORDINAL
-                offset = self._offsets.get(utc_day)
-            if offset is None or offset == _CHANGES_TODAY:
-                day_number = self.local_date(moment).toordinal() - _EPOCH_ORDINAL
+            minutes = self._steady_minutes.get(moment.toordinal())
+            if minutes is None or moment.tzinfo is not UTC:
+                start = self._local_ordinal(moment)
             else:
-                day_number = utc_day + (moment.hour * 60 + moment.minute + offset // 60) // 1440
-        key = (day_number, item.priority, item.severity)
+                start = moment.toordinal() + (moment.hour * 60 + moment.minute + minutes) // 1440
+        key = (start, item.priority, item.severity)
         found = self._slo_deadlines.get(key)
         if found is None:
-            start = date.fromordinal(_EPOCH_ORDINAL + day_number)
-            found = self._slo_deadlines[key] = self._slo_deadline(start, item)
-        if found[0] is None and item.due is not None:
-            return item.due, "tracker"
+            found = self._slo_deadlines[key] = self._slo_deadline(date.fromordinal(start), item)
+        if found[0] is None and due is not None:
+            return due, "tracker"
         return found
 
     def _slo_deadline(self, start: date, item: ActionItem) -> tuple[date | None, str]:

@@ -1,6 +1,10 @@
 """Each rule, alone: deadlines, owners, evidence, escalation, waivers, pauses, exemptions."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncer.durations import parse_span
 from syncer.evaluate import Assessment, Status, evaluate
@@ -246,3 +250,17 @@ class TestLocalDays:
         assert [calendar.local_date(m) for m in moments] == [
             m.astimezone(berlin).date() for m in moments
         ]
+
+    @given(
+        moment=st.datetimes(datetime(1890, 1, 1), datetime(2060, 1, 1), timezones=st.just(UTC)),
+        zone=st.sampled_from(
+            ["America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Chatham"]
+        ),
+    )
+    @settings(max_examples=300, deadline=None)
+    def test_local_days_match_the_zone_database_anywhere(self, moment: datetime, zone: str) -> None:
+        """Half-hour DST, 45-minute offsets and pre-1900 offsets in seconds included."""
+        from syncer.deadlines import DeadlineCalendar
+
+        calendar = DeadlineCalendar(POLICY.deadlines.model_copy(update={"timezone": zone}))
+        assert calendar.local_date(moment) == moment.astimezone(ZoneInfo(zone)).date()
