@@ -219,12 +219,12 @@ class Evaluator:
             return _quiet(item, Status.EXEMPT, None, "none", None)
         deadline, source = self.calendar.deadline(item)
         days = self.days_past(deadline)
-        lowest, highest = self.owner_counts[item.priority]
         if item.state is State.CLOSED:
             closed_at = item.closed_at
             if closed_at is None or closed_at < self.check_closed_since:
                 # Closed before the judging window (most closed items): only de-escalate.
                 return _quiet(item, Status.CLOSED_UNJUDGED, deadline, source, days)
+            lowest, highest = self.owner_counts[item.priority]
             if (
                 shortcuts
                 and lowest <= len(item.owners) <= highest
@@ -249,6 +249,7 @@ class Evaluator:
                     )
                 )
             return self.assess_closed(item, deadline, source, days)
+        lowest, highest = self.owner_counts[item.priority]
         if (
             shortcuts
             and days is not None
