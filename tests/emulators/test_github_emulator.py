@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -604,9 +604,12 @@ class TestAuth:
 
 class TestAppAuth:
     def test_pygithub_app_installation_auth_gets_a_token_and_writes_as_the_bot(
-        self, emu: GitHubEmulator
+        self, emu: GitHubEmulator, clock: FakeClock
     ) -> None:
         """AppAuth(...).get_installation_auth(...) mints a token from the JWT, then comments."""
+        # PyGithub judges the token's expires_at by the real clock: on the emulator's fixed
+        # morning it would find every token expired and mint a new one per request.
+        clock.now = datetime.now(UTC)
         private, public = rsa_key_pair()
         emu.add_app(42, installation_id=7, public_key=public)
         number = emu.add_issue("acme/api", title="a")
