@@ -9,12 +9,14 @@ not depend on the shape of the cycle's result.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from syncer.actions import action_tracker
 from syncer.cycle import CycleOutcome
 from syncer.evaluate import Status
 from syncer.metrics import Metrics
 from syncer.model import Severity, State
+from syncer.tracker import CountsRequests
 
 
 def record_outcome(
@@ -60,3 +62,14 @@ def record_outcome(
         )
         # Every severity gets a series (0 included) so alerts on `> 0` see a steady signal.
         metrics.set_overdue({severity.value: overdue[severity.value] for severity in Severity})
+
+
+def record_traffic(metrics: Metrics, trackers: Iterable[object]) -> None:
+    """Requests sent and rate limit left, for every tracker that counts them."""
+    for tracker in trackers:
+        if not isinstance(tracker, CountsRequests):
+            continue
+        metrics.observe_request_totals(tracker.name, tracker.requests)
+        remaining = tracker.rate_limit_remaining
+        if remaining is not None:
+            metrics.set_rate_limit_remaining(tracker.name, remaining)

@@ -45,7 +45,7 @@ from syncer.apply import ApplyResult
 from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.cycle import CycleOutcome
-from syncer.cycle_metrics import record_outcome
+from syncer.cycle_metrics import record_outcome, record_traffic
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer, HealthState, Role
@@ -302,6 +302,8 @@ class Daemon:
                 if outcome is not None:
                     outcomes.append(outcome)
         self.cycles_run += 1
+        # Every tracker, due or not: the report jobs between cycles send requests too.
+        record_traffic(self.metrics, self.runtime.trackers)
         if not outcomes:
             self.metrics.observe_cycle(time.monotonic() - started, success=False)
             return

@@ -127,6 +127,7 @@ class Metrics:
         self._lock = threading.Lock()
         self._item_keys: set[tuple[str, str]] = set()
         self._overdue_keys: set[str] = set()
+        self._request_totals: dict[str, dict[tuple[str, int], int]] = {}
 
     def set_build_info(self, version: str) -> None:
         """Publish the running version as ``pmsync_build_info{version=...} 1``."""
@@ -139,9 +140,25 @@ class Metrics:
         self.cycle_duration.observe(seconds)
         self.cycles.labels(outcome="success" if success else "failure").inc()
 
-    def count_request(self, tracker: str, method: str, status: int | str) -> None:
-        """Count one request; ``status`` is the HTTP code, or e.g. 'timeout' with no answer."""
-        self.requests.labels(tracker=tracker, method=method.upper(), status=str(status)).inc()
+    def observe_request_totals(self, tracker: str, totals: Mapping[tuple[str, int], int]) -> None:
+        """Bring the request counter up to a connector's running totals.
+
+        Keys are (verb, status), status 0 meaning no answer came back (counted as 'error').
+        Only the growth since the last call is added; a total that went down means the
+        connector was rebuilt and counts again from zero.
+        """
+        with self._lock:
+            seen = self._request_totals.setdefault(tracker, {})
+            for (method, status), total in totals.items():
+                before = seen.get((method, status), 0)
+                seen[(method, status)] = total
+                added = total - before if total >= before else total
+                if added:
+                    self.requests.labels(
+                        tracker=tracker,
+                        method=method.upper(),
+                        status=str(status) if status else "error",
+                    ).inc(added)
 
     def set_rate_limit_remaining(self, tracker: str, remaining: int) -> None:
         """Record what the tracker last said about the requests left in its window."""

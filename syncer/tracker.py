@@ -103,3 +103,25 @@ class Tracker(Protocol):
     ) -> ReportRef:
         """Create or edit the operating-log comment for ``week_key`` (body per markup)."""
         ...
+
+
+@runtime_checkable
+class CountsRequests(Protocol):
+    """A tracker that counts its HTTP traffic (the GitHub and Jira connectors do).
+
+    The daemon turns these running totals into ``pmsync_tracker_requests_total`` and
+    ``pmsync_rate_limit_remaining`` after every cycle.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def requests(self) -> Mapping[tuple[str, int], int]:
+        """Requests sent so far, per (verb, HTTP status); status 0 when no answer came."""
+        ...
+
+    @property
+    def rate_limit_remaining(self) -> int | None:
+        """Requests left in the current rate-limit window as last reported, or None."""
+        ...

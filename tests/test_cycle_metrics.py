@@ -6,7 +6,7 @@ from collections import Counter
 
 from syncer.apply import Applier, DryRun, Executor
 from syncer.cycle import CycleOutcome, run_cycle
-from syncer.cycle_metrics import record_outcome
+from syncer.cycle_metrics import record_outcome, record_traffic
 from syncer.errors import TrackerError, TransientError
 from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
@@ -148,3 +148,29 @@ class TestFailingCycle:
         assert failed == len(outcome.result.failed) == 1
         assert not outcome.ok
         assert value(metrics, "pmsync_cycles_total", outcome="failure") == 1.0
+
+
+class CountingTracker(FakeTracker):
+    """An in-memory tracker that reports traffic as the HTTP connectors do."""
+
+    def __init__(self, remaining: int | None) -> None:
+        super().__init__("jira", clock=lambda: NOW, tier_of=POLICY.escalation.tier_of)
+        self.requests: Counter[tuple[str, int]] = Counter({("GET", 200): 3, ("PUT", 429): 1})
+        self.rate_limit_remaining = remaining
+
+
+class TestTraffic:
+    def test_counting_trackers_feed_requests_and_quota_and_others_are_skipped(self) -> None:
+        """Totals per verb and status, the quota when known; a tracker without counts adds none."""
+        metrics = Metrics(process_metrics=False)
+        record_traffic(metrics, [CountingTracker(remaining=4321), fake_with([])])
+        name = "pmsync_tracker_requests_total"
+        assert value(metrics, name, tracker="jira", method="GET", status="200") == 3.0
+        assert value(metrics, name, tracker="jira", method="PUT", status="429") == 1.0
+        assert value(metrics, name, tracker="github", method="GET", status="200") is None
+        assert value(metrics, "pmsync_rate_limit_remaining", tracker="jira") == 4321.0
+
+    def test_an_unknown_quota_leaves_the_gauge_unset(self) -> None:
+        metrics = Metrics(process_metrics=False)
+        record_traffic(metrics, [CountingTracker(remaining=None)])
+        assert value(metrics, "pmsync_rate_limit_remaining", tracker="jira") is None

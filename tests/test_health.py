@@ -142,7 +142,7 @@ class TestReadiness:
 def metrics() -> Metrics:
     """Metrics with a few known values."""
     m = Metrics()
-    m.count_request("github", "GET", 200)
+    m.observe_request_totals("github", {("GET", 200): 1})
     m.set_items({("open", "sev1"): 3})
     m.set_leader(True)
     return m

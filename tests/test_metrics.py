@@ -54,15 +54,19 @@ class TestCycleAndRequests:
         with pytest.raises(ValueError, match="cycle duration"):
             Metrics(process_metrics=False).observe_cycle(-1.0)
 
-    def test_requests_are_counted_by_tracker_method_and_status(self) -> None:
-        """Methods are upper-cased and statuses may be codes or words."""
+    def test_running_totals_add_only_their_growth(self) -> None:
+        """A connector's totals since start become increments, once each; verbs upper-cased."""
         metrics = Metrics(process_metrics=False)
-        metrics.count_request("github", "get", 200)
-        metrics.count_request("github", "GET", 200)
-        metrics.count_request("jira", "post", "timeout")
         name = "pmsync_tracker_requests_total"
-        assert value(metrics, name, tracker="github", method="GET", status="200") == 2.0
-        assert value(metrics, name, tracker="jira", method="POST", status="timeout") == 1.0
+        metrics.observe_request_totals("github", {("GET", 200): 5, ("GET", 0): 1})
+        metrics.observe_request_totals("github", {("GET", 200): 8, ("GET", 0): 1})
+        assert value(metrics, name, tracker="github", method="GET", status="200") == 8.0
+        assert value(metrics, name, tracker="github", method="GET", status="error") == 1.0
+        # A rebuilt connector counts from zero again: its new total is all growth.
+        metrics.observe_request_totals("github", {("GET", 200): 2})
+        assert value(metrics, name, tracker="github", method="GET", status="200") == 10.0
+        metrics.observe_request_totals("jira", {("post", 0): 1})
+        assert value(metrics, name, tracker="jira", method="POST", status="error") == 1.0
 
     def test_rate_limit_remaining_keeps_the_last_report_per_tracker(self) -> None:
         """The gauge holds the latest value for each tracker."""

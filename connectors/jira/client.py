@@ -46,10 +46,12 @@ import json
 import mimetypes
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import requests
 import structlog
 from jira import JIRA
 from pydantic import SecretStr
@@ -191,6 +193,7 @@ class JiraConnector:
         self._markers: dict[str, dict[str, Any]] = {}
         self._warned_properties = False
         self._server = config.server.rstrip("/")
+        self.requests: Counter[tuple[str, int]] = Counter()
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -202,6 +205,24 @@ class JiraConnector:
     def cursor_source(self) -> str:
         return f"jira:{self.config.name}"
 
+    @property
+    def rate_limit_remaining(self) -> int | None:
+        """Always None: Jira says only when a limit is near (``X-RateLimit-NearLimit``)."""
+        return None
+
+    def _count_answer(self, response: requests.Response, *_: Any, **__: Any) -> None:
+        """Session hook: one answered request, by (verb, status)."""
+        self.requests[(response.request.method or "GET", response.status_code)] += 1
+
+    def _count_unanswered(self, what: str, exc: Exception) -> None:
+        """Requests the session hook cannot see: no answer came back, or the library was
+        still being built (its serverInfo GET) when the answer was an error."""
+        status = getattr(exc, "status_code", None)
+        if isinstance(exc, requests.exceptions.RequestException) and exc.response is None:
+            self.requests[(what.split(" ", 1)[0], 0)] += 1
+        elif self._jira is None and isinstance(status, int):
+            self.requests[(what.split(" ", 1)[0], status)] += 1
+
     def _call(self, what: str, fn: Callable[[], T], *, write: bool) -> T:
         """Run one library call; GETs retry transient failures with growing backoff."""
         attempts = 1 if write else GET_ATTEMPTS
@@ -210,6 +231,7 @@ class JiraConnector:
             try:
                 return fn()
             except Exception as exc:
+                self._count_unanswered(what, exc)
                 error = translate(exc, what=what, write=write, now=self.clock())
                 if error is None:
                     raise
@@ -228,6 +250,7 @@ class JiraConnector:
                 lambda: open_jira(self.config, self._token, self._email),
                 write=False,
             )
+            self.requests[("GET", 200)] += 1  # serverInfo, asked while the library was built
             server_cloud = jira.deploymentType == "Cloud"
             if self.config.deployment != "auto" and server_cloud != self._cloud:
                 actual = "Cloud" if server_cloud else "Data Center/Server"
@@ -240,6 +263,7 @@ class JiraConnector:
                 raise PermanentError(
                     "REST v3 (ADF) exists on Cloud only; set rest_api_version: '2' for Data Center"
                 )
+            jira._session.hooks["response"].append(self._count_answer)
             self._jira = jira
         return self._jira
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
@@ -156,6 +157,19 @@ class TestSearch:
         total = sum(site.requests().values())
         assert total == math.ceil(250 / 100) + 2
         assert _searches(site) == 3
+
+    def test_the_connector_counts_every_request_the_site_answered(self, site: Site) -> None:
+        """Its own counts by (verb, status), serverInfo and the write included, feed metrics."""
+        key = site.add_action("Overdue")
+        site.reset()
+        connector = site.connector()
+        connector.fetch(full=True)
+        _apply(site, connector, [_escalation(connector, key, Person(handle="alice"))])
+        answered: Counter[tuple[str, int]] = Counter()
+        for (method, _, status), n in site.requests().items():
+            answered[(method, status)] += n
+        assert connector.requests == answered
+        assert connector.rate_limit_remaining is None
 
     def test_an_idle_incremental_cycle_is_one_search_request(self, site: Site) -> None:
         """After the first full fetch nothing changed: one search, same items."""

@@ -90,6 +90,17 @@ class TestProbesAndMetrics:
             if s.name == "pmsync_writes_total"
         }
         assert written["comment"] == 3.0
+        # The connector's own traffic reaches the scrape: every request the emulator
+        # answered (it counts too), and the quota left as its last answer said.
+        sent = sum(
+            s.value
+            for s in families["pmsync_tracker_requests"].samples
+            if s.name == "pmsync_tracker_requests_total" and s.labels["tracker"] == "github"
+        )
+        assert 0 < sent <= sum(emulator.counters.values())
+        remaining = [s.value for s in families["pmsync_rate_limit_remaining"].samples]
+        assert len(remaining) == 1
+        assert 0 < remaining[0] < 5000
 
 
 class TestSignals:
