@@ -139,11 +139,12 @@ class DeadlineCalendar:
             start = item.incident_date.toordinal()
         else:
             moment = item.created_at
-            minutes = self._steady_minutes.get(moment.toordinal())
+            utc_ordinal = moment.toordinal()
+            minutes = self._steady_minutes.get(utc_ordinal)
             if minutes is None or moment.tzinfo is not UTC:
                 start = self._local_ordinal(moment)
             else:
-                start = moment.toordinal() + (moment.hour * 60 + moment.minute + minutes) // 1440
+                start = utc_ordinal + (moment.hour * 60 + moment.minute + minutes) // 1440
         key = (start, item.priority, item.severity)
         found = self._slo_deadlines.get(key)
         if found is None:
