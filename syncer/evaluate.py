@@ -4,6 +4,12 @@
 status, deadline, findings, the pmsync-managed labels it should carry and the comments it
 should have received. It says nothing about what to write; ``plan`` diffs this desired state
 against what the tracker shows. Each rule is a small function so it can be tested alone.
+
+A daemon evaluates every item every cycle (goal: 100,000 in under half a second of CPU), and
+most items are healthy: open, owned and on track, or closed long ago. ``Evaluator.assess``
+lets those skip the general rules, and items sharing a priority and deadline share one
+worked-out ``Schedule``. The shortcuts are checked against the general rules by a property
+test (``assess(item, shortcuts=False)``), so they can only be faster, never different.
 """
 
 from __future__ import annotations
