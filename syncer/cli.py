@@ -218,9 +218,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def log_to_stderr() -> None:
+    """Every command logs structured, redacted lines to stderr.
+
+    Unconfigured, structlog prints to stdout without the secret redactor: a connector's
+    warning would land in the middle of ``--json`` output, and a token in it would not be
+    masked. Bad PMSYNC_* settings are reported by the commands that use them (the daemon).
+    """
+    from syncer.logging_setup import configure_logging
+    from syncer.settings import Settings
+
+    try:
+        level = Settings().log_level
+    except ValidationError:
+        level = "INFO"
+    configure_logging(level=level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    log_to_stderr()
     try:
         code: int = args.func(args)
     except ConfigError as exc:
