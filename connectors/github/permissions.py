@@ -8,20 +8,18 @@ belongs to a user, and one issue listing. Each answer comes with what to change.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from github.Requester import Requester
 from pydantic import SecretStr
 
 from connectors.github.client import GitHubConnector
 from connectors.github.session import make_auth, make_github
-from connectors.github.transport import TRANSPORT_ERRORS, Answer, classify
+from connectors.github.transport import Transport
 from syncer.clock import system_clock
 from syncer.cursors import MemoryCursorStore
-from syncer.errors import PermanentError, TrackerError, TransientError
+from syncer.errors import PermanentError, TrackerError
 from syncer.policy import Policy
 from syncer.tracker import PermissionCheck
 from syncer.tracker_config import GitHubTracker
@@ -35,28 +33,6 @@ ACCESS_FIX = (
     "fine-grained token: add {repo} with 'Issues: Read and write' and 'Metadata: Read'; "
     "classic token: the 'repo' scope; GitHub App: install it on {repo} with Issues read/write"
 )
-
-
-def _request(
-    requester: Requester,
-    url: str,
-    what: str,
-    clock: Callable[[], datetime],
-    params: Mapping[str, Any] | None = None,
-) -> Answer:
-    """One GET; typed errors decided by status and headers like the connector's."""
-    try:
-        status, headers, text = requester.requestJson("GET", url, parameters=dict(params or {}))
-    except TRANSPORT_ERRORS as exc:
-        raise TransientError(f"{what}: {type(exc).__name__}") from exc
-    headers_lc = {k.lower(): v for k, v in headers.items()}
-    error = classify(status, headers_lc, clock(), what)
-    if error is not None:
-        raise error
-    try:
-        return Answer(status, headers_lc, json.loads(text) if text else None)
-    except ValueError:
-        raise TransientError(f"{what}: body is not JSON") from None
 
 
 def _role(permissions: Mapping[str, Any], collaborator: str | None) -> str:
@@ -78,10 +54,10 @@ def check_github(
 ) -> list[PermissionCheck]:
     """One check per repository and capability (read issues, create labels, triage, comment)."""
     github = make_github(config, make_auth(config, token))
-    requester = github.requester
+    transport = Transport(github.requester, config.base_url, clock)
     login: str | None = None
     try:
-        user = _request(requester, "/user", "who am I", clock).data
+        user = transport.call("GET", "/user", "who am I").data
         login = user.get("login") if isinstance(user, Mapping) else None
     except TrackerError:
         login = None  # GitHub App installation tokens have no user
@@ -104,21 +80,20 @@ def check_github(
                 )
             )
     for repo in repos:
-        checks.extend(_check_repo(config, requester, repo, login, clock))
+        checks.extend(_check_repo(config, transport, repo, login))
     return checks
 
 
 def _check_repo(
     config: GitHubTracker,
-    requester: Requester,
+    transport: Transport,
     repo: str,
     login: str | None,
-    clock: Callable[[], datetime],
 ) -> list[PermissionCheck]:
     name = config.name
     fix = ACCESS_FIX.format(repo=repo)
     try:
-        data = _request(requester, f"/repos/{repo}", f"read {repo}", clock).data
+        data = transport.call("GET", f"/repos/{repo}", f"read {repo}").data
     except TrackerError as exc:
         detail = (
             "repository not found or not visible to this token"
@@ -135,11 +110,10 @@ def _check_repo(
     collaborator: str | None = None
     if login:
         try:
-            answer = _request(
-                requester,
+            answer = transport.call(
+                "GET",
                 f"/repos/{repo}/collaborators/{login}/permission",
                 f"permission of {login} on {repo}",
-                clock,
             ).data
             if isinstance(answer, Mapping):
                 role_name = answer.get("role_name")
@@ -149,12 +123,11 @@ def _check_repo(
     role = _role(permissions, collaborator)
     issues_on = repo_data.get("has_issues", True) is not False
     try:
-        _request(
-            requester,
+        transport.call(
+            "GET",
             f"/repos/{repo}/issues",
             f"list issues of {repo}",
-            clock,
-            {"per_page": 1, "labels": config.action_label},
+            params={"per_page": 1, "labels": config.action_label},
         )
         can_read, read_detail = issues_on, "" if issues_on else "issues are disabled"
     except TrackerError as exc:
