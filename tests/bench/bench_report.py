@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from syncer.actions import UpsertReport
 from syncer.config_loader import load_model_file
 from syncer.evaluate import evaluate
 from syncer.ledger import LedgerEntry
@@ -160,10 +161,11 @@ def main() -> None:
         f"escalations={len(report.escalations)}"
     )
     body = changes[0].actions[0]
+    assert isinstance(body, UpsertReport)
     print(
         f"build={built - started:.3f}s publish+files(md,html,json)={done - built:.3f}s "
         f"wall={done - started:.3f}s cpu={cpu:.3f}s (goal: cpu <= {GOAL_S:.1f}s); "
-        f"issue body {len(getattr(body, 'body', ''))} chars, files {sum(map(len, files))} chars"
+        f"issue body {len(body.bodies['markdown'])} chars, files {sum(map(len, files))} chars"
     )
     print(
         f"extra, full-length Jira files (wiki + ADF, all rows)={jira_s:.3f}s "
