@@ -140,11 +140,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_daemon(args: argparse.Namespace) -> int:
     from syncer.daemon import Daemon
-    from syncer.logging_setup import configure_logging, install_excepthooks
+    from syncer.logging_setup import install_excepthooks
     from syncer.settings import Settings
 
-    settings = Settings()
-    configure_logging(level=settings.log_level)
+    settings = Settings()  # logging is already set up by main(), at settings.log_level
     install_excepthooks()
     return Daemon(Path(args.config), settings, state_url=args.state).run()
 
