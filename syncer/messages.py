@@ -34,10 +34,12 @@ class Text(Frozen):
 
 
 class Mention(Frozen):
-    """Someone to notify."""
+    """Someone to notify; with ``notify=False``, someone named without a notification
+    (an earlier comment of the same cycle already mentioned them)."""
 
     kind: Literal["mention"] = "mention"
     person: Person
+    notify: bool = True
 
 
 class Link(Frozen):
@@ -64,14 +66,20 @@ class Message(Frozen):
             if isinstance(part, Markup | Text):
                 out.append(part.text)
             elif isinstance(part, Mention):
-                out.append("@" + part.person.handle)
+                out.append(("@" if part.notify else "") + part.person.handle)
             else:
                 out.append(part.label)
         return "".join(out)
 
     @property
     def mentions(self) -> tuple[Person, ...]:
+        """Everyone the message addresses, notified or only named."""
         return tuple(p.person for p in self.parts if isinstance(p, Mention))
+
+    @property
+    def notified(self) -> tuple[Person, ...]:
+        """The people the message notifies."""
+        return tuple(p.person for p in self.parts if isinstance(p, Mention) and p.notify)
 
 
 def html_marker(marker: str) -> str:

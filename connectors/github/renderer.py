@@ -1,10 +1,10 @@
 """``Message`` -> GitHub-flavoured Markdown, where issue text can never act as markup.
 
-Only ``Mention`` parts notify anybody; ``Text`` and link labels are escaped so that an issue
-title cannot @mention, close the hidden ``<!-- pmsync:... -->`` marker, inject HTML, break a
-table, open a code span or math, or start a new block. The escaping uses HTML entities and
-backslash escapes that GitHub renders back to the original characters, so readers see the
-text as it was written.
+Only ``Mention`` parts notify anybody (one with ``notify=False`` is the bare name); ``Text``
+and link labels are escaped so that an issue title cannot @mention, close the hidden
+``<!-- pmsync:... -->`` marker, inject HTML, break a table, open a code span or math, or start
+a new block. The escaping uses HTML entities and backslash escapes that GitHub renders back to
+the original characters, so readers see the text as it was written.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ def render_parts(message: Message) -> str:
         elif isinstance(part, Text):
             out.append(escape_text(part.text))
         elif isinstance(part, Mention):
-            out.append(render_mention(part.person))
+            person = part.person
+            named = escape_text(person.display_name or person.handle)
+            out.append(render_mention(person) if part.notify else named)
         else:
             out.append(render_link(part))
     return "".join(out)

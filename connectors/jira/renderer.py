@@ -72,6 +72,8 @@ def render_wiki(message: Message, *, cloud: bool) -> str:
             out.append(part.text)
         elif isinstance(part, Text):
             out.append(escape_wiki(part.text))
+        elif isinstance(part, Mention) and not part.notify:
+            out.append(escape_wiki(part.person.display_name or part.person.handle))
         elif isinstance(part, Mention):
             out.append(_wiki_mention(part.person, cloud=cloud))
         elif isinstance(part, Link):
@@ -117,7 +119,9 @@ def render_adf(message: Message) -> AdfNode:
                 paragraphs[-1].append(_text_node(one_line(part.text)))
         elif isinstance(part, Mention):
             person = part.person
-            if person.is_team:
+            if not part.notify:
+                paragraphs[-1].append(_text_node(person.display_name or person.handle))
+            elif person.is_team:
                 paragraphs[-1].append(_text_node("@" + (person.display_name or person.handle)))
             else:
                 paragraphs[-1].append(

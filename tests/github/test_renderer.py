@@ -69,6 +69,18 @@ class TestMessages:
         assert re.findall(r"(?<![\w\u200d])@[\w/-]+", body) == ["@alice", "@acme/sre"]
         assert body.endswith("\n\n<!-- pmsync:tier:1:acme/api=7 -->")
 
+    def test_a_person_already_pinged_this_cycle_is_named_without_the_at(self) -> None:
+        """``notify=False`` renders the login as inert text, so GitHub sends nothing."""
+        body = render_message(
+            message(
+                Mention(person=Person(handle="alice")),
+                Markup(text=" and "),
+                Mention(person=Person(handle="sam"), notify=False),
+            )
+        )
+        assert body.startswith("@alice and sam\n")
+        assert re.findall(r"(?<![\w\u200d])@[\w/-]+", body) == ["@alice"]
+
     def test_an_invalid_handle_is_not_mentioned(self) -> None:
         """A handle GitHub would not accept is shown as escaped text."""
         body = render_message(message(Mention(person=Person(handle="not a login"))))

@@ -72,6 +72,16 @@ class TestWikiMentions:
         )
         assert body == "@org/sre @x\\]\\|\\[\\~admin"
 
+    def test_a_person_already_pinged_this_cycle_is_named_not_mentioned(self) -> None:
+        """``notify=False``: the display name as escaped text, in wiki and in ADF alike."""
+        quiet = _message(
+            Mention(person=ALICE), Markup(text=" and "), Mention(person=BOB_DC, notify=False)
+        )
+        assert render_wiki(quiet, cloud=True) == "[~accountid:712020:2f1e-aa] and Bob Smith"
+        nodes = _adf_nodes(render_adf(quiet))
+        assert [n["attrs"]["id"] for n in nodes if n["type"] == "mention"] == ["712020:2f1e-aa"]
+        assert {"type": "text", "text": "Bob Smith"} in nodes
+
 
 class TestWikiEscaping:
     def test_issue_text_cannot_mention_or_open_macros(self) -> None:
