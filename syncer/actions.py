@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from hashlib import sha256
 from operator import attrgetter
 from typing import Annotated, Any, Literal, NamedTuple
@@ -33,13 +34,28 @@ class RemoveLabels(Frozen):
     reason: str = ""
 
 
+class EscalationStep(Frozen):
+    """Which tier an escalation comment is for: recorded in the ledger as it is, so the
+    review never has to read a tier back out of a marker."""
+
+    tier_id: str
+    tier_name: str
+    due: date
+
+
 class PostComment(Frozen):
-    """Post ``message`` unless a comment carrying its marker already exists on the item."""
+    """Post ``message`` unless a comment carrying its marker already exists on the item.
+
+    ``also_markers`` are markers an earlier release wrote for this same comment (an
+    escalation's ``tier-N``): a comment carrying any of them counts as posted.
+    """
 
     kind: Literal["comment"] = "comment"
     ref: ItemRef
     message: Message
     reason: str = ""
+    also_markers: tuple[str, ...] = ()
+    escalation: EscalationStep | None = None
 
 
 class Reopen(Frozen):

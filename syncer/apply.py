@@ -164,7 +164,7 @@ class Applier:
 
     def _write(self, tracker: Tracker, action: Action) -> str:
         if isinstance(action, PostComment):
-            if tracker.has_marker(action.ref, action.message.marker):
+            if tracker.has_marker(action.ref, action.message.marker, action.also_markers):
                 return "skipped"
             tracker.post_comment(action.ref, action.message)
         elif isinstance(action, AddLabels):
@@ -213,7 +213,15 @@ def ledger_entry(
         inputs = {
             "marker": action.message.marker,
             "mentions": [p.handle for p in action.message.mentions],
+            "notified": [p.handle for p in action.message.notified],
         }
+        if action.escalation is not None:
+            step = action.escalation
+            inputs |= {
+                "tier_id": step.tier_id,
+                "tier_name": step.tier_name,
+                "due": step.due.isoformat(),
+            }
     elif isinstance(action, AddLabels | RemoveLabels):
         key = action.ref.key
         inputs = {"labels": list(action.labels)}

@@ -12,9 +12,10 @@ from datetime import date
 from enum import StrEnum
 from typing import NamedTuple
 
+from syncer.actions import EscalationStep
 from syncer.messages import Message
 from syncer.model import ActionItem, Person, Waiver
-from syncer.templates import first_known, render_template, resolve_mentions
+from syncer.templates import Fallbacks, first_known, render_template, resolve_mentions
 
 
 class Status(StrEnum):
@@ -38,6 +39,18 @@ class Finding(NamedTuple):
     message: str
 
 
+class LegacyMarker(NamedTuple):
+    """The ``tier-N`` marker a release before tier ids wrote for the same escalation.
+
+    It counts as this comment unless the item carries one of ``unless_labelled``: the labels
+    of the tiers after this one, which say the ladder changed under the item (a rung was
+    inserted before the tier it was at) and ``tier-N`` was another tier's comment.
+    """
+
+    marker: str
+    unless_labelled: frozenset[str]
+
+
 class DesiredComment(NamedTuple):
     """A comment the item should have; ``anchor`` is the label that records it was posted.
 
@@ -54,15 +67,25 @@ class DesiredComment(NamedTuple):
     deadline: date | None
     days: int | None
     targets: tuple[str, ...]
-    fallback: tuple[str, ...]
+    fallbacks: Fallbacks
     first_known_only: bool = False
     extra: tuple[tuple[str, str], ...] = ()
+    escalation: EscalationStep | None = None
+    legacy: LegacyMarker | None = None
 
     @property
     def mentions(self) -> tuple[Person, ...]:
         if self.first_known_only:
-            return first_known(self.item, self.targets, self.fallback)
-        return resolve_mentions(self.item, self.targets, self.fallback)
+            return first_known(self.item, self.targets, self.fallbacks)
+        return resolve_mentions(self.item, self.targets, self.fallbacks)
+
+    @property
+    def also_markers(self) -> tuple[str, ...]:
+        """Markers an earlier release wrote for this comment on this item (see LegacyMarker)."""
+        legacy = self.legacy
+        if legacy is None or not self.item.labels.isdisjoint(legacy.unless_labelled):
+            return ()
+        return (legacy.marker,)
 
     @property
     def message(self) -> Message:

@@ -22,7 +22,7 @@ from rich.console import Console
 
 from syncer.apply import DryRun
 from syncer.clock import system_clock
-from syncer.config_loader import load_model_file
+from syncer.config_loader import load_model_file, located, parse_yaml
 from syncer.errors import ConfigError
 from syncer.evaluate import evaluate
 from syncer.model import ActionItem
@@ -76,6 +76,11 @@ def read_items(path: Path, err: Console) -> list[ActionItem]:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     policy = load_policy(args.file)
+    warnings = policy.config_warnings()
+    if warnings:
+        _, marks = parse_yaml(Path(args.file).read_text(encoding="utf-8"), args.file)
+        for loc, message in warnings:
+            print(located(args.file, marks, loc, f"warning: {message}"), file=sys.stderr)
     trackers = len(policy.trackers.github) + len(policy.trackers.jira)
     print(
         f"{args.file}: ok (policy {policy.version}, {len(policy.escalation.tiers)} tiers, "

@@ -147,6 +147,12 @@ def _line_order(message: str) -> tuple[int, int]:
         return 0, 0
 
 
+def located(source: str, marks: dict[PathKey, Position], loc: PathKey, message: str) -> str:
+    """``FILE:LINE:COL: dotted.key: message`` for a finding outside validation (a warning)."""
+    pos = _position(loc, marks)
+    return f"{source}:{pos.line}:{pos.column}: {_dotted(loc)}: {message}"
+
+
 def load_model(model: type[ModelT], text: str, source: str) -> ModelT:
     """Validate ``text`` as ``model``; raise ``ConfigError`` with every problem found."""
     data, marks = parse_yaml(text, source)

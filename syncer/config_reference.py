@@ -59,6 +59,8 @@ def _default(field: Any) -> str:
         return "see below"
     if value is None:
         return "`null`"
+    if value == "":
+        return '`""`'
     text = str(value) if not isinstance(value, list | dict) else repr(value)
     text = text.replace("<Priority.", "").replace("<Severity.", "").replace("|", PIPE)
     return f"`{text}`" if len(text) <= 60 else "(see example)"

@@ -19,11 +19,13 @@ from datetime import date, datetime
 from functools import partial
 from typing import NamedTuple
 
-from syncer.assessment import Assessment, DesiredComment, Finding, Status
+from syncer.actions import EscalationStep
+from syncer.assessment import Assessment, DesiredComment, Finding, LegacyMarker, Status
 from syncer.deadlines import DeadlineCalendar
 from syncer.gcpause import gc_paused
 from syncer.model import ActionItem, EvidenceKind, Priority, Severity, State, Waiver
 from syncer.policy import OwnerRule, Policy, Tier, ViolationAction
+from syncer.templates import Fallbacks
 
 __all__ = ["Assessment", "DesiredComment", "Evaluator", "Finding", "Status", "evaluate"]
 
@@ -71,7 +73,15 @@ class CommentSpec(NamedTuple):
     """A desired comment less the item, deadline and days it is about (shared by items)."""
 
     head: tuple[str, str, str | None, str]  # template, marker, anchor, rule
-    tail: tuple[tuple[str, ...], tuple[str, ...], bool, tuple[tuple[str, str], ...]]
+    # targets, fallbacks, first_known_only, extra, escalation, legacy
+    tail: tuple[
+        tuple[str, ...],
+        Fallbacks,
+        bool,
+        tuple[tuple[str, str], ...],
+        EscalationStep | None,
+        LegacyMarker | None,
+    ]
 
 
 class Schedule(NamedTuple):
@@ -115,8 +125,16 @@ class Evaluator:
         self.waivers = {w.item: w for w in policy.waivers.entries}
         self.closure = policy.closure
         self.ladder = policy.escalation
-        self.fallback = tuple(policy.escalation.fallback_mention)
+        self.fallbacks = policy.mention_fallbacks()
         self.tiers: tuple[Tier, ...] = tuple(policy.escalation.tiers)
+        # The labels of the tiers after each position: seen on an item, they say a tier-N
+        # marker from before tier ids was another tier's (see LegacyMarker). An explicit
+        # legacy_tier_order is the truth and needs no such guess.
+        pinned = policy.escalation.legacy_tier_order is not None
+        self.later_tier_labels = tuple(
+            frozenset() if pinned else frozenset(t.label for t in self.tiers[index:])
+            for index in range(len(self.tiers) + 1)
+        )
         self.owner_rules = {p: policy.closure.owner_rule(p) for p in Priority}
         self.tiers_by_priority = {
             p: tuple(
@@ -354,7 +372,7 @@ class Evaluator:
                     deadline,
                     days,
                     tuple(closure.owner_mention),
-                    self.fallback,
+                    self.fallbacks,
                     first_known_only=True,
                     extra=(("reason", owner.message),),
                 )
@@ -411,14 +429,27 @@ class Evaluator:
             if not tier:
                 return Schedule(Status.OVERDUE, 0, overdue, _NO_LABELS, ())
             rung = self.tiers[tier - 1]
+            due = deadline.isoformat()
+            legacy_at = self.ladder.legacy_position(rung.id)
+            legacy = (
+                LegacyMarker(
+                    f"pmsync:escalation:tier-{legacy_at}:due-{due}", self.later_tier_labels[tier]
+                )
+                if legacy_at is not None
+                else None
+            )
             comment = CommentSpec(
+                (rung.comment, f"pmsync:escalation:{rung.id}:due-{due}", rung.label, "escalation"),
                 (
-                    rung.comment,
-                    f"pmsync:escalation:tier-{tier}:due-{deadline.isoformat()}",
-                    rung.label,
-                    "escalation",
+                    self.tier_mentions[tier - 1],
+                    self.fallbacks,
+                    False,
+                    (("tier", rung.name),),
+                    EscalationStep.model_construct(
+                        tier_id=rung.id, tier_name=rung.name, due=deadline
+                    ),
+                    legacy,
                 ),
-                (self.tier_mentions[tier - 1], self.fallback, False, (("tier", rung.name),)),
             )
             labels = self.shared({rung.label, *rung.extra_labels})
             return Schedule(Status.OVERDUE, tier, overdue, labels, (comment,))
@@ -431,7 +462,7 @@ class Evaluator:
                     reminder.label,
                     "reminder",
                 ),
-                (tuple(reminder.mention), self.fallback, False, ()),
+                (tuple(reminder.mention), self.fallbacks, False, (), None, None),
             )
             return Schedule(Status.DUE_SOON, 0, _NONE, self.shared({reminder.label}), (comment,))
         return _ON_TRACK
@@ -473,8 +504,9 @@ class Evaluator:
                 item,
                 deadline,
                 days,
-                ("owner",),
-                ("sponsor", *self.fallback),
+                ("owner", "sponsor"),
+                self.fallbacks,
+                first_known_only=True,
                 extra=(("reason", reason),),
             )
         )

@@ -66,9 +66,10 @@ class FakeTracker:
         update["updated_at"] = self.clock()
         self.items[key] = item.model_copy(update=update)
 
-    def has_marker(self, ref: ItemRef, marker: str) -> bool:
+    def has_marker(self, ref: ItemRef, marker: str, aliases: Sequence[str] = ()) -> bool:
         self.marker_checks += 1
-        return any(c.ref == ref and c.marker == marker for c in self.comments)
+        wanted = {marker, *aliases}
+        return any(c.ref == ref and c.marker in wanted for c in self.comments)
 
     def post_comment(self, ref: ItemRef, message: Message) -> None:
         self._check("comment", ref.key)

@@ -4,7 +4,9 @@
 observed items carry the labels and state that are there now. An item already at its desired
 labels yields nothing, so reruns converge (jirahub's ``make_issue_updates``). Within an item
 the order is fixed: comment, reopen, then labels, because the labels are what record that the
-comment was posted (see ``syncer.apply``).
+comment was posted (see ``syncer.apply``). When one item gets several comments in one plan (a
+needs-owner request and an escalation), a person is pinged by the first that mentions them and
+named, without the @, in the others.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from syncer.actions import (
 from syncer.evaluate import Assessment, DesiredComment
 from syncer.gcpause import gc_paused
 from syncer.model import ItemRef, Priority, Severity
+from syncer.templates import mention_once
 
 
 @dataclass
@@ -65,8 +68,16 @@ def _build_change(
     to_add, to_remove = desired - present, present - desired
     reason = assessment.status.value
     # Every value below is built from already-validated ones, so validation is skipped.
+    # One item's comments ping each person once: later ones name who an earlier one pinged.
+    notified: set[tuple[str, bool]] = set()
     actions: list[Action] = [
-        PostComment.model_construct(ref=ref, message=wanted.message, reason=wanted.rule)
+        PostComment.model_construct(
+            ref=ref,
+            message=mention_once(wanted.message, notified),
+            reason=wanted.rule,
+            also_markers=wanted.also_markers,
+            escalation=wanted.escalation,
+        )
         for wanted in _needed_comments(assessment, observed)
     ]
     if assessment.reopen:

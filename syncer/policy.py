@@ -7,16 +7,19 @@ the configuration reference in the README is generated from these descriptions.
 
 from __future__ import annotations
 
+import difflib
+import re
 import string
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from syncer.durations import SpanField, parse_span
 from syncer.fields import WEEKDAYS, TimezoneName, Weekday
-from syncer.model import EvidenceKind, Priority, Resolution, Severity
+from syncer.model import EvidenceKind, Person, Priority, Resolution, Severity
 from syncer.policy_operations import (
     DaemonSchedule,
     Operations,
@@ -24,7 +27,15 @@ from syncer.policy_operations import (
     ReportFormat,
     ReportSchedule,
 )
-from syncer.tracker_config import Strict, Trackers
+from syncer.templates import Fallbacks, RolePeople
+from syncer.tracker_config import (
+    ROLES,
+    FallbackMention,
+    Strict,
+    Trackers,
+    github_handle_problem,
+    github_person,
+)
 
 __all__ = [
     "WEEKDAYS",
@@ -33,6 +44,7 @@ __all__ = [
     "Deadlines",
     "Escalation",
     "EvidenceRule",
+    "MentionTarget",
     "Operations",
     "OwnerRule",
     "Pause",
@@ -46,7 +58,9 @@ __all__ = [
     "ViolationAction",
     "WaiverEntry",
     "Waivers",
+    "check_mention_target",
     "check_template",
+    "tier_slug",
 ]
 
 TEMPLATE_FIELDS = frozenset(
@@ -76,6 +90,58 @@ def check_template(text: str) -> str:
             known = ", ".join("{" + n + "}" for n in sorted(TEMPLATE_FIELDS))
             raise ValueError(f"unknown placeholder {{{name}}} (known: {known})")
     return text
+
+
+_HANDLE = re.compile(r"^[\w.@+:-]+(?:/[\w.-]+)?$")
+_TARGETS = f"{', '.join(ROLES)}, @handle, @org/team or team:org/team"
+
+
+def check_mention_target(value: str) -> str:
+    """Reject a mention target pmsync cannot resolve (``ownr``), with a did-you-mean."""
+    if value in ROLES:
+        return value
+    if value.startswith("team:"):
+        if "/" in value and _HANDLE.match(value.removeprefix("team:")):
+            return value
+        raise ValueError(f"{value!r} is not a team (write team:org/team-slug)")
+    if value.startswith("@"):
+        if _HANDLE.match(value[1:]):
+            return value
+        raise ValueError(f"{value!r} is not a handle (no spaces or punctuation)")
+    close = difflib.get_close_matches(value, ROLES, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise ValueError(f"unknown mention target {value!r} ({hint}known: {_TARGETS})")
+
+
+MentionTarget = Annotated[str, AfterValidator(check_mention_target)]
+"""``owner``, ``sponsor``, ``executive_sponsor``, or a literal ``@handle`` / team."""
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_LEGACY_ID = re.compile(r"^tier-\d+$")
+
+
+def tier_slug(text: str) -> str:
+    """``text`` in slug form: lower case, each run of other characters one ``-``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _check_tier_id(value: str) -> str:
+    if not _SLUG.match(value) or len(value) > 64:
+        slug = tier_slug(value)[:64].strip("-")
+        example = slug if slug and not _LEGACY_ID.match(slug) else "sponsor"
+        raise ValueError(
+            f"tier id {value!r} must be lower-case letters and digits joined by single hyphens "
+            f"(at most 64), e.g. {example!r}"
+        )
+    if _LEGACY_ID.match(value):
+        raise ValueError(
+            f"tier id {value!r} is reserved: tier-N names the Nth tier in markers written "
+            "before tier ids existed; choose a name such as 'sponsor'"
+        )
+    return value
+
+
+TierId = Annotated[str, AfterValidator(_check_tier_id)]
 
 
 class OwnerRule(StrEnum):
@@ -206,9 +272,10 @@ class Closure(Strict):
         default="{mentions} this {priority} action item needs {reason}.",
         description="Comment posted once when an open item breaks the owner rule.",
     )
-    owner_mention: list[str] = Field(
+    owner_mention: list[MentionTarget] = Field(
         default_factory=lambda: ["sponsor", "executive_sponsor"],
-        description="Who is asked to fix an owner problem (first one known is used).",
+        description="Who is asked to fix an owner problem (the first one known; when none "
+        "is, the tracker's fallback for the first).",
     )
     triage_label: str | None = Field(
         default="pmsync/needs-triage",
@@ -227,15 +294,22 @@ class Closure(Strict):
 class Tier(Strict):
     """One rung of the escalation ladder."""
 
+    id: TierId = Field(
+        default="",
+        description="Stable identity in markers, the ledger and the report (a-z, 0-9, -). "
+        "Empty = the label in slug form (pmsync/escalated-sponsor -> "
+        "pmsync-escalated-sponsor). Keep it when you rename, reorder or insert tiers.",
+    )
     name: str = Field(description="Shown in comments and reports, e.g. sponsor.")
     after: SpanField = Field(description="How long overdue before this tier applies (0d = due).")
     label: str = Field(description="Label that records this tier on the item (unique).")
     extra_labels: list[str] = Field(
         default_factory=list, description="More labels to add while at this tier."
     )
-    mention: list[str] = Field(
+    mention: list[MentionTarget] = Field(
         default_factory=lambda: ["owner"],
-        description="owner, sponsor, executive_sponsor, @handle or team:org/name.",
+        description="owner, sponsor, executive_sponsor (a role nobody holds on the item is "
+        "replaced by the tracker's fallback for it), @handle, @org/team or team:org/team.",
     )
     priorities: list[Priority] | None = Field(
         default=None, description="Only items of these priorities reach this tier; null = all."
@@ -244,6 +318,18 @@ class Tier(Strict):
         default="{mentions} {key} is {days_overdue} days overdue (due {due}).",
         description="Comment template posted once when the item reaches this tier.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_from_label(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("id") and isinstance(data.get("label"), str):
+            slug = tier_slug(data["label"])
+            if not slug:
+                raise ValueError(
+                    f"label {data['label']!r} gives no id (no letter or digit): set `id`"
+                )
+            return {**data, "id": slug}
+        return data
 
     @field_validator("comment")
     @classmethod
@@ -256,7 +342,9 @@ class Reminder(Strict):
 
     before: SpanField = Field(description="How long before the deadline to remind.")
     label: str = Field(default="pmsync/due-soon", description="Label recording the reminder.")
-    mention: list[str] = Field(default_factory=lambda: ["owner"], description="Who to remind.")
+    mention: list[MentionTarget] = Field(
+        default_factory=lambda: ["owner"], description="Who to remind (as a tier's mention)."
+    )
     comment: str = Field(
         default="{mentions} reminder: {key} is due on {due}.",
         description="Reminder comment template.",
@@ -275,18 +363,68 @@ class Escalation(Strict):
     tiers: list[Tier] = Field(default_factory=list, description="Tiers, in increasing `after`.")
     fallback_mention: list[str] = Field(
         default_factory=list,
-        description="Handles mentioned when a tier's targets are unknown (no sponsor set).",
+        description="Deprecated: set fallback_mention on each tracker. GitHub handles "
+        "(@login, @org/team, team:org/team) standing in for any role that names nobody, on "
+        "GitHub trackers without a fallback of their own (never on Jira).",
     )
+    legacy_tier_order: list[TierId] | None = Field(
+        default=None,
+        description="Tier ids in the order the ladder had when markers were written as tier-N "
+        "(releases before tier ids): tier-N means the Nth id. Null = the current ladder. Set it "
+        "before inserting, removing or reordering tiers while such markers are on open items.",
+    )
+
+    @field_validator("fallback_mention")
+    @classmethod
+    def _github_handles(cls, value: list[str]) -> list[str]:
+        for handle in value:
+            problem = github_handle_problem(handle)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _ordered_unique(self) -> Escalation:
         labels = [t.label for t in self.tiers]
         if len(set(labels)) != len(labels):
             raise ValueError("each tier needs its own label")
+        first: dict[str, int] = {}
+        for position, tier in enumerate(self.tiers, start=1):
+            if tier.id in first:
+                raise ValueError(
+                    f"tiers {first[tier.id]} and {position} have the same id {tier.id!r} "
+                    "(an id defaults to the label in slug form): give one its own `id`"
+                )
+            first[tier.id] = position
         afters = [t.after.as_timedelta() for t in self.tiers]
         if afters != sorted(afters):
             raise ValueError("tiers must be listed in increasing `after`")
+        order = self.legacy_tier_order or []
+        if len(set(order)) != len(order):
+            raise ValueError("legacy_tier_order names a tier id twice")
         return self
+
+    def legacy_position(self, tier_id: str) -> int | None:
+        """N such that a ``tier-N`` marker (written before tier ids) was this tier's."""
+        order = self.legacy_tier_order
+        ids = order if order is not None else [t.id for t in self.tiers]
+        return ids.index(tier_id) + 1 if tier_id in ids else None
+
+    def legacy_tier(self, position: int) -> tuple[str, Tier | None] | None:
+        """The tier id a ``tier-N`` marker stands for, and the tier if it is still defined."""
+        order = self.legacy_tier_order
+        ids = order if order is not None else [t.id for t in self.tiers]
+        if not 0 < position <= len(ids):
+            return None
+        tier_id = ids[position - 1]
+        return tier_id, next((t for t in self.tiers if t.id == tier_id), None)
+
+    def position(self, tier_id: str) -> int:
+        """The 1-based place of tier ``tier_id`` in the ladder now (0: not in it)."""
+        for index, tier in enumerate(self.tiers, start=1):
+            if tier.id == tier_id:
+                return index
+        return 0
 
     @property
     def managed_labels(self) -> frozenset[str]:
@@ -345,6 +483,50 @@ class Policy(Strict):
     daemon: DaemonSchedule = Field(default_factory=DaemonSchedule, description="Daemon jobs.")
     report: Report = Field(default_factory=Report, description="Weekly review and log.")
 
+    def config_warnings(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """(key path, message) for settings that work but should change."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        if self.escalation.fallback_mention:
+            found.append(
+                (
+                    ("escalation", "fallback_mention"),
+                    "deprecated: it applies only to GitHub trackers without a fallback of their "
+                    "own (never to Jira); move it to trackers.github[].fallback_mention",
+                )
+            )
+            for index, jira in enumerate(self.trackers.jira):
+                if not jira.fallback_mention.is_set:
+                    found.append(
+                        (
+                            ("trackers", "jira", index),
+                            f"Jira tracker {jira.name!r} has no fallback_mention: a role "
+                            "nobody holds on its items names nobody (set account ids on Cloud, "
+                            "user names on Data Center)",
+                        )
+                    )
+        return found
+
+    def mention_fallbacks(self) -> Fallbacks:
+        """Who stands in for a role that names nobody, per tracker, as people.
+
+        A tracker's own ``fallback_mention`` wins. A GitHub tracker without one, and items
+        of trackers this policy does not configure (an items file), use the deprecated
+        ``escalation.fallback_mention``; a Jira tracker never does: GitHub handles are no
+        Jira accounts.
+        """
+        legacy = _role_people(
+            FallbackMention(default=self.escalation.fallback_mention), github_person
+        )
+        by_tracker: dict[str, RolePeople] = {}
+        for github in self.trackers.github:
+            own = github.fallback_mention
+            by_tracker[github.name] = _role_people(own, github_person) if own.is_set else legacy
+        for jira in self.trackers.jira:
+            by_tracker[jira.name] = _role_people(
+                jira.fallback_mention, lambda handle: Person(handle=handle)
+            )
+        return Fallbacks(by_tracker=by_tracker, default=legacy)
+
     @property
     def managed_labels(self) -> frozenset[str]:
         """Every label pmsync adds and removes by itself."""
@@ -354,3 +536,7 @@ class Policy(Strict):
         if self.closure.triage_label:
             labels.add(self.closure.triage_label)
         return frozenset(labels)
+
+
+def _role_people(config: FallbackMention, person: Callable[[str], Person]) -> RolePeople:
+    return {role: tuple(person(h) for h in config.for_role(role)) for role in ROLES}

@@ -67,8 +67,9 @@ class Tracker(Protocol):
         """Items in scope. ``full`` ignores incremental cursors (daily resync)."""
         ...
 
-    def has_marker(self, ref: ItemRef, marker: str) -> bool:
-        """Whether a comment carrying ``marker`` is already on the item."""
+    def has_marker(self, ref: ItemRef, marker: str, aliases: Sequence[str] = ()) -> bool:
+        """Whether a comment carrying ``marker``, or any of ``aliases`` (the markers an
+        earlier release wrote for the same comment), is already on the item."""
         ...
 
     def post_comment(self, ref: ItemRef, message: Message) -> None: ...

@@ -7,13 +7,15 @@ never written here: the file names the environment variable or the file that hol
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from syncer.model import Priority, Resolution, Severity
+from syncer.model import Person, Priority, Resolution, Severity
 
 TrackerT = TypeVar("TrackerT", "GitHubTracker", "JiraTracker")
 
@@ -22,6 +24,92 @@ class Strict(BaseModel):
     """Base for policy sections: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ROLES = ("owner", "sponsor", "executive_sponsor")
+"""The people an item names: targets a tier can mention, and that a fallback stands in for."""
+
+GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+GITHUB_TEAM = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9][\w.-]*$")
+# Atlassian account ids: 24 hex digits (older accounts) or "<digits>:<uuid>" (e.g.
+# 557058:f58131cb-..., 712020:...), "qm:<uuid>:<uuid>" for portal-only customers; at most 128.
+JIRA_ACCOUNT_ID = re.compile(
+    r"^(?:[0-9a-f]{24}|\d{1,10}:[0-9A-Za-z-]{8,}|qm:[0-9A-Za-z-]+:[0-9A-Za-z-]+)$"
+)
+# A Data Center user name that ``[~name]`` can carry (the Jira renderer's safe characters).
+JIRA_USERNAME = re.compile(r"^[\w.+-][\w.@+-]*$")
+_CLOUD_HOSTS = (".atlassian.net", ".jira.com", ".jira-dev.com")
+
+
+def github_person(handle: str) -> Person:
+    """``@login`` -> a user; ``@org/team`` or ``team:org/team`` -> a team."""
+    if handle.startswith("team:"):
+        return Person(handle=handle.removeprefix("team:"), is_team=True)
+    name = handle.removeprefix("@")
+    return Person(handle=name, is_team="/" in name)
+
+
+def github_handle_problem(handle: str) -> str | None:
+    """Why ``handle`` is no GitHub mention (``@login``, ``@org/team``, ``team:org/team``)."""
+    if handle.startswith("team:"):
+        if GITHUB_TEAM.match(handle.removeprefix("team:")):
+            return None
+        return f"{handle!r} is not a GitHub team (write team:org/team-slug or @org/team-slug)"
+    if not handle.startswith("@"):
+        return f"{handle!r}: write GitHub handles with their @ (@{handle}) or as team:org/team"
+    name = handle[1:]
+    if GITHUB_LOGIN.match(name) or GITHUB_TEAM.match(name):
+        return None
+    return (
+        f"{handle!r} is not a GitHub login or team (letters, digits and single hyphens, "
+        "at most 39; a team is @org/team-slug)"
+    )
+
+
+class FallbackMention(Strict):
+    """Who is mentioned in place of a role (owner, sponsor, executive sponsor) that names
+    nobody on an item. A plain list is shorthand for ``default``."""
+
+    default: list[str] = Field(
+        default_factory=list, description="Stands in for every role without a list of its own."
+    )
+    owner: list[str] | None = Field(
+        default=None, description="Stands in for a missing owner; null = default."
+    )
+    sponsor: list[str] | None = Field(
+        default=None, description="Stands in for a missing sponsor; null = default."
+    )
+    executive_sponsor: list[str] | None = Field(
+        default=None, description="Stands in for a missing executive sponsor; null = default."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"default": data} if isinstance(data, list) else data
+
+    def for_role(self, role: str) -> list[str]:
+        """The handles standing in for ``role`` (its own list, else ``default``)."""
+        own: list[str] | None = getattr(self, role, None)
+        return self.default if own is None else own
+
+    @property
+    def is_set(self) -> bool:
+        return bool(self.default) or any(getattr(self, role) is not None for role in ROLES)
+
+    def handles(self) -> Iterator[tuple[str, str]]:
+        """Every (key, handle) configured, for validation messages."""
+        for key in ("default", *ROLES):
+            for handle in getattr(self, key) or ():
+                yield key, handle
+
+
+def jira_is_cloud(deployment: str, server: str) -> bool | None:
+    """Cloud or Data Center as far as the configuration tells (None: only /serverInfo can)."""
+    if deployment != "auto":
+        return deployment == "cloud"
+    host = (urlsplit(server).hostname or "").lower()
+    return True if host.endswith(_CLOUD_HOSTS) else None
 
 
 class GitHubApp(Strict):
@@ -87,6 +175,20 @@ class GitHubTracker(Strict):
         default=1.0, ge=0, description="Pause between writes (GitHub asks for >= 1 s)."
     )
     full_resync_every: str = Field(default="1d", description="How often to ignore cursors.")
+    fallback_mention: FallbackMention = Field(
+        default_factory=FallbackMention,
+        description="Who stands in for a role that names nobody on an item: @login or "
+        "@org/team (also team:org/team); a list, or per role (see below).",
+    )
+
+    @field_validator("fallback_mention")
+    @classmethod
+    def _github_handles(cls, value: FallbackMention) -> FallbackMention:
+        for key, handle in value.handles():
+            problem = github_handle_problem(handle)
+            if problem is not None:
+                raise ValueError(f"{key}: {problem}")
+        return value
 
 
 class JiraTracker(Strict):
@@ -179,6 +281,35 @@ class JiraTracker(Strict):
     overlap_minutes: int = Field(
         default=2, ge=1, description="Overlap for `updated >=` (JQL has minute resolution)."
     )
+    fallback_mention: FallbackMention = Field(
+        default_factory=FallbackMention,
+        description="Who stands in for a role that names nobody on an item: account ids on "
+        "Cloud (5b10ac8d82e05b22cc7d4ef5, 557058:...), user names on Data Center; a list, "
+        "or per role (see below).",
+    )
+
+    @field_validator("fallback_mention")
+    @classmethod
+    def _jira_people(cls, value: FallbackMention, info: ValidationInfo) -> FallbackMention:
+        if not value.is_set or "server" not in info.data or "deployment" not in info.data:
+            return value
+        cloud = jira_is_cloud(info.data["deployment"], info.data["server"])
+        if cloud is None:
+            raise ValueError(
+                "set `deployment: cloud` or `deployment: datacenter` so the fallback can be "
+                "checked (Cloud mentions account ids, Data Center user names)"
+            )
+        for key, handle in value.handles():
+            if cloud and not (len(handle) <= 128 and JIRA_ACCOUNT_ID.match(handle)):
+                raise ValueError(
+                    f"{key}: {handle!r} is not a Jira Cloud account id (like "
+                    "5b10ac8d82e05b22cc7d4ef5 or 557058:f58131cb-b67d-43c7-b30d-6b58d40bd077; "
+                    "a user's id is in their profile URL)"
+                )
+            if not cloud and not JIRA_USERNAME.match(handle):
+                hint = "without the @" if handle.startswith("@") else "letters, digits, . _ - @ +"
+                raise ValueError(f"{key}: {handle!r} is not a Jira Data Center user name ({hint})")
+        return value
 
 
 class Trackers(Strict):

@@ -109,8 +109,8 @@ class GitHubConnector:
 
     # -- writes -------------------------------------------------------------------------
 
-    def has_marker(self, ref: ItemRef, marker: str) -> bool:
-        return self.writer.has_marker(ref, marker)
+    def has_marker(self, ref: ItemRef, marker: str, aliases: Sequence[str] = ()) -> bool:
+        return self.writer.has_marker(ref, marker, aliases)
 
     def post_comment(self, ref: ItemRef, message: Message) -> None:
         self.writer.post_comment(ref, message)

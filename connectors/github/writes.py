@@ -70,15 +70,17 @@ class ItemWriter:
             raise PermanentError(f"{ref} is not an issue of GitHub tracker {self.name}")
         return repo, int(number)
 
-    def has_marker(self, ref: ItemRef, marker: str) -> bool:
-        """Whether a comment carrying ``marker`` is on the issue (0 or 1 request, usually).
+    def has_marker(self, ref: ItemRef, marker: str, aliases: Sequence[str] = ()) -> bool:
+        """Whether a comment carrying ``marker`` or one of ``aliases`` is on the issue (0 or 1
+        request, usually).
 
         Free when we posted it ourselves in this process, or when the last list answer said
         the issue has no comments; otherwise one GET of the comments updated since the last
         scan (the first scan in a process reads them all, 100 per request).
         """
         repo, number = self.split(ref)
-        if marker in self._posted.get(ref.key, set()):
+        wanted = {marker, *aliases}
+        if not wanted.isdisjoint(self._posted.get(ref.key, set())):
             return True
         cached = self.reader.cached(repo, number)
         if cached is not None and cached.comments == 0 and ref.key not in self._uncertain:
@@ -100,7 +102,7 @@ class ItemWriter:
             if isinstance(stamp, str) and (scan.until is None or stamp > scan.until):
                 scan.until = stamp
         self._uncertain.discard(ref.key)
-        return marker in scan.markers
+        return not wanted.isdisjoint(scan.markers)
 
     def create(self, url: str, what: str, body: Any, key: str | None = None) -> Answer:
         """A content-creating POST (issue or comment), paced and never retried.
@@ -131,9 +133,9 @@ class ItemWriter:
     def _label_spec(self, name: str) -> dict[str, str]:
         colour = next((c for k, c in _LABEL_COLOURS.items() if k in name.lower()), "5319e7")
         description = "Managed by pmsync"
-        for index, tier in enumerate(self.policy.escalation.tiers, start=1):
+        for tier in self.policy.escalation.tiers:
             if name == tier.label:
-                description = f"pmsync escalation tier {index}: {tier.name}"
+                description = f"pmsync escalation tier: {tier.name}"
         return {"name": name, "color": colour, "description": description[:100]}
 
     def ensure_labels(self, repo: str, labels: Sequence[str]) -> None:

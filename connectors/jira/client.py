@@ -539,17 +539,19 @@ class JiraConnector:
                 tracker=self.name,
             )
 
-    def has_marker(self, ref: ItemRef, marker: str) -> bool:
-        """Whether pmsync already posted ``marker`` on the item.
+    def has_marker(self, ref: ItemRef, marker: str, aliases: Sequence[str] = ()) -> bool:
+        """Whether pmsync already posted ``marker`` (or one of ``aliases``, the markers an
+        earlier release wrote for the same comment) on the item.
 
         One property GET when the index has it. Otherwise one comments GET more (per
         ``SCAN_PAGE`` comments back to the index's newest entry): a comment carrying the
         marker, left by a run that died between its POST and the index PUT, repairs the
         index (one PUT) and counts as posted.
         """
-        if marker in self._marker_map(ref.key, refresh=True):
+        wanted = {marker, *aliases}
+        if not wanted.isdisjoint(self._marker_map(ref.key, refresh=True)):
             return True
-        if marker not in self._scan_comments(ref.key):
+        if wanted.isdisjoint(self._scan_comments(ref.key)):
             return False
         self._write_markers(ref.key, dict(self._markers[ref.key]))
         return True

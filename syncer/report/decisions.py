@@ -20,7 +20,7 @@ from syncer.report.model import Decision, DecisionKind, EscalationRow
 from syncer.report.weeks import local_day
 from syncer.templates import resolve_mentions
 
-_TIER_RE = re.compile(r"pmsync:escalation:tier-(\d+)")
+_LEGACY_TIER_RE = re.compile(r"pmsync:escalation:tier-(\d+):")
 DECISION_KINDS: dict[str, DecisionKind] = {
     "closure_accepted": "closure_accepted",
     "closure_rejected": "closure_rejected",
@@ -140,6 +140,26 @@ def reached_on(deadline: date, after_days: int, business: bool, policy: Policy) 
     return max(day, deadline + timedelta(days=1))
 
 
+def _ledger_tier(inputs: Mapping[str, object], policy: Policy) -> tuple[str, str] | None:
+    """(tier id, tier name) of a ledger comment entry.
+
+    Entries carry them as structured inputs. Entries written before tier ids lack them: their
+    marker's ``tier-N`` is read as the escalation ladder reads legacy markers (the Nth id of
+    ``escalation.legacy_tier_order``, else of the ladder now).
+    """
+    tier_id, name = inputs.get("tier_id"), inputs.get("tier_name")
+    if isinstance(tier_id, str) and tier_id:
+        return tier_id, name if isinstance(name, str) else ""
+    match = _LEGACY_TIER_RE.search(str(inputs.get("marker", "")))
+    if match is None:
+        return None
+    found = policy.escalation.legacy_tier(int(match.group(1)))
+    if found is None:
+        return None
+    tier_id, tier = found
+    return tier_id, tier.name if tier is not None else ""
+
+
 def escalations(
     assessments_by_key: Mapping[tuple[str, str], Assessment],
     facts: Sequence[Fact],
@@ -150,24 +170,25 @@ def escalations(
     tz: tzinfo,
 ) -> tuple[EscalationRow, ...]:
     """Escalation tiers reached in ``[start, end)``: from the ledger, else derived."""
-    rows: dict[tuple[str, str, int], EscalationRow] = {}
+    rows: dict[tuple[str, str, str], EscalationRow] = {}
     for e in entries:
         if e.kind != "comment" or e.rule != "escalation" or e.outcome != "done":
             continue
-        match = _TIER_RE.search(str(e.inputs.get("marker", "")))
-        if match is None:
+        tier = _ledger_tier(e.inputs, policy)
+        if tier is None:
             continue
-        tier = int(match.group(1))
+        tier_id, name = tier
         a = assessments_by_key.get((e.tracker, e.item_key))
         rows.setdefault(
-            (e.tracker, e.item_key, tier),
+            (e.tracker, e.item_key, tier_id),
             EscalationRow(
                 tracker=e.tracker,
                 key=e.item_key,
                 url=a.item.url if a else "",
                 title=a.item.title if a else "",
-                tier=tier,
-                tier_name=tier_name(policy, tier),
+                tier=policy.escalation.position(tier_id),
+                tier_id=tier_id,
+                tier_name=name or tier_name(policy, policy.escalation.position(tier_id)),
                 asked=tuple(str(m) for m in e.inputs.get("mentions") or ()),
                 day=e.at.astimezone(tz).date(),
                 source="ledger",
@@ -175,7 +196,7 @@ def escalations(
         )
     logged = {(t, k) for t, k, _ in rows}
     first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
-    fallback = tuple(policy.escalation.fallback_mention)
+    fallbacks = policy.mention_fallbacks()
     for f in facts:
         a = f.assessment
         item = a.item
@@ -186,13 +207,14 @@ def escalations(
             day = reached_on(a.deadline, rung.after.days, rung.after.business, policy)
             if not (first <= day < last):
                 continue
-            people = resolve_mentions(item, rung.mention, fallback)
-            rows[(item.ref.tracker, item.ref.key, index)] = EscalationRow(
+            people = resolve_mentions(item, rung.mention, fallbacks)
+            rows[(item.ref.tracker, item.ref.key, rung.id)] = EscalationRow(
                 tracker=item.ref.tracker,
                 key=item.ref.key,
                 url=item.url,
                 title=item.title,
                 tier=index,
+                tier_id=rung.id,
                 tier_name=rung.name,
                 asked=tuple(p.handle for p in people),
                 day=day,

@@ -104,8 +104,9 @@ class EscalationRow(Frozen):
     key: str
     url: str
     title: str
-    tier: int
+    tier: int  # place in the ladder now; 0 when the tier has since been removed
     tier_name: str
+    tier_id: str = ""
     asked: tuple[str, ...]
     day: date
     source: Literal["ledger", "derived"]

@@ -85,7 +85,7 @@ class TestExactlyOnce:
         assert [f.action.kind for f in failed.result.failed] == ["add_labels"]
         fake.fail_on = lambda _kind, _key: None
         cycle(fake, ledger)
-        assert [c.marker for c in fake.comments] == ["pmsync:escalation:tier-1:due-2026-11-22"]
+        assert [c.marker for c in fake.comments] == ["pmsync:escalation:owner:due-2026-11-22"]
         assert "pmsync/overdue" in fake.items["acme/web#5"].labels
         assert cycle(fake, ledger).plan.is_empty()
 

@@ -8,7 +8,8 @@ from syncer.cli import main
 from syncer.config_loader import load_model_file
 from syncer.durations import Span, parse_span
 from syncer.errors import ConfigError
-from syncer.policy import Policy
+from syncer.policy import Escalation, Policy, Tier
+from syncer.tracker_config import FallbackMention, JiraTracker
 from tests.builders import EXAMPLE_POLICY, REPO
 
 BAD_POLICY = """\
@@ -120,3 +121,232 @@ class TestDurations:
     def test_anything_else_is_rejected_with_the_accepted_forms(self, text: object) -> None:
         with pytest.raises(ValueError, match="14d, 2w, 10bd"):
             parse_span(text)
+
+
+def _check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, Path, str]:
+    """Run ``pmsync check-config`` on ``text``: (exit code, file, stderr)."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    code = main(["check-config", str(path)])
+    return code, path, capsys.readouterr().err
+
+
+LADDER = 'version: "1"\nescalation:\n  tiers:\n'
+
+
+class TestTierIds:
+    def test_an_id_defaults_to_the_label_in_slug_form(self) -> None:
+        tier = Tier(name="sponsor", after="7d", label="pmsync/Escalated Sponsor")
+        assert tier.id == "pmsync-escalated-sponsor"
+
+    def test_an_explicit_id_is_kept(self) -> None:
+        assert Tier(id="sponsor", name="s", after="7d", label="pmsync/x").id == "sponsor"
+
+    def test_two_tiers_whose_ids_collide_are_an_error_naming_both(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, path, err = _check(
+            tmp_path,
+            LADDER + "    - {name: a, after: 0d, label: pmsync/overdue}\n"
+            "    - {name: b, after: 7d, label: pmsync-overdue}\n",
+            capsys,
+        )
+        assert code == 2
+        assert err.strip() == (
+            f"{path}:2:1: escalation: tiers 1 and 2 have the same id 'pmsync-overdue' (an id "
+            "defaults to the label in slug form): give one its own `id`"
+        )
+
+    def test_an_id_that_is_not_a_slug_is_an_error_with_a_suggestion(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, path, err = _check(
+            tmp_path, LADDER + "    - {id: Exec Sponsor, name: a, after: 0d, label: x}\n", capsys
+        )
+        assert code == 2
+        assert err.strip() == (
+            f"{path}:4:8: escalation.tiers[0].id: tier id 'Exec Sponsor' must be lower-case "
+            "letters and digits joined by single hyphens (at most 64), e.g. 'exec-sponsor'"
+        )
+
+    def test_the_legacy_form_tier_n_cannot_be_an_id(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, _, err = _check(
+            tmp_path, LADDER + "    - {id: tier-2, name: a, after: 0d, label: x}\n", capsys
+        )
+        assert code == 2
+        assert "escalation.tiers[0].id: tier id 'tier-2' is reserved" in err
+
+    def test_the_legacy_order_maps_tier_n_to_the_ids_it_names(self) -> None:
+        ladder = Escalation(
+            tiers=[
+                Tier(id="owner", name="owner", after="0d", label="a"),
+                Tier(id="lead", name="lead", after="3d", label="b"),
+                Tier(id="sponsor", name="sponsor", after="7d", label="c"),
+            ],
+            legacy_tier_order=["owner", "sponsor"],
+        )
+        assert [ladder.legacy_position(t) for t in ("owner", "lead", "sponsor")] == [1, None, 2]
+        assert ladder.legacy_tier(2) == ("sponsor", ladder.tiers[2])
+        unpinned = ladder.model_copy(update={"legacy_tier_order": None})
+        assert [unpinned.legacy_position(t) for t in ("owner", "lead", "sponsor")] == [1, 2, 3]
+
+
+class TestMentionTargets:
+    def test_an_unknown_target_is_an_error_with_a_did_you_mean(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, path, err = _check(
+            tmp_path,
+            LADDER + "    - {name: a, after: 0d, label: x, mention: [owner, ownr]}\n",
+            capsys,
+        )
+        assert code == 2
+        assert err.strip() == (
+            f"{path}:4:55: escalation.tiers[0].mention[1]: unknown mention target 'ownr' (did "
+            "you mean 'owner'? known: owner, sponsor, executive_sponsor, @handle, @org/team or "
+            "team:org/team)"
+        )
+
+    def test_owner_mention_and_reminder_targets_are_checked_too(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, _, err = _check(
+            tmp_path,
+            'version: "1"\nclosure:\n  owner_mention: [spnosor]\n'
+            "escalation:\n  reminder: {before: 3d, mention: ['team:']}\n",
+            capsys,
+        )
+        assert code == 2
+        assert "closure.owner_mention[0]: unknown mention target 'spnosor' (did you mean " in err
+        assert "escalation.reminder.mention[0]: 'team:' is not a team" in err
+
+    @pytest.mark.parametrize(
+        "target", ["owner", "sponsor", "executive_sponsor", "@alice", "@acme/sre", "team:acme/sre"]
+    )
+    def test_roles_handles_and_teams_are_accepted(self, target: str) -> None:
+        assert Tier(name="a", after="0d", label="x", mention=[target]).mention == [target]
+
+
+JIRA = (
+    "    - {{name: jira, server: {server}, deployment: {deployment}, fallback_mention: {value}}}\n"
+)
+
+
+class TestFallbacks:
+    def test_a_github_fallback_must_be_an_at_handle_or_a_team(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, path, err = _check(
+            tmp_path,
+            'version: "1"\ntrackers:\n  github:\n    - name: github\n'
+            '      fallback_mention: {default: ["@acme/sre-leads"], sponsor: ["sre lead"]}\n',
+            capsys,
+        )
+        assert code == 2
+        assert err.strip() == (
+            f"{path}:5:7: trackers.github[0].fallback_mention: sponsor: 'sre lead': write GitHub "
+            "handles with their @ (@sre lead) or as team:org/team"
+        )
+
+    def test_a_jira_cloud_fallback_must_be_an_account_id(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        line = JIRA.format(
+            server="https://acme.atlassian.net", deployment="auto", value="[sre-lead]"
+        )
+        code, _, err = _check(tmp_path, 'version: "1"\ntrackers:\n  jira:\n' + line, capsys)
+        assert code == 2
+        assert (
+            "trackers.jira[0].fallback_mention: default: 'sre-lead' is not a Jira Cloud account "
+            "id (like 5b10ac8d82e05b22cc7d4ef5" in err
+        )
+
+    @pytest.mark.parametrize(
+        "value",
+        ["5b10ac8d82e05b22cc7d4ef5", "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077", "qm:a-1:b-2"],
+    )
+    def test_jira_cloud_account_ids_of_every_form_are_accepted(self, value: str) -> None:
+        tracker = JiraTracker(
+            server="https://x.example", deployment="cloud", fallback_mention=[value]
+        )
+        assert tracker.fallback_mention.for_role("sponsor") == [value]
+
+    def test_a_data_center_fallback_is_a_user_name_without_the_at(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        line = JIRA.format(
+            server="https://jira.acme.test", deployment="datacenter", value="['@jdoe']"
+        )
+        code, _, err = _check(tmp_path, 'version: "1"\ntrackers:\n  jira:\n' + line, capsys)
+        assert code == 2
+        assert "'@jdoe' is not a Jira Data Center user name (without the @)" in err
+
+    def test_an_undecidable_deployment_must_be_stated_to_check_a_fallback(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        line = JIRA.format(server="https://jira.acme.test", deployment="auto", value="[jdoe]")
+        code, _, err = _check(tmp_path, 'version: "1"\ntrackers:\n  jira:\n' + line, capsys)
+        assert code == 2
+        assert "fallback_mention: set `deployment: cloud` or `deployment: datacenter`" in err
+
+    def test_a_role_without_its_own_list_takes_the_default(self) -> None:
+        fallback = FallbackMention(default=["@leads"], executive_sponsor=["@cto"])
+        assert [fallback.for_role(r) for r in ("owner", "sponsor", "executive_sponsor")] == [
+            ["@leads"],
+            ["@leads"],
+            ["@cto"],
+        ]
+
+    def test_the_deprecated_policy_wide_key_still_loads_and_check_config_warns(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, path, err = _check(
+            tmp_path,
+            'version: "1"\ntrackers:\n  jira:\n    - {name: jira, server: https://a.atlassian.net}\n'
+            'escalation:\n  fallback_mention: ["@sre-lead"]\n',
+            capsys,
+        )
+        assert code == 0
+        assert err.splitlines() == [
+            f"{path}:6:3: escalation.fallback_mention: warning: deprecated: it applies only to "
+            "GitHub trackers without a fallback of their own (never to Jira); move it to "
+            "trackers.github[].fallback_mention",
+            f"{path}:4:7: trackers.jira[0]: warning: Jira tracker 'jira' has no "
+            "fallback_mention: a role nobody holds on its items names nobody (set account ids "
+            "on Cloud, user names on Data Center)",
+        ]
+
+    def test_the_policy_wide_key_stands_in_on_github_only_and_a_trackers_own_list_wins(
+        self,
+    ) -> None:
+        policy = Policy.model_validate(
+            {
+                "version": "1",
+                "trackers": {
+                    "github": [
+                        {"name": "gh"},
+                        {"name": "gh-own", "fallback_mention": {"sponsor": ["@acme/leads"]}},
+                    ],
+                    "jira": [{"name": "jira", "server": "https://a.atlassian.net"}],
+                },
+                "escalation": {"fallback_mention": ["@sre-lead"]},
+            }
+        )
+        fallbacks = policy.mention_fallbacks()
+        handles = {
+            (tracker, role): [(p.handle, p.is_team) for p in fallbacks.people(tracker, role)]
+            for tracker in ("gh", "gh-own", "jira", "items-file")
+            for role in ("sponsor", "owner")
+        }
+        assert handles == {
+            ("gh", "sponsor"): [("sre-lead", False)],
+            ("gh", "owner"): [("sre-lead", False)],
+            ("gh-own", "sponsor"): [("acme/leads", True)],
+            ("gh-own", "owner"): [],
+            ("jira", "sponsor"): [],
+            ("jira", "owner"): [],
+            ("items-file", "sponsor"): [("sre-lead", False)],
+            ("items-file", "owner"): [("sre-lead", False)],
+        }

@@ -174,9 +174,9 @@ class TestEscalation:
         )
         assert plan(evaluate([there], POLICY, NOW), POLICY.managed_labels).is_empty()
 
-    def test_the_escalation_marker_names_the_tier_and_the_deadline(self) -> None:
+    def test_the_escalation_marker_names_the_tier_id_and_the_deadline(self) -> None:
         a = assess(item(priority=Priority.P1, severity=Severity.SEV3, age_days=40))
-        assert a.comments[0].message.marker == f"pmsync:escalation:tier-2:due-{a.deadline}"
+        assert a.comments[0].message.marker == f"pmsync:escalation:sponsor:due-{a.deadline}"
 
 
 class TestWaiversPausesExemptions:

@@ -310,7 +310,7 @@ class TestWrites:
         cycle("steady")
         comments = emulator.comments("acme/api", 1)
         assert len(comments) == 1
-        assert "<!-- pmsync:escalation:tier-1:" in comments[0]["body"]
+        assert "<!-- pmsync:escalation:pmsync-overdue:" in comments[0]["body"]
         assert "pmsync/overdue" in emulator.labels_of("acme/api", 1)
 
     def test_a_write_is_never_retried_after_a_server_error(
@@ -350,7 +350,7 @@ class TestWrites:
         )
         assert (label["color"], label["description"]) == (
             "b60205",
-            "pmsync escalation tier 2: sponsor",
+            "pmsync escalation tier: sponsor",
         )
         assert "pmsync/escalated-sponsor" in emulator.labels_of("acme/api", 2)
 

@@ -282,6 +282,58 @@ class TestDecisionsAndEscalations:
             ),
         ]
 
+    def test_the_tier_of_a_ledger_row_is_read_from_its_structured_inputs(self) -> None:
+        """The review takes tier id and name as recorded, whatever the marker says, and
+        places the row at that tier's position in the ladder of today."""
+        logged = item("acme/api#1", priority=Priority.P1, due=date(2026, 11, 1))
+        entries = (
+            entry(
+                datetime(2026, 11, 18, 8, tzinfo=UTC),
+                "comment",
+                "acme/api#1",
+                rule="escalation",
+                outcome="done",
+                inputs={
+                    "marker": "pmsync:escalation:tier-1:due-2026-11-01",
+                    "mentions": ["alice", "sam"],
+                    "tier_id": "sponsor",
+                    "tier_name": "sponsor (old name)",
+                    "due": "2026-11-01",
+                },
+            ),
+        )
+        [row] = report_of([logged], entries).escalations
+        assert (row.tier, row.tier_id, row.tier_name, row.source) == (
+            2,
+            "sponsor",
+            "sponsor (old name)",
+            "ledger",
+        )
+
+    def test_an_old_ledger_row_without_a_tier_is_read_through_the_legacy_tier_order(
+        self,
+    ) -> None:
+        """A row written before tier ids names tier-N; the pinned legacy order says which."""
+        ladder = POLICY.escalation.model_copy(
+            update={"legacy_tier_order": ["owner", "executive", "sponsor"]}
+        )
+        policy = POLICY.model_copy(update={"escalation": ladder})
+        logged = item("acme/api#1", priority=Priority.P1, due=date(2026, 11, 1))
+        entries = (
+            entry(
+                datetime(2026, 11, 18, 8, tzinfo=UTC),
+                "comment",
+                "acme/api#1",
+                rule="escalation",
+                outcome="done",
+                inputs={"marker": "pmsync:escalation:tier-3:due-2026-11-01", "mentions": ["sam"]},
+            ),
+        )
+        report = build_report(evaluate([logged], policy, NOW), policy, NOW, entries, None)
+        assert [(r.tier, r.tier_id, r.tier_name) for r in report.escalations] == [
+            (2, "sponsor", "sponsor")
+        ]
+
 
 class TestRoadmapAndKpis:
     def test_open_actions_are_grouped_by_incident_due_month_and_team(self) -> None:
