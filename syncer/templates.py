@@ -91,7 +91,8 @@ def mention_once(message: Message, notified: MutableSet[tuple[str, bool]]) -> Me
 
     The comments one item gets in one plan go through this in order, so a person is pinged
     by the first of them and named in the rest: a mention is only ever turned into a name
-    when an earlier comment of the same change mentions that person.
+    when an earlier comment of the same change mentions that person. (If the applier finds
+    that earlier comment already posted, its mention reached them when it was posted.)
     """
     parts: list[Part] = []
     changed = False
