@@ -63,6 +63,8 @@ class ApplyResult:
     failed: list[Failed] = field(default_factory=list)
     backlog: list[Deferred] = field(default_factory=list)
     rate_limited: dict[str, datetime | None] = field(default_factory=dict)
+    rate_limit_reasons: dict[str, str] = field(default_factory=dict)
+    """Why each tracker in ``rate_limited`` stopped (``RateLimited.reason``, e.g. primary)."""
     fenced: bool = False
 
     @property
@@ -143,6 +145,7 @@ class Applier:
                     reason=exc.reason,
                 )
                 result.rate_limited[name] = exc.reset_at
+                result.rate_limit_reasons[name] = exc.reason
                 result.backlog.append(ready(change))
                 return
             except TrackerError as exc:

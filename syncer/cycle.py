@@ -15,7 +15,7 @@ import structlog
 
 from syncer.actions import ItemChange, Plan, PostComment
 from syncer.apply import ApplyResult, Executor
-from syncer.errors import TrackerError
+from syncer.errors import RateLimited, TrackerError
 from syncer.evaluate import Assessment, evaluate
 from syncer.ledger import Ledger, LedgerEntry
 from syncer.model import ActionItem
@@ -38,6 +38,8 @@ class CycleOutcome:
     result: ApplyResult
     skipped: list[SkippedItem] = field(default_factory=list)
     fetch_errors: dict[str, str] = field(default_factory=dict)
+    fetch_rate_limits: dict[str, RateLimited] = field(default_factory=dict)
+    """Trackers whose fetch stopped at a rate limit (also in ``fetch_errors``), with it."""
 
     @property
     def ok(self) -> bool:
@@ -45,9 +47,16 @@ class CycleOutcome:
 
 
 def collect(
-    trackers: Sequence[Tracker], *, full: bool
+    trackers: Sequence[Tracker],
+    *,
+    full: bool,
+    rate_limits: dict[str, RateLimited] | None = None,
 ) -> tuple[list[ActionItem], list[SkippedItem], dict[str, str]]:
-    """Items from every tracker; one tracker's failure does not stop the others."""
+    """Items from every tracker; one tracker's failure does not stop the others.
+
+    A fetch stopped by a rate limit is an error like any other; when ``rate_limits`` is given
+    it also receives the ``RateLimited`` (its reset time and reason), by tracker name.
+    """
     items: list[ActionItem] = []
     skipped: list[SkippedItem] = []
     errors: dict[str, str] = {}
@@ -55,6 +64,8 @@ def collect(
         try:
             fetched = tracker.fetch(full=full)
         except TrackerError as exc:
+            if isinstance(exc, RateLimited) and rate_limits is not None:
+                rate_limits[tracker.name] = exc
             log.warning("fetch failed; retried next cycle", tracker=tracker.name, error=str(exc))
             errors[tracker.name] = str(exc)
             continue
@@ -128,7 +139,8 @@ def run_cycle(
     extra_changes: Iterable[ItemChange] = (),
 ) -> CycleOutcome:
     """Run one cycle; ``executor`` is an ``Applier`` or ``DryRun``."""
-    items, skipped, errors = collect(trackers, full=full)
+    rate_limits: dict[str, RateLimited] = {}
+    items, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits)
     assessments = evaluate(items, policy, now)
     the_plan = plan(
         assessments,
@@ -155,4 +167,6 @@ def run_cycle(
         backlog=sum(c.cost for c in result.backlog),
         fetch_errors=len(errors),
     )
-    return CycleOutcome(cycle_id, now, items, assessments, the_plan, result, skipped, errors)
+    return CycleOutcome(
+        cycle_id, now, items, assessments, the_plan, result, skipped, errors, rate_limits
+    )

@@ -9,30 +9,56 @@ not depend on the shape of the cycle's result.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from datetime import datetime
 
 from syncer.actions import action_tracker
 from syncer.cycle import CycleOutcome
-from syncer.evaluate import Status
-from syncer.metrics import Metrics
-from syncer.model import Severity, State
+from syncer.evaluate import Assessment, Status
+from syncer.metrics import FollowThrough, ItemKey, Metrics, OverdueKey
+from syncer.model import Priority, Severity, State
+from syncer.policy import Policy
+from syncer.report.facts import item_facts
+from syncer.report.kpis import current_kpis
+from syncer.report.weeks import report_timezone
 from syncer.tracker import CountsRequests
+
+NO_TIER = "none"
+"""The ``tier`` label of an overdue item below the first escalation tier."""
+
+DAY_S = 86_400.0
+
+
+def tier_label(policy: Policy, tier: int) -> str:
+    """The ``tier`` label value for escalation tier ``tier`` (1-based; 0 = below the first).
+
+    The one place that decides how a tier is named in metrics (today: its ``name`` in the
+    policy), so the alert rules and the dashboard can be moved to another identifier here.
+    """
+    tiers = policy.escalation.tiers
+    return tiers[tier - 1].name if 0 < tier <= len(tiers) else NO_TIER
+
+
+def tier_labels(policy: Policy) -> tuple[str, ...]:
+    """Every ``tier`` label value the policy can produce, 'none' first."""
+    return tuple(tier_label(policy, n) for n in range(len(policy.escalation.tiers) + 1))
 
 
 def record_outcome(
     metrics: Metrics,
     outcome: CycleOutcome,
+    policy: Policy,
     *,
     seconds: float,
     finished_at: float,
-    full_view: bool,
+    viewed: Collection[str],
 ) -> None:
-    """Record a finished cycle: duration, writes, errors, backlog and, for a full view, items.
+    """Record a finished cycle: duration, writes, errors, backlog, and item gauges.
 
-    ``finished_at`` is the Unix time the cycle ended (from the loop's clock). ``full_view`` says
-    whether the cycle fetched every item (a full resync, or the first cycle); item and overdue
-    gauges are replaced only then, because an incremental cycle sees only what changed.
-    Planned (dry-run) and skipped actions are not writes and are not counted.
+    ``finished_at`` is the Unix time the cycle ended (from the loop's clock). ``viewed`` names
+    the trackers whose every item is in the outcome (fetched without error); only their item
+    and overdue series are replaced, so a tracker that failed keeps its last view. Planned
+    (dry-run) and skipped actions are not writes and are not counted.
     """
     metrics.observe_cycle(seconds, success=outcome.ok)
     if outcome.ok:
@@ -52,16 +78,74 @@ def record_outcome(
         metrics.count_error("none", "fenced")
     metrics.set_backlog(sum(change.cost for change in outcome.result.backlog))
 
-    if full_view:
-        items = Counter((item.state.value, item.severity.value) for item in outcome.items)
-        metrics.set_items(items)
-        overdue = Counter(
-            a.item.severity.value
-            for a in outcome.assessments
-            if a.status is Status.OVERDUE and a.item.state is State.OPEN
+    if viewed:
+        record_items(metrics, outcome.assessments, policy, viewed)
+
+
+def record_items(
+    metrics: Metrics, assessments: Iterable[Assessment], policy: Policy, viewed: Collection[str]
+) -> None:
+    """Replace the item and overdue gauges of the ``viewed`` trackers from their assessments.
+
+    Every (priority, severity, tier) of a viewed tracker gets an overdue series, 0 included,
+    so an alert on ``> 0`` sees a steady signal and a dashboard shows zeros, not gaps.
+    """
+    items: Counter[ItemKey] = Counter()
+    overdue: Counter[OverdueKey] = Counter()
+    for a in assessments:
+        item = a.item
+        tracker = item.ref.tracker
+        if tracker not in viewed:
+            continue
+        items[
+            ItemKey(
+                tracker,
+                item.state.value,
+                a.status.value,
+                item.priority.value,
+                item.severity.value,
+            )
+        ] += 1
+        if a.status is Status.OVERDUE and item.state is State.OPEN:
+            key = OverdueKey(
+                tracker, item.priority.value, item.severity.value, tier_label(policy, a.tier)
+            )
+            overdue[key] += 1
+    tiers = tier_labels(policy)
+    zeros = {
+        OverdueKey(tracker, priority.value, severity.value, tier): 0
+        for tracker in viewed
+        for priority in Priority
+        for severity in Severity
+        for tier in tiers
+    }
+    metrics.set_items(items, viewed)
+    metrics.set_overdue(zeros | overdue, viewed)
+
+
+def record_follow_through(
+    metrics: Metrics, assessments: Iterable[Assessment], policy: Policy, now: datetime
+) -> None:
+    """Publish the weekly review's key figures, computed as the review computes them."""
+    values = current_kpis(item_facts(assessments, policy), now, report_timezone(policy))
+
+    def ratio(name: str) -> float | None:
+        value = values[name]
+        return None if value is None else value / 100
+
+    def seconds(name: str) -> float | None:
+        value = values[name]
+        return None if value is None else value * DAY_S
+
+    metrics.set_follow_through(
+        FollowThrough(
+            on_time_ratio=ratio("on_time_rate"),
+            open_age_median_seconds=seconds("median_open_age"),
+            single_owner_ratio=ratio("one_owner_share"),
+            evidence_ratio=ratio("evidence_share"),
+            time_to_close_median_seconds=seconds("median_time_to_close"),
         )
-        # Every severity gets a series (0 included) so alerts on `> 0` see a steady signal.
-        metrics.set_overdue({severity.value: overdue[severity.value] for severity in Severity})
+    )
 
 
 def record_traffic(metrics: Metrics, trackers: Iterable[object]) -> None:

@@ -9,7 +9,9 @@ Signals: SIGTERM/SIGINT set an event; the applier's fence sees it before the nex
 item in hand is finished and the process exits well within Kubernetes' grace period. SIGHUP
 asks for a policy reload at the next tick; an invalid file is logged and the old policy kept.
 A tracker that fails is retried after a delay that doubles up to ``daemon.max_backoff`` and
-resets on its first success; other trackers go on (kopf's throttling).
+resets on its first success; other trackers go on (kopf's throttling). A tracker stopped by a
+rate limit whose reset time it gave (GitHub's ``x-ratelimit-reset``, Jira's ``Retry-After``) is
+left alone until that time instead, and the log and ``/readyz`` say until when.
 
 Jobs: the sync cycle every ``daemon.interval`` (each tracker in turn, its log lines tagged with
 the cycle id and tracker); a full resync daily at ``daemon.full_resync_at``; the weekly review
@@ -17,8 +19,10 @@ at ``report.schedule`` (weekday, time, timezone), published through the same bud
 as the cycle's writes; the day's counts for the review's trend at 23:55 in
 ``deadlines.timezone``. Daily and weekly jobs are placed at the scheduler's local time of their
 next occurrence and re-placed after each run, so DST moves them correctly. A replica that
-becomes leader first runs a full cycle, then catches up: a review whose moment passed this week
-with no ``upsert_report`` in the ledger is published, and a day without counts gets them.
+becomes leader first runs a full cycle, then catches up: a day without counts gets them and,
+only with ``report.publish_missed_on_start``, a review whose moment passed this week with no
+``upsert_report`` in the ledger is published (off by default, so a first start publishes
+nothing before the scheduled moment).
 """
 
 from __future__ import annotations
@@ -45,12 +49,12 @@ from syncer.apply import ApplyResult
 from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.cycle import CycleOutcome
-from syncer.cycle_metrics import record_outcome, record_traffic
+from syncer.cycle_metrics import record_follow_through, record_outcome, record_traffic
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
-from syncer.health import HealthServer, HealthState, Role
+from syncer.health import HealthServer, HealthState, RateLimitWait, Role, wait_in_words
 from syncer.logging_setup import bind_cycle, bind_tracker, register_secret
-from syncer.metrics import Metrics
+from syncer.metrics import Metrics, package_version
 from syncer.policy import Policy
 from syncer.report.build import build_report, daily_counts_for, report_period, week_key
 from syncer.report.model import TREND_WEEKS
@@ -62,14 +66,24 @@ from syncer.wiring import Runtime, build_trackers, open_state
 log = structlog.get_logger(__name__)
 
 
+RESET_WAIT_FLOOR = timedelta(hours=1)
+"""A reset time is waited for up to max(daemon.max_backoff, this): GitHub's and Jira's quota
+windows are an hour, so a reset further away is a clock or header problem, not a plan."""
+
+
 @dataclass
 class Backoff:
-    """Per-tracker retry delays: 1, 2, 4... intervals up to a ceiling, reset on success."""
+    """Per-tracker retry delays: 1, 2, 4... intervals up to a ceiling, reset on success.
+
+    A rate limit with a known reset time is not a failure to back off from: the tracker is
+    simply left alone until the reset (:meth:`rate_limited`), and its failure count is kept.
+    """
 
     interval: timedelta
     ceiling: timedelta
     failures: dict[str, int] = field(default_factory=dict)
     not_before: dict[str, datetime] = field(default_factory=dict)
+    waits: dict[str, RateLimitWait] = field(default_factory=dict)
 
     def allowed(self, name: str, now: datetime) -> bool:
         return now >= self.not_before.get(name, now)
@@ -79,11 +93,32 @@ class Backoff:
         self.failures[name] = count
         delay = min(self.interval * (1 << min(count - 1, 30)), self.ceiling)
         self.not_before[name] = now + delay
+        self.waits.pop(name, None)
         return delay
+
+    def rate_limited(
+        self, name: str, now: datetime, reset_at: datetime | None, reason: str
+    ) -> RateLimitWait:
+        """Leave ``name`` alone until ``reset_at``; without one, back off as after a failure.
+
+        A reset already past allows the next cycle; one further away than
+        max(ceiling, 1 h) is capped there.
+        """
+        if reset_at is None:
+            until = now + self.failed(name, now)
+            known = False
+        else:
+            until = min(max(reset_at, now), now + max(self.ceiling, RESET_WAIT_FLOOR))
+            known = True
+            self.not_before[name] = until
+        wait = RateLimitWait(until.timestamp(), reason, known)
+        self.waits[name] = wait
+        return wait
 
     def succeeded(self, name: str) -> None:
         self.failures.pop(name, None)
         self.not_before.pop(name, None)
+        self.waits.pop(name, None)
 
 
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -122,7 +157,9 @@ def merge_outcomes(cycle_id: str, now: datetime, outcomes: list[CycleOutcome]) -
         result.done.extend(o.result.done)
         result.failed.extend(o.result.failed)
         result.backlog.extend(o.result.backlog)
+        merged.fetch_rate_limits.update(o.fetch_rate_limits)
         result.rate_limited.update(o.result.rate_limited)
+        result.rate_limit_reasons.update(o.result.rate_limit_reasons)
         result.fenced = result.fenced or o.result.fenced
     return merged
 
@@ -168,9 +205,8 @@ class Daemon:
             self.policy, self.store, build_trackers(self.policy, self.store, clock), clock
         )
         self.metrics = Metrics()
-        self.metrics.set_build_info(self.policy.version)
-        self.health = HealthState(interval_s=self._interval_s(), clock=time.time)
-        self.health.policy_loaded = True
+        self.health = HealthState(interval_s=self._interval_s(), clock=self._unix_time)
+        self._policy_in_force()
         self.stop = threading.Event()
         self.reload_requested = False
         self.scheduler = schedule.Scheduler()
@@ -190,6 +226,17 @@ class Daemon:
     # ----- schedule -------------------------------------------------------------------
     def _interval_s(self) -> float:
         return max(self.policy.daemon.interval.as_timedelta().total_seconds(), 1.0)
+
+    def _unix_time(self) -> float:
+        """The injected clock as Unix time, for the health probes."""
+        return self.clock().timestamp()
+
+    def _policy_in_force(self) -> None:
+        """Tell the metrics and the probes which policy is in force from now on."""
+        self.metrics.set_policy(self.policy.version, self._unix_time())
+        self.metrics.set_cycle_interval(self._interval_s())
+        self.metrics.add_trackers([t.name for t in self.runtime.trackers])
+        self.health.policy_in_force(self.policy.version)
 
     @staticmethod
     def _scheduler_time(moment: datetime) -> datetime:
@@ -293,6 +340,7 @@ class Daemon:
         started = time.monotonic()
         target = report_tracker(self.policy)
         outcomes: list[CycleOutcome] = []
+        viewed: list[str] = []
         with bind_cycle(cycle_id):
             for tracker in due:
                 if self.stop.is_set():
@@ -301,6 +349,8 @@ class Daemon:
                     outcome = self._tracker_cycle(tracker.name, cycle_id, full, now, target)
                 if outcome is not None:
                     outcomes.append(outcome)
+                    if tracker.name not in outcome.fetch_errors:
+                        viewed.append(tracker.name)
         self.cycles_run += 1
         # Every tracker, due or not: the report jobs between cycles send requests too.
         record_traffic(self.metrics, self.runtime.trackers)
@@ -311,10 +361,14 @@ class Daemon:
         record_outcome(
             self.metrics,
             merged,
+            self.policy,
             seconds=time.monotonic() - started,
-            finished_at=time.time(),
-            full_view=len(outcomes) == len(self.runtime.trackers),
+            finished_at=self._unix_time(),
+            viewed=viewed,
         )
+        if viewed and all(t.name in self.assessments for t in self.runtime.trackers):
+            every = [a for name in sorted(self.assessments) for a in self.assessments[name]]
+            record_follow_through(self.metrics, every, self.policy, now)
         if merged.ok and len(outcomes) == len(due):
             self.health.record_success()
 
@@ -333,18 +387,54 @@ class Daemon:
             delay = self.backoff.failed(name, now)
             self.metrics.count_error(name, "cycle")
             log.warning("tracker backs off", retry_in=str(delay))
+            self._publish_wait(name)
             return None
-        if name in outcome.fetch_errors or name in outcome.result.rate_limited:
+        limit = outcome.fetch_rate_limits.get(name)
+        if limit is not None or name in outcome.result.rate_limited:
+            if limit is not None:
+                reset_at, reason = limit.reset_at, limit.reason
+            else:
+                reset_at = outcome.result.rate_limited[name]
+                reason = outcome.result.rate_limit_reasons.get(name, "")
+            self._wait_for_reset(name, now, reset_at, reason)
+        elif name in outcome.fetch_errors:
             delay = self.backoff.failed(name, now)
             log.warning("tracker backs off", retry_in=str(delay))
         else:
             self.backoff.succeeded(name)
+        self._publish_wait(name)
         if name not in outcome.fetch_errors:
             self.assessments[name] = outcome.assessments
         if extra and self._report_published(outcome):
             log.info("weekly review published", week=self.report_pending)
             self.report_pending = None
         return outcome
+
+    def _wait_for_reset(
+        self, name: str, now: datetime, reset_at: datetime | None, reason: str
+    ) -> None:
+        """Leave a rate-limited tracker alone until its reset (or back off), and say until when."""
+        wait = self.backoff.rate_limited(name, now, reset_at, reason)
+        what = f"{reason} rate limit" if reason else "rate limit"
+        when = wait_in_words(wait.until, now.timestamp())
+        if wait.known_reset:
+            log.warning(
+                f"{what} exhausted; waiting until it resets at {when}",
+                reset_at=datetime.fromtimestamp(wait.until, UTC).isoformat(),
+                reason=reason,
+            )
+        else:
+            log.warning(
+                f"{what} exhausted with no reset time given; retrying at {when}",
+                retry_at=datetime.fromtimestamp(wait.until, UTC).isoformat(),
+                reason=reason,
+            )
+
+    def _publish_wait(self, name: str) -> None:
+        """Show the tracker's rate-limit wait (or its end) in the metrics and ``/readyz``."""
+        wait = self.backoff.waits.get(name)
+        self.health.rate_limit_wait(name, wait)
+        self.metrics.set_rate_limit_wait(name, wait.until if wait is not None else 0.0)
 
     def full_resync_job(self) -> None:
         self.sync_job(full=True)
@@ -379,12 +469,14 @@ class Daemon:
         return day
 
     def catch_up(self) -> None:
-        """After taking over: publish a review whose moment passed unpublished this week, and
-        record today's counts if nobody did (the previous leader may have died first)."""
+        """After taking over: record today's counts if nobody did (the previous leader may
+        have died first) and, with ``report.publish_missed_on_start``, publish a review whose
+        moment passed unpublished this week."""
         if not self.leader:
             return
         now = self.clock()
-        if self.policy.report.enabled and self.report_pending is None:
+        report = self.policy.report
+        if report.enabled and report.publish_missed_on_start and self.report_pending is None:
             moment = self._last_review(now)
             tz = ZoneInfo(self.policy.deadlines.timezone)
             week = week_key(now.astimezone(tz).date())
@@ -424,6 +516,8 @@ class Daemon:
                 problems=problems,
                 version=self.policy.version,
             )
+            self.metrics.count_reload(success=False)
+            self.health.reload_failed(problems)
             return
         old = self.policy.version
         register_tracker_secrets(policy)
@@ -432,7 +526,8 @@ class Daemon:
         self.assessments = {
             k: v for k, v in self.assessments.items() if k in {t.name for t in trackers}
         }
-        self.metrics.set_build_info(policy.version)
+        self.metrics.count_reload(success=True)
+        self._policy_in_force()
         self.health.interval_s = self._interval_s()
         self.schedule_jobs()
         log.info("policy reloaded", version=policy.version, previous=old)
@@ -462,6 +557,7 @@ class Daemon:
         elif was and not self.leader:
             log.warning("lost leadership", holder=self.lease.holder_id)
             self.report_pending = None
+            self.metrics.clear_items()  # the new leader reports them; two would count twice
 
     # ----- the loop -------------------------------------------------------------------------
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -486,7 +582,8 @@ class Daemon:
             holder=self.lease.holder_id,
             health_port=server.port,
             interval_s=self._interval_s(),
-            version=self.policy.version,
+            version=package_version(),
+            policy_version=self.policy.version,
         )
         self.schedule_jobs()
         try:

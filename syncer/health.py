@@ -5,6 +5,11 @@ and its loop still turning?" (restart it if not); ``/readyz`` answers "is it doi
 (policy loaded, a cycle succeeded recently, a known role in the leader election). ``/metrics``
 serves the :class:`~syncer.metrics.Metrics` registry.
 
+``/readyz`` also says, without failing, what an operator should know: a policy reload that
+failed (the old policy is still enforced, which is the safe state: see ``deploy/README.md``)
+and trackers waiting for a rate limit to reset, with the time in words. Such checks pass with
+a warning; the body's ``status`` is then ``degraded`` and ``warnings`` names them.
+
 The loop writes into a thread-safe :class:`HealthState`; the server, on a daemon thread of its
 own, only reads it, so a slow scrape can never stall a cycle. Time comes from an injected
 clock so tests decide what "recent" means without sleeping.
@@ -16,8 +21,9 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,13 +55,57 @@ class Role(StrEnum):
 READY_ROLES: Final = frozenset({Role.LEADER, Role.STANDBY})
 
 
+def at_in_words(timestamp: float) -> str:
+    """A Unix time as an operator reads it: ``2026-11-23 10:42:00 UTC``."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def span_in_words(seconds: float) -> str:
+    """A duration in words, to the minute past a minute: ``17 minutes``, ``1 hour 5 minutes``."""
+    seconds = max(round(seconds), 0)
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    if minutes or not hours:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts)
+
+
+def wait_in_words(until: float, now: float) -> str:
+    """When a wait ends, absolute and relative: ``2026-11-23 10:42:00 UTC (in 17 minutes)``."""
+    left = until - now
+    relative = f"in {span_in_words(left)}" if left > 0 else "now"
+    return f"{at_in_words(until)} ({relative})"
+
+
 @dataclass(frozen=True)
 class Check:
-    """One named check of a probe, with what it found."""
+    """One named check of a probe, with what it found; ``warn`` flags a passing concern."""
 
     name: str
     ok: bool
     detail: str
+    warn: bool = False
+
+
+@dataclass(frozen=True)
+class RateLimitWait:
+    """A tracker left alone until its rate limit resets (``until``: Unix time)."""
+
+    until: float
+    reason: str
+    known_reset: bool
+    """True when the tracker said when it resets; False when this is the backoff's guess."""
+
+
+@dataclass(frozen=True)
+class ReloadFailure:
+    """A policy reload that failed: when, and the problems found (file, line, key, fix)."""
+
+    at: float
+    problems: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -73,12 +123,22 @@ class ProbeResult:
         """Names of the checks that did not pass."""
         return [check.name for check in self.checks if not check.ok]
 
+    @property
+    def warnings(self) -> list[str]:
+        """Names of the checks that passed with a concern."""
+        return [check.name for check in self.checks if check.ok and check.warn]
+
     def to_json(self) -> dict[str, Any]:
         """The body served by the probe endpoints."""
+        status = "fail" if not self.ok else "degraded" if self.warnings else "ok"
         return {
-            "status": "ok" if self.ok else "fail",
+            "status": status,
             "failed": self.failed,
-            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in self.checks},
+            "warnings": self.warnings,
+            "checks": {
+                c.name: {"ok": c.ok, "detail": c.detail, **({"warn": True} if c.warn else {})}
+                for c in self.checks
+            },
         }
 
 
@@ -107,6 +167,10 @@ class HealthState:
         self._started_at = clock()
         self._last_heartbeat_at: float | None = None
         self._policy_loaded = False
+        self._policy_version: str | None = None
+        self._policy_loaded_at: float | None = None
+        self._reload_failure: ReloadFailure | None = None
+        self._waits: dict[str, RateLimitWait] = {}
         self._last_success_at: float | None = None
         self._role = Role.STARTING
 
@@ -120,6 +184,35 @@ class HealthState:
     def policy_loaded(self, value: bool) -> None:
         with self._lock:
             self._policy_loaded = value
+
+    def policy_in_force(self, version: str) -> None:
+        """A policy (first or reloaded) is in force from now; clears a failed reload."""
+        now = self._clock()
+        with self._lock:
+            self._policy_loaded = True
+            self._policy_version = version
+            self._policy_loaded_at = now
+            self._reload_failure = None
+
+    def reload_failed(self, problems: Sequence[str]) -> None:
+        """A reload failed now; the policy in force stays (and readiness says so)."""
+        now = self._clock()
+        with self._lock:
+            self._reload_failure = ReloadFailure(now, tuple(problems))
+
+    @property
+    def reload_failure(self) -> ReloadFailure | None:
+        """The failed reload not yet followed by a good one, if any."""
+        with self._lock:
+            return self._reload_failure
+
+    def rate_limit_wait(self, tracker: str, wait: RateLimitWait | None) -> None:
+        """Record that ``tracker`` waits for its rate limit (``None``: it no longer does)."""
+        with self._lock:
+            if wait is None:
+                self._waits.pop(tracker, None)
+            else:
+                self._waits[tracker] = wait
 
     @property
     def last_success_at(self) -> float | None:
@@ -191,10 +284,17 @@ class HealthState:
         )
 
     def readiness(self) -> ProbeResult:
-        """Ready when the policy is loaded, a cycle succeeded within two intervals, role known."""
+        """Ready when the policy is loaded, a cycle succeeded within two intervals, role known.
+
+        A failed reload and rate-limit waits are reported as passing checks with a warning:
+        the replica still does its job with the policy it has.
+        """
         now = self._clock()
         with self._lock:
             policy_loaded = self._policy_loaded
+            version, loaded_at = self._policy_version, self._policy_loaded_at
+            failure = self._reload_failure
+            waits = dict(self._waits)
             last_success = self._last_success_at
             limit = 2 * self._interval_s
             role = self._role
@@ -207,21 +307,53 @@ class HealthState:
                 age <= limit,
                 f"last success {age:.0f}s ago, limit {limit:.0f}s",
             )
+        if not policy_loaded:
+            loaded = "no valid policy loaded"
+        elif version is None or loaded_at is None:
+            loaded = "policy loaded"
+        else:
+            loaded = f"policy {version} in force since {at_in_words(loaded_at)}"
         return ProbeResult(
             checks=(
-                Check(
-                    "policy_loaded",
-                    policy_loaded,
-                    "policy loaded" if policy_loaded else "no valid policy loaded",
-                ),
+                Check("policy_loaded", policy_loaded, loaded),
                 recent,
                 Check(
                     "role",
                     role in READY_ROLES,
                     f"role is {role.value}",
                 ),
+                _reload_check(failure, version),
+                _rate_limit_check(waits, now),
             )
         )
+
+
+def _reload_check(failure: ReloadFailure | None, version: str | None) -> Check:
+    if failure is None:
+        return Check("policy_reload", True, "no failed reload")
+    shown = "; ".join(failure.problems[:3])
+    more = f" (and {len(failure.problems) - 3} more)" if len(failure.problems) > 3 else ""
+    keeps = f"policy {version}" if version else "the previous policy"
+    return Check(
+        "policy_reload",
+        True,
+        f"the reload at {at_in_words(failure.at)} failed and {keeps} is still in force: "
+        f"{shown}{more}",
+        warn=True,
+    )
+
+
+def _rate_limit_check(waits: dict[str, RateLimitWait], now: float) -> Check:
+    current = {name: wait for name, wait in waits.items() if wait.until > now}
+    if not current:
+        return Check("rate_limits", True, "no tracker is waiting for a rate limit")
+    parts = []
+    for name in sorted(current):
+        wait = current[name]
+        what = f"{wait.reason} rate limit" if wait.reason else "rate limit"
+        how = "resets" if wait.known_reset else "is retried"
+        parts.append(f"{name}: {what} exhausted; {how} at {wait_in_words(wait.until, now)}")
+    return Check("rate_limits", True, "; ".join(parts), warn=True)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -6,14 +6,19 @@ another) never see each other's numbers. The daemon calls the typed methods belo
 server exposes :meth:`Metrics.registry` on ``/metrics``.
 
 Label values are kept to small, closed sets (tracker instance names, HTTP methods and status
-codes, item states, severities, write kinds) so the number of series stays bounded.
+codes, item states and statuses, priorities, severities, escalation tier names, write kinds) so
+the number of series stays bounded. The alerts in ``deploy/prometheus/pmsync-rules.yaml`` and
+the dashboard in ``deploy/grafana/`` use these names; a test checks that every query they
+make names a metric this registry exports.
 """
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Collection, Mapping
+from importlib import metadata
+from typing import Final, NamedTuple, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -29,8 +34,53 @@ from prometheus_client.process_collector import ProcessCollector
 
 NAMESPACE: Final = "pmsync"
 
+ALERTED_ERROR_KINDS: Final = ("write_transient", "write_permanent", "rate_limited", "fetch")
+"""Error kinds the shipped alerts watch; their series exist from the start at 0."""
+
 CYCLE_BUCKETS: Final = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 """Cycle duration buckets, seconds: a quiet incremental pass up to a rate-limited full resync."""
+
+DISTRIBUTION: Final = "postmortem-sync"
+
+
+def package_version() -> str:
+    """The installed pmsync version (the package's, not the policy's), or 'unknown'."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+_Key = TypeVar("_Key", bound=tuple[str, ...])
+
+
+class ItemKey(NamedTuple):
+    """The labels of one ``pmsync_items`` series."""
+
+    tracker: str
+    state: str
+    status: str
+    priority: str
+    severity: str
+
+
+class OverdueKey(NamedTuple):
+    """The labels of one ``pmsync_items_overdue`` series."""
+
+    tracker: str
+    priority: str
+    severity: str
+    tier: str
+
+
+class FollowThrough(NamedTuple):
+    """The weekly review's key figures as of now; ``None`` where nothing can be said yet."""
+
+    on_time_ratio: float | None
+    open_age_median_seconds: float | None
+    single_owner_ratio: float | None
+    evidence_ratio: float | None
+    time_to_close_median_seconds: float | None
 
 
 class Metrics:
@@ -49,7 +99,40 @@ class Metrics:
             PlatformCollector(registry=self.registry)
             GCCollector(registry=self.registry)
         reg = self.registry
-        self.build_info = Info("build", "pmsync version.", namespace=NAMESPACE, registry=reg)
+        self.build_info = Info(
+            "build", "Version of the pmsync package running.", namespace=NAMESPACE, registry=reg
+        )
+        self.policy_info = Info(
+            "policy",
+            "Version of the policy in force (the policy file's `version`).",
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.policy_loaded_at = Gauge(
+            "policy_loaded_timestamp_seconds",
+            "Unix time at which the policy in force was loaded (start or last good reload).",
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.policy_reloads = Counter(
+            "policy_reloads",
+            "Policy reloads asked for by SIGHUP, by outcome (success or failure).",
+            ["outcome"],
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.policy_reload_failed = Gauge(
+            "policy_reload_failed",
+            "1 while the last reload failed and the previous policy is still in force, else 0.",
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.cycle_interval = Gauge(
+            "cycle_interval_seconds",
+            "The configured interval between sync cycles (daemon.interval), seconds.",
+            namespace=NAMESPACE,
+            registry=reg,
+        )
         self.cycle_duration = Histogram(
             "cycle_duration_seconds",
             "Wall time of one sync cycle, seconds.",
@@ -78,17 +161,61 @@ class Metrics:
             namespace=NAMESPACE,
             registry=reg,
         )
+        self.rate_limit_wait_until = Gauge(
+            "rate_limit_wait_until_timestamp_seconds",
+            "Unix time until which pmsync leaves the tracker alone because its rate limit is "
+            "exhausted (the reset time the tracker gave, else the backoff's retry time); "
+            "0 when not waiting.",
+            ["tracker"],
+            namespace=NAMESPACE,
+            registry=reg,
+        )
         self.items = Gauge(
             "items",
-            "Action items seen in the last full view, by state and severity.",
-            ["state", "severity"],
+            "Action items in each tracker's last full view, by state, status, priority and "
+            "severity.",
+            list(ItemKey._fields),
             namespace=NAMESPACE,
             registry=reg,
         )
         self.overdue = Gauge(
             "items_overdue",
-            "Open action items past their deadline, by severity.",
-            ["severity"],
+            "Open action items past their deadline, by tracker, priority, severity and the "
+            "escalation tier they are at ('none' below the first tier).",
+            list(OverdueKey._fields),
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.on_time_ratio = Gauge(
+            "on_time_completion_ratio",
+            "Share of the actions closed as done in the last 28 days that closed by their "
+            "deadline (the weekly review's on-time completion); NaN when none closed.",
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.open_age_median = Gauge(
+            "open_age_median_seconds",
+            "Median age of the open actions, from creation, seconds; NaN when none is open.",
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.single_owner_ratio = Gauge(
+            "open_single_owner_ratio",
+            "Share of the open actions with exactly one owner; NaN when none is open.",
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.evidence_ratio = Gauge(
+            "closure_evidence_ratio",
+            "Share of the closures as done in the last 28 days that carried measurable "
+            "evidence; NaN when there were none.",
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.time_to_close_median = Gauge(
+            "time_to_close_median_seconds",
+            "Median time from creation to closure of the actions closed as done in the last "
+            "28 days, seconds; NaN when none closed.",
             namespace=NAMESPACE,
             registry=reg,
         )
@@ -125,13 +252,44 @@ class Metrics:
             registry=reg,
         )
         self._lock = threading.Lock()
-        self._item_keys: set[tuple[str, str]] = set()
-        self._overdue_keys: set[str] = set()
+        self._item_keys: set[ItemKey] = set()
+        self._overdue_keys: set[OverdueKey] = set()
         self._request_totals: dict[str, dict[tuple[str, int], int]] = {}
+        self.set_build_info(package_version())
+        self.set_follow_through(FollowThrough(None, None, None, None, None))
 
     def set_build_info(self, version: str) -> None:
-        """Publish the running version as ``pmsync_build_info{version=...} 1``."""
+        """Publish the package version as ``pmsync_build_info{version=...} 1``."""
         self.build_info.info({"version": version})
+
+    def set_policy(self, version: str, loaded_at: float) -> None:
+        """A policy came into force at Unix time ``loaded_at`` (start or a good reload)."""
+        self.policy_info.info({"version": version})
+        self.policy_loaded_at.set(loaded_at)
+
+    def count_reload(self, *, success: bool) -> None:
+        """Count one reload attempt; a failure holds ``pmsync_policy_reload_failed`` at 1."""
+        self.policy_reloads.labels(outcome="success" if success else "failure").inc()
+        self.policy_reload_failed.set(0 if success else 1)
+
+    def set_cycle_interval(self, seconds: float) -> None:
+        """Record the configured cycle interval (alerts measure staleness in intervals)."""
+        self.cycle_interval.set(seconds)
+
+    def add_trackers(self, trackers: Collection[str]) -> None:
+        """Give each tracker its error and reload series at 0 before anything happens.
+
+        A counter series that first appears at 1 shows no ``increase()`` in Prometheus, so
+        an alert on the first write failure would never fire; starting every series the
+        alerts read at 0 avoids that (Prometheus' "avoid missing metrics" advice).
+        """
+        for outcome in ("success", "failure"):
+            self.policy_reloads.labels(outcome=outcome)
+            self.cycles.labels(outcome=outcome)
+        for tracker in trackers:
+            for kind in ALERTED_ERROR_KINDS:
+                self.errors.labels(tracker=tracker, kind=kind)
+            self.rate_limit_wait_until.labels(tracker=tracker)
 
     def observe_cycle(self, seconds: float, *, success: bool = True) -> None:
         """Record one finished cycle and how long it took."""
@@ -164,23 +322,59 @@ class Metrics:
         """Record what the tracker last said about the requests left in its window."""
         self.rate_limit_remaining.labels(tracker=tracker).set(remaining)
 
-    def set_items(self, counts: Mapping[tuple[str, str], int]) -> None:
-        """Replace the item counts; keys are (state, severity). Absent pairs drop to no series."""
-        with self._lock:
-            for state, severity in self._item_keys - set(counts):
-                self.items.remove(state, severity)
-            for (state, severity), count in counts.items():
-                self.items.labels(state=state, severity=severity).set(count)
-            self._item_keys = set(counts)
+    def set_rate_limit_wait(self, tracker: str, until: float) -> None:
+        """Record until when (Unix time) the tracker is left alone; 0 = not waiting."""
+        self.rate_limit_wait_until.labels(tracker=tracker).set(until)
 
-    def set_overdue(self, counts: Mapping[str, int]) -> None:
-        """Replace the overdue counts by severity; absent severities drop to no series."""
+    def set_items(self, counts: Mapping[ItemKey, int], trackers: Collection[str]) -> None:
+        """Replace the item counts of ``trackers``; their series absent from ``counts`` go.
+
+        Other trackers' series are kept: a tracker whose fetch failed keeps its last view.
+        """
         with self._lock:
-            for severity in self._overdue_keys - set(counts):
-                self.overdue.remove(severity)
-            for severity, count in counts.items():
-                self.overdue.labels(severity=severity).set(count)
-            self._overdue_keys = set(counts)
+            self._item_keys = self._replace(self.items, self._item_keys, counts, trackers)
+
+    def set_overdue(self, counts: Mapping[OverdueKey, int], trackers: Collection[str]) -> None:
+        """Replace the overdue counts of ``trackers``, the same way as :meth:`set_items`."""
+        with self._lock:
+            self._overdue_keys = self._replace(self.overdue, self._overdue_keys, counts, trackers)
+
+    def clear_items(self) -> None:
+        """Drop every item and overdue series (a replica that stops leading stops reporting)."""
+        with self._lock:
+            self._item_keys = self._replace(self.items, self._item_keys, {}, None)
+            self._overdue_keys = self._replace(self.overdue, self._overdue_keys, {}, None)
+        self.set_follow_through(FollowThrough(None, None, None, None, None))
+
+    @staticmethod
+    def _replace(
+        gauge: Gauge, known: set[_Key], counts: Mapping[_Key, int], trackers: Collection[str] | None
+    ) -> set[_Key]:
+        """Set ``counts`` on ``gauge``; remove known series of ``trackers`` (all: None) not in it.
+
+        Label tuples start with the tracker name. Returns the label tuples now exported.
+        """
+        kept = set(known)
+        for key in known:
+            if (trackers is None or key[0] in trackers) and key not in counts:
+                gauge.remove(*key)
+                kept.discard(key)
+        for key, count in counts.items():
+            gauge.labels(*key).set(count)
+            kept.add(key)
+        return kept
+
+    def set_follow_through(self, figures: FollowThrough) -> None:
+        """Publish the review's key figures; an unknown one reads NaN ("nothing to say")."""
+        pairs = (
+            (self.on_time_ratio, figures.on_time_ratio),
+            (self.open_age_median, figures.open_age_median_seconds),
+            (self.single_owner_ratio, figures.single_owner_ratio),
+            (self.evidence_ratio, figures.evidence_ratio),
+            (self.time_to_close_median, figures.time_to_close_median_seconds),
+        )
+        for gauge, value in pairs:
+            gauge.set(math.nan if value is None else value)
 
     def count_write(self, kind: str, n: int = 1) -> None:
         """Count ``n`` writes of one kind that the tracker accepted."""

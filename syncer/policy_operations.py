@@ -103,6 +103,14 @@ class Report(Strict):
     schedule: ReportSchedule = Field(
         default_factory=ReportSchedule, description="When the daemon publishes (weekly)."
     )
+    publish_missed_on_start: bool = Field(
+        default=False,
+        description="When the daemon starts (or a standby takes over) after this week's "
+        "review moment and no review was published for the week, publish it at once. Off: "
+        "wait for the next scheduled moment, so a first start publishes nothing by surprise "
+        "(a restart across the moment then skips that week's review; `pmsync report --config "
+        "FILE` publishes it by hand).",
+    )
     formats: list[ReportFormat] = Field(
         default_factory=lambda: list[ReportFormat](["markdown", "html", "json"]),
         description="Files written by `pmsync report --out DIR`: markdown, html, json, "

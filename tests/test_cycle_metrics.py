@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from syncer.apply import Applier, DryRun, Executor
 from syncer.cycle import CycleOutcome, run_cycle
-from syncer.cycle_metrics import record_outcome, record_traffic
+from syncer.cycle_metrics import (
+    record_follow_through,
+    record_items,
+    record_outcome,
+    record_traffic,
+    tier_label,
+)
 from syncer.errors import TrackerError, TransientError
 from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.metrics import Metrics
 from syncer.model import ActionItem, Priority, Severity
+from syncer.report.build import build_report
 from syncer.tracker import FetchResult
 from tests.builders import NOW, example_policy, item
 
@@ -55,9 +63,22 @@ def run(trackers: list[FakeTracker], *, dry: bool = False) -> CycleOutcome:
     return run_cycle(trackers=trackers, policy=POLICY, now=NOW, executor=executor, cycle_id="c1")
 
 
+VIEWED = ("github",)
+
+
 def value(metrics: Metrics, name: str, **labels: str) -> float | None:
     """The sample value of ``name`` with exactly ``labels``."""
     return metrics.registry.get_sample_value(name, labels)
+
+
+def items_by(metrics: Metrics, *labels: str, name: str = "pmsync_items") -> dict[str, float]:
+    """The samples of ``name`` summed by the values of ``labels`` (joined by '/')."""
+    sums: Counter[str] = Counter()
+    for family in metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == name:
+                sums["/".join(sample.labels[label] for label in labels)] += sample.value
+    return dict(sums)
 
 
 class TestSuccessfulCycle:
@@ -67,7 +88,9 @@ class TestSuccessfulCycle:
         """The writes counter matches what the in-memory tracker recorded, kind by kind."""
         fake, metrics = fake_with(SCENARIO), Metrics(process_metrics=False)
         outcome = run([fake])
-        record_outcome(metrics, outcome, seconds=12.0, finished_at=FINISHED_AT, full_view=True)
+        record_outcome(
+            metrics, outcome, POLICY, seconds=12.0, finished_at=FINISHED_AT, viewed=VIEWED
+        )
         received = Counter(kind for kind, _, _ in fake.writes)
         assert received
         for kind, count in received.items():
@@ -81,39 +104,82 @@ class TestSuccessfulCycle:
         """Five open items (one SEV-1, three SEV-2, one SEV-3) and one closed SEV-2."""
         metrics = Metrics(process_metrics=False)
         outcome = run([fake_with(SCENARIO)])
-        record_outcome(metrics, outcome, seconds=1.0, finished_at=FINISHED_AT, full_view=True)
-        assert value(metrics, "pmsync_items", state="open", severity="SEV-1") == 1.0
-        assert value(metrics, "pmsync_items", state="open", severity="SEV-2") == 3.0
-        assert value(metrics, "pmsync_items", state="open", severity="SEV-3") == 1.0
-        assert value(metrics, "pmsync_items", state="closed", severity="SEV-2") == 1.0
+        record_outcome(
+            metrics, outcome, POLICY, seconds=1.0, finished_at=FINISHED_AT, viewed=VIEWED
+        )
+        assert items_by(metrics, "state", "severity") == {
+            "open/SEV-1": 1.0,
+            "open/SEV-2": 3.0,
+            "open/SEV-3": 1.0,
+            "closed/SEV-2": 1.0,
+        }
+
+    def test_items_carry_tracker_status_and_priority(self) -> None:
+        """Each series names tracker, state, status and priority; the rejected closure
+        (api#2, closed without evidence, about to be reopened) is judged as open work."""
+        metrics = Metrics(process_metrics=False)
+        outcome = run([fake_with(SCENARIO)])
+        record_outcome(
+            metrics, outcome, POLICY, seconds=1.0, finished_at=FINISHED_AT, viewed=VIEWED
+        )
+        assert items_by(metrics, "tracker", "state", "status", "priority") == {
+            "github/open/overdue/P0": 1.0,
+            "github/closed/on_track/P1": 1.0,
+            "github/open/waived/P1": 1.0,
+            "github/open/paused/P1": 1.0,
+            "github/open/overdue/P1": 1.0,
+            "github/open/on_track/P1": 1.0,
+        }
 
     def test_overdue_counts_every_severity_including_zeros(self) -> None:
         """api#1 (SEV-1) and web#5 (SEV-3) are overdue; the waived and paused SEV-2s are not."""
         metrics = Metrics(process_metrics=False)
         outcome = run([fake_with(SCENARIO)])
-        record_outcome(metrics, outcome, seconds=1.0, finished_at=FINISHED_AT, full_view=True)
-        overdue = {
-            severity.value: value(metrics, "pmsync_items_overdue", severity=severity.value)
-            for severity in Severity
-        }
+        record_outcome(
+            metrics, outcome, POLICY, seconds=1.0, finished_at=FINISHED_AT, viewed=VIEWED
+        )
+        overdue = items_by(metrics, "severity", name="pmsync_items_overdue")
         assert overdue == {"SEV-1": 1.0, "SEV-2": 0.0, "SEV-3": 1.0, "SEV-4": 0.0, "unknown": 0.0}
+
+    def test_overdue_items_are_labelled_with_priority_and_the_tier_they_reached(self) -> None:
+        """The P0 item 26 days late is at the executive tier; the P1 one day late at owner."""
+        metrics = Metrics(process_metrics=False)
+        outcome = run([fake_with(SCENARIO)])
+        record_outcome(
+            metrics, outcome, POLICY, seconds=1.0, finished_at=FINISHED_AT, viewed=VIEWED
+        )
+        late = {
+            key: n
+            for key, n in items_by(
+                metrics, "tracker", "priority", "tier", name="pmsync_items_overdue"
+            ).items()
+            if n
+        }
+        assert late == {"github/P0/executive sponsor": 1.0, "github/P1/owner": 1.0}
+        every_tier = {
+            key.split("/")[2]
+            for key in items_by(metrics, "tracker", "priority", "tier", name="pmsync_items_overdue")
+        }
+        assert every_tier == {"none", "owner", "sponsor", "executive sponsor"}
 
     def test_an_incremental_cycle_leaves_the_item_gauges_alone(self) -> None:
         """Only a full view replaces item counts; an incremental one sees only changes."""
         metrics = Metrics(process_metrics=False)
         record_outcome(
-            metrics, run([fake_with(SCENARIO)]), seconds=1, finished_at=1, full_view=True
+            metrics, run([fake_with(SCENARIO)]), POLICY, seconds=1, finished_at=1, viewed=VIEWED
         )
         partial = run([fake_with([item("acme/web#6", age_days=3)])])
-        record_outcome(metrics, partial, seconds=1, finished_at=2, full_view=False)
-        assert value(metrics, "pmsync_items", state="open", severity="SEV-2") == 3.0
+        record_outcome(metrics, partial, POLICY, seconds=1, finished_at=2, viewed=())
+        assert items_by(metrics, "state", "severity")["open/SEV-2"] == 3.0
         assert value(metrics, "pmsync_last_success_timestamp_seconds") == 2.0
 
     def test_a_dry_run_counts_no_writes(self) -> None:
         """Planned actions are not writes."""
         metrics = Metrics(process_metrics=False)
         outcome = run([fake_with(SCENARIO)], dry=True)
-        record_outcome(metrics, outcome, seconds=1.0, finished_at=FINISHED_AT, full_view=True)
+        record_outcome(
+            metrics, outcome, POLICY, seconds=1.0, finished_at=FINISHED_AT, viewed=VIEWED
+        )
         assert outcome.result.count("planned") > 0
         assert value(metrics, "pmsync_writes_total", kind="comment") is None
 
@@ -126,7 +192,9 @@ class TestFailingCycle:
         broken = BrokenTracker("jira", clock=lambda: NOW)
         metrics = Metrics(process_metrics=False)
         outcome = run([fake_with(SCENARIO), broken])
-        record_outcome(metrics, outcome, seconds=3.0, finished_at=FINISHED_AT, full_view=True)
+        record_outcome(
+            metrics, outcome, POLICY, seconds=3.0, finished_at=FINISHED_AT, viewed=("github",)
+        )
         assert value(metrics, "pmsync_errors_total", tracker="jira", kind="fetch") == 1.0
         assert value(metrics, "pmsync_cycles_total", outcome="failure") == 1.0
         assert value(metrics, "pmsync_cycles_total", outcome="success") is None
@@ -143,7 +211,9 @@ class TestFailingCycle:
         fake.fail_on = fail_comments
         metrics = Metrics(process_metrics=False)
         outcome = run([fake])
-        record_outcome(metrics, outcome, seconds=1.0, finished_at=FINISHED_AT, full_view=True)
+        record_outcome(
+            metrics, outcome, POLICY, seconds=1.0, finished_at=FINISHED_AT, viewed=VIEWED
+        )
         failed = value(metrics, "pmsync_errors_total", tracker="github", kind="write_transient")
         assert failed == len(outcome.result.failed) == 1
         assert not outcome.ok
@@ -174,3 +244,48 @@ class TestTraffic:
         metrics = Metrics(process_metrics=False)
         record_traffic(metrics, [CountingTracker(remaining=None)])
         assert value(metrics, "pmsync_rate_limit_remaining", tracker="jira") is None
+
+
+class TestTierLabel:
+    """One function names tiers in metrics."""
+
+    def test_tiers_are_named_by_the_policy_and_below_the_first_is_none(self) -> None:
+        """0 is 'none'; 1..3 are the example policy's tier names; out of range is 'none'."""
+        names = [tier_label(POLICY, n) for n in range(5)]
+        assert names == ["none", "owner", "sponsor", "executive sponsor", "none"]
+
+
+class TestPartialViews:
+    """A tracker that did not give a full view keeps its last series."""
+
+    def test_only_viewed_trackers_are_replaced(self) -> None:
+        """jira's series survive a github-only update; github's are replaced."""
+        metrics = Metrics(process_metrics=False)
+        jira_items = [item("REL-1", tracker="jira", age_days=80)]
+        both = run([fake_with(SCENARIO), fake_with(jira_items, name="jira")])
+        record_items(metrics, both.assessments, POLICY, ["github", "jira"])
+        record_items(metrics, run([fake_with([])]).assessments, POLICY, ["github"])
+        assert items_by(metrics, "tracker") == {"jira": 1.0}
+        overdue = items_by(metrics, "tracker", name="pmsync_items_overdue")
+        assert overdue == {"github": 0.0, "jira": 1.0}
+
+
+class TestFollowThrough:
+    """The review's key figures reach the gauges as ratios and seconds."""
+
+    def test_the_figures_match_the_reviews_own_computation(self) -> None:
+        """The rejected closure is the one attempt (no measurable evidence) and counts as
+        open: six open, five with one owner; no closure counted, so no on-time figure."""
+        metrics = Metrics(process_metrics=False)
+        outcome = run([fake_with(SCENARIO)])
+        record_follow_through(metrics, outcome.assessments, POLICY, NOW)
+        kpis = {k.name: k.value for k in build_report(outcome.assessments, POLICY, NOW).kpis}
+        assert kpis["one_owner_share"] == 83.3
+        assert value(metrics, "pmsync_open_single_owner_ratio") == 0.833
+        assert kpis["evidence_share"] == 0.0
+        assert value(metrics, "pmsync_closure_evidence_ratio") == 0.0
+        assert kpis["median_open_age"] == 35.5
+        assert value(metrics, "pmsync_open_age_median_seconds") == 35.5 * 86_400.0
+        assert kpis["on_time_rate"] is None
+        assert math.isnan(value(metrics, "pmsync_on_time_completion_ratio") or 0.0)
+        assert math.isnan(value(metrics, "pmsync_time_to_close_median_seconds") or 0.0)

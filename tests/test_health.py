@@ -10,8 +10,15 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from syncer.health import HealthServer, HealthState, Role
-from syncer.metrics import Metrics
+from syncer.health import (
+    HealthServer,
+    HealthState,
+    RateLimitWait,
+    Role,
+    span_in_words,
+    wait_in_words,
+)
+from syncer.metrics import ItemKey, Metrics
 
 START = 1_800_000_000.0
 
@@ -103,6 +110,8 @@ class TestReadiness:
             "policy_loaded": {"ok": False, "detail": "no valid policy loaded"},
             "recent_success": {"ok": False, "detail": "no cycle has succeeded yet"},
             "role": {"ok": False, "detail": "role is starting"},
+            "policy_reload": {"ok": True, "detail": "no failed reload"},
+            "rate_limits": {"ok": True, "detail": "no tracker is waiting for a rate limit"},
         }
 
     def test_success_older_than_two_intervals_is_not_recent(
@@ -138,12 +147,94 @@ class TestReadiness:
             state.interval_s = 0
 
 
+class TestReloadAndRateLimitReporting:
+    """A failed reload and a rate-limit wait keep the replica ready but are said in words."""
+
+    def test_a_failed_reload_stays_ready_and_names_the_problems_and_the_policy_kept(
+        self, state: HealthState, clock: FakeClock
+    ) -> None:
+        """200 with status degraded; the detail has the time, the version kept and the fix."""
+        state.policy_in_force("2026-11-23.1")
+        make_ready(state)
+        clock.advance(120)
+        state.reload_failed(["pmsync.yaml:12: daemon.interval: '15x' is not a duration (hint)"])
+        result = state.readiness()
+        assert result.ok
+        assert result.warnings == ["policy_reload"]
+        body = result.to_json()
+        assert body["status"] == "degraded"
+        assert body["checks"]["policy_loaded"]["detail"] == (
+            "policy 2026-11-23.1 in force since 2027-01-15 08:00:00 UTC"
+        )
+        assert body["checks"]["policy_reload"] == {
+            "ok": True,
+            "warn": True,
+            "detail": "the reload at 2027-01-15 08:02:00 UTC failed and policy 2026-11-23.1 is "
+            "still in force: pmsync.yaml:12: daemon.interval: '15x' is not a duration (hint)",
+        }
+
+    def test_a_good_reload_clears_the_warning(self, state: HealthState) -> None:
+        """The next policy in force removes the failed reload from the probe."""
+        make_ready(state)
+        state.reload_failed(["a", "b", "c", "d"])
+        assert "(and 1 more)" in state.readiness().checks[3].detail
+        state.policy_in_force("2")
+        assert state.readiness().warnings == []
+        assert state.reload_failure is None
+
+    def test_a_rate_limit_wait_is_told_in_words_until_it_ends(
+        self, state: HealthState, clock: FakeClock
+    ) -> None:
+        """'resets at <UTC time> (in 17 minutes)'; once that time passes the warning goes."""
+        make_ready(state)
+        state.rate_limit_wait("github", RateLimitWait(clock.now + 17 * 60, "primary", True))
+        check = state.readiness().checks[4]
+        assert check.warn
+        assert check.detail == (
+            "github: primary rate limit exhausted; resets at 2027-01-15 08:17:00 UTC "
+            "(in 17 minutes)"
+        )
+        clock.advance(17 * 60)
+        assert state.readiness().warnings == []
+
+    def test_a_guessed_retry_time_is_not_called_a_reset(self, state: HealthState) -> None:
+        """Without a reset time from the tracker the probe says when pmsync retries."""
+        make_ready(state)
+        state.rate_limit_wait("jira", RateLimitWait(START + 3600 + 300, "", False))
+        assert state.readiness().checks[4].detail == (
+            "jira: rate limit exhausted; is retried at 2027-01-15 09:05:00 UTC "
+            "(in 1 hour 5 minutes)"
+        )
+        state.rate_limit_wait("jira", None)
+        assert state.readiness().warnings == []
+
+    @pytest.mark.parametrize(
+        ("seconds", "words"),
+        [
+            (0, "0 seconds"),
+            (1, "1 second"),
+            (59, "59 seconds"),
+            (60, "1 minute"),
+            (17 * 60 + 20, "17 minutes"),
+            (3600, "1 hour"),
+            (2 * 3600 + 60, "2 hours 1 minute"),
+        ],
+    )
+    def test_spans_read_as_words(self, seconds: float, words: str) -> None:
+        """Seconds under a minute, then minutes, then hours and minutes."""
+        assert span_in_words(seconds) == words
+
+    def test_a_wait_already_over_says_now(self) -> None:
+        """A reset in the past is 'now', never 'in -3 minutes'."""
+        assert wait_in_words(START, START + 180) == "2027-01-15 08:00:00 UTC (now)"
+
+
 @pytest.fixture
 def metrics() -> Metrics:
     """Metrics with a few known values."""
     m = Metrics()
     m.observe_request_totals("github", {("GET", 200): 1})
-    m.set_items({("open", "sev1"): 3})
+    m.set_items({ItemKey("github", "open", "on_track", "P1", "SEV-1"): 3}, ["github"])
     m.set_leader(True)
     return m
 
@@ -184,10 +275,13 @@ class TestHttpServer:
         assert after.json() == {
             "status": "ok",
             "failed": [],
+            "warnings": [],
             "checks": {
                 "policy_loaded": {"ok": True, "detail": "policy loaded"},
                 "recent_success": {"ok": True, "detail": "last success 0s ago, limit 600s"},
                 "role": {"ok": True, "detail": "role is leader"},
+                "policy_reload": {"ok": True, "detail": "no failed reload"},
+                "rate_limits": {"ok": True, "detail": "no tracker is waiting for a rate limit"},
             },
         }
 
@@ -203,7 +297,14 @@ class TestHttpServer:
         }
         request_labels = (("method", "GET"), ("status", "200"), ("tracker", "github"))
         assert samples[("pmsync_tracker_requests_total", request_labels)] == 1.0
-        assert samples[("pmsync_items", (("severity", "sev1"), ("state", "open")))] == 3.0
+        item_labels = (
+            ("priority", "P1"),
+            ("severity", "SEV-1"),
+            ("state", "open"),
+            ("status", "on_track"),
+            ("tracker", "github"),
+        )
+        assert samples[("pmsync_items", item_labels)] == 3.0
         assert samples[("pmsync_leader", ())] == 1.0
         assert samples[("process_resident_memory_bytes", ())] > 0
 

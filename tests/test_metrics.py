@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from importlib import metadata
+
 import pytest
 from prometheus_client import REGISTRY
 
-from syncer.metrics import Metrics
+from syncer.metrics import FollowThrough, ItemKey, Metrics, OverdueKey, package_version
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float | None:
@@ -88,24 +91,106 @@ class TestCycleAndRequests:
 
 
 class TestItemGauges:
-    """Item and overdue gauges are replaced as a whole on each update."""
+    """Item and overdue gauges are replaced tracker by tracker on each update."""
 
-    def test_item_counts_replace_the_previous_set(self) -> None:
-        """A (state, severity) pair missing from the new counts disappears."""
+    def test_item_counts_replace_the_previous_set_of_the_same_tracker(self) -> None:
+        """A series of a replaced tracker missing from the new counts disappears."""
         metrics = Metrics(process_metrics=False)
-        metrics.set_items({("open", "sev1"): 3, ("closed", "sev2"): 7})
-        metrics.set_items({("open", "sev1"): 2, ("open", "sev3"): 1})
-        assert value(metrics, "pmsync_items", state="open", severity="sev1") == 2.0
-        assert value(metrics, "pmsync_items", state="open", severity="sev3") == 1.0
-        assert value(metrics, "pmsync_items", state="closed", severity="sev2") is None
+        open_p1 = ItemKey("github", "open", "on_track", "P1", "SEV-1")
+        closed = ItemKey("github", "closed", "closed_accepted", "P2", "SEV-2")
+        overdue = ItemKey("github", "open", "overdue", "P0", "SEV-3")
+        metrics.set_items({open_p1: 3, closed: 7}, ["github"])
+        metrics.set_items({open_p1: 2, overdue: 1}, ["github"])
+        assert value(metrics, "pmsync_items", **open_p1._asdict()) == 2.0
+        assert value(metrics, "pmsync_items", **overdue._asdict()) == 1.0
+        assert value(metrics, "pmsync_items", **closed._asdict()) is None
 
-    def test_overdue_counts_replace_the_previous_set(self) -> None:
-        """Overdue by severity works the same way."""
+    def test_another_trackers_series_are_kept(self) -> None:
+        """Replacing github's view leaves jira's last view (whose fetch failed) in place."""
         metrics = Metrics(process_metrics=False)
-        metrics.set_overdue({"sev1": 1, "sev2": 4})
-        metrics.set_overdue({"sev2": 0})
-        assert value(metrics, "pmsync_items_overdue", severity="sev1") is None
-        assert value(metrics, "pmsync_items_overdue", severity="sev2") == 0.0
+        jira = ItemKey("jira", "open", "on_track", "P1", "SEV-2")
+        github = ItemKey("github", "open", "on_track", "P1", "SEV-2")
+        metrics.set_items({jira: 4, github: 1}, ["github", "jira"])
+        metrics.set_items({}, ["github"])
+        assert value(metrics, "pmsync_items", **jira._asdict()) == 4.0
+        assert value(metrics, "pmsync_items", **github._asdict()) is None
+
+    def test_overdue_counts_carry_priority_and_tier(self) -> None:
+        """Overdue by tracker, priority, severity and tier works the same way."""
+        metrics = Metrics(process_metrics=False)
+        p0 = OverdueKey("github", "P0", "SEV-1", "executive")
+        p1 = OverdueKey("github", "P1", "SEV-2", "owner")
+        metrics.set_overdue({p0: 1, p1: 4}, ["github"])
+        metrics.set_overdue({p1: 0}, ["github"])
+        assert value(metrics, "pmsync_items_overdue", **p0._asdict()) is None
+        assert value(metrics, "pmsync_items_overdue", **p1._asdict()) == 0.0
+
+    def test_clearing_drops_every_item_series(self) -> None:
+        """A replica that stops leading exports no item or overdue series at all."""
+        metrics = Metrics(process_metrics=False)
+        metrics.set_items({ItemKey("jira", "open", "overdue", "P0", "SEV-1"): 1}, ["jira"])
+        metrics.set_overdue({OverdueKey("jira", "P0", "SEV-1", "owner"): 1}, ["jira"])
+        metrics.clear_items()
+        names = {s.name for family in metrics.registry.collect() for s in family.samples}
+        assert "pmsync_items" not in names
+        assert "pmsync_items_overdue" not in names
+
+    def test_follow_through_figures_are_set_and_unknown_ones_read_nan(self) -> None:
+        """Known figures are published as given; None becomes NaN, not a stale number."""
+        metrics = Metrics(process_metrics=False)
+        metrics.set_follow_through(FollowThrough(0.75, 86_400.0, None, 0.5, 172_800.0))
+        assert value(metrics, "pmsync_on_time_completion_ratio") == 0.75
+        assert value(metrics, "pmsync_open_age_median_seconds") == 86_400.0
+        assert math.isnan(value(metrics, "pmsync_open_single_owner_ratio") or 0.0)
+        assert value(metrics, "pmsync_closure_evidence_ratio") == 0.5
+        assert value(metrics, "pmsync_time_to_close_median_seconds") == 172_800.0
+
+
+class TestPolicyAndReload:
+    """The policy in force, reload outcomes and the interval are their own series."""
+
+    def test_build_info_carries_the_package_version_not_the_policys(self) -> None:
+        """A fresh registry already says which pmsync runs, from the installed package."""
+        metrics = Metrics(process_metrics=False)
+        version = metadata.version("postmortem-sync")
+        assert value(metrics, "pmsync_build_info", version=version) == 1.0
+        assert package_version() == version
+
+    def test_the_policy_version_and_load_time_are_published(self) -> None:
+        """pmsync_policy_info carries the policy's version; the load time is a gauge."""
+        metrics = Metrics(process_metrics=False)
+        metrics.set_policy("2026-11-23.1", 1_800_000_000.0)
+        assert value(metrics, "pmsync_policy_info", version="2026-11-23.1") == 1.0
+        assert value(metrics, "pmsync_policy_loaded_timestamp_seconds") == 1_800_000_000.0
+        metrics.set_policy("2026-11-24.1", 1_800_000_100.0)
+        assert value(metrics, "pmsync_policy_info", version="2026-11-23.1") is None
+        assert value(metrics, "pmsync_policy_info", version="2026-11-24.1") == 1.0
+
+    def test_reloads_are_counted_and_a_failure_holds_the_flag_until_a_success(self) -> None:
+        """Failure, failure, success: counters 2 and 1; the flag goes 1 then back to 0."""
+        metrics = Metrics(process_metrics=False)
+        assert value(metrics, "pmsync_policy_reload_failed") == 0.0
+        metrics.count_reload(success=False)
+        metrics.count_reload(success=False)
+        assert value(metrics, "pmsync_policy_reload_failed") == 1.0
+        metrics.count_reload(success=True)
+        assert value(metrics, "pmsync_policy_reloads_total", outcome="failure") == 2.0
+        assert value(metrics, "pmsync_policy_reloads_total", outcome="success") == 1.0
+        assert value(metrics, "pmsync_policy_reload_failed") == 0.0
+
+    def test_added_trackers_start_the_alerted_series_at_zero(self) -> None:
+        """Write-failure and rate-limit series exist at 0 before the first error."""
+        metrics = Metrics(process_metrics=False)
+        metrics.add_trackers(["github"])
+        metrics.set_cycle_interval(900.0)
+        for kind in ("write_transient", "write_permanent", "rate_limited", "fetch"):
+            assert value(metrics, "pmsync_errors_total", tracker="github", kind=kind) == 0.0
+        assert (
+            value(metrics, "pmsync_rate_limit_wait_until_timestamp_seconds", tracker="github")
+            == 0.0
+        )
+        assert value(metrics, "pmsync_policy_reloads_total", outcome="failure") == 0.0
+        assert value(metrics, "pmsync_cycle_interval_seconds") == 900.0
 
 
 class TestWritesAndState:
@@ -133,12 +218,6 @@ class TestWritesAndState:
         assert value(metrics, "pmsync_last_success_timestamp_seconds") == 1_800_000_000.0
         metrics.set_leader(False)
         assert value(metrics, "pmsync_leader") == 0.0
-
-    def test_build_info_carries_the_version(self) -> None:
-        """The info metric is 1 with the version as a label."""
-        metrics = Metrics(process_metrics=False)
-        metrics.set_build_info("0.1.0")
-        assert value(metrics, "pmsync_build_info", version="0.1.0") == 1.0
 
     def test_render_produces_prometheus_text(self) -> None:
         """The rendered text has HELP and TYPE lines and the sample."""

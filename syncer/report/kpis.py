@@ -14,7 +14,7 @@ from typing import Literal
 
 from syncer.model import Severity
 from syncer.report.facts import Fact
-from syncer.report.history import Line, overdue_key, snapshot
+from syncer.report.history import Line, overdue_key, snapshot, timeline
 from syncer.report.model import Kpi
 from syncer.report.weeks import day_end
 
@@ -119,3 +119,14 @@ def kpis(
             )
         )
     return tuple(result)
+
+
+def current_kpis(facts: Sequence[Fact], now: datetime, tz: tzinfo) -> dict[str, float | None]:
+    """The key figures as the review would show them today (its "now" column), by name.
+
+    For the daemon's metrics: the same numbers as the review, between reviews. Percentages
+    are 0-100 and durations days, as in ``KPI_LABELS``.
+    """
+    today = now.astimezone(tz).date()
+    values = _kpi_values(facts, timeline(facts, tz), day_end(today, tz), tz, None)
+    return {name: values[name] for name, _, _, _ in KPI_LABELS}

@@ -8,10 +8,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from structlog.testing import capture_logs
 
 from connectors.emulators.github import GitHubEmulator
 from connectors.emulators.github_model import ApiError
-from syncer.daemon import Daemon, last_local, next_local
+from syncer.daemon import Backoff, Daemon, last_local, next_local
 from syncer.settings import Settings
 from tests.service.support import (
     REPO,
@@ -107,23 +108,66 @@ def review_issues(emu: GitHubEmulator) -> list[str]:
     return titles
 
 
-class TestTakeover:
-    """A new leader escalates, publishes a missed review and records the day's counts."""
+def log_issues(emu: GitHubEmulator) -> list[str]:
+    """Titles of the operating-log issues in the repository."""
+    titles = []
+    number = 1
+    while True:
+        try:
+            issue = emu.issue(REPO, number)
+        except ApiError:
+            break
+        if "pmsync/operating-log" in emu.labels_of(REPO, number):
+            titles.append(str(issue["title"]))
+        number += 1
+    return titles
 
-    def test_a_new_leader_publishes_the_missed_review_and_records_counts(
+
+def set_policy(daemon: Daemon, **report: object) -> None:
+    """Replace the daemon's policy with one whose report section has ``report`` changed."""
+    changed = daemon.policy.report.model_copy(update=report)
+    daemon.policy = daemon.policy.model_copy(update={"report": changed})
+
+
+class TestTakeover:
+    """A new leader escalates and records the day's counts; a missed review only on request."""
+
+    def test_a_first_start_after_the_review_moment_publishes_nothing_by_surprise(
         self, daemon: Daemon, emulator: GitHubEmulator, clock: Clock
     ) -> None:
-        """After Monday 09:00 with no review in the ledger, taking over publishes it."""
+        """Monday 10:00, review due at 09:00, nothing in the ledger: no review, no log issue."""
         numbers = add_overdue(emulator, 2)
         daemon.renew_lease()
         assert daemon.leader
         assert len(comment_pairs(emulator, REPO, numbers)) == 2
-        assert review_issues(emulator) == ["Reliability review 2026-W48"]
+        assert review_issues(emulator) == []
+        assert log_issues(emulator) == []
         assert daemon.report_pending is None
         day = clock().astimezone(BERLIN).date()
         counts = daemon.store.daily_counts(day, day)[day]
         assert counts["overdue"] == 2
         assert counts["open"] == 2
+
+    def test_with_publish_missed_on_start_a_new_leader_publishes_the_missed_review(
+        self, daemon: Daemon, emulator: GitHubEmulator, clock: Clock
+    ) -> None:
+        """After Monday 09:00 with no review in the ledger, taking over publishes it."""
+        set_policy(daemon, publish_missed_on_start=True)
+        add_overdue(emulator, 2)
+        daemon.renew_lease()
+        assert review_issues(emulator) == ["Reliability review 2026-W48"]
+        assert log_issues(emulator) == ["Reliability operating log"]
+        assert daemon.report_pending is None
+
+    def test_the_next_scheduled_moment_publishes_as_usual(
+        self, daemon: Daemon, emulator: GitHubEmulator, clock: Clock
+    ) -> None:
+        """With the default, the review comes from the weekly job, not from starting."""
+        add_overdue(emulator, 1)
+        daemon.renew_lease()
+        clock.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday 09:00 Berlin
+        daemon.weekly_review_job()
+        assert review_issues(emulator) == ["Reliability review 2026-W49"]
 
     def test_the_weekly_job_publishes_once_per_week_and_reruns_change_nothing(
         self, daemon: Daemon, emulator: GitHubEmulator, clock: Clock
@@ -149,3 +193,141 @@ class TestTakeover:
         daemon.daily_counts_job()
         tuesday = datetime(2026, 11, 24).date()
         assert daemon.store.daily_counts(tuesday, tuesday)[tuesday]["overdue"] == 1
+
+
+class TestRateLimitWait:
+    """An exhausted primary quota is waited out until its reset, not doubled and retried."""
+
+    def test_the_tracker_is_left_alone_until_the_reset_then_syncs_again(
+        self, daemon: Daemon, emulator: GitHubEmulator, clock: Clock
+    ) -> None:
+        """Reset in 40 min: no request before it (the backoff alone would retry in 2 s), a
+        clean cycle after it; the wait ends in the metrics and /readyz."""
+        add_overdue(emulator, 1)
+        daemon.renew_lease()
+        reset = clock.now + timedelta(minutes=40)
+        emulator.set_rate_limit(remaining=0, reset_at=reset)
+        clock.now += timedelta(seconds=2)
+        daemon.sync_job(full=False)
+        assert daemon.backoff.not_before["github"] == reset
+        assert daemon.backoff.failures.get("github") is None
+        assert (
+            daemon.metrics.registry.get_sample_value(
+                "pmsync_rate_limit_wait_until_timestamp_seconds", {"tracker": "github"}
+            )
+            == reset.timestamp()
+        )
+        sent = emulator.request_count()
+        for minutes in (1, 10, 39):
+            clock.now = reset - timedelta(minutes=40 - minutes)
+            daemon.sync_job(full=False)
+        assert emulator.request_count() == sent
+        clock.now = reset + timedelta(seconds=1)
+        daemon.sync_job(full=False)
+        assert emulator.request_count() > sent
+        assert daemon.backoff.not_before.get("github") is None
+        assert daemon.health.readiness().warnings == []
+        assert (
+            daemon.metrics.registry.get_sample_value(
+                "pmsync_rate_limit_wait_until_timestamp_seconds", {"tracker": "github"}
+            )
+            == 0.0
+        )
+
+    def test_the_reset_time_is_said_in_words_in_the_log_and_readyz(
+        self, daemon: Daemon, emulator: GitHubEmulator, clock: Clock
+    ) -> None:
+        """Both name the reason, the UTC reset time and how long that is from now."""
+        daemon.renew_lease()
+        emulator.set_rate_limit(remaining=0, reset_at=clock.now + timedelta(minutes=17))
+        with capture_logs() as logs:
+            daemon.sync_job(full=False)
+        waits = [e for e in logs if e.get("reason") == "primary" and "reset_at" in e]
+        assert [e["event"] for e in waits] == [
+            "primary rate limit exhausted; waiting until it resets at 2026-11-23 09:17:00 UTC "
+            "(in 17 minutes)"
+        ]
+        assert waits[0]["reset_at"] == "2026-11-23T09:17:00+00:00"
+        check = next(c for c in daemon.health.readiness().checks if c.name == "rate_limits")
+        assert check.warn
+        assert check.detail == (
+            "github: primary rate limit exhausted; resets at 2026-11-23 09:17:00 UTC "
+            "(in 17 minutes)"
+        )
+
+
+class TestBackoff:
+    """Failures double the delay; a known reset replaces it."""
+
+    START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def backoff(self) -> Backoff:
+        return Backoff(timedelta(minutes=15), timedelta(hours=1))
+
+    def test_failures_double_up_to_the_ceiling_and_reset_on_success(self) -> None:
+        """15, 30, 60, 60 minutes; a success clears it."""
+        backoff = self.backoff()
+        delays = [backoff.failed("github", self.START) for _ in range(4)]
+        assert delays == [timedelta(minutes=m) for m in (15, 30, 60, 60)]
+        backoff.succeeded("github")
+        assert backoff.allowed("github", self.START)
+
+    def test_a_known_reset_is_waited_for_without_counting_a_failure(self) -> None:
+        """Reset in 50 min: not allowed at 49, allowed at 50; the doubling did not move."""
+        backoff = self.backoff()
+        backoff.failed("github", self.START)
+        reset = self.START + timedelta(minutes=50)
+        wait = backoff.rate_limited("github", self.START, reset, "primary")
+        assert wait.until == reset.timestamp()
+        assert wait.known_reset
+        assert backoff.failures["github"] == 1
+        assert not backoff.allowed("github", reset - timedelta(minutes=1))
+        assert backoff.allowed("github", reset)
+
+    def test_a_reset_already_past_allows_the_next_cycle(self) -> None:
+        """A stale header never makes pmsync wait."""
+        backoff = self.backoff()
+        backoff.rate_limited("github", self.START, self.START - timedelta(minutes=5), "primary")
+        assert backoff.allowed("github", self.START)
+
+    def test_a_reset_beyond_an_hour_and_the_ceiling_is_capped(self) -> None:
+        """A reset a day away (clock or header trouble) waits max(ceiling, 1 h) at most."""
+        backoff = Backoff(timedelta(minutes=1), timedelta(minutes=10))
+        wait = backoff.rate_limited("jira", self.START, self.START + timedelta(days=1), "quota")
+        assert wait.until == (self.START + timedelta(hours=1)).timestamp()
+
+    def test_without_a_reset_time_the_backoff_doubles_as_for_a_failure(self) -> None:
+        """No reset known: the retry time is the doubled delay, and says it is a guess."""
+        backoff = self.backoff()
+        first = backoff.rate_limited("jira", self.START, None, "")
+        second = backoff.rate_limited("jira", self.START, None, "")
+        assert first.until == (self.START + timedelta(minutes=15)).timestamp()
+        assert second.until == (self.START + timedelta(minutes=30)).timestamp()
+        assert not second.known_reset
+
+
+class TestReload:
+    """A reload's outcome reaches the metrics and /readyz; a failed one keeps the policy."""
+
+    def test_a_failed_reload_keeps_the_policy_and_says_so_until_a_good_one(
+        self, daemon: Daemon, emulator: GitHubEmulator
+    ) -> None:
+        """Failure: counter, flag, warning, same version. Then success clears the flag."""
+        good = daemon.policy_path.read_text(encoding="utf-8")
+        daemon.policy_path.write_text("version: broken\ndaemon: {interval: 15x}\n", "utf-8")
+        daemon.reload()
+        value = daemon.metrics.registry.get_sample_value
+        assert daemon.policy.version == "svc-1"
+        assert value("pmsync_policy_reloads_total", {"outcome": "failure"}) == 1.0
+        assert value("pmsync_policy_reload_failed", {}) == 1.0
+        assert value("pmsync_policy_info", {"version": "svc-1"}) == 1.0
+        failure = daemon.health.reload_failure
+        assert failure is not None
+        assert any("daemon.interval" in p for p in failure.problems)
+        daemon.policy_path.write_text(good.replace("svc-1", "svc-2"), encoding="utf-8")
+        daemon.reload()
+        assert value("pmsync_policy_reloads_total", {"outcome": "success"}) == 1.0
+        assert value("pmsync_policy_reload_failed", {}) == 0.0
+        assert value("pmsync_policy_info", {"version": "svc-2"}) == 1.0
+        assert value("pmsync_policy_info", {"version": "svc-1"}) is None
+        assert daemon.health.reload_failure is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.emulators.github import Faults, GitHubEmulator
+from syncer.metrics import package_version
 from tests.service.support import (
     REPO,
     DaemonProcess,
@@ -63,6 +65,16 @@ def ready(proc: DaemonProcess) -> bool:
     return proc.get("/readyz")[0] == 200
 
 
+def metric(proc: DaemonProcess, name: str, **labels: str) -> float | None:
+    """One sample of the live scrape, by name and exact labels (None when absent)."""
+    _, text = proc.get("/metrics")
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return None
+
+
 class TestProbesAndMetrics:
     """The health port answers as the issue describes once the first cycle is done."""
 
@@ -82,8 +94,18 @@ class TestProbesAndMetrics:
         assert set(families) >= FAMILIES
         leader = [s.value for s in families["pmsync_leader"].samples]
         assert leader == [1.0]
-        overdue = {s.labels["severity"]: s.value for s in families["pmsync_items_overdue"].samples}
-        assert overdue["SEV-2"] == 3.0
+        overdue = {
+            (s.labels["tracker"], s.labels["priority"], s.labels["severity"], s.labels["tier"]): (
+                s.value
+            )
+            for s in families["pmsync_items_overdue"].samples
+            if s.value
+        }
+        assert overdue == {("github", "P1", "SEV-2", "owner"): 3.0}
+        assert [s.labels["version"] for s in families["pmsync_build_info"].samples] == [
+            package_version()
+        ]
+        assert [s.labels["version"] for s in families["pmsync_policy_info"].samples] == ["svc-1"]
         written = {
             s.labels["kind"]: s.value
             for s in families["pmsync_writes"].samples
@@ -134,6 +156,16 @@ class TestSignals:
         assert proc.get("/healthz")[0] == 200
         line = next(x for x in proc.log_text().splitlines() if "policy reload failed" in x)
         assert "svc-1" in line  # the version still in force
+        wait_for(lambda: metric(proc, "pmsync_policy_reload_failed") == 1.0, 10, "the flag")
+        assert metric(proc, "pmsync_policy_reloads_total", outcome="failure") == 1.0
+        assert metric(proc, "pmsync_policy_info", version="svc-1") == 1.0
+        status, body = proc.get("/readyz")
+        assert status == 200
+        answer = json.loads(body)
+        assert answer["status"] == "degraded"
+        assert answer["warnings"] == ["policy_reload"]
+        assert "policy svc-1 is still in force" in answer["checks"]["policy_reload"]["detail"]
+        assert "daemon.interval" in answer["checks"]["policy_reload"]["detail"]
         proc.signal(signal.SIGTERM)
         assert proc.proc.wait(10) == 0
 
@@ -148,5 +180,8 @@ class TestSignals:
         wait_for(lambda: "policy reloaded" in proc.log_text(), 10, "the reload")
         line = next(x for x in proc.log_text().splitlines() if "policy reloaded" in x)
         assert "svc-2" in line
+        wait_for(lambda: metric(proc, "pmsync_policy_info", version="svc-2") == 1.0, 10, "v2")
+        assert metric(proc, "pmsync_policy_reloads_total", outcome="success") == 1.0
+        assert metric(proc, "pmsync_policy_reload_failed") == 0.0
         proc.signal(signal.SIGTERM)
         assert proc.proc.wait(10) == 0

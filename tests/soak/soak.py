@@ -132,6 +132,8 @@ def policy(base_url: str, budget: int) -> dict[str, Any]:
             "enabled": True,
             "repository": REPO,
             "schedule": {"weekday": "mon", "time": "09:00", "timezone": "UTC"},
+            # The soak kills the daemon across review moments: a restart must still publish.
+            "publish_missed_on_start": True,
         },
         "operations": {"max_writes_per_cycle": budget},
         "daemon": {"interval": "15m", "lease": "30s", "max_backoff": "1h"},
