@@ -1,6 +1,5 @@
 """The HTML review opened in a real browser shows its chart (headless Chromium)."""
 
-import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -12,11 +11,7 @@ from syncer.model import Priority, Severity
 from syncer.report import build_report
 from syncer.report.render_html import render_html
 from tests.builders import NOW, example_policy, item
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium not installed (Debian: apt-get install -y chromium)"
-)
+from tests.components import CHROMIUM, CHROMIUM_INSTALL, require_tool
 
 
 def page(tmp_path: Path) -> Path:
@@ -40,11 +35,11 @@ class TestHeadlessChromium:
     def test_the_page_renders_to_a_screenshot_with_the_chart_drawn(self, tmp_path: Path) -> None:
         """The screenshot exists and the chart's bar colour is on it: not a blank page."""
         mpl_image = pytest.importorskip("matplotlib.image", reason="matplotlib reads the PNG")
+        chromium = require_tool(*CHROMIUM, install=CHROMIUM_INSTALL)
         shot = tmp_path / "shot.png"
-        assert CHROMIUM is not None
         subprocess.run(
             [
-                CHROMIUM,
+                chromium,
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",
