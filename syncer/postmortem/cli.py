@@ -2,7 +2,9 @@
 
 This is an entry point, so it may read the clock and, lazily inside the ``file`` handler, import
 the GitHub connector; everything it calls is pure. Exit codes: 0 ok, 1 findings (``lint
---strict``, ``check`` problems with ``--config``), 2 bad input.
+--strict``, ``check`` problems with ``--config``), 2 bad input (including ``file`` refusing a
+record with lint findings, unless ``--force``; dry runs too, so what they show is what would
+be filed).
 """
 
 from __future__ import annotations
@@ -76,6 +78,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fil = sub.add_parser("file", help="file the postmortem and its action items")
     _record_args(fil, config_required=True)
     fil.add_argument("--dry-run", action="store_true", help="print what would be filed")
+    fil.add_argument(
+        "--force",
+        action="store_true",
+        help="file even while lint findings remain (they are printed as warnings)",
+    )
     fil.add_argument("--repo", help="GitHub owner/name to file in (default: first configured)")
     fil.add_argument(
         "--tracker",
@@ -205,6 +212,18 @@ def cmd_file(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     record, policy, today = loaded
     assert policy is not None  # --config is required
+    findings = lint(record)
+    if findings and not args.force:
+        for finding in findings:
+            print(finding, file=sys.stderr)
+        print(
+            f"{args.file}: not filed: {len(findings)} lint finding(s) remain; fix them, "
+            "silence one with `# pmsync: ignore[RULE]` on its line, or pass --force",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    for finding in findings:
+        print(f"warning (--force): {finding}", file=sys.stderr)
     incident = record.incident
     try:
         filer, labels = _filer(args, policy, incident, today)

@@ -122,6 +122,76 @@ class TestFilingThroughPyGithub:
         assert emulator.request_count() == 1
 
 
+class TestLintGate:
+    """`file` refuses a record with lint findings unless --force, and says which."""
+
+    def vague_record(self, tmp_path: Path) -> Path:
+        path = tmp_path / "inc.yaml"
+        text = edit(
+            example_text(),
+            "  - title: Write the on-call runbook for assistant misbehaviour",
+            "  - title: Improve monitoring",
+        )
+        path.write_text(
+            edit(
+                text, "evidence: Runbook page linked from the on-call handbook", "evidence: a doc"
+            ),
+            "utf-8",
+        )
+        return path
+
+    def test_a_record_with_findings_is_refused_with_exit_2_and_nothing_is_written(
+        self,
+        emulator: GitHubEmulator,
+        policy_file: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Both findings are listed on stderr with their lines; the emulator sees no request."""
+        path = self.vague_record(tmp_path)
+        argv = ["file", str(path), "--config", str(policy_file), "--today", "2026-11-04"]
+        code, out, err = run(argv, capsys)
+        assert code == 2
+        assert out == ""
+        rules = [line.split(": ")[1] for line in err.splitlines()[:-1]]
+        assert rules == ["action-unmeasurable", "action-vague-evidence"]
+        assert err.splitlines()[-1] == (
+            f"{path}: not filed: 2 lint finding(s) remain; fix them, silence one with "
+            "`# pmsync: ignore[RULE]` on its line, or pass --force"
+        )
+        assert emulator.request_count() == 0
+
+    def test_a_dry_run_is_refused_the_same_way(
+        self,
+        emulator: GitHubEmulator,
+        policy_file: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """What a dry run shows is what a real run would do: here, nothing."""
+        argv = ["file", str(self.vague_record(tmp_path)), "--config", str(policy_file)]
+        code, _, err = run([*argv, "--dry-run"], capsys)
+        assert code == 2
+        assert "not filed: 2 lint finding(s)" in err
+
+    def test_force_files_anyway_and_prints_the_findings_as_warnings(
+        self,
+        emulator: GitHubEmulator,
+        policy_file: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """--force: five issues created, each finding shown once as a warning."""
+        path = self.vague_record(tmp_path)
+        argv = ["file", str(path), "--config", str(policy_file), "--today", "2026-11-04"]
+        code, out, err = run([*argv, "--force"], capsys)
+        assert code == 0
+        assert out.splitlines()[-1] == "filed: 5 created, 0 updated"
+        warnings = [line for line in err.splitlines() if line.startswith("warning (--force)")]
+        assert len(warnings) == 2
+        assert writes(emulator)["POST"] == 5
+
+
 class TestReadBackByPmsync:
     def test_the_connector_maps_filed_items_with_their_owners_priorities_and_deadlines(
         self, emulator: GitHubEmulator, policy_file: Path, capsys: pytest.CaptureFixture[str]

@@ -26,6 +26,9 @@ def corpus(name: str) -> Any:
 
 BLAME = corpus("blame.yaml")
 ACTIONS = corpus("actions.yaml")
+EVIDENCE = corpus("evidence.yaml")
+TITLE_RULES = ("action-verb", "action-open-ended", "action-unmeasurable", "action-unbounded")
+EVIDENCE_RULES = ("action-no-evidence", "action-vague-evidence")
 
 
 def item(title: str, **fields: Any) -> ActionItemSpec:
@@ -89,6 +92,74 @@ class TestActionCorpus:
     def test_a_missing_deadline_is_flagged(self) -> None:
         """due: null (or absent) is flagged."""
         assert [h[1] for h in action_hits(item("Add an alert", due=None))] == ["action-no-deadline"]
+
+
+class TestEvidenceCorpus:
+    @pytest.mark.parametrize(("rule", "text"), EVIDENCE["weak"])
+    def test_every_weak_evidence_is_flagged_by_its_rule(self, rule: str, text: str) -> None:
+        """'a doc', 'the team agrees', 'tested': nothing anyone could check."""
+        assert [h[1] for h in action_hits(item("Add an alert", evidence=text))] == [rule]
+
+    @pytest.mark.parametrize("text", EVIDENCE["strong"])
+    def test_no_strong_evidence_is_flagged(self, text: str) -> None:
+        """An artefact with what it shows, or a link, passes."""
+        assert action_hits(item("Add an alert", evidence=text)) == []
+
+    def test_the_message_quotes_the_evidence_and_shows_checkable_examples(self) -> None:
+        """The finding says what was written and what would do instead."""
+        [(field, rule, message, suggestion)] = action_hits(item("Add an alert", evidence="a doc"))
+        assert (field, rule) == ("evidence", "action-vague-evidence")
+        assert message == "evidence 'a doc' does not say what will show it done"
+        assert "merged PR adding the replica-lag alert" in suggestion
+
+
+class TestVagueTitles:
+    def test_a_vague_improvement_names_the_verb_and_asks_for_a_target(self) -> None:
+        """'Improve monitoring' is verb-first but has no outcome one could measure."""
+        [(field, rule, message, suggestion)] = action_hits(item("Improve monitoring"))
+        assert (field, rule) == ("title", "action-unmeasurable")
+        assert message == "'improve' with no measurable outcome, so nobody can say when it is done"
+        assert "Reduce p99 checkout latency below 300 ms" in suggestion
+
+    def test_an_unbounded_scope_quotes_the_phrase(self) -> None:
+        """The finding names the words that have no edge."""
+        [(_, rule, message, _)] = action_hits(item("Add health checks to all services"))
+        assert rule == "action-unbounded"
+        assert message == "'all services' has no edge, so the item can never be finished"
+
+    def test_a_title_can_be_both_unmeasurable_and_unbounded(self) -> None:
+        """Both problems are reported, each once."""
+        rules = [h[1] for h in action_hits(item("Improve monitoring across all services"))]
+        assert rules == ["action-unmeasurable", "action-unbounded"]
+
+
+class TestCorpusBalance:
+    """The corpus measures both kinds of error, and the rules make neither."""
+
+    def test_no_false_positive_and_no_false_negative_on_the_whole_corpus(self) -> None:
+        """Counted over titles and evidence together: 0 missed weak, 0 flagged strong."""
+        misses = [t for r, t in ACTIONS["weak"] if r not in {h[1] for h in action_hits(item(t))}]
+        misses += [
+            t
+            for r, t in EVIDENCE["weak"]
+            if r not in {h[1] for h in action_hits(item("Add an alert", evidence=t))}
+        ]
+        false_alarms = [t for t in ACTIONS["strong"] if action_hits(item(t))]
+        false_alarms += [
+            t for t in EVIDENCE["strong"] if action_hits(item("Add an alert", evidence=t))
+        ]
+        assert (misses, false_alarms) == ([], [])
+
+    def test_every_action_rule_has_weak_cases_and_the_good_side_is_as_large(self) -> None:
+        """Each title and evidence rule has >= 2 weak examples; strong >= weak / 2 per corpus."""
+        for data, rules in ((ACTIONS, TITLE_RULES), (EVIDENCE, EVIDENCE_RULES)):
+            counted = [rule for rule, _ in data["weak"]]
+            for rule in rules:
+                assert counted.count(rule) >= 2, rule
+            assert 2 * len(data["strong"]) >= len(data["weak"])
+        assert set(TITLE_RULES + EVIDENCE_RULES) == {
+            r for r in RULES if r.startswith("action-")
+        } - {"action-no-deadline"}
 
 
 class TestLintOnRecords:
