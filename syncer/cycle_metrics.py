@@ -72,7 +72,8 @@ def record_outcome(
         metrics.count_error(action_tracker(failed.action), kind)
     for tracker in outcome.fetch_errors:
         metrics.count_error(tracker, "fetch")
-    for tracker in outcome.result.rate_limited:
+    # A fetch stopped by a rate limit is a fetch error and a rate limit.
+    for tracker in {*outcome.result.rate_limited, *outcome.fetch_rate_limits}:
         metrics.count_error(tracker, "rate_limited")
     if outcome.result.fenced:
         metrics.count_error("none", "fenced")

@@ -14,7 +14,7 @@ from syncer.cycle_metrics import (
     record_traffic,
     tier_label,
 )
-from syncer.errors import TrackerError, TransientError
+from syncer.errors import RateLimited, TrackerError, TransientError
 from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.metrics import Metrics
@@ -218,6 +218,25 @@ class TestFailingCycle:
         assert failed == len(outcome.result.failed) == 1
         assert not outcome.ok
         assert value(metrics, "pmsync_cycles_total", outcome="failure") == 1.0
+
+
+class RateLimitedTracker(FakeTracker):
+    """A tracker whose fetch stops at an exhausted quota."""
+
+    def fetch(self, *, full: bool) -> FetchResult:
+        raise RateLimited("GET issues: primary rate limit", NOW, reason="primary")
+
+
+class TestRateLimitedFetch:
+    def test_a_fetch_stopped_by_a_rate_limit_counts_as_fetch_error_and_rate_limit(self) -> None:
+        """Both series move once, and the outcome keeps the RateLimited with its reset."""
+        metrics = Metrics(process_metrics=False)
+        outcome = run([RateLimitedTracker("github", clock=lambda: NOW)])
+        record_outcome(metrics, outcome, POLICY, seconds=1.0, finished_at=FINISHED_AT, viewed=())
+        assert value(metrics, "pmsync_errors_total", tracker="github", kind="fetch") == 1.0
+        assert value(metrics, "pmsync_errors_total", tracker="github", kind="rate_limited") == 1.0
+        limit = outcome.fetch_rate_limits["github"]
+        assert (limit.reset_at, limit.reason) == (NOW, "primary")
 
 
 class CountingTracker(FakeTracker):
