@@ -32,11 +32,12 @@ DAY_S = 86_400.0
 def tier_label(policy: Policy, tier: int) -> str:
     """The ``tier`` label value for escalation tier ``tier`` (1-based; 0 = below the first).
 
-    The one place that decides how a tier is named in metrics (today: its ``name`` in the
-    policy), so the alert rules and the dashboard can be moved to another identifier here.
+    The one place that decides how a tier is named in metrics: its stable ``id`` (the label
+    in slug form unless set), which survives renaming, reordering and inserting tiers, so the
+    alert rules and dashboards that match it keep working.
     """
     tiers = policy.escalation.tiers
-    return tiers[tier - 1].name if 0 < tier <= len(tiers) else NO_TIER
+    return tiers[tier - 1].id if 0 < tier <= len(tiers) else NO_TIER
 
 
 def tier_labels(policy: Policy) -> tuple[str, ...]:

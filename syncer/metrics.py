@@ -6,7 +6,7 @@ another) never see each other's numbers. The daemon calls the typed methods belo
 server exposes :meth:`Metrics.registry` on ``/metrics``.
 
 Label values are kept to small, closed sets (tracker instance names, HTTP methods and status
-codes, item states and statuses, priorities, severities, escalation tier names, write kinds) so
+codes, item states and statuses, priorities, severities, escalation tier ids, write kinds) so
 the number of series stays bounded. The alerts in ``deploy/prometheus/pmsync-rules.yaml`` and
 the dashboard in ``deploy/grafana/`` use these names; a test checks that every query they
 make names a metric this registry exports.

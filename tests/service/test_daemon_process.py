@@ -101,7 +101,7 @@ class TestProbesAndMetrics:
             for s in families["pmsync_items_overdue"].samples
             if s.value
         }
-        assert overdue == {("github", "P1", "SEV-2", "owner"): 3.0}
+        assert overdue == {("github", "P1", "SEV-2", "pmsync-overdue"): 3.0}  # the tier id
         assert [s.labels["version"] for s in families["pmsync_build_info"].samples] == [
             package_version()
         ]
