@@ -93,6 +93,7 @@ class DesiredComment(NamedTuple):
 
     def values(self) -> dict[str, str]:
         item, deadline, days = self.item, self.deadline, self.days
+        owners = [o for o in item.owners if o.accountable]
         return {
             "title": item.title,
             "key": item.ref.key,
@@ -101,7 +102,7 @@ class DesiredComment(NamedTuple):
             "days_overdue": str(days if days is not None and days > 0 else 0),
             "priority": item.priority.value,
             "severity": item.severity.value,
-            "owner": item.owners[0].handle if len(item.owners) == 1 else "",
+            "owner": owners[0].handle if len(owners) == 1 else "",
             "incident": item.incident or "",
             **dict(self.extra),
         }

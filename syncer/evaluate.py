@@ -23,7 +23,7 @@ from syncer.actions import EscalationStep
 from syncer.assessment import Assessment, DesiredComment, Finding, LegacyMarker, Status
 from syncer.deadlines import DeadlineCalendar
 from syncer.gcpause import gc_paused
-from syncer.model import ActionItem, EvidenceKind, Priority, Severity, State, Waiver
+from syncer.model import ActionItem, EvidenceKind, Person, Priority, Severity, State, Waiver
 from syncer.policy import OwnerRule, Policy, Tier, ViolationAction
 from syncer.templates import Fallbacks
 
@@ -62,6 +62,18 @@ def _quiet(
             None,
         )
     )
+
+
+def _plain(owners: tuple[Person, ...]) -> bool:
+    """Whether every owner is assigned and not known to be inactive (the common case)."""
+    for owner in owners:  # noqa: SIM110 - a loop: cheaper than all() on the hot path
+        if owner.active is False or not owner.assigned:
+            return False
+    return True
+
+
+def _names(people: Iterable[Person]) -> str:
+    return ", ".join(p.handle for p in people)
 
 
 _NO_COMMENTS: tuple[DesiredComment, ...] = ()
@@ -136,6 +148,7 @@ class Evaluator:
             for index in range(len(self.tiers) + 1)
         )
         self.owner_rules = {p: policy.closure.owner_rule(p) for p in Priority}
+        self.count_unassigned = policy.closure.count_unassigned_owners
         self.tiers_by_priority = {
             p: tuple(
                 (index, tier, tier.after.days, tier.after.business)
@@ -182,16 +195,45 @@ class Evaluator:
             return Waiver(until=entry.until, approver=entry.approver, reason=entry.reason)
         return item.waiver
 
+    def counts_as_owner(self, owner: Person) -> bool:
+        """An owner is accountable unless their account is inactive; one the tracker only
+        names (not assigned) counts when the policy says so."""
+        return owner.active is not False and (owner.assigned or self.count_unassigned)
+
     def owner_problem(self, item: ActionItem) -> Finding | None:
         rule = self.owner_rules[item.priority]
-        count = len(item.owners)
-        if rule is OwnerRule.EXACTLY_ONE and count != 1:
-            if count == 0:
-                return Finding("owner.missing", "exactly one accountable owner (it has none)")
-            return Finding("owner.multiple", f"exactly one accountable owner (it has {count})")
-        if rule is OwnerRule.AT_LEAST_ONE and count == 0:
-            return Finding("owner.missing", "an accountable owner (it has none)")
+        if rule is OwnerRule.ANY:
+            return None
+        counted = [o for o in item.owners if self.counts_as_owner(o)]
+        count = len(counted)
+        need = (
+            "exactly one accountable owner"
+            if rule is OwnerRule.EXACTLY_ONE
+            else "an accountable owner"
+        )
+        if count == 0:
+            inactive = [o for o in item.owners if o.active is False]
+            if len(inactive) == 1:
+                why = f"the owner's account is inactive: {inactive[0].handle}"
+                return Finding("owner.inactive", f"{need} ({why})")
+            if inactive:
+                why = f"the owners' accounts are inactive: {_names(inactive)}"
+                return Finding("owner.inactive", f"{need} ({why})")
+            named = [o for o in item.owners if not o.assigned]
+            if named:
+                why = f"it has none: named as owner but not assigned: {_names(named)}"
+                return Finding("owner.missing", f"{need} ({why})")
+            return Finding("owner.missing", f"{need} (it has none)")
+        if rule is OwnerRule.EXACTLY_ONE and count > 1:
+            return Finding("owner.multiple", f"{need} (it has {count})")
         return None
+
+    def owner_notes(self, item: ActionItem) -> list[Finding]:
+        """Informational: owners who count although the tracker only names them."""
+        named = [o for o in item.owners if not o.assigned and self.counts_as_owner(o)]
+        if not named:
+            return []
+        return [Finding("owner.unassigned", f"named as owner but not assigned: {_names(named)}")]
 
     def evidence_problem(self, item: ActionItem) -> Finding | None:
         if item.priority not in self.evidence_priorities:
@@ -252,6 +294,7 @@ class Evaluator:
             if (
                 shortcuts
                 and lowest <= len(item.owners) <= highest
+                and _plain(item.owners)
                 and item.resolution not in self.closure.exempt_resolutions
                 and self.evidence_problem(item) is None
             ):
@@ -279,6 +322,7 @@ class Evaluator:
             and days is not None
             and labels.isdisjoint(self.open_special)
             and lowest <= len(item.owners) <= highest
+            and _plain(item.owners)
             and item.waiver is None
             and not item.data_problems
             and item.priority is not Priority.UNKNOWN
@@ -377,6 +421,8 @@ class Evaluator:
                     extra=(("reason", owner.message),),
                 )
             )
+        elif item.owners and not _plain(item.owners):
+            findings.extend(self.owner_notes(item))
         waiver = self.waiver_of(item)
         if waiver is not None and waiver.until >= self.today:
             desired.add(self.policy.waivers.label)

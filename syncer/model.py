@@ -139,6 +139,19 @@ class Person(Value):
     handle: str = Field(min_length=1, description="Login, account id, user name or team slug.")
     display_name: str | None = Field(default=None, description="Human name when known.")
     is_team: bool = Field(default=False, description="True for a team handle such as org/sre.")
+    active: bool | None = Field(
+        default=None,
+        description="False when the account is deactivated, suspended or gone; None = not known.",
+    )
+    assigned: bool = Field(
+        default=True,
+        description="False for an owner the tracker only names in text (an issue-form section).",
+    )
+
+    @property
+    def accountable(self) -> bool:
+        """Whether this person can be held to an item: not known to have left."""
+        return self.active is not False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)

@@ -242,6 +242,11 @@ class Closure(Strict):
     default_owner_rule: OwnerRule = Field(
         default=OwnerRule.AT_LEAST_ONE, description="Owner rule for priorities not listed."
     )
+    count_unassigned_owners: bool = Field(
+        default=True,
+        description="An owner named in the issue form's Owner section but not assigned counts "
+        "(finding owner.unassigned, informational); false = only assignees count.",
+    )
     evidence: EvidenceRule = Field(default_factory=EvidenceRule, description="Evidence rule.")
     exempt_resolutions: list[Resolution] = Field(
         default_factory=lambda: [Resolution.WONT_DO, Resolution.DUPLICATE],

@@ -37,14 +37,22 @@ class Fallbacks:
 NO_FALLBACKS = Fallbacks()
 
 
+def _present(person: Person | None) -> tuple[Person, ...]:
+    return (person,) if person is not None and person.active is not False else ()
+
+
 def target_people(item: ActionItem, target: str) -> tuple[Person, ...]:
-    """Who ``target`` names on the item itself: its holders of a role, or a literal handle."""
+    """Who ``target`` names on the item itself: its holders of a role, or a literal handle.
+
+    Someone whose account is known to be inactive is not a holder: they would not read it,
+    so a role held only by them names nobody (and its fallback stands in).
+    """
     if target == "owner":
-        return item.owners
+        return tuple(o for o in item.owners if o.active is not False)
     if target == "sponsor":
-        return (item.sponsor,) if item.sponsor is not None else ()
+        return _present(item.sponsor)
     if target == "executive_sponsor":
-        return (item.executive_sponsor,) if item.executive_sponsor is not None else ()
+        return _present(item.executive_sponsor)
     if target.startswith("team:") and len(target) > 5:
         return (Person(handle=target[5:], is_team=True),)
     if target.startswith("@") and len(target) > 1:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from syncer.model import Person, Priority, Resolution, Severity
 
 TrackerT = TypeVar("TrackerT", "GitHubTracker", "JiraTracker")
+OwnerSource = Literal["assignees", "section"]
 
 
 class Strict(BaseModel):
@@ -138,6 +139,10 @@ def _default_priority_labels() -> dict[Priority, list[str]]:
     }
 
 
+def _default_owner_sources() -> list[OwnerSource]:
+    return ["assignees", "section"]
+
+
 class GitHubTracker(Strict):
     """One GitHub (github.com or Enterprise Server) source of action items."""
 
@@ -170,6 +175,17 @@ class GitHubTracker(Strict):
         default_factory=_default_priority_labels,
         description="Labels that mean each priority (case-insensitive).",
     )
+    owner_sources: list[OwnerSource] = Field(
+        default_factory=_default_owner_sources,
+        min_length=1,
+        description="Where owners come from, in order; the first that names anyone wins: "
+        "assignees, or section (the issue form's ### Owner).",
+    )
+    look_up_owners: bool = Field(
+        default=True,
+        description="Check owners' accounts once a day (GET /users/{login}): a login that is "
+        "gone (404) or suspended is an inactive owner.",
+    )
     request_timeout_s: float = Field(default=15.0, gt=0, description="Per-request timeout, s.")
     seconds_between_writes: float = Field(
         default=1.0, ge=0, description="Pause between writes (GitHub asks for >= 1 s)."
@@ -188,6 +204,13 @@ class GitHubTracker(Strict):
             problem = github_handle_problem(handle)
             if problem is not None:
                 raise ValueError(f"{key}: {problem}")
+        return value
+
+    @field_validator("owner_sources")
+    @classmethod
+    def _distinct_sources(cls, value: list[OwnerSource]) -> list[OwnerSource]:
+        if len(set(value)) != len(value):
+            raise ValueError("list each owner source once")
         return value
 
 
@@ -218,7 +241,8 @@ class JiraTracker(Strict):
             "severity": "Severity",
             "incident": "Postmortem",
         },
-        description="Model attribute -> Jira field name or id (resolved once via /field).",
+        description="Model attribute -> Jira field name or id (resolved once via /field); "
+        "owner: assignee or a user-picker field such as Owner.",
     )
     priority_map: dict[str, Priority] = Field(
         default_factory=lambda: {

@@ -37,6 +37,7 @@ from syncer.tracker_config import GitHubTracker
 
 # Canonical section -> the heading the shipped issue form renders, then accepted aliases.
 SECTION_LABELS: dict[str, tuple[str, ...]] = {
+    "owner": ("Owner", "Owners"),
     "postmortem": ("Postmortem", "Postmortem link", "Incident"),
     "incident_date": ("Incident date",),
     "severity": ("Severity",),
@@ -361,7 +362,7 @@ def map_issue(
 
     severity = _classify(labels, sections, config.severity_labels, Severity, problems)
     priority = _classify(labels, sections, config.priority_labels, Priority, problems)
-    owners = _owners(raw, problems)
+    owners = _owners(raw, sections, config.owner_sources, problems)
     due = _due(sections, raw.get("milestone"), problems)
 
     incident_date: date | None = None
@@ -441,7 +442,53 @@ def _due(sections: Mapping[str, str], milestone: Any, problems: list[str]) -> da
     return _milestone_due(milestone, problems)
 
 
-def _owners(raw: Mapping[str, Any], problems: list[str]) -> tuple[Person, ...]:
+def _owners(
+    raw: Mapping[str, Any],
+    sections: Mapping[str, str],
+    sources: Sequence[str],
+    problems: list[str],
+) -> tuple[Person, ...]:
+    """Owners from the first source (``owner_sources``) that names anyone.
+
+    A person named in the Owner section who is not among the assignees is ``assigned=False``:
+    the policy decides whether such an owner counts (``closure.count_unassigned_owners``).
+    """
+    assignees = _assignees(raw, problems)
+    for source in sources:
+        if source == "assignees" and assignees:
+            return assignees
+        if source == "section":
+            named = _section_owners(sections.get("owner", ""), problems)
+            if named:
+                logins = {a.handle.casefold() for a in assignees}
+                return tuple(
+                    p if p.handle.casefold() in logins else p.model_copy(update={"assigned": False})
+                    for p in named
+                )
+    return ()
+
+
+def _section_owners(text: str, problems: list[str]) -> tuple[Person, ...]:
+    """The people an Owner section names: ``@login`` words, or one bare login."""
+    if not text:
+        return ()
+    words = [w.strip(",;()") for w in text.split() if w.strip(",;()")]
+    handles = words if len(words) == 1 else [w for w in words if w.startswith("@")]
+    owners: dict[str, Person] = {}
+    for handle in handles:
+        person = parse_person(handle)
+        if person is None:
+            problems.append(f"owner {handle!r} in the Owner section is not a GitHub @login")
+        elif person.is_team:
+            problems.append(f"owner @{person.handle} is a team; name one person as owner")
+        else:
+            owners.setdefault(person.handle.casefold(), person)
+    if not handles:
+        problems.append(f"owner section {text!r} names no GitHub @login")
+    return tuple(owners.values())
+
+
+def _assignees(raw: Mapping[str, Any], problems: list[str]) -> tuple[Person, ...]:
     assignees = raw.get("assignees")
     if assignees is None:
         single = raw.get("assignee")

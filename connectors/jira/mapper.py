@@ -290,7 +290,14 @@ class _Reader:
             kind = "account id" if self.ctx.cloud else "user name"
             self.problems.append(f"{what}: user without {kind}")
             return None
-        return Person(handle=handle, display_name=display if isinstance(display, str) else None)
+        # Jira documents ``active`` on every user object it embeds in an issue (UserDetails):
+        # a deactivated account comes with the issue, at no extra request.
+        active = value.get("active")
+        return Person(
+            handle=handle,
+            display_name=display if isinstance(display, str) else None,
+            active=active if isinstance(active, bool) else None,
+        )
 
     def people(self, value: object, what: str) -> tuple[Person, ...]:
         if value is None:
