@@ -99,7 +99,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from syncer.wiring import fetch_all, runtime
 
         with runtime(policy, args.state) as rt:
-            items = fetch_all(rt.trackers, full=True, err=err)
+            items = fetch_all(rt.trackers, full=True, err=err, owners_as_of=(policy, now, rt.store))
     assessments = evaluate(items, policy, now)
     the_plan = plan(
         assessments,

@@ -15,6 +15,7 @@ import structlog
 
 from syncer.actions import ItemChange, Plan, PostComment
 from syncer.apply import ApplyResult, Executor
+from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
 from syncer.errors import RateLimited, TrackerError
 from syncer.evaluate import Assessment, evaluate
 from syncer.ledger import Ledger, LedgerEntry
@@ -114,6 +115,7 @@ def decisions(
                         "priority": item.priority.value,
                         "severity": item.severity.value,
                         "owners": [o.handle for o in item.owners],
+                        "inactive_owners": [o.handle for o in item.owners if not o.accountable],
                         "evidence": [e.url or e.text for e in item.evidence],
                         "closed_at": anchor if kind.startswith("closure") else None,
                         "resolution": item.resolution.value if item.resolution else None,
@@ -137,10 +139,18 @@ def run_cycle(
     observed: Observed | None = None,
     full: bool = False,
     extra_changes: Iterable[ItemChange] = (),
+    lookups: LookupCache | None = None,
 ) -> CycleOutcome:
-    """Run one cycle; ``executor`` is an ``Applier`` or ``DryRun``."""
+    """Run one cycle; ``executor`` is an ``Applier`` or ``DryRun``.
+
+    ``lookups`` keeps owner-account answers for the day (the state store); without it they
+    are kept for this cycle only.
+    """
     rate_limits: dict[str, RateLimited] = {}
     items, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits)
+    # A tracker whose fetch hit a rate limit is not asked about its owners either.
+    askable = [t for t in trackers if t.name not in rate_limits]
+    items = with_account_status(items, askable, policy, now, lookups or MemoryLookupCache())
     assessments = evaluate(items, policy, now)
     the_plan = plan(
         assessments,

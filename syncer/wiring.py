@@ -20,6 +20,7 @@ from syncer.apply import Executor, choose_executor
 from syncer.clock import system_clock
 from syncer.cursors import CursorStore
 from syncer.cycle import CycleOutcome, collect, run_cycle
+from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
 from syncer.errors import ConfigError
 from syncer.ledger import Ledger
 from syncer.logging_setup import bind_cycle
@@ -86,9 +87,22 @@ def save_markers(store: StateStore, fresh: Iterable[tuple[ItemRef, str]]) -> Non
         store.remember_markers(tracker, pairs)
 
 
-def fetch_all(trackers: Sequence[Tracker], *, full: bool, err: Console) -> list[ActionItem]:
-    """Items from every tracker, for commands that only read (``plan``, ``report``)."""
+def fetch_all(
+    trackers: Sequence[Tracker],
+    *,
+    full: bool,
+    err: Console,
+    owners_as_of: tuple[Policy, datetime, LookupCache | None] | None = None,
+) -> list[ActionItem]:
+    """Items from every tracker, for commands that only read (``plan``, ``report``).
+
+    With ``owners_as_of`` (policy, now, cache), owners' accounts are checked as a cycle
+    checks them, so the command judges owners as ``run`` would.
+    """
     items, skipped, errors = collect(trackers, full=full)
+    if owners_as_of is not None:
+        policy, now, cache = owners_as_of
+        items = with_account_status(items, trackers, policy, now, cache or MemoryLookupCache())
     for problem in skipped:
         err.print(f"{problem.key}: skipped: {problem.problem}")
     for name, error in errors.items():
@@ -143,6 +157,7 @@ class Runtime:
                 observed=observed,
                 full=full,
                 extra_changes=extra_changes,
+                lookups=self.store,
             )
         save_markers(self.store, observed.posted_markers - known)
         return outcome

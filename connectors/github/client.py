@@ -4,13 +4,15 @@ The work is split by responsibility, each in its own module: ``session`` builds 
 client (credentials, GET-only retries), ``transport`` spends requests (typed errors,
 pagination, content-creation pacing), ``reads`` keeps the items current (conditional listing,
 level-triggered cache, merged-PR checks), ``writes`` changes items (marker check, comments,
-labels, reopen) and ``reports`` publishes the weekly review and log entry. This module wires
+labels, reopen), ``reports`` publishes the weekly review and log entry and ``users`` checks
+owners' accounts. This module wires
 them together behind the ``Tracker`` Protocol and keeps the names other code imports from
 ``connectors.github.client``.
 
 Cost per cycle: one list request per repository (more only when more than 100 items changed),
-one GET per item closed since the last cycle that links a pull request (is it merged?), and
-for writes, exactly the writes plus at most one marker check per comment.
+one GET per item closed since the last cycle that links a pull request (is it merged?), one
+GET per owner login a day (is the account still there? asked by the cycle, cached in the state
+store), and for writes, exactly the writes plus at most one marker check per comment.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from connectors.github.transport import (
     Transport,
     classify,
 )
+from connectors.github.users import UserLookups
 from connectors.github.writes import ItemWriter
 from syncer.actions import MARKDOWN, body_in
 from syncer.cursors import CursorStore
+from syncer.directory import AccountStatus
 from syncer.messages import Message
 from syncer.model import ItemRef
 from syncer.policy import Policy
@@ -84,6 +88,7 @@ class GitHubConnector:
         self.publisher = ReportPublisher(
             self.http, self.writer, self.reader.repositories, config.name, report_repository
         )
+        self.users = UserLookups(self.http)
 
     @property
     def name(self) -> str:
@@ -106,6 +111,13 @@ class GitHubConnector:
 
     def fetch(self, *, full: bool) -> FetchResult:
         return self.reader.fetch(full=full)
+
+    def look_up_users(self, handles: Sequence[str]) -> Mapping[str, AccountStatus]:
+        """Owner accounts, one GET each (``syncer.directory.UserDirectory``); none when
+        ``look_up_owners`` is off."""
+        if not self.config.look_up_owners:
+            return {}
+        return self.users.look_up(handles)
 
     # -- writes -------------------------------------------------------------------------
 

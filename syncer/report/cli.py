@@ -22,6 +22,7 @@ from rich.console import Console
 from syncer.actions import UpsertLogEntry, UpsertReport
 from syncer.apply import Applier, ApplyResult
 from syncer.cursors import MemoryCursorStore
+from syncer.directory import LookupCache
 from syncer.errors import ConfigError
 from syncer.evaluate import evaluate
 from syncer.ledger import Ledger, LedgerEntry, MemoryLedger
@@ -56,6 +57,11 @@ class Sources:
 
 
 Connect = Callable[[Policy, "str | None", bool, bool], AbstractContextManager[Sources]]
+
+
+def lookup_cache(store: object) -> LookupCache | None:
+    """The state store as the owner-lookup cache, when there is one."""
+    return store if isinstance(store, LookupCache) else None
 
 
 @contextmanager
@@ -175,7 +181,12 @@ def run(
         else:
             from syncer.wiring import fetch_all
 
-            items = fetch_all(sources.trackers, full=True, err=err)
+            items = fetch_all(
+                sources.trackers,
+                full=True,
+                err=err,
+                owners_as_of=(policy, now, lookup_cache(sources.ledger)),
+            )
         start, end = report_period(policy, now)
         entries: list[LedgerEntry] = (
             list(sources.ledger.entries_between(start, end)) if sources.ledger else []

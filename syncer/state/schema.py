@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Dialect,
@@ -140,6 +141,20 @@ class KnownMarker(Base):
     tracker: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     item_key: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     marker: Mapped[str] = mapped_column(String(SOURCE_LENGTH), primary_key=True)
+
+
+class UserLookup(Base):
+    """What a tracker last said about one account (``syncer.directory``): a day's cache."""
+
+    __tablename__ = "user_lookup"
+
+    tracker: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    # Case-folded: GitHub logins are case-insensitive.
+    handle: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean())
+    detail: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    checked_on: Mapped[date] = mapped_column(Date())
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class LeaderLeaseRow(Base):

@@ -33,10 +33,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from syncer.cursors import Cursor
+from syncer.directory import AccountStatus
 from syncer.errors import ConfigError
 from syncer.ledger import LedgerEntry
 from syncer.state.migrate import upgrade_to_head
-from syncer.state.schema import DailyCount, KnownMarker, LedgerRow, SyncCursor
+from syncer.state.schema import DailyCount, KnownMarker, LedgerRow, SyncCursor, UserLookup
 
 DEFAULT_URL = "sqlite:///.pmsync-state.db"
 """Where the store lives when neither a URL nor a path is given: a file in the working dir."""
@@ -90,9 +91,10 @@ def _normalise_url(url: str) -> URL:
 
 
 class StateStore:
-    """Cursors, ledger, daily counts, known markers and the lease table in one database.
+    """Cursors, ledger, daily counts, known markers, owner lookups and the lease table.
 
-    Implements ``syncer.cursors.CursorStore`` and ``syncer.ledger.Ledger``. Open it with
+    Implements ``syncer.cursors.CursorStore``, ``syncer.ledger.Ledger`` and
+    ``syncer.directory.LookupCache``. Open it with
     :meth:`open`; close it (or use it as a context manager) to release its connections.
     """
 
@@ -354,6 +356,57 @@ class StateStore:
                 session.execute(postgresql.insert(KnownMarker).on_conflict_do_nothing(), rows)
             else:
                 session.execute(sqlite.insert(KnownMarker).on_conflict_do_nothing(), rows)
+
+    # Owner-account lookups ------------------------------------------------------------------
+
+    def user_lookups(
+        self, tracker: str, handles: Iterable[str], day: date
+    ) -> dict[str, AccountStatus]:
+        """Answers recorded on ``day`` for these handles, by case-folded handle."""
+        wanted = sorted({h.casefold() for h in handles})
+        if not wanted:
+            return {}
+        query = select(UserLookup).where(
+            UserLookup.tracker == tracker,
+            UserLookup.checked_on == day,
+            UserLookup.handle.in_(wanted),
+        )
+        with self.transaction() as session:
+            return {
+                row.handle: AccountStatus(active=row.active, detail=row.detail)
+                for row in session.scalars(query)
+            }
+
+    def remember_user_lookups(
+        self, tracker: str, found: Mapping[str, AccountStatus], day: date, at: datetime
+    ) -> None:
+        """Record the answers given on ``day``, replacing any older answer per handle."""
+        rows = [
+            {
+                "tracker": tracker,
+                "handle": handle.casefold(),
+                "active": status.active,
+                "detail": status.detail,
+                "checked_on": day,
+                "checked_at": at,
+            }
+            for handle, status in sorted(found.items())
+        ]
+        if not rows:
+            return
+        changed = ("active", "detail", "checked_on", "checked_at")
+        keys = [UserLookup.tracker, UserLookup.handle]
+        with self.transaction() as session:
+            if self.dialect == "postgresql":
+                pg = postgresql.insert(UserLookup)
+                set_pg = {name: pg.excluded[name] for name in changed}
+                session.execute(pg.on_conflict_do_update(index_elements=keys, set_=set_pg), rows)
+            else:
+                lite = sqlite.insert(UserLookup)
+                set_lite = {name: lite.excluded[name] for name in changed}
+                session.execute(
+                    lite.on_conflict_do_update(index_elements=keys, set_=set_lite), rows
+                )
 
 
 def _entry(row: LedgerRow) -> LedgerEntry:

@@ -17,7 +17,14 @@ from syncer.state import SchemaTooNewError, StateStore
 from syncer.state.migrate import alembic_config, head_revision
 from syncer.state.schema import Base
 
-TABLES = {"sync_cursor", "ledger_entry", "daily_count", "known_marker", "leader_lease"}
+TABLES = {
+    "sync_cursor",
+    "ledger_entry",
+    "daily_count",
+    "known_marker",
+    "leader_lease",
+    "user_lookup",
+}
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -72,7 +79,7 @@ class TestUpgrade:
 
     def test_the_revisions_form_one_line_ending_at_the_initial_head(self) -> None:
         """One head, so every replica upgrades to the same schema."""
-        assert head_revision() == "0002"
+        assert head_revision() == "0003"
         result = subprocess.run(
             [sys.executable, "-m", "syncer.state.migrations", "head"],
             cwd=REPO,
@@ -80,7 +87,7 @@ class TestUpgrade:
             text=True,
             check=True,
         )
-        assert result.stdout == "0002\n"
+        assert result.stdout == "0003\n"
 
 
 class TestOpeningExistingDatabases:
@@ -119,4 +126,4 @@ class TestOpeningExistingDatabases:
         assert errors == []
         with StateStore.open(store_url) as store, store.engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert versions.scalars().all() == ["0002"]
+            assert versions.scalars().all() == ["0003"]

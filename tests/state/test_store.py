@@ -17,6 +17,7 @@ from syncer.cursors import Cursor, CursorStore
 from syncer.errors import ConfigError
 from syncer.ledger import Ledger, LedgerEntry
 from syncer.state import StateStore
+from syncer.state.migrate import head_revision
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -120,7 +121,7 @@ class TestOpening:
             assert third.entries_between(T0, T0 + timedelta(seconds=1)) == [entry()]
             with third.engine.connect() as connection:
                 versions = connection.execute(text("SELECT version_num FROM alembic_version"))
-                assert versions.scalars().all() == ["0002"]
+                assert versions.scalars().all() == [head_revision()]
 
     def test_deleting_the_file_and_reopening_gives_a_fresh_empty_store(
         self, tmp_path: Path
