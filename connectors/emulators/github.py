@@ -59,10 +59,12 @@ class GitHubEmulator:
         token: str = "t0ken",  # noqa: S107 - a fake credential for a local emulator
         clock: Callable[[], datetime] | None = None,
         login: str = "pmsync-bot",
+        *,
+        enterprise_server: bool = False,
     ) -> None:
         self.token = token
         self.login = login
-        self._state = GitHubState(clock or _real_clock, login)
+        self._state = GitHubState(clock or _real_clock, login, enterprise_server=enterprise_server)
         self._api = GitHubApi(self._state)
         self._transport = Transport(self._state, token, self._api.routes())
         self._api.quota = self._quota
@@ -109,11 +111,44 @@ class GitHubEmulator:
         with self._state.lock:
             self._state.add_repo(full_name, description)
 
+    @property
+    def enterprise_server(self) -> bool:
+        """Whether this emulator plays GitHub Enterprise Server (users carry suspended_at)."""
+        return self._state.enterprise_server
+
+    @enterprise_server.setter
+    def enterprise_server(self, value: bool) -> None:
+        with self._state.lock:
+            self._state.enterprise_server = value
+
     def add_user(self, login: str, name: str | None = None, email: str | None = None) -> None:
         with self._state.lock:
             user = self._state.ensure_user(login, name=name)
             if email is not None:
                 user.email = email
+
+    def suspend_user(self, login: str, at: datetime | None = None) -> None:
+        """Suspend an account (at ``at``, default now), as an Enterprise Server site admin does.
+
+        Only on Enterprise Server: github.com documents no suspended accounts on the users API.
+        """
+        if not self._state.enterprise_server:
+            raise ValueError(
+                "suspended accounts are an Enterprise Server feature; start the emulator with "
+                "enterprise_server=True (seed: enterprise_server: true)"
+            )
+        with self._state.lock:
+            self._state.ensure_user(login).suspended_at = utc_seconds(at or self._state.now())
+
+    def unsuspend_user(self, login: str) -> None:
+        with self._state.lock:
+            self._state.ensure_user(login).suspended_at = None
+
+    def delete_user(self, login: str) -> None:
+        """Delete an account: ``GET /users/{login}`` answers 404 from now on."""
+        with self._state.lock:
+            self._state.users.pop(login.lower(), None)
+            self._state.deleted_logins.add(login.lower())
 
     def add_app(self, app_id: int | str, installation_id: int, public_key: str | bytes) -> None:
         """Register a GitHub App (PEM public key) and an installation it may mint tokens for.

@@ -61,6 +61,7 @@ class User:
     created_at: datetime
     type: str = "User"
     email: str | None = None
+    suspended_at: datetime | None = None  # only an Enterprise Server site admin suspends
 
 
 @dataclass

@@ -95,7 +95,21 @@ class Renderer:
             "following": 0,
             "created_at": ts(user.created_at),
             "updated_at": ts(user.created_at),
+            **self._suspension(user),
         }
+
+    def _suspension(self, user: User) -> JSON:
+        """``suspended_at``, on Enterprise Server only.
+
+        api.github.com's ``public-user`` and ``private-user`` schemas have no such property
+        (and forbid additional ones), and github.com documents no suspended accounts here.
+        GitHub Enterprise Server does send ``suspended_at`` on ``GET /users/{username}`` and
+        ``GET /user`` (null, or when a site admin suspended the account) although its schema
+        does not list it either: github/rest-api-description#5667, PyGithub/PyGithub#900.
+        """
+        if not self.state.enterprise_server:
+            return {}
+        return {"suspended_at": ts(user.suspended_at)}
 
     def private_user(self, user: User) -> JSON:
         return {

@@ -6,8 +6,11 @@ relative to "now" and resolved against the emulator clock when the seed is loade
 
 Format (every key optional unless marked)::
 
+    enterprise_server: false                          # true: play GitHub Enterprise Server
     users:
       - {login: alice, name: Alice Anders}            # login required
+      - {login: dana, suspended: -10d}                # suspended (Enterprise Server only)
+      - {login: frank, deleted: true}                 # GET /users/frank answers 404
     repos:
       - name: acme/api                                # required, "owner/name"
         description: Public API
@@ -128,16 +131,39 @@ def with_web_base(value: Any, base: Callable[[], str]) -> Any:
 
 def load_seed(emulator: GitHubEmulator, source: str | Path | Mapping[str, Any]) -> None:
     data = with_web_base(read_seed(source), lambda: emulator.base_url)
-    unknown = {key for key in data if not str(key).startswith("x-")} - {"users", "repos"}
+    known = {"users", "repos", "enterprise_server"}
+    unknown = {key for key in data if not str(key).startswith("x-")} - known
     if unknown:
-        raise SeedError(f"unknown top-level keys {sorted(unknown)}; expected 'users' and 'repos'")
+        raise SeedError(
+            f"unknown top-level keys {sorted(unknown)}; expected {', '.join(sorted(known))}"
+        )
     now = emulator.now()
+    if "enterprise_server" in data:
+        emulator.enterprise_server = bool(data["enterprise_server"])
+    deleted: list[str] = []
     for i, user in enumerate(data.get("users") or []):
         if not isinstance(user, Mapping) or "login" not in user:
             raise SeedError(f"users[{i}]: needs a 'login'")
-        emulator.add_user(str(user["login"]), name=user.get("name"), email=user.get("email"))
+        login = str(user["login"])
+        if user.get("deleted"):
+            deleted.append(login)
+            continue
+        emulator.add_user(login, name=user.get("name"), email=user.get("email"))
+        if user.get("suspended") is not None:
+            at = resolve_time(user["suspended"], now, f"users[{i}].suspended")
+            try:
+                emulator.suspend_user(login, at)
+            except ValueError as error:
+                raise SeedError(f"users[{i}].suspended: {error}") from error
+    for login in deleted:
+        emulator.delete_user(login)
     for r, repo in enumerate(data.get("repos") or []):
-        _load_repo(emulator, repo, now, f"repos[{r}]")
+        try:
+            _load_repo(emulator, repo, now, f"repos[{r}]")
+        except ValueError as error:
+            if isinstance(error, SeedError):
+                raise
+            raise SeedError(f"repos[{r}]: {error}") from error
 
 
 def _load_repo(emulator: GitHubEmulator, repo: Any, now: datetime, where: str) -> None:

@@ -36,11 +36,16 @@ from connectors.emulators.github_model import (
 class GitHubState:
     """All emulated objects, with GitHub's write rules; guard every call with ``lock``."""
 
-    def __init__(self, clock: Callable[[], datetime], bot_login: str) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime], bot_login: str, *, enterprise_server: bool = False
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
         self.bot_login = bot_login
+        # Plays GitHub Enterprise Server where it differs from github.com (user suspension).
+        self.enterprise_server = enterprise_server
         self.users: dict[str, User] = {}
+        self.deleted_logins: set[str] = set()  # lower-case; GET /users/{login} answers 404
         self.repos: dict[str, Repo] = {}  # key: lower-case "owner/name"
         self.tokens: dict[str, str] = {}  # token -> login it acts as
         self.apps: dict[str, App] = {}  # app id (as text) -> GitHub App
@@ -57,6 +62,11 @@ class GitHubState:
 
     def ensure_user(self, login: str, name: str | None = None, kind: str = "User") -> User:
         user = self.users.get(login.lower())
+        if user is None and login.lower() in self.deleted_logins:
+            raise ValueError(
+                f"{login} is a deleted account: it cannot author, comment or be assigned "
+                "(GitHub shows a deleted account's content as @ghost)"
+            )
         if user is None:
             user = User(login=login, id=self.new_id(), name=name, created_at=self.now(), type=kind)
             self.users[login.lower()] = user

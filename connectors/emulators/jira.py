@@ -30,6 +30,7 @@ Seed format (YAML or JSON; ``load_seed``)::
       - {key: REL, name: Reliability}
     users:
       - {account_id: 5b10ac8d82e05b22cc7d4ef5, name: alice, display_name: Alice A., email: a@x}
+      - {account_id: 5b10a2844c20165700ede21f, name: frank, active: false}   # deactivated
     custom_fields:
       - {name: Evidence, schema_type: string}          # string | option | user | url | date
       - {name: Severity, schema_type: option, options: [SEV-1, SEV-2]}
@@ -521,6 +522,7 @@ class JiraEmulator:
                 name=user["name"],
                 display_name=user.get("display_name", ""),
                 email=user.get("email", ""),
+                active=bool(user.get("active", True)),
             )
         for cf in data.get("custom_fields", []):
             self.add_custom_field(
