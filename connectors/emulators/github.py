@@ -145,10 +145,14 @@ class GitHubEmulator:
             self._state.ensure_user(login).suspended_at = None
 
     def delete_user(self, login: str) -> None:
-        """Delete an account: ``GET /users/{login}`` answers 404 from now on."""
+        """Delete an account: ``GET /users/{login}`` answers 404 from now on, and the account
+        is no longer assigned anywhere (GitHub shows what it wrote as @ghost)."""
         with self._state.lock:
             self._state.users.pop(login.lower(), None)
             self._state.deleted_logins.add(login.lower())
+            for repo in self._state.repos.values():
+                for issue in repo.issues.values():
+                    issue.assignees = [a for a in issue.assignees if a.lower() != login.lower()]
 
     def add_app(self, app_id: int | str, installation_id: int, public_key: str | bytes) -> None:
         """Register a GitHub App (PEM public key) and an installation it may mint tokens for.

@@ -75,6 +75,8 @@ class Renderer:
     def login_user(self, login: str | None) -> JSON | None:
         if login is None:
             return None
+        if login.lower() in self.state.deleted_logins:
+            login = "ghost"  # GitHub's stand-in for a deleted account's content
         return self.simple_user(self.state.ensure_user(login))
 
     def public_user(self, user: User) -> JSON:

@@ -48,7 +48,7 @@ def action_items(draw: st.DrawFn, index: int) -> ActionItem:
             Waiver, until=st.dates(date(2026, 10, 1), date(2027, 1, 31)), approver=st.just("cto")
         )
     )
-    return item(
+    built = item(
         f"acme/api#{index}",
         priority=draw(st.sampled_from(list(Priority))),
         severity=draw(st.sampled_from(list(Severity))),
@@ -65,6 +65,17 @@ def action_items(draw: st.DrawFn, index: int) -> ActionItem:
         executive=draw(st.none() | st.just("erin")),
         waiver=waiver,
     )
+    # Owners whose account is inactive (or not known), or who are only named, not assigned.
+    owners = tuple(
+        owner.model_copy(
+            update={
+                "active": draw(st.sampled_from([None, True, False])),
+                "assigned": draw(st.booleans()),
+            }
+        )
+        for owner in built.owners
+    )
+    return built.model_copy(update={"owners": owners})
 
 
 @st.composite
