@@ -4,7 +4,9 @@ The filing plan speaks in issue-form bodies (``### Owner``, ``### Due date``...)
 those facts in fields, so this module translates both ways:
 
 - create/update: Owner -> assignee (account id on Cloud, found with one user search per
-  person and cached; user name on Data Center), Due date -> ``duedate``, Priority -> the
+  person and cached; user name on Data Center) and, when the policy maps ``fields.owner`` to
+  a user field of its own (an "Owner" user picker), that field too, so the mapper reads the
+  owner back wherever it reads it; Due date -> ``duedate``, Priority -> the
   priority named by the inverse of ``priority_map`` among the site's priorities, Severity,
   Sponsor, Executive sponsor and Postmortem -> the mapped custom fields, labels as the plan
   says. The evidence *expectation* and the details go in the description (wiki markup on REST
@@ -144,6 +146,11 @@ class JiraFiler:
         resolution = self.connector._fields()
         return {attr: info.id for attr, info in resolution.fields.items()}
 
+    def _owner_field(self) -> str | None:
+        """The id of the user field the mapper reads owners from, when it is not the assignee."""
+        fid = self._field_ids().get("owner")
+        return fid if fid not in (None, "assignee") else None
+
     def _field_types(self) -> dict[str, str | None]:
         resolution = self.connector._fields()
         return {attr: info.schema_type for attr, info in resolution.fields.items()}
@@ -258,7 +265,7 @@ class JiraFiler:
         ids = self._field_ids()
         md = GitHubMarkdown()
         if attribute == "owner":
-            handle = self._handle(fields.get("assignee"), people)
+            handle = self._handle(fields.get(self._owner_field() or "assignee"), people)
             return md.mention(handle) if handle else ""
         if attribute == "due":
             fid = ids.get("due", "duedate")
@@ -345,6 +352,10 @@ class JiraFiler:
         if "severity" in ids and severity in {s.value for s in Severity}:
             option = types.get("severity") == "option"
             out[ids["severity"]] = {"value": severity} if option else severity
+        owner_field = self._owner_field()
+        if owner_field is not None:
+            handle = handle_of(sections.get("Owner", ""))
+            out[owner_field] = self._user(handle) if handle else None
         for heading in ("Sponsor", "Executive sponsor"):
             attribute = FIELD_SECTIONS[heading]
             if attribute in ids:
@@ -432,7 +443,9 @@ class JiraFiler:
             fid = "priority" if attribute == "priority" else ids.get(attribute)
             if attribute == "due":
                 fid = ids.get("due", "duedate")
-            if attribute in HUMAN_ATTRIBUTES or attribute == "owner" or fid is None:
+            if attribute == "owner":
+                fid = self._owner_field()  # the assignee itself follows ``assignees``
+            if attribute in HUMAN_ATTRIBUTES or fid is None:
                 continue
             if old.get(heading, "") != new.get(heading, "") and fid in wanted:
                 fields[fid] = wanted[fid]
