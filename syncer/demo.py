@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 from rich.console import Console
@@ -29,6 +31,10 @@ from syncer.policy import Policy
 from syncer.report.build import build_report, report_period
 from syncer.report.cli import publish, write_files
 from syncer.wiring import Runtime, runtime
+
+if TYPE_CHECKING:
+    from connectors.emulators.github import GitHubEmulator
+    from connectors.emulators.jira import JiraEmulator
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 DEMO_POLICY = CONFIG / "demo" / "pmsync.demo.yaml"
@@ -78,12 +84,66 @@ def outcome_table(title: str, outcome: CycleOutcome) -> Table:
             str(len(mine)),
             str(rules["deadline.overdue"]),
             str(rules["closure.rejected"]),
-            str(rules["owner.missing"] + rules["owner.multiple"]),
+            str(rules["owner.missing"] + rules["owner.multiple"] + rules["owner.inactive"]),
             str(writes[name]),
             str(skipped[name]),
             str(failed[name]),
         )
     return table
+
+
+_OWNER_SECTION = re.compile(r"^###\s+Owner\s*\n+\s*@?([A-Za-z0-9][A-Za-z0-9-]*)", re.MULTILINE)
+
+
+def recorded_owners(github: GitHubEmulator, jira: JiraEmulator, outcome: CycleOutcome) -> set[str]:
+    """Items whose tracker records an owner (an assignee, or a login under ``### Owner``),
+    read from the emulators themselves rather than through pmsync's mappers."""
+    owned: set[str] = set()
+    for a in outcome.assessments:
+        ref = a.item.ref
+        if ref.tracker == "jira":
+            if jira.get_issue(ref.key).assignee is not None:
+                owned.add(str(ref))
+            continue
+        repo, _, number = ref.key.partition("#")
+        raw = github.issue(repo, int(number))
+        if raw.get("assignees") or _OWNER_SECTION.search(str(raw.get("body") or "")):
+            owned.add(str(ref))
+    return owned
+
+
+def owner_summary(
+    github: GitHubEmulator, jira: JiraEmulator, outcome: CycleOutcome, console: Console
+) -> bool:
+    """Say what the demo found about owners; False when an owned item was called ownerless."""
+    owned = recorded_owners(github, jira, outcome)
+    by_rule: dict[str, list[str]] = {}
+    for a in outcome.assessments:
+        for finding in a.findings:
+            by_rule.setdefault(finding.rule, []).append(a.item.ref.key)
+    ownerless = [
+        str(a.item.ref)
+        for a in outcome.assessments
+        if str(a.item.ref) in owned and any(f.rule == "owner.missing" for f in a.findings)
+    ]
+    unassigned = sorted(by_rule.get("owner.unassigned", []))
+    inactive = sorted(by_rule.get("owner.inactive", []))
+    if ownerless:
+        console.print(
+            f"[red]Owners: {len(ownerless)} item(s) whose tracker records an owner were "
+            f"reported as having none: {', '.join(sorted(ownerless))}.[/red]"
+        )
+    else:
+        console.print(
+            f"[green]Owners: no owned item is reported as ownerless ({len(owned)} items record "
+            "an owner in their tracker).[/green]"
+        )
+    console.print(
+        f"Named under ### Owner but not assigned, counted as the owner: "
+        f"{', '.join(unassigned) or 'none'}. Owner's account inactive (needs-owner label, the "
+        f"sponsor asked, the person not mentioned): {', '.join(inactive) or 'none'}."
+    )
+    return not ownerless
 
 
 def run_cycles(rt: Runtime, console: Console) -> tuple[CycleOutcome, CycleOutcome]:
@@ -130,6 +190,7 @@ def run_demo(out: Path, console: Console) -> int:
         policy = demo_policy(github.base_url, jira.base_url)
         with runtime(policy, f"sqlite:///{state}", system_clock) as rt:
             first, second = run_cycles(rt, console)
+            owners_ok = owner_summary(github, jira, first, console)
             console.rule("[bold]Weekly review[/bold]")
             now = system_clock()
             start, _ = report_period(policy, now)
@@ -173,7 +234,7 @@ def run_demo(out: Path, console: Console) -> int:
         f"{second.result.writes}; {requests_made} HTTP requests in all. "
         f"Done in {time.monotonic() - started:.1f} s."
     )
-    return 0 if second.plan.is_empty() and not first.result.failed else 1
+    return 0 if second.plan.is_empty() and not first.result.failed and owners_ok else 1
 
 
 def github_snapshot(base_url: str, policy: Policy) -> dict[str, list[dict[str, object]]]:

@@ -73,7 +73,8 @@ def _plain(owners: tuple[Person, ...]) -> bool:
 
 
 def _names(people: Iterable[Person]) -> str:
-    return ", ".join(p.handle for p in people)
+    """People as a reader knows them (a Jira account id means nothing to anyone)."""
+    return ", ".join(p.display_name or p.handle for p in people)
 
 
 _NO_COMMENTS: tuple[DesiredComment, ...] = ()
@@ -214,7 +215,7 @@ class Evaluator:
         if count == 0:
             inactive = [o for o in item.owners if o.active is False]
             if len(inactive) == 1:
-                why = f"the owner's account is inactive: {inactive[0].handle}"
+                why = f"the owner's account is inactive: {_names(inactive)}"
                 return Finding("owner.inactive", f"{need} ({why})")
             if inactive:
                 why = f"the owners' accounts are inactive: {_names(inactive)}"

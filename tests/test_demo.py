@@ -33,3 +33,23 @@ class TestDemo:
         assert "pmsync/closure-rejected" in labels["acme/api#5"]  # its pull request is not merged
         assert "pmsync/closure-rejected" not in labels["acme/api#3"]  # merged PR: accepted
         assert any("pmsync/weekly-review" in names for names in labels.values())
+
+
+class TestDemoOwners:
+    def test_no_owned_item_is_reported_ownerless_and_departed_owners_are_not_pinged(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The summary says so; a departed owner's item asks its sponsor, never the person."""
+        monkeypatch.chdir(tmp_path)
+        console = Console(record=True, width=200)
+        assert run_demo(tmp_path / "out", console) == 0
+        text = console.export_text()
+        assert "Owners: no owned item is reported as ownerless" in text
+        assert "counted as the owner: acme/web#6." in text
+        assert "the person not mentioned): REL-27, acme/web#7." in text
+        issues = json.loads((tmp_path / "out" / "emulated-github.json").read_text())
+        web = {i["number"]: i for i in issues["acme/web"]}
+        assert "pmsync/needs-owner" not in web[6]["labels"]  # named under ### Owner: owned
+        assert {"pmsync/needs-owner", "pmsync/escalated-sponsor"} <= set(web[7]["labels"])
+        assert "@frank" not in text
+        assert "@5f1e0c3b7a2d4c0069ef56ab" not in text  # frank on Jira (deactivated)

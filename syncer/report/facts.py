@@ -75,7 +75,7 @@ def item_facts(assessments: Iterable[Assessment], policy: Policy) -> list[Fact]:
                 RISK_WEIGHTS[item.severity.value],
                 item.severity in CRITICAL,
                 item.severity.value,
-                len(item.owners) == 1,
+                sum(o.accountable for o in item.owners) == 1,
                 closed is not None
                 and item.resolution not in exempt_resolutions
                 and a.status is not Status.CLOSED_REJECTED,

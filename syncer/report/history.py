@@ -155,7 +155,7 @@ def daily_counts_for(assessments: Iterable[Assessment], day: date) -> dict[str, 
             continue
         critical = item.severity in CRITICAL
         open_ += 1
-        one_owner += len(item.owners) == 1
+        one_owner += sum(o.accountable for o in item.owners) == 1
         open_sev12 += critical
         if a.deadline is not None and day > a.deadline:
             overdue += 1

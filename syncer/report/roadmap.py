@@ -30,7 +30,10 @@ NO_TEAM = "(no team recorded)"
 
 
 def _owner_names(item: ActionItem) -> tuple[str, ...]:
-    return tuple(o.display_name or o.handle for o in item.owners)
+    """Owners by name; one whose account is inactive is named so, not as if still there."""
+    return tuple(
+        f"{o.display_name or o.handle}{'' if o.accountable else ' (inactive)'}" for o in item.owners
+    )
 
 
 def action_row(a: Assessment, policy: Policy) -> ActionRow:
