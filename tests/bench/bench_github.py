@@ -26,6 +26,7 @@ from pydantic import SecretStr
 from connectors.emulators.github import GitHubEmulator
 from connectors.github import GitHubConnector
 from syncer.cursors import MemoryCursorStore
+from syncer.directory import MemoryLookupCache, with_account_status
 from syncer.messages import Markup, Mention, Message
 from syncer.model import ItemRef, Person
 from syncer.policy import Escalation, Policy, Tier
@@ -157,6 +158,33 @@ def main(argv: list[str] | None = None) -> int:
             ("one changed item", changed_n, f"<= {args.repos + 1}", changed_quota, changed_s, "")
         )
 
+        # Owner-account look-ups, as a cycle makes them: the first cycle of a day asks once per
+        # distinct login; the rest of the day is answered by the cache (here in memory, the
+        # state store in the daemon).
+        lookups = MemoryLookupCache()
+        items = list(connector.fetch(full=False).items)
+        logins = len({o.handle for i in items for o in i.owners})
+
+        def look_up() -> None:
+            with_account_status(items, [connector], policy, clock(), lookups)
+
+        first_lookups, _, _ = measure(emulator, look_up)
+        rows.append(
+            (
+                "owner look-ups, first of a day",
+                sum(first_lookups.values()),
+                f"= {logins} (distinct logins)",
+                0,
+                0.0,
+                "",
+            )
+        )
+        clock.advance(300)
+        cached_lookups, _, _ = measure(emulator, look_up)
+        rows.append(
+            ("owner look-ups, same day", sum(cached_lookups.values()), "= 0", 0, 0.0, "cached")
+        )
+
         def escalate(number: int) -> None:
             item = ItemRef(tracker="github", key=f"{names[0]}#{number}")
             message = Message(
@@ -253,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
         and all_304
         and idle_quota == 0,
         "one changed item within R+1": changed_n <= args.repos + 1,
+        "owner look-ups: one per distinct login a day, none when cached": sum(
+            first_lookups.values()
+        )
+        == logins
+        and sum(cached_lookups.values()) == 0,
         "escalation = its writes (+1 marker check when the item has comments)": sum(steady.values())
         == 2
         and sum(commented.values()) == 3,
