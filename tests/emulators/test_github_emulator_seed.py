@@ -40,21 +40,21 @@ def action_items(emu: GitHubEmulator, repo: str, count: int) -> list[dict[str, A
 
 
 class TestDemoSeed:
-    def test_the_demo_has_three_repositories_and_25_action_items(
+    def test_the_demo_has_three_repositories_and_27_action_items(
         self, demo: GitHubEmulator
     ) -> None:
-        """The demo backlog is 25 action items across acme/payments, acme/api and acme/web."""
+        """The demo backlog is 27 action items across acme/payments, acme/api and acme/web."""
         counts = {
             repo: len(action_items(demo, repo, n))
-            for repo, n in (("acme/payments", 11), ("acme/api", 11), ("acme/web", 6))
+            for repo, n in (("acme/payments", 11), ("acme/api", 11), ("acme/web", 8))
         }
-        assert counts == {"acme/payments": 10, "acme/api": 10, "acme/web": 5}
+        assert counts == {"acme/payments": 10, "acme/api": 10, "acme/web": 7}
 
     def test_every_action_item_has_one_severity_and_one_priority_label(
         self, demo: GitHubEmulator
     ) -> None:
         """Each item carries exactly one sev-N and one PN label."""
-        for repo, n in (("acme/payments", 11), ("acme/api", 11), ("acme/web", 6)):
+        for repo, n in (("acme/payments", 11), ("acme/api", 11), ("acme/web", 8)):
             for item in action_items(demo, repo, n):
                 names = [label["name"] for label in item["labels"]]
                 assert sum(name.startswith("sev-") for name in names) == 1, item["html_url"]
