@@ -89,6 +89,11 @@ class TestFailover:
             standby_id = next(r for r in replicas if r != leader_id)
             leader, standby = replicas[leader_id], replicas[standby_id]
             wait_for(lambda: len(comment_pairs(emulator, REPO, first)) == 4, 15, "escalations")
+            # The comments are in before the cycle ends (its labels, then its metrics): wait
+            # for the cycle's own record of its writes rather than race it.
+            wait_for(
+                lambda: metric(leader, "pmsync_writes_total") >= 8.0, 15, "the cycle's metrics"
+            )
             wait_for(lambda: role(standby) == "standby", 10, "the standby's /readyz")
             assert role(leader) == "leader"
             assert standby.get("/readyz")[0] == 200
