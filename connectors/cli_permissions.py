@@ -2,8 +2,9 @@
 
 Wired into ``syncer/cli.py`` through ``register``. It reads the policy file, resolves each
 tracker's credentials the way the daemon does, and prints one line per check
-with the fix for every failure. Exit 0 when everything is allowed, 1 when something is not,
-2 for a bad policy file or missing credentials.
+with the fix for every failure. Exit codes (``syncer.exit_codes``): 0 when everything is
+allowed, 1 when something is not, 2 for a bad policy file or missing credentials, 3 when a
+tracker could not be asked at all (no answer, 5xx, rate limited).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from syncer.errors import ConfigError, TrackerError
+from syncer.errors import ConfigError, RateLimited, TrackerError, TransientError
+from syncer.exit_codes import ExitCode, worst
 from syncer.policy import Policy
 from syncer.tracker import PermissionCheck
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.FINDINGS, ExitCode.BAD_INPUT
 
 
 def collect_checks(policy: Policy) -> list[PermissionCheck]:
@@ -40,6 +42,7 @@ def collect_checks(policy: Policy) -> list[PermissionCheck]:
                     False,
                     str(exc),
                     "check base_url, the network and the token",
+                    answered=not isinstance(exc, TransientError | RateLimited),
                 )
             )
     for jira in policy.trackers.jira:
@@ -66,7 +69,15 @@ def cmd_check_permissions(args: argparse.Namespace) -> int:
         for c in checks:
             table.add_row(c.tracker, c.check, "yes" if c.ok else "NO", c.detail, c.fix)
         Console().print(table)
-    return EXIT_OK if checks and all(c.ok for c in checks) else EXIT_FAILED
+    return exit_code(checks)
+
+
+def exit_code(checks: list[PermissionCheck]) -> ExitCode:
+    """3 when a tracker could not be asked, 1 when something is not allowed, else 0."""
+    return worst(
+        ExitCode.TRACKER_FAILED if any(not c.answered for c in checks) else ExitCode.OK,
+        ExitCode.FINDINGS if not checks or not all(c.ok for c in checks) else ExitCode.OK,
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

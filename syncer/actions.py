@@ -59,9 +59,24 @@ class PostComment(Frozen):
 
 
 class Reopen(Frozen):
+    """Reopen a rejected closure, or, where the tracker cannot, leave it labelled.
+
+    When the tracker answers that no transition can reopen the item (``TransitionUnavailable``:
+    no such transition, no permission), the applier writes the fallback instead (add
+    ``label_instead``, remove ``unlabel_instead``: what ``on_violation: label`` leaves) and
+    skips the rest of the item's change, which was meant for the reopened item.
+    """
+
     kind: Literal["reopen"] = "reopen"
     ref: ItemRef
     reason: str = ""
+    label_instead: tuple[str, ...] = ()
+    unlabel_instead: tuple[str, ...] = ()
+
+    @property
+    def fallback_cost(self) -> int:
+        """Writes the fallback takes besides the attempt itself."""
+        return int(bool(self.label_instead)) + int(bool(self.unlabel_instead))
 
 
 # Keys of ``UpsertReport.bodies`` / ``UpsertLogEntry.bodies``: the same text in each markup a
@@ -154,6 +169,11 @@ class ItemChange(Frozen):
 
     @property
     def cost(self) -> int:
+        """Writes this change may take: its actions, or, when a reopen falls back to labels,
+        the actions up to the reopen plus the fallback's, whichever is more."""
+        for index, action in enumerate(self.actions):
+            if isinstance(action, Reopen) and action.fallback_cost:
+                return max(len(self.actions), index + 1 + action.fallback_cost)
         return len(self.actions)
 
 

@@ -11,6 +11,13 @@ one of the two is the only difference between a dry run and a real one.
 Failures stay small: a failed change stops only that item's remaining actions; a rate limit
 stops writes to that tracker for the rest of the cycle; a lost leadership (the ``fence``)
 stops everything. What was not done is returned as backlog, never dropped.
+
+A reopen the tracker cannot do (``TransitionUnavailable``: the workflow has no such
+transition, or pmsync may not use it) falls back to the labels of ``on_violation: label``:
+the rejection comment is already there, the violation label is added, and the rest of the
+change (meant for the reopened item: escalation comments and tier labels) is skipped. The
+problem is logged once per tracker per cycle with the transitions the tracker offered, and
+returned in ``ApplyResult.fallbacks``.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from syncer.actions import (
     action_tracker,
     ready,
 )
-from syncer.errors import RateLimited, TrackerError, TransientError
+from syncer.errors import RateLimited, TrackerError, TransientError, TransitionUnavailable
 from syncer.ledger import Ledger, LedgerEntry
 from syncer.tracker import Tracker
 
@@ -57,6 +64,17 @@ class Failed:
     transient: bool
 
 
+@dataclass(frozen=True)
+class Fallback:
+    """A rejected closure left closed and labelled because the tracker cannot reopen it."""
+
+    tracker: str
+    key: str
+    wanted: str
+    available: tuple[str, ...]
+    error: str
+
+
 @dataclass
 class ApplyResult:
     done: list[Done] = field(default_factory=list)
@@ -66,6 +84,7 @@ class ApplyResult:
     rate_limit_reasons: dict[str, str] = field(default_factory=dict)
     """Why each tracker in ``rate_limited`` stopped (``RateLimited.reason``, e.g. primary)."""
     fenced: bool = False
+    fallbacks: list[Fallback] = field(default_factory=list)
 
     @property
     def writes(self) -> int:
@@ -121,49 +140,92 @@ class Applier:
                 result.backlog.append(ready(change))
                 continue
             self._execute_change(change, result)
+        report_fallbacks(result.fallbacks)
         return result
 
     def _execute_change(self, change: ItemChange, result: ApplyResult) -> None:
         for action in change.actions:
-            name = action_tracker(action)
-            tracker = self.trackers.get(name)
-            if tracker is None:
-                result.failed.append(Failed(change, action, f"no tracker named {name!r}", False))
-                return
-            if not self.fence():
-                log.warning("leadership lost; writes stop", item=change.key)
-                result.fenced = True
-                result.backlog.append(ready(change))
-                return
             try:
-                outcome = self._write(tracker, action)
-            except RateLimited as exc:
-                log.warning(
-                    "rate limited; writes to this tracker stop for the cycle",
-                    tracker=name,
-                    reset_at=exc.reset_at,
-                    reason=exc.reason,
-                )
-                result.rate_limited[name] = exc.reset_at
-                result.rate_limit_reasons[name] = exc.reason
-                result.backlog.append(ready(change))
+                if not self._apply_one(change, action, result):
+                    return
+            except TransitionUnavailable as exc:  # only a Reopen gets here: see _apply_one
+                assert isinstance(action, Reopen)
+                self._fall_back(change, action, exc, result)
                 return
-            except TrackerError as exc:
-                transient = isinstance(exc, TransientError)
-                log.warning(
-                    "write failed; retried next cycle",
-                    item=change.key,
-                    action=action.kind,
-                    error=str(exc),
-                    transient=transient,
-                )
-                result.failed.append(Failed(change, action, str(exc), transient))
-                self._record(action, "failed", str(exc))
+
+    def _apply_one(self, change: ItemChange, action: Action, result: ApplyResult) -> bool:
+        """Write one action; False when the rest of the change must wait (a failure, a rate
+        limit, a lost leadership). A reopen the tracker cannot do is raised to the caller."""
+        name = action_tracker(action)
+        tracker = self.trackers.get(name)
+        if tracker is None:
+            result.failed.append(Failed(change, action, f"no tracker named {name!r}", False))
+            return False
+        if not self.fence():
+            log.warning("leadership lost; writes stop", item=change.key)
+            result.fenced = True
+            result.backlog.append(ready(change))
+            return False
+        try:
+            outcome = self._write(tracker, action)
+        except RateLimited as exc:
+            log.warning(
+                "rate limited; writes to this tracker stop for the cycle",
+                tracker=name,
+                reset_at=exc.reset_at,
+                reason=exc.reason,
+            )
+            result.rate_limited[name] = exc.reset_at
+            result.rate_limit_reasons[name] = exc.reason
+            result.backlog.append(ready(change))
+            return False
+        except TransitionUnavailable as exc:
+            if isinstance(action, Reopen):
+                raise
+            self._failed(change, action, exc, result)
+            return False
+        except TrackerError as exc:
+            self._failed(change, action, exc, result)
+            return False
+        result.done.append(Done(action, outcome))
+        self._record(action, outcome, "")
+        if self.on_write is not None:
+            self.on_write(action, outcome)
+        return True
+
+    def _failed(
+        self, change: ItemChange, action: Action, exc: TrackerError, result: ApplyResult
+    ) -> None:
+        transient = isinstance(exc, TransientError)
+        log.warning(
+            "write failed; retried next cycle",
+            item=change.key,
+            action=action.kind,
+            error=str(exc),
+            transient=transient,
+        )
+        result.failed.append(Failed(change, action, str(exc), transient))
+        self._record(action, "failed", str(exc))
+
+    def _fall_back(
+        self, change: ItemChange, action: Reopen, exc: TransitionUnavailable, result: ApplyResult
+    ) -> None:
+        """Leave the rejected closure closed with the labels ``on_violation: label`` gives."""
+        name = action_tracker(action)
+        result.fallbacks.append(Fallback(name, action.ref.key, exc.wanted, exc.available, str(exc)))
+        result.done.append(Done(action, "fallback"))
+        self._record(action, "fallback", str(exc))
+        reason = "closure rejected; the tracker cannot reopen it"
+        writes: list[Action] = []
+        if action.label_instead:
+            writes.append(AddLabels(ref=action.ref, labels=action.label_instead, reason=reason))
+        if action.unlabel_instead:
+            writes.append(
+                RemoveLabels(ref=action.ref, labels=action.unlabel_instead, reason=reason)
+            )
+        for write in writes:
+            if not self._apply_one(change, write, result):
                 return
-            result.done.append(Done(action, outcome))
-            self._record(action, outcome, "")
-            if self.on_write is not None:
-                self.on_write(action, outcome)
 
     def _write(self, tracker: Tracker, action: Action) -> str:
         if isinstance(action, PostComment):
@@ -204,6 +266,37 @@ class Applier:
                 )
             ]
         )
+
+
+def report_fallbacks(fallbacks: list[Fallback]) -> None:
+    """One warning per tracker for the closures it could not reopen, with what it offered."""
+    by_tracker: dict[str, list[Fallback]] = {}
+    for fallback in fallbacks:
+        by_tracker.setdefault(fallback.tracker, []).append(fallback)
+    for name, found in by_tracker.items():
+        log.warning(
+            "cannot reopen rejected closures; labelled and commented instead",
+            tracker=name,
+            transition=found[0].wanted,
+            available=sorted({t for f in found for t in f.available}),
+            items=[f.key for f in found],
+            error=found[0].error,
+        )
+
+
+def describe_fallbacks(fallbacks: list[Fallback]) -> list[str]:
+    """The same, one line per tracker, for a command's output."""
+    by_tracker: dict[str, list[Fallback]] = {}
+    for fallback in fallbacks:
+        by_tracker.setdefault(fallback.tracker, []).append(fallback)
+    lines = []
+    for name, found in by_tracker.items():
+        keys = ", ".join(f.key for f in found)
+        lines.append(
+            f"{name}: could not reopen {len(found)} rejected closure(s) ({keys}); they stay "
+            f"closed, labelled and commented. {found[0].error}"
+        )
+    return lines
 
 
 def ledger_entry(

@@ -109,7 +109,12 @@ class DesiredComment(NamedTuple):
 
 
 class Assessment(NamedTuple):
-    """Everything the rules concluded about one item."""
+    """Everything the rules concluded about one item.
+
+    ``reopen_fallback`` is set when ``reopen`` is: the pmsync labels the item should carry if
+    the tracker cannot reopen it (what ``on_violation: label`` gives, the violation label),
+    so that a closure that cannot be undone is still labelled and never escalated as open.
+    """
 
     item: ActionItem
     status: Status
@@ -123,3 +128,4 @@ class Assessment(NamedTuple):
     reopen: bool
     evidence_ok: bool | None
     waiver: Waiver | None
+    reopen_fallback: frozenset[str] | None = None

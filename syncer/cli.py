@@ -2,8 +2,7 @@
 
 An entry point: it reads the system clock, builds connectors (lazily, so the core never
 imports a tracker library) and picks the executor: ``Applier`` to write, ``DryRun`` to print
-the plan. Exit codes: 0 ok, 1 findings when asked to fail on them (``--fail-on-violations``)
-or a failed check, 2 bad input (invalid policy, unreadable items file).
+the plan. Exit codes are the ones of ``syncer.exit_codes``, shared by every subcommand.
 """
 
 from __future__ import annotations
@@ -23,14 +22,15 @@ from rich.console import Console
 from syncer.apply import DryRun
 from syncer.clock import system_clock
 from syncer.config_loader import load_model_file, located, parse_yaml
-from syncer.errors import ConfigError
-from syncer.evaluate import evaluate
+from syncer.errors import ConfigError, RateLimited, TrackerError
+from syncer.evaluate import Assessment, evaluate
+from syncer.exit_codes import EPILOG, ExitCode, worst
 from syncer.model import ActionItem
 from syncer.plan import plan
 from syncer.plan_view import plan_json, print_plan
 from syncer.policy import Policy
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.FINDINGS, ExitCode.BAD_INPUT
 VIOLATION_RULES = ("owner.", "evidence.", "closure.rejected", "deadline.overdue", "data.")
 
 # Subcommands provided by other modules: each has register(subparsers).
@@ -55,7 +55,11 @@ def load_policy(path: str) -> Policy:
 
 
 def read_items(path: Path, err: Console) -> list[ActionItem]:
-    """Items from a JSON export: a list, or {"items": [...]}; bad items are skipped."""
+    """Items from a JSON export: a list, or {"items": [...]}; bad items are skipped.
+
+    A file without a single valid item is bad input (``ConfigError``): evaluating nothing
+    and exiting 0 would tell CI that an export which lost every item is fine.
+    """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -70,7 +74,12 @@ def read_items(path: Path, err: Console) -> list[ActionItem]:
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"])
-            err.print(f"{path}: items[{index}] skipped: {where}: {first['msg']}")
+            err.print(f"{path}: items[{index}] skipped: {where}: {first['msg']}", markup=False)
+    if not items:
+        reason = f"all {len(raw)} entries are invalid (see above)" if raw else "the list is empty"
+        raise ConfigError(
+            [f"{path}: no valid item: {reason}; export at least one action item (README: Commands)"]
+        )
     return items
 
 
@@ -93,13 +102,22 @@ def cmd_plan(args: argparse.Namespace) -> int:
     console, err = Console(), Console(stderr=True)
     policy = load_policy(args.config)
     now = parse_now(args.now)
+    unread: dict[str, str] = {}
+    limited: set[str] = set()
     if args.items:
         items = read_items(Path(args.items), err)
     else:
         from syncer.wiring import fetch_all, runtime
 
         with runtime(policy, args.state) as rt:
-            items = fetch_all(rt.trackers, full=True, err=err, owners_as_of=(policy, now, rt.store))
+            items = fetch_all(
+                rt.trackers,
+                full=True,
+                err=err,
+                owners_as_of=(policy, now, rt.store),
+                failed=unread,
+                rate_limited=limited,
+            )
     assessments = evaluate(items, policy, now)
     the_plan = plan(
         assessments,
@@ -111,11 +129,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(plan_json(the_plan, assessments))
     else:
         print_plan(the_plan, assessments, console)
-    if args.fail_on_violations and any(
-        f.rule.startswith(VIOLATION_RULES) for a in assessments for f in a.findings
-    ):
-        return EXIT_FINDINGS
-    return EXIT_OK
+    codes = [ExitCode.OK]
+    if set(unread) - limited:
+        codes.append(ExitCode.TRACKER_FAILED)
+    if limited:
+        codes.append(ExitCode.WORK_LEFT)
+    if args.fail_on_violations and has_violations(assessments):
+        codes.append(ExitCode.FINDINGS)
+    return worst(*codes)
+
+
+def has_violations(assessments: Sequence[Assessment]) -> bool:
+    return any(f.rule.startswith(VIOLATION_RULES) for a in assessments for f in a.findings)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -130,11 +155,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         cycle_id=uuid.uuid4().hex[:12],
         console=Console(),
     )
-    if args.fail_on_violations and any(
-        f.rule.startswith(VIOLATION_RULES) for a in outcome.assessments for f in a.findings
-    ):
-        return EXIT_FINDINGS
-    return EXIT_OK if outcome.ok else EXIT_FINDINGS
+    writing = not args.dry_run and not policy.operations.shadow
+    code = outcome.exit_code(writing=writing)
+    if args.fail_on_violations and has_violations(outcome.assessments):
+        code = worst(code, ExitCode.FINDINGS)
+    return code
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -158,8 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pmsync",
         description="Keeps postmortem action items honest: owners, evidence, deadlines and "
         "tiered escalation, with GitHub or Jira as the source of truth.",
-        epilog="Exit codes: 0 ok; 1 findings (with --fail-on-violations) or failed checks; "
-        "2 bad input.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -249,7 +274,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    return code
+    except TrackerError as exc:
+        # A tracker failure no command caught itself (building a connector, a read).
+        from syncer.logging_setup import REDACTOR
+
+        print(f"pmsync: {REDACTOR.redact_text(str(exc))}", file=sys.stderr)
+        return ExitCode.WORK_LEFT if isinstance(exc, RateLimited) else ExitCode.TRACKER_FAILED
+    return int(code)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from syncer.apply import ApplyResult, Executor
 from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
 from syncer.errors import RateLimited, TrackerError
 from syncer.evaluate import Assessment, evaluate
+from syncer.exit_codes import ExitCode, worst
 from syncer.ledger import Ledger, LedgerEntry
 from syncer.model import ActionItem
 from syncer.plan import Observed, plan
@@ -45,6 +46,21 @@ class CycleOutcome:
     @property
     def ok(self) -> bool:
         return not self.fetch_errors and not any(f.transient for f in self.result.failed)
+
+    def exit_code(self, *, writing: bool) -> ExitCode:
+        """3 when a write failed or a tracker could not be read; 4 when work waits for a later
+        cycle (budget, rate limit, lost leadership: only when writing, a dry run leaves nothing
+        undone); else 0. A tracker that could only not be read because of a rate limit is 4.
+        """
+        unread = set(self.fetch_errors) - set(self.fetch_rate_limits)
+        codes = [ExitCode.OK]
+        if unread or self.result.failed:
+            codes.append(ExitCode.TRACKER_FAILED)
+        if self.fetch_rate_limits:
+            codes.append(ExitCode.WORK_LEFT)
+        if writing and (self.result.backlog or self.result.rate_limited or self.result.fenced):
+            codes.append(ExitCode.WORK_LEFT)
+        return worst(*codes)
 
 
 def collect(
@@ -176,6 +192,7 @@ def run_cycle(
         failed=len(result.failed),
         backlog=sum(c.cost for c in result.backlog),
         fetch_errors=len(errors),
+        reopen_fallbacks=len(result.fallbacks),
     )
     return CycleOutcome(
         cycle_id, now, items, assessments, the_plan, result, skipped, errors, rate_limits

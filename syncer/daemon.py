@@ -160,6 +160,7 @@ def merge_outcomes(cycle_id: str, now: datetime, outcomes: list[CycleOutcome]) -
         merged.fetch_rate_limits.update(o.fetch_rate_limits)
         result.rate_limited.update(o.result.rate_limited)
         result.rate_limit_reasons.update(o.result.rate_limit_reasons)
+        result.fallbacks.extend(o.result.fallbacks)
         result.fenced = result.fenced or o.result.fenced
     return merged
 

@@ -26,6 +26,7 @@ from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.cycle import CycleOutcome
 from syncer.evaluate import evaluate
+from syncer.exit_codes import ExitCode
 from syncer.logging_setup import configure_logging
 from syncer.policy import Policy
 from syncer.report.build import build_report, report_period
@@ -234,7 +235,9 @@ def run_demo(out: Path, console: Console) -> int:
         f"{second.result.writes}; {requests_made} HTTP requests in all. "
         f"Done in {time.monotonic() - started:.1f} s."
     )
-    return 0 if second.plan.is_empty() and not first.result.failed and owners_ok else 1
+    if first.result.failed or first.fetch_errors:
+        return ExitCode.TRACKER_FAILED
+    return ExitCode.OK if second.plan.is_empty() and owners_ok else ExitCode.FINDINGS
 
 
 def github_snapshot(base_url: str, policy: Policy) -> dict[str, list[dict[str, object]]]:

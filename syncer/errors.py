@@ -39,6 +39,28 @@ class PermanentError(TrackerError):
         self.status = status
 
 
+class TransitionUnavailable(PermanentError):
+    """The tracker offers no way to make this state change: no such transition, no permission.
+
+    Decided from what the tracker answered (the transitions it lists for the item, the status
+    of a refused request), never from message text. ``available`` names the transitions the
+    tracker did offer, so an operator can fix the configuration; the applier falls back to
+    what needs no transition (a label and a comment) instead of giving up on the item.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        *,
+        wanted: str = "",
+        available: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, status)
+        self.wanted = wanted
+        self.available = available
+
+
 class ConfigError(Exception):
     """The policy or settings are invalid; carries every problem found, already formatted."""
 

@@ -60,6 +60,7 @@ def _quiet(
             False,
             None,
             None,
+            None,
         )
     )
 
@@ -314,6 +315,7 @@ class Evaluator:
                         False,
                         True,
                         None,
+                        None,
                     )
                 )
             return self.assess_closed(item, deadline, source, days)
@@ -348,6 +350,7 @@ class Evaluator:
                     False,
                     None,
                     None,
+                    None,
                 )
             )
         return self.assess_open(item, deadline, source, days, [], set(), [], False, None)
@@ -360,9 +363,20 @@ class Evaluator:
         comments: list[DesiredComment] = []
         status, evidence_ok = self.judge_closure(item, deadline, days, findings, desired, comments)
         if status is Status.CLOSED_REJECTED and self.closure.on_violation is ViolationAction.REOPEN:
-            # Judge it as the open item it is about to be, so one plan reaches the end state.
+            # Judge it as the open item it is about to be, so one plan reaches the end state;
+            # should the tracker refuse to reopen it, it keeps what label mode gives instead.
+            fallback = self.shared(desired)
             return self.assess_open(
-                item, deadline, source, days, findings, desired, comments, True, evidence_ok
+                item,
+                deadline,
+                source,
+                days,
+                findings,
+                desired,
+                comments,
+                True,
+                evidence_ok,
+                fallback,
             )
         return Assessment(
             item,
@@ -390,6 +404,7 @@ class Evaluator:
         comments: list[DesiredComment],
         reopen: bool,
         evidence_ok: bool | None,
+        reopen_fallback: frozenset[str] | None = None,
     ) -> Assessment:
         labels = item.labels
         closure = self.closure
@@ -455,6 +470,7 @@ class Evaluator:
             reopen,
             evidence_ok,
             waiver,
+            reopen_fallback,
         )
 
     def schedule(self, priority: Priority, deadline: date | None, days: int | None) -> Schedule:

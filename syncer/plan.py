@@ -3,10 +3,13 @@
 ``plan`` never looks at a clock or a tracker: the assessments carry the desired state and the
 observed items carry the labels and state that are there now. An item already at its desired
 labels yields nothing, so reruns converge (jirahub's ``make_issue_updates``). Within an item
-the order is fixed: comment, reopen, then labels, because the labels are what record that the
-comment was posted (see ``syncer.apply``). When one item gets several comments in one plan (a
-needs-owner request and an escalation), a person is pinged by the first that mentions them and
-named, without the @, in the others.
+the order is fixed: the closure-rejection comment, the reopen, the comments the reopened item
+needs (owner, escalation), then labels. Labels come last because they record that a comment
+was posted (see ``syncer.apply``); the other comments wait for the reopen because they are
+about an open item, and must not land on one that stays closed when the tracker cannot
+reopen it (the reopen then falls back to the labels it carries, see ``Reopen``). When one
+item gets several comments in one plan (a needs-owner request and an escalation), a person is
+pinged by the first that mentions them and named, without the @, in the others.
 """
 
 from __future__ import annotations
@@ -67,21 +70,33 @@ def _build_change(
     desired = assessment.desired_labels
     to_add, to_remove = desired - present, present - desired
     reason = assessment.status.value
+    needed = _needed_comments(assessment, observed)
+    before = [w for w in needed if w.rule == "closure"] if assessment.reopen else needed
     # Every value below is built from already-validated ones, so validation is skipped.
     # One item's comments ping each person once: later ones name who an earlier one pinged.
     notified: set[tuple[str, bool]] = set()
-    actions: list[Action] = [
-        PostComment.model_construct(
+
+    def comment(wanted: DesiredComment) -> PostComment:
+        return PostComment.model_construct(
             ref=ref,
             message=mention_once(wanted.message, notified),
             reason=wanted.rule,
             also_markers=wanted.also_markers,
             escalation=wanted.escalation,
         )
-        for wanted in _needed_comments(assessment, observed)
-    ]
+
+    actions: list[Action] = [comment(wanted) for wanted in before]
     if assessment.reopen:
-        actions.append(Reopen.model_construct(ref=ref, reason="closure criteria not met"))
+        fallback = assessment.reopen_fallback or frozenset()
+        actions.append(
+            Reopen.model_construct(
+                ref=ref,
+                reason="closure criteria not met",
+                label_instead=tuple(sorted(fallback - present)),
+                unlabel_instead=tuple(sorted(present - fallback)),
+            )
+        )
+        actions.extend(comment(wanted) for wanted in needed if wanted.rule != "closure")
     if to_add:
         actions.append(
             AddLabels.model_construct(ref=ref, labels=tuple(sorted(to_add)), reason=reason)
@@ -111,14 +126,23 @@ def pending_change(
         elif item.labels & managed == desired:
             return None
     present = item.labels & managed
+    needed = _needed_comments(assessment, observed)
     cost = (
-        len(_needed_comments(assessment, observed))
+        len(needed)
         + int(assessment.reopen)
         + int(not desired <= present)
         + int(not present <= desired)
     )
     if not cost:
         return None
+    if assessment.reopen:
+        # Should the reopen fall back to labels, those writes must fit the budget too.
+        fallback = assessment.reopen_fallback or frozenset()
+        closure_comments = sum(1 for w in needed if w.rule == "closure")
+        cost = max(
+            cost,
+            closure_comments + 1 + int(not fallback <= present) + int(not present <= fallback),
+        )
     urgency = (
         _PRIORITY_RANK[item.priority],
         -(assessment.days_overdue or 0),

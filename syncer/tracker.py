@@ -52,6 +52,9 @@ class PermissionCheck:
     ok: bool
     detail: str = ""
     fix: str = ""
+    answered: bool = True
+    """False when the tracker could not be asked (no answer, 5xx, a rate limit): the check
+    neither passed nor failed, and ``check-permissions`` exits 3 rather than 1."""
 
 
 @runtime_checkable

@@ -16,12 +16,12 @@ from datetime import datetime
 from rich.console import Console
 
 from syncer.actions import ItemChange
-from syncer.apply import Executor, choose_executor
+from syncer.apply import Executor, choose_executor, describe_fallbacks
 from syncer.clock import system_clock
 from syncer.cursors import CursorStore
 from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
-from syncer.errors import ConfigError
+from syncer.errors import ConfigError, RateLimited
 from syncer.ledger import Ledger
 from syncer.logging_setup import bind_cycle
 from syncer.model import ActionItem, ItemRef
@@ -93,20 +93,29 @@ def fetch_all(
     full: bool,
     err: Console,
     owners_as_of: tuple[Policy, datetime, LookupCache | None] | None = None,
+    failed: dict[str, str] | None = None,
+    rate_limited: set[str] | None = None,
 ) -> list[ActionItem]:
     """Items from every tracker, for commands that only read (``plan``, ``report``).
 
     With ``owners_as_of`` (policy, now, cache), owners' accounts are checked as a cycle
-    checks them, so the command judges owners as ``run`` would.
+    checks them, so the command judges owners as ``run`` would. Trackers that could not be
+    read are printed and added to ``failed`` (name -> error), those stopped by a rate limit
+    also to ``rate_limited``: the caller's exit code says so.
     """
-    items, skipped, errors = collect(trackers, full=full)
+    limits: dict[str, RateLimited] = {}
+    items, skipped, errors = collect(trackers, full=full, rate_limits=limits)
+    if rate_limited is not None:
+        rate_limited.update(limits)
     if owners_as_of is not None:
         policy, now, cache = owners_as_of
         items = with_account_status(items, trackers, policy, now, cache or MemoryLookupCache())
     for problem in skipped:
-        err.print(f"{problem.key}: skipped: {problem.problem}")
+        err.print(f"{problem.key}: skipped: {problem.problem}", markup=False)
     for name, error in errors.items():
-        err.print(f"{name}: {error}")
+        err.print(f"{name}: could not be read: {error}", markup=False)
+    if failed is not None:
+        failed.update(errors)
     return items
 
 
@@ -198,5 +207,16 @@ def run_once(
         f"{sum(d.cost for d in result.backlog)} writes wait for the next cycle"
     )
     for name, error in outcome.fetch_errors.items():
-        console.print(f"[red]{name}[/red]: {error}")
+        console.print(f"{name}: could not be read: {error}", markup=False, style="red")
+    for failed in result.failed:
+        console.print(
+            f"failed: {failed.change.key} {failed.action.kind}: {failed.error}", markup=False
+        )
+    for line in describe_fallbacks(result.fallbacks):
+        console.print(line, markup=False)
+    for name, reset_at in result.rate_limited.items():
+        until = f" until {reset_at.isoformat()}" if reset_at else ""
+        console.print(
+            f"{name}: rate limited{until}; the rest waits for the next cycle", markup=False
+        )
     return outcome

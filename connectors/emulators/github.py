@@ -39,10 +39,10 @@ from typing import Any
 from connectors.emulators.github_api import GitHubApi
 from connectors.emulators.github_model import PERMISSIONS, App, PullInfo, Repo, utc_seconds
 from connectors.emulators.github_seed import load_seed
-from connectors.emulators.github_server import Faults, Server, Transport
+from connectors.emulators.github_server import Faults, Refusal, Server, Transport
 from connectors.emulators.github_state import GitHubState
 
-__all__ = ["Faults", "GitHubEmulator"]
+__all__ = ["Faults", "GitHubEmulator", "Refusal"]
 
 JSONDict = dict[str, Any]
 

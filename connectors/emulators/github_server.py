@@ -41,6 +41,25 @@ SECONDARY_DOC = (
 )
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Answer requests of ``method`` whose path matches ``path`` (a regular expression over the
+    raw path, e.g. ``/issues/\\d+/comments$``) with ``status`` and GitHub's error body, after
+    authentication and before anything is applied. Stands for what a real token meets: a
+    fine-grained token without Issues write gets 403 "Resource not accessible by personal
+    access token"; a repository with issues disabled answers 410 "Issues are disabled for
+    this repo"."""
+
+    method: str
+    path: str
+    status: int = 403
+    message: str = "Resource not accessible by personal access token"
+    documentation_url: str = f"{DOCS}/issues/comments#create-an-issue-comment"
+
+    def matches(self, request: Request) -> bool:
+        return request.method == self.method and re.search(self.path, request.path) is not None
+
+
 @dataclass
 class Faults:
     """Fault injection settings; rates are probabilities per request in [0, 1].
@@ -50,6 +69,7 @@ class Faults:
 
     ``timeout_hold_s`` is how long a "timed out" request holds its connection before closing it
     without an answer (0 closes at once); ``retry_after_s`` is the ``Retry-After`` of injected 429s.
+    ``refusals`` answer matching requests with a chosen status and error body (see ``Refusal``).
     """
 
     latency_s: float = 0.0
@@ -61,6 +81,7 @@ class Faults:
     seed: int = 0
     timeout_hold_s: float = 0.0
     retry_after_s: int = 60
+    refusals: tuple[Refusal, ...] = ()
 
 
 @dataclass
@@ -284,6 +305,14 @@ class Transport:
 
         if route is None:
             return self._finish(request, Response(404, _not_found()), request_id, charged)
+        for refusal in faults.refusals:
+            if refusal.matches(request):
+                body = {
+                    "message": refusal.message,
+                    "documentation_url": refusal.documentation_url,
+                    "status": str(refusal.status),
+                }
+                return self._finish(request, Response(refusal.status, body), request_id, charged)
 
         if is_write and faults.secondary_limit:
             wait = self.limits.secondary_wait(now)

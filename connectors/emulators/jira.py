@@ -33,6 +33,8 @@ Seed format (YAML or JSON; ``load_seed``)::
       - {account_id: 5b10a2844c20165700ede21f, name: frank, active: false}   # deactivated
     custom_fields:
       - {name: Evidence, schema_type: string}          # string | option | user | url | date
+    workflow:                  # optional; default To Do -> In Progress -> Done, Done -> To Do
+      - {id: "31", name: Done, from: [To Do, In Progress], to: Done}   # e.g. no "Reopen"
       - {name: Severity, schema_type: option, options: [SEV-1, SEV-2]}
     issues:
       - project: REL
@@ -74,6 +76,7 @@ from connectors.emulators.jira_state import (
     PRIORITIES,
     RESOLUTIONS,
     STATUSES,
+    TRANSITIONS,
     Clock,
     Comment,
     CustomField,
@@ -115,6 +118,9 @@ class JiraEmulator:
         self.limiter = WriteLimiter()
         self.lock = threading.RLock()
         self.permissions = set(PERMISSIONS)
+        # The project workflow: (transition id, name, from statuses, to status). Sites differ
+        # here more than anywhere (many have no "Reopen"); ``set_workflow`` replaces it.
+        self.transitions: list[tuple[str, str, tuple[str, ...], str]] = list(TRANSITIONS)
         self.notify_log: list[tuple[str, bool]] = []
         self.users: dict[str, User] = {}
         self.projects: dict[str, Project] = {}
@@ -398,6 +404,16 @@ class JiraEmulator:
         with self.lock:
             return [(a.filename, a.content) for a in self.get_issue(key).attachments]
 
+    def set_workflow(self, transitions: list[tuple[str, str, tuple[str, ...], str]]) -> None:
+        """Replace the workflow's transitions: (id, name, from statuses, to status) each,
+        statuses among To Do, In Progress and Done (e.g. a workflow without "Reopen")."""
+        for tid, name, sources, target in transitions:
+            unknown = sorted({*sources, target} - set(STATUSES))
+            if unknown or not tid or not name:
+                raise ValueError(f"transition {name!r}: unknown statuses {unknown}")
+        with self.lock:
+            self.transitions = [(t, n, tuple(f), to) for t, n, f, to in transitions]
+
     def revoke_permission(self, key: str) -> None:
         """Make ``/mypermissions`` (and the matching writes) deny ``key`` for the bot."""
         self.permissions.discard(key)
@@ -530,6 +546,13 @@ class JiraEmulator:
                 cf.get("schema_type", "string"),
                 cf.get("custom_type"),
                 cf.get("options"),
+            )
+        if "workflow" in data:
+            self.set_workflow(
+                [
+                    (str(t["id"]), str(t["name"]), tuple(t["from"]), str(t["to"]))
+                    for t in data["workflow"]
+                ]
             )
         keys = []
         for item in data.get("issues", []):

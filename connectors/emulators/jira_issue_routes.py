@@ -19,7 +19,6 @@ from connectors.emulators.jira_server import Request, Response, route
 from connectors.emulators.jira_state import (
     RESOLUTIONS,
     STATUSES,
-    TRANSITIONS,
     Attachment,
     Issue,
     Json,
@@ -284,7 +283,7 @@ def _transitions(
 ) -> list[Json]:
     r = renderer_for(emu, req)
     out = []
-    for tid, name, sources, target in TRANSITIONS:
+    for tid, name, sources, target in emu.transitions:
         if issue.status not in sources:
             continue
         entry: Json = {
@@ -328,10 +327,13 @@ def list_transitions(emu: JiraEmulator, req: Request) -> Response:
 @route("POST", "/issue/{issueIdOrKey}/transitions", write=True)
 def do_transition(emu: JiraEmulator, req: Request) -> Response:
     issue = emu.get_issue(req.args["issueIdOrKey"])
-    require(emu, "TRANSITION_ISSUES", "You do not have permission to transition this issue.")
+    if "TRANSITION_ISSUES" not in emu.permissions:
+        # The OpenAPI lists "the user does not have permission to transition the issue"
+        # under 400 for this operation, not 403.
+        raise ApiError(400, ["You do not have permission to transition this issue."])
     body = req.body if isinstance(req.body, dict) else {}
     wanted = str((body.get("transition") or {}).get("id", ""))
-    match = [t for t in TRANSITIONS if t[0] == wanted and issue.status in t[2]]
+    match = [t for t in emu.transitions if t[0] == wanted and issue.status in t[2]]
     if not match:
         raise ApiError(400, [f"Transition id '{wanted}' is not valid for this issue."])
     target = match[0][3]

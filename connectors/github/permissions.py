@@ -19,7 +19,7 @@ from connectors.github.session import make_auth, make_github
 from connectors.github.transport import Transport
 from syncer.clock import system_clock
 from syncer.cursors import MemoryCursorStore
-from syncer.errors import PermanentError, TrackerError
+from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
 from syncer.policy import Policy
 from syncer.tracker import PermissionCheck
 from syncer.tracker_config import GitHubTracker
@@ -77,6 +77,7 @@ def check_github(
                     False,
                     str(exc),
                     "give the token read access to the organisation's repositories",
+                    answered=not isinstance(exc, TransientError | RateLimited),
                 )
             )
     for repo in repos:
@@ -100,8 +101,9 @@ def _check_repo(
             if isinstance(exc, PermanentError) and exc.status == 404
             else str(exc)
         )
+        answered = not isinstance(exc, TransientError | RateLimited)
         return [
-            PermissionCheck(name, f"{repo}: {c}", False, detail, fix)
+            PermissionCheck(name, f"{repo}: {c}", False, detail, fix, answered=answered)
             for c in (READ, LABEL, TRIAGE, COMMENT)
         ]
     repo_data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}

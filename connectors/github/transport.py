@@ -30,6 +30,7 @@ from github import GithubException
 from github.Requester import Requester
 
 from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
+from syncer.logging_setup import REDACTOR
 
 log = structlog.get_logger(__name__)
 
@@ -60,8 +61,48 @@ def _number(value: str | None) -> float | None:
         return None
 
 
+MESSAGE_CHARS = 300
+
+
+def error_detail(body: Any) -> str:
+    """GitHub's own words for a failed request, for the humans reading the log.
+
+    From its JSON error body: ``message``, the first few ``errors`` of a 422 (field and code,
+    or their message) and ``documentation_url``. Cut to ``MESSAGE_CHARS`` and passed through
+    the log redactor, since the text is GitHub's, not ours. Never used to decide anything:
+    the status and headers do that.
+    """
+    data = body
+    if isinstance(body, bytes | str):
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            return ""
+    if not isinstance(data, Mapping):
+        return ""
+    message = data.get("message")
+    parts = [message.strip()] if isinstance(message, str) and message.strip() else []
+    errors = data.get("errors")
+    for entry in errors[:3] if isinstance(errors, list) else ():
+        if isinstance(entry, Mapping):
+            said = entry.get("message") or " ".join(
+                str(entry[k]) for k in ("resource", "field", "code") if entry.get(k)
+            )
+            if said:
+                parts.append(str(said))
+        elif isinstance(entry, str):
+            parts.append(entry)
+    text = "; ".join(parts)
+    if len(text) > MESSAGE_CHARS:
+        text = text[: MESSAGE_CHARS - 1].rstrip() + "…"
+    docs = data.get("documentation_url")
+    if isinstance(docs, str) and docs.startswith("https://"):
+        text = f"{text} ({docs[:200]})" if text else docs[:200]
+    return REDACTOR.redact_text(text)
+
+
 def classify(
-    status: int, headers: Mapping[str, Any], now: datetime, what: str
+    status: int, headers: Mapping[str, Any], now: datetime, what: str, detail: str = ""
 ) -> TrackerError | None:
     """The typed error for an HTTP answer (``None`` when it is not an error).
 
@@ -69,8 +110,10 @@ def classify(
     403/429 with ``x-ratelimit-remaining: 0`` is the primary limit (until
     ``x-ratelimit-reset``); 403/429 with ``retry-after`` is a secondary limit; a 429 without
     either still is a limit (GitHub asks to wait at least a minute); 5xx is transient; any
-    other 4xx is permanent.
+    other 4xx is permanent. ``detail`` (GitHub's message, see ``error_detail``) is appended
+    to the error's text for people; it decides nothing.
     """
+    said = f": {detail}" if detail else ""
     if status < 400:
         return None
     if status in (403, 429):
@@ -91,15 +134,19 @@ def classify(
             )
     if status >= 500:
         retry_after = _number(header(headers, "retry-after"))
-        return TransientError(f"{what}: HTTP {status}", retry_after=retry_after)
-    return PermanentError(f"{what}: HTTP {status}", status=status)
+        return TransientError(f"{what}: HTTP {status}{said}", retry_after=retry_after)
+    return PermanentError(f"{what}: HTTP {status}{said}", status=status)
 
 
 def typed_error(exc: GithubException, what: str, now: datetime) -> TrackerError:
     """The pmsync error for an exception PyGithub raised, by the same status/header rules."""
     headers = {str(k).lower(): v for k, v in (exc.headers or {}).items()}
-    error = classify(exc.status, headers, now, what)
-    return error if error is not None else PermanentError(f"{what}: HTTP {exc.status}", exc.status)
+    detail = error_detail(exc.data)
+    error = classify(exc.status, headers, now, what, detail)
+    if error is not None:
+        return error
+    said = f": {detail}" if detail else ""
+    return PermanentError(f"{what}: HTTP {exc.status}{said}", exc.status)
 
 
 @dataclass(frozen=True)
@@ -153,10 +200,14 @@ class Transport:
         remaining = _number(header(headers_lc, "x-ratelimit-remaining"))
         if remaining is not None:
             self.rate_limit_remaining = int(remaining)
-        error = classify(status, headers_lc, self.clock(), what)
-        if error is not None:
-            log.warning("github request failed", verb=verb, what=what, status=status)
-            raise error
+        if status >= 400:
+            detail = error_detail(text)
+            error = classify(status, headers_lc, self.clock(), what, detail)
+            if error is not None:
+                log.warning(
+                    "github request failed", verb=verb, what=what, status=status, message=detail
+                )
+                raise error
         try:
             data = json.loads(text) if text else None
         except ValueError:

@@ -19,7 +19,7 @@ from connectors.github.reads import ItemReader
 from connectors.github.renderer import render_message
 from connectors.github.session import PER_PAGE
 from connectors.github.transport import Answer, ContentPacer, Transport
-from syncer.errors import PermanentError, TrackerError
+from syncer.errors import PermanentError, TrackerError, TransitionUnavailable
 from syncer.messages import Message, markers_in
 from syncer.model import ItemRef
 from syncer.policy import Policy
@@ -192,10 +192,23 @@ class ItemWriter:
                     raise
 
     def reopen(self, ref: ItemRef) -> None:
+        """PATCH the state open. GitHub answers 403 when the token may not edit the issue
+        (a limit is told apart by its headers before this) and 410 when the repository's
+        issues are disabled: reopening is impossible there, ``TransitionUnavailable``."""
         repo, number = self.split(ref)
-        self.http.call(
-            "PATCH",
-            f"/repos/{repo}/issues/{number}",
-            f"reopen {ref.key}",
-            body={"state": "open", "state_reason": "reopened"},
-        )
+        try:
+            self.http.call(
+                "PATCH",
+                f"/repos/{repo}/issues/{number}",
+                f"reopen {ref.key}",
+                body={"state": "open", "state_reason": "reopened"},
+            )
+        except PermanentError as exc:
+            if exc.status not in (403, 410):
+                raise
+            raise TransitionUnavailable(
+                f"{exc}; give the token write access to the issues of {repo} (or set "
+                "closure.on_violation: label)",
+                exc.status,
+                wanted="reopen",
+            ) from None

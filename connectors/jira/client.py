@@ -72,7 +72,13 @@ from connectors.jira.renderer import (
     text_document,
 )
 from syncer.cursors import Cursor, CursorStore
-from syncer.errors import ConfigError, PermanentError, TrackerError, TransientError
+from syncer.errors import (
+    ConfigError,
+    PermanentError,
+    TrackerError,
+    TransientError,
+    TransitionUnavailable,
+)
 from syncer.messages import Message
 from syncer.model import ActionItem, ItemRef
 from syncer.policy import Policy
@@ -616,26 +622,49 @@ class JiraConnector:
         self._labels(ref, labels, "remove")
 
     def _transition(self, key: str, name: str) -> None:
+        """Move ``key`` through the transition called ``name`` (or leading to that status).
+
+        Jira lists only the transitions the caller may perform from the issue's current
+        status (none at all without the Transition Issues permission) and answers 400 to one
+        it refuses (no permission, a required screen field); its OpenAPI documents both for
+        ``/issue/{key}/transitions``. Either way the change is impossible as configured:
+        ``TransitionUnavailable``, naming the transitions Jira did offer.
+        """
         raw = self._request("GET", f"issue/{key}/transitions")
         transitions = raw.get("transitions") if isinstance(raw, dict) else None
-        available: list[str] = []
-        for transition in transitions or []:
+        offered = [t for t in transitions or [] if isinstance(t, dict)]
+        available = tuple(str(t.get("name", "")) for t in offered)
+        wanted = name.lower()
+        for transition in offered:
             names = {str(transition.get("name", ""))}
             target = transition.get("to")
             if isinstance(target, dict):
                 names.add(str(target.get("name", "")))
-            available.append(str(transition.get("name", "")))
-            if name.lower() in {n.lower() for n in names}:
+            if wanted not in {n.lower() for n in names}:
+                continue
+            try:
                 self._request(
                     "POST",
                     f"issue/{key}/transitions",
                     body={"transition": {"id": str(transition.get("id"))}},
                 )
-                return
-        raise PermanentError(
+            except PermanentError as exc:
+                if exc.status not in (400, 403):
+                    raise
+                raise TransitionUnavailable(
+                    f"{key}: Jira refused the transition {name!r} ({exc})",
+                    exc.status,
+                    wanted=name,
+                    available=available,
+                ) from None
+            return
+        raise TransitionUnavailable(
             f"{key}: no transition named {name!r} (available: {', '.join(available) or 'none'});"
-            " set the transition name in the Jira tracker settings",
+            " set the transition name in the Jira tracker settings or give pmsync's account the"
+            " Transition Issues permission",
             None,
+            wanted=name,
+            available=available,
         )
 
     def reopen(self, ref: ItemRef) -> None:

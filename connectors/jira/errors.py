@@ -15,6 +15,7 @@ import requests
 from jira.exceptions import JIRAError
 
 from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
+from syncer.logging_setup import REDACTOR
 
 BURST_REASONS = frozenset({"jira-burst-based", "jira-per-issue-on-write"})
 QUOTA_REASONS = frozenset({"jira-quota-tenant-based", "jira-quota-global-based"})
@@ -39,7 +40,13 @@ def retry_after_seconds(response: requests.Response | None) -> float | None:
         return None
 
 
-def _jira_messages(response: requests.Response | None) -> str:
+MESSAGE_CHARS = 300
+
+
+def jira_messages(response: requests.Response | None) -> str:
+    """Jira's own words for a failed request (``errorMessages`` and the per-field ``errors``
+    of its ErrorCollection), for people: cut to ``MESSAGE_CHARS`` and passed through the log
+    redactor, since the text is Jira's. Never used to decide anything."""
     if response is None:
         return ""
     try:
@@ -48,11 +55,14 @@ def _jira_messages(response: requests.Response | None) -> str:
         return ""
     if not isinstance(data, dict):
         return ""
-    messages = [m for m in data.get("errorMessages") or [] if isinstance(m, str)]
+    messages = [m.strip() for m in data.get("errorMessages") or [] if isinstance(m, str)]
     errors = data.get("errors")
     if isinstance(errors, dict):
         messages.extend(f"{k}: {v}" for k, v in errors.items() if isinstance(v, str))
-    return ("; " + "; ".join(messages))[:300] if messages else ""
+    text = "; ".join(m for m in messages if m)
+    if len(text) > MESSAGE_CHARS:
+        text = text[: MESSAGE_CHARS - 1].rstrip() + "…"
+    return REDACTOR.redact_text(text)
 
 
 def translate(exc: Exception, *, what: str, write: bool, now: datetime) -> TrackerError | None:
@@ -68,7 +78,8 @@ def translate(exc: Exception, *, what: str, write: bool, now: datetime) -> Track
         return None
     response = exc.response if isinstance(exc.response, requests.Response) else None
     status = exc.status_code or (response.status_code if response is not None else None)
-    detail = _jira_messages(response)
+    said = jira_messages(response)
+    detail = f": {said}" if said else ""
     if status is None:
         return TransientError(f"{what}: no response")
     if status == 429:

@@ -19,7 +19,7 @@ from connectors.jira.client import open_jira, read_credentials
 from connectors.jira.errors import translate
 from connectors.jira.mapper import resolve_fields
 from syncer.clock import system_clock
-from syncer.errors import ConfigError
+from syncer.errors import ConfigError, RateLimited, TransientError
 from syncer.tracker import PermissionCheck
 from syncer.tracker_config import JiraTracker
 
@@ -79,6 +79,7 @@ def check_jira(
                 False,
                 str(error),
                 "check the server URL, the token and (Cloud) the account email",
+                answered=not isinstance(error, TransientError | RateLimited),
             )
         ]
     checks = [
@@ -106,7 +107,16 @@ def _permission_checks(
         error = translate(exc, what="GET mypermissions", write=False, now=clock())
         if error is None:
             raise
-        return [PermissionCheck(config.name, "permissions", False, str(error), "retry later")]
+        return [
+            PermissionCheck(
+                config.name,
+                "permissions",
+                False,
+                str(error),
+                "retry later",
+                answered=not isinstance(error, TransientError | RateLimited),
+            )
+        ]
     granted = answer.get("permissions") or {}
     where = f"project {project}" if project else "any project (set project: to be precise)"
     checks = []
@@ -134,7 +144,16 @@ def _field_checks(
         error = translate(exc, what="GET field", write=False, now=clock())
         if error is None:
             raise
-        return [PermissionCheck(config.name, "fields", False, str(error), "retry later")]
+        return [
+            PermissionCheck(
+                config.name,
+                "fields",
+                False,
+                str(error),
+                "retry later",
+                answered=not isinstance(error, TransientError | RateLimited),
+            )
+        ]
     resolution = resolve_fields(config.fields, field_list)
     checks = [
         PermissionCheck(

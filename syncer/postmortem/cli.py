@@ -1,10 +1,11 @@
 """``pmsync postmortem``: new, check, render, lint and file an incident record.
 
 This is an entry point, so it may read the clock and, lazily inside the ``file`` handler, import
-the GitHub connector; everything it calls is pure. Exit codes: 0 ok, 1 findings (``lint
---strict``, ``check`` problems with ``--config``), 2 bad input (including ``file`` refusing a
-record with lint findings, unless ``--force``; dry runs too, so what they show is what would
-be filed).
+the GitHub connector; everything it calls is pure. Exit codes (``syncer.exit_codes``): 0 ok,
+1 findings (``lint --strict``), 2 bad input (including ``file`` refusing a record with lint
+findings, unless ``--force``; dry runs too, so what they show is what would be filed), 3 a
+tracker refused or failed a filing request (what was filed before it stays filed, and a rerun
+picks up from the markers), 4 a rate limit stopped the filing (rerun later).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
-from syncer.errors import ConfigError
+from syncer.errors import ConfigError, RateLimited, TrackerError
+from syncer.exit_codes import ExitCode
 from syncer.policy import Policy
 from syncer.postmortem import filing
 from syncer.postmortem.lint import RULES, lint
@@ -30,7 +32,7 @@ from syncer.postmortem.skeleton import skeleton
 from syncer.postmortem.source import SourceError
 from syncer.postmortem.validate import clock_start, resolve_due
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.FINDINGS, ExitCode.BAD_INPUT
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -234,6 +236,26 @@ def cmd_file(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"{args.config}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    try:
+        return _file(args, filer, labels, record.incident, policy, today)
+    except TrackerError as exc:
+        from syncer.logging_setup import REDACTOR
+
+        print(f"{args.file}: filing stopped: {REDACTOR.redact_text(str(exc))}", file=sys.stderr)
+        if isinstance(exc, RateLimited):
+            print("rerun after the limit resets; nothing is filed twice", file=sys.stderr)
+            return ExitCode.WORK_LEFT
+        return ExitCode.TRACKER_FAILED
+
+
+def _file(
+    args: argparse.Namespace,
+    filer: filing.Filer,
+    labels: filing.FilingLabels,
+    incident: Incident,
+    policy: Policy,
+    today: date,
+) -> int:
     if args.dry_run:
         filed = filer.find_filed(incident.id)
         steps = filing.plan_filing(incident, policy, filed, today, labels)

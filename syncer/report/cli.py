@@ -3,8 +3,9 @@
 An entry point: it reads the clock, opens the trackers and the state store through
 ``syncer.wiring`` (imported lazily, so the report package stays pure) and publishes through
 the ``Applier`` with the cycle's write budget. ``--dry-run`` and shadow mode write the files
-and print what would be published; nothing else differs. Exit codes: 0 ok, 1 a publish write
-failed or waits for budget, 2 bad input.
+and print what would be published; nothing else differs. Exit codes are ``syncer.exit_codes``:
+3 when a tracker could not be read or a publish write failed, 4 when a publish write waits
+for the budget or a rate limit, 2 for bad input.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from syncer.cursors import MemoryCursorStore
 from syncer.directory import LookupCache
 from syncer.errors import ConfigError
 from syncer.evaluate import evaluate
+from syncer.exit_codes import ExitCode, worst
 from syncer.ledger import Ledger, LedgerEntry, MemoryLedger
 from syncer.model import ActionItem
 from syncer.plan import plan
@@ -43,7 +45,6 @@ from syncer.report.render_json import render_json
 from syncer.report.render_markdown import render_markdown
 from syncer.tracker import Tracker
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 Clock = Callable[[], datetime]
 
 
@@ -176,6 +177,8 @@ def run(
     use_store = bool(args.state) or not args.items
     with connect(policy, args.state, writing or not args.items, use_store) as sources:
         items: list[ActionItem]
+        unread: dict[str, str] = {}
+        limited: set[str] = set()
         if args.items:
             items = read_items(Path(args.items), err)
         else:
@@ -186,7 +189,13 @@ def run(
                 full=True,
                 err=err,
                 owners_as_of=(policy, now, lookup_cache(sources.ledger)),
+                failed=unread,
+                rate_limited=limited,
             )
+        read_code = worst(
+            ExitCode.TRACKER_FAILED if set(unread) - limited else ExitCode.OK,
+            ExitCode.WORK_LEFT if limited else ExitCode.OK,
+        )
         start, end = report_period(policy, now)
         entries: list[LedgerEntry] = (
             list(sources.ledger.entries_between(start, end)) if sources.ledger else []
@@ -203,7 +212,7 @@ def run(
                 out.print(f"wrote {path}")
         if not policy.report.enabled or tracker_name is None:
             out.print("report publishing is off (report.enabled false or no tracker)")
-            return EXIT_OK
+            return read_code
         if not writing:
             reason = "dry run" if args.dry_run else "shadow mode"
             for change in report_changes(report, policy, tracker_name):
@@ -219,7 +228,7 @@ def run(
                             f"{reason}: would {action.kind} {action.week_key} in "
                             f"{tracker_name} (characters: {sizes}{files})"
                         )
-            return EXIT_OK
+            return read_code
         result = publish(
             report,
             policy,
@@ -232,10 +241,14 @@ def run(
     for done in result.done:
         out.print(f"{done.action.kind}: {done.outcome}")
     for failed in result.failed:
-        err.print(f"{failed.action.kind} failed: {failed.error}")
+        err.print(f"{failed.action.kind} failed: {failed.error}", markup=False)
     if result.backlog:
         err.print(f"{len(result.backlog)} report writes wait for budget or a rate limit")
-    return EXIT_FAILED if result.failed or result.backlog else EXIT_OK
+    return worst(
+        read_code,
+        ExitCode.TRACKER_FAILED if result.failed else ExitCode.OK,
+        ExitCode.WORK_LEFT if result.backlog or result.rate_limited else ExitCode.OK,
+    )
 
 
 def handle(args: argparse.Namespace) -> int:

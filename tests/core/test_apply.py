@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from syncer.apply import Applier, DryRun
 from syncer.cycle import run_cycle
-from syncer.errors import RateLimited, TrackerError, TransientError
+from syncer.errors import RateLimited, TrackerError, TransientError, TransitionUnavailable
+from syncer.exit_codes import ExitCode
 from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.model import ActionItem, Priority, Severity
@@ -100,6 +101,82 @@ class TestExactlyOnce:
         ]
         assert not any(key == "acme/api#2" for _, key, _ in fake.writes)
         assert any(key == "acme/web#5" for _, key, _ in fake.writes)
+
+
+def cannot_reopen(kind: str, _key: str) -> TrackerError | None:
+    """The fake's answer on a tracker whose workflow has no way back from Done."""
+    if kind == "reopen":
+        return TransitionUnavailable("no transition named 'Reopen'", wanted="Reopen")
+    return None
+
+
+class TestClosureThatCannotBeReopened:
+    """A rejected closure the tracker cannot reopen: labelled and commented, never escalated."""
+
+    def late_and_closed(self, **extra: object) -> ActionItem:
+        """Closed two days ago without evidence, twenty days past its P0 deadline."""
+        return item(
+            "acme/api#2",
+            priority=Priority.P0,
+            severity=Severity.SEV1,
+            age_days=40,
+            closed_days_ago=2,
+            **extra,  # type: ignore[arg-type]
+        )
+
+    def test_the_rejection_is_commented_and_labelled_and_nothing_escalates(self) -> None:
+        fake, ledger = fake_with([self.late_and_closed()]), MemoryLedger()
+        fake.fail_on = cannot_reopen
+        outcome = cycle(fake, ledger)
+        assert fake.writes == [
+            ("comment", "acme/api#2", ("pmsync:closure-rejected:20261121T090000Z",)),
+            ("add_labels", "acme/api#2", ("pmsync/closure-rejected",)),
+        ]
+        assert not fake.items["acme/api#2"].is_open
+        assert [(f.key, f.wanted) for f in outcome.result.fallbacks] == [("acme/api#2", "Reopen")]
+        assert outcome.result.failed == []
+        assert outcome.exit_code(writing=True) is ExitCode.OK
+        fallback = next(e for e in ledger.entries if e.kind == "reopen")
+        assert (fallback.outcome, fallback.detail) == ("fallback", "no transition named 'Reopen'")
+
+    def test_later_cycles_only_retry_the_reopen(self) -> None:
+        fake, ledger = fake_with([self.late_and_closed()]), MemoryLedger()
+        fake.fail_on = cannot_reopen
+        cycle(fake, ledger)
+        for _ in range(3):
+            cycle(fake, ledger)
+        assert [c.marker for c in fake.comments] == ["pmsync:closure-rejected:20261121T090000Z"]
+        assert fake.items["acme/api#2"].labels == {"pmsync/closure-rejected"}
+
+    def test_once_the_workflow_allows_it_the_item_is_reopened_and_escalated(self) -> None:
+        fake, ledger = fake_with([self.late_and_closed()]), MemoryLedger()
+        fake.fail_on = cannot_reopen
+        cycle(fake, ledger)
+        fake.fail_on = lambda _kind, _key: None
+        cycle(fake, ledger)
+        assert fake.items["acme/api#2"].is_open
+        assert "pmsync/escalated-executive" in fake.items["acme/api#2"].labels
+        assert len(fake.comments) == 2
+
+    def test_tier_labels_left_from_before_the_closure_are_taken_off(self) -> None:
+        """Escalated before it was closed: the fallback removes the tier label, and the
+        budget counts that write although reopening would not have needed it."""
+        closed = self.late_and_closed(labels=frozenset({"pmsync/escalated-executive"}))
+        fake = fake_with([closed])
+        fake.fail_on = cannot_reopen
+        outcome = cycle(fake, MemoryLedger())
+        assert fake.items["acme/api#2"].labels == {"pmsync/closure-rejected"}
+        [change] = outcome.plan.changes
+        assert [a.kind for a in change.actions] == ["comment", "reopen", "add_labels"]
+        assert change.cost == outcome.plan.write_count == 4
+
+    def test_a_reopen_that_fails_otherwise_stops_the_change_and_exits_3(self) -> None:
+        fake = fake_with([self.late_and_closed()])
+        fake.fail_on = lambda kind, _key: TransientError("503") if kind == "reopen" else None
+        outcome = cycle(fake, MemoryLedger())
+        assert [kind for kind, _, _ in fake.writes] == ["comment"]
+        assert outcome.result.fallbacks == []
+        assert outcome.exit_code(writing=True) is ExitCode.TRACKER_FAILED
 
 
 class TestBudgetAndLimits:

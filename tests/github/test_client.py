@@ -140,7 +140,10 @@ class TestFetching:
         seed(emulator, "acme/api", 2, clock)
         result = make_connector(["acme/gone", "acme/api"]).fetch(full=False)
         assert not result.complete
-        assert result.errors == ("list issues of acme/gone: HTTP 404",)
+        assert result.errors == (
+            "list issues of acme/gone: HTTP 404: Not Found "
+            "(https://docs.github.com/rest/repos/repos#get-a-repository)",
+        )
         assert len(result.items) == 2
 
     def test_a_closed_item_linking_a_pull_request_is_checked_once(

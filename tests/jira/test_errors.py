@@ -79,7 +79,7 @@ class TestStatusCodes:
         error = translate(_error(status, body=body), what="GET issue/REL-9", write=False, now=NOW)
         assert isinstance(error, PermanentError)
         assert error.status == status
-        assert str(error) == f"GET issue/REL-9: HTTP {status}; Issue does not exist; labels: bad"
+        assert str(error) == f"GET issue/REL-9: HTTP {status}: Issue does not exist; labels: bad"
 
     def test_messages_never_carry_headers_or_the_library_text(self) -> None:
         """str(JIRAError) dumps headers; ours names only the request and status."""
