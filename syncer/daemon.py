@@ -56,7 +56,14 @@ from syncer.health import HealthServer, HealthState, RateLimitWait, Role, wait_i
 from syncer.logging_setup import bind_cycle, bind_tracker, register_secret
 from syncer.metrics import Metrics, package_version
 from syncer.policy import Policy
-from syncer.report.build import build_report, daily_counts_for, report_period, week_key
+from syncer.report.build import (
+    build_report,
+    daily_counts_for,
+    moment_for_week,
+    report_period,
+    scheduled_week,
+    week_key,
+)
 from syncer.report.model import TREND_WEEKS
 from syncer.report.publish import report_changes, report_tracker
 from syncer.settings import Settings
@@ -300,20 +307,22 @@ class Daemon:
         if week is None or target is None or not self.policy.report.enabled:
             self.report_pending = None
             return []
-        if week != week_key(now.astimezone(ZoneInfo(self.policy.deadlines.timezone)).date()):
-            log.warning("weekly review not published in its week; dropped", week=week)
+        if week != scheduled_week(self.policy, now):
+            log.warning("weekly review not published in the week after it; dropped", week=week)
             self.report_pending = None
             return []
         if any(t.name not in self.assessments for t in self.runtime.trackers):
             return []  # not every tracker has been read yet: wait for a full view
         items = [a.item for name in sorted(self.assessments) for a in self.assessments[name]]
-        assessments = evaluate(items, self.policy, now)
-        start, end = report_period(self.policy, now)
-        today = now.astimezone(ZoneInfo(self.policy.deadlines.timezone)).date()
+        # The review of the week that ended, as it stood at its last instant.
+        moment = moment_for_week(self.policy, week, now)
+        assessments = evaluate(items, self.policy, moment)
+        start, end = report_period(self.policy, moment)
+        today = moment.astimezone(ZoneInfo(self.policy.deadlines.timezone)).date()
         report = build_report(
             assessments,
             self.policy,
-            now,
+            moment,
             self.store.entries_between(start, end),
             self.store.daily_counts(today - timedelta(days=7 * TREND_WEEKS), today),
         )
@@ -443,15 +452,15 @@ class Daemon:
         self._place_daily("full", self.policy.daemon.full_resync_at, self.full_resync_job)
 
     def weekly_review_job(self) -> None:
-        """Mark this week's review due and publish it in a cycle through the budgeted applier."""
+        """Mark the review of the week that ended due and publish it in a cycle through the
+        budgeted applier."""
         self.request_review(self.clock())
         self.sync_job(full=False)
         self._place_weekly()
 
     def request_review(self, now: datetime) -> None:
         if self.policy.report.enabled and report_tracker(self.policy) is not None:
-            tz = ZoneInfo(self.policy.deadlines.timezone)
-            self.report_pending = week_key(now.astimezone(tz).date())
+            self.report_pending = scheduled_week(self.policy, now)
 
     def daily_counts_job(self) -> None:
         self.record_daily_counts(self.clock())
@@ -480,8 +489,10 @@ class Daemon:
         if report.enabled and report.publish_missed_on_start and self.report_pending is None:
             moment = self._last_review(now)
             tz = ZoneInfo(self.policy.deadlines.timezone)
-            week = week_key(now.astimezone(tz).date())
-            same_week = week_key(moment.astimezone(tz).date()) == week
+            week = scheduled_week(self.policy, moment)
+            same_week = week_key(moment.astimezone(tz).date()) == week_key(
+                now.astimezone(tz).date()
+            )
             published = any(
                 e.kind == "upsert_report"
                 and e.item_key == week

@@ -2,7 +2,7 @@
 
 Pure: ``now`` is passed in and nothing here reads a clock or a tracker. This module is the
 entry point; each section is computed by the module responsible for it:
-- ``weeks``: which ISO week and which seven days the review covers;
+- ``weeks``: which ISO week the review covers, from its Monday up to ``now``;
 - ``facts``: what every section needs from each item, computed once;
 - ``history``: counts at any instant and the twelve-week trend (rebuilt from timestamps,
   replaced by the daemon's recorded daily counts where there are any);
@@ -11,8 +11,9 @@ entry point; each section is computed by the module responsible for it:
 - ``kpis``: the key figures now and a week ago.
 
 Definitions (also in the README):
-- a week is an ISO week in the policy's ``deadlines.timezone``; the review for week W is built
-  at ``now`` (some moment of W) and covers the seven full days before ``now``'s day;
+- a week is an ISO week in the policy's ``deadlines.timezone``; the review titled W covers W
+  from its Monday 00:00 up to ``now`` (built during W), or all of W (built at its last
+  instant, ``moment_for_week``, once it is over);
 - an action is *overdue* on day D when it is open and D is after its deadline, waived and
   paused ones included (a waiver stops escalation, not the risk);
 - the *risk score* on day D is the sum over overdue actions of weight x days overdue, with
@@ -22,12 +23,12 @@ Definitions (also in the README):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from syncer.evaluate import Assessment
 from syncer.ledger import LedgerEntry
 from syncer.policy import Policy
-from syncer.report.decisions import decisions, escalations
+from syncer.report.decisions import DECISION_KINDS, decisions, escalations
 from syncer.report.facts import item_facts, open_facts
 from syncer.report.history import daily_counts_for, timeline, trend
 from syncer.report.kpis import kpis
@@ -38,6 +39,7 @@ from syncer.report.weeks import (
     parse_week,
     report_period,
     report_timezone,
+    scheduled_week,
     week_key,
 )
 
@@ -48,6 +50,7 @@ __all__ = [
     "parse_week",
     "report_period",
     "report_timezone",
+    "scheduled_week",
     "week_key",
 ]
 
@@ -88,14 +91,15 @@ def build_report(
         raise ValueError(
             f"now ({now.isoformat()}) is in {key}, not {week}; build at moment_for_week()"
         )
-    start, end = report_period(policy, now)
+    start, end = report_period(policy, now, key)
     entries = [e for e in ledger_entries if start <= e.at < end]
     facts = item_facts(assessments, policy)
     lines = timeline(facts, tz)
     by_key = {(a.item.ref.tracker, a.item.ref.key): a for a in assessments}
     incidents, months, teams = roadmap(open_facts(facts), today)
     notes = []
-    if not entries:
+    # Only what decisions and escalations read counts: the review's own publishing writes do not.
+    if not any(e.kind in DECISION_KINDS or e.kind in ("comment", "reopen") for e in entries):
         notes.append(
             "No ledger entries for this period: decisions and escalations are derived from the "
             "items' current state."
@@ -103,8 +107,8 @@ def build_report(
     header = Header(
         week=key,
         title=f"{policy.report.title} {key}",
-        period_start=today - timedelta(days=7),
-        period_end=today - timedelta(days=1),
+        period_start=parse_week(key),
+        period_end=today,
         as_of=now,
         as_of_day=today,
         timezone=policy.deadlines.timezone,

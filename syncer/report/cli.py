@@ -36,6 +36,7 @@ from syncer.report.build import (
     moment_for_week,
     report_period,
     report_timezone,
+    scheduled_week,
 )
 from syncer.report.model import TREND_WEEKS, WeeklyReport
 from syncer.report.publish import report_changes, report_tracker
@@ -168,8 +169,9 @@ def run(
     policy = load_policy(args.config)
     now = parse_now(args.now) if args.now else clock()
     if args.week:
+        week = scheduled_week(policy, now) if args.week == "last" else args.week
         try:
-            now = moment_for_week(policy, args.week, now)
+            now = moment_for_week(policy, week, now)
         except ValueError as exc:
             raise ConfigError([f"--week: {exc}"]) from None
     writing = not args.dry_run and not policy.operations.shadow
@@ -261,13 +263,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "report",
         help="build the weekly reliability review, write its files and publish it",
-        description="Builds the review of an ISO week (default: this week, as of now), writes "
+        description="Builds the review of an ISO week (default: this week from Monday up to now; "
+        "a past week whole), writes "
         "the files named in report.formats to --out, and publishes the review issue and the "
         "operating-log entry unless --dry-run or operations.shadow. Rerunning in the same week "
         "updates the same issue and comment; unchanged data writes nothing.",
     )
     parser.add_argument("--config", required=True, help="policy YAML file")
-    parser.add_argument("--week", help="ISO week to review, e.g. 2026-W47 (default: this week)")
+    parser.add_argument(
+        "--week",
+        help="ISO week to review, e.g. 2026-W47, or 'last' for the week that ended, as the "
+        "daemon publishes it (default: this week up to now)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="write files only; publish nothing")
     parser.add_argument("--out", help="directory for the Markdown/HTML/JSON (... ) files")
     parser.add_argument("--items", help="build from this JSON export instead of the trackers")

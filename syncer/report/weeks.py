@@ -1,9 +1,12 @@
 """Which days a weekly review covers: ISO week keys, the review period and local day bounds.
 
-A week is an ISO week in the policy's ``deadlines.timezone``. The review for week W is built
-at ``now`` (some moment of W) and covers the seven full days before ``now``'s day; a past
-week is rebuilt at the moment the schedule would have published it, so it covers the same
-days as the published one did. Pure: ``now`` is always passed in.
+A week is an ISO week in the policy's ``deadlines.timezone``. The review titled W covers W:
+from its Monday 00:00 up to ``now`` while W is under way, the whole of W once it is over (a
+past week is built as of its last instant, so a rebuilt review covers and shows the same as
+the one published after the week ended). The daemon publishes, at ``report.schedule``, the
+review of the last week that has ended (``scheduled_week``): on the default Monday 09:00 that
+is the week just finished, complete, with every decision taken in it. Pure: ``now`` is always
+passed in.
 """
 
 from __future__ import annotations
@@ -38,38 +41,49 @@ def report_timezone(policy: Policy) -> ZoneInfo:
     return ZoneInfo(policy.deadlines.timezone)
 
 
+def week_bounds(policy: Policy, week: str) -> tuple[datetime, datetime]:
+    """Monday 00:00 of ``week`` and of the week after, local midnights, in UTC."""
+    tz = report_timezone(policy)
+    monday = parse_week(week)
+    start = datetime.combine(monday, time(), tz)
+    end = datetime.combine(monday + timedelta(days=7), time(), tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
 def moment_for_week(policy: Policy, week: str, now: datetime) -> datetime:
     """The moment to build week ``week``'s review at.
 
-    This week: ``now``. A past week: when the schedule would have published it (e.g. Monday
-    09:00 Europe/Berlin of that week), so a rebuilt review covers the same days as the
-    published one did. A future week is a ValueError.
+    This week: ``now``. A past week: its last instant (Sunday 23:59:59.999999 local), so the
+    review covers the whole week and shows what stood when it ended. A future week is a
+    ValueError.
     """
-    tz = report_timezone(policy)
-    monday = parse_week(week)
-    today = now.astimezone(tz).date()
-    if week == week_key(today):
-        return now
-    if monday > today:
+    start, end = week_bounds(policy, week)
+    if now < start:
         raise ValueError(f"week {week} has not started yet")
-    schedule = policy.report.schedule
-    hour, minute = (int(x) for x in schedule.time.split(":"))
-    offset = ("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(schedule.weekday)
-    scheduled = datetime.combine(
-        monday + timedelta(days=offset), time(hour, minute), ZoneInfo(schedule.timezone)
-    )
-    if week_key(scheduled.astimezone(tz).date()) != week:
-        scheduled = datetime.combine(monday, time(12), tz)
-    return scheduled.astimezone(UTC)
+    if now < end:
+        return now
+    return end - timedelta(microseconds=1)
 
 
-def report_period(policy: Policy, now: datetime) -> tuple[datetime, datetime]:
-    """The half-open span the week's decisions come from: the 7 full days before today."""
-    tz = report_timezone(policy)
-    today = now.astimezone(tz).date()
-    start = datetime.combine(today - timedelta(days=7), time(), tz)
-    end = datetime.combine(today, time(), tz)
-    return start.astimezone(UTC), end.astimezone(UTC)
+def scheduled_week(policy: Policy, moment: datetime) -> str:
+    """The week a scheduled review published at ``moment`` is about: the last one that ended.
+
+    On a Monday that is the week just finished; later in the week still that one, so every
+    week is reviewed once, complete, whatever weekday ``report.schedule`` names.
+    """
+    today = moment.astimezone(report_timezone(policy)).date()
+    return week_key(today - timedelta(days=7))
+
+
+def report_period(
+    policy: Policy, now: datetime, week: str | None = None
+) -> tuple[datetime, datetime]:
+    """The half-open span the review of ``week`` (default: ``now``'s) reports decisions from:
+    the week's Monday 00:00 local to ``now``, or to the week's end when ``now`` is past it."""
+    if week is None:
+        week = week_key(now.astimezone(report_timezone(policy)).date())
+    start, end = week_bounds(policy, week)
+    return start, min(end, max(now, start))
 
 
 def day_end(day: date, tz: tzinfo) -> datetime:

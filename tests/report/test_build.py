@@ -8,11 +8,13 @@ from syncer.evaluate import evaluate
 from syncer.ledger import LedgerEntry
 from syncer.model import ActionItem, Priority, Resolution, Severity, Waiver
 from syncer.report import build_report, daily_counts_for, moment_for_week, parse_week, week_key
-from syncer.report.build import report_period
+from syncer.report.build import report_period, scheduled_week
 from syncer.report.model import WeeklyReport
 from tests.builders import NOW, example_policy, item, merged_pr
 
 POLICY = example_policy()
+# The review of 2026-W47 as the daemon publishes it on Monday NOW: as of the week's last instant.
+LAST_WEEK = moment_for_week(POLICY, "2026-W47", NOW)
 
 
 def report_of(
@@ -70,18 +72,56 @@ class TestWeeks:
         with pytest.raises(ValueError, match="does not exist"):
             parse_week("2025-W53")
 
-    def test_a_past_week_is_built_when_the_schedule_published_it(self) -> None:
-        """--week 2026-W47 is built at Monday 2026-11-16 09:00 Berlin, as the daemon did."""
-        assert moment_for_week(POLICY, "2026-W47", NOW) == datetime(2026, 11, 16, 8, tzinfo=UTC)
+    def test_a_past_week_is_built_as_of_its_last_instant(self) -> None:
+        """--week 2026-W47 is built at Sunday 2026-11-22 23:59:59.999999 Berlin."""
+        assert moment_for_week(POLICY, "2026-W47", NOW) == LAST_WEEK
+        assert LAST_WEEK == datetime(2026, 11, 22, 22, 59, 59, 999999, tzinfo=UTC)
         assert moment_for_week(POLICY, "2026-W48", NOW) == NOW
         with pytest.raises(ValueError, match="not started"):
             moment_for_week(POLICY, "2026-W49", NOW)
 
-    def test_the_period_is_the_seven_full_days_before_today(self) -> None:
-        """Built on a Monday, the period is last week, Monday to Sunday, in local time."""
-        start, end = report_period(POLICY, NOW)
-        assert start == datetime(2026, 11, 15, 23, 0, tzinfo=UTC)
-        assert end == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    def test_the_period_is_the_titled_week_from_monday_up_to_now(self) -> None:
+        """Built on Wednesday, the W48 review covers Monday 00:00 Berlin to the minute."""
+        wednesday = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+        assert report_period(POLICY, wednesday) == (
+            datetime(2026, 11, 22, 23, 0, tzinfo=UTC),
+            wednesday,
+        )
+        header = report_of([], now=wednesday).header
+        assert (header.title, header.period_start, header.period_end) == (
+            "Reliability review 2026-W48",
+            date(2026, 11, 23),
+            date(2026, 11, 25),
+        )
+
+    def test_a_past_weeks_period_is_the_whole_week(self) -> None:
+        """Monday 00:00 to the next Monday 00:00, local time."""
+        assert report_period(POLICY, LAST_WEEK) == (
+            datetime(2026, 11, 15, 23, 0, tzinfo=UTC),
+            LAST_WEEK,
+        )
+        assert report_period(POLICY, NOW, "2026-W47") == (
+            datetime(2026, 11, 15, 23, 0, tzinfo=UTC),
+            datetime(2026, 11, 22, 23, 0, tzinfo=UTC),
+        )
+
+    def test_the_scheduled_review_is_of_the_week_that_ended(self) -> None:
+        """Monday 09:00 publishes last week; so does Friday: every week once, complete."""
+        assert scheduled_week(POLICY, NOW) == "2026-W47"
+        assert scheduled_week(POLICY, datetime(2026, 11, 27, 15, tzinfo=UTC)) == "2026-W47"
+        assert scheduled_week(POLICY, datetime(2026, 11, 29, 22, 30, tzinfo=UTC)) == "2026-W47"
+        assert scheduled_week(POLICY, datetime(2026, 11, 29, 23, 30, tzinfo=UTC)) == "2026-W48"
+
+    def test_decisions_taken_today_are_in_this_weeks_review(self) -> None:
+        """A closure rejected an hour ago counts: the review reads right the same day."""
+        wednesday = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+        entries = (
+            entry(datetime(2026, 11, 25, 14, 30, tzinfo=UTC), "closure_rejected", "acme/api#4"),
+            entry(datetime(2026, 11, 22, 22, 30, tzinfo=UTC), "closure_rejected", "acme/api#5"),
+        )
+        report = report_of([], entries, now=wednesday)
+        assert [(d.key, d.day) for d in report.decisions] == [("acme/api#4", date(2026, 11, 25))]
+        assert not report.notes
 
     def test_building_for_another_week_than_nows_is_refused(self) -> None:
         """The caller must build a past week at moment_for_week, not at today's now."""
@@ -92,9 +132,9 @@ class TestWeeks:
 class TestHeaderAndOpenActions:
     def test_header_names_week_period_scope_and_policy_version(self) -> None:
         """The header says what the review covers."""
-        header = report_of([]).header
-        assert header.week == "2026-W48"
-        assert header.title == "Reliability review 2026-W48"
+        header = report_of([], now=LAST_WEEK).header
+        assert header.week == "2026-W47"
+        assert header.title == "Reliability review 2026-W47"
         assert (header.period_start, header.period_end) == (date(2026, 11, 16), date(2026, 11, 22))
         assert header.policy_version == POLICY.version
         assert [(t.name, t.kind, t.where) for t in header.scope] == [
@@ -219,7 +259,7 @@ class TestDecisionsAndEscalations:
             ),
             entry(datetime(2026, 11, 10, tzinfo=UTC), "closure_accepted", "acme/api#12"),
         )
-        decisions = report_of([], entries).decisions
+        decisions = report_of([], entries, now=LAST_WEEK).decisions
         assert [(d.kind, d.key) for d in decisions] == [
             ("closure_accepted", "acme/api#9"),
             ("closure_rejected", "acme/api#10"),
@@ -241,7 +281,7 @@ class TestDecisionsAndEscalations:
             due=date(2026, 11, 1),
             waiver=Waiver(until=date(2026, 11, 18), approver="cto"),
         )
-        report = report_of([closed, accepted, lapsed])
+        report = report_of([closed, accepted, lapsed], now=LAST_WEEK)
         assert [(d.kind, d.key, d.day, d.reopened) for d in report.decisions] == [
             ("closure_accepted", "acme/api#5", date(2026, 11, 20), False),
             ("closure_rejected", "acme/api#4", date(2026, 11, 21), True),
@@ -269,7 +309,7 @@ class TestDecisionsAndEscalations:
                 },
             ),
         )
-        rows = report_of([logged, derived], entries).escalations
+        rows = report_of([logged, derived], entries, now=LAST_WEEK).escalations
         assert [(r.key, r.tier, r.tier_name, r.asked, r.day, r.source) for r in rows] == [
             ("acme/api#1", 2, "sponsor", ("alice", "sam"), date(2026, 11, 18), "ledger"),
             (
@@ -302,7 +342,7 @@ class TestDecisionsAndEscalations:
                 },
             ),
         )
-        [row] = report_of([logged], entries).escalations
+        [row] = report_of([logged], entries, now=LAST_WEEK).escalations
         assert (row.tier, row.tier_id, row.tier_name, row.source) == (
             2,
             "sponsor",
@@ -329,7 +369,9 @@ class TestDecisionsAndEscalations:
                 inputs={"marker": "pmsync:escalation:tier-3:due-2026-11-01", "mentions": ["sam"]},
             ),
         )
-        report = build_report(evaluate([logged], policy, NOW), policy, NOW, entries, None)
+        report = build_report(
+            evaluate([logged], policy, LAST_WEEK), policy, LAST_WEEK, entries, None
+        )
         assert [(r.tier, r.tier_id, r.tier_name) for r in report.escalations] == [
             (2, "sponsor", "sponsor")
         ]

@@ -4,7 +4,7 @@ import argparse
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,12 +27,23 @@ POLICY = example_policy()
 ITEMS = REPO / "config" / "examples" / "items.json"
 
 
+FRIDAY = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # 2026-W48 under way
+TUESDAY = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
 def sample_report(policy: Policy = POLICY) -> WeeklyReport:
+    """W48 as of Friday: two actions filed on Tuesday, one of them closed on Wednesday."""
+    filed = {"created_at": TUESDAY, "updated_at": TUESDAY}
+    closed = TUESDAY + timedelta(days=1)
     items = [
-        item("acme/api#1", priority=Priority.P0, severity=Severity.SEV1, due=date(2026, 11, 5)),
-        item("acme/api#2", closed_days_ago=2, evidence=(merged_pr(),)),
+        item(
+            "acme/api#1", priority=Priority.P0, severity=Severity.SEV1, due=date(2026, 11, 5)
+        ).model_copy(update=filed),
+        item("acme/api#2", closed_days_ago=2, evidence=(merged_pr(),)).model_copy(
+            update={**filed, "updated_at": closed, "closed_at": closed}
+        ),
     ]
-    return build_report(evaluate(items, policy, NOW), policy, NOW)
+    return build_report(evaluate(items, policy, FRIDAY), policy, FRIDAY)
 
 
 def jira_policy(version: str) -> Policy:
@@ -186,7 +197,7 @@ class TestCommand:
         assert "dry run: would upsert_log_entry 2026-W48 in github" in printed
 
     def test_a_past_week_is_built_as_of_its_end(self, tmp_path: Path) -> None:
-        """--week 2026-W47 names the files W47 and covers 2026-11-09 to 2026-11-15."""
+        """--week 2026-W47 names the files W47 and covers W47: 2026-11-16 to 2026-11-22."""
         console = Console(record=True, width=200)
         run(
             args_for(
@@ -198,8 +209,8 @@ class TestCommand:
         )
         data = json.loads((tmp_path / "reliability-review-2026-W47.json").read_text())
         assert (data["header"]["period_start"], data["header"]["period_end"]) == (
-            "2026-11-09",
-            "2026-11-15",
+            "2026-11-16",
+            "2026-11-22",
         )
 
     def test_a_malformed_week_is_bad_input(self) -> None:
@@ -264,23 +275,38 @@ class TestWithTheStateStore:
                 ]
             )
             store.record_daily_counts(
-                date(2026, 11, 16), {"open_sev12": 7, "overdue": 5, "risk_score_x2": 300}
+                date(2026, 11, 15), {"open_sev12": 7, "overdue": 5, "risk_score_x2": 300}
             )
         finally:
             store.close()
         console = Console(record=True, width=200)
         code = run(
-            args_for("--items", str(ITEMS), "--dry-run", "--out", str(tmp_path), "--state", url),
+            args_for(
+                "--items",
+                str(ITEMS),
+                "--week",
+                "last",
+                "--dry-run",
+                "--out",
+                str(tmp_path),
+                "--state",
+                url,
+            ),
             console,
             console,
             clock=lambda: NOW,
         )
         assert code == 0
-        data = json.loads((tmp_path / "reliability-review-2026-W48.json").read_text())
+        data = json.loads((tmp_path / "reliability-review-2026-W47.json").read_text())
         assert [(d["kind"], d["key"], d["approver"]) for d in data["decisions"]][-1] == (
             "waiver_granted",
             "acme/api#42",
             "cto",
         )
-        w47 = data["trend"][-2]
-        assert (w47["open_sev12"], w47["risk_score"], w47["source"]) == (7, 150.0, "measured")
+        w46 = data["trend"][-2]  # the week before, as of its Sunday
+        assert (w46["week"], w46["open_sev12"], w46["risk_score"], w46["source"]) == (
+            "2026-W46",
+            7,
+            150.0,
+            "measured",
+        )

@@ -129,6 +129,13 @@ def set_policy(daemon: Daemon, **report: object) -> None:
     daemon.policy = daemon.policy.model_copy(update={"report": changed})
 
 
+def _is_review(emu: GitHubEmulator, number: int) -> bool:
+    try:
+        return "pmsync/weekly-review" in emu.labels_of(REPO, number)
+    except ApiError:
+        return False
+
+
 class TestTakeover:
     """A new leader escalates and records the day's counts; a missed review only on request."""
 
@@ -151,11 +158,12 @@ class TestTakeover:
     def test_with_publish_missed_on_start_a_new_leader_publishes_the_missed_review(
         self, daemon: Daemon, emulator: GitHubEmulator, clock: Clock
     ) -> None:
-        """After Monday 09:00 with no review in the ledger, taking over publishes it."""
+        """After Monday 09:00 with no review in the ledger, taking over publishes the review of
+        the week that just ended."""
         set_policy(daemon, publish_missed_on_start=True)
         add_overdue(emulator, 2)
         daemon.renew_lease()
-        assert review_issues(emulator) == ["Reliability review 2026-W48"]
+        assert review_issues(emulator) == ["Reliability review 2026-W47"]
         assert log_issues(emulator) == ["Reliability operating log"]
         assert daemon.report_pending is None
 
@@ -167,7 +175,7 @@ class TestTakeover:
         daemon.renew_lease()
         clock.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday 09:00 Berlin
         daemon.weekly_review_job()
-        assert review_issues(emulator) == ["Reliability review 2026-W49"]
+        assert review_issues(emulator) == ["Reliability review 2026-W48"]
 
     def test_the_weekly_job_publishes_once_per_week_and_reruns_change_nothing(
         self, daemon: Daemon, emulator: GitHubEmulator, clock: Clock
@@ -176,12 +184,30 @@ class TestTakeover:
         add_overdue(emulator, 1)
         daemon.renew_lease()
         daemon.weekly_review_job()
+        daemon.weekly_review_job()
         clock.now += timedelta(days=7)
         daemon.weekly_review_job()
         assert review_issues(emulator) == [
+            "Reliability review 2026-W47",
             "Reliability review 2026-W48",
-            "Reliability review 2026-W49",
         ]
+
+    def test_the_monday_review_counts_the_decisions_of_the_week_before(
+        self, daemon: Daemon, emulator: GitHubEmulator, clock: Clock
+    ) -> None:
+        """Escalated on Wednesday of W48, the review published on Monday of W49 says so."""
+        add_overdue(emulator, 1)
+        clock.now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # Wednesday of W48
+        daemon.renew_lease()
+        daemon.sync_job(full=True)
+        clock.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday of W49, 09:00 Berlin
+        daemon.weekly_review_job()
+        assert review_issues(emulator) == ["Reliability review 2026-W48"]
+        number = next(n for n in range(1, 10) if _is_review(emulator, n))
+        body = str(emulator.issue(REPO, number)["body"])
+        assert "2026-11-23 to 2026-11-29" in body
+        assert "## Escalations this week (1)" in body
+        assert "(derived)" not in body
 
     def test_the_daily_job_records_the_local_day(
         self, daemon: Daemon, emulator: GitHubEmulator, clock: Clock
