@@ -310,6 +310,9 @@ def ledger_entry(
             "marker": action.message.marker,
             "mentions": [p.handle for p in action.message.mentions],
             "notified": [p.handle for p in action.message.notified],
+            # Names as the tracker gave them when the comment was posted: the weekly review
+            # shows people by name without asking the tracker again.
+            "names": {p.handle: p.display_name for p in action.message.mentions if p.display_name},
         }
         if action.escalation is not None:
             step = action.escalation

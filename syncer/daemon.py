@@ -65,10 +65,11 @@ from syncer.report.build import (
     week_key,
 )
 from syncer.report.model import TREND_WEEKS
+from syncer.report.people import unnamed
 from syncer.report.publish import report_changes, report_tracker
 from syncer.settings import Settings
 from syncer.state import LeaderLease
-from syncer.wiring import Runtime, build_trackers, open_state
+from syncer.wiring import Runtime, build_trackers, lookup_names, open_state
 
 log = structlog.get_logger(__name__)
 
@@ -319,12 +320,15 @@ class Daemon:
         assessments = evaluate(items, self.policy, moment)
         start, end = report_period(self.policy, moment)
         today = moment.astimezone(ZoneInfo(self.policy.deadlines.timezone)).date()
+        entries = list(self.store.entries_between(start, end))
+        wanted = unnamed(assessments, entries, start, end, self.policy.escalation.fallback_mention)
         report = build_report(
             assessments,
             self.policy,
             moment,
-            self.store.entries_between(start, end),
+            entries,
             self.store.daily_counts(today - timedelta(days=7 * TREND_WEEKS), today),
+            directory=lookup_names(self.runtime.trackers, wanted),
         )
         return report_changes(report, self.policy, target)
 

@@ -31,7 +31,8 @@ from syncer.logging_setup import configure_logging
 from syncer.policy import Policy
 from syncer.report.build import build_report, report_period
 from syncer.report.cli import publish, write_files
-from syncer.wiring import Runtime, runtime
+from syncer.report.people import unnamed
+from syncer.wiring import Runtime, lookup_names, runtime
 
 if TYPE_CHECKING:
     from connectors.emulators.github import GitHubEmulator
@@ -194,14 +195,17 @@ def run_demo(out: Path, console: Console) -> int:
             owners_ok = owner_summary(github, jira, first, console)
             console.rule("[bold]Weekly review[/bold]")
             now = system_clock()
-            start, _ = report_period(policy, now)
-            fetched = second.items
+            start, end = report_period(policy, now)
+            assessments = evaluate(second.items, policy, now)
+            entries = list(rt.store.entries_between(start, end))
+            wanted = unnamed(assessments, entries, start, end, policy.escalation.fallback_mention)
             report = build_report(
-                evaluate(fetched, policy, now),
+                assessments,
                 policy,
                 now,
-                list(rt.store.entries_between(start, now)),
+                entries,
                 None,
+                directory=lookup_names(rt.trackers, wanted),
             )
             for path in write_files(report, ["markdown", "html", "json"], out):
                 console.print(f"wrote {path}")

@@ -71,6 +71,19 @@ class Message(Frozen):
                 out.append(part.label)
         return "".join(out)
 
+    def readable_text(self) -> str:
+        """The message as a person reads it in the tracker: a mention shows the name the
+        tracker displays (``@Erin Eze`` rather than a Jira account id) when it is known."""
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, Mention):
+                out.append("@" + (part.person.display_name or part.person.handle))
+            elif isinstance(part, Markup | Text):
+                out.append(part.text)
+            else:
+                out.append(part.label)
+        return "".join(out)
+
     @property
     def mentions(self) -> tuple[Person, ...]:
         """Everyone the message addresses, notified or only named."""

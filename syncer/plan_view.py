@@ -21,7 +21,7 @@ from syncer.evaluate import Assessment
 def describe(action: object) -> tuple[str, str]:
     """(what, detail) for one action, in words."""
     if isinstance(action, PostComment):
-        return "comment", action.message.plain_text()
+        return "comment", action.message.readable_text()
     if isinstance(action, AddLabels):
         return "add labels", ", ".join(action.labels)
     if isinstance(action, RemoveLabels):

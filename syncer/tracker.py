@@ -7,7 +7,7 @@ renderer), so nothing tracker-specific leaks into the rules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -128,4 +128,17 @@ class CountsRequests(Protocol):
     @property
     def rate_limit_remaining(self) -> int | None:
         """Requests left in the current rate-limit window as last reported, or None."""
+        ...
+
+
+@runtime_checkable
+class NamesPeople(Protocol):
+    """A tracker whose handles are not names people read (Jira account ids), and that can
+    look up the display names (the weekly review calls it for the few it does not know)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def display_names(self, handles: Collection[str]) -> Mapping[str, str]:
+        """Display names by handle; a handle nobody answers for is left out."""
         ...

@@ -8,11 +8,12 @@ plan (``DryRun``, also used in shadow mode). Everything it builds is handed to t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
 from rich.console import Console
 
 from syncer.actions import ItemChange
@@ -21,7 +22,7 @@ from syncer.clock import system_clock
 from syncer.cursors import CursorStore
 from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
-from syncer.errors import ConfigError, RateLimited
+from syncer.errors import ConfigError, RateLimited, TrackerError
 from syncer.ledger import Ledger
 from syncer.logging_setup import bind_cycle
 from syncer.model import ActionItem, ItemRef
@@ -30,9 +31,10 @@ from syncer.plan_view import print_plan
 from syncer.policy import Policy
 from syncer.settings import Settings
 from syncer.state import StateStore
-from syncer.tracker import Tracker
+from syncer.tracker import NamesPeople, Tracker
 
 Clock = Callable[[], datetime]
+log = structlog.get_logger(__name__)
 
 
 def build_trackers(
@@ -117,6 +119,25 @@ def fetch_all(
     if failed is not None:
         failed.update(errors)
     return items
+
+
+def lookup_names(
+    trackers: Sequence[Tracker], wanted: Mapping[str, set[str]]
+) -> dict[tuple[str, str], str]:
+    """Display names of ``wanted`` handles (tracker name -> handles) from the trackers that can
+    look them up (``NamesPeople``: Jira); a failed lookup leaves the handles as they are."""
+    found: dict[tuple[str, str], str] = {}
+    for tracker in trackers:
+        handles = wanted.get(tracker.name)
+        if not handles or not isinstance(tracker, NamesPeople):
+            continue
+        try:
+            names = tracker.display_names(handles)
+        except TrackerError as exc:
+            log.warning("display names not looked up", tracker=tracker.name, error=str(exc))
+            continue
+        found.update({(tracker.name, h): n for h, n in names.items()})
+    return found
 
 
 @dataclass

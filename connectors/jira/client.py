@@ -47,7 +47,7 @@ import mimetypes
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -98,6 +98,7 @@ GET_ATTEMPTS = 4
 BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 60.0
 MAX_MARKERS = 200
+NAME_TTL = timedelta(days=1)
 JQL_TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
@@ -198,6 +199,7 @@ class JiraConnector:
         self._view: dict[str, ActionItem] | None = None
         self._markers: dict[str, dict[str, Any]] = {}
         self._warned_properties = False
+        self._names: dict[str, tuple[str | None, datetime]] = {}
         self._server = config.server.rstrip("/")
         self.requests: Counter[tuple[str, int]] = Counter()
 
@@ -591,6 +593,36 @@ class JiraConnector:
         body = self._comment_body(message)
         comment_id = self._post_once(ref.key, message.marker, body)
         self._save_marker(ref.key, message.marker, comment_id)
+
+    # -- people ---------------------------------------------------------------------------
+
+    def display_names(self, handles: Collection[str]) -> dict[str, str]:
+        """Display names for handles the items did not name (Cloud account id, DC user name).
+
+        Issues carry ``displayName`` with every user object, so this is only for the few
+        people the weekly review shows without an issue naming them (a sponsor since
+        replaced, a fallback account). One ``GET /user`` per handle, remembered in this
+        process for ``NAME_TTL`` (names change rarely; a state-store cache would need its own
+        expiry for the handful of lookups a week). A user Jira does not show (404, or 403
+        without Browse users) is remembered as unknown for as long.
+        """
+        self._client()
+        now = self.clock()
+        found: dict[str, str] = {}
+        for handle in sorted(set(handles)):
+            cached = self._names.get(handle)
+            if cached is None or now - cached[1] >= NAME_TTL:
+                params = {"accountId": handle} if self._cloud else {"username": handle}
+                try:
+                    user = self._request("GET", "user", params=params)
+                except PermanentError:
+                    user = None
+                shown = user.get("displayName") if isinstance(user, dict) else None
+                cached = (shown if isinstance(shown, str) and shown else None, now)
+                self._names[handle] = cached
+            if cached[0] is not None:
+                found[handle] = cached[0]
+        return found
 
     # -- labels and transitions -----------------------------------------------------------
 

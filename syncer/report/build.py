@@ -33,6 +33,7 @@ from syncer.report.facts import item_facts, open_facts
 from syncer.report.history import daily_counts_for, timeline, trend
 from syncer.report.kpis import kpis
 from syncer.report.model import Header, TrackerScope, WeeklyReport
+from syncer.report.people import Names, names_in_ledger, names_on_items
 from syncer.report.roadmap import open_critical, roadmap, roadmap_changes
 from syncer.report.weeks import (
     moment_for_week,
@@ -76,12 +77,14 @@ def build_report(
     daily_counts: Mapping[date, Mapping[str, int]] | None = None,
     week: str | None = None,
     scope: Sequence[TrackerScope] | None = None,
+    directory: Names | None = None,
 ) -> WeeklyReport:
     """The weekly review of ``week`` (default: the ISO week of ``now``) as of ``now``.
 
     ``assessments`` come from ``evaluate(items, policy, now)``; ``ledger_entries`` need cover
     at least ``report_period(policy, now)`` (others are ignored); ``daily_counts`` maps days
-    to the figures ``daily_counts_for`` produced on them.
+    to the figures ``daily_counts_for`` produced on them; ``directory`` holds display names an
+    entry point looked up for the handles ``people.unnamed`` listed.
     """
     tz = report_timezone(policy)
     today = now.astimezone(tz).date()
@@ -92,7 +95,9 @@ def build_report(
             f"now ({now.isoformat()}) is in {key}, not {week}; build at moment_for_week()"
         )
     start, end = report_period(policy, now, key)
-    entries = [e for e in ledger_entries if start <= e.at < end]
+    every_entry = list(ledger_entries)
+    entries = [e for e in every_entry if start <= e.at < end]
+    names = {**names_in_ledger(every_entry), **(directory or {}), **names_on_items(assessments)}
     facts = item_facts(assessments, policy)
     lines = timeline(facts, tz)
     by_key = {(a.item.ref.tracker, a.item.ref.key): a for a in assessments}
@@ -120,7 +125,7 @@ def build_report(
         open_critical=open_critical(facts, policy),
         trend=trend(lines, now, tz, daily_counts),
         decisions=decisions(by_key, facts, entries, start, end, tz),
-        escalations=escalations(by_key, facts, entries, policy, start, end, tz),
+        escalations=escalations(by_key, facts, entries, policy, start, end, tz, names),
         roadmap_by_incident=incidents,
         roadmap_by_month=months,
         by_team=teams,

@@ -39,6 +39,7 @@ from syncer.report.build import (
     scheduled_week,
 )
 from syncer.report.model import TREND_WEEKS, WeeklyReport
+from syncer.report.people import Names, unnamed
 from syncer.report.publish import report_changes, report_tracker
 from syncer.report.render_html import render_html
 from syncer.report.render_jira import render_adf_json, render_wiki
@@ -56,6 +57,8 @@ class Sources:
     trackers: list[Tracker] = field(default_factory=list)
     ledger: Ledger | None = None
     daily_counts: Callable[[date, date], Mapping[date, Mapping[str, int]]] | None = None
+    names: Callable[[Mapping[str, set[str]]], Names] | None = None
+    """Looks up display names (tracker -> handles) the items and the ledger do not give."""
 
 
 Connect = Callable[[Policy, "str | None", bool, bool], AbstractContextManager[Sources]]
@@ -100,6 +103,7 @@ def connect_wiring(
             trackers=list(trackers),
             ledger=store,
             daily_counts=store.daily_counts if store is not None else None,
+            names=lambda wanted: wiring.lookup_names(trackers, wanted),
         )
     finally:
         if store is not None:
@@ -208,7 +212,12 @@ def run(
             if sources.daily_counts
             else None
         )
-        report = build_report(evaluate(items, policy, now), policy, now, entries, counts)
+        assessments = evaluate(items, policy, now)
+        directory: Names = {}
+        if sources.names is not None:
+            fallback = policy.escalation.fallback_mention
+            directory = sources.names(unnamed(assessments, entries, start, end, fallback))
+        report = build_report(assessments, policy, now, entries, counts, directory=directory)
         if args.out:
             for path in write_files(report, policy.report.formats, Path(args.out)):
                 out.print(f"wrote {path}")

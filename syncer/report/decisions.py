@@ -17,6 +17,7 @@ from syncer.ledger import LedgerEntry
 from syncer.policy import Policy
 from syncer.report.facts import Fact, tier_name
 from syncer.report.model import Decision, DecisionKind, EscalationRow
+from syncer.report.people import Names, name_of
 from syncer.report.weeks import local_day
 from syncer.templates import resolve_mentions
 
@@ -168,8 +169,15 @@ def escalations(
     start: datetime,
     end: datetime,
     tz: tzinfo,
+    names: Names | None = None,
 ) -> tuple[EscalationRow, ...]:
-    """Escalation tiers reached in ``[start, end)``: from the ledger, else derived."""
+    """Escalation tiers reached in ``[start, end)``: from the ledger, else derived.
+
+    Who was asked is shown by display name (``names``, see ``syncer.report.people``). A
+    derived row is only for an item that is open: a closure pmsync could not reopen was
+    never escalated (the escalation comment waits for the reopen).
+    """
+    names = names or {}
     rows: dict[tuple[str, str, str], EscalationRow] = {}
     for e in entries:
         if e.kind != "comment" or e.rule != "escalation" or e.outcome != "done":
@@ -179,6 +187,7 @@ def escalations(
             continue
         tier_id, name = tier
         a = assessments_by_key.get((e.tracker, e.item_key))
+        handles = tuple(str(m) for m in e.inputs.get("mentions") or ())
         rows.setdefault(
             (e.tracker, e.item_key, tier_id),
             EscalationRow(
@@ -189,7 +198,8 @@ def escalations(
                 tier=policy.escalation.position(tier_id),
                 tier_id=tier_id,
                 tier_name=name or tier_name(policy, policy.escalation.position(tier_id)),
-                asked=tuple(str(m) for m in e.inputs.get("mentions") or ()),
+                asked=tuple(name_of(e.tracker, h, names) for h in handles),
+                asked_handles=handles,
                 day=e.at.astimezone(tz).date(),
                 source="ledger",
             ),
@@ -201,6 +211,8 @@ def escalations(
         a = f.assessment
         item = a.item
         if a.tier == 0 or a.deadline is None or (item.ref.tracker, item.ref.key) in logged:
+            continue
+        if not item.is_open:
             continue
         for index in range(1, a.tier + 1):
             rung = policy.escalation.tiers[index - 1]
@@ -216,7 +228,8 @@ def escalations(
                 tier=index,
                 tier_id=rung.id,
                 tier_name=rung.name,
-                asked=tuple(p.handle for p in people),
+                asked=tuple(name_of(item.ref.tracker, p, names) for p in people),
+                asked_handles=tuple(p.handle for p in people),
                 day=day,
                 source="derived",
             )

@@ -107,9 +107,10 @@ class EscalationRow(Frozen):
     tier: int  # place in the ladder now; 0 when the tier has since been removed
     tier_name: str
     tier_id: str = ""
-    asked: tuple[str, ...]
+    asked: tuple[str, ...]  # display names where known (never mentions)
     day: date
     source: Literal["ledger", "derived"]
+    asked_handles: tuple[str, ...] = ()  # the same people as the tracker knows them
 
 
 class IncidentGroup(Frozen):

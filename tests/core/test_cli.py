@@ -103,3 +103,32 @@ class TestHelp:
         out = capsys.readouterr().out
         for command in ("check-config", "plan", "run"):
             assert command in out
+
+
+class TestPlanNames:
+    def test_mentions_show_the_display_name_not_the_account_id(
+        self,
+        tmp_path: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A Jira owner known by account id reads as the person's name in the plan."""
+        monkeypatch.setenv("COLUMNS", "250")  # one table row per line
+        overdue = {
+            "ref": {"tracker": "jira", "key": "REL-13"},
+            "title": "Document the deploy freeze policy",
+            "priority": "P3",
+            "severity": "SEV-2",
+            "owners": [{"handle": "5e7a3c1f2b9d4e0012ab34cd", "display_name": "Erin Eze"}],
+            "due": "2026-11-16",
+            "created_at": "2026-10-01T09:00:00Z",
+            "updated_at": "2026-10-01T09:00:00Z",
+        }
+        items = tmp_path / "items.json"  # type: ignore[operator]
+        items.write_text(json.dumps([overdue]))
+        assert (
+            main(["plan", "--items", str(items), "--config", str(EXAMPLE_POLICY), "--now", AT]) == 0
+        )
+        printed = " ".join(capsys.readouterr().out.split())
+        assert "@Erin Eze REL-13 is 7 days overdue" in printed
+        assert "5e7a3c1f2b9d4e0012ab34cd" not in printed

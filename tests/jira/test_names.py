@@ -1,0 +1,64 @@
+"""People by name: Jira display names on items, in the plan, and looked up once when missing."""
+
+from __future__ import annotations
+
+from syncer.evaluate import evaluate
+from syncer.plan import plan
+from syncer.plan_view import describe
+from syncer.wiring import lookup_names
+from tests.builders import example_policy
+from tests.jira.conftest import ALICE_ID, BOB_ID, Site
+
+USER_PATH = "/rest/api/2/user"
+
+
+def _user_lookups(site: Site) -> int:
+    return sum(n for (m, path, _), n in site.requests().items() if m == "GET" and path == USER_PATH)
+
+
+class TestDisplayNames:
+    def test_the_plan_shows_who_is_mentioned_by_name(self, site: Site) -> None:
+        """Cloud and Data Center: the comment mentions Alice Adams, not her account id."""
+        site.add_action(
+            "Late",
+            priority="High",
+            assignee="alice",
+            duedate="2026-11-10",
+            fields={"Severity": "SEV-2"},
+        )
+        policy = example_policy()
+        items = site.connector(policy).fetch(full=True).items
+        assert items[0].owners[0].display_name == "Alice Adams"
+        the_plan = plan(evaluate(items, policy, site.clock()), policy.managed_labels)
+        comments = [describe(a)[1] for a in the_plan.actions if a.kind == "comment"]
+        assert comments and comments[0].startswith("@Alice Adams ")
+        assert ALICE_ID not in comments[0]
+
+    def test_a_missing_name_is_looked_up_once_and_remembered(self, site: Site) -> None:
+        """One GET /user per handle; asking again in the same day costs nothing."""
+        connector = site.connector()
+        handle = site.handle(BOB_ID, "bob")
+        site.reset()
+        assert connector.display_names([handle, handle]) == {handle: "Bob Brown"}
+        assert connector.display_names([handle]) == {handle: "Bob Brown"}
+        assert _user_lookups(site) == 1
+        site.clock.advance(days=1)
+        connector.display_names([handle])
+        assert _user_lookups(site) == 2
+
+    def test_someone_jira_does_not_know_stays_unnamed_and_is_not_asked_again(
+        self, site: Site
+    ) -> None:
+        connector = site.connector()
+        site.reset()
+        assert connector.display_names(["sre-lead"]) == {}
+        assert connector.display_names(["sre-lead"]) == {}
+        assert _user_lookups(site) == 1
+
+    def test_the_entry_points_lookup_goes_to_the_tracker_that_knows_the_handle(
+        self, site: Site
+    ) -> None:
+        connector = site.connector()
+        handle = site.handle(ALICE_ID, "alice")
+        found = lookup_names([connector], {"jira": {handle}, "github": {"carol"}})
+        assert found == {("jira", handle): "Alice Adams"}
