@@ -18,7 +18,8 @@ from connectors.emulators.github import Faults, GitHubEmulator, Refusal
 from connectors.emulators.jira import JiraEmulator
 from syncer.cli import main
 from syncer.exit_codes import ExitCode, worst
-from tests.builders import EXAMPLE_POLICY, REPO as CHECKOUT
+from tests.builders import EXAMPLE_POLICY
+from tests.builders import REPO as CHECKOUT
 from tests.service.support import (
     REPO,
     TOKEN,

@@ -31,7 +31,8 @@ class TestDisplayNames:
         assert items[0].owners[0].display_name == "Alice Adams"
         the_plan = plan(evaluate(items, policy, site.clock()), policy.managed_labels)
         comments = [describe(a)[1] for a in the_plan.actions if a.kind == "comment"]
-        assert comments and comments[0].startswith("@Alice Adams ")
+        assert comments
+        assert comments[0].startswith("@Alice Adams ")
         assert ALICE_ID not in comments[0]
 
     def test_a_missing_name_is_looked_up_once_and_remembered(self, site: Site) -> None:

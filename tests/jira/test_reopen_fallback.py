@@ -1,4 +1,4 @@
-"""A rejected closure on a Jira workflow that cannot reopen it: labelled, commented, never escalated.
+"""A rejected closure Jira cannot reopen: labelled, commented, never escalated as open.
 
 Many Jira workflows have no "Reopen" transition out of Done, and some accounts may not
 transition at all. These tests run whole cycles through the real connector, ``Applier`` and

@@ -75,7 +75,7 @@ class TestWeeks:
     def test_a_past_week_is_built_as_of_its_last_instant(self) -> None:
         """--week 2026-W47 is built at Sunday 2026-11-22 23:59:59.999999 Berlin."""
         assert moment_for_week(POLICY, "2026-W47", NOW) == LAST_WEEK
-        assert LAST_WEEK == datetime(2026, 11, 22, 22, 59, 59, 999999, tzinfo=UTC)
+        assert datetime(2026, 11, 22, 22, 59, 59, 999999, tzinfo=UTC) == LAST_WEEK
         assert moment_for_week(POLICY, "2026-W48", NOW) == NOW
         with pytest.raises(ValueError, match="not started"):
             moment_for_week(POLICY, "2026-W49", NOW)

@@ -60,7 +60,8 @@ class TestAskedByName:
         assert row.asked_handles == (ALICE, SAM)
         body = render_markdown(report)
         assert "Alice Adams, Sam Sponsor" in body
-        assert ALICE not in body and "@Alice" not in body
+        assert ALICE not in body
+        assert "@Alice" not in body
 
     def test_the_name_recorded_with_the_comment_covers_someone_no_longer_on_the_item(
         self,
