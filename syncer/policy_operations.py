@@ -6,13 +6,18 @@ them with the rules into one ``Policy``.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from syncer.durations import SpanField, parse_span
 from syncer.fields import TimezoneName, Weekday
 from syncer.tracker_config import Strict
+
+# INC-2041, INC-2026-042, PIR-7, PM-12, incident-88: a prefix, a dash, digits (more groups of
+# digits allowed), not inside a longer word or number.
+DEFAULT_INCIDENT_ID = r"(?<![A-Za-z0-9])(?:inc|incident|pir|pm)-\d+(?:-\d+)*(?![0-9])"
 
 
 class Operations(Strict):
@@ -122,3 +127,21 @@ class Report(Strict):
         description="Most rows per table in the published issue (the files have all rows); "
         "cut further when the tracker's size limit needs it.",
     )
+    incident_id_pattern: str = Field(
+        default=DEFAULT_INCIDENT_ID,
+        description="Regular expression finding the incident id in an item's incident "
+        "reference (a URL or a key), case-insensitive; its `id` group or whole match groups "
+        "the roadmap, so a postmortem URL and a key naming one incident are one row.",
+    )
+
+    @field_validator("incident_id_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression ({exc})") from None
+        return value
+
+    def incident_id(self) -> re.Pattern[str]:
+        return re.compile(self.incident_id_pattern, re.IGNORECASE)

@@ -101,7 +101,7 @@ def build_report(
     facts = item_facts(assessments, policy)
     lines = timeline(facts, tz)
     by_key = {(a.item.ref.tracker, a.item.ref.key): a for a in assessments}
-    incidents, months, teams = roadmap(open_facts(facts), today)
+    incidents, months, teams = roadmap(open_facts(facts), today, policy.report.incident_id())
     notes = []
     # Only what decisions and escalations read counts: the review's own publishing writes do not.
     if not any(e.kind in DECISION_KINDS or e.kind in ("comment", "reopen") for e in entries):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from syncer.report import text
-from syncer.report.model import WeeklyReport
+from syncer.report.model import IncidentGroup, WeeklyReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +183,22 @@ def _escalations(report: WeeklyReport, cap: int) -> list[Block]:
     return blocks
 
 
+def _incident_cell(group: IncidentGroup) -> Cell:
+    """The incident id, then its postmortem links; a row whose label is its URL links it."""
+    if group.references == (group.incident,):
+        return linked(group.incident, group.incident)
+    links = text.incident_links(group)
+    if not links:
+        return plain(group.incident)
+    spans: list[Span] = [Span(group.incident), Span(" (")]
+    for index, (label, url) in enumerate(links):
+        if index:
+            spans.append(Span(", "))
+        spans.append(Span(label, url))
+    spans.append(Span(")"))
+    return tuple(spans)
+
+
 def _roadmap(report: WeeklyReport, cap: int) -> list[Block]:
     blocks: list[Block] = [Heading(2, text.SECTION_TITLES["roadmap"]), Heading(3, "By incident")]
     if report.roadmap_by_incident:
@@ -191,7 +207,7 @@ def _roadmap(report: WeeklyReport, cap: int) -> list[Block]:
                 ("Incident", "Open", "SEV-1/2", "Overdue", "Next due", "Teams"),
                 tuple(
                     (
-                        plain(g.incident),
+                        _incident_cell(g),
                         plain(str(g.open)),
                         plain(str(g.sev12)),
                         plain(str(g.overdue)),

@@ -114,7 +114,8 @@ class EscalationRow(Frozen):
 
 
 class IncidentGroup(Frozen):
-    incident: str
+    incident: str  # the incident id, or the one reference the group's items share
+    references: tuple[str, ...] = ()  # the distinct postmortem URLs the items link
     open: int
     sev12: int
     overdue: int

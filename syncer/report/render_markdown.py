@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from syncer.markdown import escape, safe_url
 from syncer.messages import html_marker
 from syncer.report import text
-from syncer.report.model import WeeklyReport
+from syncer.report.model import IncidentGroup, WeeklyReport
 
 GITHUB_BODY_LIMIT = 65_536
 
@@ -124,7 +124,7 @@ def render_markdown(report: WeeklyReport, *, max_rows: int | None = None) -> str
             ("Incident", "Open", "SEV-1/2", "Overdue", "Next due", "Teams"),
             [
                 (
-                    escape(g.incident),
+                    _incident(g),
                     str(g.open),
                     str(g.sev12),
                     str(g.overdue),
@@ -162,6 +162,16 @@ def render_markdown(report: WeeklyReport, *, max_rows: int | None = None) -> str
         out += ["", f"_{escape(note)}_"]
     out += ["", html_marker(report.marker), ""]
     return "\n".join(out)
+
+
+def _incident(group: IncidentGroup) -> str:
+    """The incident id, then its postmortem links by host; a lone URL label links itself."""
+    if group.references == (group.incident,):
+        return link(group.incident, group.incident)
+    links = text.incident_links(group)
+    if not links:
+        return escape(group.incident)
+    return f"{escape(group.incident)} ({', '.join(link(label, url) for label, url in links)})"
 
 
 def _decisions(report: WeeklyReport, cap: int) -> list[str]:

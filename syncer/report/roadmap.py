@@ -7,13 +7,16 @@ the changes list what was added and completed during the review period.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
+from urllib.parse import unquote, urlsplit
 
 from syncer.evaluate import Assessment, Status
 from syncer.model import ActionItem
 from syncer.policy import Policy
+from syncer.policy_operations import DEFAULT_INCIDENT_ID
 from syncer.report.facts import Fact, measurable_evidence, open_facts, tier_name
 from syncer.report.model import (
     ActionRow,
@@ -27,6 +30,36 @@ from syncer.report.weeks import local_day
 
 NO_INCIDENT = "(no incident recorded)"
 NO_TEAM = "(no team recorded)"
+_JIRA_BROWSE = re.compile(r"/browse/([A-Za-z][A-Za-z0-9_]*-\d+)/?$")
+
+
+def incident_group(reference: str | None, pattern: re.Pattern[str]) -> tuple[str, str]:
+    """(group key, label) of an item's incident reference.
+
+    The same incident is referenced many ways: the postmortem's URL on GitHub, its wiki page,
+    its Jira key. The incident id (``pattern``'s ``id`` group or whole match, searched in the
+    URL's path or in the text) names the group when there is one: ``.../INC-2041-checkout.md``
+    and ``INC-2041`` are one row. Otherwise a Jira browse URL groups by its key, another URL
+    by itself (scheme and host in lower case, no trailing slash, no fragment), and text by
+    itself, case and spacing aside.
+    """
+    text = " ".join((reference or "").split())
+    if not text:
+        return NO_INCIDENT, NO_INCIDENT
+    url = urlsplit(text) if text.lower().startswith(("http://", "https://")) else None
+    where = unquote(url.path + (f"?{url.query}" if url.query else "")) if url else text
+    found = pattern.search(where)
+    if found is not None:
+        ident = (found.groupdict().get("id") or found.group(0)).upper()
+        return ident, ident
+    if url is None:
+        return text.casefold(), reference or text
+    browse = _JIRA_BROWSE.search(url.path)
+    if browse is not None:
+        key = browse.group(1).upper()
+        return key, key
+    normal = f"{url.scheme.lower()}://{url.netloc.lower()}{url.path.rstrip('/')}"
+    return normal + (f"?{url.query}" if url.query else ""), reference or text
 
 
 def _owner_names(item: ActionItem) -> tuple[str, ...]:
@@ -88,15 +121,26 @@ def open_critical(facts: Sequence[Fact], policy: Policy) -> tuple[ActionRow, ...
 
 
 def roadmap(
-    open_now: Sequence[Fact], today: date
+    open_now: Sequence[Fact], today: date, incident_id: re.Pattern[str] | None = None
 ) -> tuple[tuple[IncidentGroup, ...], tuple[MonthGroup, ...], tuple[TeamGroup, ...]]:
-    """Open actions by incident (soonest due first), by month due, and by team."""
+    """Open actions by incident (soonest due first), by month due, and by team.
+
+    Incidents are grouped by ``incident_group`` (``incident_id`` finds the id; default
+    ``report.incident_id_pattern``'s default), so one incident is one row however its items
+    reference it.
+    """
+    pattern = incident_id or re.compile(DEFAULT_INCIDENT_ID, re.IGNORECASE)
     by_incident: dict[str, list[Fact]] = defaultdict(list)
     by_month: dict[str, list[Fact]] = defaultdict(list)
     by_team: dict[str, list[Fact]] = defaultdict(list)
+    labels: dict[str, str] = {}
+    group_of: dict[str, str] = {}
     for f in open_now:
         item = f.assessment.item
-        by_incident[item.incident or NO_INCIDENT].append(f)
+        incident, label = incident_group(item.incident, pattern)
+        labels.setdefault(incident, label)
+        group_of[str(item.ref)] = incident
+        by_incident[incident].append(f)
         by_team[item.team or NO_TEAM].append(f)
         if f.deadline is None:
             by_month["no deadline"].append(f)
@@ -111,9 +155,19 @@ def roadmap(
     incidents = []
     for name, group in by_incident.items():
         deadlines = [f.deadline for f in group if f.deadline is not None]
+        references = sorted(
+            {
+                ref
+                for f in group
+                if (ref := (f.assessment.item.incident or "").strip())
+                .lower()
+                .startswith(("http://", "https://"))
+            }
+        )
         incidents.append(
             IncidentGroup(
-                incident=name,
+                incident=labels[name],
+                references=tuple(references),
                 open=len(group),
                 sev12=sum(f.critical for f in group),
                 overdue=sum(overdue(f) for f in group),
@@ -132,7 +186,7 @@ def roadmap(
             month=name,
             open=len(group),
             sev12=sum(f.critical for f in group),
-            incidents=len({f.assessment.item.incident or NO_INCIDENT for f in group}),
+            incidents=len({group_of[str(f.assessment.item.ref)] for f in group}),
             keys=tuple(sorted(f.assessment.item.ref.key for f in group)),
         )
         for name, group in sorted(by_month.items(), key=lambda kv: month_order(kv[0]))

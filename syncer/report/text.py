@@ -6,8 +6,16 @@ Nothing here escapes: values are plain strings that each renderer escapes for it
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 
-from syncer.report.model import ActionRow, Decision, Kpi, TrendPoint, WeeklyReport
+from syncer.report.model import (
+    ActionRow,
+    Decision,
+    IncidentGroup,
+    Kpi,
+    TrendPoint,
+    WeeklyReport,
+)
 
 SECTION_TITLES = {
     "open": "Open SEV-1 and SEV-2 actions",
@@ -185,3 +193,17 @@ def period_line(report: WeeklyReport) -> str:
         f"{h.period_start.isoformat()} to {h.period_end.isoformat()} ({h.timezone}); "
         f"open actions as of {h.as_of_day.isoformat()}"
     )
+
+
+def incident_links(group: IncidentGroup) -> list[tuple[str, str]]:
+    """(label, url) of each postmortem link of an incident row, shown after its id: the host
+    names the link (``github.com``, ``wiki.acme.test``), numbered when two share one. Empty
+    when the row's label is its only link already."""
+    if group.references == (group.incident,):
+        return []
+    hosts = [urlsplit(url).hostname or "link" for url in group.references]
+    out = []
+    for index, (host, url) in enumerate(zip(hosts, group.references, strict=True)):
+        label = f"{host} {hosts[:index].count(host) + 1}" if hosts.count(host) > 1 else host
+        out.append((label, url))
+    return out
