@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 from syncer.report.layout import Block, Cell, Chart, Heading, Paragraph, Span, Table, layout
 from syncer.report.model import TrendPoint, WeeklyReport
-from syncer.report.text import number
+from syncer.report.text import (
+    RECONSTRUCTED_NOTE,
+    TREND_SERIES,
+    number,
+    spread_labels,
+    week_label,
+)
 
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -31,11 +38,7 @@ p.note{color:#59636e;font-style:italic;font-size:13px}
 a{color:#0969da}
 svg{max-width:100%;height:auto}
 """
-SERIES = (
-    ("open_sev12", "Open SEV-1/2", "#0969da"),
-    ("overdue_sev12", "Overdue SEV-1/2", "#cf222e"),
-    ("overdue", "Overdue (all)", "#bf8700"),
-)
+_DASH = {"solid": "", "dashed": ' stroke-dasharray="7 4"'}
 
 
 def nice_step(top: float, ticks: int = 4, *, whole: bool = False) -> float:
@@ -69,12 +72,56 @@ def _cell(cell: Cell) -> str:
     return "".join(_span(s) for s in cell)
 
 
+def _marker(shape: str, x: float, y: float, colour: str) -> str:
+    if shape == "dashed":  # squares on the dashed line, circles on the solid one
+        return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{colour}"/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{colour}"/>'
+
+
+def _count_series(
+    out: list[str],
+    points: tuple[TrendPoint, ...],
+    x_of: Callable[[int], float],
+    base: float,
+    scale: float,
+    bar_w: float,
+) -> list[tuple[float, str, str]]:
+    """Draw the bars and the two overdue lines; return (y, label, colour) of each last point."""
+    ends: list[tuple[float, str, str]] = []
+    for name, label, colour, style in TREND_SERIES:
+        ys = [base - scale * getattr(p, name) for p in points]
+        if style == "bar":
+            for i, p in enumerate(points):
+                faded = ' fill-opacity="0.35"' if p.source == "reconstructed" else ""
+                out.append(
+                    f'<rect x="{x_of(i) - bar_w / 2:.1f}" y="{ys[i]:.1f}" width="{bar_w:.1f}" '
+                    f'height="{base - ys[i]:.1f}" fill="{colour}" opacity="0.75"{faded}/>'
+                )
+        else:
+            coords = " ".join(f"{x_of(i):.1f},{y:.1f}" for i, y in enumerate(ys))
+            thickness = "3.5" if style == "solid" else "2"
+            out.append(
+                f'<polyline points="{coords}" fill="none" stroke="{colour}" '
+                f'stroke-width="{thickness}"{_DASH[style]}/>'
+            )
+            out.extend(_marker(style, x_of(i), y, colour) for i, y in enumerate(ys))
+        if points:
+            ends.append((ys[-1], f"{label}: {number(getattr(points[-1], name))}", colour))
+    return ends
+
+
 def _svg_chart(points: tuple[TrendPoint, ...]) -> str:
-    """Two panels: counts (bars and lines), then the risk score; axes labelled by week."""
-    width, panel, gap, left, right, top = 900, 190, 60, 56, 170, 30
-    height = top + 2 * panel + gap + 40
+    """Two panels: counts (bars and lines), then the risk score; axes labelled by week.
+
+    The series differ in form as well as colour (bars; a solid line with circles; a dashed
+    line with squares), each is named by a label at its last point, and weeks reconstructed
+    from timestamps are shaded, starred under the axis and explained below it.
+    """
+    width, panel, gap, left, right, top = 900, 190, 60, 56, 190, 30
+    height = top + 2 * panel + gap + 62
     n = max(len(points), 1)
     step = (width - left - right) / n
+    rebuilt = [i for i, p in enumerate(points) if p.source == "reconstructed"]
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" '
@@ -83,7 +130,20 @@ def _svg_chart(points: tuple[TrendPoint, ...]) -> str:
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
     ]
 
+    def x_of(i: int) -> float:
+        return left + step * i + step / 2
+
     def panel_frame(y0: int, title: str, ymax: float) -> None:
+        if rebuilt:
+            x0 = left + step * min(rebuilt)
+            span = step * (max(rebuilt) - min(rebuilt) + 1)
+            out.append(
+                f'<rect x="{x0:.1f}" y="{y0}" width="{span:.1f}" height="{panel}" fill="#eaeef2"/>'
+            )
+            out.append(
+                f'<text x="{x0 + span / 2:.1f}" y="{y0 + 12}" text-anchor="middle" '
+                'fill="#59636e" font-size="10">reconstructed</text>'
+            )
         out.append(
             f'<text x="{left}" y="{y0 - 10}" font-size="13" font-weight="bold">{esc(title)}</text>'
         )
@@ -98,52 +158,45 @@ def _svg_chart(points: tuple[TrendPoint, ...]) -> str:
                 f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{number(value)}</text>'
             )
 
-    def x_of(i: int) -> float:
-        return left + step * i + step / 2
+    def end_labels(ends: list[tuple[float, str, str]]) -> None:
+        """Each series' name and last value beside its last point, pushed apart to read."""
+        placed = spread_labels([-y for y, _, _ in ends], 14.0)
+        for (y, label, colour), moved in zip(ends, placed, strict=True):
+            ly = -moved
+            out.append(
+                f'<line x1="{x_of(n - 1) + 6:.1f}" y1="{y:.1f}" x2="{width - right + 8}" '
+                f'y2="{ly:.1f}" stroke="{colour}" stroke-width="0.8"/>'
+            )
+            out.append(
+                f'<text x="{width - right + 12}" y="{ly + 4:.1f}" fill="{colour}">'
+                f"{esc(label)}</text>"
+            )
 
     counts_top = max([p.open_sev12 for p in points] + [p.overdue for p in points] + [1])
     counts_max = 4 * nice_step(float(counts_top), whole=True)
     y0 = top
     panel_frame(y0, "Open and overdue actions", counts_max)
-    bar_w = step * 0.5
-    for i, p in enumerate(points):
-        h = panel * p.open_sev12 / counts_max
-        out.append(
-            f'<rect x="{x_of(i) - bar_w / 2:.1f}" y="{y0 + panel - h:.1f}" width="{bar_w:.1f}" '
-            f'height="{h:.1f}" fill="{SERIES[0][2]}" opacity="0.75"/>'
-        )
-    for name, _label, colour in SERIES[1:]:
-        coords = " ".join(
-            f"{x_of(i):.1f},{y0 + panel - panel * getattr(p, name) / counts_max:.1f}"
-            for i, p in enumerate(points)
-        )
-        out.append(
-            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
-        )
-        for i, p in enumerate(points):
-            cy = y0 + panel - panel * getattr(p, name) / counts_max
-            out.append(f'<circle cx="{x_of(i):.1f}" cy="{cy:.1f}" r="3" fill="{colour}"/>')
-    for k, (_name, label, colour) in enumerate(SERIES):
-        ly = y0 + 12 + 18 * k
-        out.append(
-            f'<rect x="{width - right + 14}" y="{ly - 9}" width="12" height="12" fill="{colour}"/>'
-        )
-        out.append(f'<text x="{width - right + 32}" y="{ly + 1}">{esc(label)}</text>')
+    ends = _count_series(out, points, x_of, y0 + panel, panel / counts_max, step * 0.5)
+    end_labels(ends)
 
     risk_max = 4 * nice_step(max([p.risk_score for p in points] + [1.0]))
     y1 = top + panel + gap
     panel_frame(y1, "Risk score (severity-weighted days overdue)", risk_max)
-    coords = " ".join(
-        f"{x_of(i):.1f},{y1 + panel - panel * p.risk_score / risk_max:.1f}"
-        for i, p in enumerate(points)
-    )
+    ys = [y1 + panel - panel * p.risk_score / risk_max for p in points]
+    coords = " ".join(f"{x_of(i):.1f},{y:.1f}" for i, y in enumerate(ys))
     out.append(f'<polyline points="{coords}" fill="none" stroke="#8250df" stroke-width="2.5"/>')
     for i, p in enumerate(points):
-        cy = y1 + panel - panel * p.risk_score / risk_max
-        out.append(f'<circle cx="{x_of(i):.1f}" cy="{cy:.1f}" r="3" fill="#8250df"/>')
+        out.append(f'<circle cx="{x_of(i):.1f}" cy="{ys[i]:.1f}" r="3" fill="#8250df"/>')
         out.append(
             f'<text x="{x_of(i):.1f}" y="{y1 + panel + 16}" text-anchor="middle">'
-            f"{esc(p.week[-3:])}</text>"
+            f"{esc(week_label(p))}</text>"
+        )
+    if points:
+        end_labels([(ys[-1], f"Risk score: {number(points[-1].risk_score)}", "#8250df")])
+    if rebuilt:
+        out.append(
+            f'<text x="{left}" y="{height - 12}" fill="#59636e" font-size="10">'
+            f"{esc(RECONSTRUCTED_NOTE)}</text>"
         )
     out.append("</svg>")
     return "".join(out)

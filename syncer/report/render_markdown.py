@@ -39,12 +39,26 @@ def _more(hidden: int) -> list[str]:
 
 
 def _mermaid(report: WeeklyReport) -> list[str]:
+    """The trend as Mermaid ``xychart-beta``, as far as Mermaid allows telling series apart.
+
+    Mermaid draws no legend and no dashed lines: the series get fixed, distinct colours
+    (``plotColorPalette``, in the order the series are declared), a line under the chart
+    names each colour, and reconstructed weeks are starred on the axis and explained.
+    """
     points = report.trend
-    weeks = ", ".join(f'"{p.week[-3:]}"' for p in points)
+    weeks = ", ".join(f'"{text.week_label(p)}"' for p in points)
     top = max([p.open_sev12 for p in points] + [p.overdue for p in points] + [1])
     risk_top = max([p.risk_score for p in points] + [1.0])
-    return [
+    palette = ", ".join(colour for _n, _l, colour, _s in text.TREND_SERIES)
+    last = points[-1] if points else None
+    legend = "; ".join(
+        f"{'bars' if style == 'bar' else 'line'} {_COLOUR_NAMES[colour]}: {label}"
+        + (f" ({text.number(getattr(last, name))} now)" if last is not None else "")
+        for name, label, colour, style in text.TREND_SERIES
+    )
+    out = [
         "```mermaid",
+        f'%%{{init: {{"themeVariables": {{"xyChart": {{"plotColorPalette": "{palette}"}}}}}}}}%%',
         "xychart-beta",
         '    title "Open SEV-1/SEV-2 (bars), overdue SEV-1/SEV-2 and overdue of any severity"',
         f"    x-axis [{weeks}]",
@@ -54,7 +68,11 @@ def _mermaid(report: WeeklyReport) -> list[str]:
         "    line [" + ", ".join(str(p.overdue) for p in points) + "]",
         "```",
         "",
+        f"_{escape(legend[:1].upper() + legend[1:])}. The any-severity line is never below "
+        "the SEV-1/2 one; where they meet, every overdue action is SEV-1/2._",
+        "",
         "```mermaid",
+        '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#8250df"}}}}%%',
         "xychart-beta",
         '    title "Risk score (severity-weighted days overdue)"',
         f"    x-axis [{weeks}]",
@@ -62,6 +80,12 @@ def _mermaid(report: WeeklyReport) -> list[str]:
         "    line [" + ", ".join(text.number(p.risk_score) for p in points) + "]",
         "```",
     ]
+    if any(p.source == "reconstructed" for p in points):
+        out += ["", f"_{escape(text.RECONSTRUCTED_NOTE)}._"]
+    return out
+
+
+_COLOUR_NAMES = {"#0969da": "blue", "#cf222e": "red", "#9a6700": "amber"}
 
 
 def render_markdown(report: WeeklyReport, *, max_rows: int | None = None) -> str:

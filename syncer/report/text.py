@@ -64,6 +64,16 @@ TREND_HEADERS = (
     "Source",
 )
 KPI_HEADERS = ("KPI", "This week", "Last week", "Change")
+# The trend chart's series, told apart by more than colour in every renderer that can:
+# (attribute, label, colour, line style) where the style is "bar", "solid" or "dashed".
+TREND_SERIES = (
+    ("open_sev12", "Open SEV-1/2", "#0969da", "bar"),
+    ("overdue_sev12", "Overdue SEV-1/2", "#cf222e", "solid"),
+    ("overdue", "Overdue, any severity", "#9a6700", "dashed"),
+)
+RECONSTRUCTED_NOTE = (
+    "* reconstructed from the items' timestamps: no daily counts were recorded that week"
+)
 
 
 def day(value: date | None) -> str:
@@ -206,4 +216,23 @@ def incident_links(group: IncidentGroup) -> list[tuple[str, str]]:
     for index, (host, url) in enumerate(zip(hosts, group.references, strict=True)):
         label = f"{host} {hosts[:index].count(host) + 1}" if hosts.count(host) > 1 else host
         out.append((label, url))
+    return out
+
+
+def week_label(point: TrendPoint) -> str:
+    """``W38``, or ``W38*`` when the week was reconstructed rather than measured."""
+    return point.week[-3:] + ("*" if point.source == "reconstructed" else "")
+
+
+def spread_labels(positions: list[float], gap: float) -> list[float]:
+    """Label positions at least ``gap`` apart and in the same order: the lowest stays where
+    it is, each next one moves up only as far as it must (direct labels at the end of lines
+    that end close together)."""
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    placed = [positions[i] for i in order]
+    for k in range(1, len(placed)):
+        placed[k] = max(placed[k], placed[k - 1] + gap)
+    out = [0.0] * len(positions)
+    for k, i in enumerate(order):
+        out[i] = placed[k]
     return out

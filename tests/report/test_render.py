@@ -57,11 +57,12 @@ class TestMarkdown:
     def test_the_trend_is_a_mermaid_xychart_with_twelve_weeks(self) -> None:
         """GitHub draws xychart-beta blocks; each has the 12 week labels."""
         body = render_markdown(sample_report())
-        charts = re.findall(r"```mermaid\nxychart-beta\n(.*?)```", body, re.S)
+        charts = re.findall(r"```mermaid\n%%\{init: .*?%%\nxychart-beta\n(.*?)```", body, re.S)
         assert len(charts) == 2
         labels = re.search(r"x-axis \[(.*)\]", charts[0])
         assert labels is not None
-        assert labels.group(1).split(", ")[0] == '"W37"'
+        assert labels.group(1).split(", ")[0] == '"W37*"'
+        assert labels.group(1).split(", ")[-1] == '"W48"'
         assert len(labels.group(1).split(", ")) == 12
 
     def test_owners_are_named_without_mentioning_them(self) -> None:
@@ -117,7 +118,8 @@ class TestHtmlJsonPng:
         assert "<link" not in page
         svg = re.search(r"<svg.*?</svg>", page, re.S)
         assert svg is not None
-        assert re.findall(r">(W\d\d)</text>", svg.group(0)) == [f"W{w}" for w in range(37, 49)]
+        weeks = re.findall(r">(W\d\d\*?)</text>", svg.group(0))
+        assert weeks == [f"W{w}*" for w in range(37, 48)] + ["W48"]
 
     def test_chart_axes_use_round_steps(self) -> None:
         """Axis tops are four round steps: 3 -> 4, 269 -> 320."""
@@ -160,3 +162,78 @@ class TestOneLayout:
         for body in (render_markdown(report), render_wiki(report), render_html(report)):
             assert "3 executive sponsor" in body
             assert "missing (required)" in body
+
+
+class TestTrendChart:
+    """The two overdue lines are told apart without colour; rebuilt weeks are marked."""
+
+    def measured(self) -> WeeklyReport:
+        """The sample with its three latest past weeks measured by the daemon."""
+        report = sample_report()
+        trend = tuple(
+            p.model_copy(update={"source": "measured"}) if 8 <= i < 11 else p
+            for i, p in enumerate(report.trend)
+        )
+        return report.model_copy(update={"trend": trend})
+
+    def test_svg_lines_differ_in_dash_and_marker_and_are_labelled_at_their_end(self) -> None:
+        svg = re.search(r"<svg.*?</svg>", render_html(sample_report()), re.S)
+        assert svg is not None
+        lines = re.findall(r'<polyline points="[^"]*" fill="none" stroke="(#\w+)"([^/]*)/>', svg[0])
+        styles = {colour: "stroke-dasharray" in rest for colour, rest in lines}
+        assert styles == {"#cf222e": False, "#9a6700": True, "#8250df": False}
+        assert svg[0].count("<rect x=") - svg[0].count('height="7"') >= 12  # bars, frames
+        assert 'width="7" height="7" fill="#9a6700"' in svg[0]  # squares on the dashed line
+        assert 'r="4.5" fill="#cf222e"' in svg[0]  # circles on the solid one
+        for label in ("Open SEV-1/2: 2", "Overdue SEV-1/2: 2", "Overdue, any severity: 2"):
+            assert f">{label}</text>" in svg[0]
+
+    def test_equal_end_values_get_labels_that_do_not_overlap(self) -> None:
+        svg = re.search(r"<svg.*?</svg>", render_html(sample_report()), re.S)
+        assert svg is not None
+        ys = [
+            float(y)
+            for y, label in re.findall(
+                r'<text x="\d+" y="([\d.]+)" fill="#\w+">([^<]+)</text>', svg[0]
+            )
+            if label.startswith(("Open", "Overdue"))
+        ]
+        assert len(ys) == 3
+        assert min(abs(a - b) for i, a in enumerate(ys) for b in ys[i + 1 :]) >= 14
+
+    def test_svg_shades_and_stars_only_reconstructed_weeks(self) -> None:
+        svg = re.search(r"<svg.*?</svg>", render_html(self.measured()), re.S)
+        assert svg is not None
+        weeks = re.findall(r">(W\d\d\*?)</text>", svg[0])
+        assert weeks == [f"W{w}*" for w in range(37, 45)] + ["W45", "W46", "W47", "W48"]
+        assert svg[0].count(">reconstructed</text>") == 2  # one band per panel
+        assert "reconstructed from the items&#x27; timestamps" in svg[0]
+
+    def test_markdown_names_each_series_and_marks_reconstructed_weeks(self) -> None:
+        body = render_markdown(self.measured())
+        assert '"plotColorPalette": "#0969da, #cf222e, #9a6700"' in body
+        assert "Bars blue: Open SEV-1/2 (2 now); line red: Overdue SEV-1/2 (2 now); " in body
+        assert '"W44*", "W45", "W46", "W47", "W48"' in body
+        assert "\\* reconstructed from the items' timestamps" in body
+
+    def test_a_trend_without_reconstructed_weeks_needs_no_note(self) -> None:
+        report = sample_report()
+        trend = tuple(p.model_copy(update={"source": "measured"}) for p in report.trend)
+        body = render_markdown(report.model_copy(update={"trend": trend}))
+        assert "reconstructed from" not in body
+        assert '*"' not in body
+
+    def test_png_lines_differ_in_style_and_marker_with_direct_labels(self) -> None:
+        pytest.importorskip("matplotlib", reason="matplotlib is an install dependency")
+        from syncer.report.render_png import trend_figure
+
+        counts, risk = trend_figure(self.measured()).axes
+        styles = [(ln.get_color(), ln.get_linestyle(), ln.get_marker()) for ln in counts.lines]
+        assert styles == [("#cf222e", "-", "o"), ("#9a6700", "--", "s")]
+        labels = [t.get_text() for t in counts.texts]
+        assert labels[:3] == ["Open SEV-1/2: 2", "Overdue SEV-1/2: 2", "Overdue, any severity: 2"]
+        assert "reconstructed" in labels
+        ticks = [t.get_text() for t in risk.get_xticklabels()]
+        assert ticks == [f"W{w}*" for w in range(37, 45)] + ["W45", "W46", "W47", "W48"]
+        hatched = [bar.get_hatch() for bar in counts.patches if bar.get_height() >= 0]
+        assert hatched.count("//") == 8
