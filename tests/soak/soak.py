@@ -320,7 +320,7 @@ def check(emu: GitHubEmulator, work: Path, figures: Figures) -> None:
     from syncer.messages import markers_in
     from syncer.plan import plan
     from syncer.policy import Policy
-    from syncer.report.build import week_key
+    from syncer.report.build import scheduled_week
 
     clock = FileClock(work / "clock")
     now = clock()
@@ -366,7 +366,7 @@ def check(emu: GitHubEmulator, work: Path, figures: Figures) -> None:
     review = START.replace(hour=9, minute=0)  # START is a Monday; reviews are Mondays 09:00
     while review <= now:
         if review > START:
-            weeks.add(week_key(review.date()))
+            weeks.add(scheduled_week(the_policy, review))  # each reviews the week before
         review += timedelta(days=7)
     figures.weeks_due = len(weeks)
     figures.lost_report_updates = sum(1 for w in weeks if f"{REVIEW_TITLE} {w}" not in titles)
