@@ -321,7 +321,7 @@ class Daemon:
         start, end = report_period(self.policy, moment)
         today = moment.astimezone(ZoneInfo(self.policy.deadlines.timezone)).date()
         entries = list(self.store.entries_between(start, end))
-        wanted = unnamed(assessments, entries, start, end, self.policy.escalation.fallback_mention)
+        wanted = unnamed(assessments, entries, start, end, self.policy)
         report = build_report(
             assessments,
             self.policy,

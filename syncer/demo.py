@@ -198,7 +198,7 @@ def run_demo(out: Path, console: Console) -> int:
             start, end = report_period(policy, now)
             assessments = evaluate(second.items, policy, now)
             entries = list(rt.store.entries_between(start, end))
-            wanted = unnamed(assessments, entries, start, end, policy.escalation.fallback_mention)
+            wanted = unnamed(assessments, entries, start, end, policy)
             report = build_report(
                 assessments,
                 policy,

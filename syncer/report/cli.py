@@ -215,8 +215,7 @@ def run(
         assessments = evaluate(items, policy, now)
         directory: Names = {}
         if sources.names is not None:
-            fallback = policy.escalation.fallback_mention
-            directory = sources.names(unnamed(assessments, entries, start, end, fallback))
+            directory = sources.names(unnamed(assessments, entries, start, end, policy))
         report = build_report(assessments, policy, now, entries, counts, directory=directory)
         if args.out:
             for path in write_files(report, policy.report.formats, Path(args.out)):

@@ -101,9 +101,8 @@ def decisions(
                 )
             elif finding.rule == "waiver.lapsed" and a.waiver is not None:
                 lapsed_on = a.waiver.until + timedelta(days=1)
-                first = start.astimezone(tz).date()
-                last = end.astimezone(tz).date()
-                if not (first <= lapsed_on < last) or ("waiver_lapsed", tracker, key) in found:
+                first, last = period_days(start, end, tz)
+                if not (first <= lapsed_on <= last) or ("waiver_lapsed", tracker, key) in found:
                     continue
                 found[("waiver_lapsed", tracker, key)] = Decision(
                     kind="waiver_lapsed",
@@ -123,6 +122,13 @@ def decisions(
             key=lambda d: (order[d.kind], d.day or date.min, d.tracker, d.key),
         )
     )
+
+
+def period_days(start: datetime, end: datetime, tz: tzinfo) -> tuple[date, date]:
+    """The first and last local day of the half-open span ``[start, end)``: a review built
+    today includes today, a finished week ends on its Sunday."""
+    last = (end - timedelta(microseconds=1)) if end > start else end
+    return start.astimezone(tz).date(), last.astimezone(tz).date()
 
 
 def reached_on(deadline: date, after_days: int, business: bool, policy: Policy) -> date:
@@ -205,7 +211,7 @@ def escalations(
             ),
         )
     logged = {(t, k) for t, k, _ in rows}
-    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    first, last = period_days(start, end, tz)
     fallbacks = policy.mention_fallbacks()
     for f in facts:
         a = f.assessment
@@ -217,7 +223,7 @@ def escalations(
         for index in range(1, a.tier + 1):
             rung = policy.escalation.tiers[index - 1]
             day = reached_on(a.deadline, rung.after.days, rung.after.business, policy)
-            if not (first <= day < last):
+            if not (first <= day <= last):
                 continue
             people = resolve_mentions(item, rung.mention, fallbacks)
             rows[(item.ref.tracker, item.ref.key, rung.id)] = EscalationRow(

@@ -17,6 +17,7 @@ from datetime import datetime
 from syncer.evaluate import Assessment
 from syncer.ledger import LedgerEntry
 from syncer.model import Person
+from syncer.policy import Policy
 
 Names = Mapping[tuple[str, str], str]
 """(tracker, handle) -> display name."""
@@ -73,16 +74,29 @@ def unnamed(
     entries: Sequence[LedgerEntry],
     start: datetime,
     end: datetime,
-    fallback: Iterable[str] = (),
+    policy: Policy | None = None,
 ) -> dict[str, set[str]]:
     """Handles the review will show but neither the items nor the ledger name, per tracker:
-    what an entry point may look up (``Tracker.display_names``) before building the review.
-    ``fallback`` are the policy's fallback mentions (``@handle`` targets)."""
+    what an entry point may look up (``NamesPeople.display_names``) before building the review.
+
+    Those are the people the period's comments mentioned, and (for escalations derived
+    without a ledger) the policy's fallbacks and literal ``@handle`` tier targets.
+    """
     known = {**names_in_ledger(entries), **names_on_items(assessments)}
     wanted = mentioned_in_ledger(entries, start, end)
-    handles = [t[1:] for t in fallback if t.startswith("@") and len(t) > 1]
-    for tracker in {a.item.ref.tracker for a in assessments}:
-        wanted.setdefault(tracker, set()).update(handles)
+    if policy is not None:
+        fallbacks = policy.mention_fallbacks()
+        literal = {
+            target[1:]
+            for tier in policy.escalation.tiers
+            for target in tier.mention
+            if target.startswith("@") and len(target) > 1 and "/" not in target
+        }
+        for tracker in {a.item.ref.tracker for a in assessments}:
+            found = wanted.setdefault(tracker, set())
+            found.update(literal)
+            roles = fallbacks.by_tracker.get(tracker, fallbacks.default)
+            found.update(p.handle for people in roles.values() for p in people if not p.is_team)
     return {
         tracker: missing
         for tracker, found in wanted.items()

@@ -112,6 +112,16 @@ class TestWeeks:
         assert scheduled_week(POLICY, datetime(2026, 11, 29, 22, 30, tzinfo=UTC)) == "2026-W47"
         assert scheduled_week(POLICY, datetime(2026, 11, 29, 23, 30, tzinfo=UTC)) == "2026-W48"
 
+    def test_an_escalation_reached_today_or_on_the_last_sunday_is_in_the_review(self) -> None:
+        """Derived tiers count on the period's last day too: today, or a past week's Sunday."""
+        wednesday = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+        due_tuesday = item("acme/api#1", priority=Priority.P1, due=date(2026, 11, 24))
+        rows = report_of([due_tuesday], now=wednesday).escalations
+        assert [(r.key, r.tier, r.day) for r in rows] == [("acme/api#1", 1, date(2026, 11, 25))]
+        due_saturday = item("acme/api#2", priority=Priority.P1, due=date(2026, 11, 21))
+        rows = report_of([due_saturday], now=LAST_WEEK).escalations
+        assert [(r.key, r.day) for r in rows] == [("acme/api#2", date(2026, 11, 22))]
+
     def test_decisions_taken_today_are_in_this_weeks_review(self) -> None:
         """A closure rejected an hour ago counts: the review reads right the same day."""
         wednesday = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)

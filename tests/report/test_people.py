@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from syncer.evaluate import evaluate
 from syncer.ledger import LedgerEntry
 from syncer.model import ActionItem, ItemRef, Person, Priority, Severity
+from syncer.policy import Trackers
 from syncer.report import build_report, moment_for_week
 from syncer.report.people import unnamed
 from syncer.report.render_markdown import render_markdown
+from syncer.tracker_config import JiraTracker
 from tests.builders import NOW, example_policy, item
 
 POLICY = example_policy()
@@ -77,8 +79,15 @@ class TestAskedByName:
         entries = [escalation("REL-1", [ALICE, GONE])]
         assessments = evaluate(items, POLICY, LAST_WEEK)
         start, end = LAST_WEEK - timedelta(days=7), LAST_WEEK
-        assert unnamed(assessments, entries, start, end, ["@sre-lead", "team:acme/sre"]) == {
-            "jira": {GONE, "sre-lead"}
+        assert unnamed(assessments, entries, start, end) == {"jira": {GONE}}
+        jira = JiraTracker(
+            name="jira",
+            server="https://acme.atlassian.net",
+            fallback_mention=["712020:sre-lead"],
+        )
+        policy = POLICY.model_copy(update={"trackers": Trackers(jira=[jira])})
+        assert unnamed(assessments, entries, start, end, policy) == {
+            "jira": {GONE, "712020:sre-lead"}
         }
         directory = {("jira", GONE): "Gina Gone"}
         report = build_report(assessments, POLICY, LAST_WEEK, entries, directory=directory)
