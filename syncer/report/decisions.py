@@ -30,6 +30,18 @@ DECISION_KINDS: dict[str, DecisionKind] = {
 }
 
 
+def _closed_day(inputs: Mapping[str, object], tz: tzinfo) -> date | None:
+    """The local day a judged item was closed, as its decision entry recorded it: the review
+    lists the week's decisions, and a first run judges closures made days before."""
+    closed = inputs.get("closed_at")
+    if not isinstance(closed, str) or not closed:
+        return None
+    try:
+        return datetime.fromisoformat(closed).astimezone(tz).date()
+    except ValueError:
+        return None
+
+
 def decisions(
     assessments_by_key: Mapping[tuple[str, str], Assessment],
     facts: Sequence[Fact],
@@ -67,7 +79,8 @@ def decisions(
             key=e.item_key,
             url=url,
             title=title,
-            day=e.at.astimezone(tz).date(),
+            day=(_closed_day(inputs, tz) if kind.startswith("closure") else None)
+            or e.at.astimezone(tz).date(),
             detail=e.detail,
             evidence=tuple(str(x) for x in inputs.get("evidence") or () if x),
             approver=str(inputs.get("approver") or ""),

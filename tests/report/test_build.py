@@ -122,6 +122,18 @@ class TestWeeks:
         rows = report_of([due_saturday], now=LAST_WEEK).escalations
         assert [(r.key, r.day) for r in rows] == [("acme/api#2", date(2026, 11, 22))]
 
+    def test_a_closure_judged_today_shows_the_day_it_was_closed(self) -> None:
+        """A first run judges a closure from last week: listed this week, dated when closed."""
+        wednesday = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+        decided = entry(
+            datetime(2026, 11, 25, 14, 30, tzinfo=UTC),
+            "closure_accepted",
+            "acme/api#4",
+            inputs={"closed_at": "2026-11-19T16:00:00+00:00"},
+        )
+        [decision] = report_of([], (decided,), now=wednesday).decisions
+        assert (decision.key, decision.day) == ("acme/api#4", date(2026, 11, 19))
+
     def test_decisions_taken_today_are_in_this_weeks_review(self) -> None:
         """A closure rejected an hour ago counts: the review reads right the same day."""
         wednesday = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
