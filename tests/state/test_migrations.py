@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -127,3 +128,64 @@ class TestOpeningExistingDatabases:
         with StateStore.open(store_url) as store, store.engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version"))
             assert versions.scalars().all() == ["0003"]
+
+
+OPEN_STORE = """
+import sys
+from syncer.logging_setup import configure_logging
+configure_logging(level=sys.argv[2], json_output=True)
+from syncer.state import StateStore
+StateStore.open(path=__import__("pathlib").Path(sys.argv[1])).close()
+"""
+
+
+def log_lines_of_opening(path: Path, level: str = "INFO") -> list[dict[str, object]]:
+    """The JSON log lines a fresh process writes while it opens the store at ``path``.
+
+    A process of its own, because Alembic logs some of its lines when it is first imported.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", OPEN_STORE, str(path), level],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [json.loads(line) for line in result.stderr.splitlines()]
+
+
+class TestMigrationLogging:
+    def test_a_fresh_database_is_announced_in_one_line_from_empty_to_head(
+        self, tmp_path: Path
+    ) -> None:
+        """No Alembic narration: one line of ours names the revisions from and to."""
+        lines = log_lines_of_opening(tmp_path / "state.db")
+        assert [(line["event"], line["from_revision"], line["to_revision"]) for line in lines] == [
+            ("state schema migrated", "empty", head_revision())
+        ]
+
+    def test_opening_a_current_database_logs_nothing(self, tmp_path: Path) -> None:
+        """The everyday case (every command opens the store) is silent."""
+        StateStore.open(path=tmp_path / "state.db").close()
+        assert log_lines_of_opening(tmp_path / "state.db") == []
+
+    def test_an_older_database_is_announced_with_the_revision_it_was_at(
+        self, tmp_path: Path
+    ) -> None:
+        """A database left at 0001 by an older pmsync: migrated from 0001 to the head."""
+        engine = create_engine(f"sqlite:///{tmp_path / 'state.db'}")
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "0001")
+        engine.dispose()
+        lines = log_lines_of_opening(tmp_path / "state.db")
+        assert [(line["from_revision"], line["to_revision"]) for line in lines] == [
+            ("0001", head_revision())
+        ]
+
+    def test_at_debug_alembic_narrates_its_steps_again(self, tmp_path: Path) -> None:
+        """Someone debugging a migration sees Alembic's own lines, ours among them."""
+        lines = log_lines_of_opening(tmp_path / "state.db", level="DEBUG")
+        loggers = {str(line["logger"]) for line in lines}
+        assert "alembic.runtime.migration" in loggers
+        assert any(str(line["event"]).startswith("Running upgrade 0001 -> 0002") for line in lines)
+        assert "state schema migrated" in [line["event"] for line in lines]
