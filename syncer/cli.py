@@ -3,54 +3,81 @@
 An entry point: it reads the system clock, builds connectors (lazily, so the core never
 imports a tracker library) and picks the executor: ``Applier`` to write, ``DryRun`` to print
 the plan. Exit codes are the ones of ``syncer.exit_codes``, shared by every subcommand.
+
+Start-up is kept cheap: ``pmsync --help`` imports argparse and nothing of pydantic, rich,
+SQLAlchemy or the tracker libraries. Each command imports what it uses when it runs, and the
+commands other modules provide are imported only when they are the one asked for (see
+``LAZY_COMMANDS``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
-import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pydantic import ValidationError
-from rich.console import Console
-
-from syncer.apply import DryRun
-from syncer.clock import system_clock
-from syncer.config_loader import load_model_file, located, parse_yaml
 from syncer.errors import ConfigError, RateLimited, TrackerError
-from syncer.evaluate import Assessment, evaluate
 from syncer.exit_codes import EPILOG, ExitCode, worst
-from syncer.model import ActionItem
-from syncer.plan import plan
-from syncer.plan_view import plan_json, print_plan
-from syncer.policy import Policy
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from syncer.evaluate import Assessment
+    from syncer.model import ActionItem
+    from syncer.policy import Policy
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.FINDINGS, ExitCode.BAD_INPUT
 VIOLATION_RULES = ("owner.", "evidence.", "closure.rejected", "deadline.overdue", "data.")
 
-# Subcommands provided by other modules: each has register(subparsers).
-COMMAND_MODULES: tuple[str, ...] = (
-    "connectors.emulators.cli",
-    "connectors.emulators.cli_jira",
-    "connectors.cli_permissions",
-    "syncer.report.cli",
-    "syncer.postmortem.cli",
-)
+
+class LazyCommand(NamedTuple):
+    """A command another module provides: its one-line help, and the modules that register it.
+
+    Each module has ``register(subparsers)``. It is imported only when its command is the one
+    run (or asked for ``--help``); for the others the top-level help needs no more than this
+    line, which a test keeps equal to the help the module registers.
+    """
+
+    help: str
+    modules: tuple[str, ...]
+
+
+LAZY_COMMANDS: dict[str, LazyCommand] = {
+    "emulate": LazyCommand(
+        "serve a local tracker emulator (no token, no network)",
+        ("connectors.emulators.cli", "connectors.emulators.cli_jira"),
+    ),
+    "check-permissions": LazyCommand(
+        "check that the credentials can read items, create labels and comment (exit 1 if not)",
+        ("connectors.cli_permissions",),
+    ),
+    "report": LazyCommand(
+        "build the weekly reliability review, write its files and publish it",
+        ("syncer.report.cli",),
+    ),
+    "postmortem": LazyCommand(
+        "write, lint, render and file incident postmortems", ("syncer.postmortem.cli",)
+    ),
+}
 
 
 def parse_now(value: str | None) -> datetime:
     if value is None:
+        from syncer.clock import system_clock
+
         return system_clock()
     moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def load_policy(path: str) -> Policy:
+    from syncer.config_loader import load_model_file
+    from syncer.policy import Policy
+
     return load_model_file(Policy, Path(path))
 
 
@@ -60,6 +87,12 @@ def read_items(path: Path, err: Console) -> list[ActionItem]:
     A file without a single valid item is bad input (``ConfigError``): evaluating nothing
     and exiting 0 would tell CI that an export which lost every item is fine.
     """
+    import json
+
+    from pydantic import ValidationError
+
+    from syncer.model import ActionItem
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -84,6 +117,8 @@ def read_items(path: Path, err: Console) -> list[ActionItem]:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from syncer.config_loader import located, parse_yaml
+
     policy = load_policy(args.file)
     warnings = policy.config_warnings()
     if warnings:
@@ -99,6 +134,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from syncer.apply import DryRun
+    from syncer.evaluate import evaluate
+    from syncer.plan import plan
+    from syncer.plan_view import plan_json, print_plan
+
     console, err = Console(), Console(stderr=True)
     policy = load_policy(args.config)
     now = parse_now(args.now)
@@ -144,6 +186,10 @@ def has_violations(assessments: Sequence[Assessment]) -> bool:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import uuid
+
+    from rich.console import Console
+
     from syncer.wiring import run_once
 
     policy = load_policy(args.config)
@@ -163,6 +209,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from syncer.demo import run_demo
 
     return run_demo(Path(args.out), Console())
@@ -178,7 +226,32 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     return Daemon(Path(args.config), settings, state_url=args.state).run()
 
 
-def build_parser() -> argparse.ArgumentParser:
+class VersionAction(argparse.Action):
+    """``--version``: the installed package's version, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "print the pmsync version and exit")
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        from syncer.metrics import package_version
+
+        print(f"pmsync {package_version()}")
+        parser.exit()
+
+
+def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; of ``LAZY_COMMANDS`` only those in ``load`` (None: all) in full.
+
+    The others are listed with their help line and nothing else, which is all ``pmsync
+    --help`` shows of them.
+    """
     parser = argparse.ArgumentParser(
         prog="pmsync",
         description="Keeps postmortem action items honest: owners, evidence, deadlines and "
@@ -186,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = sub.add_parser(
@@ -242,9 +316,22 @@ def build_parser() -> argparse.ArgumentParser:
     daemon.add_argument("--state", help="state store URL (default PMSYNC_STATE_URL or SQLite)")
     daemon.set_defaults(func=cmd_daemon)
 
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(sub)
+    for name, command in LAZY_COMMANDS.items():
+        if load is None or name in load:
+            for module_name in command.modules:
+                importlib.import_module(module_name).register(sub)
+        else:
+            sub.add_parser(name, help=command.help)
     return parser
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command an argument list runs: its first word that is not an option.
+
+    The top-level options (``--help``, ``--version``) take no value, so the first other word
+    is the command.
+    """
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def log_to_stderr() -> None:
@@ -254,6 +341,8 @@ def log_to_stderr() -> None:
     warning would land in the middle of ``--json`` output, and a token in it would not be
     masked. Bad PMSYNC_* settings are reported by the commands that use them (the daemon).
     """
+    from pydantic import ValidationError
+
     from syncer.logging_setup import configure_logging
     from syncer.settings import Settings
 
@@ -265,8 +354,9 @@ def log_to_stderr() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(load={command_in(words) or ""})
+    args = parser.parse_args(words)
     log_to_stderr()
     try:
         code: int = args.func(args)

@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["bench_core.py", "bench_github.py", "bench_jira.py", "bench_report.py"]
+ORDER = [
+    "bench_core.py",
+    "bench_github.py",
+    "bench_jira.py",
+    "bench_report.py",
+    "bench_startup.py",
+]
 
 
 def main() -> int:

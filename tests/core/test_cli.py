@@ -1,10 +1,14 @@
-"""The command line: plan from an items file, JSON output, exit codes."""
+"""The command line: plan from an items file, JSON output, exit codes, help and start-up."""
 
+import argparse
 import json
+import subprocess
+import sys
+from importlib import metadata
 
 import pytest
 
-from syncer.cli import main
+from syncer.cli import LAZY_COMMANDS, build_parser, main
 from tests.builders import EXAMPLE_POLICY, REPO
 
 ITEMS = REPO / "config" / "examples" / "items.json"
@@ -103,6 +107,73 @@ class TestHelp:
         out = capsys.readouterr().out
         for command in ("check-config", "plan", "run"):
             assert command in out
+
+    def test_version_prints_the_installed_package_version(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``pmsync --version`` says the package's version on stdout and exits 0."""
+        with pytest.raises(SystemExit) as exited:
+            main(["--version"])
+        assert exited.value.code == 0
+        assert capsys.readouterr().out == f"pmsync {metadata.version('postmortem-sync')}\n"
+
+    def test_every_lazy_command_is_listed_with_the_help_its_module_registers(self) -> None:
+        """The one-line help kept in cli.py for --help is the one the module itself gives."""
+        commands = next(
+            a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+        )
+        registered = {choice.dest: choice.help for choice in commands._choices_actions}
+        assert {name: registered[name] for name in LAZY_COMMANDS} == {
+            name: command.help for name, command in LAZY_COMMANDS.items()
+        }
+
+    def test_a_lazy_command_gets_its_module_s_full_parser(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``pmsync report --help`` shows the report's own options, not a placeholder."""
+        with pytest.raises(SystemExit):
+            main(["report", "--help"])
+        out = capsys.readouterr().out
+        assert "--week" in out
+        assert "--dry-run" in out
+
+
+HEAVY_LIBRARIES = (
+    "alembic",
+    "github",
+    "jira",
+    "matplotlib",
+    "pydantic",
+    "requests",
+    "rich",
+    "sqlalchemy",
+    "structlog",
+    "yaml",
+)
+
+
+class TestStartUp:
+    def test_help_imports_no_heavy_library(self) -> None:
+        """``pmsync --help`` costs argparse, not pydantic, rich, SQLAlchemy or the tracker clients.
+
+        Checked in a fresh interpreter through ``sys.modules`` (the time it takes is a
+        benchmark: tests/bench/bench_startup.py).
+        """
+        script = (
+            "import sys\n"
+            "from syncer.cli import main\n"
+            "try:\n"
+            "    main(['--help'])\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "print(' '.join({name.split('.')[0] for name in sys.modules}), file=sys.stderr)\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
+        )
+        loaded = set(result.stderr.split())
+        assert "argparse" in loaded
+        assert sorted(loaded.intersection(HEAVY_LIBRARIES)) == []
 
 
 class TestPlanNames:

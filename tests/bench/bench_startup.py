@@ -1,0 +1,79 @@
+"""Benchmark: what starting ``pmsync`` costs before it does anything (issue 14, point 3).
+
+Goal: ``pmsync --help`` under 0.25 s CPU (user + system of the child process, from
+``RUSAGE_CHILDREN``; the median of several runs, since these machines are shared). The bare
+interpreter (``python -c pass``) is timed alongside as the floor, and ``python -X importtime``
+names the costliest imports, so a regression says where it came from. A few other start-ups
+are printed for comparison: they import what their command needs, which is allowed to cost.
+Run: ``.venv/bin/python tests/bench/bench_startup.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import resource
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GOAL_S = 0.25
+RUNS = 11
+
+
+def pmsync_command() -> list[str]:
+    """The installed console script next to this interpreter, else ``python -m syncer.cli``."""
+    script = Path(sys.executable).with_name("pmsync")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "syncer.cli"]
+
+
+def child_cpu(argv: list[str]) -> float:
+    """User + system CPU seconds of one run of ``argv`` (its output is discarded)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def median_cpu(argv: list[str], runs: int = RUNS) -> float:
+    return statistics.median(child_cpu(argv) for _ in range(runs))
+
+
+def costliest_imports(argv_after_python: list[str], top: int = 5) -> list[tuple[str, float]]:
+    """The ``top`` imports with the largest cumulative time under ``-X importtime``, in ms."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", *argv_after_python],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = []
+    for line in result.stderr.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|(\s*)(\S+)", line)
+        if match and len(match.group(2)) == 1:  # top-level imports only
+            rows.append((match.group(3), int(match.group(1)) / 1000))
+    return sorted(rows, key=lambda row: row[1], reverse=True)[:top]
+
+
+def main() -> None:
+    pmsync = pmsync_command()
+    floor = median_cpu([sys.executable, "-c", "pass"])
+    help_s = median_cpu([*pmsync, "--help"])
+    verdict = "within" if help_s <= GOAL_S else "OVER"
+    print(
+        f"startup: pmsync --help {help_s:.3f} s CPU (median of {RUNS}; {verdict} the goal of "
+        f"{GOAL_S} s); bare interpreter {floor:.3f} s"
+    )
+    for words in (["--version"], ["plan", "--help"], ["report", "--help"]):
+        print(f"startup: pmsync {' '.join(words)} {median_cpu([*pmsync, *words], 5):.3f} s CPU")
+    imports = costliest_imports(["-m", "syncer.cli", "--help"])
+    print(
+        "startup: costliest imports of --help (cumulative ms): "
+        + ", ".join(f"{name} {ms:.1f}" for name, ms in imports)
+    )
+
+
+if __name__ == "__main__":
+    main()
