@@ -4,19 +4,28 @@ A missing permission otherwise shows up as a failed write in the middle of a cyc
 GitHub up front, at a cost of a few GETs per repository: the repository (its ``permissions``
 block and whether issues are enabled), the token's collaborator permission when the token
 belongs to a user, and one issue listing. Each answer comes with what to change.
+
+Two mistakes make every one of those checks fail the same way, and are reported once instead:
+a token GitHub refuses (401 on ``GET /user``) and a base URL that is not the REST API (``GET
+/user`` answers 404 or a web page, and so does ``GET /``, the API root every GitHub API
+serves: the usual cause is an Enterprise Server URL without its ``/api/v3``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from github import GithubException
 from pydantic import SecretStr
 
 from connectors.github.client import GitHubConnector
 from connectors.github.session import make_auth, make_github
-from connectors.github.transport import Transport
+from connectors.github.transport import TRANSPORT_ERRORS, Transport, typed_error
 from syncer.clock import system_clock
 from syncer.cursors import MemoryCursorStore
 from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
@@ -47,20 +56,138 @@ def _role(permissions: Mapping[str, Any], collaborator: str | None) -> str:
     return max(roles, key=lambda r: ROLE_RANK.get(r, 0), default="none")
 
 
+@dataclass(frozen=True)
+class RawAnswer:
+    """An answer as it came, before any decision: status, lower-case headers, parsed JSON."""
+
+    status: int
+    headers: Mapping[str, Any]
+    data: Any
+    is_json: bool
+
+    @property
+    def is_api_root(self) -> bool:
+        """The hypermedia index GitHub serves at ``GET /`` (``meta/root`` in its OpenAPI)."""
+        return (
+            self.status == 200
+            and isinstance(self.data, Mapping)
+            and "current_user_url" in self.data
+        )
+
+    def described(self) -> str:
+        if self.is_json:
+            return f"HTTP {self.status}"
+        html = "html" in str(self.headers.get("content-type", "")).lower()
+        return f"HTTP {self.status} with {'an HTML page' if html else 'a body that is not JSON'}"
+
+
+def probe(transport: Transport, url: str, what: str) -> RawAnswer:
+    """GET ``url`` and return the answer whatever its status or body.
+
+    A connection failure is a ``TransientError`` (the caller reports that the API could not be
+    reached); a GitHub App whose installation token cannot be made answers like the API would.
+    """
+    try:
+        status, headers, text = transport.requester.requestJson("GET", url)
+    except GithubException as exc:  # raised while getting an App installation token
+        if exc.status == 401:
+            return RawAnswer(401, {}, None, True)
+        raise typed_error(exc, what, transport.clock()) from None
+    except TRANSPORT_ERRORS as exc:
+        transport.requests[("GET", 0)] += 1
+        raise TransientError(f"{what}: {type(exc).__name__}") from exc
+    transport.requests[("GET", status)] += 1
+    headers_lc = {k.lower(): v for k, v in headers.items()}
+    try:
+        return RawAnswer(status, headers_lc, json.loads(text) if text else None, True)
+    except ValueError:
+        return RawAnswer(status, headers_lc, None, False)
+
+
+def api_root_hint(base_url: str) -> str | None:
+    """Where the REST API probably is, for a base URL that is not it (None: no better guess)."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if host in ("github.com", "www.github.com"):
+        return "https://api.github.com"
+    if host == "api.github.com" or parts.path.rstrip("/").endswith("/api/v3"):
+        return None
+    return f"{parts.scheme}://{parts.netloc}/api/v3"
+
+
+def token_refused(config: GitHubTracker, given: bool) -> PermissionCheck:
+    if given:
+        source = "the token"
+    elif config.app is not None:
+        source = (
+            f"the GitHub App's credentials (app_id {config.app.app_id}, installation_id "
+            f"{config.app.installation_id}, private_key_file)"
+        )
+    elif config.token_file is not None:
+        source = f"the token in {config.token_file}"
+    else:
+        source = f"the token in ${config.token_env}"
+    return PermissionCheck(
+        config.name,
+        "credentials",
+        False,
+        f"GitHub refused {source} (HTTP 401); nothing else was checked",
+        "use a token that is current (not expired or revoked) and was made on this GitHub: "
+        "a github.com token does not work on an Enterprise Server, nor the other way round",
+    )
+
+
+def wrong_base_url(config: GitHubTracker, user: RawAnswer, root: RawAnswer) -> PermissionCheck:
+    hint = api_root_hint(config.base_url)
+    return PermissionCheck(
+        config.name,
+        "base URL",
+        False,
+        f"{config.base_url} is not the GitHub REST API: GET /user answered {user.described()} "
+        f"and GET / (the API root) {root.described()}; nothing else was checked",
+        "set base_url to the REST API: https://api.github.com for github.com; GitHub "
+        "Enterprise Server wants https://HOST/api/v3"
+        + (f" (here probably {hint})" if hint else ""),
+    )
+
+
+def identify(
+    config: GitHubTracker, transport: Transport, *, token_given: bool
+) -> str | PermissionCheck | None:
+    """The token's login (None for an App installation), or the one check that stops the rest.
+
+    ``GET /user`` cannot be a 404 or a web page on a GitHub API, whatever the token; when it
+    is, the API root tells a wrong base URL from a server that merely lacks ``/user``.
+    """
+    user = probe(transport, "/user", "who am I")
+    if user.status == 401:
+        return token_refused(config, token_given)
+    if user.is_json and user.status == 200:
+        return user.data.get("login") if isinstance(user.data, Mapping) else None
+    if user.status == 404 or not user.is_json:
+        root = probe(transport, "/", "the API root")
+        if root.status == 401:
+            return token_refused(config, token_given)
+        if not root.is_api_root:
+            return wrong_base_url(config, user, root)
+    return None  # GitHub App installation tokens have no user (403)
+
+
 def check_github(
     config: GitHubTracker,
     token: SecretStr | None = None,
     clock: Callable[[], datetime] = system_clock,
 ) -> list[PermissionCheck]:
-    """One check per repository and capability (read issues, create labels, triage, comment)."""
+    """One check per repository and capability (read issues, create labels, triage, comment).
+
+    A refused token or a wrong base URL is one failed check instead, with its fix.
+    """
     github = make_github(config, make_auth(config, token))
     transport = Transport(github.requester, config.base_url, clock)
-    login: str | None = None
-    try:
-        user = transport.call("GET", "/user", "who am I").data
-        login = user.get("login") if isinstance(user, Mapping) else None
-    except TrackerError:
-        login = None  # GitHub App installation tokens have no user
+    identity = identify(config, transport, token_given=token is not None)
+    if isinstance(identity, PermissionCheck):
+        return [identity]
+    login = identity
     repos = list(config.repositories)
     checks: list[PermissionCheck] = []
     if config.org:
