@@ -7,6 +7,8 @@ by ``pmsync run --dry-run`` and by the demo.
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -14,41 +16,93 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from syncer.actions import AddLabels, Plan, PostComment, RemoveLabels, Reopen
+from syncer.actions import AddLabels, ItemChange, Plan, PostComment, RemoveLabels, Reopen
 from syncer.evaluate import Assessment
+from syncer.model import ItemRef
+
+NARROW = 100
+"""Below this many columns the table folds priority and status under the item's name."""
+
+REF_WIDTH = 24
+"""The widest an item's name may be in a narrow table before it is folded at a ``/`` or ``:``."""
 
 
 def describe(action: object) -> tuple[str, str]:
-    """(what, detail) for one action, in words."""
+    """(what, detail) for one action, in words; labels one per line, so none is ever split."""
     if isinstance(action, PostComment):
         return "comment", action.message.readable_text()
     if isinstance(action, AddLabels):
-        return "add labels", ", ".join(action.labels)
+        return "add labels", "\n".join(action.labels)
     if isinstance(action, RemoveLabels):
-        return "remove labels", ", ".join(action.labels)
+        return "remove labels", "\n".join(action.labels)
     if isinstance(action, Reopen):
         return "reopen", action.reason
     kind = getattr(action, "kind", type(action).__name__)
     return str(kind), getattr(action, "title", "") or getattr(action, "week_key", "")
 
 
-def plan_table(plan: Plan, assessments: Sequence[Assessment], title: str = "Plan") -> Table:
-    """A rich table: one row per action, grouped by item, most urgent first."""
+def fold_ref(name: str, width: int) -> str:
+    """``name`` on lines of at most ``width``, broken only after a ``/`` or ``:``.
+
+    An item's name has no spaces, so a terminal table would otherwise cut it anywhere
+    (``acme/payment`` / ``s#1``); a part longer than ``width`` is left whole.
+    """
+    parts = re.findall(r"[^/:]+[/:]?|[/:]", name)
+    lines = [""]
+    for part in parts:
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(lines)
+
+
+def item_ref(change: ItemChange) -> ItemRef | None:
+    """The item a change is for (None for the review and the log entry)."""
+    ref = getattr(change.actions[0], "ref", None) if change.actions else None
+    return ref if isinstance(ref, ItemRef) else None
+
+
+def plan_table(
+    plan: Plan, assessments: Sequence[Assessment], title: str = "Plan", width: int = 160
+) -> Table:
+    """A rich table: one row per action, grouped by item, most urgent first.
+
+    Made for the terminal it is printed on (``width`` columns): no word is ever broken, an
+    item's name folds at ``/`` and ``:``, labels stand one per line, and below ``NARROW``
+    columns priority and status go under the item's name so the text keeps its room. When
+    every item is on one tracker the title names it and the rows give the keys alone.
+    """
     status = {str(a.item.ref): a for a in assessments}
-    table = Table(title=title, show_lines=False)
-    for column in ("item", "priority", "status", "action", "detail"):
-        table.add_column(column, overflow="fold")
-    for change in plan.changes:
+    refs = {change.key: item_ref(change) for change in plan.changes}
+    trackers = {ref.tracker for ref in refs.values() if ref is not None}
+    one_tracker = next(iter(trackers)) if len(trackers) == 1 else None
+    narrow = width < NARROW
+    table = Table(title=f"{title} ({one_tracker})" if one_tracker else title)
+    table.add_column("item", no_wrap=True)
+    if not narrow:
+        table.add_column("priority", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+    table.add_column("action", no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    for number, change in enumerate(plan.changes):
+        if number:
+            table.add_section()
         a = status.get(change.key)
+        ref = refs[change.key]
+        name = ref.key if ref is not None and one_tracker else change.key
         for index, action in enumerate(change.actions):
             what, detail = describe(action)
-            table.add_row(
-                change.key if index == 0 else "",
-                a.item.priority.value if a and index == 0 else "",
-                a.status.value if a and index == 0 else "",
-                what,
-                detail,
-            )
+            first = index == 0
+            if narrow:
+                verdict = f"\n{a.item.priority.value} {a.status.value}" if a else ""
+                cells = [fold_ref(name, REF_WIDTH) + verdict if first else ""]
+            else:
+                cells = [
+                    name if first else "",
+                    a.item.priority.value if a and first else "",
+                    a.status.value if a and first else "",
+                ]
+            table.add_row(*cells, what, detail)
     return table
 
 
@@ -56,13 +110,22 @@ def summary_counts(assessments: Sequence[Assessment]) -> dict[str, int]:
     return dict(Counter(a.status.value for a in assessments).most_common())
 
 
+def counts_line(assessments: Sequence[Assessment], width: int) -> str:
+    """``25 items: on_track 9, overdue 6, ...`` wrapped to ``width``, never inside a pair."""
+    pairs = [
+        f"{status}\N{NO-BREAK SPACE}{count}"
+        for status, count in summary_counts(assessments).items()
+    ]
+    lines = textwrap.wrap(f"{len(assessments)} items: " + ", ".join(pairs), width)
+    return "\n".join(lines).replace("\N{NO-BREAK SPACE}", " ")
+
+
 def print_plan(plan: Plan, assessments: Sequence[Assessment], console: Console) -> None:
-    counts = summary_counts(assessments)
-    console.print(f"{len(assessments)} items: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    console.print(counts_line(assessments, console.width), highlight=False)
     if plan.is_empty():
         console.print("Nothing to do: every item is at its desired state.")
         return
-    console.print(plan_table(plan, assessments))
+    console.print(plan_table(plan, assessments, width=console.width))
     console.print(
         f"{plan.write_count} writes planned"
         + (f" (budget {plan.budget})" if plan.budget is not None else "")

@@ -64,7 +64,8 @@ class TestPlanFromItemsFile:
             main(["plan", "--items", str(ITEMS), "--config", str(EXAMPLE_POLICY), "--now", AT]) == 0
         )
         out = capsys.readouterr().out
-        assert "github:acme/api#1" in out
+        assert "Plan (github)" in out  # one tracker: named in the title, rows give keys
+        assert "acme/api#1" in out
         assert "reopen" in out
         assert "7 writes planned" in out
 
@@ -94,7 +95,7 @@ class TestPlanFromItemsFile:
         )
         captured = capsys.readouterr()
         assert "items[0] skipped" in captured.err
-        assert "github:acme/api#1" in captured.out
+        assert "acme/api#1" in captured.out
 
     def test_an_unreadable_items_file_is_bad_input(self, tmp_path: pytest.TempPathFactory) -> None:
         assert main(["plan", "--items", str(tmp_path), "--config", str(EXAMPLE_POLICY)]) == 2
