@@ -16,6 +16,7 @@ value, every value under a sensitive key (``Authorization``, ``token``, ``passwo
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import re
@@ -24,11 +25,14 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from types import TracebackType
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 from urllib.parse import quote, quote_plus
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 REDACTED: Final = "[REDACTED]"
 
@@ -278,6 +282,56 @@ def configure_logging(
         # Not cached, so a reload (SIGHUP) or a test can reconfigure loggers already handed out.
         cache_logger_on_first_use=False,
     )
+
+
+class _ConsoleStream(io.TextIOBase):
+    """A text stream that prints each complete line through a rich ``Console``."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        from rich.text import Text
+
+        *lines, self._pending = (self._pending + text).split("\n")
+        for line in lines:
+            self._console.print(Text.from_ansi(line), soft_wrap=True, highlight=False)
+        return len(text)
+
+    def isatty(self) -> bool:
+        return True
+
+
+@contextlib.contextmanager
+def logs_through(console: Console) -> Iterator[None]:
+    """In the block, log lines bound for the terminal are printed by ``console``.
+
+    A live display (the progress bar of ``run --once``) redraws itself in place; a log line
+    written straight to the same terminal lands in the middle of the bar and is torn by its
+    next refresh. Printed through the console that owns the display, the line goes above
+    it and the bar is drawn again below. Lines going to a file or a pipe are left alone.
+    """
+    root = logging.getLogger()
+    swapped: list[tuple[_PmsyncHandler, TextIO]] = []
+    for handler in root.handlers:
+        if isinstance(handler, _PmsyncHandler) and _is_terminal(handler.stream):
+            previous = handler.setStream(_ConsoleStream(console))  # type: ignore[arg-type]
+            if previous is not None:
+                swapped.append((handler, previous))
+    try:
+        yield
+    finally:
+        for handler, previous in swapped:
+            handler.setStream(previous)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(callable(isatty) and isatty())
 
 
 def _wants_colour(stream: TextIO) -> bool:

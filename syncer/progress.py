@@ -5,7 +5,9 @@ minutes; on a terminal the operator should see that it is moving. This module wr
 parts an entry point builds (trackers and the executor) rather than the pure core, so
 ``evaluate``/``plan`` know nothing of it, and it draws nothing when the console is not a
 terminal (logs and CI output stay clean). Fetching shows one line per tracker (the item count
-when done); applying shows writes done out of the actions planned.
+when done); applying shows writes done out of the actions planned. While the bar is drawn, log
+lines for the same terminal are printed through its console, above the bar, so neither tears
+the other.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from rich.progress import (
 from syncer.actions import Action, Plan
 from syncer.apply import Applier, ApplyResult, Executor
 from syncer.ledger import Ledger
+from syncer.logging_setup import logs_through
 from syncer.tracker import FetchResult, Tracker
 from syncer.wiring import Runtime
 
@@ -121,5 +124,5 @@ def with_progress(rt: Runtime, console: Console) -> Iterator[Runtime]:
     trackers: Sequence[Tracker] = [ProgressTracker(t, progress) for t in rt.trackers]
     shown = ProgressRuntime(rt.policy, rt.store, list(trackers), rt.clock)
     shown.progress = progress
-    with progress:
+    with progress, logs_through(console):
         yield shown

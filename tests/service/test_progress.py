@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import logging
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import structlog
 from rich.console import Console
 
 from connectors.emulators.github import GitHubEmulator
 from syncer.config_loader import load_model_file
+from syncer.logging_setup import configure_logging, logs_through
 from syncer.policy import Policy
 from syncer.wiring import run_once
 from tests.service.support import (
@@ -75,3 +79,81 @@ class TestProgressBar:
         assert "applying" not in shown
         assert "fetched github" not in shown
         assert "50 writes done" in shown
+
+
+class Terminal(io.StringIO):
+    """One terminal for both streams, as on a desk: the bar on stdout, log lines on stderr."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    """A terminal that the process's log lines are written to, in the console layout."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    screen = Terminal()
+    configure_logging(level="INFO", stream=screen)
+    try:
+        yield screen
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
+        structlog.reset_defaults()
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def screen_lines(output: str) -> list[str]:
+    """The pieces of text a terminal shows between line feeds and carriage returns."""
+    return [piece for piece in re.split(r"[\r\n]", ANSI.sub("", output)) if piece.strip()]
+
+
+class TestLogsAndTheBar:
+    """Log lines go above the bar, whole, and never into it."""
+
+    def test_a_log_line_while_the_bar_is_drawn_is_printed_above_it_not_into_it(
+        self, policy: Policy, tmp_path: Path, terminal: Terminal
+    ) -> None:
+        """The connector's 'repository synced' line stands alone; no line mixes it with the bar."""
+        run(policy, tmp_path, Console(file=terminal, force_terminal=True, width=160))
+        lines = screen_lines(terminal.getvalue())
+        synced = [line for line in lines if "repository synced" in line]
+        assert synced
+        assert [line for line in synced if "fetching" in line or "━" in line] == []
+        assert all("repo=acme/api" in line for line in synced)
+
+    def test_afterwards_log_lines_go_to_the_terminal_directly_again(
+        self, terminal: Terminal
+    ) -> None:
+        """The console only borrows the log stream while its display is live."""
+        console = Console(file=io.StringIO(), force_terminal=True, width=80)
+        with logs_through(console):
+            structlog.get_logger("t").info("during")
+        structlog.get_logger("t").info("after")
+        assert "during" in console.file.getvalue()  # type: ignore[attr-defined]
+        assert "after" in terminal.getvalue()
+        assert "during" not in terminal.getvalue()
+
+    def test_log_lines_bound_for_a_file_are_left_alone(self, tmp_path: Path) -> None:
+        """``run --once 2> log`` keeps every line in the file, none on the screen."""
+        root = logging.getLogger()
+        handlers, level = list(root.handlers), root.level
+        file = io.StringIO()  # not a terminal
+        configure_logging(level="INFO", stream=file, json_output=True)
+        try:
+            console = Console(file=io.StringIO(), force_terminal=True, width=80)
+            with logs_through(console):
+                structlog.get_logger("t").info("to the file")
+        finally:
+            for handler in list(root.handlers):
+                if handler not in handlers:
+                    root.removeHandler(handler)
+            root.setLevel(level)
+            structlog.reset_defaults()
+        assert "to the file" in file.getvalue()
+        assert "to the file" not in console.file.getvalue()  # type: ignore[attr-defined]
