@@ -26,8 +26,10 @@ from syncer.exit_codes import EPILOG, ExitCode, worst
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from syncer.actions import PostComment
     from syncer.evaluate import Assessment
     from syncer.model import ActionItem
+    from syncer.plan_view import CommentRenderer
     from syncer.policy import Policy
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.FINDINGS, ExitCode.BAD_INPUT
@@ -168,7 +170,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
     )
     DryRun().execute(the_plan)
     if args.json:
-        print(plan_json(the_plan, assessments))
+        from syncer.metrics import package_version
+
+        print(
+            plan_json(
+                the_plan,
+                assessments,
+                evaluated_at=now,
+                policy_version=policy.version,
+                pmsync_version=package_version(),
+                render=comment_renderer(policy),
+            )
+        )
     else:
         print_plan(the_plan, assessments, console)
     codes = [ExitCode.OK]
@@ -183,6 +196,36 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def has_violations(assessments: Sequence[Assessment]) -> bool:
     return any(f.rule.startswith(VIOLATION_RULES) for a in assessments for f in a.findings)
+
+
+def comment_renderer(policy: Policy) -> CommentRenderer:
+    """Each comment in its tracker's markup, from the policy alone (no server is asked).
+
+    GitHub takes Markdown; Jira REST v3 takes ADF (Cloud only) and v2 wiki markup, whose
+    mentions differ between Cloud and Data Center: with ``deployment: auto`` that is only
+    known once the server has been asked, so the markup is left out (None).
+    """
+    from connectors.github.renderer import render_message
+    from connectors.jira.renderer import render_adf, render_wiki
+    from syncer.plan_view import RenderedComment
+
+    github = {tracker.name for tracker in policy.trackers.github}
+    jira = {tracker.name: tracker for tracker in policy.trackers.jira}
+
+    def render(comment: PostComment) -> RenderedComment | None:
+        name, message = comment.ref.tracker, comment.message
+        if name in github:
+            return RenderedComment("markdown", render_message(message))
+        tracker = jira.get(name)
+        if tracker is None:
+            return None
+        if tracker.rest_api_version == "3":
+            return RenderedComment("adf", render_adf(message))
+        if tracker.deployment == "auto":
+            return None
+        return RenderedComment("wiki", render_wiki(message, cloud=tracker.deployment == "cloud"))
+
+    return render
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -10,15 +10,25 @@ import json
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
 
 from rich.console import Console
 from rich.table import Table
 
-from syncer.actions import AddLabels, ItemChange, Plan, PostComment, RemoveLabels, Reopen
+from syncer.actions import (
+    Action,
+    AddLabels,
+    ItemChange,
+    Plan,
+    PostComment,
+    RemoveLabels,
+    Reopen,
+)
 from syncer.evaluate import Assessment
-from syncer.model import ItemRef
+from syncer.messages import Mention
+from syncer.model import ItemRef, Person
 
 NARROW = 100
 """Below this many columns the table folds priority and status under the item's name."""
@@ -133,26 +143,135 @@ def print_plan(plan: Plan, assessments: Sequence[Assessment], console: Console) 
     )
 
 
-def plan_json(plan: Plan, assessments: Sequence[Assessment]) -> str:
-    """The plan and every item's verdict as JSON for machines."""
+SCHEMA_VERSION = 1
+"""Version of the ``plan --json`` shape (``syncer/schemas/plan.schema.json``, docs/plan-json.md).
+
+Raised only when a field is removed, renamed or changes meaning; fields may be added within a
+version, so a consumer should ignore the fields it does not know.
+"""
+
+
+class RenderedComment(NamedTuple):
+    """A comment as the tracker would receive it: its markup and the body in that markup."""
+
+    format: Literal["markdown", "wiki", "adf"]
+    body: str | dict[str, Any]
+
+
+CommentRenderer = Callable[[PostComment], RenderedComment | None]
+"""The tracker's rendering of a comment, or None where the markup is not known."""
+
+
+def ref_json(ref: ItemRef) -> dict[str, str]:
+    """The one shape of a ref everywhere in the JSON: its parts and its ``tracker:key`` id."""
+    return {"tracker": ref.tracker, "key": ref.key, "id": str(ref)}
+
+
+def person_json(person: Person) -> dict[str, Any]:
+    return {
+        "handle": person.handle,
+        "display_name": person.display_name,
+        "is_team": person.is_team,
+    }
+
+
+def action_json(action: Action, render: CommentRenderer) -> dict[str, Any]:
+    """One action; a comment with its plain text, mentions and the tracker's markup."""
+    if isinstance(action, PostComment):
+        rendered = render(action)
+        message = action.message
+        return {
+            "kind": action.kind,
+            "ref": ref_json(action.ref),
+            "reason": action.reason,
+            "marker": message.marker,
+            "text": message.plain_text(),
+            "markup": rendered._asdict() if rendered is not None else None,
+            "mentions": [
+                {**person_json(part.person), "notify": part.notify}
+                for part in message.parts
+                if isinstance(part, Mention)
+            ],
+            "escalation": action.escalation.model_dump(mode="json") if action.escalation else None,
+        }
+    if isinstance(action, AddLabels | RemoveLabels):
+        return {
+            "kind": action.kind,
+            "ref": ref_json(action.ref),
+            "reason": action.reason,
+            "labels": list(action.labels),
+        }
+    if isinstance(action, Reopen):
+        return {"kind": action.kind, "ref": ref_json(action.ref), "reason": action.reason}
+    dumped: dict[str, Any] = action.model_dump(mode="json")
+    return dumped
+
+
+def item_json(a: Assessment) -> dict[str, Any]:
+    """An item as the tracker shows it, and the rules' verdict on it."""
+    item = a.item
+    return {
+        "ref": ref_json(item.ref),
+        "url": item.url,
+        "title": item.title,
+        "state": item.state.value,
+        "resolution": item.resolution.value if item.resolution else None,
+        "priority": item.priority.value,
+        "severity": item.severity.value,
+        "owners": [person_json(owner) for owner in item.owners],
+        "incident": item.incident,
+        "team": item.team,
+        "labels": sorted(item.labels),
+        "status": a.status.value,
+        "deadline": a.deadline.isoformat() if a.deadline else None,
+        "deadline_source": a.deadline_source,
+        "days_overdue": a.days_overdue,
+        "tier": a.tier,
+        "findings": [{"rule": f.rule, "message": f.message} for f in a.findings],
+    }
+
+
+def plan_json(
+    plan: Plan,
+    assessments: Sequence[Assessment],
+    *,
+    evaluated_at: datetime,
+    policy_version: str,
+    pmsync_version: str,
+    render: CommentRenderer = lambda comment: None,
+) -> str:
+    """The plan and every item's verdict as JSON for machines, in the shape of schema 1."""
+    refs = {str(a.item.ref): a.item.ref for a in assessments}
+
+    def change_ref(key: str) -> dict[str, str] | None:
+        ref = refs.get(key)
+        return ref_json(ref) if ref is not None else None
+
     payload: dict[str, Any] = {
-        "summary": summary_counts(assessments),
-        "writes": plan.write_count,
-        "backlog_writes": plan.backlog_count,
-        "budget": plan.budget,
-        "changes": [c.model_dump(mode="json") for c in plan.changes],
-        "backlog": [{"key": d.key, "writes": d.cost} for d in plan.backlog_by_urgency],
-        "items": [
+        "schema_version": SCHEMA_VERSION,
+        "pmsync_version": pmsync_version,
+        "policy_version": policy_version,
+        "evaluated_at": evaluated_at.isoformat(),
+        "summary": {
+            "items": len(assessments),
+            "by_status": summary_counts(assessments),
+            "writes": plan.write_count,
+            "budget": plan.budget,
+            "backlog_writes": plan.backlog_count,
+        },
+        "changes": [
             {
-                "ref": str(a.item.ref),
-                "status": a.status.value,
-                "deadline": a.deadline.isoformat() if a.deadline else None,
-                "deadline_source": a.deadline_source,
-                "days_overdue": a.days_overdue,
-                "tier": a.tier,
-                "findings": [{"rule": f.rule, "message": f.message} for f in a.findings],
+                "key": change.key,
+                "ref": change_ref(change.key),
+                "writes": change.cost,
+                "actions": [action_json(action, render) for action in change.actions],
             }
-            for a in assessments
+            for change in plan.changes
         ],
+        "backlog": [
+            {"key": d.key, "ref": change_ref(d.key), "writes": d.cost}
+            for d in plan.backlog_by_urgency
+        ],
+        "items": [item_json(a) for a in assessments],
     }
     return json.dumps(payload, indent=2)

@@ -52,7 +52,7 @@ class TestPlanFromItemsFile:
             ("github:acme/api#2", "reopen", None),
             ("github:acme/api#2", "add_labels", ["pmsync/closure-rejected"]),
         ]
-        status = {i["ref"]: i["status"] for i in out["items"]}
+        status = {i["ref"]["id"]: i["status"] for i in out["items"]}
         assert status["github:acme/api#3"] == "closed_accepted"
         assert status["github:acme/web#4"] == "paused"
         assert status["github:acme/web#5"] == "on_track"
