@@ -172,6 +172,8 @@ def person_json(person: Person) -> dict[str, Any]:
         "handle": person.handle,
         "display_name": person.display_name,
         "is_team": person.is_team,
+        "active": person.active,
+        "assigned": person.assigned,
     }
 
 

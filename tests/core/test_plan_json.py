@@ -181,7 +181,13 @@ class TestOutputFromAnItemsFile:
         )
         owned = [i for i in items.values() if i["owners"]]
         assert owned
-        assert set(owned[0]["owners"][0]) == {"handle", "display_name", "is_team"}
+        assert set(owned[0]["owners"][0]) == {
+            "handle",
+            "display_name",
+            "is_team",
+            "active",
+            "assigned",
+        }
 
     def test_a_comment_carries_its_text_and_the_tracker_s_markdown(
         self, capsys: pytest.CaptureFixture[str]
@@ -200,7 +206,14 @@ class TestOutputFromAnItemsFile:
             "\n\n<!-- pmsync:owner.missing -->",
         }
         assert comment["mentions"] == [
-            {"handle": "sam", "display_name": None, "is_team": False, "notify": True}
+            {
+                "handle": "sam",
+                "display_name": None,
+                "is_team": False,
+                "active": None,
+                "assigned": True,
+                "notify": True,
+            }
         ]
 
 
@@ -218,6 +231,17 @@ class TestOutputFromTrackers:
         assert {c["markup"]["format"] for c in comments} == {"markdown"}
         assert all(c["markup"]["body"].endswith(f"<!-- {c['marker']} -->") for c in comments)
         assert {i["ref"]["tracker"] for i in out["items"]} == {"github"}
+
+    def test_owners_say_whether_their_account_is_active_and_whether_they_are_assigned(
+        self, demo_site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The demo has a departed owner and one named only in the issue form's Owner section."""
+        out = plan_output(
+            capsys, "--config", str(demo_site), "--state", f"sqlite:///{tmp_path / 's.db'}"
+        )
+        owners = [o for i in out["items"] for o in i["owners"]]
+        assert any(o["active"] is False for o in owners)
+        assert any(o["assigned"] is False for o in owners)
 
 
 def jira_tracker(name: str, **config: Any) -> JiraTracker:
