@@ -330,8 +330,12 @@ def logs_through(console: Console) -> Iterator[None]:
 
 
 def _is_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal; a closed stream (a test's old capture) is not."""
     isatty = getattr(stream, "isatty", None)
-    return bool(callable(isatty) and isatty())
+    try:
+        return bool(callable(isatty) and isatty())
+    except (ValueError, OSError):
+        return False
 
 
 def _wants_colour(stream: TextIO) -> bool:

@@ -85,6 +85,7 @@ class Terminal(io.StringIO):
     """One terminal for both streams, as on a desk: the bar on stdout, log lines on stderr."""
 
     def isatty(self) -> bool:
+        super().isatty()  # raises on a closed stream, as a real terminal's file does
         return True
 
 
@@ -157,3 +158,21 @@ class TestLogsAndTheBar:
             structlog.reset_defaults()
         assert "to the file" in file.getvalue()
         assert "to the file" not in console.file.getvalue()  # type: ignore[attr-defined]
+
+    def test_a_handler_left_on_a_closed_stream_is_passed_over(self) -> None:
+        """A stream closed under the handler (an old capture) is not a terminal, not an error."""
+        root = logging.getLogger()
+        handlers, level = list(root.handlers), root.level
+        closed = Terminal()
+        configure_logging(level="INFO", stream=closed)
+        closed.close()
+        (ours,) = [h for h in root.handlers if h not in handlers]
+        try:
+            with logs_through(Console(file=io.StringIO(), force_terminal=True, width=80)):
+                assert ours.stream is closed  # type: ignore[attr-defined]
+        finally:
+            for handler in list(root.handlers):
+                if handler not in handlers:
+                    root.removeHandler(handler)
+            root.setLevel(level)
+            structlog.reset_defaults()
