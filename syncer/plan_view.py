@@ -187,7 +187,7 @@ def action_json(action: Action, render: CommentRenderer) -> dict[str, Any]:
             "ref": ref_json(action.ref),
             "reason": action.reason,
             "marker": message.marker,
-            "text": message.plain_text(),
+            "text": message.readable_text(),
             "markup": rendered._asdict() if rendered is not None else None,
             "mentions": [
                 {**person_json(part.person), "notify": part.notify}

@@ -21,7 +21,7 @@ from connectors.jira.renderer import render_adf, render_wiki
 from syncer.actions import PostComment
 from syncer.cli import comment_renderer, main
 from syncer.evaluate import evaluate
-from syncer.model import Priority
+from syncer.model import Person, Priority
 from syncer.plan import plan
 from syncer.plan_view import SCHEMA_VERSION, plan_json
 from syncer.policy import Policy
@@ -332,3 +332,22 @@ class TestJiraMarkup:
         rendered = comment_renderer(policy)(comment)
         assert rendered is not None
         assert rendered.body == render_message(comment.message)
+
+    def test_a_comment_s_text_names_people_as_the_tracker_shows_them(self) -> None:
+        """A Jira account id reads as the person's name in text; mentions keep the id."""
+        policy = example_policy()
+        owner = Person(handle="5e7a3c1f2b9d4e0012ab34cd", display_name="Erin Eze")
+        overdue = item("REL-13", tracker="jira", priority=Priority.P3, age_days=100)
+        overdue = overdue.model_copy(update={"owners": (owner,)})
+        assessments = evaluate([overdue], policy, NOW)
+        the_plan = plan(assessments, policy.managed_labels, budget=None)
+        out = json.loads(
+            plan_json(
+                the_plan, assessments, evaluated_at=NOW, policy_version="t", pmsync_version="t"
+            )
+        )
+        (comment,) = [a for c in out["changes"] for a in c["actions"] if a["kind"] == "comment"]
+        assert "@Erin Eze" in comment["text"]
+        assert "5e7a3c1f2b9d4e0012ab34cd" not in comment["text"]
+        assert comment["mentions"][0]["handle"] == "5e7a3c1f2b9d4e0012ab34cd"
+        assert comment["markup"] is None  # no render given: the markup is not known

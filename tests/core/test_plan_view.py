@@ -70,7 +70,7 @@ def comment_words(the_plan: Plan) -> set[str]:
         word
         for action in the_plan.actions
         if isinstance(action, PostComment)
-        for word in action.message.plain_text().split()
+        for word in action.message.readable_text().split()
     }
 
 
