@@ -29,6 +29,7 @@ Notes on fidelity:
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -233,6 +234,24 @@ class GitHubEmulator:
                 issue.updated_at = utc_seconds(updated_at)
             return issue.number
 
+    def add_commit(
+        self,
+        repo: str,
+        sha: str | None = None,
+        *,
+        message: str = "A commit",
+        user: str | None = None,
+        committed_at: datetime | None = None,
+    ) -> str:
+        """A commit in ``repo``'s history (the sha is made up when not given); returns it."""
+        with self._state.lock:
+            target = self._repo(repo)
+            full = sha or hashlib.sha1(f"{repo}/{len(target.commits)}".encode()).hexdigest()  # noqa: S324
+            commit = self._state.add_commit(
+                target, full, message=message, author=user or self.login, committed_at=committed_at
+            )
+            return commit.sha
+
     def add_pull(
         self,
         repo: str,
@@ -273,6 +292,16 @@ class GitHubEmulator:
             )
             info.head_ref = f"{head}-{issue.number}"
             return issue.number
+
+    def merge_pull(self, repo: str, number: int, user: str | None = None) -> None:
+        """Merge an open pull request now (it closes, ``merged`` turns true)."""
+        with self._state.lock:
+            pull = self._state.pull(self._repo(repo), number)
+            assert pull.pull is not None
+            now = self._state.now()
+            pull.pull.merged, pull.pull.merged_at = True, now
+            pull.pull.merged_by = user or self.login
+            pull.state, pull.closed_at, pull.updated_at = "closed", now, now
 
     def add_comment(
         self,

@@ -83,6 +83,7 @@ class GitHubApi:
             ("GET", f"{R}/milestones/{{milestone_number}}", self.get_milestone),
             ("GET", f"{R}/pulls/{{pull_number}}", self.get_pull),
             ("GET", f"{R}/pulls/{{pull_number}}/merge", self.check_merged),
+            ("GET", f"{R}/commits/{{ref}}", self.get_commit),
             ("GET", f"{R}/collaborators/{{username}}/permission", self.get_permission),
         ]
         return [compile_route(method, template, handler) for method, template, handler in table]
@@ -416,6 +417,13 @@ class GitHubApi:
         if pull.pull is None or not pull.pull.merged:
             raise not_found("/pulls/pulls#check-if-a-pull-request-has-been-merged")
         return Response(204)
+
+    def get_commit(self, request: Request, params: dict[str, str], login: str) -> Response:
+        """``GET /repos/{owner}/{repo}/commits/{ref}``: 404 for a repository the token cannot
+        see, 422 for a SHA the repository does not have (docs: "Get a commit")."""
+        repo = self._repo(params, login)
+        commit = self.state.commit(repo, params["ref"])
+        return Response(200, self.render.commit(repo, commit), last_modified=commit.committed_at)
 
 
 def _int(value: str | None) -> int | None:

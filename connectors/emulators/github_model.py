@@ -108,6 +108,17 @@ class PullInfo:
 
 
 @dataclass
+class Commit:
+    """A commit of a repository's history, as far as ``GET .../commits/{ref}`` shows it."""
+
+    sha: str
+    message: str
+    author: str
+    committed_at: datetime
+    parents: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Issue:
     id: int
     number: int
@@ -150,6 +161,7 @@ class Repo:
     issues: dict[int, Issue] = field(default_factory=dict)
     comments: dict[int, Comment] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)
+    commits: dict[str, Commit] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:

@@ -18,6 +18,7 @@ from connectors.emulators.github_model import (
     JSON,
     PERMISSIONS,
     Comment,
+    Commit,
     Issue,
     Label,
     Milestone,
@@ -429,6 +430,53 @@ class Renderer:
             "body": comment.body,
             "reactions": self.reactions(f"{api}/reactions"),
             "performed_via_github_app": None,
+        }
+
+    def commit(self, repo: Repo, commit: Commit) -> JSON:
+        """The ``commit`` schema of GET /repos/{owner}/{repo}/commits/{ref} (no files: the
+        emulator keeps no trees)."""
+        api = f"{self.repo_api(repo)}/commits/{commit.sha}"
+        html = f"{self.base}/{repo.full_name}/commit/{commit.sha}"
+        user = self.state.ensure_user(commit.author)
+        person = {
+            "name": user.name or user.login,
+            "email": user.email or f"{user.login}@users.noreply.github.com",
+            "date": ts(commit.committed_at),
+        }
+        tree = sha_for(repo.id, commit.sha, "tree")
+        return {
+            "url": api,
+            "sha": commit.sha,
+            "node_id": node_id("Commit", int(commit.sha[:12], 16)),
+            "html_url": html,
+            "comments_url": f"{api}/comments",
+            "commit": {
+                "url": f"{self.repo_api(repo)}/git/commits/{commit.sha}",
+                "author": person,
+                "committer": person,
+                "message": commit.message,
+                "comment_count": 0,
+                "tree": {"sha": tree, "url": f"{self.repo_api(repo)}/git/trees/{tree}"},
+                "verification": {
+                    "verified": False,
+                    "reason": "unsigned",
+                    "payload": None,
+                    "signature": None,
+                    "verified_at": None,
+                },
+            },
+            "author": self.simple_user(user),
+            "committer": self.simple_user(user),
+            "parents": [
+                {
+                    "sha": parent,
+                    "url": f"{self.repo_api(repo)}/commits/{parent}",
+                    "html_url": f"{self.base}/{repo.full_name}/commit/{parent}",
+                }
+                for parent in commit.parents
+            ],
+            "stats": {"total": 0, "additions": 0, "deletions": 0},
+            "files": [],
         }
 
     def pull(self, repo: Repo, issue: Issue) -> JSON:

@@ -21,6 +21,8 @@ Format (every key optional unless marked)::
           - {title: 2026-12, due_on: +30d, description: ..., state: open}
         pulls:
           - {number: 12, title: Fix retries, merged: true, merged_at: -3d, created: -6d, user: bob}
+        commits:                                      # GET .../commits/{sha} answers these
+          - {sha: 3f9c2ab7d1e04c5b8a6f0e2d9c1b7a4e5f6d8c0b, message: Fix, user: bob, created: -5d}
         issues:
           - number: 3                                 # default: smallest unused number
             title: Add a circuit breaker              # required
@@ -206,6 +208,20 @@ def _load_repo(emulator: GitHubEmulator, repo: Any, now: datetime, where: str) -
             candidate += 1
         taken.add(candidate)
         numbers.append(candidate)
+    for c, commit in enumerate(repo.get("commits") or []):
+        at = f"{where}.commits[{c}]"
+        try:
+            emulator.add_commit(
+                name,
+                str(commit["sha"]) if commit.get("sha") is not None else None,
+                message=str(commit.get("message", "A commit")),
+                user=commit.get("user"),
+                committed_at=resolve_time(commit.get("created", "now"), now, f"{at}.created"),
+            )
+        except SeedError:
+            raise
+        except ValueError as error:
+            raise SeedError(f"{at}.sha: {error}") from None
     for p, (pull, number) in enumerate(zip(pulls, numbers[len(issues) :], strict=True)):
         at = f"{where}.pulls[{p}]"
         created = resolve_time(pull.get("created", "now"), now, f"{at}.created")

@@ -21,6 +21,7 @@ from connectors.emulators.github_model import (
     ApiError,
     App,
     Comment,
+    Commit,
     Issue,
     Label,
     Milestone,
@@ -256,6 +257,53 @@ class GitHubState:
         if issue is None or issue.pull is None:
             raise not_found("/pulls/pulls#get-a-pull-request")
         return issue
+
+    def add_commit(
+        self,
+        repo: Repo,
+        sha: str,
+        *,
+        message: str,
+        author: str,
+        committed_at: datetime | None = None,
+    ) -> Commit:
+        if len(sha) != 40 or any(c not in "0123456789abcdef" for c in sha.lower()):
+            raise ValueError(f"a commit sha is 40 hexadecimal digits, got {sha!r}")
+        parents = (
+            [max(repo.commits.values(), key=lambda c: c.committed_at).sha] if repo.commits else []
+        )
+        commit = Commit(
+            sha.lower(),
+            message,
+            self.ensure_user(author).login,
+            utc_seconds(committed_at) if committed_at else self.now(),
+            parents,
+        )
+        repo.commits[commit.sha] = commit
+        return commit
+
+    def commit(self, repo: Repo, ref: str) -> Commit:
+        """The commit a full or abbreviated SHA names.
+
+        GitHub answers a SHA the repository does not have with 422 "No commit found for SHA"
+        (not 404, which is for a repository the token cannot see); an abbreviation that names
+        no single commit is read the same way (the less convenient reading: the docs are
+        silent). Branch and tag names are not emulated.
+        """
+        wanted = ref.lower()
+        found = [
+            c for sha, c in repo.commits.items() if len(wanted) >= 4 and sha.startswith(wanted)
+        ]
+        if len(found) != 1:
+            raise ApiError(
+                422,
+                {
+                    "message": f"No commit found for SHA: {ref}",
+                    "documentation_url": f"{DOCS}/commits/commits#get-a-commit",
+                    "status": "422",
+                },
+            )
+        return found[0]
 
     def create_issue(
         self,

@@ -330,6 +330,41 @@ class TestConditionalRequests:
         assert after.status_code == 200
         assert after.json()[0]["labels"][0]["name"] == "P0"
 
+    def test_a_pull_request_and_a_commit_answer_304_to_their_etag_until_the_pull_is_merged(
+        self, emu: GitHubEmulator, http: requests.Session, clock: FakeClock
+    ) -> None:
+        """GET pulls/{n} and commits/{sha} carry ETags like any GET; a merge changes the pull's."""
+        emu.add_pull("acme/api", number=7, merged=False)
+        sha = emu.add_commit("acme/api", message="Fix retries")
+        pull_url = f"{emu.base_url}/repos/acme/api/pulls/7"
+        commit_url = f"{emu.base_url}/repos/acme/api/commits/{sha}"
+        pull, commit = http.get(pull_url), http.get(commit_url)
+        remaining = emu.rate_limit_remaining
+        again = [
+            http.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code
+            for url, first in ((pull_url, pull), (commit_url, commit))
+        ]
+        assert (pull.json()["merged"], commit.json()["sha"]) == (False, sha)
+        assert again == [304, 304]
+        assert emu.rate_limit_remaining == remaining
+        clock.advance(minutes=1)
+        emu.merge_pull("acme/api", 7)
+        after = http.get(pull_url, headers={"If-None-Match": pull.headers["ETag"]})
+        assert (after.status_code, after.json()["merged"]) == (200, True)
+
+    def test_a_commit_the_repository_lacks_is_422_and_a_hidden_repository_404(
+        self, emu: GitHubEmulator, http: requests.Session
+    ) -> None:
+        """GitHub tells "no such commit" (422) apart from "no such repository for you" (404)."""
+        emu.add_commit("acme/api", "ab" * 20)
+        missing = http.get(f"{emu.base_url}/repos/acme/api/commits/{'cd' * 20}")
+        hidden = http.get(f"{emu.base_url}/repos/acme/secret/commits/{'ab' * 20}")
+        short = http.get(f"{emu.base_url}/repos/acme/api/commits/abababa")
+        assert missing.status_code == 422
+        assert missing.json()["message"] == f"No commit found for SHA: {'cd' * 20}"
+        assert hidden.status_code == 404
+        assert (short.status_code, short.json()["sha"]) == (200, "ab" * 20)
+
     def test_pygithub_update_is_conditional_and_sees_no_change(
         self, emu: GitHubEmulator, gh: Github
     ) -> None:

@@ -15,6 +15,7 @@ from connectors.emulators.github import GitHubEmulator
 from tests.emulators.conftest import TOKEN, FakeClock, OpenApi, github_fixture, rsa_key_pair
 
 R = "/repos/{owner}/{repo}"
+SHA = "3f9c2ab7d1e04c5b8a6f0e2d9c1b7a4e5f6d8c0b"
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,10 @@ CALLS = [
     Call("GET", "/repos/acme/api/pulls/1", f"{R}/pulls/{{pull_number}}", 404),
     Call("GET", "/repos/acme/api/pulls/12/merge", f"{R}/pulls/{{pull_number}}/merge", 204),
     Call("GET", "/repos/acme/api/pulls/13/merge", f"{R}/pulls/{{pull_number}}/merge", 404),
+    Call("GET", f"/repos/acme/api/commits/{SHA}", f"{R}/commits/{{ref}}", 200),
+    Call("GET", f"/repos/acme/api/commits/{SHA[:7]}", f"{R}/commits/{{ref}}", 200),
+    Call("GET", f"/repos/acme/api/commits/{'0' * 40}", f"{R}/commits/{{ref}}", 422),
+    Call("GET", f"/repos/acme/nope/commits/{SHA}", f"{R}/commits/{{ref}}", 404),
     Call("GET", "/rate_limit", "/rate_limit", 200),
     Call("GET", "/user", "/user", 200),
     Call("GET", "/users/alice", "/users/{username}", 200),
@@ -146,6 +151,8 @@ def seeded(emu: GitHubEmulator, clock: FakeClock) -> GitHubEmulator:
     emu.add_comment("acme/api", 1, "Working on it", user="alice")
     emu.add_pull("acme/api", number=12, merged=True, title="Fix")
     emu.add_pull("acme/api", number=13, merged=False, title="WIP")
+    emu.add_commit("acme/api", "1" * 40, message="Initial commit", user="alice")
+    emu.add_commit("acme/api", SHA, message="Hash asset names", user="bob")
     return emu
 
 
