@@ -28,6 +28,10 @@ class Status(StrEnum):
     EXEMPT = "exempt"
     CLOSED_ACCEPTED = "closed_accepted"
     CLOSED_REJECTED = "closed_rejected"
+    CLOSED_FLAGGED = "closed_flagged"
+    """Kept closed, labelled: its evidence could not be verified (policy: flag)."""
+    CLOSED_PENDING = "closed_pending"
+    """Not judged this cycle: looking its evidence up failed; judged again next cycle."""
     CLOSED_EXEMPT = "closed_exempt"
     CLOSED_UNJUDGED = "closed_unjudged"
 

@@ -93,7 +93,7 @@ def read_items(path: Path, err: Console) -> list[ActionItem]:
 
     from pydantic import ValidationError
 
-    from syncer.model import ActionItem
+    from syncer.model import ActionItem, upgrade_item_json
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -105,7 +105,7 @@ def read_items(path: Path, err: Console) -> list[ActionItem]:
     items: list[ActionItem] = []
     for index, entry in enumerate(raw):
         try:
-            items.append(ActionItem.model_validate(entry))
+            items.append(ActionItem.model_validate(upgrade_item_json(entry)))
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -159,6 +159,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 full=True,
                 err=err,
                 owners_as_of=(policy, now, rt.store),
+                evidence_as_of=(policy, now),
+                verifiers=rt.verifiers,
                 failed=unread,
                 rate_limited=limited,
             )

@@ -1,7 +1,8 @@
 """Generate the configuration reference from the policy models' own descriptions.
 
 The README's reference is this module's output, and a test compares the two, so the
-documentation cannot drift from what ``check-config`` accepts.
+documentation cannot drift from what ``check-config`` accepts. The table of pmsync's default
+evidence link rules is generated the same way, from ``syncer.evidence.DEFAULT_LINK_RULES``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from syncer.evidence import DEFAULT_LINK_RULES
 from syncer.policy import Policy
 
 PIPE = "\\|"
@@ -89,12 +91,37 @@ def reference_markdown() -> str:
     return "\n".join(header + reference()) + "\n"
 
 
-def readme_with_reference(readme: str) -> str:
-    """``readme`` with the generated table between its config-reference markers."""
-    start, end = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
-    head, _, rest = readme.partition(start)
+def link_rules_markdown() -> str:
+    """The default link rules, in the order they are tried."""
+    rows = ["| # | for | host pattern | path pattern | kind |", "|---|---|---|---|---|"]
+    for number, default in enumerate(DEFAULT_LINK_RULES, start=1):
+        rule = default.rule
+
+        def shown(pattern: str | None) -> str:
+            return f"`{pattern.replace('|', PIPE)}`" if pattern else "any"
+
+        rows.append(
+            f"| {number} | {default.tool} | {shown(rule.host)} | {shown(rule.path)} | "
+            f"{rule.kind.value} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _between(text: str, name: str, body: str) -> str:
+    """``text`` with ``body`` between its ``<!-- name:start -->`` and ``:end`` markers."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text:
+        return text
+    head, _, rest = text.partition(start)
     _, _, tail = rest.partition(end)
-    return f"{head}{start}\n{reference_markdown()}{end}{tail}"
+    return f"{head}{start}\n{body}{end}{tail}"
+
+
+def readme_with_reference(readme: str) -> str:
+    """``readme`` with the generated tables between their markers (configuration reference,
+    default evidence link rules)."""
+    with_rules = _between(readme, "evidence-rules", link_rules_markdown())
+    return _between(with_rules, "config-reference", reference_markdown())
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""One level-triggered cycle: fetch, evaluate, plan, execute, record.
+"""One level-triggered cycle: fetch, look owners and evidence up, evaluate, plan, execute, record.
 
 Each cycle rebuilds its view from the trackers' current state (kopf's level-triggered
 reconcile); nothing remembered from earlier cycles is trusted except as a cache. A tracker that
-fails to fetch is reported and skipped; the others go on. ``now`` comes from the caller.
+fails to fetch is reported and skipped; the others go on. Between fetching and evaluating, the
+pull-request and commit links that closure judgements depend on are looked up through the
+configured ``EvidenceVerifier`` values (``syncer.evidence``), whichever tracker the items came
+from. ``now`` comes from the caller.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from syncer.apply import ApplyResult, Executor
 from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
 from syncer.errors import RateLimited, TrackerError
 from syncer.evaluate import Assessment, evaluate
+from syncer.evidence import verify_evidence
 from syncer.exit_codes import ExitCode, worst
 from syncer.ledger import Ledger, LedgerEntry
 from syncer.model import ActionItem
 from syncer.plan import Observed, plan
 from syncer.policy import Policy
-from syncer.tracker import SkippedItem, Tracker
+from syncer.tracker import EvidenceVerifier, SkippedItem, Tracker
 
 log = structlog.get_logger(__name__)
 
@@ -107,6 +111,7 @@ def decisions(
             kind = {
                 "closure.accepted": "closure_accepted",
                 "closure.rejected": "closure_rejected",
+                "closure.flagged": "closure_flagged",
                 "waiver.active": "waiver_granted",
                 "waiver.lapsed": "waiver_lapsed",
             }.get(finding.rule)
@@ -133,6 +138,7 @@ def decisions(
                         "owners": [o.handle for o in item.owners],
                         "inactive_owners": [o.handle for o in item.owners if not o.accountable],
                         "evidence": [e.url or e.text for e in item.evidence],
+                        "evidence_verification": [e.verification.value for e in item.evidence],
                         "closed_at": anchor if kind.startswith("closure") else None,
                         "resolution": item.resolution.value if item.resolution else None,
                         "approver": a.waiver.approver if a.waiver else None,
@@ -156,17 +162,24 @@ def run_cycle(
     full: bool = False,
     extra_changes: Iterable[ItemChange] = (),
     lookups: LookupCache | None = None,
+    verifiers: Sequence[EvidenceVerifier] = (),
 ) -> CycleOutcome:
     """Run one cycle; ``executor`` is an ``Applier`` or ``DryRun``.
 
     ``lookups`` keeps owner-account answers for the day (the state store); without it they
-    are kept for this cycle only.
+    are kept for this cycle only. ``verifiers`` look up the evidence links of judged closures
+    (for items of every tracker in the cycle); without one, such links are unverifiable.
     """
     rate_limits: dict[str, RateLimited] = {}
     items, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits)
     # A tracker whose fetch hit a rate limit is not asked about its owners either.
     askable = [t for t in trackers if t.name not in rate_limits]
     items = with_account_status(items, askable, policy, now, lookups or MemoryLookupCache())
+    # Nor about evidence: its links wait for the next cycle (pending, not unverifiable).
+    verified = verify_evidence(items, policy, now, verifiers, resting=frozenset(rate_limits))
+    if verified.verdicts:
+        log.info("evidence looked up", links=len(verified.verdicts), **verified.counts())
+    items = verified.items
     assessments = evaluate(items, policy, now)
     the_plan = plan(
         assessments,

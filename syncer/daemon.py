@@ -390,7 +390,7 @@ class Daemon:
         self, name: str, cycle_id: str, full: bool, now: datetime, target: str | None
     ) -> CycleOutcome | None:
         tracker = next(t for t in self.runtime.trackers if t.name == name)
-        runtime = Runtime(self.policy, self.store, [tracker], self.clock)
+        runtime = Runtime(self.policy, self.store, [tracker], self.clock, self.runtime.verifiers)
         try:
             extra = self._report_changes(now) if name == target and self.report_pending else []
             outcome = runtime.cycle(

@@ -22,9 +22,10 @@ from typing import NamedTuple
 from syncer.actions import EscalationStep
 from syncer.assessment import Assessment, DesiredComment, Finding, LegacyMarker, Status
 from syncer.deadlines import DeadlineCalendar
+from syncer.evidence import EvidenceJudgement, EvidenceOutcome, judge_for
 from syncer.gcpause import gc_paused
-from syncer.model import ActionItem, EvidenceKind, Person, Priority, Severity, State, Waiver
-from syncer.policy import OwnerRule, Policy, Tier, ViolationAction
+from syncer.model import ActionItem, Person, Priority, Severity, State, Waiver
+from syncer.policy import OwnerRule, Policy, Tier, Unverifiable, ViolationAction
 from syncer.templates import Fallbacks
 
 __all__ = ["Assessment", "DesiredComment", "Evaluator", "Finding", "Status", "evaluate"]
@@ -162,9 +163,7 @@ class Evaluator:
         reminder = policy.escalation.reminder
         self.reminder_days = reminder.before.days if reminder is not None else None
         self.check_closed_since = now - policy.closure.check_closed_within.as_timedelta()
-        evidence = policy.closure.evidence
-        self.evidence_priorities = frozenset(evidence.required_for)
-        self.measurable = frozenset(evidence.measurable_kinds)
+        self.evidence = judge_for(policy.closure.evidence)
         self.violation_label = policy.closure.violation_label
         self.label_sets: dict[frozenset[str], frozenset[str]] = {}
         self.days_since: dict[date, int] = {}
@@ -237,27 +236,11 @@ class Evaluator:
             return []
         return [Finding("owner.unassigned", f"named as owner but not assigned: {_names(named)}")]
 
-    def evidence_problem(self, item: ActionItem) -> Finding | None:
-        if item.priority not in self.evidence_priorities:
+    def evidence_problem(self, item: ActionItem) -> EvidenceJudgement | None:
+        """None when the evidence rule holds; else its outcome and the reasons in words."""
+        if self.evidence.met(item):
             return None
-        rule = self.closure.evidence
-        good = 0
-        for evidence in item.evidence:
-            if evidence.kind not in self.measurable:
-                continue
-            unmerged = evidence.kind is EvidenceKind.PULL_REQUEST and evidence.verified is not True
-            if unmerged and rule.pull_requests_must_be_merged:
-                continue
-            good += 1
-        if good >= rule.min_links:
-            return None
-        kinds = ", ".join(k.value.replace("_", " ") for k in rule.measurable_kinds)
-        if rule.min_links == 1:
-            return Finding("evidence.missing", f"measurable completion evidence (one of: {kinds})")
-        return Finding(
-            "evidence.missing",
-            f"{rule.min_links} measurable evidence links (one of: {kinds}); it has {good}",
-        )
+        return self.evidence.judge(item)
 
     def data_problems(self, item: ActionItem) -> list[Finding]:
         found = [Finding("data.problem", p) for p in item.data_problems]
@@ -298,7 +281,7 @@ class Evaluator:
                 and lowest <= len(item.owners) <= highest
                 and _plain(item.owners)
                 and item.resolution not in self.closure.exempt_resolutions
-                and self.evidence_problem(item) is None
+                and self.evidence.met(item)
             ):
                 # Closed as it should be: accepted, nothing to change.
                 return _assessment(
@@ -539,17 +522,66 @@ class Evaluator:
         desired: set[str],
         comments: list[DesiredComment],
     ) -> tuple[Status, bool | None]:
-        """Closure verdict and whether the evidence rule was met."""
+        """Closure verdict and whether the evidence rule was met (None: nobody could tell).
+
+        A closure is rejected only for what pmsync knows: a broken owner rule, or evidence
+        that is missing or refuted (an unmerged pull request). Evidence that nobody can verify
+        is what ``closure.evidence.unverifiable`` says (accept, flag or reject); evidence whose
+        look-up failed this cycle leaves the closure as it is, to be judged next cycle.
+        """
         closure = self.closure
         if item.resolution in closure.exempt_resolutions:
             return Status.CLOSED_EXEMPT, None
-        problems = [p for p in (self.owner_problem(item), self.evidence_problem(item)) if p]
-        evidence_ok = not any(p.rule.startswith("evidence") for p in problems)
-        if not problems:
-            findings.extend(_ACCEPTED)
-            return Status.CLOSED_ACCEPTED, evidence_ok
+        owner = self.owner_problem(item)
+        problems = [owner] if owner is not None else []
+        judgement = self.evidence_problem(item)
+        outcome = judgement.outcome if judgement is not None else EvidenceOutcome.MET
+        evidence_reasons = list(judgement.reasons) if judgement is not None else []
+        policy = closure.evidence.unverifiable
+        if outcome is EvidenceOutcome.UNVERIFIABLE and policy == Unverifiable.REJECT:
+            outcome = EvidenceOutcome.NOT_MET
+        evidence_ok = {EvidenceOutcome.MET: True, EvidenceOutcome.NOT_MET: False}.get(outcome)
+        if outcome is EvidenceOutcome.NOT_MET:
+            findings.extend(evidence_reasons)
+            problems.extend(evidence_reasons)
+        if problems:
+            status = self.reject(item, deadline, days, problems, findings, desired, comments)
+            return status, evidence_ok
+        findings.extend(evidence_reasons)
+        reason = "; ".join(r.message for r in evidence_reasons)
+        if outcome is EvidenceOutcome.PENDING:
+            # Keep the closure labels as they are: nothing is decided until someone could look.
+            desired.update(
+                item.labels & {closure.violation_label, closure.evidence.unverified_label}
+            )
+            findings.append(Finding("closure.pending", f"closure not judged yet: {reason}"))
+            return Status.CLOSED_PENDING, None
+        if outcome is EvidenceOutcome.UNVERIFIABLE and policy == Unverifiable.FLAG:
+            desired.add(closure.evidence.unverified_label)
+            findings.append(Finding("closure.flagged", f"closure kept but flagged: {reason}"))
+            return Status.CLOSED_FLAGGED, None
+        if outcome is EvidenceOutcome.UNVERIFIABLE:
+            findings.append(
+                Finding("closure.accepted", f"closure criteria met; accepted unverified: {reason}")
+            )
+            return Status.CLOSED_ACCEPTED, None
+        findings.extend(_ACCEPTED)
+        return Status.CLOSED_ACCEPTED, evidence_ok
+
+    def reject(
+        self,
+        item: ActionItem,
+        deadline: date | None,
+        days: int | None,
+        problems: list[Finding],
+        findings: list[Finding],
+        desired: set[str],
+        comments: list[DesiredComment],
+    ) -> Status:
+        """Record a rejected closure: its reasons in words, the label and the one comment."""
+        closure = self.closure
         reason = "; ".join(p.message for p in problems)
-        findings.append(Finding("closure.rejected", f"closed without {reason}"))
+        findings.append(Finding("closure.rejected", f"closure criteria not met: {reason}"))
         assert item.closed_at is not None
         stamp = item.closed_at.strftime("%Y%m%dT%H%M%SZ")
         action = closure.on_violation
@@ -573,7 +605,7 @@ class Evaluator:
                 extra=(("reason", reason),),
             )
         )
-        return Status.CLOSED_REJECTED, evidence_ok
+        return Status.CLOSED_REJECTED
 
 
 def evaluate(items: Iterable[ActionItem], policy: Policy, now: datetime) -> list[Assessment]:

@@ -3,7 +3,9 @@
 Core tests, property tests and ``pmsync plan --items`` round trips use it instead of mocks:
 ``assert fake.writes == [...]`` checks behaviour, not calls. It behaves like a tracker where
 it matters to the core: labels change the recorded escalation tier, reopening clears the
-closure, comments carry markers, and injected failures can hit any write.
+closure, comments carry markers, and injected failures can hit any write. ``FakeVerifier``
+does the same for the ``EvidenceVerifier`` Protocol: known answers per URL, every look-up
+recorded.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from syncer.actions import MARKDOWN
 from syncer.errors import TrackerError
 from syncer.messages import Message
-from syncer.model import ActionItem, ItemRef, State
-from syncer.tracker import FetchResult, ReportRef
+from syncer.model import ActionItem, ItemRef, State, Verification
+from syncer.tracker import EvidenceLink, FetchResult, ReportRef, Verdict
 
 
 @dataclass
@@ -130,3 +133,24 @@ class FakeTracker:
             self.writes.append(("upsert_log_entry", week_key, (log_label,)))
             self.log_entries[week_key] = body
         return ReportRef(week_key, f"fake://{self.name}/log#{week_key}", changed)
+
+
+@dataclass
+class FakeVerifier:
+    """An evidence verifier for links on ``host``: ``answers`` by URL, the rest unverifiable.
+
+    ``asked`` records each batch of URLs it was asked about, in order.
+    """
+
+    host: str
+    answers: dict[str, Verdict] = field(default_factory=dict)
+    name: str = "fake-verifier"
+    asked: list[list[str]] = field(default_factory=list)
+
+    def serves(self, link: EvidenceLink) -> int:
+        return 1 if urlsplit(link.url).hostname == self.host else 0
+
+    def verify(self, links: Sequence[EvidenceLink]) -> Mapping[str, Verdict]:
+        self.asked.append([link.url for link in links])
+        unknown = Verdict(Verification.UNVERIFIABLE, "GitHub answers 404")
+        return {link.url: self.answers.get(link.url, unknown) for link in links}

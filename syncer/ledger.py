@@ -20,9 +20,10 @@ class LedgerEntry:
 
     ``kind`` is what happened: ``comment``, ``add_labels``, ``remove_labels``, ``reopen``,
     ``upsert_report``, ``upsert_log_entry`` for writes; ``closure_accepted``,
-    ``closure_rejected``, ``escalated``, ``de_escalated``, ``waiver_granted``,
-    ``waiver_lapsed`` for decisions. ``outcome`` is ``done``, ``skipped`` (already there),
-    ``failed``, ``deferred`` (budget) or ``planned`` (dry-run/shadow).
+    ``closure_rejected``, ``closure_flagged`` (kept closed, its evidence unverifiable),
+    ``escalated``, ``de_escalated``, ``waiver_granted``, ``waiver_lapsed`` for decisions.
+    ``outcome`` is ``done``, ``skipped`` (already there), ``failed``, ``deferred`` (budget) or
+    ``planned`` (dry-run/shadow).
     """
 
     at: datetime

@@ -121,7 +121,8 @@ class Resolution(StrEnum):
 
 
 class EvidenceKind(StrEnum):
-    """What an evidence link points at; decided from its URL by the connector."""
+    """What an evidence link points at; decided from its URL by the policy's link rules
+    (``syncer.evidence.LinkClassifier``), the same way on every tracker."""
 
     PULL_REQUEST = "pull_request"
     COMMIT = "commit"
@@ -130,6 +131,47 @@ class EvidenceKind(StrEnum):
     TEST_RUN = "test_run"
     DOCUMENT = "document"
     OTHER = "other"
+
+
+class Verification(StrEnum):
+    """What pmsync learnt by looking an evidence link up (a pull request: merged? a commit:
+    does it exist?). Kinds that need no look-up stay ``unchecked``."""
+
+    UNCHECKED = "unchecked"
+    """Nobody looked (yet)."""
+    CONFIRMED = "confirmed"
+    """The pull request is merged; the commit exists."""
+    REFUTED = "refuted"
+    """The pull request is not merged; the commit does not exist."""
+    UNVERIFIABLE = "unverifiable"
+    """Nobody can look: no connector serves the link's host, or the answer says nothing
+    (a 404 that may mean "no access")."""
+    FAILED = "failed"
+    """The look-up failed this time (5xx, timeout, rate limit); it is tried again next cycle."""
+
+
+_LEGACY_VERIFIED = {True: Verification.CONFIRMED, False: Verification.REFUTED}
+
+
+def upgrade_item_json(data: Any) -> Any:
+    """An item as JSON, with what older releases wrote read the current way.
+
+    Item files written before ``Evidence.verification`` said ``verified: true/false/null``
+    (``pmsync plan --items``); such files keep working.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("evidence"), list):
+        return data
+    evidence = []
+    for entry in data["evidence"]:
+        if isinstance(entry, dict) and "verified" in entry and "verification" not in entry:
+            upgraded = {k: v for k, v in entry.items() if k != "verified"}
+            upgraded["verification"] = _LEGACY_VERIFIED.get(
+                entry["verified"], Verification.UNCHECKED
+            )
+            evidence.append(upgraded)
+        else:
+            evidence.append(entry)
+    return {**data, "evidence": evidence}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
@@ -161,9 +203,12 @@ class Evidence(Value):
     kind: EvidenceKind
     url: str | None = Field(default=None, description="The link, when the evidence is one.")
     text: str = Field(default="", description="Free text that came with it.")
-    verified: bool | None = Field(
-        default=None,
-        description="For pull requests: True when merged, False when not, None when unchecked.",
+    verification: Verification = Field(
+        default=Verification.UNCHECKED,
+        description="What looking the link up said (pull requests and commits).",
+    )
+    verification_note: str = Field(
+        default="", description="Why it is unverifiable or the look-up failed, in words."
     )
 
 

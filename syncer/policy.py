@@ -44,6 +44,7 @@ __all__ = [
     "Deadlines",
     "Escalation",
     "EvidenceRule",
+    "LinkRule",
     "MentionTarget",
     "Operations",
     "OwnerRule",
@@ -55,6 +56,7 @@ __all__ = [
     "ReportSchedule",
     "Scope",
     "Tier",
+    "Unverifiable",
     "ViolationAction",
     "WaiverEntry",
     "Waivers",
@@ -207,8 +209,65 @@ class Deadlines(Strict):
     )
 
 
+class Unverifiable(StrEnum):
+    """What a closure whose evidence nobody could verify gets (see ``EvidenceRule``)."""
+
+    ACCEPT = "accept"
+    FLAG = "flag"
+    REJECT = "reject"
+
+
+def _pattern(value: str | None) -> str | None:
+    """A regular expression, checked when the policy is loaded rather than on the first link."""
+    if value is None:
+        return None
+    try:
+        re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(
+            f"not a regular expression: {exc} (put the pattern in single quotes in YAML and "
+            "escape special characters such as . ( [ with a backslash)"
+        ) from None
+    return value
+
+
+class LinkRule(Strict):
+    """One rule that types evidence links: where its patterns match, the link is ``kind``.
+
+    Rules are tried in order and the first match decides; ``closure.evidence.links`` come
+    before pmsync's defaults. Both patterns are Python regular expressions, searched (not
+    anchored unless they say ``^``/``$``) and case-insensitive; a missing one matches anything.
+    """
+
+    host: str | None = Field(
+        default=None,
+        description="Pattern searched in the link's host name, e.g. grafana\\.acme\\.com$; "
+        "null = any host.",
+    )
+    path: str | None = Field(
+        default=None,
+        description="Pattern searched in the link's path with its ?query and #fragment, "
+        "e.g. ^/d/; null = any path.",
+    )
+    kind: EvidenceKind = Field(
+        description="What such a link is: pull_request, commit, dashboard, runbook, test_run, "
+        "document or other."
+    )
+
+    @field_validator("host", "path")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        return _pattern(value)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> LinkRule:
+        if self.host is None and self.path is None:
+            raise ValueError("a link rule needs a host or a path pattern (or both)")
+        return self
+
+
 class EvidenceRule(Strict):
-    """What counts as measurable completion evidence."""
+    """What counts as measurable completion evidence, and how links are typed and verified."""
 
     required_for: list[Priority] = Field(
         default_factory=lambda: [Priority.P0, Priority.P1],
@@ -225,7 +284,32 @@ class EvidenceRule(Strict):
     )
     min_links: int = Field(default=1, ge=1, description="How many measurable links are needed.")
     pull_requests_must_be_merged: bool = Field(
-        default=True, description="A linked pull request counts only once merged."
+        default=True,
+        description="A linked pull request counts only once a GitHub connector has seen it merged.",
+    )
+    commits_must_exist: bool = Field(
+        default=True,
+        description="A linked commit counts only once a GitHub connector has seen it exist.",
+    )
+    links: list[LinkRule] = Field(
+        default_factory=list,
+        description="Your rules typing links by host and path, tried in order before the "
+        "defaults; the first match decides.",
+    )
+    default_links: bool = Field(
+        default=True,
+        description="After your rules, apply pmsync's defaults (GitHub, GitLab, CI, dashboards, "
+        "documents; see the README).",
+    )
+    unverifiable: Unverifiable = Field(
+        default=Unverifiable.FLAG,
+        description="A closure whose only evidence nobody can verify (no GitHub connector for "
+        "the host, GitLab...): accept it, flag it (keep it closed, add unverified_label) or "
+        "reject it.",
+    )
+    unverified_label: str = Field(
+        default="pmsync/evidence-unverified",
+        description="Label on closed items flagged because their evidence could not be verified.",
     )
 
 
@@ -538,6 +622,7 @@ class Policy(Strict):
         labels = set(self.escalation.managed_labels)
         labels.update({self.waivers.label, self.closure.violation_label})
         labels.add(self.closure.needs_owner_label)
+        labels.add(self.closure.evidence.unverified_label)
         if self.closure.triage_label:
             labels.add(self.closure.triage_label)
         return frozenset(labels)

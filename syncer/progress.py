@@ -122,7 +122,7 @@ def with_progress(rt: Runtime, console: Console) -> Iterator[Runtime]:
         return
     progress = make_progress(console)
     trackers: Sequence[Tracker] = [ProgressTracker(t, progress) for t in rt.trackers]
-    shown = ProgressRuntime(rt.policy, rt.store, list(trackers), rt.clock)
+    shown = ProgressRuntime(rt.policy, rt.store, list(trackers), rt.clock, rt.verifiers)
     shown.progress = progress
     with progress, logs_through(console):
         yield shown

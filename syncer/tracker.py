@@ -2,7 +2,9 @@
 
 The core depends on this Protocol only; GitHub, Jira and the in-memory fake all satisfy it.
 Connectors keep I/O behind it and do their own mapping and rendering (mapper / client /
-renderer), so nothing tracker-specific leaks into the rules.
+renderer), so nothing tracker-specific leaks into the rules. ``EvidenceVerifier`` is a second,
+optional capability: a connector that can confirm evidence links (the GitHub connector:
+is this pull request merged, does this commit exist?) for items of any tracker.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from syncer.messages import Message
-from syncer.model import ActionItem, ItemRef
+from syncer.model import ActionItem, EvidenceKind, ItemRef, Verification
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,45 @@ class Tracker(Protocol):
         self, *, log_label: str, log_title: str, week_key: str, bodies: Mapping[str, str]
     ) -> ReportRef:
         """Create or edit the operating-log comment for ``week_key`` (body per markup)."""
+        ...
+
+
+@dataclass(frozen=True)
+class EvidenceLink:
+    """A link to look up: its URL and the kind the policy's link rules gave it."""
+
+    url: str
+    kind: EvidenceKind
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What looking one link up said, and why in words when it is not a plain yes or no."""
+
+    verification: Verification
+    note: str = ""
+
+
+@runtime_checkable
+class EvidenceVerifier(Protocol):
+    """Something that can confirm evidence links, whichever tracker the item lives in.
+
+    The cycle calls it between collecting items and evaluating them, once per cycle with every
+    distinct link that a judgement depends on; the verifier owns its caching (ETags, answers
+    that cannot change) and its cost.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def serves(self, link: EvidenceLink) -> int:
+        """How well this verifier can look ``link`` up: 0 = not at all; higher = a better fit
+        (the same host, and an organisation or repository it is configured for)."""
+        ...
+
+    def verify(self, links: Sequence[EvidenceLink]) -> Mapping[str, Verdict]:
+        """A verdict per link URL. Never raises for a failed look-up: that is a
+        ``Verification.FAILED`` verdict, tried again next cycle."""
         ...
 
 

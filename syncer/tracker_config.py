@@ -151,6 +151,12 @@ class GitHubTracker(Strict):
         default="https://api.github.com",
         description="API root: https://api.github.com or https://HOST/api/v3 for GHES.",
     )
+    web_url: str | None = Field(
+        default=None,
+        description="Where this GitHub shows pull requests, when base_url does not say "
+        "(a proxy, or an emulator standing in for github.com); null = derived from base_url. "
+        "Pull-request and commit links on this host are verified through this connector.",
+    )
     repositories: list[str] = Field(
         default_factory=list, description="owner/name of each repository to watch."
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
@@ -23,6 +23,7 @@ from syncer.cursors import CursorStore
 from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
 from syncer.errors import ConfigError, RateLimited, TrackerError
+from syncer.evidence import verify_evidence
 from syncer.ledger import Ledger
 from syncer.logging_setup import bind_cycle
 from syncer.model import ActionItem, ItemRef
@@ -31,7 +32,7 @@ from syncer.plan_view import print_plan
 from syncer.policy import Policy
 from syncer.settings import Settings
 from syncer.state import StateStore
-from syncer.tracker import NamesPeople, Tracker
+from syncer.tracker import EvidenceVerifier, NamesPeople, Tracker
 
 Clock = Callable[[], datetime]
 log = structlog.get_logger(__name__)
@@ -89,19 +90,28 @@ def save_markers(store: StateStore, fresh: Iterable[tuple[ItemRef, str]]) -> Non
         store.remember_markers(tracker, pairs)
 
 
+def verifiers_of(trackers: Iterable[object]) -> list[EvidenceVerifier]:
+    """The trackers that can also verify evidence links (the GitHub connectors)."""
+    return [t for t in trackers if isinstance(t, EvidenceVerifier)]
+
+
 def fetch_all(
     trackers: Sequence[Tracker],
     *,
     full: bool,
     err: Console,
     owners_as_of: tuple[Policy, datetime, LookupCache | None] | None = None,
+    evidence_as_of: tuple[Policy, datetime] | None = None,
+    verifiers: Sequence[EvidenceVerifier] | None = None,
     failed: dict[str, str] | None = None,
     rate_limited: set[str] | None = None,
 ) -> list[ActionItem]:
     """Items from every tracker, for commands that only read (``plan``, ``report``).
 
     With ``owners_as_of`` (policy, now, cache), owners' accounts are checked as a cycle
-    checks them, so the command judges owners as ``run`` would. Trackers that could not be
+    checks them, so the command judges owners as ``run`` would; with ``evidence_as_of``
+    (policy, now), the evidence of judged closures is looked up as a cycle looks it up
+    (through ``verifiers``, by default the trackers that can). Trackers that could not be
     read are printed and added to ``failed`` (name -> error), those stopped by a rate limit
     also to ``rate_limited``: the caller's exit code says so.
     """
@@ -112,6 +122,10 @@ def fetch_all(
     if owners_as_of is not None:
         policy, now, cache = owners_as_of
         items = with_account_status(items, trackers, policy, now, cache or MemoryLookupCache())
+    if evidence_as_of is not None:
+        policy, now = evidence_as_of
+        found = verifiers_of(trackers) if verifiers is None else verifiers
+        items = verify_evidence(items, policy, now, found, resting=frozenset(limits)).items
     for problem in skipped:
         err.print(f"{problem.key}: skipped: {problem.problem}", markup=False)
     for name, error in errors.items():
@@ -142,12 +156,22 @@ def lookup_names(
 
 @dataclass
 class Runtime:
-    """What a cycle needs, opened once per process (or once per ``run --once``)."""
+    """What a cycle needs, opened once per process (or once per ``run --once``).
+
+    ``verifiers`` look up evidence links for the items of every tracker; by default the
+    trackers that can (the GitHub connectors). A runtime for one tracker's cycle passes the
+    whole list, so a Jira item's pull request is checked through GitHub.
+    """
 
     policy: Policy
     store: StateStore
     trackers: list[Tracker]
     clock: Clock
+    verifiers: list[EvidenceVerifier] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.verifiers:
+            self.verifiers = verifiers_of(self.trackers)
 
     def executor(
         self, *, dry_run: bool, cycle_id: str, fence: Callable[[], bool] = lambda: True
@@ -188,6 +212,7 @@ class Runtime:
                 full=full,
                 extra_changes=extra_changes,
                 lookups=self.store,
+                verifiers=self.verifiers,
             )
         save_markers(self.store, observed.posted_markers - known)
         return outcome

@@ -17,6 +17,7 @@ from syncer.model import (
     Resolution,
     Severity,
     State,
+    Verification,
 )
 from syncer.policy import Policy
 
@@ -35,7 +36,7 @@ def person(handle: str) -> Person:
 
 
 def merged_pr(url: str = "https://github.com/acme/api/pull/12") -> Evidence:
-    return Evidence(kind=EvidenceKind.PULL_REQUEST, url=url, verified=True)
+    return Evidence(kind=EvidenceKind.PULL_REQUEST, url=url, verification=Verification.CONFIRMED)
 
 
 def item(

@@ -3,16 +3,17 @@
 The work is split by responsibility, each in its own module: ``session`` builds the PyGithub
 client (credentials, GET-only retries), ``transport`` spends requests (typed errors,
 pagination, content-creation pacing), ``reads`` keeps the items current (conditional listing,
-level-triggered cache, merged-PR checks), ``writes`` changes items (marker check, comments,
-labels, reopen), ``reports`` publishes the weekly review and log entry and ``users`` checks
-owners' accounts. This module wires
-them together behind the ``Tracker`` Protocol and keeps the names other code imports from
-``connectors.github.client``.
+level-triggered cache), ``verify`` looks evidence links up (merged pull requests, existing
+commits, for items of any tracker), ``writes`` changes items (marker check, comments, labels,
+reopen), ``reports`` publishes the weekly review and log entry and ``users`` checks owners'
+accounts. This module wires them together behind the ``Tracker`` and ``EvidenceVerifier``
+Protocols and keeps the names other code imports from ``connectors.github.client``.
 
-Cost per cycle: one list request per repository (more only when more than 100 items changed),
-one GET per item closed since the last cycle that links a pull request (is it merged?), one
-GET per owner login a day (is the account still there? asked by the cycle, cached in the state
-store), and for writes, exactly the writes plus at most one marker check per comment.
+Cost per cycle: one list request per repository (more only when more than 100 items changed);
+one conditional GET per distinct pull-request or commit link of a closure being judged, none
+once it is known merged or existing (so one per newly closed item, as a rule); one GET per
+owner login a day (is the account still there? asked by the cycle, cached in the state
+store); and for writes, exactly the writes plus at most one marker check per comment.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from connectors.github.transport import (
     classify,
 )
 from connectors.github.users import UserLookups
+from connectors.github.verify import EvidenceChecker
 from connectors.github.writes import ItemWriter
 from syncer.actions import MARKDOWN, body_in
 from syncer.cursors import CursorStore
@@ -42,7 +44,7 @@ from syncer.directory import AccountStatus
 from syncer.messages import Message
 from syncer.model import ItemRef
 from syncer.policy import Policy
-from syncer.tracker import FetchResult, ReportRef
+from syncer.tracker import EvidenceLink, FetchResult, ReportRef, Verdict
 from syncer.tracker_config import GitHubTracker
 
 __all__ = [
@@ -59,7 +61,8 @@ __all__ = [
 
 
 class GitHubConnector:
-    """The ``Tracker`` for one GitHub (github.com or Enterprise Server) configuration."""
+    """The ``Tracker`` (and ``EvidenceVerifier``) for one GitHub (github.com or Enterprise
+    Server) configuration."""
 
     def __init__(
         self,
@@ -79,9 +82,8 @@ class GitHubConnector:
         self.github = make_github(config, make_auth(config, token))
         self.http = Transport(self.github.requester, config.base_url, clock)
         known_labels: dict[str, set[str]] = {}
-        self.reader = ItemReader(
-            self.http, config, policy, cursors, clock, {web_host(config.base_url)}, known_labels
-        )
+        self.reader = ItemReader(self.http, config, policy, cursors, clock, known_labels)
+        self.evidence = EvidenceChecker(self.http, config)
         self.writer = ItemWriter(
             self.http, ContentPacer(clock, sleep), self.reader, config.name, policy, known_labels
         )
@@ -118,6 +120,14 @@ class GitHubConnector:
         if not self.config.look_up_owners:
             return {}
         return self.users.look_up(handles)
+
+    # -- evidence -----------------------------------------------------------------------
+
+    def serves(self, link: EvidenceLink) -> int:
+        return self.evidence.serves(link)
+
+    def verify(self, links: Sequence[EvidenceLink]) -> Mapping[str, Verdict]:
+        return self.evidence.verify(links)
 
     # -- writes -------------------------------------------------------------------------
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from syncer.evidence import LinkClassifier, classifier_for
 from syncer.model import (
     ActionItem,
     Evidence,
@@ -59,6 +59,8 @@ E = TypeVar("E", Severity, Priority)
 _HEADING_RE = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
 _URL_RE = re.compile(r"https?://[^\s<>()\[\]\"'`|]+", re.IGNORECASE)
+_CHECKBOX_RE = re.compile(r"^\[[ xX]\]\s*")
+_EMPTY_LINK_RE = re.compile(r"\[([^\]]*)\]\(\s*\)")  # what is left of [text](url) without url
 _LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 _HANDLE_RE = re.compile(rf"^@?({_LOGIN})(?:/([A-Za-z0-9][A-Za-z0-9_.-]*))?$")
 _WAIVER_RE = re.compile(
@@ -68,22 +70,6 @@ _WAIVER_RE = re.compile(
 )
 _REPO_FROM_API_RE = re.compile(r"/repos/([^/]+)/([^/]+?)(?:/|$)")
 _REPO_FROM_HTML_RE = re.compile(r"^/([^/]+)/([^/]+)/(?:issues|pull)/\d+")
-_PULL_PATH_RE = re.compile(r"^/([^/]+)/([^/]+)/pull/(\d+)(?:/|$)")
-_COMMIT_PATH_RE = re.compile(r"/commits?/[0-9a-f]{7,40}(?:/|$)", re.IGNORECASE)
-_CI_PATH_RE = re.compile(r"/actions/runs/\d+|/-/pipelines/\d+|/-/jobs/\d+|/job/[^/]+/\d+")
-_CI_HOSTS = ("buildkite.com", "circleci.com", "jenkins", "travis-ci", "teamcity", "drone")
-_DASHBOARD_HINTS = ("grafana", "datadog", "dashboard", "kibana", "newrelic", "honeycomb")
-_RUNBOOK_HINTS = ("runbook", "playbook")
-_DOCUMENT_HINTS = ("wiki", "docs", "confluence", "notion", "/doc/", "/document/")
-
-
-@dataclass(frozen=True)
-class PullRequestLink:
-    """A pull request named by an evidence URL, to be checked for being merged."""
-
-    url: str
-    repo: str
-    number: int
 
 
 def is_pull_request(raw: Mapping[str, Any]) -> bool:
@@ -168,33 +154,12 @@ def parse_person(value: str) -> Person | None:
     return Person(handle=match.group(1))
 
 
-def evidence_kind(url: str) -> EvidenceKind:
-    """What an evidence link points at, decided from its URL alone."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    path = parts.path
-    lowered = (host + path).lower()
-    if _PULL_PATH_RE.match(path) and "/commits/" not in path:
-        return EvidenceKind.PULL_REQUEST
-    if _COMMIT_PATH_RE.search(path):
-        return EvidenceKind.COMMIT
-    if _CI_PATH_RE.search(path) or any(h in host for h in _CI_HOSTS):
-        return EvidenceKind.TEST_RUN
-    if any(h in lowered for h in _DASHBOARD_HINTS):
-        return EvidenceKind.DASHBOARD
-    if any(h in lowered for h in _RUNBOOK_HINTS):
-        return EvidenceKind.RUNBOOK
-    if any(h in lowered for h in _DOCUMENT_HINTS):
-        return EvidenceKind.DOCUMENT
-    return EvidenceKind.OTHER
-
-
-def parse_evidence(text: str) -> tuple[Evidence, ...]:
-    """One ``Evidence`` per URL (typed), plus one for each line of prose without a URL."""
+def parse_evidence(text: str, links: LinkClassifier) -> tuple[Evidence, ...]:
+    """One ``Evidence`` per URL (typed by ``links``), plus one per line of prose without a URL."""
     found: list[Evidence] = []
     for raw_line in text.split("\n"):
         line = raw_line.strip().lstrip("-*+").strip()
-        line = re.sub(r"^\[[ xX]\]\s*", "", line)
+        line = _CHECKBOX_RE.sub("", line)
         if not line:
             continue
         urls = [u.rstrip(".,;:!?") for u in _URL_RE.findall(line)]
@@ -202,37 +167,9 @@ def parse_evidence(text: str) -> tuple[Evidence, ...]:
             found.append(Evidence(kind=EvidenceKind.OTHER, text=line))
             continue
         prose = _URL_RE.sub("", line)
-        prose = re.sub(r"\[([^\]]*)\]\(\s*\)", r"\1", prose).strip(" -:()[]")
-        found.extend(Evidence(kind=evidence_kind(u), url=u, text=prose) for u in urls)
+        prose = _EMPTY_LINK_RE.sub(r"\1", prose).strip(" -:()[]")
+        found.extend(Evidence(kind=links.kind(u), url=u, text=prose) for u in urls)
     return tuple(found)
-
-
-def pull_request_links(item: ActionItem, web_hosts: Iterable[str]) -> tuple[PullRequestLink, ...]:
-    """Pull-request evidence of ``item`` on one of ``web_hosts``, in order, without repeats."""
-    hosts = {h.lower() for h in web_hosts}
-    links: dict[str, PullRequestLink] = {}
-    for evidence in item.evidence:
-        if evidence.kind is not EvidenceKind.PULL_REQUEST or evidence.url is None:
-            continue
-        parts = urlsplit(evidence.url)
-        match = _PULL_PATH_RE.match(parts.path)
-        if match and (parts.hostname or "").lower() in hosts:
-            repo = f"{match.group(1)}/{match.group(2)}"
-            links.setdefault(evidence.url, PullRequestLink(evidence.url, repo, int(match.group(3))))
-    return tuple(links.values())
-
-
-def with_merge_status(item: ActionItem, merged: Mapping[str, bool]) -> ActionItem:
-    """``item`` with ``Evidence.verified`` set for every pull-request URL in ``merged``."""
-    if not any(e.url in merged for e in item.evidence):
-        return item
-    evidence = tuple(
-        e.model_copy(update={"verified": merged[e.url]})
-        if e.url is not None and e.url in merged
-        else e
-        for e in item.evidence
-    )
-    return item.model_copy(update={"evidence": evidence})
 
 
 def _label_names(raw: Mapping[str, Any], problems: list[str]) -> frozenset[str]:
@@ -397,7 +334,9 @@ def map_issue(
         severity=severity or Severity.UNKNOWN,
         priority=priority or Priority.UNKNOWN,
         owners=owners,
-        evidence=parse_evidence(sections.get("evidence", "")),
+        evidence=parse_evidence(
+            sections.get("evidence", ""), classifier_for(policy.closure.evidence)
+        ),
         due=due,
         sponsor=_person_section(sections, "sponsor", "sponsor", problems),
         executive_sponsor=_person_section(

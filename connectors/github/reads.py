@@ -1,36 +1,30 @@
-"""Reading action items from GitHub: conditional listing, a level-triggered cache, merged PRs.
+"""Reading action items from GitHub: conditional listing and a level-triggered cache.
 
 Each cycle returns every item in scope as it is now (level-triggered), but pays only for what
 changed: one list request per repository, sorted by ``updated`` descending with a stable URL,
 so an idle repository is a free 304 and a changed one costs its first page (more only when
 more than 100 items changed). The cache is rebuilt from scratch on a full resync
-(``full_resync_every``) and is never the truth, only what the last answer said. Closed items
-that link pull requests cost one GET per linked PR, once, while inside the closure window.
+(``full_resync_every``) and is never the truth, only what the last answer said. Whether a
+linked pull request is merged is not asked here but by the cycle, for items of every tracker
+(``connectors.github.verify``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 
-from connectors.github.mapper import (
-    is_pull_request,
-    map_issue,
-    parse_timestamp,
-    pull_request_links,
-    with_merge_status,
-)
+from connectors.github.mapper import is_pull_request, map_issue, parse_timestamp
 from connectors.github.session import PER_PAGE
 from connectors.github.transport import Transport, header, rows_of
 from syncer.cursors import Cursor, CursorStore
 from syncer.durations import parse_span
 from syncer.errors import PermanentError, RateLimited, TransientError
-from syncer.model import ActionItem, State
+from syncer.model import ActionItem
 from syncer.policy import Policy
 from syncer.tracker import FetchResult, SkippedItem
 from syncer.tracker_config import GitHubTracker
@@ -66,7 +60,6 @@ class ItemReader:
         policy: Policy,
         cursors: CursorStore,
         clock: Callable[[], datetime],
-        web_hosts: set[str],
         known_labels: dict[str, set[str]],
     ) -> None:
         self.http = http
@@ -74,7 +67,6 @@ class ItemReader:
         self.policy = policy
         self.cursors = cursors
         self.clock = clock
-        self.web_hosts = web_hosts
         self.known_labels = known_labels
         self._cache: dict[str, dict[int, Cached]] = {}
         self._repo_list: list[str] | None = None
@@ -114,7 +106,7 @@ class ItemReader:
         complete = True
         for repo in repos:
             try:
-                repo_errors = self._sync_repo(repo, full)
+                self._sync_repo(repo, full)
             except RateLimited:
                 raise
             except (PermanentError, TransientError) as exc:
@@ -122,7 +114,6 @@ class ItemReader:
                 errors.append(str(exc))
                 complete = False
                 continue
-            errors.extend(repo_errors)
             for cached in self._cache.get(repo, {}).values():
                 if isinstance(cached.entry, ActionItem):
                     items.append(cached.entry)
@@ -169,7 +160,7 @@ class ItemReader:
             rows.extend(rows_of(answer, what))
         return ListAnswer(raws=rows, etag=header(first.headers, "etag"))
 
-    def _sync_repo(self, repo: str, full: bool) -> list[str]:
+    def _sync_repo(self, repo: str, full: bool) -> None:
         """Bring the cache of ``repo`` up to date; save its cursor only when that worked."""
         now = self.clock()
         key = self._cursor_key(repo)
@@ -182,32 +173,19 @@ class ItemReader:
         answer = self._list(repo, etag, watermark)
         if answer is None:
             log.debug("repository unchanged", repo=repo)
-            return []
+            return
         rows = answer.raws
         newest = max((t for r in rows if (t := _updated(r)) is not None), default=watermark)
         latest = {r.get("number"): r for r in rows if isinstance(r, Mapping)}  # pages overlap
-        errors = self._merge(
-            repo=repo, rows=latest.values(), fresh=fresh, previous=previous, now=now
-        )
+        self._merge(repo=repo, rows=latest.values(), fresh=fresh)
         self._cache[repo] = fresh
         full_sync_at = now if full else (cursor.full_sync_at if cursor else None)
         self.cursors.put_cursor(
             key, Cursor(since=newest, etag=answer.etag, full_sync_at=full_sync_at)
         )
         log.info("repository synced", repo=repo, full=full, rows=len(rows), items=len(fresh))
-        return errors
 
-    def _merge(
-        self,
-        *,
-        repo: str,
-        rows: Iterable[Any],
-        fresh: dict[int, Cached],
-        previous: Mapping[int, Cached],
-        now: datetime,
-    ) -> list[str]:
-        errors: list[str] = []
-        window = self.policy.closure.check_closed_within.as_timedelta()
+    def _merge(self, *, repo: str, rows: Iterable[Any], fresh: dict[int, Cached]) -> None:
         for raw in rows:
             if isinstance(raw, Mapping) and is_pull_request(raw):
                 continue
@@ -218,54 +196,10 @@ class ItemReader:
                 continue
             comments = raw.get("comments")
             if isinstance(entry, ActionItem):
-                before = previous.get(number)
-                entry, problem = self._verify_closure(entry, before, now, window)
-                if problem:
-                    errors.append(problem)
                 self.known_labels.setdefault(repo, set()).update(
                     label.casefold() for label in entry.labels
                 )
             fresh[number] = Cached(entry, comments if isinstance(comments, int) else None)
-        return errors
-
-    def _verify_closure(
-        self, item: ActionItem, before: Cached | None, now: datetime, window: timedelta
-    ) -> tuple[ActionItem, str | None]:
-        """Check linked pull requests of an item closed since we last saw it (one GET each)."""
-        if item.state is not State.CLOSED or item.closed_at is None:
-            return item, None
-        links = pull_request_links(item, {*self.web_hosts, _host(item.url)})
-        if not links:
-            return item, None
-        old = before.entry if before is not None else None
-        merged: dict[str, bool] = {}
-        if isinstance(old, ActionItem) and old.closed_at == item.closed_at:
-            merged = {
-                e.url: e.verified
-                for e in old.evidence
-                if e.url is not None and e.verified is not None
-            }
-        missing = [link for link in links if link.url not in merged]
-        if not missing or now - item.closed_at > window:
-            return with_merge_status(item, merged), None
-        for link in missing:
-            what = f"check pull request {link.repo}#{link.number} of {item.ref.key}"
-            try:
-                answer = self.http.call("GET", f"/repos/{link.repo}/pulls/{link.number}", what)
-            except PermanentError as exc:
-                if exc.status == 404:
-                    merged[link.url] = False
-                    continue
-                return with_merge_status(item, merged), str(exc)
-            except TransientError as exc:
-                return with_merge_status(item, merged), str(exc)
-            data = answer.data if isinstance(answer.data, Mapping) else {}
-            merged[link.url] = data.get("merged") is True
-        return with_merge_status(item, merged), None
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 def _updated(raw: Any) -> datetime | None:

@@ -111,9 +111,10 @@ def make_auth(config: GitHubTracker, token: SecretStr | None = None) -> Auth.Aut
 
 
 def web_host(base_url: str) -> str:
-    """Where issues and pull requests are shown: github.com for api.github.com, else the host."""
+    """Where issues and pull requests are shown: github.com for api.github.com (X for api.X,
+    GitHub Enterprise Cloud with data residency), else the host (https://HOST/api/v3)."""
     host = (urlsplit(base_url).hostname or "").lower()
-    return "github.com" if host == "api.github.com" else host
+    return host.removeprefix("api.")
 
 
 def make_github(config: GitHubTracker, auth: Auth.Auth) -> Github:

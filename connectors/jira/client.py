@@ -79,6 +79,7 @@ from syncer.errors import (
     TransientError,
     TransitionUnavailable,
 )
+from syncer.evidence import classifier_for
 from syncer.messages import Message
 from syncer.model import ActionItem, ItemRef
 from syncer.policy import Policy
@@ -328,7 +329,11 @@ class JiraConnector:
         if self._ctx is None:
             resolution = self._fields()
             self._ctx = MappingContext.build(
-                self.config, self.policy.escalation, resolution, cloud=self._cloud
+                self.config,
+                self.policy.escalation,
+                resolution,
+                cloud=self._cloud,
+                links=classifier_for(self.policy.closure.evidence),
             )
         return self._ctx
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connectors.jira.evidence import classify_url, evidence_from_text, urls_in
+from connectors.jira.evidence import evidence_from_text, urls_in
+from syncer.evidence import LinkClassifier, default_classifier
 from syncer.model import (
     ActionItem,
     Evidence,
@@ -160,7 +161,8 @@ def resolve_fields(
 
 @dataclass(frozen=True)
 class MappingContext:
-    """What the mapper needs besides the issue: names, maps and the escalation ladder."""
+    """What the mapper needs besides the issue: names, maps, the escalation ladder and the
+    policy's link rules."""
 
     tracker: str
     server: str
@@ -170,6 +172,7 @@ class MappingContext:
     resolution_map: Mapping[str, Resolution]
     severity_labels: Mapping[str, Severity]
     escalation: Escalation = field(default_factory=Escalation)
+    links: LinkClassifier = field(default_factory=default_classifier)
 
     @classmethod
     def build(
@@ -179,6 +182,7 @@ class MappingContext:
         resolution: FieldResolution,
         *,
         cloud: bool,
+        links: LinkClassifier | None = None,
     ) -> MappingContext:
         labels = {
             label.lower(): sev for sev, names in config.severity_labels.items() for label in names
@@ -192,6 +196,7 @@ class MappingContext:
             resolution_map={k.lower(): v for k, v in config.resolution_map.items()},
             severity_labels=labels,
             escalation=escalation,
+            links=links or default_classifier(),
         )
 
 
@@ -460,8 +465,8 @@ def _evidence(r: _Reader) -> tuple[Evidence, ...]:
         r.problems.append(f"evidence: {r.label('evidence')} is not text or a URL")
         return ()
     if isinstance(value, str) and urls_in(value) == [value.strip()]:
-        return (Evidence(kind=classify_url(value.strip()), url=value.strip()),)
-    return evidence_from_text(text)
+        return (Evidence(kind=r.ctx.links.kind(value.strip()), url=value.strip()),)
+    return evidence_from_text(text, r.ctx.links)
 
 
 def _due(fields: Mapping[str, Any], r: _Reader) -> date | None:

@@ -195,6 +195,7 @@ def run(
                 full=True,
                 err=err,
                 owners_as_of=(policy, now, lookup_cache(sources.ledger)),
+                evidence_as_of=(policy, now),
                 failed=unread,
                 rate_limited=limited,
             )

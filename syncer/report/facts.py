@@ -12,7 +12,8 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from syncer.evaluate import Assessment, Status
-from syncer.model import ActionItem, EvidenceKind, Severity
+from syncer.evidence import judge_for
+from syncer.model import ActionItem, Severity
 from syncer.policy import Policy
 from syncer.report.model import RISK_WEIGHTS
 
@@ -37,20 +38,7 @@ class Fact(NamedTuple):
 
 def measurable_evidence(item: ActionItem, policy: Policy) -> tuple[int, int]:
     """(links that count as measurable evidence under the policy, all evidence links)."""
-    rule = policy.closure.evidence
-    kinds = frozenset(rule.measurable_kinds)
-    good = 0
-    for evidence in item.evidence:
-        if evidence.kind not in kinds:
-            continue
-        if (
-            evidence.kind is EvidenceKind.PULL_REQUEST
-            and rule.pull_requests_must_be_merged
-            and evidence.verified is not True
-        ):
-            continue
-        good += 1
-    return good, len(item.evidence)
+    return judge_for(policy.closure.evidence).good(item), len(item.evidence)
 
 
 def item_facts(assessments: Iterable[Assessment], policy: Policy) -> list[Fact]:

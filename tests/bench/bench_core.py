@@ -31,6 +31,7 @@ from syncer.model import (
     Resolution,
     Severity,
     State,
+    Verification,
 )
 from syncer.plan import plan
 from syncer.policy import Policy
@@ -58,7 +59,9 @@ def generate(n: int, seed: int = 7) -> list[ActionItem]:
     label_weights = [78, 18, 1, 2, 1]
     pr = (
         Evidence(
-            kind=EvidenceKind.PULL_REQUEST, url="https://github.com/a/b/pull/1", verified=True
+            kind=EvidenceKind.PULL_REQUEST,
+            url="https://github.com/a/b/pull/1",
+            verification=Verification.CONFIRMED,
         ),
     )
     priorities = [Priority.P0, Priority.P1, Priority.P2, Priority.P3, Priority.UNKNOWN]

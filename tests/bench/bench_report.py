@@ -32,6 +32,7 @@ from syncer.model import (
     Resolution,
     Severity,
     State,
+    Verification,
 )
 from syncer.policy import Policy
 from syncer.report import build_report, report_changes
@@ -51,7 +52,9 @@ def generate_items(n: int, seed: int = 11) -> list[ActionItem]:
     incidents = [f"INC-2026-{i:03d}" for i in range(400)]
     teams = [f"team-{i}" for i in range(25)]
     pr = Evidence(
-        kind=EvidenceKind.PULL_REQUEST, url="https://github.com/acme/api/pull/1", verified=True
+        kind=EvidenceKind.PULL_REQUEST,
+        url="https://github.com/acme/api/pull/1",
+        verification=Verification.CONFIRMED,
     )
     items = []
     for i in range(n):

@@ -97,6 +97,20 @@ class TestPlanFromItemsFile:
         assert "items[0] skipped" in captured.err
         assert "acme/api#1" in captured.out
 
+    def test_an_items_file_of_an_older_release_still_reads_verified_as_confirmed(
+        self, tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`verified: true` (before `verification`) keeps a merged pull request accepted."""
+        text = ITEMS.read_text().replace('"verification": "confirmed"', '"verified": true')
+        old = tmp_path / "old-items.json"  # type: ignore[operator]
+        old.write_text(text)
+        args = ["plan", "--items", str(old), "--config", str(EXAMPLE_POLICY), "--now", AT]
+        assert main([*args, "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        status = {i["ref"]["id"]: i["status"] for i in out["items"]}
+        assert '"verified": true' in text
+        assert status["github:acme/api#3"] == "closed_accepted"
+
     def test_an_unreadable_items_file_is_bad_input(self, tmp_path: pytest.TempPathFactory) -> None:
         assert main(["plan", "--items", str(tmp_path), "--config", str(EXAMPLE_POLICY)]) == 2
 

@@ -17,6 +17,7 @@ from syncer.model import (
     Priority,
     Resolution,
     Severity,
+    Verification,
     Waiver,
 )
 from syncer.plan import Observed, plan
@@ -37,7 +38,7 @@ def action_items(draw: st.DrawFn, index: int) -> ActionItem:
                 Evidence,
                 kind=st.sampled_from(list(EvidenceKind)),
                 url=st.just("https://example.test/x"),
-                verified=st.sampled_from([None, True, False]),
+                verification=st.sampled_from(list(Verification)),
             ),
             max_size=2,
         )

@@ -8,7 +8,16 @@ from hypothesis import strategies as st
 
 from syncer.durations import parse_span
 from syncer.evaluate import Assessment, Status, evaluate
-from syncer.model import ActionItem, Evidence, EvidenceKind, Priority, Resolution, Severity, Waiver
+from syncer.model import (
+    ActionItem,
+    Evidence,
+    EvidenceKind,
+    Priority,
+    Resolution,
+    Severity,
+    Verification,
+    Waiver,
+)
 from syncer.plan import plan
 from syncer.policy import Deadlines, Policy
 from tests.builders import NOW, example_policy, item, merged_pr
@@ -91,7 +100,11 @@ class TestClosure:
         assert (a.status, a.reopen, a.evidence_ok) == (Status.CLOSED_ACCEPTED, False, True)
 
     def test_an_unmerged_pull_request_is_not_evidence(self) -> None:
-        pr = Evidence(kind=EvidenceKind.PULL_REQUEST, url="https://x/pull/1", verified=False)
+        pr = Evidence(
+            kind=EvidenceKind.PULL_REQUEST,
+            url="https://x/pull/1",
+            verification=Verification.REFUTED,
+        )
         assert assess(item(closed_days_ago=2, evidence=(pr,))).reopen
 
     def test_a_runbook_link_is_not_measurable_evidence(self) -> None:

@@ -11,6 +11,7 @@ from github import Auth
 from pydantic import SecretStr
 
 from connectors.github.client import classify, make_auth, make_retry, read_token, web_host
+from connectors.github.verify import web_origins
 from syncer.errors import ConfigError, PermanentError, RateLimited, TransientError
 from syncer.tracker_config import GitHubTracker
 
@@ -146,3 +147,17 @@ class TestCredentials:
         """api.github.com shows pages on github.com; GHES on its own host."""
         assert web_host("https://api.github.com") == "github.com"
         assert web_host("https://ghe.acme.io/api/v3") == "ghe.acme.io"
+
+    def test_evidence_links_are_served_on_the_web_host_the_base_url_implies(self) -> None:
+        """github.com for api.github.com, HOST for GHES, X for GHE.com's api.X; plus web_url."""
+
+        def origins(**config: str) -> set[tuple[str, int | None]]:
+            return web_origins(GitHubTracker.model_validate(config))
+
+        assert origins() == {("github.com", 443)}
+        assert origins(base_url="https://ghe.acme.io/api/v3") == {("ghe.acme.io", 443)}
+        assert origins(base_url="https://api.acme.ghe.com") == {("acme.ghe.com", 443)}
+        assert origins(base_url="http://127.0.0.1:8099/api/v3", web_url="https://github.com") == {
+            ("127.0.0.1", 8099),
+            ("github.com", 443),
+        }

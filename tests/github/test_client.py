@@ -14,8 +14,8 @@ from syncer.cycle import run_cycle
 from syncer.errors import RateLimited, TransientError
 from syncer.ledger import MemoryLedger
 from syncer.messages import Markup, Mention, Message, Text
-from syncer.model import ItemRef, Person, Priority, Severity, State
-from syncer.tracker import ReportRef, Tracker
+from syncer.model import EvidenceKind, ItemRef, Person, Priority, Severity, State, Verification
+from syncer.tracker import EvidenceLink, EvidenceVerifier, ReportRef, Tracker, Verdict
 from tests.github.conftest import START, TOKEN, ConnectorFactory, FakeClock
 
 FORM = """### Postmortem
@@ -146,34 +146,25 @@ class TestFetching:
         )
         assert len(result.items) == 2
 
-    def test_a_closed_item_linking_a_pull_request_is_checked_once(
+    def test_reading_items_never_asks_about_their_pull_requests(
         self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
     ) -> None:
-        """One GET per newly closed item with a PR link; verified follows 'merged'."""
+        """Fetch is the list request alone; looking links up is the cycle's separate step."""
         emulator.add_repo("acme/api")
         merged = emulator.add_pull("acme/api", merged=True)
-        open_pr = emulator.add_pull("acme/api", merged=False)
-        links = {n: f"{emulator.base_url}/acme/api/pull/{n}" for n in (merged, open_pr)}
-        for n in (merged, open_pr):
-            emulator.add_issue(
-                "acme/api",
-                f"closes with PR {n}",
-                labels=["postmortem-action", "P0"],
-                state="closed",
-                closed_at=clock() - timedelta(days=1),
-                body=FORM.format(due="2026-11-30", evidence=links[n]),
-            )
-        connector = make_connector()
-        items = {i.title: i for i in connector.fetch(full=False).items}
-        assert items[f"closes with PR {merged}"].evidence[0].verified is True
-        assert items[f"closes with PR {open_pr}"].evidence[0].verified is False
-        assert emulator.request_count("GET") == 1 + 2
-        emulator.reset_counters()
-        clock.advance(minutes=1)
-        emulator.add_comment("acme/api", 3, "late note", user="alice")
-        again = {i.title: i for i in connector.fetch(full=False).items}
-        assert again[f"closes with PR {merged}"].evidence[0].verified is True
-        assert emulator.request_count("GET") == 1
+        emulator.add_issue(
+            "acme/api",
+            "closes with a PR",
+            labels=["postmortem-action", "P0"],
+            state="closed",
+            closed_at=clock() - timedelta(days=1),
+            body=FORM.format(
+                due="2026-11-30", evidence=f"{emulator.base_url}/acme/api/pull/{merged}"
+            ),
+        )
+        items = make_connector().fetch(full=False).items
+        assert [e.verification for i in items for e in i.evidence] == [Verification.UNCHECKED]
+        assert emulator.counters == {("GET", LIST, 200): 1}
 
     def test_the_primary_rate_limit_raises_rate_limited_with_the_reset_time(
         self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
@@ -478,3 +469,98 @@ class TestState:
         )
         (item,) = make_connector().fetch(full=False).items
         assert item.state is State.CLOSED
+
+
+def link(url: str, kind: EvidenceKind = EvidenceKind.PULL_REQUEST) -> EvidenceLink:
+    return EvidenceLink(url, kind)
+
+
+class TestEvidenceLookups:
+    def test_a_merged_pull_request_is_confirmed_an_open_one_refuted_a_commit_found(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory
+    ) -> None:
+        """One GET per link: pulls/{n} says merged, commits/{sha} that the commit exists."""
+        emulator.add_repo("acme/api")
+        merged = emulator.add_pull("acme/api", merged=True)
+        open_pr = emulator.add_pull("acme/api", merged=False)
+        sha = emulator.add_commit("acme/api", message="Fix retries")
+        web = emulator.base_url
+        links = [
+            link(f"{web}/acme/api/pull/{merged}"),
+            link(f"{web}/acme/api/pull/{open_pr}/files"),
+            link(f"{web}/acme/api/commit/{sha}", EvidenceKind.COMMIT),
+            link(f"{web}/acme/api/commit/{'0' * 40}", EvidenceKind.COMMIT),
+        ]
+        verdicts = make_connector().verify(links)
+        assert [verdicts[x.url].verification for x in links] == [
+            Verification.CONFIRMED,
+            Verification.REFUTED,
+            Verification.CONFIRMED,
+            Verification.REFUTED,
+        ]
+        assert emulator.counters == {
+            ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", 200): 2,
+            ("GET", "/repos/{owner}/{repo}/commits/{ref}", 200): 1,
+            ("GET", "/repos/{owner}/{repo}/commits/{ref}", 422): 1,
+        }
+
+    def test_the_next_check_is_conditional_and_a_merge_is_noticed(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
+    ) -> None:
+        """An unchanged pull request answers 304 (no quota); merged, it answers 200 and is
+        never asked again."""
+        emulator.add_repo("acme/api")
+        number = emulator.add_pull("acme/api", merged=False)
+        pull = link(f"{emulator.base_url}/acme/api/pull/{number}")
+        connector = make_connector()
+        assert connector.verify([pull])[pull.url].verification is Verification.REFUTED
+        emulator.reset_counters()
+        quota = emulator.rate_limit_remaining
+        assert connector.verify([pull])[pull.url].verification is Verification.REFUTED
+        assert emulator.counters == {("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", 304): 1}
+        assert emulator.rate_limit_remaining == quota
+        clock.advance(minutes=5)
+        emulator.merge_pull("acme/api", number)
+        assert connector.verify([pull])[pull.url].verification is Verification.CONFIRMED
+        emulator.reset_counters()
+        assert connector.verify([pull])[pull.url].verification is Verification.CONFIRMED
+        assert emulator.request_count() == 0
+
+    def test_a_404_is_unverifiable_a_502_failed_and_a_rate_limit_stops_the_rest(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
+    ) -> None:
+        """GitHub's 404 may mean "no access"; a 5xx is for next cycle; so is a limit."""
+        emulator.add_repo("acme/api")
+        web = emulator.base_url
+        connector = make_connector()
+        hidden = link(f"{web}/acme/secret/pull/3")
+        verdict = connector.verify([hidden])[hidden.url]
+        assert verdict == Verdict(
+            Verification.UNVERIFIABLE,
+            "GitHub answers 404: no such pull request, or the token cannot read acme/secret",
+        )
+        emulator.faults = Faults(error_5xx_rate=1.0)
+        flaky = link(f"{web}/acme/api/pull/4")
+        assert connector.verify([flaky])[flaky.url].verification is Verification.FAILED
+        emulator.faults = Faults()
+        emulator.set_rate_limit(limit=5000, remaining=0, reset_at=START + timedelta(minutes=30))
+        emulator.reset_counters()
+        many = [link(f"{web}/acme/api/pull/{n}") for n in (5, 6, 7)]
+        verdicts = connector.verify(many)
+        assert {v.verification for v in verdicts.values()} == {Verification.FAILED}
+        assert (
+            verdicts[many[2].url].note == "GitHub rate limit until 09:30 UTC; looked up next cycle"
+        )
+        assert emulator.request_count() == 1
+
+    def test_it_serves_links_on_its_web_host_preferring_the_owners_it_watches(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory
+    ) -> None:
+        """github.com via web_url (an emulator standing in), not gitlab.com; own org scores 2."""
+        connector = make_connector(["acme/api"], web_url="https://github.com")
+        assert connector.serves(link("https://github.com/acme/web/pull/1")) == 2
+        assert connector.serves(link("https://github.com/other/x/pull/1")) == 1
+        assert connector.serves(link(f"{emulator.base_url}/acme/api/pull/1")) == 2
+        assert connector.serves(link("https://gitlab.com/acme/api/-/merge_requests/1")) == 0
+        assert connector.serves(link("https://github.com:8443/acme/api/pull/1")) == 0
+        assert isinstance(connector, EvidenceVerifier)

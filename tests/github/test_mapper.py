@@ -12,13 +12,10 @@ import yaml
 
 from connectors.github.mapper import (
     SECTION_LABELS,
-    evidence_kind,
     is_pull_request,
     map_issue,
     map_issues,
     parse_sections,
-    pull_request_links,
-    with_merge_status,
 )
 from syncer.model import (
     ActionItem,
@@ -29,7 +26,7 @@ from syncer.model import (
     Severity,
     State,
 )
-from syncer.policy import Escalation, Policy, Tier
+from syncer.policy import Closure, Escalation, EvidenceRule, LinkRule, Policy, Tier
 from syncer.tracker import SkippedItem
 from syncer.tracker_config import GitHubTracker
 from tests.github.recorded import issue_payloads
@@ -344,41 +341,30 @@ class TestBadData:
 
 
 class TestEvidence:
-    @pytest.mark.parametrize(
-        ("url", "kind"),
-        [
-            ("https://github.com/acme/api/pull/42", EvidenceKind.PULL_REQUEST),
-            ("https://github.com/acme/api/pull/42/files", EvidenceKind.PULL_REQUEST),
-            ("https://github.com/acme/api/commit/0123abcd", EvidenceKind.COMMIT),
-            ("https://github.com/acme/api/pull/42/commits/0123abcdef", EvidenceKind.COMMIT),
-            ("https://grafana.acme.io/d/abc/latency", EvidenceKind.DASHBOARD),
-            ("https://app.datadoghq.com/dashboard/xyz", EvidenceKind.DASHBOARD),
-            ("https://github.com/acme/api/actions/runs/123456", EvidenceKind.TEST_RUN),
-            ("https://buildkite.com/acme/api/builds/77", EvidenceKind.TEST_RUN),
-            ("https://jenkins.acme.io/job/api/88/", EvidenceKind.TEST_RUN),
-            ("https://wiki.acme.io/runbooks/db-failover", EvidenceKind.RUNBOOK),
-            ("https://docs.acme.io/architecture", EvidenceKind.DOCUMENT),
-            ("https://example.com/something", EvidenceKind.OTHER),
-        ],
-    )
-    def test_links_are_typed_by_url(self, url: str, kind: EvidenceKind) -> None:
-        """The URL alone decides the kind."""
-        assert evidence_kind(url) is kind
-
-    def test_pull_request_links_on_the_web_host_are_collected_once(self) -> None:
-        """Each linked PR on a known host is a PullRequestLink; other hosts are ignored."""
+    def test_links_are_typed_by_the_core_classifier_the_same_as_on_jira(self) -> None:
+        """A GitLab merge request is a pull request here too, a Grafana 'runbook' a dashboard."""
         body = form_body(
-            evidence="https://github.com/acme/api/pull/5\n"
-            "[fix](https://github.com/acme/api/pull/5)\n"
-            "https://git.other.io/acme/api/pull/9"
+            evidence="https://gitlab.com/acme/api/-/merge_requests/3\n"
+            "https://grafana.acme.io/d/abc/payments-runbook\n"
+            "Load test passed"
         )
         item = mapped(issue(body=body))
-        links = pull_request_links(item, ["github.com"])
-        assert [(link.repo, link.number) for link in links] == [("acme/api", 5)]
+        assert [(e.kind, e.url) for e in item.evidence] == [
+            (EvidenceKind.PULL_REQUEST, "https://gitlab.com/acme/api/-/merge_requests/3"),
+            (EvidenceKind.DASHBOARD, "https://grafana.acme.io/d/abc/payments-runbook"),
+            (EvidenceKind.OTHER, None),
+        ]
 
-    def test_merge_status_sets_verified_on_matching_evidence(self) -> None:
-        """Merged PRs are verified True, others keep None."""
-        item = with_merge_status(
-            mapped(issue()), {"https://github.com/acme/payments/pull/12": True}
+    def test_the_policys_own_link_rules_come_before_the_defaults(self) -> None:
+        """A team's status page typed as a dashboard by its rule; the rest as before."""
+        rule = EvidenceRule(links=[LinkRule(host=r"^status\.acme\.io$", kind="dashboard")])
+        policy = POLICY.model_copy(update={"closure": Closure(evidence=rule)})
+        body = form_body(
+            evidence="https://status.acme.io/checkout\nhttps://github.com/acme/api/pull/5"
         )
-        assert [e.verified for e in item.evidence] == [True, None]
+        item = map_issue(issue(body=body), config=CONFIG, policy=policy)
+        assert isinstance(item, ActionItem)
+        assert [e.kind for e in item.evidence] == [
+            EvidenceKind.DASHBOARD,
+            EvidenceKind.PULL_REQUEST,
+        ]

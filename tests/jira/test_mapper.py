@@ -14,6 +14,7 @@ from connectors.jira.mapper import (
     parse_severity,
     resolve_fields,
 )
+from syncer.evidence import classifier_for
 from syncer.model import (
     ActionItem,
     EvidenceKind,
@@ -22,7 +23,7 @@ from syncer.model import (
     Severity,
     State,
 )
-from syncer.policy import Escalation, Tier
+from syncer.policy import Escalation, EvidenceRule, LinkRule, Tier
 from syncer.tracker import SkippedItem
 from syncer.tracker_config import JiraTracker
 from tests.jira.recorded import EPIC, REOPEN, TAGS, cassette_responses, json_fixture
@@ -316,6 +317,30 @@ class TestSeverityAndEvidence:
             EvidenceKind.DOCUMENT,
         ]
         assert item.evidence[3].url == "https://github.com/acme/api/actions/runs/991"
+
+    def test_links_are_typed_like_on_github_by_the_policys_rules(self) -> None:
+        """A GitLab MR is a pull request and a Grafana "runbook" board a dashboard, as on
+        GitHub; the policy's own rule comes first."""
+        mapping = {"evidence": "DefectDojo Customer Paragraph Field"}
+        config = JiraTracker(server="https://defectdojo.atlassian.net", fields=mapping)
+        rule = EvidenceRule(links=[LinkRule(host=r"^status\.acme\.io$", kind="dashboard")])
+        ctx = MappingContext.build(
+            config,
+            LADDER,
+            resolve_fields(mapping, _cloud_fields()),
+            cloud=True,
+            links=classifier_for(rule),
+        )
+        raw = copy.deepcopy(_issue_gets(REOPEN)[0])
+        raw["fields"]["customfield_10044"] = (
+            "https://gitlab.com/acme/api/-/merge_requests/3 "
+            "https://grafana.acme.io/d/abc/payments-runbook https://status.acme.io/checkout"
+        )
+        assert [e.kind for e in _mapped(raw, ctx).evidence] == [
+            EvidenceKind.PULL_REQUEST,
+            EvidenceKind.DASHBOARD,
+            EvidenceKind.DASHBOARD,
+        ]
 
     def test_evidence_in_an_adf_paragraph_field_is_read_from_link_marks(self) -> None:
         """REST v3 returns paragraph fields as ADF; links live in marks."""
