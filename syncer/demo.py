@@ -25,9 +25,11 @@ from syncer.actions import action_tracker
 from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.cycle import CycleOutcome
-from syncer.evaluate import evaluate
+from syncer.evaluate import Assessment, evaluate
+from syncer.evidence import judge_for, link_name
 from syncer.exit_codes import ExitCode
 from syncer.logging_setup import configure_logging
+from syncer.model import Evidence, Verification
 from syncer.policy import Policy
 from syncer.report.build import build_report, report_period
 from syncer.report.cli import publish, write_files
@@ -148,6 +150,59 @@ def owner_summary(
     return not ownerless
 
 
+CLOSURE_DECISIONS = {
+    "closure.accepted": "accepted",
+    "closure.rejected": "rejected",
+    "closure.flagged": "flagged",
+    "closure.pending": "pending",
+}
+
+
+def closure_decision(a: Assessment) -> tuple[str, str] | None:
+    """(decision, why) for an item whose closure was judged, else None."""
+    for finding in a.findings:
+        decision = CLOSURE_DECISIONS.get(finding.rule)
+        if decision is not None:
+            return decision, finding.message.split(": ", 1)[-1]
+    return None
+
+
+def _shown(evidence: Evidence) -> str:
+    """An evidence link as the closures table shows it: "pull request acme/api#12 (merged)"."""
+    noun, name = link_name(evidence)
+    if evidence.verification is Verification.CONFIRMED:
+        return f"{noun} {name} ({'exists' if noun == 'commit' else 'merged'})"
+    return f"{noun} {name}"
+
+
+def closure_table(outcome: CycleOutcome, policy: Policy) -> tuple[Table, Counter[str], list[str]]:
+    """The closures a cycle judged, what it decided and why; and the rejected closures whose
+    evidence was verified good (the demo must show none)."""
+    judge = judge_for(policy.closure.evidence)
+    table = Table(title="Closures judged in cycle 1")
+    for column in ("item", "priority", "decision", "why / evidence that counted"):
+        table.add_column(column)
+    counts: Counter[str] = Counter()
+    good_but_rejected: list[str] = []
+    judged = [(a, found) for a in outcome.assessments if (found := closure_decision(a))]
+    order = list(CLOSURE_DECISIONS.values())[::-1]  # pending, flagged, rejected, accepted
+    judged.sort(key=lambda pair: (order.index(pair[1][0]), str(pair[0].item.ref)))
+    for a, (decision, reason) in judged:
+        counts[decision] += 1
+        why = reason
+        if decision == "accepted":
+            counted = [_shown(e) for e in a.item.evidence if judge.counts(e)]
+            if counted:
+                why = ", ".join(counted)
+            elif not judge.applies(a.item):
+                why = f"no evidence needed for {a.item.priority.value}"
+        if decision == "rejected" and a.evidence_ok:
+            good_but_rejected.append(str(a.item.ref))
+        style = {"rejected": "red", "flagged": "yellow", "pending": "yellow"}.get(decision, "green")
+        table.add_row(str(a.item.ref), a.item.priority.value, f"[{style}]{decision}[/{style}]", why)
+    return table, counts, good_but_rejected
+
+
 def run_cycles(rt: Runtime, console: Console) -> tuple[CycleOutcome, CycleOutcome]:
     from syncer.plan_view import print_plan
 
@@ -155,6 +210,24 @@ def run_cycles(rt: Runtime, console: Console) -> tuple[CycleOutcome, CycleOutcom
     first = rt.cycle(cycle_id="demo-1", dry_run=False, full=True)
     print_plan(first.plan, first.assessments, console)
     console.print(outcome_table("What cycle 1 did", first))
+    table, counts, good_but_rejected = closure_table(first, rt.policy)
+    console.print(table)
+    console.print(
+        f"Closures judged: {counts['accepted']} accepted, {counts['rejected']} rejected, "
+        f"{counts['flagged']} flagged (evidence nobody could verify: kept closed, labelled), "
+        f"{counts['pending']} pending (a look-up failed: judged again next cycle)."
+    )
+    if good_but_rejected:
+        console.print(
+            "[red]Rejected although their evidence is verified: "
+            f"{', '.join(good_but_rejected)} (see the reasons above).[/red]"
+        )
+    else:
+        console.print(
+            "[green]No closure with verifiable good evidence was rejected: every pull request "
+            "and commit link was checked through GitHub, whichever tracker the item is in."
+            "[/green]"
+        )
     console.rule("[bold]Cycle 2[/bold]: the same again (must do nothing)")
     second = rt.cycle(cycle_id="demo-2", dry_run=False)
     console.print(outcome_table("What cycle 2 did", second))

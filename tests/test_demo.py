@@ -1,6 +1,7 @@
 """`make demo` end to end: emulators, real connectors, two cycles, the weekly review."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,29 @@ class TestDemoOwners:
         assert {"pmsync/needs-owner", "pmsync/escalated-sponsor"} <= set(web[7]["labels"])
         assert "@frank" not in text
         assert "@5f1e0c3b7a2d4c0069ef56ab" not in text  # frank on Jira (deactivated)
+
+
+class TestDemoClosures:
+    def test_the_summary_says_no_closure_with_verified_evidence_was_rejected(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """REL-5 links a merged GitHub pull request from Jira: checked through GitHub and
+        accepted; a GitLab merge request is flagged; the summary counts each decision."""
+        monkeypatch.chdir(tmp_path)
+        console = Console(record=True, width=160)
+        assert run_demo(tmp_path / "out", console) == 0
+        text = console.export_text()
+        closures = text[text.index("Closures judged in cycle 1") :]
+
+        def decision(ref: str) -> str:
+            found = re.search(rf"│ {re.escape(ref)}\s+│ P\d\s+│ (\w+)", closures)
+            assert found, ref
+            return found.group(1)
+
+        assert decision("jira:REL-5") == "accepted"
+        assert decision("jira:REL-15") == "accepted"
+        assert decision("jira:REL-28") == "flagged"
+        assert decision("github:acme/api#5") == "rejected"
+        assert "the linked pull request acme/api#15 is not merged" in text
+        assert re.search(r"Closures judged: \d+ accepted, 5 rejected, 1 flagged", text)
+        assert "No closure with verifiable good evidence was rejected" in text

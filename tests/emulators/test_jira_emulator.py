@@ -540,10 +540,10 @@ class TestDirectApi:
 
         emu = JiraEmulator(clock=clock)
         keys = emu.load_seed(REPO / "config" / "demo" / "jira-seed.yaml")
-        assert len(keys) == 27
+        assert len(keys) == 28
         items = [emu.issue(k)["fields"] for k in keys]
         actions = [f for f in items if "postmortem-action" in f["labels"]]
-        assert len(actions) == 26
+        assert len(actions) == 27
         unowned_p0 = [
             f
             for f in actions
