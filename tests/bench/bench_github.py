@@ -3,10 +3,11 @@
 Runs standalone (``.venv/bin/python tests/bench/bench_github.py``) on the in-process emulator:
 N action items spread over R repositories, one second apart so each has its own updated_at.
 It measures, by the emulator's own request counters, a cold sync, an idle cycle, a cycle with
-one changed item, one escalation (marker check + comment + label), and a straightforward
-PyGithub script (list issues, then ``get_comments()`` per issue). The naive script is run on a
-subset of the repositories and extrapolated linearly when ``--naive-repos`` is below R; the
-output says so. Exit 1 when one of the bounds from issue 3 does not hold.
+one changed item, one escalation (marker check + comment + label), the evidence look-ups of
+newly closed items (one GET per distinct pull request, none in the next cycle), and a
+straightforward PyGithub script (list issues, then ``get_comments()`` per issue). The naive
+script is run on a subset of the repositories and extrapolated linearly when ``--naive-repos``
+is below R; the output says so. Exit 1 when one of the bounds from issue 3 does not hold.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from connectors.emulators.github import GitHubEmulator
 from connectors.github import GitHubConnector
 from syncer.cursors import MemoryCursorStore
 from syncer.directory import MemoryLookupCache, with_account_status
+from syncer.evidence import verify_evidence
 from syncer.messages import Markup, Mention, Message
 from syncer.model import ItemRef, Person
 from syncer.policy import Escalation, Policy, Tier
@@ -263,6 +265,45 @@ def main(argv: list[str] | None = None) -> int:
                 "no ETags: same as cold",
             )
         )
+
+        # Closures to judge: 100 items closed with their own merged pull request, 20 more
+        # sharing one. The cycle looks each distinct link up once, then never again.
+        clock.advance(60)
+        closed_at = clock() - timedelta(minutes=5)
+        shared = emulator.add_pull(names[1], merged=True)
+        for n in range(120):
+            pull = emulator.add_pull(names[1], merged=True) if n < 100 else shared
+            emulator.add_issue(
+                names[1],
+                f"Closed action {n}",
+                labels=[LABEL, "P0", "sev-1"],
+                assignees=["alice"],
+                state="closed",
+                closed_at=closed_at,
+                body=BODY.replace("_No response_", f"{emulator.base_url}/{names[1]}/pull/{pull}"),
+            )
+        clock.advance(60)
+        closures = connector.fetch(full=False).items
+
+        def look_up() -> None:
+            verified = verify_evidence(closures, policy, clock(), [connector])
+            assert verified.counts() == {"confirmed": 101}, verified.counts()
+
+        looked, looked_quota, looked_s = measure(emulator, look_up)
+        looked_n = sum(looked.values())
+        rows.append(
+            (
+                "evidence, 120 new closures",
+                looked_n,
+                "= 101 distinct PRs",
+                looked_quota,
+                looked_s,
+                "",
+            )
+        )
+        again, _, again_s = measure(emulator, look_up)
+        again_n = sum(again.values())
+        rows.append(("evidence, next cycle", again_n, "= 0 (merged is final)", 0, again_s, ""))
     finally:
         emulator.stop()
 
@@ -289,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         "escalation = its writes (+1 marker check when the item has comments)": sum(steady.values())
         == 2
         and sum(commented.values()) == 3,
+        "evidence: one GET per distinct pull request, none once merged": looked_n == 101
+        and again_n == 0,
     }
     for name, ok in checks.items():
         print(f"{'ok  ' if ok else 'FAIL'} {name}")
