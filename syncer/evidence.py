@@ -294,8 +294,19 @@ class EvidenceJudge:
         return sum(1 for e in item.evidence if self.counts(e))
 
     def met(self, item: ActionItem) -> bool:
-        """The fast question: does the evidence rule hold outright?"""
-        return item.priority not in self.required_for or self.good(item) >= self.min_links
+        """The fast question: does the evidence rule hold outright? (Asked of every closure
+        inside the judging window each cycle, so ``counts`` is inlined.)"""
+        if item.priority not in self.required_for:
+            return True
+        measurable, checked = self.measurable, self.checked
+        good = 0
+        for e in item.evidence:
+            kind = e.kind
+            if kind in measurable and (
+                kind not in checked or e.verification is Verification.CONFIRMED
+            ):
+                good += 1
+        return good >= self.min_links
 
     def needs_lookup(self, item: ActionItem) -> list[Evidence]:
         """Links of ``item`` whose look-up could change its judgement (none when it is met
