@@ -25,8 +25,16 @@ _LEGACY_TIER_RE = re.compile(r"pmsync:escalation:tier-(\d+):")
 DECISION_KINDS: dict[str, DecisionKind] = {
     "closure_accepted": "closure_accepted",
     "closure_rejected": "closure_rejected",
+    "closure_flagged": "closure_flagged",
     "waiver_granted": "waiver_granted",
     "waiver_lapsed": "waiver_lapsed",
+}
+
+# Closure findings and the decision each one is, for items the ledger does not know yet.
+_CLOSURE_FINDINGS: dict[str, DecisionKind] = {
+    "closure.accepted": "closure_accepted",
+    "closure.rejected": "closure_rejected",
+    "closure.flagged": "closure_flagged",
 }
 
 
@@ -93,12 +101,10 @@ def decisions(
         item = a.item
         tracker, key = item.ref.tracker, item.ref.key
         for finding in a.findings:
-            if finding.rule in ("closure.accepted", "closure.rejected"):
+            kind = _CLOSURE_FINDINGS.get(finding.rule)
+            if kind is not None:
                 if item.closed_at is None or not (start <= item.closed_at < end):
                     continue
-                kind = (
-                    "closure_accepted" if finding.rule == "closure.accepted" else "closure_rejected"
-                )
                 if (kind, tracker, key) in found:
                     continue
                 found[(kind, tracker, key)] = Decision(

@@ -82,7 +82,9 @@ class TrendPoint(Frozen):
     delta_risk_score: float | None = None
 
 
-DecisionKind = Literal["closure_accepted", "closure_rejected", "waiver_granted", "waiver_lapsed"]
+DecisionKind = Literal[
+    "closure_accepted", "closure_rejected", "closure_flagged", "waiver_granted", "waiver_lapsed"
+]
 
 
 class Decision(Frozen):

@@ -28,6 +28,7 @@ SECTION_TITLES = {
 DECISION_TITLES = {
     "closure_accepted": "Closures accepted",
     "closure_rejected": "Closures rejected",
+    "closure_flagged": "Closures kept but flagged",
     "waiver_granted": "Waivers granted",
     "waiver_lapsed": "Waivers lapsed",
 }
@@ -177,6 +178,8 @@ def decision_headers(kind: str) -> tuple[str, ...]:
         return ("Item", "Title", "Closed", "Evidence")
     if kind == "closure_rejected":
         return ("Item", "Title", "Closed", "Why", "Reopened")
+    if kind == "closure_flagged":
+        return ("Item", "Title", "Closed", "Why")
     return ("Item", "Title", "Until", "Approver", "Note")
 
 
@@ -186,6 +189,8 @@ def decision_cells(d: Decision) -> tuple[str, ...]:
         return (d.title, day(d.day), ", ".join(d.evidence) or "none")
     if d.kind == "closure_rejected":
         return (d.title, day(d.day), d.detail, "yes" if d.reopened else "no")
+    if d.kind == "closure_flagged":
+        return (d.title, day(d.day), d.detail)
     return (d.title, day(d.until), d.approver or "unknown", d.detail)
 
 

@@ -6,8 +6,24 @@ import pytest
 
 from syncer.evaluate import evaluate
 from syncer.ledger import LedgerEntry
-from syncer.model import ActionItem, Priority, Resolution, Severity, Waiver
-from syncer.report import build_report, daily_counts_for, moment_for_week, parse_week, week_key
+from syncer.model import (
+    ActionItem,
+    Evidence,
+    EvidenceKind,
+    Priority,
+    Resolution,
+    Severity,
+    Verification,
+    Waiver,
+)
+from syncer.report import (
+    build_report,
+    daily_counts_for,
+    moment_for_week,
+    parse_week,
+    text,
+    week_key,
+)
 from syncer.report.build import report_period, scheduled_week
 from syncer.report.model import WeeklyReport
 from tests.builders import NOW, example_policy, item, merged_pr
@@ -311,6 +327,23 @@ class TestDecisionsAndEscalations:
         ]
         assert report.notes
         assert "No ledger entries" in report.notes[0]
+
+    def test_a_closure_kept_but_flagged_is_its_own_decision(self) -> None:
+        """Unverifiable evidence under ``unverifiable: flag`` is listed apart, with the reason."""
+        gitlab = Evidence(
+            kind=EvidenceKind.PULL_REQUEST,
+            url="https://gitlab.com/acme/api/-/merge_requests/7",
+            verification=Verification.UNVERIFIABLE,
+            verification_note="no GitHub connector for gitlab.com",
+        )
+        flagged = item("acme/api#7", priority=Priority.P1, closed_days_ago=2, evidence=(gitlab,))
+        from_items = report_of([flagged], now=LAST_WEEK).decisions
+        assert [(d.kind, d.key) for d in from_items] == [("closure_flagged", "acme/api#7")]
+        in_period = datetime(2026, 11, 18, 10, tzinfo=UTC)
+        logged = entry(in_period, "closure_flagged", "acme/api#8", detail="closure kept: why")
+        (decision,) = report_of([], (logged,), now=LAST_WEEK).decisions
+        assert (decision.kind, decision.detail) == ("closure_flagged", "closure kept: why")
+        assert text.decision_cells(decision)[-1] == "closure kept: why"
 
     def test_escalations_come_from_ledger_comments_and_else_from_deadlines(self) -> None:
         """A logged tier-2 comment names who was asked; an unlogged tier 3 is derived."""
