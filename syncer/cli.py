@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.FINDINGS, ExitCode.BAD_INPUT
 VIOLATION_RULES = ("owner.", "evidence.", "closure.rejected", "deadline.overdue", "data.")
+# Findings under those prefixes that are no violation: an owner named but not assigned still
+# counts as the owner, and a look-up that failed says nothing about the item (judged again).
+NOT_VIOLATIONS = frozenset({"owner.unassigned", "evidence.check_failed"})
 
 
 class LazyCommand(NamedTuple):
@@ -197,7 +200,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def has_violations(assessments: Sequence[Assessment]) -> bool:
-    return any(f.rule.startswith(VIOLATION_RULES) for a in assessments for f in a.findings)
+    return any(
+        f.rule.startswith(VIOLATION_RULES) and f.rule not in NOT_VIOLATIONS
+        for a in assessments
+        for f in a.findings
+    )
 
 
 def comment_renderer(policy: Policy) -> CommentRenderer:

@@ -8,8 +8,10 @@ from importlib import metadata
 
 import pytest
 
-from syncer.cli import LAZY_COMMANDS, build_parser, main
-from tests.builders import EXAMPLE_POLICY, REPO
+from syncer.assessment import Finding
+from syncer.cli import LAZY_COMMANDS, build_parser, has_violations, main
+from syncer.evaluate import evaluate
+from tests.builders import EXAMPLE_POLICY, NOW, REPO, example_policy, item
 
 ITEMS = REPO / "config" / "examples" / "items.json"
 AT = "2026-11-23T09:00:00+00:00"
@@ -81,6 +83,17 @@ class TestPlanFromItemsFile:
             "--json",
         ]
         assert main([*args, "--fail-on-violations"]) == 1
+
+    def test_informational_findings_are_not_violations(self) -> None:
+        """Named-but-unassigned owners and failed evidence look-ups do not fail a CI run."""
+        quiet = item("acme/api#1", owners=())
+        for rule in ("owner.unassigned", "evidence.check_failed"):
+            finding = Finding(rule, "said for information")
+            assessment = evaluate([quiet], example_policy(), NOW)[0]._replace(findings=(finding,))
+            assert not has_violations([assessment]), rule
+        missing = Finding("owner.missing", "an accountable owner (it has none)")
+        assessment = evaluate([quiet], example_policy(), NOW)[0]._replace(findings=(missing,))
+        assert has_violations([assessment])
 
     def test_a_malformed_item_is_skipped_with_its_index_and_the_rest_is_planned(
         self, tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
