@@ -20,8 +20,8 @@ from connectors.github.renderer import render_message
 from connectors.jira.renderer import render_adf, render_wiki
 from syncer.actions import PostComment
 from syncer.cli import comment_renderer, main
-from syncer.evaluate import evaluate
-from syncer.model import Person, Priority
+from syncer.evaluate import Status, evaluate
+from syncer.model import Evidence, EvidenceKind, Person, Priority
 from syncer.plan import plan
 from syncer.plan_view import SCHEMA_VERSION, plan_json
 from syncer.policy import Policy
@@ -99,6 +99,27 @@ class TestSchemaFile:
             "const": SCHEMA_VERSION,
             "description": "Version of this shape.",
         }
+
+    def test_the_schema_knows_every_status_an_item_can_have(self) -> None:
+        """closed_flagged and closed_pending (links nobody could verify, a failed look-up) too."""
+        assert set(load("plan")["$defs"]["status"]["enum"]) == {s.value for s in Status}
+
+    def test_a_flagged_closure_validates(self) -> None:
+        """An item kept closed with a link nobody can verify: the document still validates."""
+        mr = Evidence(
+            kind=EvidenceKind.PULL_REQUEST, url="https://gitlab.com/a/b/-/merge_requests/1"
+        )
+        policy = example_policy()
+        assessments = evaluate([item(closed_days_ago=2, evidence=(mr,))], policy, NOW)
+        assert assessments[0].status is Status.CLOSED_FLAGGED
+        text = plan_json(
+            plan(assessments, policy.managed_labels),
+            assessments,
+            evaluated_at=NOW,
+            policy_version=policy.version,
+            pmsync_version="test",
+        )
+        jsonschema.validate(json.loads(text), load("plan"))
 
     def test_the_schema_is_package_data_of_an_installed_pmsync(self) -> None:
         """syncer.schemas is a package setuptools finds, and its .json files are package data."""
