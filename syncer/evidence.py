@@ -29,7 +29,7 @@ from syncer.assessment import Finding
 from syncer.errors import TrackerError
 from syncer.model import ActionItem, Evidence, EvidenceKind, State, Verification
 from syncer.policy import EvidenceRule, LinkRule, Policy
-from syncer.tracker import EvidenceLink, EvidenceVerifier, Verdict
+from syncer.tracker import NO_SUCH_PULL_REQUEST, EvidenceLink, EvidenceVerifier, Verdict
 
 K = EvidenceKind
 
@@ -310,7 +310,8 @@ class EvidenceJudge:
 
     def needs_lookup(self, item: ActionItem) -> list[Evidence]:
         """Links of ``item`` whose look-up could change its judgement (none when it is met
-        without them)."""
+        without them). Connectors map links unchecked; a verdict the item already carries
+        (an items file, a view built this cycle) is kept, except a failed look-up."""
         if item.priority not in self.required_for:
             return []
         if sum(1 for e in item.evidence if self.counts(e)) >= self.min_links:
@@ -318,7 +319,7 @@ class EvidenceJudge:
         return [
             e
             for e in item.evidence
-            if e.url and e.kind in self.checked and e.verification is not Verification.CONFIRMED
+            if e.url and e.kind in self.checked and e.verification in _TO_LOOK_UP
         ]
 
     def judge(self, item: ActionItem) -> EvidenceJudgement:
@@ -376,6 +377,8 @@ class EvidenceJudge:
         noun, name = link_name(e)
         if e.kind is EvidenceKind.COMMIT:
             return Finding("evidence.commit_not_found", f"the linked commit {name} does not exist")
+        if e.verification_note == NO_SUCH_PULL_REQUEST:
+            return Finding("evidence.not_found", f"the linked {noun} {name} {NO_SUCH_PULL_REQUEST}")
         return Finding("evidence.not_merged", f"the linked {noun} {name} is not merged")
 
     @staticmethod
@@ -394,6 +397,9 @@ class EvidenceJudge:
             "evidence.check_failed",
             f"the linked {noun} {name} could not be checked this cycle ({note})",
         )
+
+
+_TO_LOOK_UP = frozenset({Verification.UNCHECKED, Verification.FAILED})
 
 
 def judge_for(evidence: EvidenceRule) -> EvidenceJudge:

@@ -127,6 +127,11 @@ class Verdict:
     note: str = ""
 
 
+NO_SUCH_PULL_REQUEST = "does not exist"
+"""The note of a refuted pull request that is not there at all (its repository is readable),
+worded to follow its name: "the linked pull request acme/api#99 does not exist"."""
+
+
 @runtime_checkable
 class EvidenceVerifier(Protocol):
     """Something that can confirm evidence links, whichever tracker the item lives in.

@@ -16,8 +16,11 @@ links whose GET failed (5xx, timeout).
 What an answer means: ``GET /repos/{o}/{r}/pulls/{n}`` says ``merged``; ``GET
 /repos/{o}/{r}/commits/{ref}`` answers 200 when the commit exists and 422 ("No commit found
 for SHA") when the repository has no such commit. A 404 means the repository or pull request
-does not exist *or the token cannot read it*, GitHub does not say which, so it makes the link
-unverifiable rather than refuted.
+does not exist *or the token cannot read it*; GitHub does not say which. So a 404 on a pull
+request asks for its repository (once per repository per cycle): when the token can read the
+repository, the pull request does not exist and the link is refuted (a typo must not keep a P0
+closed); otherwise the link is unverifiable. A 403 that is no rate limit is unverifiable too,
+with the permission to grant in the note.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import structlog
 from connectors.github.transport import Transport, header
 from syncer.errors import PermanentError, RateLimited, TransientError
 from syncer.model import EvidenceKind, Verification
-from syncer.tracker import EvidenceLink, Verdict
+from syncer.tracker import NO_SUCH_PULL_REQUEST, EvidenceLink, Verdict
 from syncer.tracker_config import GitHubTracker
 
 log = structlog.get_logger(__name__)
@@ -143,6 +146,7 @@ class EvidenceChecker:
         return 2 if target is not None and target.owner in self.owners else 1
 
     def verify(self, links: Sequence[EvidenceLink]) -> Mapping[str, Verdict]:
+        self._readable: dict[str, bool] = {}  # per cycle: can the token read owner/repo?
         verdicts: dict[str, Verdict] = {}
         stopped: str | None = None
         asked = 0
@@ -199,15 +203,33 @@ class EvidenceChecker:
             verdict = Verdict(Verification.REFUTED)  # "No commit found for SHA"
             self._remember(target.path, None, verdict)
             return verdict
-        repo = target.path.split("/")[2:4]
+        repo = "/".join(target.path.split("/")[2:4])
+        noun = target.kind.value.replace("_", " ")
+        if status == 404 and target.kind is EvidenceKind.PULL_REQUEST and self._can_read(repo):
+            return Verdict(Verification.REFUTED, NO_SUCH_PULL_REQUEST)
         if status == 404:
-            note = (
-                f"GitHub answers 404: no such {target.kind.value.replace('_', ' ')}, or the "
-                f"token cannot read {'/'.join(repo)}"
+            note = f"GitHub answers 404: no such {noun}, or the token cannot read {repo}"
+        elif status == 403:
+            grant = (
+                "Pull requests: Read"
+                if target.kind is EvidenceKind.PULL_REQUEST
+                else ("Contents: Read")
             )
+            note = f"GitHub answers 403: the token may not read {repo}; grant it {grant}"
         else:
             note = f"GitHub answers HTTP {status}"
         return Verdict(Verification.UNVERIFIABLE, note)
+
+    def _can_read(self, repo: str) -> bool:
+        """Whether the token can read ``repo`` (one GET per repository per cycle)."""
+        if repo not in self._readable:
+            try:
+                answer = self.http.call("GET", f"/repos/{repo}", f"read repository {repo}")
+            except (PermanentError, TransientError):
+                self._readable[repo] = False
+            else:
+                self._readable[repo] = answer.status == 200
+        return self._readable[repo]
 
     def _remember(self, path: str, etag: str | None, verdict: Verdict) -> None:
         self._known[path] = Remembered(etag, verdict)

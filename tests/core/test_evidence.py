@@ -20,6 +20,7 @@ from syncer.evidence import (
     LinkClassifier,
     classifier_for,
     default_classifier,
+    judge_for,
     verify_evidence,
 )
 from syncer.fake import FakeTracker, FakeVerifier
@@ -346,6 +347,21 @@ class TestClosureDecisions:
 
 
 class TestVerifyStep:
+    def test_a_verdict_the_item_already_carries_is_kept_but_a_failed_one_is_asked_again(
+        self,
+    ) -> None:
+        """Connectors map links unchecked; an items file or a view may carry a verdict."""
+        judge = judge_for(EvidenceRule())
+        carried = {v: Evidence(kind=K.PULL_REQUEST, url=PR, verification=v) for v in Verification}
+        asked = {
+            v
+            for v, e in carried.items()
+            if judge.needs_lookup(
+                item("a#1", priority=Priority.P0, closed_days_ago=2, evidence=(e,))
+            )
+        }
+        assert asked == {Verification.UNCHECKED, Verification.FAILED}
+
     def test_only_judged_closures_are_looked_up_and_each_link_once(self) -> None:
         """Open items, old closures, P2s, won't-dos and items met by a dashboard cost nothing."""
         verifier = FakeVerifier(

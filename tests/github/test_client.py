@@ -12,10 +12,29 @@ from syncer.apply import Applier
 from syncer.cursors import MemoryCursorStore
 from syncer.cycle import run_cycle
 from syncer.errors import RateLimited, TransientError
+from syncer.evidence import judge_for
 from syncer.ledger import MemoryLedger
 from syncer.messages import Markup, Mention, Message, Text
-from syncer.model import EvidenceKind, ItemRef, Person, Priority, Severity, State, Verification
-from syncer.tracker import EvidenceLink, EvidenceVerifier, ReportRef, Tracker, Verdict
+from syncer.model import (
+    Evidence,
+    EvidenceKind,
+    ItemRef,
+    Person,
+    Priority,
+    Severity,
+    State,
+    Verification,
+)
+from syncer.policy import EvidenceRule
+from syncer.tracker import (
+    NO_SUCH_PULL_REQUEST,
+    EvidenceLink,
+    EvidenceVerifier,
+    ReportRef,
+    Tracker,
+    Verdict,
+)
+from tests.builders import item
 from tests.github.conftest import START, TOKEN, ConnectorFactory, FakeClock
 
 FORM = """### Postmortem
@@ -552,6 +571,33 @@ class TestEvidenceLookups:
             verdicts[many[2].url].note == "GitHub rate limit until 09:30 UTC; looked up next cycle"
         )
         assert emulator.request_count() == 1
+
+    def test_a_missing_pull_request_in_a_readable_repository_is_refuted(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory
+    ) -> None:
+        """A 404 whose repository the token reads means no such pull request: refuted (a typo
+        must not keep a closure); the repository is asked once per cycle."""
+        emulator.add_repo("acme/api")
+        web = emulator.base_url
+        typos = [link(f"{web}/acme/api/pull/{n}") for n in (998, 999)]
+        verdicts = make_connector().verify(typos)
+        assert {verdicts[x.url] for x in typos} == {
+            Verdict(Verification.REFUTED, NO_SUCH_PULL_REQUEST)
+        }
+        assert emulator.counters == {
+            ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", 404): 2,
+            ("GET", "/repos/{owner}/{repo}", 200): 1,
+        }
+        missing = Evidence(
+            kind=EvidenceKind.PULL_REQUEST,
+            url=typos[0].url,
+            verification=Verification.REFUTED,
+            verification_note=NO_SUCH_PULL_REQUEST,
+        )
+        judged = judge_for(EvidenceRule()).judge(item("acme/api#1", evidence=(missing,)))
+        assert [f.message for f in judged.reasons] == [
+            "the linked pull request acme/api#998 does not exist"
+        ]
 
     def test_it_serves_links_on_its_web_host_preferring_the_owners_it_watches(
         self, emulator: GitHubEmulator, make_connector: ConnectorFactory
