@@ -134,9 +134,23 @@ class TestDockerfile:
         build, runtime = stages(dockerfile)
         build_runs = " ".join(i.args for i in build if i.keyword == "RUN")
         assert "pip wheel" in build_runs
-        assert "pip install /wheels/*.whl" in build_runs
+        assert 'pip install "$(echo /wheels/*.whl)[${PMSYNC_EXTRAS}]"' in build_runs
         copies = [i.args for i in runtime if i.keyword == "COPY"]
         assert copies == ["--from=build /opt/pmsync /opt/pmsync"]
+
+    def test_the_image_installs_the_postgres_extra_the_kubernetes_replicas_need(
+        self, dockerfile: list[Instruction]
+    ) -> None:
+        """PostgreSQL is an extra now; the Deployment's replicas share a PostgreSQL store."""
+        build, _ = stages(dockerfile)
+        (extras,) = [i.args for i in build if i.keyword == "ARG" and i.args.startswith("PMSYNC_")]
+        name, _, default = extras.partition("=")
+        assert (name, default.split(",")) == ("PMSYNC_EXTRAS", ["postgres"])
+        pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+        assert '\npostgres = ["psycopg[binary]' in pyproject
+        env = load_all(K8S / "deployment.yaml")[0]["spec"]["template"]["spec"]["containers"][0]
+        names = [e["name"] for e in env["env"]]
+        assert "PMSYNC_STATE_URL" in names
 
     def test_the_image_runs_as_the_unprivileged_uid(self, dockerfile: list[Instruction]) -> None:
         """The last USER is 10001:10001, created by useradd in the same stage."""

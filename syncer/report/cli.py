@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from syncer.actions import UpsertLogEntry, UpsertReport
 from syncer.apply import Applier, ApplyResult
@@ -27,6 +28,7 @@ from syncer.directory import LookupCache
 from syncer.errors import ConfigError
 from syncer.evaluate import evaluate
 from syncer.exit_codes import ExitCode, worst
+from syncer.extras import CHARTS, require
 from syncer.ledger import Ledger, LedgerEntry, MemoryLedger
 from syncer.model import ActionItem
 from syncer.plan import plan
@@ -40,7 +42,7 @@ from syncer.report.build import (
 )
 from syncer.report.model import TREND_WEEKS, WeeklyReport
 from syncer.report.people import Names, unnamed
-from syncer.report.publish import report_changes, report_tracker
+from syncer.report.publish import report_changes, report_tracker, target_kind
 from syncer.report.render_html import render_html
 from syncer.report.render_jira import render_adf_json, render_wiki
 from syncer.report.render_json import render_json
@@ -171,6 +173,8 @@ def run(
     from syncer.cli import load_policy, parse_now, read_items
 
     policy = load_policy(args.config)
+    if args.out and "png" in policy.report.formats:
+        require(CHARTS, "report.formats: png")  # before reading anything, not after
     now = parse_now(args.now) if args.now else clock()
     if args.week:
         week = scheduled_week(policy, now) if args.week == "last" else args.week
@@ -235,6 +239,12 @@ def run(
                             if isinstance(action, UpsertReport) and action.attachments
                             else ""
                         )
+                        if (
+                            isinstance(action, UpsertReport)
+                            and not action.attachments
+                            and target_kind(policy, tracker_name) != "github"
+                        ):
+                            files = f"; no trend chart ({escape(CHARTS.install)})"
                         out.print(
                             f"{reason}: would {action.kind} {action.week_key} in "
                             f"{tracker_name} (characters: {sizes}{files})"

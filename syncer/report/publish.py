@@ -6,11 +6,18 @@ and week key (GitHub: the hidden ``<!-- pmsync:report:2026-W48 -->`` marker; Jir
 property), update it in place, and close the previous week's; the log issue gets one comment
 per week, edited on rerun. The body depends only on the report, so a rerun with the same data
 produces the same body and the tracker sees no change.
+
+The Jira review's PNG chart needs the ``charts`` extra (matplotlib). Without it the review is
+published all the same, with the trend table, and a note where the chart would stand says
+what to install; a warning in the log says it too. The only side effect here is that line.
 """
 
 from __future__ import annotations
 
+import structlog
+
 from syncer.actions import ADF, MARKDOWN, WIKI, ItemChange, UpsertLogEntry, UpsertReport
+from syncer.extras import CHARTS, MissingExtra
 from syncer.markdown import escape
 from syncer.messages import html_marker
 from syncer.policy import Policy
@@ -23,6 +30,13 @@ from syncer.report.render_markdown import fit_markdown, link
 # Published before item writes (they are what the weekly meeting opens); the review issue
 # before the log entry, so a budget of one write publishes the review.
 REPORT_URGENCY, LOG_URGENCY = (-2,), (-1,)
+CHART_MISSING_NOTE = (
+    "The trend chart is not attached: this pmsync installation has no chart support "
+    f"(install {CHARTS.install.removeprefix('pip install ')}). "
+    "The table below has the same figures."
+)
+
+log = structlog.get_logger(__name__)
 
 
 def target_kind(policy: Policy, tracker_name: str) -> str:
@@ -53,27 +67,44 @@ def markups_for(kind: str) -> tuple[str, ...]:
 
 
 def trend_chart(report: WeeklyReport, kind: str) -> dict[str, bytes]:
-    """The trend as a PNG attachment for Jira (GitHub shows the Mermaid chart instead)."""
+    """The trend as a PNG attachment for Jira (GitHub shows the Mermaid chart instead).
+
+    Empty, with a warning, when the ``charts`` extra is not installed.
+    """
     if kind == "github":
         return {}
     from syncer.report.render_png import render_png
 
-    return {CHART_FILE: render_png(report)}
+    try:
+        return {CHART_FILE: render_png(report)}
+    except MissingExtra as exc:
+        log.warning(
+            "weekly review published without its trend chart",
+            week=report.header.week,
+            reason=str(exc),
+        )
+        return {}
 
 
 def report_bodies(
-    report: WeeklyReport, policy: Policy, tracker_name: str, *, chart: str | None = None
+    report: WeeklyReport,
+    policy: Policy,
+    tracker_name: str,
+    *,
+    chart: str | None = None,
+    chart_note: str | None = None,
 ) -> dict[str, str]:
     """The review issue body in each markup the tracker may use, within its size limit.
 
     No trailing whitespace: trackers may trim it, and a body that comes back different from
-    what was sent would be rewritten on every rerun. ``chart`` names the attached PNG.
+    what was sent would be rewritten on every rerun. ``chart`` names the attached PNG;
+    without one, ``chart_note`` (if any) stands where the chart would.
     """
     rows = policy.report.max_rows
     render = {
         MARKDOWN: lambda: fit_markdown(report, rows),
-        WIKI: lambda: fit_wiki(report, rows, chart_attachment=chart),
-        ADF: lambda: fit_adf(report, rows, chart_attachment=chart),
+        WIKI: lambda: fit_wiki(report, rows, chart_attachment=chart, chart_note=chart_note),
+        ADF: lambda: fit_adf(report, rows, chart_attachment=chart, chart_note=chart_note),
     }
     kind = target_kind(policy, tracker_name)
     return {m: render[m]().rstrip() for m in markups_for(kind)}
@@ -186,14 +217,16 @@ def log_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
 def report_changes(report: WeeklyReport, policy: Policy, tracker_name: str) -> list[ItemChange]:
     """One change for the review issue (with the chart for Jira) and one for the log entry."""
     week = report.header.week
-    attachments = trend_chart(report, target_kind(policy, tracker_name))
+    kind = target_kind(policy, tracker_name)
+    attachments = trend_chart(report, kind)
     chart = CHART_FILE if attachments else None
+    chart_note = CHART_MISSING_NOTE if kind != "github" and not attachments else None
     upsert = UpsertReport(
         tracker=tracker_name,
         week_key=week,
         label=policy.report.label,
         title=report.header.title,
-        bodies=report_bodies(report, policy, tracker_name, chart=chart),
+        bodies=report_bodies(report, policy, tracker_name, chart=chart, chart_note=chart_note),
         attachments=attachments,
         close_previous=policy.report.close_previous,
         reason="weekly review",

@@ -1,7 +1,8 @@
 """The weekly review for Jira: wiki markup (REST v2, Data Center) and ADF (REST v3).
 
 Jira renders neither Mermaid nor SVG, so the trend is a table here; the PNG from
-``render_png`` can be attached beside it (``chart_attachment`` embeds it by file name). Issue
+``render_png`` can be attached beside it (``chart_attachment`` embeds it by file name), and
+where it cannot (no ``charts`` extra) ``chart_note`` says so in its place. Issue
 text is escaped so that it can never mention anybody (``[~accountid:...]``), open a macro
 (``{code}``), make a link or a table cell (``[...|...]``, ``|``) or start a block (``h1.``).
 ADF needs no escaping, only one-line text nodes and links limited to http(s). The rules match
@@ -66,8 +67,19 @@ def _wiki_cell(cell: Cell) -> str:
     return "".join(_wiki_span(s) for s in cell).strip() or " "
 
 
-def render_wiki_blocks(blocks: list[Block], chart_attachment: str | None = None) -> str:
+def _chart_stand_in(block: Block, chart_note: str | None) -> Block:
+    """A chart with no attachment becomes the note that says why (without one, nothing)."""
+    if isinstance(block, Chart) and chart_note:
+        return Paragraph((Span(chart_note),), "note")
+    return block
+
+
+def render_wiki_blocks(
+    blocks: list[Block], chart_attachment: str | None = None, chart_note: str | None = None
+) -> str:
     out: list[str] = []
+    if not chart_attachment:
+        blocks = [_chart_stand_in(b, chart_note) for b in blocks]
     for block in blocks:
         if isinstance(block, Heading):
             out += [f"h{block.level}. {escape_wiki(block.text)}", ""]
@@ -85,10 +97,14 @@ def render_wiki_blocks(blocks: list[Block], chart_attachment: str | None = None)
 
 
 def render_wiki(
-    report: WeeklyReport, *, max_rows: int | None = None, chart_attachment: str | None = None
+    report: WeeklyReport,
+    *,
+    max_rows: int | None = None,
+    chart_attachment: str | None = None,
+    chart_note: str | None = None,
 ) -> str:
     """Wiki markup for a review issue description (REST v2 and Data Center)."""
-    return render_wiki_blocks(layout(report, max_rows=max_rows), chart_attachment)
+    return render_wiki_blocks(layout(report, max_rows=max_rows), chart_attachment, chart_note)
 
 
 def _text(
@@ -151,13 +167,17 @@ def _adf_table(table: Table) -> AdfNode:
     }
 
 
-def adf_blocks(blocks: list[Block], chart_attachment: str | None = None) -> AdfNode:
+def adf_blocks(
+    blocks: list[Block], chart_attachment: str | None = None, chart_note: str | None = None
+) -> AdfNode:
     """Blocks as an ADF ``doc``.
 
     ADF embeds files only by Media Services id, which a REST attachment upload does not
     return, so the chart is named where it would stand and sits among the attachments.
     """
     content: list[AdfNode] = []
+    if not chart_attachment:
+        blocks = [_chart_stand_in(b, chart_note) for b in blocks]
     for block in blocks:
         if isinstance(block, Heading):
             content.append(
@@ -185,18 +205,28 @@ def adf_document(blocks: list[Block]) -> str:
 
 
 def render_adf(
-    report: WeeklyReport, *, max_rows: int | None = None, chart_attachment: str | None = None
+    report: WeeklyReport,
+    *,
+    max_rows: int | None = None,
+    chart_attachment: str | None = None,
+    chart_note: str | None = None,
 ) -> AdfNode:
     """An Atlassian Document Format document for REST v3."""
-    return adf_blocks(layout(report, max_rows=max_rows), chart_attachment)
+    return adf_blocks(layout(report, max_rows=max_rows), chart_attachment, chart_note)
 
 
 def render_adf_json(
-    report: WeeklyReport, *, max_rows: int | None = None, chart_attachment: str | None = None
+    report: WeeklyReport,
+    *,
+    max_rows: int | None = None,
+    chart_attachment: str | None = None,
+    chart_note: str | None = None,
 ) -> str:
     """The ADF document as compact JSON text (what ``UpsertReport.bodies["adf"]`` carries)."""
     return json.dumps(
-        render_adf(report, max_rows=max_rows, chart_attachment=chart_attachment),
+        render_adf(
+            report, max_rows=max_rows, chart_attachment=chart_attachment, chart_note=chart_note
+        ),
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -217,9 +247,12 @@ def fit_wiki(
     max_rows: int,
     limit: int = JIRA_TEXT_LIMIT,
     chart_attachment: str | None = None,
+    chart_note: str | None = None,
 ) -> str:
     return _fit(
-        lambda rows: render_wiki(report, max_rows=rows, chart_attachment=chart_attachment),
+        lambda rows: render_wiki(
+            report, max_rows=rows, chart_attachment=chart_attachment, chart_note=chart_note
+        ),
         max_rows,
         limit,
     )
@@ -230,9 +263,12 @@ def fit_adf(
     max_rows: int,
     limit: int = JIRA_TEXT_LIMIT,
     chart_attachment: str | None = None,
+    chart_note: str | None = None,
 ) -> str:
     return _fit(
-        lambda rows: render_adf_json(report, max_rows=rows, chart_attachment=chart_attachment),
+        lambda rows: render_adf_json(
+            report, max_rows=rows, chart_attachment=chart_attachment, chart_note=chart_note
+        ),
         max_rows,
         limit,
     )

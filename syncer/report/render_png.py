@@ -1,8 +1,10 @@
 """The risk trend as a PNG chart, for Jira (which renders neither Mermaid nor SVG).
 
-matplotlib is imported inside the function with the Agg backend, so importing the report
-package costs nothing and no display is ever needed. The PNG carries no timestamp, so the
-same numbers give the same bytes.
+matplotlib is the ``charts`` extra (172 MB with numpy, Pillow and fontTools, for this one
+picture), imported inside the function with the Agg backend, so importing the report package
+costs nothing and no display is ever needed; without it ``render_png`` (and ``trend_figure``)
+raises ``MissingExtra`` with the pip command. The PNG carries no timestamp, so the same
+numbers give the same bytes.
 
 The series are told apart by more than colour (a printout or a colour-blind reader sees
 them too): bars, a solid line with round markers and a dashed line with square ones, each
@@ -15,6 +17,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+from syncer.extras import CHARTS, require
 from syncer.report.model import WeeklyReport
 from syncer.report.text import RECONSTRUCTED_NOTE, TREND_SERIES, spread_labels, week_label
 
@@ -25,8 +28,11 @@ if TYPE_CHECKING:
 
 _LINES = {"solid": ("-", "o", 3.2), "dashed": ("--", "s", 1.6)}
 
+NEEDED_FOR = "the PNG trend chart (the Jira review's attachment, report.formats: png)"
+
 
 def render_png(report: WeeklyReport, *, dpi: int = 110) -> bytes:
+    """The trend chart as PNG bytes; ``MissingExtra`` when matplotlib is not installed."""
     figure = trend_figure(report, dpi=dpi)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
@@ -35,6 +41,7 @@ def render_png(report: WeeklyReport, *, dpi: int = 110) -> bytes:
 
 def trend_figure(report: WeeklyReport, *, dpi: int = 110) -> Figure:
     """The chart as a matplotlib figure (``render_png`` saves it)."""
+    require(CHARTS, NEEDED_FOR)
     import matplotlib
 
     matplotlib.use("Agg")

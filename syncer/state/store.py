@@ -9,8 +9,9 @@ duplicate write.
 
 One SQLite file by default (WAL journal, busy timeout, every transaction ``BEGIN IMMEDIATE`` so
 concurrent writers queue instead of failing with a stale snapshot); PostgreSQL by URL when
-several replicas share it. The schema is versioned with Alembic and brought to head on
-:meth:`StateStore.open`.
+several replicas share it (psycopg 3, the ``postgres`` extra: a PostgreSQL URL without it is
+a one-line error naming the pip command). The schema is versioned with Alembic and brought to
+head on :meth:`StateStore.open`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from syncer.cursors import Cursor
 from syncer.directory import AccountStatus
 from syncer.errors import ConfigError
+from syncer.extras import POSTGRES, require
 from syncer.ledger import LedgerEntry
 from syncer.state.migrate import upgrade_to_head
 from syncer.state.schema import DailyCount, KnownMarker, LedgerRow, SyncCursor, UserLookup
@@ -448,17 +450,34 @@ def _switch_to_wal(cursor: DBAPICursor, busy_timeout_ms: int) -> None:
             time.sleep(0.01)
 
 
-def _create_engine(url: URL, busy_timeout_ms: int) -> Engine:
-    if url.get_backend_name() == "postgresql":
-        connect_args: dict[str, Any] = {}
-        if "connect_timeout" not in url.query:
-            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
-        if "prepare_threshold" not in url.query:
-            # No server-side prepared statements: they break behind transaction poolers.
-            connect_args["prepare_threshold"] = None
+def _create_postgres_engine(url: URL) -> Engine:
+    """A PostgreSQL engine; a missing driver is a ``ConfigError`` (the URL is not shown: it
+    may carry a password)."""
+    driver = url.get_driver_name()
+    if driver == "psycopg":
+        require(POSTGRES, "a PostgreSQL state store (PMSYNC_STATE_URL or --state)")
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+    if "prepare_threshold" not in url.query:
+        # No server-side prepared statements: they break behind transaction poolers.
+        connect_args["prepare_threshold"] = None
+    try:
         return create_engine(
             url, pool_pre_ping=True, json_serializer=_dumps, connect_args=connect_args
         )
+    except ImportError:
+        raise ConfigError(
+            [
+                f"state store URL: the {driver} driver is not installed (hint: "
+                f"postgresql+psycopg://USER@HOST:PORT/DB with {POSTGRES.install})"
+            ]
+        ) from None
+
+
+def _create_engine(url: URL, busy_timeout_ms: int) -> Engine:
+    if url.get_backend_name() == "postgresql":
+        return _create_postgres_engine(url)
     engine = create_engine(url, json_serializer=_dumps)
 
     @event.listens_for(engine, "connect")

@@ -140,7 +140,7 @@ class TestHtmlJsonPng:
 
     def test_png_chart_is_a_real_image_and_the_same_bytes_each_time(self) -> None:
         """matplotlib (Agg) draws it; it is not blank; equal reports give equal files."""
-        pytest.importorskip("matplotlib", reason="matplotlib is an install dependency")
+        pytest.importorskip("matplotlib", reason="matplotlib is the charts extra (in dev)")
         from matplotlib.image import imread
 
         from syncer.report.render_png import render_png
