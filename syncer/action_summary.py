@@ -1,0 +1,81 @@
+"""The GitHub Action's job summary: what ``pmsync plan --json`` found, as Markdown.
+
+The action (``action.yml``) runs the plan once, with ``--json`` so the plan is a file a later
+step can read; this turns that file into the few lines a reader of the run page wants (how
+many writes, which items break a rule and why) without a second read of the trackers. Issue
+text in findings is escaped like every other Markdown pmsync writes.
+
+``python -m syncer.action_summary PLAN.json`` prints it; the action appends it to
+``$GITHUB_STEP_SUMMARY`` and to the log.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from syncer.markdown import escape
+
+MAX_ROWS = 50
+
+
+def _findings(item: Mapping[str, Any]) -> str:
+    return "<br>".join(
+        f"{escape(str(f.get('rule', '')))}: {escape(str(f.get('message', '')))}"
+        for f in item.get("findings") or ()
+    )
+
+
+def summary_markdown(plan: Mapping[str, Any], *, max_rows: int = MAX_ROWS) -> str:
+    """The plan's counts and a table of the items with findings (at most ``max_rows``)."""
+    counts: Mapping[str, int] = plan.get("summary") or {}
+    items: Sequence[Mapping[str, Any]] = plan.get("items") or ()
+    budget = plan.get("budget")
+    waiting = plan.get("backlog_writes") or 0
+    lines = [
+        "### pmsync plan",
+        "",
+        f"**{plan.get('writes', 0)} writes planned**"
+        + (f" (budget {budget} a cycle)" if budget is not None else "")
+        + (f"; {waiting} more wait for the next cycle" if waiting else "")
+        + ". "
+        + f"{len(items)} items: "
+        + (", ".join(f"{escape(str(k))} {v}" for k, v in counts.items()) or "none"),
+        "",
+    ]
+    flagged = [i for i in items if i.get("findings")]
+    if not flagged:
+        lines.append("No item breaks a rule.")
+        return "\n".join(lines) + "\n"
+    lines += ["| Item | Status | Findings |", "|---|---|---|"]
+    lines += [
+        f"| {escape(str(i.get('ref', '')))} | {escape(str(i.get('status', '')))} | {_findings(i)} |"
+        for i in flagged[:max_rows]
+    ]
+    if len(flagged) > max_rows:
+        lines += ["", f"… and {len(flagged) - max_rows} more items with findings."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m syncer.action_summary PLAN.json", file=sys.stderr)
+        return 2
+    try:
+        plan = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"{args[0]}: cannot read the plan: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(plan, dict):
+        print(f"{args[0]}: not a pmsync plan (expected a JSON object)", file=sys.stderr)
+        return 2
+    sys.stdout.write(summary_markdown(plan))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
