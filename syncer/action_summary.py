@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from syncer.markdown import escape
+from syncer.markdown import escape, safe_url
 
 MAX_ROWS = 50
+SCHEMA_VERSION = 1  # the plan JSON's shape this reads (syncer/schemas/plan.schema.json)
 
 
 def _findings(item: Mapping[str, Any]) -> str:
@@ -29,20 +30,28 @@ def _findings(item: Mapping[str, Any]) -> str:
     )
 
 
+def _item(item: Mapping[str, Any]) -> str:
+    ref = item.get("ref") or {}
+    name = escape(str(ref.get("id", "")))
+    url = safe_url(str(item.get("url") or ""))
+    return f"[{name}]({url})" if url else name
+
+
 def summary_markdown(plan: Mapping[str, Any], *, max_rows: int = MAX_ROWS) -> str:
     """The plan's counts and a table of the items with findings (at most ``max_rows``)."""
-    counts: Mapping[str, int] = plan.get("summary") or {}
+    summary: Mapping[str, Any] = plan.get("summary") or {}
+    counts: Mapping[str, int] = summary.get("by_status") or {}
     items: Sequence[Mapping[str, Any]] = plan.get("items") or ()
-    budget = plan.get("budget")
-    waiting = plan.get("backlog_writes") or 0
+    budget = summary.get("budget")
+    waiting = summary.get("backlog_writes") or 0
     lines = [
         "### pmsync plan",
         "",
-        f"**{plan.get('writes', 0)} writes planned**"
+        f"**{summary.get('writes', 0)} writes planned**"
         + (f" (budget {budget} a cycle)" if budget is not None else "")
         + (f"; {waiting} more wait for the next cycle" if waiting else "")
         + ". "
-        + f"{len(items)} items: "
+        + f"{summary.get('items', len(items))} items: "
         + (", ".join(f"{escape(str(k))} {v}" for k, v in counts.items()) or "none"),
         "",
     ]
@@ -50,9 +59,10 @@ def summary_markdown(plan: Mapping[str, Any], *, max_rows: int = MAX_ROWS) -> st
     if not flagged:
         lines.append("No item breaks a rule.")
         return "\n".join(lines) + "\n"
-    lines += ["| Item | Status | Findings |", "|---|---|---|"]
+    lines += ["| Item | Title | Status | Findings |", "|---|---|---|---|"]
     lines += [
-        f"| {escape(str(i.get('ref', '')))} | {escape(str(i.get('status', '')))} | {_findings(i)} |"
+        f"| {_item(i)} | {escape(str(i.get('title') or ''))} "
+        f"| {escape(str(i.get('status', '')))} | {_findings(i)} |"
         for i in flagged[:max_rows]
     ]
     if len(flagged) > max_rows:
@@ -70,8 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"{args[0]}: cannot read the plan: {exc}", file=sys.stderr)
         return 2
-    if not isinstance(plan, dict):
-        print(f"{args[0]}: not a pmsync plan (expected a JSON object)", file=sys.stderr)
+    if not isinstance(plan, dict) or plan.get("schema_version") != SCHEMA_VERSION:
+        print(f"{args[0]}: not a pmsync plan of schema {SCHEMA_VERSION}", file=sys.stderr)
         return 2
     sys.stdout.write(summary_markdown(plan))
     return 0

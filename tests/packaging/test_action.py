@@ -35,7 +35,10 @@ import pytest
 import yaml
 
 from connectors.emulators.github import GitHubEmulator
+from syncer.action_summary import SCHEMA_VERSION as SUMMARY_SCHEMA
+from syncer.action_summary import main as summary_main
 from syncer.action_summary import summary_markdown
+from syncer.plan_view import SCHEMA_VERSION as PLAN_SCHEMA_VERSION
 from tests.packaging.actions import (
     IDENTIFIER,
     INPUT_REFERENCE,
@@ -379,8 +382,8 @@ class TestActionSteps:
         code, outputs, _ = pmsync_step(job, config=".github/pmsync.yaml", mode="plan")
         assert (code, outputs["exit-code"]) == (1, "1")
         plan = json.loads(Path(outputs["plan-json"]).read_text())
-        assert plan["writes"] == 4
-        assert {i["ref"] for i in plan["items"] if i["findings"]} == {
+        assert plan["summary"]["writes"] == 4
+        assert {i["ref"]["id"] for i in plan["items"] if i["findings"]} == {
             f"github:{ISSUES_REPO}#{n}" for n in numbers
         }
         assert writes(github) == 0
@@ -524,22 +527,40 @@ class TestExampleWorkflow:
 
 
 class TestJobSummary:
-    """The plan as the few Markdown lines a run page shows."""
+    """The plan (schema 1) as the few Markdown lines a run page shows."""
+
+    @staticmethod
+    def item(number: int, findings: list[dict[str, str]], title: str = "Fix it") -> dict[str, Any]:
+        return {
+            "ref": {
+                "tracker": "github",
+                "key": f"acme/api#{number}",
+                "id": f"github:acme/api#{number}",
+            },
+            "url": f"https://github.com/acme/api/issues/{number}",
+            "title": title,
+            "status": "overdue" if findings else "ok",
+            "findings": findings,
+        }
+
+    def test_it_reads_the_plan_schema_pmsync_writes(self) -> None:
+        """A new plan schema must be looked at here before the summary accepts it."""
+        assert SUMMARY_SCHEMA == PLAN_SCHEMA_VERSION
 
     def test_counts_and_the_items_that_break_a_rule(self) -> None:
-        """Writes, budget and waiting writes; one row per item with findings."""
+        """Writes, budget and waiting writes; one linked row per item with findings."""
         plan = {
-            "summary": {"overdue": 1, "ok": 1},
-            "writes": 2,
-            "backlog_writes": 3,
-            "budget": 2,
+            "schema_version": 1,
+            "summary": {
+                "items": 2,
+                "by_status": {"overdue": 1, "ok": 1},
+                "writes": 2,
+                "budget": 2,
+                "backlog_writes": 3,
+            },
             "items": [
-                {
-                    "ref": "github:acme/api#1",
-                    "status": "overdue",
-                    "findings": [{"rule": "deadline.overdue", "message": "3 days overdue"}],
-                },
-                {"ref": "github:acme/api#2", "status": "ok", "findings": []},
+                self.item(1, [{"rule": "deadline.overdue", "message": "3 days overdue"}]),
+                self.item(2, []),
             ],
         }
         assert summary_markdown(plan).splitlines() == [
@@ -548,37 +569,38 @@ class TestJobSummary:
             "**2 writes planned** (budget 2 a cycle); 3 more wait for the next cycle. "
             "2 items: overdue 1, ok 1",
             "",
-            "| Item | Status | Findings |",
-            "|---|---|---|",
-            "| github:acme/api\\#1 | overdue | deadline.overdue: 3 days overdue |",
+            "| Item | Title | Status | Findings |",
+            "|---|---|---|---|",
+            "| [github:acme/api\\#1](https://github.com/acme/api/issues/1) | Fix it | overdue "
+            "| deadline.overdue: 3 days overdue |",
         ]
 
     def test_issue_text_cannot_mention_anyone_or_break_the_table(self) -> None:
-        """A finding quoting '@team | <b>' stays inert text in one cell."""
+        """A title and a finding quoting '@team | <b>' stay inert text in their cells."""
+        hostile = "@acme/sre | <b>x</b>"
         plan = {
-            "items": [
-                {
-                    "ref": "r",
-                    "status": "s",
-                    "findings": [{"rule": "evidence.missing", "message": "@acme/sre | <b>x</b>"}],
-                }
-            ]
+            "items": [self.item(1, [{"rule": "evidence.missing", "message": hostile}], hostile)]
         }
         row = summary_markdown(plan).splitlines()[-1]
-        assert row.count(" | ") == 2
+        assert row.count(" | ") == 3
         assert "@acme" not in row
         assert "<b>" not in row
 
     def test_many_items_are_cut_with_a_count(self) -> None:
         """At most max_rows rows, then how many more."""
-        items = [
-            {"ref": f"r{i}", "status": "overdue", "findings": [{"rule": "x", "message": "y"}]}
-            for i in range(5)
-        ]
+        items = [self.item(i, [{"rule": "x", "message": "y"}]) for i in range(5)]
         lines = summary_markdown({"items": items}, max_rows=2).splitlines()
         assert lines[-1] == "… and 3 more items with findings."
-        assert sum(line.startswith("| r") for line in lines) == 2
+        assert sum(line.startswith("| [github") for line in lines) == 2
 
     def test_a_clean_plan_says_so(self) -> None:
         """No findings: one sentence instead of an empty table."""
-        assert summary_markdown({"writes": 0}).splitlines()[-1] == "No item breaks a rule."
+        assert summary_markdown({"summary": {"writes": 0}}).splitlines()[-1] == (
+            "No item breaks a rule."
+        )
+
+    def test_a_file_that_is_not_a_plan_is_refused(self, tmp_path: Path) -> None:
+        """Another JSON shape is reported (exit 2), not summarised as nothing."""
+        path = tmp_path / "plan.json"
+        path.write_text('{"writes": 3}')
+        assert summary_main([str(path)]) == 2

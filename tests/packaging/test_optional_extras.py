@@ -63,7 +63,7 @@ class TestWithoutChartsOrPostgres:
             tmp_path, ["plan", "--config", str(policy), "--state", state, "--json"], env=env
         )
         assert (plan.code, plan.refused, plan.imported) == (0, [], [])
-        assert json.loads(plan.stdout)["writes"] == 4  # a comment and a label per item
+        assert json.loads(plan.stdout)["summary"]["writes"] == 4  # a comment and a label per item
         run = run_blocked(
             tmp_path, ["run", "--once", "--config", str(policy), "--state", state], env=env
         )
