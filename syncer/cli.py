@@ -159,7 +159,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         with runtime(policy, args.state) as rt:
             items = fetch_all(
                 rt.trackers,
-                full=True,
+                full=False,
                 err=err,
                 owners_as_of=(policy, now, rt.store),
                 evidence_as_of=(policy, now),
@@ -252,6 +252,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         cycle_id=uuid.uuid4().hex[:12],
         console=Console(),
+        full=args.full,
     )
     writing = not args.dry_run and not policy.operations.shadow
     code = outcome.exit_code(writing=writing)
@@ -346,6 +347,11 @@ def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser
     run.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     run.add_argument("--state", help="state store URL (default: sqlite file .pmsync-state.db)")
     run.add_argument("--now", help="run as if it were this ISO time")
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="read every source in full (a resync), not only what changed since the last run",
+    )
     run.add_argument(
         "--fail-on-violations", action="store_true", help="exit 1 if any item breaks a rule"
     )

@@ -566,7 +566,9 @@ class Daemon:
             log.info(
                 "became leader", holder=self.lease.holder_id, lease_epoch=self.lease.fencing_token
             )
-            self.sync_job(full=True)  # a new leader starts from a full view
+            # A new leader starts from a full view: the state store's cursors and view cache
+            # (the last leader's), read incrementally; a source without one is read in full.
+            self.sync_job(full=False)
             self.catch_up()
             if self.report_pending:
                 self.sync_job(full=False)

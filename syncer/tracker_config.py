@@ -196,7 +196,12 @@ class GitHubTracker(Strict):
     seconds_between_writes: float = Field(
         default=1.0, ge=0, description="Pause between writes (GitHub asks for >= 1 s)."
     )
-    full_resync_every: str = Field(default="1d", description="How often to ignore cursors.")
+    full_resync_every: str = Field(
+        default="1d",
+        description="How often a fetch ignores the ETags and reads every repository in full "
+        "(drops issues that left the scope); timed from the last full read recorded in the "
+        "state store, so it holds across processes.",
+    )
     fallback_mention: FallbackMention = Field(
         default_factory=FallbackMention,
         description="Who stands in for a role that names nobody on an item: @login or "
@@ -310,6 +315,12 @@ class JiraTracker(Strict):
     request_timeout_s: float = Field(default=15.0, gt=0, description="Per-request timeout, s.")
     overlap_minutes: int = Field(
         default=2, ge=1, description="Overlap for `updated >=` (JQL has minute resolution)."
+    )
+    full_resync_every: str = Field(
+        default="1d",
+        description="How often a fetch ignores the cursor and reads the whole scope (finds "
+        "deleted issues and issues that left it); timed from the last full read recorded in "
+        "the state store, so it holds across processes.",
     )
     fallback_mention: FallbackMention = Field(
         default_factory=FallbackMention,

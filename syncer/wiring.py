@@ -237,12 +237,19 @@ def run_once(
     dry_run: bool,
     cycle_id: str,
     console: Console,
+    full: bool = False,
 ) -> CycleOutcome:
-    """One cycle through the configured trackers, printing what it planned and did."""
+    """One cycle through the configured trackers, printing what it planned and did.
+
+    Incremental on the state store's cursors and view cache, like a daemon cycle: an idle run
+    costs one conditional request per GitHub repository (all 304) and one Jira search. A
+    source is read in full when ``full`` says so, when the store holds no view of it, or when
+    its last full read recorded there is ``full_resync_every`` old.
+    """
     from syncer.progress import with_progress
 
     with runtime(policy, state_url) as rt, with_progress(rt, console) as shown:
-        outcome = shown.cycle(cycle_id=cycle_id, dry_run=dry_run, full=True, now=now)
+        outcome = shown.cycle(cycle_id=cycle_id, dry_run=dry_run, full=full, now=now)
     print_plan(outcome.plan, outcome.assessments, console)
     result = outcome.result
     planned_only = result.count("planned")

@@ -4,9 +4,18 @@ Each cycle returns every item in scope as it is now (level-triggered), but pays 
 changed: one list request per repository, sorted by ``updated`` descending with a stable URL,
 so an idle repository is a free 304 and a changed one costs its first page (more only when
 more than 100 items changed). The cache is rebuilt from scratch on a full resync
-(``full_resync_every``) and is never the truth, only what the last answer said. Whether a
-linked pull request is merged is not asked here but by the cycle, for items of every tracker
-(``connectors.github.verify``).
+(``full_resync_every``, timed by the ``full_sync_at`` the store keeps, so the schedule holds
+across processes) and is never the truth, only what the last answer said.
+
+The cache lives in the cursor store beside each repository's cursor (``syncer.cursors``): the
+ETag is saved with the view it validates, in one transaction, so any process (a scheduled
+``pmsync run --once`` as much as the daemon) turns a 304 back into the items it stands for.
+A process keeps the view in memory as long as the stored cursor is the one it last saw; when
+another process moved it, the view is read back from the store first.
+
+Whether a linked pull request is merged is not asked here but by the cycle, for items of every
+tracker (``connectors.github.verify``). ``read_items`` reads single issues (one GET each) for
+the cycles a webhook delivery asks for, and keeps the cache current with what they said.
 """
 
 from __future__ import annotations
@@ -21,7 +30,14 @@ import structlog
 from connectors.github.mapper import is_pull_request, map_issue, parse_timestamp
 from connectors.github.session import PER_PAGE
 from connectors.github.transport import Transport, header, rows_of
-from syncer.cursors import Cursor, CursorStore
+from syncer.cursors import (
+    Cursor,
+    CursorStore,
+    ViewEntry,
+    decode_entry,
+    encode_entry,
+    view_fingerprint,
+)
 from syncer.durations import parse_span
 from syncer.errors import PermanentError, RateLimited, TransientError
 from syncer.model import ActionItem
@@ -32,12 +48,8 @@ from syncer.tracker_config import GitHubTracker
 log = structlog.get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class Cached:
-    """What the connector remembers of one issue between cycles."""
-
-    entry: ActionItem | SkippedItem
-    comments: int | None
+Cached = ViewEntry
+"""What the connector remembers of one issue between cycles (and processes)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +81,17 @@ class ItemReader:
         self.clock = clock
         self.known_labels = known_labels
         self._cache: dict[str, dict[int, Cached]] = {}
+        # The stored cursor each in-memory view matches; another process may move it.
+        self._seen: dict[str, Cursor] = {}
+        self._fingerprint: str | None = None
         self._repo_list: list[str] | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """The view fingerprint of this configuration and policy (``syncer.cursors``)."""
+        if self._fingerprint is None:
+            self._fingerprint = view_fingerprint(self.config, self.policy)
+        return self._fingerprint
 
     def repositories(self) -> list[str]:
         """Configured repositories, plus the organisation's (listed once per process)."""
@@ -127,8 +149,34 @@ class ItemReader:
     def _needs_full(self, repo: str, cursor: Cursor | None, now: datetime) -> bool:
         if repo not in self._cache or cursor is None or cursor.full_sync_at is None:
             return True
+        if cursor.view != self.fingerprint:
+            return True
         every = parse_span(self.config.full_resync_every).as_timedelta()
         return now - cursor.full_sync_at >= every
+
+    def _current_view(self, repo: str, key: str, cursor: Cursor | None) -> None:
+        """Make the in-memory view of ``repo`` the one ``cursor`` vouches for: kept when this
+        process saw that cursor last, else read back from the store (dropped when the store
+        holds none under this fingerprint, or one that no longer reads)."""
+        if cursor is not None and self._seen.get(repo) == cursor and repo in self._cache:
+            return
+        self._cache.pop(repo, None)
+        self._seen.pop(repo, None)
+        if cursor is None or cursor.view != self.fingerprint:
+            return
+        restored: dict[int, Cached] = {}
+        for number, text in self.cursors.load_view(key).items():
+            entry = decode_entry(text)
+            if entry is None or not number.isdigit():
+                log.warning("view cache entry unreadable; repository read in full", repo=repo)
+                return
+            restored[int(number)] = entry
+        self._cache[repo] = restored
+        self._seen[repo] = cursor
+        labels = self.known_labels.setdefault(repo, set())
+        for cached in restored.values():
+            if isinstance(cached.entry, ActionItem):
+                labels.update(label.casefold() for label in cached.entry.labels)
 
     def _list(self, repo: str, etag: str | None, watermark: datetime | None) -> ListAnswer | None:
         """The repository's action items, newest change first; None when unchanged (304).
@@ -165,6 +213,7 @@ class ItemReader:
         now = self.clock()
         key = self._cursor_key(repo)
         cursor = self.cursors.get_cursor(key)
+        self._current_view(repo, key, cursor)
         full = full or self._needs_full(repo, cursor, now)
         etag = None if full or cursor is None else cursor.etag
         watermark = None if full or cursor is None else cursor.since
@@ -177,15 +226,22 @@ class ItemReader:
         rows = answer.raws
         newest = max((t for r in rows if (t := _updated(r)) is not None), default=watermark)
         latest = {r.get("number"): r for r in rows if isinstance(r, Mapping)}  # pages overlap
-        self._merge(repo=repo, rows=latest.values(), fresh=fresh)
-        self._cache[repo] = fresh
+        merged = self._merge(repo=repo, rows=latest.values(), fresh=fresh)
         full_sync_at = now if full else (cursor.full_sync_at if cursor else None)
-        self.cursors.put_cursor(
-            key, Cursor(since=newest, etag=answer.etag, full_sync_at=full_sync_at)
+        saved = Cursor(
+            since=newest, etag=answer.etag, full_sync_at=full_sync_at, view=self.fingerprint
         )
+        changed = fresh if full else {n: fresh[n] for n in merged}
+        self.cursors.save_view(
+            key, saved, {str(n): encode_entry(e) for n, e in changed.items()}, replace=full
+        )
+        self._cache[repo] = fresh
+        self._seen[repo] = saved
         log.info("repository synced", repo=repo, full=full, rows=len(rows), items=len(fresh))
 
-    def _merge(self, *, repo: str, rows: Iterable[Any], fresh: dict[int, Cached]) -> None:
+    def _merge(self, *, repo: str, rows: Iterable[Any], fresh: dict[int, Cached]) -> list[int]:
+        """Map ``rows`` into ``fresh``; the numbers of the entries it (re)wrote."""
+        merged: list[int] = []
         for raw in rows:
             if isinstance(raw, Mapping) and is_pull_request(raw):
                 continue
@@ -200,6 +256,8 @@ class ItemReader:
                     label.casefold() for label in entry.labels
                 )
             fresh[number] = Cached(entry, comments if isinstance(comments, int) else None)
+            merged.append(number)
+        return merged
 
 
 def _updated(raw: Any) -> datetime | None:

@@ -71,7 +71,15 @@ from connectors.jira.renderer import (
     render_comment,
     text_document,
 )
-from syncer.cursors import Cursor, CursorStore
+from syncer.cursors import (
+    Cursor,
+    CursorStore,
+    ViewEntry,
+    decode_entry,
+    encode_entry,
+    view_fingerprint,
+)
+from syncer.durations import parse_span
 from syncer.errors import (
     ConfigError,
     PermanentError,
@@ -197,7 +205,12 @@ class JiraConnector:
         self._cloud = config.deployment == "cloud"
         self._resolution: FieldResolution | None = None
         self._ctx: MappingContext | None = None
-        self._view: dict[str, ActionItem] | None = None
+        # The last answers per issue key (items and skipped records), and the stored cursor
+        # this view matches (another process sharing the store may move it).
+        self._view: dict[str, ViewEntry] | None = None
+        self._seen: Cursor | None = None
+        self._fingerprint: str | None = None
+        self._fields_read_here = False
         self._markers: dict[str, dict[str, Any]] = {}
         self._warned_properties = False
         self._names: dict[str, tuple[str | None, datetime]] = {}
@@ -213,6 +226,18 @@ class JiraConnector:
     @property
     def cursor_source(self) -> str:
         return f"jira:{self.config.name}"
+
+    @property
+    def fields_source(self) -> str:
+        """Where the site's field list is cached between processes (next to the view)."""
+        return f"jira:{self.config.name}:fields"
+
+    @property
+    def fingerprint(self) -> str:
+        """The view fingerprint of this configuration and policy (``syncer.cursors``)."""
+        if self._fingerprint is None:
+            self._fingerprint = view_fingerprint(self.config, self.policy)
+        return self._fingerprint
 
     @property
     def rate_limit_remaining(self) -> int | None:
@@ -306,24 +331,58 @@ class JiraConnector:
 
         return self._call(f"{method} {path}", send, write=write)
 
-    def _fields(self) -> FieldResolution:
-        if self._resolution is None:
-            jira = self._client()
-            field_list: list[dict[str, Any]] = self._call("GET field", jira.fields, write=False)
-            cache: dict[str, str] = {}
-            for f in field_list:
-                fid = f.get("id")
-                if isinstance(fid, str):
-                    cache[fid] = fid
-                    for clause in f.get("clauseNames") or ():
-                        cache[clause] = fid
-            # The search helpers translate names through this cache and would GET /field
-            # again to fill it; hand them the list already read.
-            jira._fields_cache_value = cache
-            self._resolution = resolve_fields(self.config.fields, field_list)
-            for problem in self._resolution.problems:
-                log.warning("jira field mapping problem", tracker=self.name, problem=problem)
-        return self._resolution
+    def _fields(self, *, fresh: bool = False) -> FieldResolution:
+        """The configured fields resolved against the site's field list.
+
+        The list is read once per process, and cached in the store with the view, so an
+        incremental run in a new process does not ask for it again; ``fresh`` (a full read)
+        reads it again unless this process already did, so a renamed field is picked up at
+        the next full resync at the latest.
+        """
+        if self._resolution is not None and not (fresh and not self._fields_read_here):
+            return self._resolution
+        jira = self._client()
+        field_list = None if fresh else self._stored_fields()
+        if field_list is None:
+            field_list = self._call("GET field", jira.fields, write=False)
+            self._fields_read_here = True
+            self.cursors.save_view(
+                self.fields_source,
+                Cursor(full_sync_at=self.clock(), view=self.fingerprint),
+                {"fields": json.dumps(field_list)},
+                replace=True,
+            )
+        cache: dict[str, str] = {}
+        for f in field_list:
+            fid = f.get("id")
+            if isinstance(fid, str):
+                cache[fid] = fid
+                for clause in f.get("clauseNames") or ():
+                    cache[clause] = fid
+        # The search helpers translate names through this cache and would GET /field
+        # again to fill it; hand them the list already read.
+        jira._fields_cache_value = cache
+        resolution = resolve_fields(self.config.fields, field_list)
+        if resolution != self._resolution:
+            self._ctx = None
+        self._resolution = resolution
+        for problem in resolution.problems:
+            log.warning("jira field mapping problem", tracker=self.name, problem=problem)
+        return resolution
+
+    def _stored_fields(self) -> list[dict[str, Any]] | None:
+        """The field list cached by an earlier process under this fingerprint, if any."""
+        cursor = self.cursors.get_cursor(self.fields_source)
+        if cursor is None or cursor.view != self.fingerprint:
+            return None
+        text = self.cursors.load_view(self.fields_source).get("fields")
+        try:
+            value = json.loads(text) if text is not None else None
+        except ValueError:
+            return None
+        if not isinstance(value, list):
+            return None
+        return [f for f in value if isinstance(f, dict)]
 
     def _context(self) -> MappingContext:
         if self._ctx is None:
@@ -393,40 +452,76 @@ class JiraConnector:
             if not batch or (isinstance(total, int) and start >= total):
                 return issues
 
+    def _current_view(self, cursor: Cursor | None) -> None:
+        """Make the in-memory view the one ``cursor`` vouches for: kept when this process saw
+        that cursor last, else read back from the store (none when it holds no view under
+        this fingerprint, or one that no longer reads: the scope is then read in full)."""
+        if self._view is not None and cursor is not None and cursor == self._seen:
+            return
+        self._view, self._seen = None, None
+        if cursor is None or cursor.view != self.fingerprint:
+            return
+        restored: dict[str, ViewEntry] = {}
+        for key, text in self.cursors.load_view(self.cursor_source).items():
+            entry = decode_entry(text)
+            if entry is None:
+                log.warning("view cache entry unreadable; reading the scope in full", key=key)
+                return
+            restored[key] = entry
+        self._view, self._seen = restored, cursor
+
+    def _needs_full(self, cursor: Cursor | None, now: datetime) -> bool:
+        """No view to build on, or the last full read is ``full_resync_every`` old."""
+        if self._view is None or cursor is None or cursor.since is None:
+            return True
+        if cursor.full_sync_at is None or cursor.view != self.fingerprint:
+            return True
+        every = parse_span(self.config.full_resync_every).as_timedelta()
+        return now - cursor.full_sync_at >= every
+
     def fetch(self, *, full: bool) -> FetchResult:
-        """Items in scope; incremental after the first fetch unless ``full``."""
-        ctx = self._context()
-        resolution = self._fields()
-        cursor = self.cursors.get_cursor(self.cursor_source)
-        since_before = cursor.since if cursor is not None else None
-        incremental = not full and self._view is not None and since_before is not None
+        """Items in scope: incremental on the stored view unless ``full`` or a resync is due.
+
+        An idle run in a new process costs one search (``updated >=`` the stored cursor);
+        the view cache turns it back into every item in scope.
+        """
         now = self.clock()
+        cursor = self.cursors.get_cursor(self.cursor_source)
+        self._current_view(cursor)
+        incremental = not (full or self._needs_full(cursor, now))
+        resolution = self._fields(fresh=not incremental)
+        ctx = self._context()
+        since_before = cursor.since if cursor is not None else None
         if incremental and since_before is not None:
             jql = self.incremental_jql(since_before)
         else:
             jql = f"({self.config.jql}) ORDER BY updated ASC"
         raw_issues = self._search(jql, resolution.requested)
-        view: dict[str, ActionItem] = dict(self._view or {}) if incremental else {}
-        skipped: dict[str, SkippedItem] = {}
+        view: dict[str, ViewEntry] = dict(self._view or {}) if incremental else {}
+        changed: dict[str, ViewEntry] = {}
         for raw in raw_issues:
             mapped = map_issue(raw, ctx)
-            if isinstance(mapped, SkippedItem):
-                skipped[mapped.key] = mapped
-                view.pop(mapped.key, None)
-            else:
-                view[mapped.ref.key] = mapped
-                skipped.pop(mapped.ref.key, None)
-        self._view = view
-        newest = max((i.updated_at for i in view.values()), default=None)
-        since = max((t for t in (newest, since_before) if t is not None), default=None)
-        self.cursors.put_cursor(
-            self.cursor_source,
-            Cursor(
-                since=since,
-                etag=None,
-                full_sync_at=cursor.full_sync_at if incremental and cursor else now,
-            ),
+            key = mapped.key if isinstance(mapped, SkippedItem) else mapped.ref.key
+            view[key] = changed[key] = ViewEntry(mapped)
+        newest = max(
+            (e.entry.updated_at for e in view.values() if isinstance(e.entry, ActionItem)),
+            default=None,
         )
+        since = max((t for t in (newest, since_before) if t is not None), default=None)
+        saved = Cursor(
+            since=since,
+            etag=None,
+            full_sync_at=cursor.full_sync_at if incremental and cursor else now,
+            view=self.fingerprint,
+        )
+        written = changed if incremental else view
+        self.cursors.save_view(
+            self.cursor_source,
+            saved,
+            {key: encode_entry(entry) for key, entry in written.items()},
+            replace=not incremental,
+        )
+        self._view, self._seen = view, saved
         log.info(
             "jira fetch",
             tracker=self.name,
@@ -435,8 +530,8 @@ class JiraConnector:
             items=len(view),
         )
         return FetchResult(
-            items=tuple(view.values()),
-            skipped=tuple(skipped.values()),
+            items=tuple(e.entry for e in view.values() if isinstance(e.entry, ActionItem)),
+            skipped=tuple(e.entry for e in view.values() if isinstance(e.entry, SkippedItem)),
             errors=resolution.problems,
         )
 
@@ -639,15 +734,18 @@ class JiraConnector:
         if not labels:
             return
         self._edit(ref.key, {"update": {"labels": [{verb: label} for label in labels]}})
-        if self._view is not None and ref.key in self._view:
-            item = self._view[ref.key]
+        cached = self._view.get(ref.key) if self._view is not None else None
+        if self._view is not None and cached is not None and isinstance(cached.entry, ActionItem):
+            item = cached.entry
             current = set(item.labels)
             current = current | set(labels) if verb == "add" else current - set(labels)
-            self._view[ref.key] = item.model_copy(
-                update={
-                    "labels": frozenset(current),
-                    "escalation_tier": self.policy.escalation.tier_of(frozenset(current)),
-                }
+            self._view[ref.key] = ViewEntry(
+                item.model_copy(
+                    update={
+                        "labels": frozenset(current),
+                        "escalation_tier": self.policy.escalation.tier_of(frozenset(current)),
+                    }
+                )
             )
 
     def add_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:

@@ -196,7 +196,7 @@ def run(
 
             items = fetch_all(
                 sources.trackers,
-                full=True,
+                full=False,
                 err=err,
                 owners_as_of=(policy, now, lookup_cache(sources.ledger)),
                 evidence_as_of=(policy, now),

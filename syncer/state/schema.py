@@ -93,6 +93,21 @@ class SyncCursor(Base):
     since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     etag: Mapped[str | None] = mapped_column(String(SOURCE_LENGTH))
     full_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Fingerprint of the view saved with this cursor (``view_entry`` rows of this source).
+    view: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+
+
+class ViewEntryRow(Base):
+    """One record of a source as its last answer showed it (``syncer.cursors.ViewEntry``).
+
+    A cache: with it a 304 can be turned back into the items it stands for in any process.
+    """
+
+    __tablename__ = "view_entry"
+
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH), primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    entry: Mapped[str] = mapped_column(Text())
 
 
 class LedgerRow(Base):

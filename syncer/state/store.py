@@ -1,11 +1,12 @@
 """The state store: what pmsync must remember that the trackers cannot hold for it.
 
 The trackers are the truth (labels and hidden comment markers make every write idempotent),
-so this store keeps only a cache and a history: sync cursors and ETags per source, the
-append-only decision ledger that explains every write and closure decision, daily counts for
-trends, a cache of markers known to be posted, and the leader lease of the replicas. Deleting
-it costs one full fetch and one marker check per item; it never causes a lost escalation or a
-duplicate write.
+so this store keeps only a cache and a history: sync cursors and ETags per source with the
+view cache they stand for (the mapped items of each source's last answers, so a 304 means
+something to any process), the append-only decision ledger that explains every write and
+closure decision, daily counts for trends, a cache of markers known to be posted, and the
+leader lease of the replicas. Deleting it costs one full fetch and one marker check per item;
+it never causes a lost escalation or a duplicate write.
 
 One SQLite file by default (WAL journal, busy timeout, every transaction ``BEGIN IMMEDIATE`` so
 concurrent writers queue instead of failing with a stale snapshot); PostgreSQL by URL when
@@ -19,14 +20,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
@@ -39,7 +40,14 @@ from syncer.errors import ConfigError
 from syncer.extras import POSTGRES, require
 from syncer.ledger import LedgerEntry
 from syncer.state.migrate import upgrade_to_head
-from syncer.state.schema import DailyCount, KnownMarker, LedgerRow, SyncCursor, UserLookup
+from syncer.state.schema import (
+    DailyCount,
+    KnownMarker,
+    LedgerRow,
+    SyncCursor,
+    UserLookup,
+    ViewEntryRow,
+)
 
 DEFAULT_URL = "sqlite:///.pmsync-state.db"
 """Where the store lives when neither a URL nor a path is given: a file in the working dir."""
@@ -93,7 +101,7 @@ def _normalise_url(url: str) -> URL:
 
 
 class StateStore:
-    """Cursors, ledger, daily counts, known markers, owner lookups and the lease table.
+    """Cursors and views, ledger, daily counts, known markers, owner lookups and the lease.
 
     Implements ``syncer.cursors.CursorStore``, ``syncer.ledger.Ledger`` and
     ``syncer.directory.LookupCache``. Open it with
@@ -188,41 +196,91 @@ class StateStore:
             row = session.get(SyncCursor, source)
             if row is None:
                 return None
-            return Cursor(since=row.since, etag=row.etag, full_sync_at=row.full_sync_at)
+            return Cursor(
+                since=row.since, etag=row.etag, full_sync_at=row.full_sync_at, view=row.view
+            )
 
     def put_cursor(self, source: str, cursor: Cursor) -> None:
         """Save ``cursor`` as the position of ``source``, replacing what was there."""
+        with self.transaction() as session:
+            self._put_cursor(session, source, cursor)
+
+    def _put_cursor(self, session: Session, source: str, cursor: Cursor) -> None:
         values = {
             "source": source,
             "since": cursor.since,
             "etag": cursor.etag,
             "full_sync_at": cursor.full_sync_at,
+            "view": cursor.view,
         }
+        changed = ("since", "etag", "full_sync_at", "view")
+        if self.dialect == "postgresql":
+            pg = postgresql.insert(SyncCursor).values(values)
+            session.execute(
+                pg.on_conflict_do_update(
+                    index_elements=[SyncCursor.source],
+                    set_={name: pg.excluded[name] for name in changed},
+                )
+            )
+        else:
+            lite = sqlite.insert(SyncCursor).values(values)
+            session.execute(
+                lite.on_conflict_do_update(
+                    index_elements=[SyncCursor.source],
+                    set_={name: lite.excluded[name] for name in changed},
+                )
+            )
+
+    # View cache ----------------------------------------------------------------------------
+
+    def load_view(self, source: str) -> dict[str, str]:
+        """The cached entries of ``source``: item key -> JSON text (``syncer.cursors``)."""
+        query = select(ViewEntryRow.item_key, ViewEntryRow.entry).where(
+            ViewEntryRow.source == source
+        )
         with self.transaction() as session:
-            if self.dialect == "postgresql":
-                pg = postgresql.insert(SyncCursor).values(values)
-                session.execute(
-                    pg.on_conflict_do_update(
-                        index_elements=[SyncCursor.source],
-                        set_={
-                            "since": pg.excluded.since,
-                            "etag": pg.excluded.etag,
-                            "full_sync_at": pg.excluded.full_sync_at,
-                        },
+            return {str(key): str(entry) for key, entry in session.execute(query)}
+
+    def save_view(
+        self,
+        source: str,
+        cursor: Cursor,
+        changed: Mapping[str, str],
+        removed: Collection[str] = (),
+        *,
+        replace: bool = False,
+    ) -> None:
+        """Save ``cursor`` and the view it describes in one transaction (see ``CursorStore``).
+
+        Either both are saved or neither, so a cursor never vouches (by its ETag) for a view
+        the store does not hold.
+        """
+        rows = [
+            {"source": source, "item_key": key, "entry": entry}
+            for key, entry in sorted(changed.items())
+        ]
+        with self.transaction() as session:
+            if replace:
+                session.execute(delete(ViewEntryRow).where(ViewEntryRow.source == source))
+            elif removed or rows:
+                gone = set(removed) | set(changed)
+                for chunk in _chunks(sorted(gone), 500):
+                    session.execute(
+                        delete(ViewEntryRow).where(
+                            ViewEntryRow.source == source, ViewEntryRow.item_key.in_(chunk)
+                        )
                     )
-                )
-            else:
-                lite = sqlite.insert(SyncCursor).values(values)
-                session.execute(
-                    lite.on_conflict_do_update(
-                        index_elements=[SyncCursor.source],
-                        set_={
-                            "since": lite.excluded.since,
-                            "etag": lite.excluded.etag,
-                            "full_sync_at": lite.excluded.full_sync_at,
-                        },
-                    )
-                )
+            if rows:
+                session.execute(insert(ViewEntryRow), rows)
+            self._put_cursor(session, source, cursor)
+
+    def view_sizes(self) -> dict[str, tuple[int, int]]:
+        """Per source: (entries, bytes of their JSON text), to say what the cache costs."""
+        query = select(
+            ViewEntryRow.source, func.count(), func.sum(func.length(ViewEntryRow.entry))
+        ).group_by(ViewEntryRow.source)
+        with self.transaction() as session:
+            return {src: (int(n), int(size or 0)) for src, n, size in session.execute(query)}
 
     # Decision ledger -----------------------------------------------------------------------
 
@@ -409,6 +467,11 @@ class StateStore:
                 session.execute(
                     lite.on_conflict_do_update(index_elements=keys, set_=set_lite), rows
                 )
+
+
+def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _entry(row: LedgerRow) -> LedgerEntry:

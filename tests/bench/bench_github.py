@@ -7,7 +7,15 @@ one changed item, one escalation (marker check + comment + label), the evidence 
 newly closed items (one GET per distinct pull request, none in the next cycle), and a
 straightforward PyGithub script (list issues, then ``get_comments()`` per issue). The naive
 script is run on a subset of the repositories and extrapolated linearly when ``--naive-repos``
-is below R; the output says so. Exit 1 when one of the bounds from issue 3 does not hold.
+is below R; the output says so.
+
+First, ``pmsync run --once`` as separate processes sharing one SQLite state store, as a
+scheduler runs it: a cold run, an idle run (issue 14: one conditional request per repository,
+all 304, no quota) and a ``--full`` run (what every run paid before the view cache was kept in
+the store), with the size of that cache. ``--code DIR`` runs those processes from another
+checkout (``git archive`` of an older commit) to measure it with the same script; its own
+``--full`` row is then skipped when that checkout has no such option (``--no-full-row``).
+Exit 1 when one of the bounds from issues 3 and 14 does not hold.
 """
 
 from __future__ import annotations
@@ -16,9 +24,13 @@ import argparse
 import logging
 import math
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import structlog
 from github import Auth, Github
@@ -32,9 +44,12 @@ from syncer.evidence import verify_evidence
 from syncer.messages import Markup, Mention, Message
 from syncer.model import ItemRef, Person
 from syncer.policy import Escalation, Policy, Tier
+from syncer.state import StateStore
 from syncer.tracker_config import GitHubTracker
+from tests.bench.pmsync_process import pmsync_env, run_pmsync, write_yaml
 
 TOKEN = "bench-token"
+TOKEN_ENV = "PMSYNC_BENCH_GITHUB_TOKEN"
 LABEL = "postmortem-action"
 BODY = "### Postmortem\n\nINC-{n}\n\n### Due date\n\n2026-12-01\n\n### Evidence\n\n_No response_\n"
 
@@ -100,12 +115,109 @@ def naive(base_url: str, repos: list[str]) -> int:
     return seen
 
 
+Row = tuple[str, int, str, int, float, str]
+
+
+def run_once_rows(
+    emulator: GitHubEmulator, clock: Clock, names: list[str], code: Path | None, full_row: bool
+) -> tuple[list[Row], dict[str, bool]]:
+    """``pmsync run --once`` processes sharing one state store: cold, idle, ``--full``.
+
+    The runs evaluate as of the emulator's clock (``--now``), when no item is due yet, so they
+    write nothing and the second run is idle in the tracker's sense.
+    """
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="pmsync-bench-") as scratch:
+        work = Path(scratch)
+        policy = write_yaml(
+            work / "policy.yaml",
+            {
+                "version": "bench",
+                "trackers": {
+                    "github": [
+                        {
+                            "name": "github",
+                            "base_url": emulator.base_url,
+                            "repositories": names,
+                            "token_env": TOKEN_ENV,
+                            "seconds_between_writes": 0,
+                        }
+                    ]
+                },
+                "escalation": {"tiers": [{"name": "owner", "after": "0d", "label": LABEL_OVER}]},
+                "report": {"enabled": False},
+            },
+        )
+        state = f"sqlite:///{work / 'state.db'}"
+        env = pmsync_env({TOKEN_ENV: TOKEN}, code)
+        command = ["run", "--once", "--config", str(policy), "--state", state]
+        command += ["--now", clock().isoformat()]
+
+        def one_run(*extra: str) -> tuple[Counter[tuple[str, str, int]], int, float]:
+            emulator.reset_counters()
+            quota = emulator.rate_limit_remaining
+            seconds = run_pmsync([*command, *extra], env, work)
+            return emulator.counters, quota - emulator.rate_limit_remaining, seconds
+
+        cold, cold_quota, cold_s = one_run()
+        rows.append(("run --once, cold (process)", sum(cold.values()), "", cold_quota, cold_s, ""))
+        idle, idle_quota, idle_s = one_run()
+        idle_n = sum(idle.values())
+        all_304 = all(status == 304 for (_, _, status) in idle)
+        with StateStore.open(state) as store:
+            sizes = store.view_sizes()
+        entries = sum(n for n, _ in sizes.values())
+        view_mb = sum(b for _, b in sizes.values()) / 1e6
+        file_mb = (work / "state.db").stat().st_size / 1e6
+        rows.append(
+            (
+                "run --once, idle (process)",
+                idle_n,
+                f"= {len(names)}, all 304",
+                idle_quota,
+                idle_s,
+                f"{'all 304' if all_304 else 'NOT all 304'}; view cache {entries} entries, "
+                f"{view_mb:.1f} MB JSON (state file {file_mb:.1f} MB)",
+            )
+        )
+        checks = {
+            "idle run --once (a new process): R requests, all 304, no quota": idle_n == len(names)
+            and all_304
+            and idle_quota == 0
+        }
+        if full_row:
+            full, full_quota, full_s = one_run("--full")
+            rows.append(
+                (
+                    "run --once --full (process)",
+                    sum(full.values()),
+                    "",
+                    full_quota,
+                    full_s,
+                    "what every run paid before",
+                )
+            )
+    return rows, checks
+
+
+LABEL_OVER = "pmsync/overdue"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--items", type=int, default=10_000, help="action items (N)")
     parser.add_argument("--repos", type=int, default=20, help="repositories")
     parser.add_argument(
         "--naive-repos", type=int, default=2, help="repositories the naive script really reads"
+    )
+    parser.add_argument(
+        "--code", type=Path, help="run the run --once processes from this checkout instead"
+    )
+    parser.add_argument(
+        "--no-full-row", action="store_true", help="skip the run --once --full process"
+    )
+    parser.add_argument(
+        "--only-run-once", action="store_true", help="only the run --once processes"
     )
     args = parser.parse_args(argv)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -116,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         names = seed(emulator, clock, args.items, args.repos)
         seed_s = time.perf_counter() - began
+        process_rows, process_checks = run_once_rows(
+            emulator, clock, names, args.code, not args.no_full_row
+        )
+        if args.only_run_once:
+            print_rows(args, seed_s, process_rows)
+            return report(process_checks)
         policy = Policy(
             version="bench",
             escalation=Escalation(tiers=[Tier(name="owner", after="0d", label="pmsync/overdue")]),
@@ -126,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         connector = GitHubConnector(
             config, policy, MemoryCursorStore(), clock, token=SecretStr(TOKEN)
         )
-        rows: list[tuple[str, int, str, int, float, str]] = []
+        rows: list[Row] = list(process_rows)
 
         def fetch() -> None:
             result = connector.fetch(full=False)
@@ -307,13 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         emulator.stop()
 
-    print(
-        f"GitHub connector benchmark: N={args.items} items in {args.repos} repositories "
-        f"(seeded in {seed_s:.1f} s)"
-    )
-    print(f"{'scenario':32} {'requests':>9} {'bound':>22} {'quota':>7} {'seconds':>8}  note")
-    for name, count, bound, quota, seconds, extra in rows:
-        print(f"{name:32} {count:>9} {bound:>22} {quota:>7} {seconds:>8.2f}  {extra}")
+    print_rows(args, seed_s, rows)
     ratio = naive_n / cold_n if cold_n else float("inf")
     print(f"cold sync: {ratio:.1f}x fewer requests than the naive script")
     checks = {
@@ -332,7 +444,22 @@ def main(argv: list[str] | None = None) -> int:
         and sum(commented.values()) == 3,
         "evidence: one GET per distinct pull request, none once merged": looked_n == 101
         and again_n == 0,
+        **process_checks,
     }
+    return report(checks)
+
+
+def print_rows(args: argparse.Namespace, seed_s: float, rows: list[Row]) -> None:
+    print(
+        f"GitHub connector benchmark: N={args.items} items in {args.repos} repositories "
+        f"(seeded in {seed_s:.1f} s)" + (f"; processes run from {args.code}" if args.code else "")
+    )
+    print(f"{'scenario':32} {'requests':>9} {'bound':>22} {'quota':>7} {'seconds':>8}  note")
+    for name, count, bound, quota, seconds, extra in rows:
+        print(f"{name:32} {count:>9} {bound:>22} {quota:>7} {seconds:>8.2f}  {extra}")
+
+
+def report(checks: dict[str, bool]) -> int:
     for name, ok in checks.items():
         print(f"{'ok  ' if ok else 'FAIL'} {name}")
     return 0 if all(checks.values()) else 1

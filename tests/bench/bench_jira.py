@@ -8,16 +8,27 @@ the marker is absent; comment POST carrying the marker; index PUT; labels PUT). 
 comparison is what a straightforward ``jira``-library script does: ``search_issues`` with
 all fields, then ``comments()`` per issue. The per-issue comment reads are measured on a
 sample (``--sample``) and extrapolated to N; the table says so.
+
+First, ``pmsync run --once --dry-run`` as separate processes sharing one SQLite state store
+(issue 14): a cold run and an idle one, which asks the server info (the ``jira`` library's
+own start-up request) and one incremental search, the field list and the items coming from
+the store. Dry runs, because the seeded items are overdue and a writing run would escalate
+them; the reads are the same. ``--code DIR`` runs those processes from another checkout.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from jira import JIRA
 from pydantic import SecretStr
@@ -29,8 +40,10 @@ from syncer.messages import Markup, Mention, Message
 from syncer.model import ItemRef, Person
 from syncer.policy import Policy
 from syncer.tracker_config import JiraTracker
+from tests.bench.pmsync_process import pmsync_env, run_pmsync, write_yaml
 
 EMAIL, TOKEN = "bot@acme.test", "bench-token"
+EMAIL_ENV, TOKEN_ENV = "PMSYNC_BENCH_JIRA_EMAIL", "PMSYNC_BENCH_JIRA_TOKEN"
 JQL = "project = REL AND labels = postmortem-action"
 
 
@@ -108,13 +121,58 @@ def _shape(requests: Counter[tuple[str, str, int]]) -> str:
     return ", ".join(f"{m} {p}" for m, p in sent)
 
 
-def run_mode(mode: Literal["cloud", "datacenter"], n: int, sample: int) -> list[Row]:
+def run_once_rows(
+    emulator: JiraEmulator, mode: Literal["cloud", "datacenter"], clock: Clock, code: Path | None
+) -> list[Row]:
+    """Cold and idle ``pmsync run --once --dry-run`` processes sharing one state store."""
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="pmsync-bench-") as scratch:
+        work = Path(scratch)
+        tracker: dict[str, Any] = {
+            "name": "jira",
+            "server": emulator.base_url,
+            "deployment": mode,
+            "jql": JQL,
+            "token_env": TOKEN_ENV,
+            "email_env": EMAIL_ENV,
+            "fields": {"owner": "assignee", "evidence": "Evidence", "severity": "Severity"},
+        }
+        policy = write_yaml(
+            work / "policy.yaml",
+            {"version": "bench", "trackers": {"jira": [tracker]}, "report": {"enabled": False}},
+        )
+        state = f"sqlite:///{work / 'state.db'}"
+        extra = {TOKEN_ENV: TOKEN, **({EMAIL_ENV: EMAIL} if mode == "cloud" else {})}
+        env = pmsync_env(extra, code)
+        command = ["run", "--once", "--dry-run", "--config", str(policy), "--state", state]
+        command += ["--now", clock().isoformat()]
+        for name in ("cold", "idle"):
+            emulator.reset_counters()
+            seconds = run_pmsync(command, env, work)
+            found = requests_of(emulator)
+            shape = ", ".join(f"{m} {_short(p)} x{c}" for (m, p, _), c in sorted(found.items()))
+            rows.append(
+                (
+                    f"{mode}: run --once, {name} (process)",
+                    f"{sum(found.values())} ({shape})",
+                    "serverInfo + 1 search" if name == "idle" else "-",
+                    "-",
+                    f"{seconds:.1f}",
+                )
+            )
+    return rows
+
+
+def run_mode(
+    mode: Literal["cloud", "datacenter"], n: int, sample: int, code: Path | None = None
+) -> list[Row]:
     clock = Clock()
     emulator = JiraEmulator(mode=mode, email=EMAIL, token=TOKEN, clock=clock)
     keys = seed(emulator, n)
     emulator.start()
     rows: list[Row] = []
     try:
+        rows.extend(run_once_rows(emulator, mode, clock, code))
         config = JiraTracker(
             name="jira",
             server=emulator.base_url,
@@ -221,13 +279,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=10_000, help="number of action items")
     parser.add_argument("--sample", type=int, default=200, help="issues whose comments are read")
     parser.add_argument("--mode", choices=["cloud", "datacenter", "both"], default="both")
+    parser.add_argument(
+        "--code", type=Path, help="run the run --once processes from this checkout instead"
+    )
     args = parser.parse_args(argv)
     modes: list[Literal["cloud", "datacenter"]] = (
         ["cloud", "datacenter"] if args.mode == "both" else [args.mode]
     )
     rows: list[Row] = [("scenario", "requests", "budget", "KiB received", "seconds")]
     for mode in modes:
-        rows.extend(run_mode(mode, args.n, min(args.sample, args.n)))
+        rows.extend(run_mode(mode, args.n, min(args.sample, args.n), args.code))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for index, row in enumerate(rows):
         print(" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)))

@@ -1,0 +1,97 @@
+"""Jira reads that survive the process: connectors sharing one state store.
+
+Each connector stands for a process (a scheduled ``run --once``, the daemon); the state store
+holds the cursor, the view of the scope and the field list they all build on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from syncer.model import ItemRef
+from syncer.state import StateStore
+from tests.jira.conftest import Site
+
+SEARCHES = {"/rest/api/2/search/jql", "/rest/api/2/search"}
+
+
+@pytest.fixture
+def shared(site: Site, tmp_path: Path) -> Iterator[Site]:
+    """The site with a SQLite state store as everyone's cursor store."""
+    with StateStore.open(f"sqlite:///{tmp_path / 'state.db'}") as store:
+        site.cursors = store  # type: ignore[assignment]
+        yield site
+
+
+def paths(site: Site) -> list[str]:
+    return sorted(path for (_, path, _), n in site.requests().items() for _ in range(n))
+
+
+class TestANewProcess:
+    """An idle run in a new process is one incremental search besides the server info."""
+
+    def test_it_searches_once_and_reads_the_rest_from_the_store(self, shared: Site) -> None:
+        for n in range(130):
+            shared.add_action(f"Action {n}", updated=f"-{1 + n % 4}d")
+        first = shared.connector().fetch(full=False)
+        shared.clock.advance(minutes=10)
+        shared.reset()
+        second = shared.connector().fetch(full=False)
+        searched = [p for p in paths(shared) if p in SEARCHES]
+        assert paths(shared) == sorted(["/rest/api/2/serverInfo", *searched])
+        assert len(searched) == 1
+        assert sorted(second.items, key=lambda i: i.ref.key) == sorted(
+            first.items, key=lambda i: i.ref.key
+        )
+
+    def test_a_change_made_meanwhile_is_read_and_merged(self, shared: Site) -> None:
+        keep = shared.add_action("Keep", updated="-3d")
+        change = shared.add_action("Change", updated="-3d")
+        shared.connector().fetch(full=False)
+        shared.clock.advance(minutes=5)
+        shared.connector().add_labels(ItemRef(tracker="jira", key=change), ["sev-1"])
+        result = shared.connector().fetch(full=False)
+        labels = {i.ref.key: i.labels for i in result.items}
+        assert sorted(labels) == sorted([keep, change])
+        assert "sev-1" in labels[change]
+
+    def test_a_day_after_the_last_full_read_the_scope_is_read_in_full(self, shared: Site) -> None:
+        """The field list is read again too: a renamed field is picked up daily."""
+        shared.add_action("One", updated="-3d")
+        shared.connector().fetch(full=False)
+        shared.clock.advance(days=1, minutes=1)
+        shared.reset()
+        shared.connector().fetch(full=False)
+        assert "/rest/api/2/field" in paths(shared)
+
+    def test_another_jql_scope_does_not_trust_the_old_view(self, shared: Site) -> None:
+        """A changed scope is a changed configuration: read in full, field list included."""
+        shared.add_action("One", updated="-3d")
+        shared.connector().fetch(full=False)
+        shared.reset()
+        shared.connector(jql="project = REL").fetch(full=False)
+        assert "/rest/api/2/field" in paths(shared)
+
+
+class TestTwoProcessesTakingTurns:
+    def test_a_view_moved_by_another_process_is_read_back(self, shared: Site) -> None:
+        """A reads; B reads a new item, then a later change, moving the cursor past the new
+        item's update; A's next search starts at B's cursor and does not find the new item
+        again: A must take B's view from the store, or it would miss it until the resync."""
+        shared.add_action("Old", updated="-3d")
+        daemon = shared.connector()
+        daemon.fetch(full=False)
+        shared.clock.advance(minutes=30)
+        added = shared.add_action("New", updated="-1m")
+        run_once = shared.connector()
+        run_once.fetch(full=False)
+        shared.clock.advance(minutes=30)
+        shared.add_action("Later", updated="-1m")
+        run_once.fetch(full=False)
+        shared.clock.advance(minutes=5)
+        seen = daemon.fetch(full=False)
+        assert added in {i.ref.key for i in seen.items}
+        assert len(seen.items) == 3
