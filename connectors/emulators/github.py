@@ -25,6 +25,9 @@ Notes on fidelity:
 * The token belongs to ``login`` (default ``pmsync-bot``), admin on every repository unless
   :meth:`set_permission` says otherwise.
 * ``html_url`` values live on the emulator base too (``{base}/acme/api/issues/3``).
+* Webhooks (:meth:`GitHubEmulator.add_webhook`): every change, through the API or the methods
+  here, is delivered to the hooks that want it, signed as GitHub signs it
+  (``github_hooks``).
 """
 
 from __future__ import annotations
@@ -38,12 +41,20 @@ from types import TracebackType
 from typing import Any
 
 from connectors.emulators.github_api import GitHubApi
-from connectors.emulators.github_model import PERMISSIONS, App, PullInfo, Repo, utc_seconds
+from connectors.emulators.github_hooks import Delivery, GitHubHooks
+from connectors.emulators.github_model import (
+    PERMISSIONS,
+    App,
+    HookEvent,
+    PullInfo,
+    Repo,
+    utc_seconds,
+)
 from connectors.emulators.github_seed import load_seed
 from connectors.emulators.github_server import Faults, Refusal, Server, Transport
 from connectors.emulators.github_state import GitHubState
 
-__all__ = ["Faults", "GitHubEmulator", "Refusal"]
+__all__ = ["Delivery", "Faults", "GitHubEmulator", "Refusal"]
 
 JSONDict = dict[str, Any]
 
@@ -69,6 +80,7 @@ class GitHubEmulator:
         self._api = GitHubApi(self._state)
         self._transport = Transport(self._state, token, self._api.routes())
         self._api.quota = self._quota
+        self._hooks = GitHubHooks(self._state, lambda: self._api.render)
         self._server: Server | None = None
         self._base_url: str | None = None
 
@@ -82,6 +94,7 @@ class GitHubEmulator:
         self._server = server
 
     def stop(self) -> None:
+        self._hooks.close()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -294,14 +307,72 @@ class GitHubEmulator:
             return issue.number
 
     def merge_pull(self, repo: str, number: int, user: str | None = None) -> None:
-        """Merge an open pull request now (it closes, ``merged`` turns true)."""
+        """Merge an open pull request now (it closes, ``merged`` turns true; webhook:
+        ``pull_request`` ``closed`` with ``merged: true``)."""
         with self._state.lock:
-            pull = self._state.pull(self._repo(repo), number)
+            target = self._repo(repo)
+            pull = self._state.pull(target, number)
             assert pull.pull is not None
             now = self._state.now()
             pull.pull.merged, pull.pull.merged_at = True, now
             pull.pull.merged_by = user or self.login
             pull.state, pull.closed_at, pull.updated_at = "closed", now, now
+            self._state.emit("pull_request", "closed", target, pull, user or self.login)
+
+    # ------------------------------------------------------------------ webhooks
+    def add_webhook(
+        self,
+        url: str,
+        secret: str | None = None,
+        *,
+        events: Iterable[str] = ("*",),
+        repos: Iterable[str] | None = None,
+    ) -> int:
+        """Deliver ``events`` (``*``: all) of ``repos`` (None: every repository, as an
+        organisation hook) to ``url``, signed with ``secret``; a repository hook is pinged.
+        Returns the hook id."""
+        with self._state.lock:
+            return self._hooks.add(url, secret, events, repos)
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery made so far, oldest first, with the receiver's answer."""
+        with self._state.lock:
+            return list(self._hooks.deliveries)
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> bool:
+        """Whether every delivery made so far has been answered within ``timeout`` seconds."""
+        return self._hooks.wait_sent(timeout)
+
+    def redeliver(self, guid: str) -> Delivery:
+        """Send a delivery again with the same GUID and body (GitHub's "Redeliver")."""
+        with self._state.lock:
+            return self._hooks.redeliver(guid)
+
+    def on_change(self, observer: Callable[[HookEvent], None]) -> None:
+        """Also tell ``observer`` about every change (under the emulator's lock: be quick)."""
+        with self._state.lock:
+            self._state.observers.append(observer)
+
+    def edit_issue(self, repo: str, number: int, user: str, **changes: Any) -> None:
+        """Change an issue as ``user`` would through ``PATCH .../issues/{n}`` (same rules,
+        same webhook events): ``state``, ``state_reason``, ``title``, ``body``,
+        ``assignees``, ``milestone``, ``labels``."""
+        with self._state.lock:
+            target = self._repo(repo)
+            issue = self._state.issue(target, number)
+            self._state.ensure_user(user)
+            self._state.edit_issue(target, issue, changes, user)
+
+    def close_issue(
+        self, repo: str, number: int, user: str, state_reason: str = "completed"
+    ) -> None:
+        """Close an issue as ``user`` (webhook: ``issues`` ``closed``)."""
+        self.edit_issue(repo, number, user, state="closed", state_reason=state_reason)
+
+    def reopen_issue(self, repo: str, number: int, user: str) -> None:
+        """Reopen an issue as ``user`` (webhook: ``issues`` ``reopened``)."""
+        self.edit_issue(repo, number, user, state="open")
 
     def add_comment(
         self,

@@ -284,7 +284,7 @@ class GitHubApi:
         repo = self._writable(params, login)
         issue = self._issue(repo, params)
         names = self._label_body(request, "/issues/labels#add-labels-to-an-issue")
-        self.state.add_labels(repo, issue, names)
+        self.state.add_labels(repo, issue, names, sender=login)
         return Response(200, self.render.issue_labels(repo, issue))
 
     def set_issue_labels(self, request: Request, params: dict[str, str], login: str) -> Response:
@@ -295,19 +295,19 @@ class GitHubApi:
             if request.body
             else []
         )
-        self.state.set_labels(repo, issue, names)
+        self.state.set_labels(repo, issue, names, sender=login)
         return Response(200, self.render.issue_labels(repo, issue))
 
     def clear_issue_labels(self, request: Request, params: dict[str, str], login: str) -> Response:
         repo = self._writable(params, login)
         issue = self._issue(repo, params)
-        self.state.set_labels(repo, issue, [])
+        self.state.set_labels(repo, issue, [], sender=login)
         return Response(204)
 
     def remove_issue_label(self, request: Request, params: dict[str, str], login: str) -> Response:
         repo = self._writable(params, login)
         issue = self._issue(repo, params)
-        self.state.remove_label(issue, params["name"])
+        self.state.remove_label(issue, params["name"], repo, sender=login)
         return Response(200, self.render.issue_labels(repo, issue))
 
     # ------------------------------------------------------------------ comments
@@ -345,7 +345,7 @@ class GitHubApi:
         comment = self.state.comment(repo, _int(params["comment_id"]) or -1)
         if comment.user.lower() != login.lower():
             self.state.require_write(repo, login)
-        self.state.edit_comment(repo, comment, _comment_body(_json(request), doc))
+        self.state.edit_comment(repo, comment, _comment_body(_json(request), doc), sender=login)
         return Response(200, self.render.comment(repo, comment))
 
     # ------------------------------------------------------------------ repository labels

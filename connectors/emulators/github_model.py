@@ -139,6 +139,20 @@ class Issue:
     gone: bool = False
 
 
+@dataclass(frozen=True)
+class HookEvent:
+    """A change GitHub would deliver to webhooks: ``event`` (``X-GitHub-Event``), ``action``,
+    the repository and issue (or pull request) it concerns, who did it, and the event's own
+    fields (``label``, ``assignee``, ``milestone``, ``changes``, ``comment``)."""
+
+    event: str
+    action: str
+    repo: Repo
+    issue: Issue | None
+    sender: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class App:
     """A GitHub App: JWTs signed with its private key may mint installation tokens."""

@@ -22,6 +22,7 @@ from connectors.emulators.github_model import (
     App,
     Comment,
     Commit,
+    HookEvent,
     Issue,
     Label,
     Milestone,
@@ -50,10 +51,22 @@ class GitHubState:
         self.repos: dict[str, Repo] = {}  # key: lower-case "owner/name"
         self.tokens: dict[str, str] = {}  # token -> login it acts as
         self.apps: dict[str, App] = {}  # app id (as text) -> GitHub App
+        # Called with every change a webhook would report, under ``lock`` (see github_hooks).
+        self.observers: list[Callable[[HookEvent], None]] = []
         self._ids = 1000
         self.ensure_user(bot_login, name="pmsync bot")
 
     # ------------------------------------------------------------------ basics
+    def emit(
+        self, event: str, action: str, repo: Repo, issue: Issue | None, sender: str, **extra: Any
+    ) -> None:
+        """Tell the observers (the webhook dispatcher) about a change, as it happens."""
+        if not self.observers:
+            return
+        change = HookEvent(event, action, repo, issue, sender, dict(extra))
+        for observer in list(self.observers):
+            observer(change)
+
     def now(self) -> datetime:
         return utc_seconds(self.clock())
 
@@ -356,6 +369,8 @@ class GitHubState:
             if key not in issue.labels:
                 issue.labels.append(key)
         repo.issues[number] = issue
+        if pull is None:
+            self.emit("issues", "opened", repo, issue, author)
         return issue
 
     def create_issue_from_api(self, repo: Repo, payload: Any, login: str) -> Issue:
@@ -425,6 +440,7 @@ class GitHubState:
         )
         labels = label_names(payload["labels"], doc) if "labels" in payload else None
         now = self.now()
+        before = (issue.title, issue.body, list(issue.assignees), issue.milestone, issue.state)
         if "title" in payload:
             issue.title = payload["title"]
         if "body" in payload:
@@ -433,7 +449,7 @@ class GitHubState:
             issue.assignees = assignees
         issue.milestone = milestone
         if labels is not None:
-            self.set_labels(repo, issue, labels, touch=False)
+            self.set_labels(repo, issue, labels, touch=False, sender=login)
         if state == "closed" and issue.state != "closed":
             issue.state, issue.closed_at, issue.closed_by = "closed", now, login
             issue.state_reason = (
@@ -445,6 +461,35 @@ class GitHubState:
         elif reason is not None and issue.state == "closed" and reason != "reopened":
             issue.state_reason = reason
         issue.updated_at = now
+        self._emit_edit(repo, issue, login, before)
+
+    def _emit_edit(
+        self,
+        repo: Repo,
+        issue: Issue,
+        login: str,
+        before: tuple[str, str | None, list[str], int | None, str],
+    ) -> None:
+        """The events one PATCH of an issue makes GitHub send, one per kind of change."""
+        title, body, assignees, milestone, state = before
+        changes: JSON = {}
+        if issue.title != title:
+            changes["title"] = {"from": title}
+        if issue.body != body:
+            changes["body"] = {"from": body}
+        if changes:
+            self.emit("issues", "edited", repo, issue, login, changes=changes)
+        for added in (a for a in issue.assignees if a not in assignees):
+            self.emit("issues", "assigned", repo, issue, login, assignee=added)
+        for removed in (a for a in assignees if a not in issue.assignees):
+            self.emit("issues", "unassigned", repo, issue, login, assignee=removed)
+        if issue.milestone != milestone and issue.milestone is not None:
+            self.emit("issues", "milestoned", repo, issue, login, milestone=issue.milestone)
+        elif issue.milestone != milestone and milestone is not None:
+            self.emit("issues", "demilestoned", repo, issue, login, milestone=milestone)
+        if issue.state != state:
+            action = "closed" if issue.state == "closed" else "reopened"
+            self.emit("issues", action, repo, issue, login)
 
     def _assignees_from(self, repo: Repo, payload: JSON, doc: str) -> list[str] | None:
         logins: list[Any] | None = None
@@ -486,16 +531,26 @@ class GitHubState:
             )
         return number
 
-    def add_labels(self, repo: Repo, issue: Issue, names: Sequence[str]) -> None:
+    def add_labels(
+        self, repo: Repo, issue: Issue, names: Sequence[str], sender: str | None = None
+    ) -> None:
+        before = list(issue.labels)
         for name in names:
             key = self.add_label(repo, name).name.lower()
             if key not in issue.labels:
                 issue.labels.append(key)
         issue.updated_at = self.now()
+        self._emit_labels(repo, issue, before, sender)
 
     def set_labels(
-        self, repo: Repo, issue: Issue, names: Sequence[str], touch: bool = True
+        self,
+        repo: Repo,
+        issue: Issue,
+        names: Sequence[str],
+        touch: bool = True,
+        sender: str | None = None,
     ) -> None:
+        before = list(issue.labels)
         issue.labels = []
         for name in names:
             key = self.add_label(repo, name).name.lower()
@@ -503,8 +558,21 @@ class GitHubState:
                 issue.labels.append(key)
         if touch:
             issue.updated_at = self.now()
+        self._emit_labels(repo, issue, before, sender)
 
-    def remove_label(self, issue: Issue, name: str) -> None:
+    def _emit_labels(self, repo: Repo, issue: Issue, before: list[str], sender: str | None) -> None:
+        """``labeled`` per label added and ``unlabeled`` per label removed, as GitHub sends."""
+        who = sender or self.bot_login
+        for key in issue.labels:
+            if key not in before:
+                self.emit("issues", "labeled", repo, issue, who, label=repo.labels[key])
+        for key in before:
+            if key not in issue.labels and key in repo.labels:
+                self.emit("issues", "unlabeled", repo, issue, who, label=repo.labels[key])
+
+    def remove_label(
+        self, issue: Issue, name: str, repo: Repo | None = None, sender: str | None = None
+    ) -> None:
         key = name.lower()
         if key not in issue.labels:
             raise ApiError(
@@ -517,6 +585,9 @@ class GitHubState:
             )
         issue.labels.remove(key)
         issue.updated_at = self.now()
+        if repo is not None and key in repo.labels:
+            who = sender or self.bot_login
+            self.emit("issues", "unlabeled", repo, issue, who, label=repo.labels[key])
 
     # ------------------------------------------------------------------ comments
     def add_comment(
@@ -533,6 +604,7 @@ class GitHubState:
         repo.comments[comment.id] = comment
         issue.comment_ids.append(comment.id)
         issue.updated_at = max(issue.updated_at, created)
+        self.emit("issue_comment", "created", repo, issue, author, comment=comment)
         return comment
 
     def comment(self, repo: Repo, comment_id: int) -> Comment:
@@ -541,13 +613,19 @@ class GitHubState:
             raise not_found("/issues/comments#get-an-issue-comment")
         return comment
 
-    def edit_comment(self, repo: Repo, comment: Comment, body: str) -> None:
+    def edit_comment(
+        self, repo: Repo, comment: Comment, body: str, sender: str | None = None
+    ) -> None:
         now = self.now()
+        old = comment.body
         comment.body = body
         comment.updated_at = now
         issue = repo.issues.get(comment.issue_number)
         if issue is not None:
             issue.updated_at = now
+            changes = {"body": {"from": old}}
+            who = sender or comment.user
+            self.emit("issue_comment", "edited", repo, issue, who, comment=comment, changes=changes)
 
 
 def valid_color(value: Any) -> bool:
