@@ -67,6 +67,7 @@ from typing import Any
 import yaml
 
 from connectors.emulators.jira_edit import ApiError, FieldEditor
+from connectors.emulators.jira_hooks import JiraDelivery, JiraHooks
 from connectors.emulators.jira_limits import JiraFaults, WriteLimiter, top_of_next_hour
 from connectors.emulators.jira_render import Renderer
 from connectors.emulators.jira_state import (
@@ -138,6 +139,7 @@ class JiraEmulator:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.stopping = threading.Event()
+        self.hooks = JiraHooks(self)
         self.bot = self.add_user(
             account_id="712020:5f0c2a4e-9b1d-4c55-8e2a-000000000b07",
             name="pmsync-bot",
@@ -168,6 +170,7 @@ class JiraEmulator:
         return self
 
     def stop(self) -> None:
+        self.hooks.close()
         self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
@@ -295,8 +298,11 @@ class JiraEmulator:
         updated: datetime | str | None = None,
         resolutiondate: datetime | str | None = None,
         reporter: str | None = None,
+        announce: bool = True,
     ) -> str:
-        """Add an issue directly (no limits, no counters); returns its key."""
+        """Add an issue directly (no limits, no counters); returns its key. Webhooks hear of
+        it unless ``announce`` is False (the REST route announces it once its fields are set).
+        """
         if status not in STATUSES:
             raise ValueError(f"status must be one of {sorted(STATUSES)}")
         if priority not in {p[1] for p in PRIORITIES}:
@@ -340,6 +346,8 @@ class JiraEmulator:
             self.issues[issue.id] = issue
             self._keys[issue.key] = issue.id
             self.revision += 1
+            if announce:
+                self.hooks.created(issue, issue.reporter)
             return issue.key
 
     def _user_or_fail(self, ident: str | None) -> User | None:
@@ -378,6 +386,54 @@ class JiraEmulator:
             when = self.resolve_time(created, self.clock()) or self.clock()
             user = self._user_or_fail(author) or self.bot
             return self.new_comment(issue, body, user, when, properties).id
+
+    # ----------------------------------------------------------------- people acting
+    def transition(self, key: str, status: str, user: str | None = None) -> None:
+        """Move an issue to ``status`` as ``user`` would in the UI (Done sets the resolution
+        Done, leaving Done clears it); ``updated`` moves and webhooks hear of it."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {sorted(STATUSES)}")
+        with self.lock:
+            issue = self.get_issue(key)
+            before = self.hooks.snapshot(issue)
+            now = self.clock()
+            if STATUSES[issue.status][2] != STATUSES[status][2]:
+                issue.statuscategorychangedate = now
+            issue.status = status
+            issue.resolution = "Done" if status == "Done" else None
+            issue.resolutiondate = now if status == "Done" else None
+            issue.updated = now
+            self.revision += 1
+            self.hooks.updated(issue, self._user_or_fail(user) or self.bot, before, "issue_generic")
+
+    def comment(self, key: str, body: str | Json, author: str | None = None) -> str:
+        """A comment written now by ``author`` (``updated`` moves; webhooks hear of it)."""
+        with self.lock:
+            issue = self.get_issue(key)
+            now = self.clock()
+            made = self.new_comment(issue, body, self._user_or_fail(author) or self.bot, now)
+            issue.updated = now
+            self.hooks.commented(issue, made)
+            return made.id
+
+    def add_webhook(
+        self, url: str, secret: str | None = None, *, events: tuple[str, ...] = ("*",)
+    ) -> int:
+        """An admin webhook (saved with ``secret``) for ``events`` (``*``: all); its id."""
+        with self.lock:
+            return self.hooks.add(url, secret, events)
+
+    @property
+    def deliveries(self) -> list[JiraDelivery]:
+        with self.lock:
+            return list(self.hooks.deliveries)
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> bool:
+        return self.hooks.wait_sent(timeout)
+
+    def redeliver(self, identifier: str) -> JiraDelivery:
+        with self.lock:
+            return self.hooks.redeliver(identifier)
 
     def new_comment(
         self,

@@ -108,8 +108,10 @@ def edit_issue(emu: JiraEmulator, req: Request) -> Response:
         raise ApiError(400, ["one of 'fields' or 'update' required"])
     plan = emu.editor().plan(issue, body.get("fields"), body.get("update"))
     plan.raise_if_errors()
+    before = emu.hooks.snapshot(issue)
     plan.apply(issue)
     _touch(emu, issue)
+    emu.hooks.updated(issue, emu.bot, before, "issue_updated")
     notify = (req.param("notifyUsers") or req.param("notifyEditingUsers") or "true") != "false"
     emu.notify_log.append((issue.key, notify))
     if req.param("returnIssue") == "true":
@@ -157,12 +159,13 @@ def create_issue(emu: JiraEmulator, req: Request) -> Response:
     plan.raise_if_errors()
     assert project_obj is not None
     properties = _create_properties(body.get("properties"))
-    key = emu.add_issue(project_obj.key, summary=str(fields["summary"]))
+    key = emu.add_issue(project_obj.key, summary=str(fields["summary"]), announce=False)
     issue = emu.get_issue(key)
     plan.apply(issue)
     issue.properties.update(properties)
     issue.reporter = emu.bot
     emu.revision += 1
+    emu.hooks.created(issue, emu.bot)
     return Response(
         201,
         {
@@ -238,6 +241,7 @@ def add_comment(emu: JiraEmulator, req: Request) -> Response:
     properties = _comment_properties(req)
     comment = emu.new_comment(issue, body, emu.bot, emu.clock(), properties)
     _touch(emu, issue)
+    emu.hooks.commented(issue, comment)
     rendered = renderer_for(emu, req).comment(
         issue, comment, properties="properties" in _expand(req)
     )
@@ -357,6 +361,7 @@ def do_transition(emu: JiraEmulator, req: Request) -> Response:
         else:
             comments.append(_comment_body(emu, Request(req.method, req.version, {}, added, {})))
     plan.raise_if_errors()
+    before = emu.hooks.snapshot(issue)
     now = emu.clock()
     if STATUSES[issue.status][2] != STATUSES[target][2]:
         issue.statuscategorychangedate = now
@@ -371,6 +376,7 @@ def do_transition(emu: JiraEmulator, req: Request) -> Response:
     for text in comments:
         emu.new_comment(issue, text, emu.bot, now)
     _touch(emu, issue)
+    emu.hooks.updated(issue, emu.bot, before, "issue_generic")
     return Response(204)
 
 

@@ -309,4 +309,3 @@ class TestPayloads:
             "allow_forking",
             "has_discussions",
         }
-
