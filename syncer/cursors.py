@@ -78,6 +78,23 @@ def decode_entry(text: str) -> ViewEntry | None:
 OPERATIONAL_SECTIONS = frozenset({"version", "trackers", "operations", "daemon", "report"})
 """Policy sections no mapping reads: changing them keeps the cached views."""
 
+OPERATIONAL_SETTINGS = frozenset(
+    {
+        "token_env",
+        "token_file",
+        "email_env",
+        "app",
+        "webhook_secret_env",
+        "webhook_secret_file",
+        "request_timeout_s",
+        "seconds_between_writes",
+        "notify_users",
+        "look_up_owners",
+        "full_resync_every",
+    }
+)
+"""Tracker settings no mapping reads (credentials, pacing, schedules)."""
+
 
 def view_fingerprint(config: BaseModel, policy: Policy) -> str:
     """A short digest of everything a source's mapping depends on: the tracker configuration,
@@ -87,8 +104,9 @@ def view_fingerprint(config: BaseModel, policy: Policy) -> str:
     except metadata.PackageNotFoundError:
         release = "unknown"
     digest = hashlib.sha256(f"view-format:{VIEW_FORMAT}:{release}".encode())
+    settings = set(OPERATIONAL_SETTINGS & set(type(config).model_fields))
     for part in (
-        config.model_dump_json(),
+        config.model_dump_json(exclude=settings),
         policy.model_dump_json(exclude=set(OPERATIONAL_SECTIONS)),
     ):
         digest.update(b"\0")

@@ -10,7 +10,7 @@ from. ``now`` comes from the caller.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,7 +27,7 @@ from syncer.ledger import Ledger, LedgerEntry
 from syncer.model import ActionItem
 from syncer.plan import Observed, plan
 from syncer.policy import Policy
-from syncer.tracker import EvidenceVerifier, SkippedItem, Tracker
+from syncer.tracker import EvidenceVerifier, ReadsItems, SkippedItem, Tracker
 
 log = structlog.get_logger(__name__)
 
@@ -72,18 +72,27 @@ def collect(
     *,
     full: bool,
     rate_limits: dict[str, RateLimited] | None = None,
+    only: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[list[ActionItem], list[SkippedItem], dict[str, str]]:
     """Items from every tracker; one tracker's failure does not stop the others.
 
     A fetch stopped by a rate limit is an error like any other; when ``rate_limits`` is given
-    it also receives the ``RateLimited`` (its reset time and reason), by tracker name.
+    it also receives the ``RateLimited`` (its reset time and reason), by tracker name. With
+    ``only`` (tracker name -> item keys: a cycle for webhook deliveries), just those items
+    are read, from just those trackers (a tracker that cannot read chosen items is fetched).
     """
     items: list[ActionItem] = []
     skipped: list[SkippedItem] = []
     errors: dict[str, str] = {}
     for tracker in trackers:
+        keys = None if only is None else only.get(tracker.name)
+        if only is not None and keys is None:
+            continue
         try:
-            fetched = tracker.fetch(full=full)
+            if keys is not None and isinstance(tracker, ReadsItems):
+                fetched = tracker.read_items(sorted(keys))
+            else:
+                fetched = tracker.fetch(full=full)
         except TrackerError as exc:
             if isinstance(exc, RateLimited) and rate_limits is not None:
                 rate_limits[tracker.name] = exc
@@ -163,15 +172,18 @@ def run_cycle(
     extra_changes: Iterable[ItemChange] = (),
     lookups: LookupCache | None = None,
     verifiers: Sequence[EvidenceVerifier] = (),
+    only: Mapping[str, Collection[str]] | None = None,
 ) -> CycleOutcome:
     """Run one cycle; ``executor`` is an ``Applier`` or ``DryRun``.
 
     ``lookups`` keeps owner-account answers for the day (the state store); without it they
     are kept for this cycle only. ``verifiers`` look up the evidence links of judged closures
     (for items of every tracker in the cycle); without one, such links are unverifiable.
+    ``only`` limits the cycle to chosen items (see ``collect``): they are read, evaluated,
+    planned and written like any others.
     """
     rate_limits: dict[str, RateLimited] = {}
-    items, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits)
+    items, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits, only=only)
     # A tracker whose fetch hit a rate limit is not asked about its owners either.
     askable = [t for t in trackers if t.name not in rate_limits]
     items = with_account_status(items, askable, policy, now, lookups or MemoryLookupCache())

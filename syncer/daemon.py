@@ -13,6 +13,13 @@ resets on its first success; other trackers go on (kopf's throttling). A tracker
 rate limit whose reset time it gave (GitHub's ``x-ratelimit-reset``, Jira's ``Retry-After``) is
 left alone until that time instead, and the log and ``/readyz`` say until when.
 
+Webhooks (``daemon.webhooks``, off by default): every replica serves the webhook paths on a
+port of its own (``syncer.webhooks``) and queues each verified delivery in the state store; the
+leader's loop wakes at once on a delivery of its own, finds those of the standbys at its next
+tick (0.5 s), and runs one cycle per tracker for the items they name (read, evaluated, planned
+and written like any, through the same applier, budget, fence and ledger), at most one per
+``coalesce_s``, so a burst is a few cycles. Polling goes on at ``daemon.interval``.
+
 Jobs: the sync cycle every ``daemon.interval`` (each tracker in turn, its log lines tagged with
 the cycle id and tracker); a full resync daily at ``daemon.full_resync_at``; the weekly review
 at ``report.schedule`` (weekday, time, timezone), published through the same budgeted applier
@@ -50,6 +57,7 @@ from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.cycle import CycleOutcome
 from syncer.cycle_metrics import record_follow_through, record_outcome, record_traffic
+from syncer.deliveries import keys_by_tracker
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer, HealthState, RateLimitWait, Role, wait_in_words
@@ -69,10 +77,22 @@ from syncer.report.people import unnamed
 from syncer.report.publish import report_changes, report_tracker
 from syncer.settings import Settings
 from syncer.state import LeaderLease
-from syncer.wiring import Runtime, build_trackers, lookup_names, open_state
+from syncer.tracker import ReadsItems, Tracker
+from syncer.tracker_config import GitHubTracker, JiraTracker
+from syncer.webhooks import WebhookServer
+from syncer.wiring import Runtime, build_trackers, lookup_names, open_state, webhook_sources
 
 log = structlog.get_logger(__name__)
 
+
+TICK_S = 0.5
+"""How often the loop turns when nothing wakes it (a delivery wakes it at once)."""
+
+DELIVERIES_PER_DRAIN = 5000
+"""Most deliveries one webhook cycle takes from the queue; the rest wait for the next."""
+
+PRUNE_EVERY = timedelta(hours=1)
+"""How often the leader drops delivery ids older than ``daemon.webhooks.keep_deliveries``."""
 
 RESET_WAIT_FLOOR = timedelta(hours=1)
 """A reset time is waited for up to max(daemon.max_backoff, this): GitHub's and Jira's quota
@@ -174,10 +194,11 @@ def merge_outcomes(cycle_id: str, now: datetime, outcomes: list[CycleOutcome]) -
 
 
 def register_tracker_secrets(policy: Policy) -> None:
-    """Hand every tracker token the policy points at to the log redactor, by value."""
-    sources: list[tuple[str, Path | None]] = [
-        (cfg.token_env, cfg.token_file) for cfg in policy.trackers.github
-    ] + [(cfg.token_env, cfg.token_file) for cfg in policy.trackers.jira]
+    """Hand every tracker token and webhook secret the policy points at to the log redactor,
+    by value."""
+    configs: list[GitHubTracker | JiraTracker] = [*policy.trackers.github, *policy.trackers.jira]
+    sources: list[tuple[str, Path | None]] = [(cfg.token_env, cfg.token_file) for cfg in configs]
+    sources += [(cfg.webhook_secret_env, cfg.webhook_secret_file) for cfg in configs]
     for env, file in sources:
         values = [os.environ.get(env, "")]
         if file is not None:
@@ -231,6 +252,12 @@ class Daemon:
         # restart ``catch_up`` finds it again from the ledger).
         self.report_pending: str | None = None
         self.cycles_run = 0
+        # Set by the webhook receiver (and by signals): the loop turns at once.
+        self.wake = threading.Event()
+        self.receiver: WebhookServer | None = None
+        self.webhook_cycles = 0
+        self._last_drain = float("-inf")
+        self._pruned_at: datetime | None = None
 
     # ----- schedule -------------------------------------------------------------------
     def _interval_s(self) -> float:
@@ -424,6 +451,131 @@ class Daemon:
             self.report_pending = None
         return outcome
 
+    # ----- webhooks ----------------------------------------------------------------------
+    def drain_webhooks(self) -> int:
+        """Handle the queued deliveries: one cycle per tracker for the items they name.
+
+        At most once per ``daemon.webhooks.coalesce_s`` (what arrives meanwhile waits and is
+        handled together). A merged pull request becomes the items of every tracker whose
+        evidence links to it. Deliveries are marked handled once their cycles ran; a cycle
+        cut short by a lost lease or a stop leaves them for the next leader (or tick). A
+        tracker waiting for a rate limit or backing off is left out: its poll after the wait
+        reads what changed. Returns how many deliveries were handled.
+        """
+        hooks = self.policy.daemon.webhooks
+        if not hooks.enabled or not self.leader or self.stop.is_set():
+            return 0
+        started = time.monotonic()
+        if started - self._last_drain < hooks.coalesce_s:
+            return 0
+        pending = self.store.pending_deliveries(DELIVERIES_PER_DRAIN)
+        if not pending:
+            return 0
+        self._last_drain = started
+        now = self.clock()
+        linking = {
+            t.name: t.items_linking for t in self.runtime.trackers if isinstance(t, ReadsItems)
+        }
+        wanted = keys_by_tracker(pending, linking)
+        cycle_id = uuid.uuid4().hex[:12]
+        interrupted = False
+        with bind_cycle(cycle_id):
+            log.info(
+                "webhook deliveries",
+                deliveries=len(pending),
+                items={name: len(keys) for name, keys in sorted(wanted.items())},
+            )
+            for tracker in self.runtime.trackers:
+                keys = wanted.get(tracker.name)
+                if not keys or not self.backoff.allowed(tracker.name, now):
+                    continue
+                if self.stop.is_set():
+                    interrupted = True
+                    break
+                with bind_tracker(tracker.name):
+                    outcome = self._webhook_cycle(tracker, keys, cycle_id, now)
+                interrupted = interrupted or (outcome is not None and outcome.result.fenced)
+        record_traffic(self.metrics, self.runtime.trackers)
+        if interrupted:
+            return 0
+        done_at = self.clock()
+        self.store.finish_deliveries([d.delivery_id for d in pending], done_at)
+        self.metrics.observe_webhook_lags(
+            (done_at - d.received_at).total_seconds() for d in pending
+        )
+        self._forget_old_deliveries(done_at)
+        return len(pending)
+
+    def _webhook_cycle(
+        self, tracker: Tracker, keys: set[str], cycle_id: str, now: datetime
+    ) -> CycleOutcome | None:
+        """The cycle for ``keys`` of one tracker: those items only, or a poll when they are
+        more than ``max_targeted_items`` (one list request per repository is then cheaper)."""
+        name = tracker.name
+        hooks = self.policy.daemon.webhooks
+        targeted = isinstance(tracker, ReadsItems) and len(keys) <= hooks.max_targeted_items
+        runtime = Runtime(self.policy, self.store, [tracker], self.clock, self.runtime.verifiers)
+        try:
+            outcome = runtime.cycle(
+                cycle_id=cycle_id,
+                dry_run=False,
+                full=False,
+                fence=self.fence,
+                only={name: keys} if targeted else None,
+            )
+        except Exception:  # the loop must never die; the next poll reads these items again
+            log.exception("webhook cycle failed")
+            self.metrics.count_error(name, "cycle")
+            return None
+        self.webhook_cycles += 1
+        self.metrics.observe_webhook_cycle(name, "targeted" if targeted else "poll")
+        limit = outcome.fetch_rate_limits.get(name)
+        if limit is not None or name in outcome.result.rate_limited:
+            reset_at = limit.reset_at if limit else outcome.result.rate_limited[name]
+            reason = limit.reason if limit else outcome.result.rate_limit_reasons.get(name, "")
+            self._wait_for_reset(name, now, reset_at, reason)
+            self._publish_wait(name)
+        if name in outcome.fetch_errors:
+            return outcome
+        if not targeted:
+            self.assessments[name] = outcome.assessments
+        elif name in self.assessments:
+            kept = [a for a in self.assessments[name] if a.item.ref.key not in keys]
+            self.assessments[name] = kept + outcome.assessments
+        return outcome
+
+    def _forget_old_deliveries(self, now: datetime) -> None:
+        """Drop delivery ids past ``keep_deliveries``, at most once per ``PRUNE_EVERY``."""
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        keep = self.policy.daemon.webhooks.keep_deliveries.as_timedelta()
+        dropped = self.store.forget_deliveries(now - keep)
+        if dropped:
+            log.info("old webhook deliveries forgotten", deliveries=dropped)
+
+    def start_webhooks(self) -> None:
+        """Serve the webhook paths when ``daemon.webhooks.enabled`` (every replica does)."""
+        hooks = self.policy.daemon.webhooks
+        if not hooks.enabled:
+            return
+        self.receiver = WebhookServer(
+            webhook_sources(self.policy),
+            self.store,
+            clock=self.clock,
+            max_body=hooks.max_body_bytes,
+            host=self.settings.webhook_host,
+            port=self.settings.webhook_port,
+            metrics=self.metrics,
+            on_queued=self.wake.set,
+        )
+        self.receiver.start()
+
+    def stop_webhooks(self) -> None:
+        if self.receiver is not None:
+            self.receiver.stop()
+            self.receiver = None
+
     def _wait_for_reset(
         self, name: str, now: datetime, reset_at: datetime | None, reason: str
     ) -> None:
@@ -546,6 +698,13 @@ class Daemon:
         self._policy_in_force()
         self.health.interval_s = self._interval_s()
         self.schedule_jobs()
+        if self.receiver is not None or policy.daemon.webhooks.enabled:
+            # New paths, secrets or limits: serve them from a fresh receiver.
+            self.stop_webhooks()
+            try:
+                self.start_webhooks()
+            except (OSError, ConfigError) as exc:
+                log.warning("webhook receiver not restarted after the reload", error=str(exc))
         log.info("policy reloaded", version=policy.version, previous=old)
 
     def renew_lease(self) -> None:
@@ -584,6 +743,7 @@ class Daemon:
         else:
             log.info("stopping", signal=signal.Signals(signum).name)
             self.stop.set()
+        self.wake.set()
 
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -595,10 +755,12 @@ class Daemon:
             port=self.settings.health_port,
         )
         server.start()
+        self.start_webhooks()
         log.info(
             "daemon started",
             holder=self.lease.holder_id,
             health_port=server.port,
+            webhook_port=self.receiver.port if self.receiver is not None else None,
             interval_s=self._interval_s(),
             version=package_version(),
             policy_version=self.policy.version,
@@ -612,9 +774,12 @@ class Daemon:
                 self.renew_lease()
                 if self.leader and not self.stop.is_set():
                     self.scheduler.run_pending()
-                self.stop.wait(0.5)
+                    self.drain_webhooks()
+                self.wake.wait(TICK_S)
+                self.wake.clear()
         finally:
             self.health.role = Role.STOPPING
+            self.stop_webhooks()
             if self.leader:
                 self.lease.release()
             server.stop()

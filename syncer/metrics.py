@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from importlib import metadata
 from typing import Final, NamedTuple, TypeVar
 
@@ -38,6 +38,16 @@ ALERTED_ERROR_KINDS: Final = ("write_transient", "write_permanent", "rate_limite
 """Error kinds the shipped alerts watch; their series exist from the start at 0."""
 
 CYCLE_BUCKETS: Final = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+WEBHOOK_LAG_BUCKETS: Final = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+WEBHOOK_OUTCOMES: Final = (
+    "queued",
+    "duplicate",
+    "ignored",
+    "unauthorized",
+    "too_large",
+    "malformed",
+    "failed",
+)
 """Cycle duration buckets, seconds: a quiet incremental pass up to a rate-limited full resync."""
 
 DISTRIBUTION: Final = "postmortem-sync"
@@ -251,6 +261,29 @@ class Metrics:
             namespace=NAMESPACE,
             registry=reg,
         )
+        self.webhook_deliveries = Counter(
+            "webhook_deliveries",
+            "Webhook deliveries received by this replica, by source (github, jira) and outcome "
+            "(queued, duplicate, ignored, unauthorized, too_large, malformed, failed).",
+            ["source", "outcome"],
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.webhook_cycles = Counter(
+            "webhook_cycles",
+            "Cycles run for webhook deliveries, by tracker and read (targeted: the items "
+            "one by one; poll: an incremental read, when many changed).",
+            ["tracker", "read"],
+            namespace=NAMESPACE,
+            registry=reg,
+        )
+        self.webhook_lag = Histogram(
+            "webhook_lag_seconds",
+            "Time from a delivery's arrival to the end of the cycle that handled it, seconds.",
+            namespace=NAMESPACE,
+            buckets=WEBHOOK_LAG_BUCKETS,
+            registry=reg,
+        )
         self._lock = threading.Lock()
         self._item_keys: set[ItemKey] = set()
         self._overdue_keys: set[OverdueKey] = set()
@@ -290,6 +323,26 @@ class Metrics:
             for kind in ALERTED_ERROR_KINDS:
                 self.errors.labels(tracker=tracker, kind=kind)
             self.rate_limit_wait_until.labels(tracker=tracker)
+
+    def add_webhook_sources(self, sources: Collection[str]) -> None:
+        """Start every delivery series of ``sources`` at 0 (an alert on refused deliveries
+        then sees the first one)."""
+        for source in sources:
+            for outcome in WEBHOOK_OUTCOMES:
+                self.webhook_deliveries.labels(source=source, outcome=outcome)
+
+    def count_delivery(self, source: str, outcome: str) -> None:
+        """Count one webhook delivery by what became of it."""
+        self.webhook_deliveries.labels(source=source, outcome=outcome).inc()
+
+    def observe_webhook_cycle(self, tracker: str, read: str) -> None:
+        """One cycle for deliveries (``read``: targeted or poll)."""
+        self.webhook_cycles.labels(tracker=tracker, read=read).inc()
+
+    def observe_webhook_lags(self, lags: Iterable[float]) -> None:
+        """Each handled delivery's time from arrival to the end of its cycle, seconds."""
+        for lag in lags:
+            self.webhook_lag.observe(max(lag, 0.0))
 
     def observe_cycle(self, seconds: float, *, success: bool = True) -> None:
         """Record one finished cycle and how long it took."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from syncer.durations import SpanField, parse_span
 from syncer.fields import TimezoneName, Weekday
@@ -32,6 +32,61 @@ class Operations(Strict):
     shadow: bool = Field(default=False, description="Evaluate and report, never write.")
 
 
+class Webhooks(Strict):
+    """Deliveries from GitHub and Jira webhooks: a cycle for the changed items within seconds.
+
+    Off by default. The receiver listens on its own port (``PMSYNC_WEBHOOK_HOST`` and
+    ``PMSYNC_WEBHOOK_PORT``, default 127.0.0.1:9465), apart from the health port; the secrets
+    come from each tracker's ``webhook_secret_env`` or ``webhook_secret_file``. Polling goes on
+    at ``daemon.interval``: a delivery that never came is found by the next poll.
+    """
+
+    enabled: bool = Field(
+        default=False, description="Serve the webhook paths (on every replica; the leader acts)."
+    )
+    github_path: str = Field(
+        default="/webhooks/github",
+        pattern=r"^/[A-Za-z0-9._~/-]*$",
+        description="Path GitHub deliveries are POSTed to (the hook's payload URL).",
+    )
+    jira_path: str = Field(
+        default="/webhooks/jira",
+        pattern=r"^/[A-Za-z0-9._~/-]*$",
+        description="Path Jira deliveries are POSTed to (the admin webhook's URL).",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest delivery accepted, bytes (larger: 413); an issue delivery is "
+        "15-30 KB, GitHub caps payloads at 25 MB.",
+    )
+    coalesce_s: float = Field(
+        default=0.5,
+        ge=0,
+        le=60,
+        description="Shortest time between two cycles started by deliveries, seconds: what "
+        "arrives meanwhile is handled together, so a burst is a few cycles.",
+    )
+    max_targeted_items: int = Field(
+        default=100,
+        ge=1,
+        description="Most items of one tracker read one by one for deliveries; beyond it the "
+        "cycle reads incrementally like a poll (cheaper: one list request per repository).",
+    )
+    keep_deliveries: SpanField = Field(
+        default=parse_span("7d"),
+        description="How long delivery ids are kept to recognise a replay (GitHub lets a "
+        "delivery be redelivered for 3 days).",
+    )
+
+    @field_validator("jira_path")
+    @classmethod
+    def _distinct(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("github_path"):
+            raise ValueError("github_path and jira_path must differ")
+        return value
+
+
 class DaemonSchedule(Strict):
     """When ``pmsync daemon`` runs its jobs (one after another, never overlapping)."""
 
@@ -50,6 +105,10 @@ class DaemonSchedule(Strict):
     max_backoff: SpanField = Field(
         default=parse_span("1h"),
         description="Longest wait before retrying a failing tracker (doubles, resets on success).",
+    )
+    webhooks: Webhooks = Field(
+        default_factory=Webhooks,
+        description="Webhook deliveries: cycles for the changed items within seconds.",
     )
 
 

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     )
     health_host: str = Field(default="127.0.0.1", description="Health/metrics listen address.")
     health_port: int = Field(default=9464, ge=0, le=65535, description="Health/metrics port.")
+    webhook_host: str = Field(
+        default="127.0.0.1",
+        description="Webhook receiver listen address (daemon.webhooks.enabled); 0.0.0.0 to "
+        "take deliveries from outside the host.",
+    )
+    webhook_port: int = Field(
+        default=9465, ge=0, le=65535, description="Webhook receiver port (0: any free port)."
+    )
     replica_id: str | None = Field(
         default=None, description="Name of this replica for the leader lease (default: host-pid)."
     )

@@ -111,6 +111,25 @@ class Tracker(Protocol):
         ...
 
 
+@runtime_checkable
+class ReadsItems(Protocol):
+    """A tracker that can read chosen items now, for the cycle a webhook delivery asks for.
+
+    ``read_items`` returns those of ``keys`` that are in scope as the tracker shows them now
+    (one GET per GitHub issue, one JQL search per hundred Jira keys) and keeps the tracker's
+    view cache current with them; an item that left the scope or is gone is dropped from the
+    view and absent from the result. ``items_linking`` names the items of the view whose
+    evidence links to ``url``.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def read_items(self, keys: Sequence[str]) -> FetchResult: ...
+
+    def items_linking(self, url: str) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class EvidenceLink:
     """A link to look up: its URL and the kind the policy's link rules gave it."""

@@ -172,6 +172,14 @@ class GitHubTracker(Strict):
     token_file: Path | None = Field(
         default=None, description="File holding the token (wins over token_env when set)."
     )
+    webhook_secret_env: str = Field(
+        default="GITHUB_WEBHOOK_SECRET",
+        description="Environment variable holding the secret of the GitHub webhook "
+        "(daemon.webhooks); deliveries are verified with it.",
+    )
+    webhook_secret_file: Path | None = Field(
+        default=None, description="File holding the webhook secret (wins over the variable)."
+    )
     app: GitHubApp | None = Field(default=None, description="GitHub App auth, instead of a token.")
     severity_labels: dict[Severity, list[str]] = Field(
         default_factory=_default_severity_labels,
@@ -242,6 +250,14 @@ class JiraTracker(Strict):
         default="JIRA_API_TOKEN", description="Env var with the API token (Cloud) or PAT (DC)."
     )
     token_file: Path | None = Field(default=None, description="File holding the token instead.")
+    webhook_secret_env: str = Field(
+        default="JIRA_WEBHOOK_SECRET",
+        description="Environment variable holding the secret of the Jira admin webhook "
+        "(daemon.webhooks); deliveries are verified with it.",
+    )
+    webhook_secret_file: Path | None = Field(
+        default=None, description="File holding the webhook secret (wins over the variable)."
+    )
     fields: dict[str, str] = Field(
         default_factory=lambda: {
             "owner": "assignee",

@@ -8,7 +8,7 @@ plan (``DryRun``, also used in shadow mode). Everything it builds is handed to t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +33,7 @@ from syncer.policy import Policy
 from syncer.settings import Settings
 from syncer.state import StateStore
 from syncer.tracker import EvidenceVerifier, NamesPeople, Tracker
+from syncer.webhooks import WebhookSource, read_webhook_secret
 
 Clock = Callable[[], datetime]
 log = structlog.get_logger(__name__)
@@ -66,6 +67,38 @@ def build_trackers(
     if duplicates:
         raise ConfigError([f"trackers: instance names must be unique; repeated: {duplicates}"])
     return trackers
+
+
+def webhook_sources(policy: Policy) -> dict[str, WebhookSource]:
+    """The receiver's paths (``daemon.webhooks``) and what reads each, with the secrets.
+
+    A tracker without a secret is named in a warning: its deliveries are refused (401) and
+    only polling keeps it current.
+    """
+    settings = policy.daemon.webhooks
+    sources: dict[str, WebhookSource] = {}
+    secrets: dict[str, str] = {}
+    for kind, configs in (("github", policy.trackers.github), ("jira", policy.trackers.jira)):
+        for cfg in configs:
+            where = f"trackers.{kind}[{cfg.name}]"
+            secret = read_webhook_secret(cfg.webhook_secret_env, cfg.webhook_secret_file, where)
+            if secret is None:
+                log.warning(
+                    "no webhook secret: this tracker's deliveries are refused",
+                    tracker=cfg.name,
+                    hint=f"set {cfg.webhook_secret_env} or {where}.webhook_secret_file",
+                )
+            else:
+                secrets[cfg.name] = secret
+    if policy.trackers.github:
+        from connectors.github.webhooks import GitHubWebhooks
+
+        sources[settings.github_path] = GitHubWebhooks(policy.trackers.github, secrets)
+    if policy.trackers.jira:
+        from connectors.jira.webhooks import JiraWebhooks
+
+        sources[settings.jira_path] = JiraWebhooks(policy.trackers.jira, secrets)
+    return sources
 
 
 def open_state(state_url: str | None) -> StateStore:
@@ -196,7 +229,9 @@ class Runtime:
         fence: Callable[[], bool] = lambda: True,
         now: datetime | None = None,
         extra_changes: Sequence[ItemChange] = (),
+        only: Mapping[str, Collection[str]] | None = None,
     ) -> CycleOutcome:
+        """One cycle; with ``only`` (tracker -> keys) just those items (a webhook cycle)."""
         observed = observed_from(self.store, self.trackers)
         known = set(observed.posted_markers)
         executor, ledger = self.executor(dry_run=dry_run, cycle_id=cycle_id, fence=fence)
@@ -213,6 +248,7 @@ class Runtime:
                 extra_changes=extra_changes,
                 lookups=self.store,
                 verifiers=self.verifiers,
+                only=only,
             )
         save_markers(self.store, observed.posted_markers - known)
         return outcome

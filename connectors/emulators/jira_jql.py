@@ -347,6 +347,8 @@ class Evaluator:
     now: datetime
     me: str  # accountId (cloud) or user name (datacenter)
     projects: set[str]
+    # Lower-case keys and ids of the issues that exist; None: not checked.
+    issues: set[str] | None = None
 
     def validate(self, node: Node | None) -> None:
         """Reject values Jira would reject before running the query (unknown project...)."""
@@ -370,6 +372,15 @@ class Evaluator:
                 if not value.empty and value.text.lower() not in known[node.field]:
                     raise JqlError(
                         f"The value '{value.text}' does not exist for the field '{node.field}'."
+                    )
+        if node.field in ("key", "issuekey", "issue") and self.issues is not None:
+            # Jira refuses a query naming an issue that does not exist (or that the caller
+            # cannot see) instead of matching nothing; the docs are silent, public reports
+            # quote this message: the less convenient reading is kept.
+            for value in node.values:
+                if not value.empty and value.text.lower() not in self.issues:
+                    raise JqlError(
+                        f"An issue with key '{value.text}' does not exist for field '{node.field}'."
                     )
         if node.field in _DATE_FIELDS:
             for value in node.values:

@@ -53,7 +53,8 @@ def _query(emu: JiraEmulator, jql: str) -> list[Issue]:
     me = emu.bot.account_id if emu.mode == "cloud" else emu.bot.name
     names = {p.key for p in emu.projects.values()} | {p.id for p in emu.projects.values()}
     names |= {p.name for p in emu.projects.values()}
-    evaluator = Evaluator(emu.mode, now, me, names)
+    issues = {i.key.lower() for i in emu.issues.values()} | set(emu.issues)
+    evaluator = Evaluator(emu.mode, now, me, names, issues)
     try:
         found = run(parse(jql), list(emu.issues.values()), evaluator)
     except JqlError as exc:

@@ -114,6 +114,13 @@ class GitHubConnector:
     def fetch(self, *, full: bool) -> FetchResult:
         return self.reader.fetch(full=full)
 
+    def read_items(self, keys: Sequence[str]) -> FetchResult:
+        """Chosen issues now, one GET each (``syncer.tracker.ReadsItems``)."""
+        return self.reader.read_items(keys)
+
+    def items_linking(self, url: str) -> list[str]:
+        return self.reader.items_linking(url)
+
     def look_up_users(self, handles: Sequence[str]) -> Mapping[str, AccountStatus]:
         """Owner accounts, one GET each (``syncer.directory.UserDirectory``); none when
         ``look_up_owners`` is off."""

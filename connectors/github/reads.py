@@ -20,7 +20,7 @@ the cycles a webhook delivery asks for, and keeps the cache current with what th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ from syncer.cursors import (
     encode_entry,
     view_fingerprint,
 )
+from syncer.deliveries import same_link
 from syncer.durations import parse_span
 from syncer.errors import PermanentError, RateLimited, TransientError
 from syncer.model import ActionItem
@@ -258,6 +259,107 @@ class ItemReader:
             fresh[number] = Cached(entry, comments if isinstance(comments, int) else None)
             merged.append(number)
         return merged
+
+    # -- chosen items (webhook cycles) ---------------------------------------------------
+
+    def read_items(self, keys: Sequence[str]) -> FetchResult:
+        """The issues ``keys`` (``owner/repo#n``) as GitHub shows them now, one GET each.
+
+        Only issues of watched repositories that carry the action label are returned; an
+        issue that lost it, is gone (404, 410) or is a pull request is dropped from the view.
+        What was read goes into the view cache with the repository's stored cursor unchanged
+        (the ETag still stands for the list it validated; the view is only fresher).
+        """
+        watched = {r.casefold(): r for r in self.repositories()}
+        wanted: dict[str, set[int]] = {}
+        for key in keys:
+            repo, _, digits = key.rpartition("#")
+            name = watched.get(repo.casefold())
+            if name is not None and digits.isdigit():
+                wanted.setdefault(name, set()).add(int(digits))
+        items: list[ActionItem] = []
+        skipped: list[SkippedItem] = []
+        errors: list[str] = []
+        for repo, numbers in wanted.items():
+            source = self._cursor_key(repo)
+            cursor = self.cursors.get_cursor(source)
+            self._current_view(repo, source, cursor)
+            changed: dict[int, Cached] = {}
+            removed: list[int] = []
+            for number in sorted(numbers):
+                what = f"read {repo}#{number}"
+                try:
+                    answer = self.http.call("GET", f"/repos/{repo}/issues/{number}", what)
+                except RateLimited:
+                    raise
+                except PermanentError as exc:
+                    if exc.status in (404, 410):
+                        removed.append(number)
+                    else:
+                        errors.append(str(exc))
+                    continue
+                except TransientError as exc:
+                    errors.append(str(exc))
+                    continue
+                raw = answer.data
+                if not isinstance(raw, Mapping) or is_pull_request(raw):
+                    continue
+                if not self._carries_action_label(raw):
+                    removed.append(number)
+                    continue
+                self._merge(repo=repo, rows=[raw], fresh=changed)
+            for cached in changed.values():
+                if isinstance(cached.entry, ActionItem):
+                    items.append(cached.entry)
+                else:
+                    skipped.append(cached.entry)
+            self._keep(repo, source, cursor, changed, removed)
+        return FetchResult(tuple(items), tuple(skipped), tuple(errors), complete=not errors)
+
+    def _carries_action_label(self, raw: Mapping[str, Any]) -> bool:
+        wanted = self.config.action_label.casefold()
+        for label in raw.get("labels") or ():
+            name = label.get("name") if isinstance(label, Mapping) else label
+            if isinstance(name, str) and name.casefold() == wanted:
+                return True
+        return False
+
+    def _keep(
+        self,
+        repo: str,
+        source: str,
+        cursor: Cursor | None,
+        changed: Mapping[int, Cached],
+        removed: Sequence[int],
+    ) -> None:
+        """Put single reads into the view of ``repo`` (memory and store), if it has one."""
+        view = self._cache.get(repo)
+        if view is None or cursor is None or not (changed or removed):
+            return
+        view.update(changed)
+        for number in removed:
+            view.pop(number, None)
+        self.cursors.save_view(
+            source,
+            cursor,
+            {str(n): encode_entry(e) for n, e in changed.items()},
+            removed=[str(n) for n in removed],
+        )
+        self._seen[repo] = cursor
+
+    def items_linking(self, url: str) -> list[str]:
+        """Keys of the viewed items whose evidence links to ``url`` (a merged pull request)."""
+        found: list[str] = []
+        for repo in self.repositories():
+            source = self._cursor_key(repo)
+            self._current_view(repo, source, self.cursors.get_cursor(source))
+            for cached in self._cache.get(repo, {}).values():
+                item = cached.entry
+                if isinstance(item, ActionItem) and any(
+                    e.url is not None and same_link(e.url, url) for e in item.evidence
+                ):
+                    found.append(item.ref.key)
+        return found
 
 
 def _updated(raw: Any) -> datetime | None:

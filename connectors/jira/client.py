@@ -45,6 +45,7 @@ import hashlib
 import json
 import mimetypes
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -79,6 +80,7 @@ from syncer.cursors import (
     encode_entry,
     view_fingerprint,
 )
+from syncer.deliveries import same_link
 from syncer.durations import parse_span
 from syncer.errors import (
     ConfigError,
@@ -109,6 +111,8 @@ BACKOFF_MAX_S = 60.0
 MAX_MARKERS = 200
 NAME_TTL = timedelta(days=1)
 JQL_TIME_FORMAT = "%Y-%m-%d %H:%M"
+_ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*$")
+"""An issue key (project key, dash, number): nothing else reaches a JQL query."""
 
 
 def jql_string(value: str) -> str:
@@ -534,6 +538,80 @@ class JiraConnector:
             skipped=tuple(e.entry for e in view.values() if isinstance(e.entry, SkippedItem)),
             errors=resolution.problems,
         )
+
+    # -- chosen items (webhook cycles) -----------------------------------------------------
+
+    def read_items(self, keys: Sequence[str]) -> FetchResult:
+        """The issues ``keys`` as Jira shows them now, within the scope: one search
+        ``(scope) AND key in (...)`` per hundred keys.
+
+        Jira refuses a query naming an issue that does not exist or is hidden from the caller
+        (400): then each key is asked alone and the refused ones count as gone. Issues that
+        left the scope or are gone are dropped from the view; what was read goes into the
+        view cache beside the stored cursor, which is left as it is.
+        """
+        wanted = sorted({k.upper() for k in keys if _ISSUE_KEY.match(k)})
+        if not wanted:
+            return FetchResult(items=())
+        resolution = self._fields()
+        ctx = self._context()
+        cursor = self.cursors.get_cursor(self.cursor_source)
+        self._current_view(cursor)
+        found: dict[str, ViewEntry] = {}
+        for start in range(0, len(wanted), PAGE_SIZE):
+            for raw in self._search_keys(wanted[start : start + PAGE_SIZE], resolution):
+                mapped = map_issue(raw, ctx)
+                key = mapped.key if isinstance(mapped, SkippedItem) else mapped.ref.key
+                found[key] = ViewEntry(mapped)
+        removed = [k for k in wanted if k not in found]
+        if self._view is not None and cursor is not None:
+            for key in removed:
+                self._view.pop(key, None)
+            self._view.update(found)
+            self.cursors.save_view(
+                self.cursor_source,
+                cursor,
+                {key: encode_entry(entry) for key, entry in found.items()},
+                removed=removed,
+            )
+            self._seen = cursor
+        return FetchResult(
+            items=tuple(e.entry for e in found.values() if isinstance(e.entry, ActionItem)),
+            skipped=tuple(e.entry for e in found.values() if isinstance(e.entry, SkippedItem)),
+            errors=resolution.problems,
+        )
+
+    def _search_keys(
+        self, keys: Sequence[str], resolution: FieldResolution
+    ) -> list[dict[str, Any]]:
+        def jql(chosen: Sequence[str]) -> str:
+            listed = ", ".join(jql_string(k) for k in chosen)
+            return f"({self.config.jql}) AND key in ({listed})"
+
+        try:
+            return self._search(jql(keys), resolution.requested)
+        except PermanentError as exc:
+            if exc.status != 400:
+                raise
+        issues: list[dict[str, Any]] = []
+        for key in keys:
+            try:
+                issues.extend(self._search(jql([key]), resolution.requested))
+            except PermanentError as exc:
+                if exc.status != 400:
+                    raise
+                log.info("jira issue no longer readable; dropped from the view", key=key)
+        return issues
+
+    def items_linking(self, url: str) -> list[str]:
+        """Keys of the viewed items whose evidence links to ``url`` (a merged pull request)."""
+        self._current_view(self.cursors.get_cursor(self.cursor_source))
+        return [
+            key
+            for key, cached in (self._view or {}).items()
+            if isinstance(cached.entry, ActionItem)
+            and any(e.url is not None and same_link(e.url, url) for e in cached.entry.evidence)
+        ]
 
     # -- markers --------------------------------------------------------------------------
 

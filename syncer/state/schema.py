@@ -110,6 +110,21 @@ class ViewEntryRow(Base):
     entry: Mapped[str] = mapped_column(Text())
 
 
+class WebhookDeliveryRow(Base):
+    """A webhook delivery (``syncer.deliveries.Delivery``): queued for the leader, then kept
+    as handled until ``daemon.webhooks.keep_deliveries`` so a replay is recognised."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_pending", "done_at", "received_at"),)
+
+    delivery_id: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    source: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    event: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    targets: Mapped[list[Any]] = mapped_column(JSONDocument)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class LedgerRow(Base):
     """One decision or write (see ``syncer.ledger.LedgerEntry``); rows are only ever inserted."""
 

@@ -27,7 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from syncer.cursors import Cursor
+from syncer.deliveries import Delivery, Target
 from syncer.directory import AccountStatus
 from syncer.errors import ConfigError
 from syncer.extras import POSTGRES, require
@@ -47,6 +48,7 @@ from syncer.state.schema import (
     SyncCursor,
     UserLookup,
     ViewEntryRow,
+    WebhookDeliveryRow,
 )
 
 DEFAULT_URL = "sqlite:///.pmsync-state.db"
@@ -281,6 +283,68 @@ class StateStore:
         ).group_by(ViewEntryRow.source)
         with self.transaction() as session:
             return {src: (int(n), int(size or 0)) for src, n, size in session.execute(query)}
+
+    # Webhook deliveries ----------------------------------------------------------------------
+
+    def queue_delivery(self, delivery: Delivery) -> bool:
+        """Queue ``delivery`` for the leader; False when its id is known (a replay).
+
+        One insert that does nothing on a known id, so two replicas receiving the same
+        delivery at once queue it once.
+        """
+        row = {
+            "delivery_id": delivery.delivery_id,
+            "source": delivery.source,
+            "event": delivery.event[:255],
+            "targets": [t.to_json() for t in delivery.targets],
+            "received_at": delivery.received_at,
+            "done_at": None,
+        }
+        with self.transaction() as session:
+            if self.dialect == "postgresql":
+                statement: Any = postgresql.insert(WebhookDeliveryRow).on_conflict_do_nothing()
+            else:
+                statement = sqlite.insert(WebhookDeliveryRow).on_conflict_do_nothing()
+            result = session.execute(statement.values(row))
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    def pending_deliveries(self, limit: int) -> list[Delivery]:
+        """Up to ``limit`` deliveries not handled yet, oldest first."""
+        query = (
+            select(WebhookDeliveryRow)
+            .where(WebhookDeliveryRow.done_at.is_(None))
+            .order_by(WebhookDeliveryRow.received_at, WebhookDeliveryRow.delivery_id)
+            .limit(limit)
+        )
+        with self.transaction() as session:
+            return [
+                Delivery(
+                    delivery_id=row.delivery_id,
+                    source=row.source,
+                    event=row.event,
+                    targets=tuple(Target.from_json(t) for t in row.targets if isinstance(t, dict)),
+                    received_at=row.received_at,
+                )
+                for row in session.scalars(query)
+            ]
+
+    def finish_deliveries(self, ids: Collection[str], at: datetime) -> None:
+        """Mark deliveries handled; their ids stay, so a replay still does nothing."""
+        with self.transaction() as session:
+            for chunk in _chunks(sorted(set(ids)), 500):
+                session.execute(
+                    update(WebhookDeliveryRow)
+                    .where(WebhookDeliveryRow.delivery_id.in_(chunk))
+                    .values(done_at=at)
+                )
+
+    def forget_deliveries(self, before: datetime) -> int:
+        """Drop deliveries received before ``before`` (handled or not); how many went."""
+        with self.transaction() as session:
+            result = session.execute(
+                delete(WebhookDeliveryRow).where(WebhookDeliveryRow.received_at < before)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     # Decision ledger -----------------------------------------------------------------------
 

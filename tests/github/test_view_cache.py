@@ -167,3 +167,69 @@ class TestTwoProcessesTakingTurns:
         seen = daemon.fetch(full=False)
         assert emulator.counters == {("GET", LIST, 304): 1}
         assert len(seen.items) == 6
+
+
+class TestReadingChosenItems:
+    """``read_items``: what a webhook cycle reads, one GET per issue, kept in the view."""
+
+    def test_it_reads_each_item_once_and_the_view_keeps_what_it_read(
+        self,
+        emulator: GitHubEmulator,
+        make_connector: ConnectorFactory,
+        clock: FakeClock,
+        store: StateStore,
+    ) -> None:
+        seed(emulator, "acme/api", 3, clock)
+        connector = make_connector(cursors=store)
+        connector.fetch(full=False)
+        clock.advance(minutes=1)
+        emulator.edit_issue("acme/api", 2, "alice", title="Renamed")
+        emulator.reset_counters()
+        read = connector.read_items(["acme/api#2", "acme/api#2"])
+        assert emulator.counters == {("GET", "/repos/{owner}/{repo}/issues/{issue_number}", 200): 1}
+        assert [i.title for i in read.items] == ["Renamed"]
+        later = make_connector(cursors=store)
+        titles = {i.ref.key: i.title for i in later.fetch(full=False).items}
+        assert titles["acme/api#2"] == "Renamed"
+
+    def test_an_issue_that_lost_the_action_label_or_is_gone_leaves_the_view(
+        self,
+        emulator: GitHubEmulator,
+        make_connector: ConnectorFactory,
+        clock: FakeClock,
+        store: StateStore,
+    ) -> None:
+        seed(emulator, "acme/api", 3, clock)
+        connector = make_connector(cursors=store)
+        connector.fetch(full=False)
+        emulator.edit_issue("acme/api", 1, "alice", labels=["P1"])
+        emulator.delete_issue("acme/api", 3)
+        assert connector.read_items(["acme/api#1", "acme/api#3"]).items == ()
+        keys = sorted(i.ref.key for i in make_connector(cursors=store).fetch(full=False).items)
+        assert keys == ["acme/api#2"]
+
+    def test_keys_of_repositories_it_does_not_watch_are_not_read(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
+    ) -> None:
+        seed(emulator, "acme/api", 1, clock)
+        seed(emulator, "acme/web", 1, clock)
+        connector = make_connector(["acme/api"])
+        emulator.reset_counters()
+        assert connector.read_items(["acme/web#1", "not a key", "acme/api#x"]).items == ()
+        assert emulator.counters == {}
+
+    def test_items_linking_a_pull_request_are_found_in_the_view(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
+    ) -> None:
+        seed(emulator, "acme/api", 2, clock)
+        link = f"{emulator.base_url}/acme/api/pull/9"
+        emulator.edit_issue(
+            "acme/api",
+            1,
+            "alice",
+            body=f"### Due date\n\n2026-12-01\n\n### Evidence\n\n{link}\n",
+        )
+        connector = make_connector()
+        connector.fetch(full=False)
+        assert connector.items_linking(link + "/") == ["acme/api#1"]
+        assert connector.items_linking(f"{emulator.base_url}/acme/api/pull/10") == []

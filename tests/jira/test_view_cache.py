@@ -95,3 +95,41 @@ class TestTwoProcessesTakingTurns:
         seen = daemon.fetch(full=False)
         assert added in {i.ref.key for i in seen.items}
         assert len(seen.items) == 3
+
+
+class TestReadingChosenItems:
+    """``read_items``: one search within the scope, kept in the view."""
+
+    def test_one_search_reads_the_chosen_items_within_the_scope(self, shared: Site) -> None:
+        keep = shared.add_action("Keep", updated="-3d")
+        change = shared.add_action("Change", updated="-3d")
+        outside = shared.emulator.add_issue("REL", "Not an action", updated="-3d")
+        connector = shared.connector()
+        connector.fetch(full=False)
+        shared.connector().add_labels(ItemRef(tracker="jira", key=change), ["sev-1"])
+        shared.reset()
+        read = connector.read_items([change, outside, "not a key"])
+        assert len([p for p in paths(shared) if p in SEARCHES]) == 1
+        assert [i.ref.key for i in read.items] == [change]
+        assert "sev-1" in read.items[0].labels
+        assert keep in {i.ref.key for i in shared.connector().fetch(full=False).items}
+
+    def test_a_key_jira_refuses_is_asked_alone_and_leaves_the_view(self, shared: Site) -> None:
+        """Jira answers 400 to a query naming an issue that does not exist: the others are
+        read one by one, the missing one is dropped."""
+        real = shared.add_action("Real", updated="-3d")
+        connector = shared.connector()
+        connector.fetch(full=False)
+        shared.reset()
+        read = connector.read_items([real, "REL-999"])
+        assert [i.ref.key for i in read.items] == [real]
+        refused = [k for k in shared.requests() if k[1] in SEARCHES and k[2] == 400]
+        assert sum(shared.requests()[k] for k in refused) == 2  # both keys, then REL-999 alone
+
+    def test_items_linking_a_pull_request(self, shared: Site) -> None:
+        link = "https://github.com/acme/api/pull/12"
+        linked = shared.add_action("Linked", updated="-3d", fields={"Evidence": link})
+        shared.add_action("Other", updated="-3d")
+        connector = shared.connector()
+        connector.fetch(full=False)
+        assert connector.items_linking("https://GITHUB.com/acme/api/pull/12/") == [linked]

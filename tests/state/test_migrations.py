@@ -26,6 +26,7 @@ TABLES = {
     "leader_lease",
     "user_lookup",
     "view_entry",
+    "webhook_delivery",
 }
 REPO = Path(__file__).resolve().parents[2]
 
