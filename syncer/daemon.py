@@ -509,11 +509,14 @@ class Daemon:
     def _webhook_cycle(
         self, tracker: Tracker, keys: set[str], cycle_id: str, now: datetime
     ) -> CycleOutcome | None:
-        """The cycle for ``keys`` of one tracker: those items only, or a poll when they are
-        more than ``max_targeted_items`` (one list request per repository is then cheaper)."""
+        """The cycle for ``keys`` of one tracker: those items only, or an incremental poll when
+        that costs fewer requests (``ReadsItems.read_cost``: many GitHub issues changed in few
+        repositories, as after a burst)."""
         name = tracker.name
-        hooks = self.policy.daemon.webhooks
-        targeted = isinstance(tracker, ReadsItems) and len(keys) <= hooks.max_targeted_items
+        targeted = False
+        if isinstance(tracker, ReadsItems):
+            one_by_one, poll = tracker.read_cost(keys)
+            targeted = one_by_one <= poll
         runtime = Runtime(self.policy, self.store, [tracker], self.clock, self.runtime.verifiers)
         try:
             outcome = runtime.cycle(

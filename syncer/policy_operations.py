@@ -67,12 +67,6 @@ class Webhooks(Strict):
         description="Shortest time between two cycles started by deliveries, seconds: what "
         "arrives meanwhile is handled together, so a burst is a few cycles.",
     )
-    max_targeted_items: int = Field(
-        default=100,
-        ge=1,
-        description="Most items of one tracker read one by one for deliveries; beyond it the "
-        "cycle reads incrementally like a poll (cheaper: one list request per repository).",
-    )
     keep_deliveries: SpanField = Field(
         default=parse_span("7d"),
         description="How long delivery ids are kept to recognise a replay (GitHub lets a "

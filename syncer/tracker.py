@@ -129,6 +129,11 @@ class ReadsItems(Protocol):
 
     def items_linking(self, url: str) -> list[str]: ...
 
+    def read_cost(self, keys: Collection[str]) -> tuple[int, int]:
+        """Requests to read ``keys`` with ``read_items``, and those of an incremental fetch
+        when nothing else changed: the cycle takes the cheaper."""
+        ...
+
 
 @dataclass(frozen=True)
 class EvidenceLink:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
 from pydantic import SecretStr
@@ -120,6 +120,10 @@ class GitHubConnector:
 
     def items_linking(self, url: str) -> list[str]:
         return self.reader.items_linking(url)
+
+    def read_cost(self, keys: Collection[str]) -> tuple[int, int]:
+        """One GET per issue, against one list request per repository (a fetch)."""
+        return len(set(keys)), len(self.reader.repositories())
 
     def look_up_users(self, handles: Sequence[str]) -> Mapping[str, AccountStatus]:
         """Owner accounts, one GET each (``syncer.directory.UserDirectory``); none when

@@ -603,6 +603,10 @@ class JiraConnector:
                 log.info("jira issue no longer readable; dropped from the view", key=key)
         return issues
 
+    def read_cost(self, keys: Collection[str]) -> tuple[int, int]:
+        """One search per hundred keys, against one incremental search (a fetch)."""
+        return -(-len(set(keys)) // PAGE_SIZE), 1
+
     def items_linking(self, url: str) -> list[str]:
         """Keys of the viewed items whose evidence links to ``url`` (a merged pull request)."""
         self._current_view(self.cursors.get_cursor(self.cursor_source))

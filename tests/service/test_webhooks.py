@@ -88,8 +88,15 @@ def add_action(emu: GitHubEmulator, title: str, evidence: str = "_No response_")
     )
 
 
-def make_daemon(emu: GitHubEmulator, tmp_path: Path, clock: Clock, **hooks: Any) -> Daemon:
+def make_daemon(
+    emu: GitHubEmulator,
+    tmp_path: Path,
+    clock: Clock,
+    repos: list[str] | None = None,
+    **hooks: Any,
+) -> Daemon:
     data = policy_dict(emu.base_url)
+    data["trackers"]["github"][0]["repositories"] = repos or [REPO]
     data["daemon"]["webhooks"] = {"enabled": True, "coalesce_s": 0, **hooks}
     data["trackers"]["github"][0]["webhook_secret_env"] = SECRET_ENV
     policy = write_policy(tmp_path / "policy.yaml", data)
@@ -148,13 +155,13 @@ def signed(body: bytes, secret: str = SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def edited(number: int, guid: str | None = None) -> tuple[bytes, dict[str, str]]:
-    """A signed ``issues.edited`` delivery for ``REPO#number``, as GitHub sends one."""
+def edited(number: int, guid: str | None = None, repo: str = REPO) -> tuple[bytes, dict[str, str]]:
+    """A signed ``issues.edited`` delivery for ``repo#number``, as GitHub sends one."""
     body = json.dumps(
         {
             "action": "edited",
             "issue": {"number": number, "title": f"Action {number}"},
-            "repository": {"full_name": REPO},
+            "repository": {"full_name": repo},
             "sender": {"login": "alice"},
         }
     ).encode()
@@ -267,7 +274,6 @@ class TestReplaysAndRefusals:
         emulator: GitHubEmulator,
         tmp_path: Path,
         clock: Clock,
-        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         small = make_daemon(emulator, tmp_path, clock, max_body_bytes=2048)
         small.start_webhooks()
@@ -312,11 +318,13 @@ class TestReplaysAndRefusals:
 
 
 class TestBursts:
-    """Deliveries are coalesced: what is queued when the loop turns is one cycle."""
+    """Deliveries are coalesced: what is queued when the loop turns is one cycle per tracker,
+    which reads the named items one by one, or polls when that costs fewer requests."""
 
-    def test_a_thousand_deliveries_are_one_cycle_reading_each_item_once(
+    def test_a_thousand_deliveries_are_one_cycle(
         self, emulator: GitHubEmulator, daemon: Daemon
     ) -> None:
+        """20 items of one repository: one list request beats 20 GETs, so the cycle polls."""
         numbers = [add_action(emulator, f"Burst {n}") for n in range(20)]
         settle(emulator, daemon)
         assert daemon.receiver is not None
@@ -328,38 +336,36 @@ class TestBursts:
         cycles = daemon.webhook_cycles
         assert daemon.drain_webhooks() == 1000
         assert daemon.webhook_cycles == cycles + 1
-        assert emulator.counters[(*ISSUE_GET, 200)] == 20
+        assert emulator.counters[(*ISSUE_GET, 200)] == 0
+        assert sum(n for k, n in emulator.counters.items() if k[:2] == LIST) == 1
         assert daemon.store.pending_deliveries(10) == []
 
-    def test_more_items_than_the_targeted_limit_are_read_by_one_poll(
-        self,
-        emulator: GitHubEmulator,
-        tmp_path: Path,
-        clock: Clock,
-        monkeypatch: pytest.MonkeyPatch,
+    def test_few_items_in_many_repositories_are_read_one_by_one(
+        self, emulator: GitHubEmulator, tmp_path: Path, clock: Clock
     ) -> None:
-        numbers = [add_action(emulator, f"Many {n}") for n in range(6)]
-        made = make_daemon(emulator, tmp_path, clock, max_targeted_items=5)
+        """Two changed items, three repositories: two GETs beat three list requests."""
+        for repo in ("acme/web", "acme/db"):
+            seed_repo(emulator, repo)
+        first = add_action(emulator, "In api")
+        made = make_daemon(emulator, tmp_path, clock, repos=[REPO, "acme/web", "acme/db"])
         made.renew_lease()
         made.start_webhooks()
         try:
             assert made.receiver is not None
-            for number in numbers:
-                assert post(made.receiver.url + "/webhooks/github", *edited(number)) == 202
+            url = made.receiver.url + "/webhooks/github"
+            assert post(url, *edited(first)) == 202
+            assert post(url, *edited(first, repo="acme/web")) == 202
             emulator.reset_counters()
-            assert made.drain_webhooks() == 6
-            assert emulator.counters[(*ISSUE_GET, 200)] == 0
-            assert sum(n for k, n in emulator.counters.items() if k[:2] == LIST) == 1
+            assert made.drain_webhooks() == 2
+            assert emulator.counters[(*ISSUE_GET, 200)] == 1  # acme/web#1 does not exist
+            assert emulator.counters[(*ISSUE_GET, 404)] == 1
+            assert not [k for k in emulator.counters if k[:2] == LIST]
         finally:
             made.stop_webhooks()
             made.store.close()
 
     def test_deliveries_within_the_coalescing_window_wait_for_the_next_turn(
-        self,
-        emulator: GitHubEmulator,
-        tmp_path: Path,
-        clock: Clock,
-        monkeypatch: pytest.MonkeyPatch,
+        self, emulator: GitHubEmulator, tmp_path: Path, clock: Clock
     ) -> None:
         numbers = [add_action(emulator, f"Window {n}") for n in range(2)]
         made = make_daemon(emulator, tmp_path, clock, coalesce_s=60)
@@ -427,7 +433,6 @@ class TestMergedPullRequests:
         emulator: GitHubEmulator,
         tmp_path: Path,
         clock: Clock,
-        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """Closures are labelled, not reopened (on_violation: label): closed with an open pull
         request the closure is rejected; once it merges, the delivery re-judges the item and

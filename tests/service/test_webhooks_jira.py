@@ -99,6 +99,7 @@ class TestJiraDeliveries:
         assert drain(jira, daemon) == 1
         assert jira.issue(key)["fields"]["status"]["name"] == "To Do"
         assert jira.counters[SEARCH] == 1
+        assert jira.wait_for_deliveries(15)
         assert {d.status for d in jira.deliveries} <= {200, 202}
 
     def test_a_jira_delivery_signed_with_another_secret_gets_401(self, daemon: Daemon) -> None:
