@@ -64,7 +64,15 @@ def record_outcome(
     metrics.observe_cycle(seconds, success=outcome.ok)
     if outcome.ok:
         metrics.mark_success(finished_at)
+    record_writes(metrics, outcome)
+    metrics.set_backlog(sum(change.cost for change in outcome.result.backlog))
 
+    if viewed:
+        record_items(metrics, outcome.assessments, policy, viewed)
+
+
+def record_writes(metrics: Metrics, outcome: CycleOutcome) -> None:
+    """Count a cycle's writes and errors (a webhook cycle's too, which sets no gauges)."""
     for done in outcome.result.done:
         if done.outcome == "done":
             metrics.count_write(done.action.kind)
@@ -78,10 +86,6 @@ def record_outcome(
         metrics.count_error(tracker, "rate_limited")
     if outcome.result.fenced:
         metrics.count_error("none", "fenced")
-    metrics.set_backlog(sum(change.cost for change in outcome.result.backlog))
-
-    if viewed:
-        record_items(metrics, outcome.assessments, policy, viewed)
 
 
 def record_items(

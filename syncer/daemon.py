@@ -56,7 +56,13 @@ from syncer.apply import ApplyResult
 from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.cycle import CycleOutcome
-from syncer.cycle_metrics import record_follow_through, record_outcome, record_traffic
+from syncer.cycle_metrics import (
+    record_follow_through,
+    record_items,
+    record_outcome,
+    record_traffic,
+    record_writes,
+)
 from syncer.deliveries import keys_by_tracker
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
@@ -532,6 +538,7 @@ class Daemon:
             return None
         self.webhook_cycles += 1
         self.metrics.observe_webhook_cycle(name, "targeted" if targeted else "poll")
+        record_writes(self.metrics, outcome)
         limit = outcome.fetch_rate_limits.get(name)
         if limit is not None or name in outcome.result.rate_limited:
             reset_at = limit.reset_at if limit else outcome.result.rate_limited[name]
@@ -542,6 +549,7 @@ class Daemon:
             return outcome
         if not targeted:
             self.assessments[name] = outcome.assessments
+            record_items(self.metrics, outcome.assessments, self.policy, [name])
         elif name in self.assessments:
             kept = [a for a in self.assessments[name] if a.item.ref.key not in keys]
             self.assessments[name] = kept + outcome.assessments

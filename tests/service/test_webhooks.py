@@ -31,9 +31,12 @@ from tests.service.support import (
     TOKEN,
     TOKEN_ENV,
     comment_pairs,
+    free_port,
     issue_body,
     policy_dict,
     seed_repo,
+    start_daemon,
+    wait_for,
     write_policy,
 )
 
@@ -192,7 +195,7 @@ class TestAClosureWithoutEvidence:
         assert reads[(*ISSUE_GET, 200)] == 1
         assert not [k for k in reads if k[:2] == LIST]
 
-    def test_the_write_and_the_decision_go_through_the_ledger(
+    def test_the_write_and_the_decision_go_through_the_ledger_and_the_metrics(
         self, emulator: GitHubEmulator, daemon: Daemon
     ) -> None:
         number = add_action(emulator, "Ledgered")
@@ -203,6 +206,10 @@ class TestAClosureWithoutEvidence:
         kinds = [e.kind for e in daemon.store.explain("github", f"{REPO}#{number}")]
         assert "closure_rejected" in kinds
         assert "reopen" in kinds
+        written = daemon.metrics.registry.get_sample_value(
+            "pmsync_writes_total", {"kind": "reopen"}
+        )
+        assert written == 1
 
     def test_a_second_delivery_for_the_reopened_item_writes_nothing_more(
         self, emulator: GitHubEmulator, daemon: Daemon
@@ -482,3 +489,40 @@ def test_the_store_keeps_delivery_ids_until_they_are_old(tmp_path: Path) -> None
         assert store.pending_deliveries(10) == [new]
         assert store.forget_deliveries(NOW + timedelta(days=7)) == 1
         assert store.queue_delivery(old)
+
+
+class TestTheDaemonProcess:
+    """``pmsync daemon`` as a process: the receiver on PMSYNC_WEBHOOK_PORT, the loop woken by
+    a delivery long before its 2 s interval would poll."""
+
+    def test_a_closure_is_reopened_by_the_delivery(self, tmp_path: Path) -> None:
+        emu = GitHubEmulator(token=TOKEN)
+        emu.start()
+        seed_repo(emu)
+        port = free_port()
+        data = policy_dict(emu.base_url, interval="1h")
+        data["daemon"]["webhooks"] = {"enabled": True}
+        data["trackers"]["github"][0]["webhook_secret_env"] = SECRET_ENV
+        policy = write_policy(tmp_path / "policy.yaml", data)
+        number = emu.add_issue(
+            REPO,
+            "Closed too soon",
+            body=issue_body("alice", (datetime.now(UTC) + timedelta(days=9)).date()),
+            labels=["postmortem-action", "sev-2", "P1"],
+            assignees=["alice"],
+        )
+        proc = start_daemon(
+            policy,
+            f"sqlite:///{tmp_path / 'state.db'}",
+            tmp_path / "daemon.log",
+            extra_env={SECRET_ENV: SECRET, "PMSYNC_WEBHOOK_PORT": str(port)},
+        )
+        try:
+            wait_for(lambda: proc.get("/readyz")[0] == 200, 60, "the first cycle")
+            emu.add_webhook(f"http://127.0.0.1:{port}/webhooks/github", SECRET)
+            emu.close_issue(REPO, number, user="alice")
+            wait_for(lambda: emu.issue(REPO, number)["state"] == "open", 30, "the reopen")
+            assert "webhook delivery queued" in proc.log_text()
+        finally:
+            proc.stop()
+            emu.stop()
