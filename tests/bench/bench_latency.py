@@ -28,7 +28,8 @@ reach the daemon in about 10 s; the table says how many webhook cycles the daemo
 (``pmsync_webhook_cycles_total``), how many GETs of single issues they cost, and when the last
 delivery was handled.
 
-Run: ``.venv/bin/python tests/bench/bench_latency.py [--events 100] [--items 1000]``. It prints
+Run: ``.venv/bin/python tests/bench/bench_latency.py [--events 100] [--items 1000]`` (about
+11 minutes with the defaults: every event waits for paced writes, on both sides). It prints
 whether the goal (p95 within 2 s with webhooks) is met; times never fail ``make bench``.
 """
 
