@@ -67,7 +67,12 @@ from typing import Any
 import yaml
 
 from connectors.emulators.jira_edit import ApiError, FieldEditor
-from connectors.emulators.jira_limits import JiraFaults, WriteLimiter, top_of_next_hour
+from connectors.emulators.jira_limits import (
+    CommitGate,
+    JiraFaults,
+    WriteLimiter,
+    top_of_next_hour,
+)
 from connectors.emulators.jira_render import Renderer
 from connectors.emulators.jira_state import (
     CUSTOM_PREFIX,
@@ -88,7 +93,7 @@ from connectors.emulators.jira_state import (
     now_utc,
 )
 
-__all__ = ["ApiError", "JiraEmulator", "JiraFaults"]
+__all__ = ["ApiError", "CommitGate", "JiraEmulator", "JiraFaults"]
 
 _RELATIVE = re.compile(r"^([+-])(\d+)([mhdw])$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -114,6 +119,7 @@ class JiraEmulator:
         self.clock: Clock = clock or now_utc
         self.port = port
         self.faults = JiraFaults()
+        self.gates: list[CommitGate] = []
         self.counters: Counter[tuple[str, str, int]] = Counter()
         self.limiter = WriteLimiter()
         self.lock = threading.RLock()
@@ -424,6 +430,24 @@ class JiraEmulator:
         with self.lock:
             self.limiter.quota_until = until or top_of_next_hour(self.clock())
 
+    def gate_after_commit(self, method: str, template: str, hold_s: float = 60.0) -> CommitGate:
+        """Hold the answer of every ``method`` ``template`` write once it is applied.
+
+        ``template`` is the route without ``/rest/api/N`` (``/issue/{issueIdOrKey}/comment``).
+        Wait on the gate's ``committed``, do what the test needs (kill the client), then set
+        ``release``; ``ungate`` removes it.
+        """
+        gate = CommitGate(method, template, hold_s)
+        with self.lock:
+            self.gates.append(gate)
+        return gate
+
+    def ungate(self, gate: CommitGate) -> None:
+        gate.release.set()
+        with self.lock:
+            if gate in self.gates:
+                self.gates.remove(gate)
+
     def reset_counters(self) -> None:
         with self.lock:
             self.counters.clear()
@@ -434,6 +458,13 @@ class JiraEmulator:
         if issue is None:
             raise ApiError(404, ["Issue does not exist or you do not have permission to see it."])
         return issue
+
+    def issue_of_comment(self, comment_id: str) -> Issue:
+        """The issue a comment belongs to; 404 as Jira words it when there is none."""
+        for issue in self.issues.values():
+            if any(c.id == comment_id for c in issue.comments):
+                return issue
+        raise ApiError(404, [f"Can not find a comment for the id: {comment_id}."])
 
     def renderer(self, version: str = "2") -> Renderer:
         base = self.base_url if self._server is not None else "http://127.0.0.1:0"

@@ -22,6 +22,7 @@ import vcr
 from pydantic import SecretStr
 
 from connectors.jira.client import JiraConnector
+from connectors.jira.renderer import markers_in_body
 from syncer.cursors import MemoryCursorStore
 from syncer.messages import Markup, Mention, Message, Text
 from syncer.model import ItemRef, Person
@@ -184,6 +185,8 @@ class TestWritePath:
             connector.post_comment(ref, message)
             connector.add_labels(ref, ["pmsync-cassette"])
         calls = [(r.method, r.path.rsplit("/rest/api/2/", 1)[-1]) for r in cassette.requests]
+        # A real test issue may hold other people's comments: pmsync then asks who it is.
+        calls = [c for c in calls if c != ("GET", "myself")]
         assert calls[1:] == [
             ("GET", f"issue/{scenario.issue}/properties/pmsync.markers"),
             ("GET", f"issue/{scenario.issue}/comment"),
@@ -196,10 +199,48 @@ class TestWritePath:
             "orderBy": "-created",
             "maxResults": "50",
             "startAt": "0",
-            "expand": "properties",
         }
-        posted = json.loads(cassette.requests[3].body)
-        assert posted["body"].endswith("\\[\\~not\\-a\\-mention\\]")
+        posted = json.loads(next(r for r in cassette.requests if r.method == "POST").body)
+        body, line = posted["body"].rsplit("\n\n", 1)
+        assert body.endswith("\\[\\~not\\-a\\-mention\\]")
+        assert markers_in_body(line) == {message.marker}
+        assert line.startswith("{color:#97a0af}")
         assert posted["properties"] == [
             {"key": "pmsync.marker", "value": {"marker": message.marker}}
         ]
+
+
+class TestRepairPath:
+    def test_a_comment_left_without_its_index_entry_is_found_through_comment_list(
+        self,
+    ) -> None:
+        """A run posts a comment and dies before the index PUT; the next run's check reads
+        the comment list, asks who it is, reads the comment's properties with
+        ``POST comment/list?expand=properties`` and repairs the index, posting nothing."""
+        with (
+            _target() as (config, token, email, scenario),
+            _cassette("repair_path.yaml") as cassette,
+        ):
+            marker = f"pmsync:cassette-repair:{scenario.issue}"
+            dying = _connector(config, token, email)
+            comment_id = dying.marks.post(
+                scenario.issue, marker, "left by a run that died before its index PUT"
+            )
+            checker = _connector(config, token, email)
+            ref = ItemRef(tracker="jira", key=scenario.issue)
+            assert checker.has_marker(ref, marker) is True
+            assert checker.marks.index[scenario.issue][marker]["comment"] == comment_id
+        calls = [(r.method, r.path.rsplit("/rest/api/2/", 1)[-1]) for r in cassette.requests]
+        issue = scenario.issue
+        assert [c for c in calls if not c[1].endswith("serverInfo")] == [
+            ("POST", f"issue/{issue}/comment"),
+            ("GET", f"issue/{issue}/properties/pmsync.markers"),
+            ("GET", f"issue/{issue}/comment"),
+            ("GET", "myself"),
+            ("POST", "comment/list"),
+            ("PUT", f"issue/{issue}/properties/pmsync.markers"),
+        ]
+        listed = next(r for r in cassette.requests if r.path.endswith("/comment/list"))
+        assert dict(listed.query) == {"expand": "properties"}
+        assert json.loads(listed.body) == {"ids": [int(comment_id)]}
+        assert all("authorization" not in {k.lower() for k in r.headers} for r in cassette.requests)

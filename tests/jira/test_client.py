@@ -255,7 +255,9 @@ class TestEscalation:
         assert len(comments) == 1
         body = comments[0]["body"]
         mention = f"[~accountid:{ALICE_ID}]" if site.cloud else "[~alice]"
-        assert body == f"{mention} this item is overdue: \\[\\~x\\] \\{{code\\}}"
+        escaped = key.replace("-", "\\-")
+        line = f"{{color:#97a0af}}pmsync:tier:1:{escaped}{{color}}"
+        assert body == f"{mention} this item is overdue: \\[\\~x\\] \\{{code\\}}\n\n{line}"
         markers = site.emulator.properties(key)["pmsync.markers"]["markers"]
         assert list(markers) == [f"pmsync:tier:1:{key}"]
         assert site.emulator.comment_properties(key) == [
@@ -469,7 +471,8 @@ class TestReports:
         )
         assert property_reads == (0 if site.cloud else 1)
         comments = site.emulator.comments(first.key)
-        assert [c["body"] for c in comments] == ["week 48: 4 escalations"]
+        line = "{color:#97a0af}pmsync:log:2026\\-W48{color}"
+        assert [c["body"] for c in comments] == [f"week 48: 4 escalations\n\n{line}"]
         connector.upsert_log_entry(
             log_label="pmsync-log",
             log_title="pmsync operating log",
