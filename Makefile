@@ -43,9 +43,12 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench/run_all.py
 
 # 1,000 daemon cycles against the GitHub emulator with injected faults and SIGKILLs (minutes);
-# a 60-cycle version runs in `make test` (tests/soak/test_soak_short.py).
+# a 60-cycle version runs in `make test` (tests/soak/test_soak_short.py). Then 100 runs of each
+# lost-answer fault and of SIGKILL after a Jira comment POST, Cloud and Data Center (a 3-run
+# version runs in `make test`: tests/jira/test_lost_answers.py).
 soak: $(STAMP)
 	$(BIN)/python tests/soak/soak.py --cycles 1000
+	$(BIN)/python tests/soak/jira_exactly_once.py --runs 100
 
 clean:
 	rm -rf $(VENV) demo-output .pmsync-state.db

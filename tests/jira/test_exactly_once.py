@@ -53,10 +53,11 @@ class DiesBeforeIndexPut(JiraConnector):
         *,
         params: Mapping[str, str] | None = None,
         body: object = None,
+        version: str | None = None,
     ) -> Any:
         if method == "PUT" and path.endswith(f"/properties/{MARKERS_PROPERTY}"):
             raise ProcessDied(f"killed before PUT {path}")
-        return super()._request(method, path, params=params, body=body)
+        return super()._request(method, path, params=params, body=body, version=version)
 
 
 class DropsCommentProperties(JiraConnector):
@@ -69,8 +70,9 @@ class DropsCommentProperties(JiraConnector):
         *,
         params: Mapping[str, str] | None = None,
         body: object = None,
+        version: str | None = None,
     ) -> Any:
-        answer = super()._request(method, path, params=params, body=body)
+        answer = super()._request(method, path, params=params, body=body, version=version)
         if path == "comment/list" and isinstance(answer, dict):
             for comment in answer.get("values") or []:
                 comment.pop("properties", None)
@@ -87,10 +89,13 @@ class NoCommentList(JiraConnector):
         *,
         params: Mapping[str, str] | None = None,
         body: object = None,
+        version: str | None = None,
     ) -> Any:
         if path == "comment/list":
-            return super()._request(method, "comment/list-absent", params=params, body=body)
-        return super()._request(method, path, params=params, body=body)
+            return super()._request(
+                method, "comment/list-absent", params=params, body=body, version=version
+            )
+        return super()._request(method, path, params=params, body=body, version=version)
 
 
 def _like(cls: type[JiraConnector], site: Site, policy: Policy | None = None) -> JiraConnector:
