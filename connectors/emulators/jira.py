@@ -14,14 +14,19 @@ Usage::
         key = emu.add_issue("REL", summary="Add a circuit breaker", labels=["postmortem-action"])
         JIRA(server=emu.base_url, basic_auth=("bot@acme.test", "t0ken"), timeout=10)
         emu.faults = JiraFaults(drop_after_commit_rate=1)   # or exhaust_hourly_quota()
+        gate = emu.gate_after_commit("POST", "/issue/{issueIdOrKey}/comment")
         emu.counters[("PUT", "/rest/api/2/issue/{issueIdOrKey}", 204)]
 
 Deliberate choices: the per-issue write limit applies on Cloud only (it is Cloud's limit);
 every write, entity properties included, bumps ``updated``; ``notifyUsers`` (the real PUT
 parameter, ``notifyEditingUsers`` accepted too) is recorded in ``notify_log``; a request
-answered by dropping the connection is counted with status 0. Comment entity properties sent
-in a comment's create or edit body are stored with the comment in the same write and returned
-only with ``expand=properties`` (an empty list for a comment without any).
+answered by dropping the connection, or too late, is counted with status 0. Comment entity
+properties sent in a comment's create or edit body are stored with the comment in the same
+write, and returned only where Atlassian documents them: ``POST /comment/list`` with
+``expand=properties`` and ``/comment/{commentId}/properties`` (``jira_comment_routes``); the
+issue comment endpoints document ``expand=renderedBody`` only and never return them. Faults
+can commit a write and then drop, 502 or delay its answer, and can be limited to chosen routes;
+``gate_after_commit`` signals a committed write and holds its answer, for kill tests.
 
 Seed format (YAML or JSON; ``load_seed``)::
 
@@ -506,6 +511,11 @@ class JiraEmulator:
                 names={},
                 schemas={},
             )
+
+    def issue_keys(self) -> list[str]:
+        """Every issue key, in creation order."""
+        with self.lock:
+            return [issue.key for issue in self.issues.values()]
 
     def comments(self, key: str) -> list[Json]:
         """The comments (v2 shape) with each ``body`` exactly as it was sent."""
