@@ -21,8 +21,9 @@ be JSON integers (the schema's ``int64``) and the body may hold nothing but ``id
 (``additionalProperties: false``); the answer is one page in ascending id order with
 ``maxResults`` 1048576 and ``isLast`` true, which is what a recorded Cloud answer shows
 (atlassian-python-api fixture ``rest/api/2/comment/list/POST``); *Edit All Comments* is not
-modelled, so the bot may set properties on its own comments only. Data Center serves the same
-resources under ``/rest/api/2``.
+modelled, so the bot may set properties on its own comments only. Data Center mode serves the
+same resources under ``/rest/api/2``: the shared fixtures hold no Data Center description to
+check that against, and the connector copes with a site without ``comment/list`` (404).
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ marker twice, both in the one ``addComment`` request, so they exist together or 
 An index of markers lives in the issue entity property ``pmsync.markers`` (``{"markers":
 {marker: {"comment": id, "at": iso[, "digest": sha256]}}}``), written after the comment.
 
-A marker check uses only operations Atlassian documents (Jira Cloud platform OpenAPI; Data
-Center serves the same resources under ``/rest/api/2``):
+A marker check uses only operations Atlassian documents (Jira Cloud platform OpenAPI, operation
+ids below; no Data Center description was at hand to check them against, so every step has a
+fallback that needs less of the site):
 
 1. ``getIssueProperty`` ``GET issue/{key}/properties/pmsync.markers``: the index. A hit ends
    the check; that is every rerun after a run that finished.

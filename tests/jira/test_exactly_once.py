@@ -12,6 +12,7 @@ no ``comment/list``, are played by connectors that change the answers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -431,3 +432,21 @@ class TestSecondLineOfDefence:
         assert ("comment", "done") in _done(outcome.result)
         assert len(site.emulator.comments(key)) == 2
         assert _markers_on_comments(site, key) == [wanted[0]]
+
+    def test_the_marker_line_reaches_no_judgement(self, site: Site) -> None:
+        """The search asks for no comment field, so the mapped item is the same with or
+        without pmsync's comment and its line (only ``updated`` moves, as on real Jira)."""
+        key = _overdue(site)
+        policy = example_policy()
+        connector = site.connector(policy)
+        before = next(i for i in connector.fetch(full=True).items if i.ref.key == key)
+        assert "comment" not in connector._fields().requested
+        _cycle(site, site.connector(policy), policy, "c1")
+        assert len(site.emulator.comments(key)) == 1
+        after = next(i for i in site.connector(policy).fetch(full=True).items if i.ref.key == key)
+        changed = {
+            f.name
+            for f in dataclasses.fields(before)
+            if getattr(before, f.name) != getattr(after, f.name)
+        }
+        assert changed <= {"updated_at", "labels", "escalation_tier"}
