@@ -11,7 +11,7 @@ class TestShortSoak:
     def test_forty_cycles_with_faults_and_kills_leave_no_duplicates_and_converge(self) -> None:
         """Per tracker: 0 duplicate comments, 0 missing escalations, labels converged; no
         lost review, and reviews published on both trackers."""
-        figures = run(parse(["--cycles", "40", "--kill-window", "3", "--items", "20"]))
+        figures = run(parse(["--cycles", "40", "--kill-window", "1", "--items", "20"]))
         assert figures.cycles == 40
         assert figures.kills >= 3
         assert figures.weeks_due >= 6
