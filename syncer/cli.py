@@ -145,9 +145,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from syncer.evaluate import evaluate
     from syncer.plan import plan
     from syncer.plan_view import plan_json, print_plan
+    from syncer.secrets import register_configured_secrets
 
     console, err = Console(), Console(stderr=True)
     policy = load_policy(args.config)
+    register_configured_secrets(policy, state_url=args.state)
     now = parse_now(args.now)
     unread: dict[str, str] = {}
     limited: set[str] = set()
@@ -242,9 +244,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
+    from syncer.secrets import register_configured_secrets
     from syncer.wiring import run_once
 
     policy = load_policy(args.config)
+    register_configured_secrets(policy, state_url=args.state)
     outcome = run_once(
         policy,
         now=parse_now(args.now),
@@ -409,6 +413,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(load={command_in(words) or ""})
     args = parser.parse_args(words)
+    from syncer.logging_setup import redacted_std_streams
+
+    # Whatever a command prints, on stdout or stderr, passes the secret redactor.
+    with redacted_std_streams():
+        return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command; configuration and tracker failures become exit codes."""
     log_to_stderr()
     try:
         code: int = args.func(args)
