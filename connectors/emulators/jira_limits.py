@@ -27,6 +27,12 @@ class JiraFaults:
     ``retry_after_s``. ``timeout_rate`` holds the request without applying it for
     ``timeout_hold_s`` seconds (or until the emulator stops) and then closes the connection.
     ``drop_after_commit_rate`` applies a write and closes the connection without answering.
+
+    ``echo_credentials`` is a test fault, not Jira behaviour (Atlassian never echoes a token):
+    every error answer (status >= 400) quotes its request's credentials, as a careless proxy
+    might: the Authorization header, the token (Basic decoded to ``email:token`` and alone)
+    and a URL carrying it, in ``errorMessages`` and ``errors``, and in the headers
+    ``X-Echo-Authorization`` and ``Link``. It proves pmsync redacts what a tracker sends back.
     """
 
     latency_s: float = 0.0
@@ -38,6 +44,7 @@ class JiraFaults:
     drop_after_commit_rate: float = 0.0
     seed: int = 0
     timeout_hold_s: float = 30.0
+    echo_credentials: bool = False
     _rng: random.Random = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
