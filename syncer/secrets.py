@@ -2,7 +2,7 @@
 
 The policy never holds a secret; it names where each one is (an environment variable or a
 file). Every command that may talk to a tracker or a database (``run``, ``plan``, ``report``,
-``daemon`` and its reloads, ``check-permissions``, ``postmortem file``, ``demo``) calls
+``daemon`` and its reloads, ``check-permissions``, ``postmortem``) calls
 :func:`register_configured_secrets` right after loading the policy, so a tracker that echoes
 a token in an error body, a header or a URL is redacted on the very first request, in logs,
 errors, the ledger, reports and on the console. Registration is by value, so a token of any
