@@ -122,14 +122,14 @@ def read_items(path: Path, err: Console) -> list[ActionItem]:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from syncer.config_loader import located, parse_yaml
+    from syncer.config_loader import POLICY_LIMITS, load_file
 
     policy = load_policy(args.file)
     warnings = policy.config_warnings()
     if warnings:
-        _, marks = parse_yaml(Path(args.file).read_text(encoding="utf-8"), args.file)
+        document = load_file(Path(args.file), POLICY_LIMITS)
         for loc, message in warnings:
-            print(located(args.file, marks, loc, f"warning: {message}"), file=sys.stderr)
+            print(document.problem(loc, f"warning: {message}"), file=sys.stderr)
     trackers = len(policy.trackers.github) + len(policy.trackers.jira)
     print(
         f"{args.file}: ok (policy {policy.version}, {len(policy.escalation.tiers)} tiers, "
