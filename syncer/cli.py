@@ -87,37 +87,44 @@ def load_policy(path: str) -> Policy:
 
 
 def read_items(path: Path, err: Console) -> list[ActionItem]:
-    """Items from a JSON export: a list, or {"items": [...]}; bad items are skipped.
+    """Items from a JSON export (YAML when the name ends in .yaml/.yml): a list, or
+    {"items": [...]}, read by the safe loader; bad items are skipped, each with its place.
 
     A file without a single valid item is bad input (``ConfigError``): evaluating nothing
     and exiting 0 would tell CI that an export which lost every item is fine.
     """
-    import json
-
     from pydantic import ValidationError
 
+    from syncer.config_loader import ITEMS_LIMITS, dotted, load_file, validation_problems
     from syncer.model import ActionItem, upgrade_item_json
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read items: {exc}"]) from None
+    syntax = "yaml" if path.suffix.lower() in (".yaml", ".yml") else "json"
+    document = load_file(path, ITEMS_LIMITS, syntax=syntax)
+    data = document.data
+    prefix: tuple[str, ...] = ("items",) if isinstance(data, dict) else ()
     raw = data.get("items") if isinstance(data, dict) else data
     if not isinstance(raw, list):
-        raise ConfigError([f'{path}: expected a list of items or {{"items": [...]}}'])
+        raise ConfigError(
+            [f'{path}:1:1: (top level): expected a list of items or {{"items": [...]}}']
+        )
     items: list[ActionItem] = []
     for index, entry in enumerate(raw):
         try:
             items.append(ActionItem.model_validate(upgrade_item_json(entry)))
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"])
-            err.print(f"{path}: items[{index}] skipped: {where}: {first['msg']}", markup=False)
+            where: tuple[str | int, ...] = (*prefix, index)
+            first = validation_problems(exc, ActionItem, document, where)[0]
+            err.print(
+                f"{first.file}:{first.line}:{first.column}: {dotted(where)} skipped: "
+                f"{first.key}: {first.message}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     if not items:
         reason = f"all {len(raw)} entries are invalid (see above)" if raw else "the list is empty"
-        raise ConfigError(
-            [f"{path}: no valid item: {reason}; export at least one action item (README: Commands)"]
-        )
+        problem = document.problem(prefix, f"no valid item: {reason}")
+        raise ConfigError([f"{problem}; export at least one action item (README: Commands)"])
     return items
 
 
