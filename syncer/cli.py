@@ -282,9 +282,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_daemon(args: argparse.Namespace) -> int:
     from syncer.daemon import Daemon
     from syncer.logging_setup import install_excepthooks
-    from syncer.settings import Settings
+    from syncer.settings import load_settings
 
-    settings = Settings()  # logging is already set up by main(), at settings.log_level
+    settings = load_settings()  # logging is already set up by main(), at settings.log_level
     install_excepthooks()
     return Daemon(Path(args.config), settings, state_url=args.state).run()
 
@@ -402,18 +402,12 @@ def log_to_stderr() -> None:
 
     Unconfigured, structlog prints to stdout without the secret redactor: a connector's
     warning would land in the middle of ``--json`` output, and a token in it would not be
-    masked. Bad PMSYNC_* settings are reported by the commands that use them (the daemon).
+    masked. A bad PMSYNC_* setting is one line naming the variable (exit 2), for every command.
     """
-    from pydantic import ValidationError
-
     from syncer.logging_setup import configure_logging
-    from syncer.settings import Settings
+    from syncer.settings import load_settings
 
-    try:
-        level = Settings().log_level
-    except ValidationError:
-        level = "INFO"
-    configure_logging(level=level)
+    configure_logging(level=load_settings().log_level)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -429,8 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the parsed command; configuration and tracker failures become exit codes."""
-    log_to_stderr()
     try:
+        log_to_stderr()  # a bad PMSYNC_* setting is a ConfigError too
         code: int = args.func(args)
     except ConfigError as exc:
         for problem in exc.problems:
