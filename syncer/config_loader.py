@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+import yaml.reader
 from pydantic import BaseModel, ValidationError
 from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -150,11 +151,25 @@ class Document:
         return found[0]
 
 
+_PLAIN_KEY = re.compile(r"""^[^\s.:\[\]"'\\\x00-\x1f\x7f-\x9f\u2028\u2029]+$""")
+
+
+def key_text(part: str | int) -> str:
+    """One key of a dotted path: as written when plain, JSON-quoted in brackets otherwise
+    (an empty key, one with spaces, dots, colons or control characters)."""
+    text = str(part)
+    return text if _PLAIN_KEY.fullmatch(text) else f"[{json.dumps(text)}]"
+
+
 def dotted(loc: PathKey) -> str:
     """``("trackers", "github", 0, "token_env")`` -> ``trackers.github[0].token_env``."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            key = key_text(part)
+            out += key if key.startswith("[") or not out else f".{key}"
     return out or "(top level)"
 
 
@@ -348,8 +363,13 @@ def parse_yaml(text: str, source: str, limits: Limits = POLICY_LIMITS) -> Docume
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or str(exc)
         raise _yaml_error(source, mark, f"{problem} (check indentation and quoting)") from None
+    except yaml.reader.ReaderError as exc:
+        where = _position(text, min(max(exc.position, 0), len(text)))
+        character = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+        message = f"unacceptable character #x{character:04x}: {exc.reason}"
+        raise InputError([Located(source, where.line, where.column, "(yaml)", message)]) from None
     except yaml.YAMLError as exc:
-        raise _yaml_error(source, None, str(exc)) from None
+        raise _yaml_error(source, None, " ".join(str(exc).split())) from None
     except RecursionError:  # only a PyYAML without libyaml recurses this deep
         raise _yaml_error(source, None, f"nested deeper than {limits.max_depth} levels") from None
     finally:

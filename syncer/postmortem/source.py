@@ -19,20 +19,15 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from syncer.config_loader import RECORD_LIMITS, InputError, parse_yaml, read_text
+from syncer.config_loader import dotted as dotted_key
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 
 def dotted(loc: Loc) -> str:
-    """``("action_items", 0, "owner")`` -> ``action_items[0].owner``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top)"
+    """``("action_items", 0, "owner")`` -> ``action_items[0].owner`` (odd keys quoted)."""
+    return "(top)" if not loc else dotted_key(loc)
 
 
 @dataclass(frozen=True, slots=True)
