@@ -20,6 +20,7 @@ from rich.table import Table
 from syncer.errors import ConfigError, RateLimited, TrackerError, TransientError
 from syncer.exit_codes import ExitCode, worst
 from syncer.policy import Policy
+from syncer.secrets import register_configured_secrets
 from syncer.tracker import PermissionCheck
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.FINDINGS, ExitCode.BAD_INPUT
@@ -55,6 +56,7 @@ def cmd_check_permissions(args: argparse.Namespace) -> int:
 
     try:
         policy = load_model_file(Policy, Path(args.config))
+        register_configured_secrets(policy)
         checks = collect_checks(policy)
     except ConfigError as exc:
         for problem in exc.problems:

@@ -27,8 +27,6 @@ nothing before the scheduled moment).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import threading
 import time
@@ -53,7 +51,7 @@ from syncer.cycle_metrics import record_follow_through, record_outcome, record_t
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer, HealthState, RateLimitWait, Role, wait_in_words
-from syncer.logging_setup import bind_cycle, bind_tracker, register_secret
+from syncer.logging_setup import bind_cycle, bind_tracker
 from syncer.metrics import Metrics, package_version
 from syncer.policy import Policy
 from syncer.report.build import (
@@ -67,6 +65,7 @@ from syncer.report.build import (
 from syncer.report.model import TREND_WEEKS
 from syncer.report.people import unnamed
 from syncer.report.publish import report_changes, report_tracker
+from syncer.secrets import register_configured_secrets
 from syncer.settings import Settings
 from syncer.state import LeaderLease
 from syncer.wiring import Runtime, build_trackers, lookup_names, open_state
@@ -173,21 +172,6 @@ def merge_outcomes(cycle_id: str, now: datetime, outcomes: list[CycleOutcome]) -
     return merged
 
 
-def register_tracker_secrets(policy: Policy) -> None:
-    """Hand every tracker token the policy points at to the log redactor, by value."""
-    sources: list[tuple[str, Path | None]] = [
-        (cfg.token_env, cfg.token_file) for cfg in policy.trackers.github
-    ] + [(cfg.token_env, cfg.token_file) for cfg in policy.trackers.jira]
-    for env, file in sources:
-        values = [os.environ.get(env, "")]
-        if file is not None:
-            with contextlib.suppress(OSError):  # the connector reports an unreadable file
-                values.append(file.read_text(encoding="utf-8").strip())
-        for value in values:
-            if value:
-                register_secret(value)
-
-
 class Daemon:
     """The service: scheduler, lease, health endpoint and signal handling."""
 
@@ -203,8 +187,9 @@ class Daemon:
         self.settings = settings
         self.clock = clock
         self.policy = load_model_file(Policy, policy_path)
-        register_tracker_secrets(self.policy)
-        self.store = open_state(state_url or settings.state_url)
+        self.state_url = state_url or settings.state_url
+        register_configured_secrets(self.policy, state_url=self.state_url)
+        self.store = open_state(self.state_url)
         self.lease = LeaderLease(
             self.store,
             holder_id=settings.replica_id,
@@ -521,6 +506,7 @@ class Daemon:
         trackers = []
         try:
             policy = load_model_file(Policy, self.policy_path)
+            register_configured_secrets(policy, state_url=self.state_url)
             trackers = build_trackers(policy, self.store, self.clock)
         except ConfigError as exc:
             problems = list(exc.problems)
@@ -536,7 +522,6 @@ class Daemon:
             self.health.reload_failed(problems)
             return
         old = self.policy.version
-        register_tracker_secrets(policy)
         self.policy = policy
         self.runtime = Runtime(policy, self.store, trackers, self.clock)
         self.assessments = {

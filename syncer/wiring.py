@@ -30,7 +30,7 @@ from syncer.model import ActionItem, ItemRef
 from syncer.plan import Observed
 from syncer.plan_view import print_plan
 from syncer.policy import Policy
-from syncer.settings import Settings
+from syncer.settings import load_settings
 from syncer.state import StateStore
 from syncer.tracker import EvidenceVerifier, NamesPeople, Tracker
 
@@ -69,7 +69,7 @@ def build_trackers(
 
 
 def open_state(state_url: str | None) -> StateStore:
-    return StateStore.open(Settings().resolved_state_url(state_url))
+    return StateStore.open(load_settings().resolved_state_url(state_url))
 
 
 def observed_from(store: StateStore, trackers: Sequence[Tracker]) -> Observed:

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jwt
 
+from connectors.emulators.echo import echoed_credentials
 from connectors.emulators.github_model import DOCS, JSON, ApiError
 from connectors.emulators.github_state import GitHubState
 
@@ -70,6 +71,13 @@ class Faults:
     ``timeout_hold_s`` is how long a "timed out" request holds its connection before closing it
     without an answer (0 closes at once); ``retry_after_s`` is the ``Retry-After`` of injected 429s.
     ``refusals`` answer matching requests with a chosen status and error body (see ``Refusal``).
+
+    ``echo_credentials`` is a test fault, not GitHub behaviour (GitHub never echoes a token):
+    every error answer (status >= 400) quotes the credentials of its request, as a careless
+    proxy or server might, in the body (``message`` and an ``echo`` object: the Authorization
+    header, the token it carries, decoded from Basic too, and a URL with the token as a query
+    parameter) and in headers (``X-Echo-Authorization``, a ``Link`` to that URL). It proves
+    that pmsync redacts whatever a tracker sends back (``connectors.emulators.echo``).
     """
 
     latency_s: float = 0.0
@@ -82,6 +90,7 @@ class Faults:
     timeout_hold_s: float = 0.0
     retry_after_s: int = 60
     refusals: tuple[Refusal, ...] = ()
+    echo_credentials: bool = False
 
 
 @dataclass
@@ -397,11 +406,17 @@ class Transport:
             "X-RateLimit-Reset, X-GitHub-Request-Id",
         }
         headers.update(response.headers)
-        body = (
-            b""
-            if response.body is None
-            else json.dumps(response.body, separators=(",", ":")).encode()
-        )
+        content = response.body
+        if self._faults.echo_credentials and response.status >= 400:
+            sentence, echo_headers = echoed_credentials(
+                request.headers.get("authorization", ""), request.path
+            )
+            content = dict(content) if isinstance(content, dict) else {}
+            content["message"] = f"{content.get('message', 'Error')}: {sentence}"
+            content["echo"] = {"authorization": request.headers.get("authorization", "")}
+            content["documentation_url"] = echo_headers["Link"][1:].partition(">")[0]
+            headers.update(echo_headers)
+        body = b"" if content is None else json.dumps(content, separators=(",", ":")).encode()
         status = response.status
         if request.method == "GET" and status == 200:
             etag = weak_etag(body)

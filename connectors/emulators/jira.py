@@ -69,8 +69,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import yaml
-
 from connectors.emulators.jira_edit import ApiError, FieldEditor
 from connectors.emulators.jira_limits import (
     CommitGate,
@@ -564,52 +562,8 @@ class JiraEmulator:
 
     # ----------------------------------------------------------------- seeds
     def load_seed(self, seed: str | Path | dict[str, Any]) -> list[str]:
-        """Load projects, users, fields and issues (format in the module docstring)."""
-        data: dict[str, Any]
-        if isinstance(seed, dict):
-            data = seed
-        else:
-            text = Path(seed).read_text(encoding="utf-8")
-            data = json.loads(text) if str(seed).endswith(".json") else yaml.safe_load(text)
-        for project in data.get("projects", []):
-            self.add_project(project["key"], project.get("name", ""))
-        for user in data.get("users", []):
-            self.add_user(
-                account_id=user["account_id"],
-                name=user["name"],
-                display_name=user.get("display_name", ""),
-                email=user.get("email", ""),
-                active=bool(user.get("active", True)),
-            )
-        for cf in data.get("custom_fields", []):
-            self.add_custom_field(
-                cf["name"],
-                cf.get("schema_type", "string"),
-                cf.get("custom_type"),
-                cf.get("options"),
-            )
-        if "workflow" in data:
-            self.set_workflow(
-                [
-                    (str(t["id"]), str(t["name"]), tuple(t["from"]), str(t["to"]))
-                    for t in data["workflow"]
-                ]
-            )
-        keys = []
-        for item in data.get("issues", []):
-            spec = dict(item)
-            comments = spec.pop("comments", [])
-            properties = spec.pop("properties", {})
-            project = spec.pop("project")
-            key = self.add_issue(project, **spec)
-            for comment in comments:
-                self.add_comment(
-                    key,
-                    comment["body"],
-                    comment.get("author"),
-                    comment.get("created"),
-                    comment.get("properties"),
-                )
-            self.get_issue(key).properties.update(properties)
-            keys.append(key)
-        return keys
+        """Load projects, users, fields and issues (format in the module docstring), checked
+        and located by ``jira_seed``; the keys of the issues added."""
+        from connectors.emulators.jira_seed import load_jira_seed
+
+        return load_jira_seed(self, seed)

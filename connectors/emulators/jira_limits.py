@@ -37,6 +37,12 @@ class JiraFaults:
     longer than a client waits. ``only`` limits every fault to those ``(method, template)``
     pairs (template without the ``/rest/api/N`` prefix, e.g. ``("POST",
     "/issue/{issueIdOrKey}/comment")``); empty means every request.
+
+    ``echo_credentials`` is a test fault, not Jira behaviour (Atlassian never echoes a token):
+    every error answer (status >= 400) quotes its request's credentials, as a careless proxy
+    might: the Authorization header, the token (Basic decoded to ``email:token`` and alone)
+    and a URL carrying it, in ``errorMessages`` and ``errors``, and in the headers
+    ``X-Echo-Authorization`` and ``Link``. It proves pmsync redacts what a tracker sends back.
     """
 
     latency_s: float = 0.0
@@ -51,6 +57,7 @@ class JiraFaults:
     seed: int = 0
     timeout_hold_s: float = 30.0
     only: frozenset[tuple[str, str]] = frozenset()
+    echo_credentials: bool = False
     _rng: random.Random = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
+from connectors.emulators.echo import echoed_credentials
 from connectors.emulators.jira_edit import ApiError
 from connectors.emulators.jira_limits import CommitGate, Throttle, fmt_reset
 
@@ -279,6 +280,17 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
+    def _echo_credentials(self, response: Response) -> Response:
+        """The ``echo_credentials`` test fault: the answer quotes the request's credentials."""
+        authorization = self.headers.get("Authorization", "")
+        sentence, headers = echoed_credentials(authorization, urlsplit(self.path).path)
+        body = dict(response.body) if isinstance(response.body, dict) else {}
+        messages = [m for m in body.get("errorMessages") or [] if isinstance(m, str)]
+        errors = body.get("errors")
+        body["errorMessages"] = [*messages, sentence]
+        body["errors"] = {**(errors if isinstance(errors, dict) else {}), "auth": authorization}
+        return Response(response.status, body, {**response.headers, **headers})
+
     def _count(self, emu: JiraEmulator, method: str, template: str, status: int) -> None:
         with emu.lock:
             emu.counters[(method, template, status)] += 1
@@ -290,6 +302,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, response: Response) -> None:
+        if self.server.emulator.faults.echo_credentials and response.status >= 400:
+            response = self._echo_credentials(response)
         if isinstance(response.body, bytes):
             payload = response.body
         else:

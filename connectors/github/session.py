@@ -6,6 +6,10 @@ variable, or a GitHub App installation), which failures urllib3 may retry (a GET
 write: a retried POST is a duplicate comment), and the client's page size, timeout and spacing
 of writes. The connector, the postmortem filer and ``check-permissions`` all build their client
 with these functions, so they share one set of rules.
+
+Every credential is handed to the log redactor as it is read or minted: the token, the App's
+private key, each App JWT and each installation token obtained at run time (they are fetched
+lazily and refreshed hourly, so no command could have registered them beforehand).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from pydantic import SecretStr
 from urllib3.util.retry import Retry
 
 from syncer.errors import ConfigError
+from syncer.logging_setup import register_secret
+from syncer.secrets import GITHUB_BASIC_USER, pem_parts
 from syncer.tracker_config import GitHubTracker
 
 PER_PAGE = 100
@@ -68,8 +74,42 @@ def make_retry() -> Retry:
     )
 
 
+class RedactedAppAuth(Auth.AppAuth):
+    """PyGithub's App auth, registering each JWT it signs with the redactor."""
+
+    def create_jwt(self, expiration: int | None = None) -> str:
+        jwt = super().create_jwt(expiration)
+        register_secret(jwt)
+        return jwt
+
+    def get_installation_auth(
+        self,
+        installation_id: int,
+        token_permissions: dict[str, str] | None = None,
+        requester: Any = None,
+    ) -> Auth.AppInstallationAuth:
+        return RedactedInstallationAuth(self, installation_id, token_permissions, requester)
+
+
+class RedactedInstallationAuth(Auth.AppInstallationAuth):
+    """PyGithub's installation auth, registering each installation token as it arrives."""
+
+    def _get_installation_authorization(self) -> Any:
+        authorization = super()._get_installation_authorization()
+        register_secret(authorization.token, users=(GITHUB_BASIC_USER,))
+        return authorization
+
+
 def read_token(config: GitHubTracker, token: SecretStr | None = None) -> SecretStr | None:
-    """The token: given, else ``config.token_file``, else the ``config.token_env`` variable."""
+    """The token (given, else ``config.token_file``, else ``config.token_env``), registered
+    with the redactor."""
+    found = _find_token(config, token)
+    if found is not None:
+        register_secret(found.get_secret_value(), users=(GITHUB_BASIC_USER,))
+    return found
+
+
+def _find_token(config: GitHubTracker, token: SecretStr | None) -> SecretStr | None:
     if token is not None:
         return token
     if config.token_file is not None:
@@ -96,7 +136,9 @@ def make_auth(config: GitHubTracker, token: SecretStr | None = None) -> Auth.Aut
                     f"{config.app.private_key_file}: {exc.strerror}"
                 ]
             ) from None
-        app = Auth.AppAuth(config.app.app_id, key)
+        for part in pem_parts(key):
+            register_secret(part)
+        app = RedactedAppAuth(config.app.app_id, key)
         return app.get_installation_auth(config.app.installation_id)
     secret = read_token(config, token)
     if secret is None:

@@ -71,6 +71,7 @@ from syncer.errors import (
     TransitionUnavailable,
 )
 from syncer.evidence import classifier_for
+from syncer.logging_setup import register_secret
 from syncer.messages import Message
 from syncer.model import ActionItem, ItemRef
 from syncer.policy import Policy
@@ -122,6 +123,7 @@ def read_credentials(
         )
     if email is None:
         email = os.environ.get(config.email_env) or None
+    register_secret(token.get_secret_value(), users=(email,) if email else ())
     if config.deployment == "cloud" and not email:
         raise ConfigError(
             [

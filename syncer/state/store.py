@@ -37,7 +37,7 @@ from syncer.cursors import Cursor
 from syncer.directory import AccountStatus
 from syncer.errors import ConfigError
 from syncer.extras import POSTGRES, require
-from syncer.ledger import LedgerEntry
+from syncer.ledger import LedgerEntry, redacted
 from syncer.state.migrate import upgrade_to_head
 from syncer.state.schema import DailyCount, KnownMarker, LedgerRow, SyncCursor, UserLookup
 
@@ -231,10 +231,12 @@ class StateStore:
 
         Inputs are stored as JSON: dates and datetimes become ISO strings, enums their value,
         sets sorted lists. Inputs that cannot be serialised are refused before anything is
-        written; a naive ``at`` is refused too.
+        written; a naive ``at`` is refused too. Every text, ``detail`` and ``inputs`` included,
+        is redacted first (``syncer.ledger.redacted``): no secret reaches the database.
         """
         if not entries:
             return
+        entries = [redacted(entry) for entry in entries]
         rows = [
             {
                 "at": entry.at,

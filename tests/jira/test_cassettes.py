@@ -28,6 +28,7 @@ from syncer.messages import Markup, Mention, Message, Text
 from syncer.model import ItemRef, Person
 from syncer.policy import Policy
 from syncer.tracker_config import JiraTracker
+from tests.cassette_filters import scrub_request, scrub_response
 
 RECORD = os.environ.get("PMSYNC_RECORD_CASSETTES") == "1"
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes" / "jira"
@@ -51,7 +52,7 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     for name in list(headers):
         if name.lower() in SCRUBBED_HEADERS:
             headers.pop(name)
-    return response
+    return scrub_response(response)
 
 
 def _recorder() -> vcr.VCR:
@@ -60,6 +61,7 @@ def _recorder() -> vcr.VCR:
         record_mode="all" if RECORD else "none",
         match_on=["method", "path", "query"],
         filter_headers=list(SCRUBBED_HEADERS),
+        before_record_request=scrub_request,
         before_record_response=_scrub_response,
         decode_compressed_response=True,
     )
