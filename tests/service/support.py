@@ -31,6 +31,8 @@ TOKEN_ENV = "PMSYNC_TEST_GITHUB_TOKEN"
 REPO = "acme/api"
 LABELS = ("postmortem-action", "sev-1", "sev-2", "sev-3", "P0", "P1", "P2", "P3")
 PMSYNC = Path(sys.executable).with_name("pmsync")
+LEASE_S = 4
+"""The service tests' lease, seconds: short so that failovers are quick."""
 
 
 def free_port() -> int:
@@ -54,7 +56,7 @@ def policy_dict(base_url: str, *, version: str = "svc-1", interval: str = "2s") 
                     "action_label": "postmortem-action",
                     "token_env": TOKEN_ENV,
                     "seconds_between_writes": 0,
-                    "request_timeout_s": 5,
+                    "request_timeout_s": 1,
                 }
             ]
         },
@@ -71,7 +73,13 @@ def policy_dict(base_url: str, *, version: str = "svc-1", interval: str = "2s") 
             ]
         },
         "report": {"enabled": False},
-        "daemon": {"interval": interval, "lease": "3s", "max_backoff": "10s"},
+        # A write needs timeout (1 s) + skew allowance (1 s) of the lease left: 2 of 4 s.
+        "daemon": {
+            "interval": interval,
+            "lease": f"{LEASE_S}s",
+            "clock_skew_allowance": "1s",
+            "max_backoff": "10s",
+        },
     }
 
 

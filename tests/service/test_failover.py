@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from connectors.emulators.github import GitHubEmulator
 from syncer.state import LeaderLease, StateStore
 from tests.service.support import (
+    LEASE_S,
     REPO,
     TOKEN,
     DaemonProcess,
@@ -27,8 +28,6 @@ from tests.service.support import (
 )
 
 pytestmark = pytest.mark.postgres
-
-LEASE_S = 3.0
 
 
 @pytest.fixture
