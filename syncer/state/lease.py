@@ -149,8 +149,8 @@ class LeaderLease:
     def seconds_left(self) -> float | None:
         """Seconds until our lease expires (by the lease's clock), negative once it has.
 
-        None when the lease is not ours: never acquired, another holder, or another epoch.
-        One short read transaction.
+        None when the lease is not ours: never acquired, another holder, or another epoch
+        (and from then on this handle does not lead). One short read transaction.
         """
         if self._token is None:
             return None
@@ -164,6 +164,7 @@ class LeaderLease:
                 )
             ).scalar_one_or_none()
         if expires_at is None:
+            self._token = None
             return None
         return (expires_at - now).total_seconds()
 
