@@ -43,9 +43,12 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench/run_all.py
 
 # 1,000 daemon cycles against the GitHub emulator with injected faults and SIGKILLs (minutes);
-# a 60-cycle version runs in `make test` (tests/soak/test_soak_short.py).
+# a 60-cycle version runs in `make test` (tests/soak/test_soak_short.py). Then 50 trials of a
+# leader SIGSTOPped inside its paced writes, two daemons on PostgreSQL (about 8 minutes; 3
+# trials run in `make test`, tests/service/test_fence_pause.py).
 soak: $(STAMP)
 	$(BIN)/python tests/soak/soak.py --cycles 1000
+	$(BIN)/python tests/soak/fence_pause.py --trials 50
 
 clean:
 	rm -rf $(VENV) demo-output .pmsync-state.db
