@@ -266,10 +266,10 @@ class TestLabelCreation:
         fake.repo_labels = {"postmortem-action"}
         outcome = cycle(fake, ledger)
         assert [(kind, key, labels) for kind, key, labels in fake.writes] == [
-            ("comment", "acme/web#5", ("pmsync:escalation:tier-1:due-2026-11-22",)),
+            ("comment", "acme/web#5", ("pmsync:escalation:owner:due-2026-11-22",)),
             ("create_labels", "acme/web", ("pmsync/overdue",)),
             ("add_labels", "acme/web#5", ("pmsync/overdue",)),
-            ("comment", "acme/web#6", ("pmsync:escalation:tier-1:due-2026-11-22",)),
+            ("comment", "acme/web#6", ("pmsync:escalation:owner:due-2026-11-22",)),
             ("add_labels", "acme/web#6", ("pmsync/overdue",)),
         ]
         assert outcome.result.writes == 5
