@@ -6,10 +6,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import pytest
+from github.Requester import HTTPSRequestsConnectionClass
 from pydantic import SecretStr
 
 from connectors.emulators.github import Faults, GitHubEmulator
+from connectors.fencing import FencedAdapter
 from connectors.github import GitHubConnector
+from connectors.github.session import GetOnlyRetry, make_connection
 from syncer.actions import AddLabels, CreateLabels
 from syncer.cursors import MemoryCursorStore
 from syncer.errors import LeadershipLost
@@ -190,3 +193,16 @@ class TestLabelsToCreate:
         gh.create_labels(CreateLabels(tracker="github", scope="acme/api", labels=("a", "b")))
         host = emulator.base_url.removeprefix("http://")
         assert windows.granted == [(host, clock()), (host, clock())]
+
+
+class TestTheConnection:
+    def test_an_https_api_gets_a_fenced_https_connection_with_the_get_only_retry(self) -> None:
+        """GitHub Enterprise over https: host, port 443, and the fenced adapter on both schemes."""
+        config = GitHubTracker(base_url="https://ghe.example.com/api/v3", request_timeout_s=2.5)
+        connection = make_connection(config, Gate())
+        assert isinstance(connection, HTTPSRequestsConnectionClass)
+        assert (connection.host, connection.port, connection.timeout) == ("ghe.example.com", 443, 3)
+        for url in ("https://ghe.example.com/api/v3", "http://ghe.example.com"):
+            adapter = connection.session.get_adapter(url)
+            assert isinstance(adapter, FencedAdapter)
+            assert isinstance(adapter.max_retries, GetOnlyRetry)
