@@ -159,19 +159,39 @@ class Applier:
                 continue
             cost = sum(step.cost if isinstance(step, CreateLabels) else 1 for step in steps)
             if left is not None and cost > left:
-                log.info(
-                    "labels to create make the change exceed the budget; next cycle",
-                    item=change.key,
-                    cost=cost,
-                    budget_left=left,
-                )
-                result.backlog.append(ready(change))
+                left -= self._create_labels_within(change, steps, left, result)
                 continue
             if left is not None:
                 left -= cost
             self._execute_change(change, steps, result)
         report_fallbacks(result.fallbacks)
         return result
+
+    def _create_labels_within(
+        self, change: ItemChange, steps: list[Action], left: int, result: ApplyResult
+    ) -> int:
+        """The change no longer fits once its labels are counted: create what of them fits
+        in the ``left`` writes now, so the change fits a later cycle (never starved by a
+        small budget), and let it wait in the backlog. Returns the writes spent.
+
+        A creation that fails is reported like any failed write (``_apply_one`` records it,
+        or puts the change in the backlog itself on a rate limit or a lost leadership).
+        """
+        log.info(
+            "labels to create make the change exceed the budget; it waits for the next cycle",
+            item=change.key,
+            budget_left=left,
+        )
+        spent = 0
+        for step in steps:
+            if not isinstance(step, CreateLabels) or spent >= left:
+                continue
+            labels = step.labels[: left - spent]
+            if not self._apply_one(change, step.model_copy(update={"labels": labels}), result):
+                return spent
+            spent += len(labels)
+        result.backlog.append(ready(change))
+        return spent
 
     def _steps(self, change: ItemChange, result: ApplyResult) -> list[Action] | None:
         """The change's actions, each preceded by the labels it needs created (if any);

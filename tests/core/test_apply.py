@@ -294,6 +294,25 @@ class TestLabelCreation:
         assert second.result.writes == 2
         assert cycle(fake, ledger, small).plan.is_empty()
 
+    def test_a_budget_that_cannot_hold_the_change_and_its_labels_creates_the_labels_first(
+        self,
+    ) -> None:
+        """Budget 2, a change of 2 writes needing a new label: cycle 1 creates the label and
+        the change waits; cycle 2 does it. Never more than 2 writes a cycle, never starved."""
+        late = item("acme/web#5", age_days=31, severity=Severity.SEV3)
+        small = POLICY.model_copy(
+            update={"operations": POLICY.operations.model_copy(update={"max_writes_per_cycle": 2})}
+        )
+        fake, ledger = fake_with([late], small), MemoryLedger()
+        fake.repo_labels = set()
+        first = cycle(fake, ledger, small)
+        assert [kind for kind, _, _ in fake.writes] == ["create_labels"]
+        assert [c.key for c in first.result.backlog] == ["github:acme/web#5"]
+        second = cycle(fake, ledger, small)
+        assert [kind for kind, _, _ in fake.writes] == ["create_labels", "comment", "add_labels"]
+        assert second.result.writes == 2
+        assert cycle(fake, ledger, small).plan.is_empty()
+
     def test_a_failed_label_creation_stops_the_item_before_its_labels(self) -> None:
         """A label that could not be created is retried next cycle; the item's labels wait."""
         late = item("acme/web#5", age_days=31, severity=Severity.SEV3)
