@@ -75,6 +75,14 @@ class TransitionUnavailable(PermanentError):
         self.available = available
 
 
+class LeadershipLost(Exception):
+    """A write refused at the last moment: this replica may no longer write (the fence).
+
+    Deliberately not a ``TrackerError``: nothing was sent, so the write is neither failed nor
+    uncertain; the applier stops the cycle and returns what is left as backlog.
+    """
+
+
 class ConfigError(Exception):
     """The policy or settings are invalid; carries every problem found, already formatted."""
 

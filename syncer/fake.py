@@ -3,9 +3,9 @@
 Core tests, property tests and ``pmsync plan --items`` round trips use it instead of mocks:
 ``assert fake.writes == [...]`` checks behaviour, not calls. It behaves like a tracker where
 it matters to the core: labels change the recorded escalation tier, reopening clears the
-closure, comments carry markers, and injected failures can hit any write. ``FakeVerifier``
-does the same for the ``EvidenceVerifier`` Protocol: known answers per URL, every look-up
-recorded.
+closure, comments carry markers, labels may have to be created first (``repo_labels``), and
+injected failures can hit any write. ``FakeVerifier`` does the same for the
+``EvidenceVerifier`` Protocol: known answers per URL, every look-up recorded.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from syncer.actions import MARKDOWN
-from syncer.errors import TrackerError
+from syncer.actions import MARKDOWN, Action, AddLabels, CreateLabels
 from syncer.messages import Message
 from syncer.model import ActionItem, ItemRef, State, Verification
 from syncer.tracker import EvidenceLink, FetchResult, ReportRef, Verdict
@@ -43,8 +42,11 @@ class FakeTracker:
     attachments: dict[str, dict[str, bytes]] = field(default_factory=dict)
     markup: str = MARKDOWN
     log_entries: dict[str, str] = field(default_factory=dict)
-    fail_on: Callable[[str, str], TrackerError | None] = lambda _kind, _key: None
+    fail_on: Callable[[str, str], Exception | None] = lambda _kind, _key: None
     marker_checks: int = 0
+    repo_labels: set[str] | None = None
+    """Labels that exist, when labels must be created before use (as on GitHub); None means
+    any label can be put on an item as it is (as on Jira)."""
 
     def load(self, items: Iterable[ActionItem]) -> FakeTracker:
         for item in items:
@@ -79,6 +81,21 @@ class FakeTracker:
         self.comments.append(FakeComment(ref, message.marker, message.plain_text()))
         self.writes.append(("comment", ref.key, (message.marker,)))
         self._touch(ref.key)
+
+    def labels_to_create(self, action: Action) -> CreateLabels | None:
+        if self.repo_labels is None or not isinstance(action, AddLabels):
+            return None
+        missing = tuple(label for label in action.labels if label not in self.repo_labels)
+        if not missing:
+            return None
+        scope = action.ref.key.rpartition("#")[0]
+        return CreateLabels(tracker=self.name, scope=scope, labels=missing)
+
+    def create_labels(self, action: CreateLabels) -> None:
+        self._check("create_labels", action.scope)
+        self.writes.append(("create_labels", action.scope, action.labels))
+        if self.repo_labels is not None:
+            self.repo_labels.update(action.labels)
 
     def add_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:
         self._check("add_labels", ref.key)

@@ -15,7 +15,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from syncer.durations import SpanField, parse_span
 from syncer.fields import WEEKDAYS, TimezoneName, Weekday
@@ -615,6 +615,21 @@ class Policy(Strict):
                 jira.fallback_mention, lambda handle: Person(handle=handle)
             )
         return Fallbacks(by_tracker=by_tracker, default=legacy)
+
+    @field_validator("daemon")
+    @classmethod
+    def _lease_fits_margin(cls, daemon: DaemonSchedule, info: ValidationInfo) -> DaemonSchedule:
+        trackers = info.data.get("trackers")
+        if isinstance(trackers, Trackers):
+            problem = daemon.margin_problem(trackers.longest_timeout_s)
+            if problem is not None:
+                raise ValueError(problem)
+        return daemon
+
+    @property
+    def write_safety_margin_s(self) -> float:
+        """Seconds of lease a leader must have left to send a write (see ``LeaseFence``)."""
+        return self.daemon.safety_margin_s(self.trackers.longest_timeout_s)
 
     @property
     def managed_labels(self) -> frozenset[str]:

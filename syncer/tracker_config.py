@@ -7,6 +7,7 @@ never written here: the file names the environment variable or the file that hol
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -219,6 +220,11 @@ class GitHubTracker(Strict):
             raise ValueError("list each owner source once")
         return value
 
+    @property
+    def effective_timeout_s(self) -> int:
+        """The timeout PyGithub really applies: whole seconds, at least one."""
+        return max(1, math.ceil(self.request_timeout_s))
+
 
 class JiraTracker(Strict):
     """One Jira Cloud or Data Center source of action items."""
@@ -341,12 +347,25 @@ class JiraTracker(Strict):
                 raise ValueError(f"{key}: {handle!r} is not a Jira Data Center user name ({hint})")
         return value
 
+    @property
+    def effective_timeout_s(self) -> float:
+        """The timeout each request gets (the ``jira`` library takes it as it is)."""
+        return self.request_timeout_s
+
 
 class Trackers(Strict):
     """Every tracker instance pmsync reads and writes."""
 
     github: list[GitHubTracker] = Field(default_factory=list, description="GitHub sources.")
     jira: list[JiraTracker] = Field(default_factory=list, description="Jira sources.")
+
+    @property
+    def longest_timeout_s(self) -> float:
+        """The longest request timeout of any tracker (0 when none is configured)."""
+        timeouts = [t.effective_timeout_s for t in self.github] + [
+            t.effective_timeout_s for t in self.jira
+        ]
+        return float(max(timeouts, default=0))
 
 
 def named_tracker(trackers: Sequence[TrackerT], name: str | None, section: str) -> TrackerT:

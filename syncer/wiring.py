@@ -43,15 +43,31 @@ def build_trackers(
     cursors: CursorStore,
     clock: Clock = system_clock,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    fence: Callable[[], bool] | None = None,
 ) -> list[Tracker]:
-    """One connector per tracker instance in the policy (``sleep`` paces and backs off)."""
+    """One connector per tracker instance in the policy.
+
+    ``sleep`` paces and backs off; ``fence`` is asked right before each write request leaves
+    (the daemon's lease; None for a process that writes alone); a ``cursors`` that is also
+    ``WriteWindows`` (the state store) holds the rate-limit windows every process shares.
+    """
     trackers: list[Tracker] = []
+    windows = cursors if isinstance(cursors, StateStore) else None
+    allowed = fence or _always
     if policy.trackers.github:
         from connectors.github import GitHubConnector
 
         trackers.extend(
             GitHubConnector(
-                cfg, policy, cursors, clock, sleep=sleep, report_repository=policy.report.repository
+                cfg,
+                policy,
+                cursors,
+                clock,
+                sleep=sleep,
+                report_repository=policy.report.repository,
+                fence=allowed,
+                windows=windows,
             )
             for cfg in policy.trackers.github
         )
@@ -59,13 +75,18 @@ def build_trackers(
         from connectors.jira.client import JiraConnector
 
         trackers.extend(
-            JiraConnector(cfg, policy, cursors, clock, sleep=sleep) for cfg in policy.trackers.jira
+            JiraConnector(cfg, policy, cursors, clock, sleep=sleep, fence=allowed)
+            for cfg in policy.trackers.jira
         )
     names = [t.name for t in trackers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError([f"trackers: instance names must be unique; repeated: {duplicates}"])
     return trackers
+
+
+def _always() -> bool:
+    return True
 
 
 def open_state(state_url: str | None) -> StateStore:
@@ -237,11 +258,12 @@ def run_once(
     dry_run: bool,
     cycle_id: str,
     console: Console,
+    clock: Clock = system_clock,
 ) -> CycleOutcome:
     """One cycle through the configured trackers, printing what it planned and did."""
     from syncer.progress import with_progress
 
-    with runtime(policy, state_url) as rt, with_progress(rt, console) as shown:
+    with runtime(policy, state_url, clock) as rt, with_progress(rt, console) as shown:
         outcome = shown.cycle(cycle_id=cycle_id, dry_run=dry_run, full=True, now=now)
     print_plan(outcome.plan, outcome.assessments, console)
     result = outcome.result

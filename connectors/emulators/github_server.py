@@ -102,6 +102,24 @@ class Request:
     body: bytes
 
 
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the emulator saw it, in arrival order (``seq`` counts from 1).
+
+    ``credential`` is the token the request presented (``Authorization: token|Bearer``, or the
+    password of Basic), so tests can tell writers apart when each has its own token; ``at`` is
+    the emulator's clock when the request was handled.
+    """
+
+    seq: int
+    at: datetime
+    method: str
+    template: str
+    path: str
+    status: int
+    credential: str | None
+
+
 @dataclass
 class Response:
     status: int
@@ -180,6 +198,23 @@ class RateLimits:
         return None
 
 
+def presented_credential(header: str) -> str | None:
+    """The token an ``Authorization`` header carries (Basic: its password), or None."""
+    scheme, _, credential = header.strip().partition(" ")
+    scheme, credential = scheme.lower(), credential.strip()
+    if scheme in ("token", "bearer") and credential:
+        return credential
+    if scheme == "basic":
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode(credential).decode().partition(":")[2] or None
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return None
+
+
 def _seconds_until(moment: datetime, now: datetime) -> int:
     """Whole seconds (rounded up, at least 1) from ``now`` until ``moment``."""
     return max(1, math.ceil((moment - now).total_seconds()))
@@ -207,6 +242,7 @@ class Transport:
         self.routes = routes
         self.limits = RateLimits(state.clock)
         self.counters: Counter[tuple[str, str, int]] = Counter()
+        self.log: list[LoggedRequest] = []
         self._faults = Faults()
         self._rng = random.Random(0)
         self._request_ids = 0
@@ -254,6 +290,17 @@ class Transport:
             result = self._process_locked(request, route, params, faults)
             status = result.status if isinstance(result, Response) else 0
             self.counters[(request.method, template, status)] += 1
+            self.log.append(
+                LoggedRequest(
+                    seq=len(self.log) + 1,
+                    at=self.state.clock(),
+                    method=request.method,
+                    template=template,
+                    path=request.path,
+                    status=status,
+                    credential=presented_credential(request.headers.get("authorization", "")),
+                )
+            )
             return result
 
     def _process_locked(

@@ -14,16 +14,18 @@ lazily and refreshed hourly, so no command could have registered them beforehand
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
 from github import Auth, Github
+from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
 from pydantic import SecretStr
 from urllib3.util.retry import Retry
 
+from connectors.fencing import Fence, fence_session
+from connectors.github.transport import Connection
 from syncer.errors import ConfigError
 from syncer.logging_setup import register_secret
 from syncer.secrets import GITHUB_BASIC_USER, pem_parts
@@ -159,15 +161,54 @@ def web_host(base_url: str) -> str:
     return host.removeprefix("api.")
 
 
-def make_github(config: GitHubTracker, auth: Auth.Auth) -> Github:
-    """The PyGithub client, configured for pmsync: no blind retries, no per-read pacing."""
+def api_host(base_url: str) -> str:
+    """The API host (with its port when one is given): the key of its shared write windows."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def make_github(
+    config: GitHubTracker, auth: Auth.Auth, *, seconds_between_writes: float | None = None
+) -> Github:
+    """The PyGithub client, configured for pmsync: no blind retries, no per-read pacing.
+
+    Writes are spaced ``config.seconds_between_writes`` apart by PyGithub unless
+    ``seconds_between_writes`` says otherwise (the connector passes 0 and spaces them itself,
+    on its injected clock, ahead of the fence).
+    """
+    spacing = (
+        config.seconds_between_writes if seconds_between_writes is None else seconds_between_writes
+    )
     return Github(
         base_url=config.base_url.rstrip("/"),
         auth=auth,
         per_page=PER_PAGE,
-        timeout=max(1, math.ceil(config.request_timeout_s)),  # PyGithub insists on whole seconds
+        timeout=config.effective_timeout_s,  # PyGithub insists on whole seconds
         retry=make_retry(),
         seconds_between_requests=0,
-        seconds_between_writes=config.seconds_between_writes,
+        seconds_between_writes=spacing,
         lazy=True,
     )
+
+
+def make_connection(config: GitHubTracker, fence: Fence) -> Connection:
+    """The HTTP connection every request of the connector goes through, fenced.
+
+    PyGithub's ``Requester`` takes a connection per request (``cnx``, a public parameter of
+    ``requestJson``); this one is built like PyGithub's own (same retry policy, timeout and
+    host) but its ``requests`` session sends through a ``FencedAdapter``, so each write asks
+    ``fence`` right before it leaves, after every pause.
+    """
+    parts = urlsplit(config.base_url)
+    secure = parts.scheme == "https"
+    connection_class = HTTPSRequestsConnectionClass if secure else HTTPRequestsConnectionClass
+    retry = make_retry()
+    connection = connection_class(
+        parts.hostname or "",
+        parts.port,
+        retry=retry,
+        timeout=config.effective_timeout_s,
+    )
+    fence_session(connection.session, fence, max_retries=retry)
+    return connection

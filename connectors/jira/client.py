@@ -43,6 +43,7 @@ from jira import JIRA
 from pydantic import SecretStr
 from urllib3 import encode_multipart_formdata
 
+from connectors.fencing import Fence, always_allowed, fence_session
 from connectors.jira.errors import translate
 from connectors.jira.mapper import (
     FieldResolution,
@@ -162,8 +163,11 @@ class JiraConnector:
         token: SecretStr | None = None,
         email: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        fence: Fence = always_allowed,
     ) -> None:
         self.config = config
+        self.fence = fence
         self.policy = policy
         self.cursors = cursors
         self.clock = clock
@@ -248,6 +252,9 @@ class JiraConnector:
                     "REST v3 (ADF) exists on Cloud only; set rest_api_version: '2' for Data Center"
                 )
             jira._session.hooks["response"].append(self._count_answer)
+            # Every request of the library's session, ``_request``'s and ``_call``'s alike,
+            # leaves through an adapter that asks the fence right before a write is sent.
+            fence_session(jira._session, self.fence)
             self._jira = jira
         return self._jira
 

@@ -100,6 +100,70 @@ class TestErrors:
             load_model_file(Policy, bad)
 
 
+class TestLeaseSafetyMargin:
+    """A write needs the longest request timeout plus the skew allowance left on the lease."""
+
+    def policy(self, tmp_path: Path, daemon: str, timeout: float = 15) -> Path:
+        path = tmp_path / "policy.yaml"
+        path.write_text(
+            'version: "1"\n'
+            "trackers:\n"
+            "  github:\n"
+            "    - repositories: [acme/api]\n"
+            f"      request_timeout_s: {timeout}\n"
+            f"daemon: {daemon}\n"
+        )
+        return path
+
+    def test_the_default_margin_is_the_timeout_plus_two_seconds(self, tmp_path: Path) -> None:
+        """15 s timeout + 2 s allowance = 17 s, inside the default 30 s lease."""
+        policy = load_model_file(Policy, self.policy(tmp_path, "{}"))
+        assert policy.write_safety_margin_s == 17
+        jira_and_github = Policy.model_validate(
+            {
+                "version": "1",
+                "trackers": {
+                    "github": [{"repositories": ["acme/api"], "request_timeout_s": 2.5}],
+                    "jira": [{"server": "https://x.invalid", "jql": "x", "request_timeout_s": 9}],
+                },
+            }
+        )
+        assert jira_and_github.write_safety_margin_s == 11  # the longest timeout counts
+
+    def test_a_lease_shorter_than_the_margin_is_refused_with_file_line_and_key(
+        self, tmp_path: Path
+    ) -> None:
+        """A 10 s lease cannot hold a 17 s margin: one line that says what to change."""
+        path = self.policy(tmp_path, "{lease: 10s}")
+        with pytest.raises(ConfigError) as caught:
+            load_model_file(Policy, path)
+        assert caught.value.problems == [
+            f"{path}:6:1: daemon: lease 10s leaves no time to write: a write needs 17s of the "
+            "lease left (longest request timeout 15s + clock_skew_allowance 2s); make lease "
+            "longer than 17s (3 x the margin is comfortable) or lower request_timeout_s"
+        ]
+
+    def test_an_explicit_margin_below_timeout_plus_skew_is_refused(self, tmp_path: Path) -> None:
+        """The margin protects a request in flight: it may not be shorter than its timeout."""
+        path = self.policy(tmp_path, "{lease: 60s, lease_safety_margin: 10s}")
+        with pytest.raises(ConfigError, match="raise it to at least 17s"):
+            load_model_file(Policy, path)
+
+    def test_a_longer_explicit_margin_is_used(self, tmp_path: Path) -> None:
+        """25 s of a 60 s lease: accepted and used as is."""
+        policy = load_model_file(
+            Policy, self.policy(tmp_path, "{lease: 60s, lease_safety_margin: 25s}")
+        )
+        assert policy.write_safety_margin_s == 25
+
+    def test_github_timeouts_count_in_whole_seconds_as_pygithub_applies_them(
+        self, tmp_path: Path
+    ) -> None:
+        """PyGithub rounds 0.5 s up to 1 s: the margin uses the timeout really applied."""
+        policy = load_model_file(Policy, self.policy(tmp_path, "{lease: 4s}", timeout=0.5))
+        assert policy.write_safety_margin_s == 3
+
+
 class TestDurations:
     @pytest.mark.parametrize(
         ("text", "span"),

@@ -25,6 +25,7 @@ TABLES = {
     "known_marker",
     "leader_lease",
     "user_lookup",
+    "write_window",
 }
 REPO = Path(__file__).resolve().parents[2]
 
@@ -80,7 +81,7 @@ class TestUpgrade:
 
     def test_the_revisions_form_one_line_ending_at_the_initial_head(self) -> None:
         """One head, so every replica upgrades to the same schema."""
-        assert head_revision() == "0003"
+        assert head_revision() == "0004"
         result = subprocess.run(
             [sys.executable, "-m", "syncer.state.migrations", "head"],
             cwd=REPO,
@@ -88,7 +89,7 @@ class TestUpgrade:
             text=True,
             check=True,
         )
-        assert result.stdout == "0003\n"
+        assert result.stdout == "0004\n"
 
 
 class TestOpeningExistingDatabases:
@@ -127,7 +128,7 @@ class TestOpeningExistingDatabases:
         assert errors == []
         with StateStore.open(store_url) as store, store.engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert versions.scalars().all() == ["0003"]
+            assert versions.scalars().all() == [head_revision()]
 
 
 OPEN_STORE = """
