@@ -155,7 +155,7 @@ def write_policy(tmp_path: Path, trackers: Trackers) -> Path:
         "repository": "acme/payments",
         "formats": ["markdown", "html", "json", "jira_wiki", "adf"],
     }
-    data["daemon"] = {"interval": "2s", "lease": "5s", "max_backoff": "4s"}
+    data["daemon"] = {"interval": "2s", "lease": "10s", "max_backoff": "4s"}  # margin 5 s + 2 s
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
