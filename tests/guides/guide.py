@@ -9,7 +9,7 @@ and an emulated tracker:
   over; ``read`` gets the secrets the test hands it, as a person would paste them); a command
   exits 0 unless its line ends with ``# exit N``;
 * a sentence right after a block that says it ``prints `...` `` or ``ends with `...` `` is
-  checked against that block's output;
+  checked against that block's output (in the scenario the page describes);
 * every ```yaml block passes pmsync's policy loader: a whole file (``guide-test: file NAME``),
   an edit merged into it (``edit NAME``), or a fragment merged into a copy of it;
 * while the policy says ``operations.shadow: true``, and for a block marked ``writes nothing``,
@@ -222,20 +222,23 @@ def split_commands(block: Block) -> list[Command]:
     for offset, line in enumerate(block.text.splitlines(), start=1):
         if heredoc is not None:
             current.append(line)
-            if line.strip() == heredoc:
-                heredoc = None
-            continue
-        if not current and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        if not current:
-            start = block.line + offset
-        current.append(line)
-        doc = re.search(r"<<-?\s*['\"]?(\w+)['\"]?", line)
-        if doc:
-            heredoc = doc.group(1)
-            continue
-        depth += keyword_balance(line)
-        if line.rstrip().endswith("\\") or depth > 0:
+            if line.strip() != heredoc:
+                continue
+            heredoc = None
+        else:
+            if not current and (not line.strip() or line.lstrip().startswith("#")):
+                continue
+            if not current:
+                start = block.line + offset
+            current.append(line)
+            doc = re.search(r"<<-?\s*['\"]?(\w+)['\"]?", line)
+            if doc:
+                heredoc = doc.group(1)
+                continue
+            depth += keyword_balance(line)
+            if line.rstrip().endswith("\\") or depth > 0:
+                continue
+        if depth > 0:
             continue
         text = "\n".join(current)
         note = EXIT_NOTE.search(current[-1])
@@ -532,6 +535,7 @@ class GuideRun:
     tracker: Tracker
     substitutions: Mapping[str, str]
     scenario: str = "default"
+    check_claims: bool = True
     policy_file: str | None = None
     transcript: Transcript = field(default_factory=Transcript)
     _before_block: Snapshot | None = None
@@ -569,13 +573,26 @@ class GuideRun:
                 return block
         raise GuideFailure(f"{self.guide.path.name}: no ```yaml block is saved as a file")
 
-    def current_policy(self) -> dict[str, Any]:
+    def current_policy(self) -> tuple[dict[str, Any], str]:
+        """The policy a fragment edits, and its text: the file as the steps left it, or the
+        page's policy file itself when the fragment comes before the step that saves it."""
         if self.policy_file is not None:
-            path = self.session.cwd / self.policy_file
-            loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-            return loaded
-        first: dict[str, Any] = yaml.safe_load(self.substitute(self.first_file_block().text))
-        return first
+            text = (self.session.cwd / self.policy_file).read_text(encoding="utf-8")
+        else:
+            first = self.first_file_block()
+            text = self.substitute(first.text)
+            self.require_valid(first.line, text)
+        loaded: dict[str, Any] = yaml.safe_load(text)
+        return loaded, text
+
+    def require_valid(self, line: int, text: str) -> None:
+        with tempfile.TemporaryDirectory(prefix="guide-policy-") as scratch:
+            path = Path(scratch) / "pmsync.yaml"
+            path.write_text(text, encoding="utf-8")
+            problems = check_policy(path)
+        if problems:
+            shown = "\n  ".join(problems)
+            raise self.fail(line, f"the policy it shows does not pass check-config:\n  {shown}")
 
     def policy(self, block: Block) -> None:
         text = self.substitute(block.text)
@@ -585,27 +602,21 @@ class GuideRun:
         except yaml.YAMLError as exc:
             raise self.fail(block.line, f"the YAML does not parse: {exc}") from None
         if directive.file:
-            target = self.session.cwd / directive.file
-            target.write_text(text, encoding="utf-8")
+            result = text
             self.policy_file = directive.file
-            checked = target
         elif directive.edit:
             target = self.session.cwd / directive.edit
             if not target.exists():
                 raise self.fail(block.line, f"edits {directive.edit}, which no step wrote")
-            merged = merge(yaml.safe_load(target.read_text(encoding="utf-8")), data)
-            target.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
-            checked = target
+            base = yaml.safe_load(target.read_text(encoding="utf-8"))
+            result = yaml.safe_dump(merge(base, data), sort_keys=False)
         else:
-            merged = merge(self.current_policy(), data)
-            scratch = Path(tempfile.mkdtemp(prefix="guide-fragment-")) / "fragment.yaml"
-            scratch.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
-            checked = scratch
-        problems = check_policy(checked)
-        if problems:
-            shown = "\n  ".join(problems)
-            raise self.fail(
-                block.line, f"the policy it shows does not pass check-config:\n  {shown}"
+            base, _ = self.current_policy()
+            result = yaml.safe_dump(merge(base, data), sort_keys=False)
+        self.require_valid(block.line, result)
+        if directive.file or directive.edit:
+            (self.session.cwd / (directive.file or directive.edit or "")).write_text(
+                result, encoding="utf-8"
             )
         self.transcript.policies.append(
             (block.line, directive.file or directive.edit or "fragment")
@@ -651,6 +662,9 @@ class GuideRun:
         self.claims(block, " ".join(outputs))
 
     def claims(self, block: Block, output: str) -> None:
+        """The page's sentences about output describe its own example, the default scenario."""
+        if not self.check_claims:
+            return
         flat = " ".join(output.split())
         for claim in OUTPUT_CLAIM.finditer(block.after):
             said = " ".join(claim["text"].split())
