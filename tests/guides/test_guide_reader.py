@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,3 +229,69 @@ class TestFollowing:
     def test_a_skipped_block_is_not_run(self) -> None:
         page = "<!-- guide-test: skip: needs a server -->\n```sh\npmsync daemon\n```\n"
         assert self.run(page, {}).ran == []
+
+
+ROOT = Path(__file__).resolve().parents[2]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {slug(line.lstrip("#")) for line in lines if re.match(r"^#{1,6} ", line)}
+
+
+class TestLinks:
+    """The guides' links lead somewhere: files and headings exist, vendor pages are cited."""
+
+    @pytest.mark.parametrize(
+        "page", ["docs/setup-github.md", "docs/setup-jira.md", "README.md", "deploy/README.md"]
+    )
+    def test_every_relative_link_resolves_to_a_file_and_heading(self, page: str) -> None:
+        source = ROOT / page
+        broken = []
+        for target in LINK.findall(source.read_text(encoding="utf-8")):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            file_part, _, anchor = target.partition("#")
+            resolved = (source.parent / file_part).resolve() if file_part else source
+            has_anchor = bool(anchor) and resolved.suffix == ".md"
+            if not resolved.exists() or (has_anchor and anchor not in anchors(resolved)):
+                broken.append(target)
+        assert broken == []
+
+    def test_the_readme_and_the_deploy_guide_link_both_setup_guides(self) -> None:
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        deploy = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
+        head = readme[: readme.index("## What pmsync does")]
+        for guide in ("setup-github.md", "setup-jira.md"):
+            assert f"docs/{guide}" in head
+            assert f"../docs/{guide}" in deploy
+
+    @pytest.mark.parametrize(
+        ("page", "hosts"),
+        [
+            ("docs/setup-github.md", ("docs.github.com",)),
+            ("docs/setup-jira.md", ("atlassian.com",)),
+        ],
+    )
+    def test_each_guide_cites_the_vendors_documentation(
+        self, page: str, hosts: tuple[str, ...]
+    ) -> None:
+        text = (ROOT / page).read_text(encoding="utf-8")
+        cited = [t for t in LINK.findall(text) if t.startswith("https://")]
+        assert len([t for t in cited if any(h in t for h in hosts)]) >= 5
+
+    def test_the_issue_form_the_github_guide_copies_adds_the_action_label(self) -> None:
+        import yaml
+
+        form = ROOT / "config/github/ISSUE_TEMPLATE/postmortem-action.yml"
+        assert "config/github/ISSUE_TEMPLATE/postmortem-action.yml" in (
+            ROOT / "docs/setup-github.md"
+        ).read_text(encoding="utf-8")
+        assert yaml.safe_load(form.read_text(encoding="utf-8"))["labels"] == ["postmortem-action"]
