@@ -46,8 +46,17 @@ def collect_checks(policy: Policy) -> list[PermissionCheck]:
                     answered=not isinstance(exc, TransientError | RateLimited),
                 )
             )
+    target = policy.report_target() if policy.report.enabled else None
     for jira in policy.trackers.jira:
-        checks.extend(check_jira(jira, None, None))
+        checks.extend(
+            check_jira(
+                jira,
+                None,
+                None,
+                publishes_reports=jira.name == target,
+                report_project=policy.report.project or jira.project,
+            )
+        )
     return checks
 
 

@@ -593,7 +593,43 @@ class Policy(Strict):
                             "user names on Data Center)",
                         )
                     )
+        found.extend(self._report_warnings())
         return found
+
+    def report_target(self) -> str | None:
+        """The tracker the weekly review goes to: ``report.tracker``, else the first one
+        configured (GitHub before Jira); None without any tracker."""
+        if self.report.tracker:
+            return self.report.tracker
+        names = [g.name for g in self.trackers.github] + [j.name for j in self.trackers.jira]
+        return names[0] if names else None
+
+    def _report_warnings(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """A review that cannot be published is found at the weekly moment, days after the
+        start; say it when the policy is checked instead."""
+        target = self.report_target()
+        if not self.report.enabled or target is None:
+            return []
+        names = [g.name for g in self.trackers.github] + [j.name for j in self.trackers.jira]
+        if target not in names:
+            return [
+                (
+                    ("report", "tracker"),
+                    f"{target!r} names no tracker (known: {', '.join(names)}): the weekly "
+                    "review cannot be published",
+                )
+            ]
+        for index, jira in enumerate(self.trackers.jira):
+            if jira.name == target and not (self.report.project or jira.project):
+                return [
+                    (
+                        ("trackers", "jira", index),
+                        f"the weekly review and the operating log go to Jira tracker "
+                        f"{jira.name!r}, which names no project to create them in: set "
+                        "project: KEY (or report.project), or report.enabled: false",
+                    )
+                ]
+        return []
 
     def mention_fallbacks(self) -> Fallbacks:
         """Who stands in for a role that names nobody, per tracker, as people.

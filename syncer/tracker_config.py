@@ -7,6 +7,7 @@ never written here: the file names the environment variable or the file that hol
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -41,6 +42,21 @@ JIRA_ACCOUNT_ID = re.compile(
 # A Data Center user name that ``[~name]`` can carry (the Jira renderer's safe characters).
 JIRA_USERNAME = re.compile(r"^[\w.+-][\w.@+-]*$")
 _CLOUD_HOSTS = (".atlassian.net", ".jira.com", ".jira-dev.com")
+JIRA_FIELD_ATTRIBUTES = frozenset(
+    {
+        "owner",
+        "due",
+        "evidence",
+        "sponsor",
+        "executive_sponsor",
+        "severity",
+        "incident",
+        "incident_date",
+        "team",
+        "waiver",
+    }
+)
+"""The item attributes a Jira tracker's ``fields`` can map to a Jira field name or id."""
 
 
 def github_person(handle: str) -> Person:
@@ -323,6 +339,36 @@ class JiraTracker(Strict):
         "Cloud (5b10ac8d82e05b22cc7d4ef5, 557058:...), user names on Data Center; a list, "
         "or per role (see below).",
     )
+
+    @field_validator("fields")
+    @classmethod
+    def _known_attributes(cls, value: dict[str, str]) -> dict[str, str]:
+        for attribute in value:
+            if attribute not in JIRA_FIELD_ATTRIBUTES:
+                close = difflib.get_close_matches(attribute, JIRA_FIELD_ATTRIBUTES, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                known = ", ".join(sorted(JIRA_FIELD_ATTRIBUTES))
+                raise ValueError(
+                    f"{attribute!r} is not an item attribute ({hint}known: {known}); the "
+                    "Jira field's name or id goes on the right of the colon"
+                )
+        return value
+
+    @field_validator("rest_api_version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        """``rest_api_version: 3`` is how YAML users write it; the model keeps "3"."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("rest_api_version")
+    @classmethod
+    def _v3_is_cloud_only(cls, value: str, info: ValidationInfo) -> str:
+        if value == "3" and info.data.get("deployment") == "datacenter":
+            raise ValueError(
+                "Jira Data Center serves REST API version 2 only (version 3 and its ADF "
+                "comments are Jira Cloud's); use 2"
+            )
+        return value
 
     @field_validator("fallback_mention")
     @classmethod

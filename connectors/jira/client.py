@@ -567,13 +567,15 @@ class JiraConnector:
     # -- reports --------------------------------------------------------------------------
 
     def _project(self) -> str:
-        if not self.config.project:
+        """Where review and log issues are created: ``report.project``, else ``project``."""
+        project = self.policy.report.project or self.config.project
+        if not project:
             raise PermanentError(
                 f"trackers.jira[{self.name}].project is not set; name the project in which "
-                "pmsync creates review and log issues",
+                "pmsync creates review and log issues (or set report.project)",
                 None,
             )
-        return self.config.project
+        return project
 
     def _browse(self, key: str) -> str:
         return f"{self._server}/browse/{key}"

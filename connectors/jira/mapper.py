@@ -30,22 +30,9 @@ from syncer.model import (
 )
 from syncer.policy import Escalation
 from syncer.tracker import SkippedItem
-from syncer.tracker_config import JiraTracker
+from syncer.tracker_config import JIRA_FIELD_ATTRIBUTES, JiraTracker
 
-ATTRIBUTES = frozenset(
-    {
-        "owner",
-        "due",
-        "evidence",
-        "sponsor",
-        "executive_sponsor",
-        "severity",
-        "incident",
-        "incident_date",
-        "team",
-        "waiver",
-    }
-)
+ATTRIBUTES = JIRA_FIELD_ATTRIBUTES
 BASE_FIELDS = (
     "summary",
     "status",

@@ -54,10 +54,7 @@ def target_kind(policy: Policy, tracker_name: str) -> str:
 
 def report_tracker(policy: Policy) -> str | None:
     """The tracker the report goes to: ``report.tracker``, else the first one configured."""
-    if policy.report.tracker:
-        return policy.report.tracker
-    names = [g.name for g in policy.trackers.github] + [j.name for j in policy.trackers.jira]
-    return names[0] if names else None
+    return policy.report_target()
 
 
 CHART_FILE = "risk-trend.png"

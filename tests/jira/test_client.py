@@ -443,6 +443,21 @@ class TestReports:
         assert site.emulator.issue(following.key)["fields"]["labels"] == ["pmsync-review"]
         assert following.url == f"{site.emulator.base_url}/browse/{following.key}"
 
+    def test_the_review_goes_to_report_project_when_the_policy_names_one(self, site: Site) -> None:
+        """``report.project`` wins over the tracker's ``project`` (it used to be ignored)."""
+        site.emulator.add_project("OPS", "Operations")
+        policy = example_policy().model_copy(
+            update={"report": example_policy().report.model_copy(update={"project": "OPS"})}
+        )
+        created = site.connector(policy, project=None).upsert_report(
+            week_key="2026-W48",
+            label="pmsync-review",
+            title="Review W48",
+            bodies={"wiki": "v1"},
+            close_previous=True,
+        )
+        assert created.key.startswith("OPS-")
+
     def test_the_log_entry_for_a_week_is_one_comment_edited_never_reposted(
         self, site: Site
     ) -> None:
@@ -506,6 +521,44 @@ class TestPermissions:
         assert set(failed) == {"EDIT_ISSUES", "field evidence"}
         assert failed["EDIT_ISSUES"].fix == "grant 'Edit issues' in the project's permission scheme"
         assert "no Jira field named" in failed["field evidence"].detail
+
+    def test_the_tracker_the_review_goes_to_is_asked_what_publishing_needs(
+        self, site: Site
+    ) -> None:
+        """Create issues, edit own comments, attach the chart: asked in the review's project."""
+        site.emulator.revoke_permission("CREATE_ATTACHMENTS")
+        checks = check_jira(
+            site.config(),
+            SecretStr(TOKEN),
+            EMAIL if site.cloud else None,
+            publishes_reports=True,
+            report_project="REL",
+        )
+        rows = {c.check: c for c in checks}
+        assert [rows[k].ok for k in ("CREATE_ISSUES", "EDIT_OWN_COMMENTS")] == [True, True]
+        assert rows["CREATE_ATTACHMENTS"].ok is False
+        assert rows["CREATE_ATTACHMENTS"].detail == (
+            "cannot attach the risk-trend chart to the weekly review in project REL"
+        )
+
+    def test_a_review_without_a_project_to_go_to_is_one_failed_row(self, site: Site) -> None:
+        checks = check_jira(
+            site.config(project=None),
+            SecretStr(TOKEN),
+            EMAIL if site.cloud else None,
+            publishes_reports=True,
+            report_project=None,
+        )
+        failed = [(c.check, c.fix) for c in checks if not c.ok]
+        assert failed == [
+            ("report project", "set project: KEY in the Jira tracker settings (or report.project)")
+        ]
+
+    def test_a_tracker_the_review_does_not_go_to_is_not_asked_about_publishing(
+        self, site: Site
+    ) -> None:
+        checks = check_jira(site.config(), SecretStr(TOKEN), EMAIL if site.cloud else None)
+        assert not {"CREATE_ISSUES", "report project"} & {c.check for c in checks}
 
     def test_a_wrong_token_fails_the_connect_check(self, site: Site) -> None:
         """401 at serverInfo is reported, not raised."""
