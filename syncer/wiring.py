@@ -268,7 +268,9 @@ def run_once(
     print_plan(outcome.plan, outcome.assessments, console)
     result = outcome.result
     planned_only = result.count("planned")
-    done = f"{result.writes} writes done, {result.count('skipped')} already there"
+    labels = sum(1 for d in result.done if d.outcome == "done" and d.action.kind == "create_labels")
+    created = f" ({labels} creating repository labels)" if labels else ""
+    done = f"{result.writes} writes done{created}, {result.count('skipped')} already there"
     console.print(
         f"{'nothing written (dry run or shadow mode)' if planned_only else done}; "
         f"{len(result.failed)} failed; "
