@@ -44,7 +44,7 @@ class BrokenTracker(FakeTracker):
 
 def fake_with(items: list[ActionItem], name: str = "github") -> FakeTracker:
     """An in-memory tracker holding ``items``."""
-    return FakeTracker(name, clock=lambda: NOW, tier_of=POLICY.escalation.tier_of).load(items)
+    return FakeTracker(name, clock=lambda: NOW).load(items)
 
 
 def run(trackers: list[FakeTracker], *, dry: bool = False) -> CycleOutcome:
@@ -243,7 +243,7 @@ class CountingTracker(FakeTracker):
     """An in-memory tracker that reports traffic as the HTTP connectors do."""
 
     def __init__(self, remaining: int | None) -> None:
-        super().__init__("jira", clock=lambda: NOW, tier_of=POLICY.escalation.tier_of)
+        super().__init__("jira", clock=lambda: NOW)
         self.requests: Counter[tuple[str, int]] = Counter({("GET", 200): 3, ("PUT", 429): 1})
         self.rate_limit_remaining = remaining
 

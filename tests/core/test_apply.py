@@ -24,7 +24,7 @@ SCENARIO = [
 
 
 def fake_with(items: list[ActionItem], policy: Policy = POLICY) -> FakeTracker:
-    return FakeTracker("github", clock=lambda: NOW, tier_of=policy.escalation.tier_of).load(items)
+    return FakeTracker("github", clock=lambda: NOW).load(items)
 
 
 def cycle(fake: FakeTracker, ledger: MemoryLedger, policy: Policy = POLICY, dry: bool = False):  # type: ignore[no-untyped-def]

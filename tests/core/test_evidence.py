@@ -449,7 +449,7 @@ class TestCycleWithAVerifier:
         merged = "https://github.com/acme/api/pull/1"
         unmerged = "https://github.com/acme/api/pull/2"
         policy = example_policy()
-        tracker = FakeTracker("github", lambda: NOW, policy.escalation.tier_of).load(
+        tracker = FakeTracker("github", lambda: NOW).load(
             [
                 item(
                     "acme/x#1",
@@ -490,7 +490,7 @@ class TestCycleWithAVerifier:
 
     def test_without_any_verifier_a_pull_request_closure_is_flagged_not_reopened(self) -> None:
         policy = example_policy()
-        tracker = FakeTracker("github", lambda: NOW, policy.escalation.tier_of).load(
+        tracker = FakeTracker("github", lambda: NOW).load(
             [
                 item(
                     "acme/x#1",

@@ -100,9 +100,7 @@ class TestConvergence:
         ops = POLICY.operations.model_copy(update={"max_writes_per_cycle": 10_000})
         policy = POLICY.model_copy(update={"closure": closure, "operations": ops})
         now = NOW + timedelta(days=days_later)
-        fake = FakeTracker("github", clock=lambda: now, tier_of=policy.escalation.tier_of).load(
-            items
-        )
+        fake = FakeTracker("github", clock=lambda: now).load(items)
         ledger = MemoryLedger()
         applier = Applier({"github": fake}, ledger, lambda: now, cycle_id="c", policy_version="v")
         observed = Observed()
