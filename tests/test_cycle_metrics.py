@@ -15,13 +15,13 @@ from syncer.cycle_metrics import (
     tier_label,
 )
 from syncer.errors import RateLimited, TrackerError, TransientError
-from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.metrics import Metrics
 from syncer.model import ActionItem, Priority, Severity
 from syncer.report.build import build_report
 from syncer.tracker import FetchResult
 from tests.builders import NOW, example_policy, item
+from tests.fakes import FakeTracker
 
 POLICY = example_policy()
 FINISHED_AT = NOW.timestamp() + 12.0

@@ -6,11 +6,11 @@ from syncer.apply import Applier, DryRun
 from syncer.cycle import run_cycle
 from syncer.errors import RateLimited, TrackerError, TransientError, TransitionUnavailable
 from syncer.exit_codes import ExitCode
-from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.model import ActionItem, Priority, Severity
 from syncer.policy import Policy
 from tests.builders import NOW, example_policy, item
+from tests.fakes import FakeTracker
 
 POLICY = example_policy()
 SCENARIO = [

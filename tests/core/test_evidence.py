@@ -23,12 +23,12 @@ from syncer.evidence import (
     judge_for,
     verify_evidence,
 )
-from syncer.fake import FakeTracker, FakeVerifier
 from syncer.ledger import MemoryLedger
 from syncer.model import Evidence, EvidenceKind, Priority, Resolution, Verification
 from syncer.policy import Closure, EvidenceRule, LinkRule, Policy, Unverifiable, ViolationAction
 from syncer.tracker import EvidenceLink, Verdict
 from tests.builders import NOW, example_policy, item
+from tests.fakes import FakeTracker, FakeVerifier
 
 K = EvidenceKind
 PR = "https://github.com/acme/api/pull/12"

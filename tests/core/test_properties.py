@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from syncer.apply import Applier
 from syncer.cycle import run_cycle
 from syncer.evaluate import Evaluator, evaluate
-from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.model import (
     ActionItem,
@@ -23,6 +22,7 @@ from syncer.model import (
 from syncer.plan import Observed, plan
 from syncer.policy import ViolationAction
 from tests.builders import NOW, example_policy, item
+from tests.fakes import FakeTracker
 
 POLICY = example_policy()
 OTHER_LABELS = ["blocked-external", "pmsync/exempt", "team-a", "bug"]

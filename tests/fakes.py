@@ -1,11 +1,11 @@
 """An in-memory tracker that implements the Protocol and records every write.
 
-Core tests, property tests and ``pmsync plan --items`` round trips use it instead of mocks:
-``assert fake.writes == [...]`` checks behaviour, not calls. It behaves like a tracker where
-it matters to the core: labels and state change as the writes say, reopening clears the
-closure, comments carry markers, and injected failures can hit any write. ``FakeVerifier``
-does the same for the ``EvidenceVerifier`` Protocol: known answers per URL, every look-up
-recorded.
+Core tests and property tests use it instead of mocks: ``assert fake.writes == [...]``
+checks behaviour, not calls. It behaves like a tracker where it matters to the core: labels
+and state change as the writes say, reopening clears the closure, comments carry markers,
+and injected failures can hit any write. ``FakeVerifier`` does the same for the
+``EvidenceVerifier`` Protocol: known answers per URL, every look-up recorded. Test code: no
+part of pmsync itself uses either.
 """
 
 from __future__ import annotations
