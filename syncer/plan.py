@@ -153,14 +153,6 @@ def pending_change(
     )
 
 
-def item_change(
-    assessment: Assessment, managed: frozenset[str], observed: Observed
-) -> ItemChange | None:
-    """The writes that bring one item to its desired state, or None."""
-    pending = pending_change(assessment, managed, observed)
-    return pending.build() if pending is not None else None
-
-
 _PRIORITY_RANK = {p: p.rank for p in Priority}
 _SEVERITY_RANK = {s: s.rank for s in Severity}
 
