@@ -79,9 +79,9 @@ def _build_change(
     def comment(wanted: DesiredComment) -> PostComment:
         return PostComment.model_construct(
             ref=ref,
-            message=mention_once(wanted.message, notified),
+            message=mention_once(wanted.message_for(assessment), notified),
             reason=wanted.rule,
-            also_markers=wanted.also_markers,
+            also_markers=wanted.also_markers_for(item),
             escalation=wanted.escalation,
         )
 
