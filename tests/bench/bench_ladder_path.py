@@ -10,12 +10,13 @@ escalation comment.
 A pmsync function (in ``syncer/`` or ``connectors/``, emulators aside) is counted as on the
 ladder's path when the ladder's data goes through it: one of its arguments (``self``
 included), its local variables when it returns, or its return value is, or holds within a
-few levels, a ``Tier``, the
-``Escalation``, an ``EscalationStep``, a tier's comment template or an escalation marker
-(so the raw YAML mapping of a tier, the evaluator's tables, the desired comment, the
-``PostComment``, the rendered ``Message``). The whole ``Policy`` is not followed into: it
-is passed nearly everywhere, and a function that merely could read the ladder is not on its
-path. Every other pmsync function called in that window is counted too, for context.
+few levels, a ``Tier``, the ``Escalation``, an ``EscalationStep``, a tier's comment template
+or an escalation marker (so the raw YAML mapping of a tier, a tier's verdict, the desired
+comment, the ``PostComment``, the rendered ``Message``). The whole ``Policy`` is not
+followed into, nor an object built around it (the evaluator's tables, a connector): they
+are passed nearly everywhere, and a function that merely could read the ladder is not on
+its path. Comprehensions count as part of their function. Every other pmsync function
+called in that window is counted too, for context.
 
 Run: ``.venv/bin/python tests/bench/bench_ladder_path.py [--list]``.
 """
@@ -107,6 +108,8 @@ class Ladder:
             return value in self.templates or value.startswith("pmsync:escalation:")
         if depth == 0 or isinstance(value, Policy | int | float | bytes | type(None)):
             return False
+        if isinstance(getattr(value, "policy", None), Policy):
+            return False  # built around the whole policy: the rules' tables, a connector
         seen = set() if seen is None else seen
         if id(value) in seen:
             return False
