@@ -106,8 +106,8 @@ class Rules:
         """``schedule_of`` the pair, worked out once per evaluation and shared.
 
         100,000 items share a few hundred (priority, deadline) pairs. Worth it, measured by
-        ``tests/bench/bench_core_worth.py`` in one run: evaluate 0.31 s CPU with it against
-        0.47 s working out each item's own, and a peak RSS of 137 MB against 165 MB (over
+        ``tests/bench/bench_core_worth.py`` in one run: evaluate 0.28 s CPU with it against
+        0.44 s working out each item's own, and a peak RSS of 137 MB against 165 MB (over
         the 150 MB goal): each overdue or due-soon item would carry its own findings,
         desired comments, markers and escalation step.
         """
