@@ -523,14 +523,6 @@ class Escalation(Strict):
             labels.add(self.reminder.label)
         return frozenset(labels)
 
-    def tier_of(self, labels: frozenset[str]) -> int:
-        """The highest tier recorded by labels (1-based; 0 = none)."""
-        recorded = 0
-        for index, tier in enumerate(self.tiers, start=1):
-            if tier.label in labels:
-                recorded = index
-        return recorded
-
 
 class WaiverEntry(Strict):
     """A waiver approved in the policy file (reviewed like any other change)."""

@@ -312,7 +312,6 @@ class JiraConnector:
             resolution = self._fields()
             self._ctx = MappingContext.build(
                 self.config,
-                self.policy.escalation,
                 resolution,
                 cloud=self._cloud,
                 links=classifier_for(self.policy.closure.evidence),
@@ -499,12 +498,7 @@ class JiraConnector:
             item = self._view[ref.key]
             current = set(item.labels)
             current = current | set(labels) if verb == "add" else current - set(labels)
-            self._view[ref.key] = item.model_copy(
-                update={
-                    "labels": frozenset(current),
-                    "escalation_tier": self.policy.escalation.tier_of(frozenset(current)),
-                }
-            )
+            self._view[ref.key] = item.model_copy(update={"labels": frozenset(current)})
 
     def add_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:
         """One PUT with ``add`` verbs; no read first, no reload after."""

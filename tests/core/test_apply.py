@@ -12,11 +12,11 @@ from syncer.errors import (
     TransitionUnavailable,
 )
 from syncer.exit_codes import ExitCode
-from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.model import ActionItem, Priority, Severity
 from syncer.policy import Policy
 from tests.builders import NOW, example_policy, item
+from tests.fakes import FakeTracker
 
 POLICY = example_policy()
 SCENARIO = [
@@ -30,7 +30,7 @@ SCENARIO = [
 
 
 def fake_with(items: list[ActionItem], policy: Policy = POLICY) -> FakeTracker:
-    return FakeTracker("github", clock=lambda: NOW, tier_of=policy.escalation.tier_of).load(items)
+    return FakeTracker("github", clock=lambda: NOW).load(items)
 
 
 def cycle(fake: FakeTracker, ledger: MemoryLedger, policy: Policy = POLICY, dry: bool = False):  # type: ignore[no-untyped-def]

@@ -111,12 +111,12 @@ class TestMapping:
         assert item.resolution.value == "wont_do"
         assert item.closed_at is not None
 
-    def test_severity_falls_back_to_labels_and_tier_comes_from_labels(self, site: Site) -> None:
-        """No Severity value: the sev-2 label; the overdue label is tier 1."""
+    def test_severity_falls_back_to_labels(self, site: Site) -> None:
+        """No Severity value: the sev-2 label; the labels are read as they are."""
         key = site.add_action("Alert on lag", labels=["sev-2", OVERDUE])
         item = _items(site.connector())[key]
         assert item.severity is Severity.SEV2
-        assert item.escalation_tier == 1
+        assert OVERDUE in item.labels
 
     def test_the_search_asks_only_for_the_mapped_fields(self, site: Site) -> None:
         """No *all: the base fields plus the mapped custom field ids."""

@@ -449,4 +449,4 @@ class TestSecondLineOfDefence:
             for f in dataclasses.fields(before)
             if getattr(before, f.name) != getattr(after, f.name)
         }
-        assert changed <= {"updated_at", "labels", "escalation_tier"}
+        assert changed <= {"updated_at", "labels"}

@@ -1,11 +1,11 @@
 """An in-memory tracker that implements the Protocol and records every write.
 
-Core tests, property tests and ``pmsync plan --items`` round trips use it instead of mocks:
-``assert fake.writes == [...]`` checks behaviour, not calls. It behaves like a tracker where
-it matters to the core: labels change the recorded escalation tier, reopening clears the
-closure, comments carry markers, labels may have to be created first (``repo_labels``), and
-injected failures can hit any write. ``FakeVerifier`` does the same for the
-``EvidenceVerifier`` Protocol: known answers per URL, every look-up recorded.
+Core tests and property tests use it instead of mocks: ``assert fake.writes == [...]``
+checks behaviour, not calls. It behaves like a tracker where it matters to the core: labels
+and state change as the writes say, reopening clears the closure, comments carry markers,
+labels may have to be created first (``repo_labels``), and injected failures can hit any
+write. ``FakeVerifier`` does the same for the ``EvidenceVerifier`` Protocol: known answers per
+URL, every look-up recorded. Test code: no part of pmsync itself uses either.
 """
 
 from __future__ import annotations
@@ -30,11 +30,10 @@ class FakeComment:
 
 @dataclass
 class FakeTracker:
-    """A tracker held in memory. ``tier_of`` maps labels to the recorded escalation tier."""
+    """A tracker held in memory; every write moves ``updated_at`` to the clock's time."""
 
     name: str
     clock: Callable[[], datetime]
-    tier_of: Callable[[frozenset[str]], int] = lambda _labels: 0
     items: dict[str, ActionItem] = field(default_factory=dict)
     comments: list[FakeComment] = field(default_factory=list)
     writes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
@@ -50,9 +49,7 @@ class FakeTracker:
 
     def load(self, items: Iterable[ActionItem]) -> FakeTracker:
         for item in items:
-            self.items[item.ref.key] = item.model_copy(
-                update={"escalation_tier": self.tier_of(item.labels)}
-            )
+            self.items[item.ref.key] = item
         return self
 
     def fetch(self, *, full: bool) -> FetchResult:
@@ -64,12 +61,8 @@ class FakeTracker:
             raise error
 
     def _touch(self, key: str, **update: object) -> None:
-        item = self.items[key]
-        labels = update.get("labels", item.labels)
-        assert isinstance(labels, frozenset)
-        update["escalation_tier"] = self.tier_of(labels)
         update["updated_at"] = self.clock()
-        self.items[key] = item.model_copy(update=update)
+        self.items[key] = self.items[key].model_copy(update=update)
 
     def has_marker(self, ref: ItemRef, marker: str, aliases: Sequence[str] = ()) -> bool:
         self.marker_checks += 1
