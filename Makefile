@@ -42,10 +42,16 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python tests/bench/run_all.py
 
-# 1,000 daemon cycles against the GitHub emulator with injected faults and SIGKILLs (minutes);
-# a 60-cycle version runs in `make test` (tests/soak/test_soak_short.py).
+# 1,000 daemon cycles on the GitHub and Jira Cloud emulators together, with injected faults and
+# SIGKILLs (minutes); a 40-cycle version runs in `make test` (tests/soak/test_soak_short.py).
+# Then 100 runs of each lost-answer fault and of SIGKILL after a Jira comment POST, on Cloud and
+# Data Center (a 3-run version runs in `make test`: tests/jira/test_lost_answers.py). Then 50
+# trials of a leader SIGSTOPped inside its paced writes, two daemons on PostgreSQL (about 8
+# minutes; 3 trials run in `make test`, tests/service/test_fence_pause.py).
 soak: $(STAMP)
 	$(BIN)/python tests/soak/soak.py --cycles 1000
+	$(BIN)/python tests/soak/jira_exactly_once.py --runs 100
+	$(BIN)/python tests/soak/fence_pause.py --trials 50
 
 clean:
 	rm -rf $(VENV) demo-output .pmsync-state.db

@@ -20,6 +20,7 @@ from rich.table import Table
 from syncer.errors import ConfigError, RateLimited, TrackerError, TransientError
 from syncer.exit_codes import ExitCode, worst
 from syncer.policy import Policy
+from syncer.secrets import register_configured_secrets
 from syncer.tracker import PermissionCheck
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.FINDINGS, ExitCode.BAD_INPUT
@@ -45,8 +46,17 @@ def collect_checks(policy: Policy) -> list[PermissionCheck]:
                     answered=not isinstance(exc, TransientError | RateLimited),
                 )
             )
+    target = policy.report_target() if policy.report.enabled else None
     for jira in policy.trackers.jira:
-        checks.extend(check_jira(jira, None, None))
+        checks.extend(
+            check_jira(
+                jira,
+                None,
+                None,
+                publishes_reports=jira.name == target,
+                report_project=policy.report.project or jira.project,
+            )
+        )
     return checks
 
 
@@ -55,6 +65,7 @@ def cmd_check_permissions(args: argparse.Namespace) -> int:
 
     try:
         policy = load_model_file(Policy, Path(args.config))
+        register_configured_secrets(policy)
         checks = collect_checks(policy)
     except ConfigError as exc:
         for problem in exc.problems:

@@ -141,15 +141,36 @@ class UpsertLogEntry(Frozen):
     reason: str = ""
 
 
+class CreateLabels(Frozen):
+    """Create labels that must exist before another write can use them (GitHub repository
+    labels), in ``scope`` (the repository).
+
+    Never planned: whether a label exists is the tracker's state, not the item's. The applier
+    asks the tracker before a change and puts this ahead of the write that needs it, so that
+    creating a label is a write like any other: it costs budget (one per label), passes the
+    fence and is recorded in the ledger.
+    """
+
+    kind: Literal["create_labels"] = "create_labels"
+    tracker: str
+    scope: str
+    labels: tuple[str, ...] = Field(min_length=1)
+    reason: str = ""
+
+    @property
+    def cost(self) -> int:
+        return len(self.labels)
+
+
 Action = Annotated[
-    AddLabels | RemoveLabels | PostComment | Reopen | UpsertReport | UpsertLogEntry,
+    AddLabels | RemoveLabels | PostComment | Reopen | UpsertReport | UpsertLogEntry | CreateLabels,
     Field(discriminator="kind"),
 ]
 
 
 def action_tracker(action: Action) -> str:
     """Which tracker instance an action is for."""
-    if isinstance(action, UpsertReport | UpsertLogEntry):
+    if isinstance(action, UpsertReport | UpsertLogEntry | CreateLabels):
         return action.tracker
     return action.ref.tracker
 

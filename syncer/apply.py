@@ -18,6 +18,12 @@ the rejection comment is already there, the violation label is added, and the re
 change (meant for the reopened item: escalation comments and tier labels) is skipped. The
 problem is logged once per tracker per cycle with the transitions the tracker offered, and
 returned in ``ApplyResult.fallbacks``.
+
+The fence is asked before each action here and again by the connectors right before each
+write request leaves (``LeadershipLost`` when it says no there: nothing was sent). Labels a
+tracker must create before using them (``CreatesLabels``) become ``CreateLabels`` writes ahead
+of the action that needs them and count against the plan's budget like any other write: a
+change that no longer fits once they are counted waits for the next cycle.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import structlog
 from syncer.actions import (
     Action,
     AddLabels,
+    CreateLabels,
     Deferred,
     ItemChange,
     Plan,
@@ -43,9 +50,16 @@ from syncer.actions import (
     action_tracker,
     ready,
 )
-from syncer.errors import RateLimited, TrackerError, TransientError, TransitionUnavailable
+from syncer.errors import (
+    LeadershipLost,
+    PermanentError,
+    RateLimited,
+    TrackerError,
+    TransientError,
+    TransitionUnavailable,
+)
 from syncer.ledger import Ledger, LedgerEntry
-from syncer.tracker import Tracker
+from syncer.tracker import CreatesLabels, Tracker
 
 log = structlog.get_logger(__name__)
 
@@ -131,6 +145,7 @@ class Applier:
 
     def execute(self, plan: Plan) -> ApplyResult:
         result = ApplyResult(backlog=list(plan.deferred))
+        left = plan.budget
         for index, change in enumerate(plan.changes):
             if result.fenced:
                 result.backlog.extend(ready(c) for c in plan.changes[index:])
@@ -139,12 +154,78 @@ class Applier:
             if tracker_name in result.rate_limited:
                 result.backlog.append(ready(change))
                 continue
-            self._execute_change(change, result)
+            steps = self._steps(change, result)
+            if steps is None:
+                continue
+            cost = sum(step.cost if isinstance(step, CreateLabels) else 1 for step in steps)
+            if left is not None and cost > left:
+                left -= self._create_labels_within(change, steps, left, result)
+                continue
+            if left is not None:
+                left -= cost
+            self._execute_change(change, steps, result)
         report_fallbacks(result.fallbacks)
         return result
 
-    def _execute_change(self, change: ItemChange, result: ApplyResult) -> None:
+    def _create_labels_within(
+        self, change: ItemChange, steps: list[Action], left: int, result: ApplyResult
+    ) -> int:
+        """The change no longer fits once its labels are counted: create what of them fits
+        in the ``left`` writes now, so the change fits a later cycle (never starved by a
+        small budget), and let it wait in the backlog. Returns the writes spent.
+
+        A creation that fails is reported like any failed write (``_apply_one`` records it,
+        or puts the change in the backlog itself on a rate limit or a lost leadership).
+        """
+        log.info(
+            "labels to create make the change exceed the budget; it waits for the next cycle",
+            item=change.key,
+            budget_left=left,
+        )
+        spent = 0
+        for step in steps:
+            if not isinstance(step, CreateLabels) or spent >= left:
+                continue
+            labels = step.labels[: left - spent]
+            if not self._apply_one(change, step.model_copy(update={"labels": labels}), result):
+                return spent
+            spent += len(labels)
+        result.backlog.append(ready(change))
+        return spent
+
+    def _steps(self, change: ItemChange, result: ApplyResult) -> list[Action] | None:
+        """The change's actions, each preceded by the labels it needs created (if any);
+        None when asking failed (recorded in ``result``)."""
+        steps: list[Action] = []
         for action in change.actions:
+            first = self._labels_first(change, action, result)
+            if first is None:
+                return None
+            steps.extend(first)
+        return steps
+
+    def _labels_first(
+        self, change: ItemChange, action: Action, result: ApplyResult
+    ) -> list[Action] | None:
+        """``action``, preceded by a ``CreateLabels`` when its tracker says labels are missing.
+
+        Asking costs reads at most (a repository's labels, once per process).
+        """
+        tracker = self.trackers.get(action_tracker(action))
+        if not isinstance(tracker, CreatesLabels):
+            return [action]
+        try:
+            needed = tracker.labels_to_create(action)
+        except RateLimited as exc:
+            self._rate_limited(change, action, exc, result)
+            return None
+        except TrackerError as exc:
+            self._failed(change, action, exc, result)
+            return None
+        return [action] if needed is None else [needed, action]
+
+    def _execute_change(self, change: ItemChange, steps: list[Action], result: ApplyResult) -> None:
+        for action in steps:
             try:
                 if not self._apply_one(change, action, result):
                     return
@@ -168,16 +249,13 @@ class Applier:
             return False
         try:
             outcome = self._write(tracker, action)
-        except RateLimited as exc:
-            log.warning(
-                "rate limited; writes to this tracker stop for the cycle",
-                tracker=name,
-                reset_at=exc.reset_at,
-                reason=exc.reason,
-            )
-            result.rate_limited[name] = exc.reset_at
-            result.rate_limit_reasons[name] = exc.reason
+        except LeadershipLost as exc:
+            log.warning("leadership lost; write not sent", item=change.key, detail=str(exc))
+            result.fenced = True
             result.backlog.append(ready(change))
+            return False
+        except RateLimited as exc:
+            self._rate_limited(change, action, exc, result)
             return False
         except TransitionUnavailable as exc:
             if isinstance(action, Reopen):
@@ -192,6 +270,20 @@ class Applier:
         if self.on_write is not None:
             self.on_write(action, outcome)
         return True
+
+    def _rate_limited(
+        self, change: ItemChange, action: Action, exc: RateLimited, result: ApplyResult
+    ) -> None:
+        name = action_tracker(action)
+        log.warning(
+            "rate limited; writes to this tracker stop for the cycle",
+            tracker=name,
+            reset_at=exc.reset_at,
+            reason=exc.reason,
+        )
+        result.rate_limited[name] = exc.reset_at
+        result.rate_limit_reasons[name] = exc.reason
+        result.backlog.append(ready(change))
 
     def _failed(
         self, change: ItemChange, action: Action, exc: TrackerError, result: ApplyResult
@@ -224,7 +316,8 @@ class Applier:
                 RemoveLabels(ref=action.ref, labels=action.unlabel_instead, reason=reason)
             )
         for write in writes:
-            if not self._apply_one(change, write, result):
+            steps = self._labels_first(change, write, result)
+            if steps is None or not all(self._apply_one(change, step, result) for step in steps):
                 return
 
     def _write(self, tracker: Tracker, action: Action) -> str:
@@ -238,6 +331,10 @@ class Applier:
             tracker.remove_labels(action.ref, action.labels)
         elif isinstance(action, Reopen):
             tracker.reopen(action.ref)
+        elif isinstance(action, CreateLabels):
+            if not isinstance(tracker, CreatesLabels):
+                raise PermanentError(f"{tracker.name} does not create labels")
+            tracker.create_labels(action)
         elif isinstance(action, UpsertReport):
             ref = tracker.upsert_report(
                 week_key=action.week_key,
@@ -326,6 +423,9 @@ def ledger_entry(
         inputs = {"labels": list(action.labels)}
     elif isinstance(action, Reopen):
         key = action.ref.key
+    elif isinstance(action, CreateLabels):
+        key = action.scope
+        inputs = {"labels": list(action.labels)}
     else:
         key = action.week_key
     return LedgerEntry(

@@ -1,9 +1,11 @@
 """What the rules conclude about an item: its status, findings and desired state.
 
 These values are the contract between ``evaluate`` (which produces them), ``plan`` (which
-diffs them against the tracker), the report and the metrics. Named tuples rather than frozen
+diffs them against the tracker), the report and the metrics; a ``Verdict`` is what one rule
+contributes to an assessment. Named tuples rather than frozen
 dataclasses: one is built per item per cycle, and a frozen dataclass's ``__init__`` costs ten
-times more.
+times more. They are built by keyword; what an assessment does not say has its default (no
+tier, no findings, no labels, no comments, no reopen).
 """
 
 from __future__ import annotations
@@ -56,20 +58,19 @@ class LegacyMarker(NamedTuple):
 
 
 class DesiredComment(NamedTuple):
-    """A comment the item should have; ``anchor`` is the label that records it was posted.
+    """A comment an item should have; ``anchor`` is the label that records it was posted.
 
-    Only the marker is computed up front. Mentions and the text are worked out when the
-    message is asked for: most desired comments are already anchored by their label, and
-    rendering is the costliest step of a cycle over a large backlog.
+    It says what to post, not to whom in particular: every item of one priority and
+    deadline wants the same tier comment, and shares this one value. Only the marker is
+    fixed up front; the mentions and the text are worked out for an item's assessment when
+    the plan asks for them (``message_for``): most desired comments are already anchored by
+    their label, and rendering is the costliest step of a cycle over a large backlog.
     """
 
     template: str
     marker: str
     anchor: str | None
     rule: str
-    item: ActionItem
-    deadline: date | None
-    days: int | None
     targets: tuple[str, ...]
     fallbacks: Fallbacks
     first_known_only: bool = False
@@ -77,26 +78,30 @@ class DesiredComment(NamedTuple):
     escalation: EscalationStep | None = None
     legacy: LegacyMarker | None = None
 
-    @property
-    def mentions(self) -> tuple[Person, ...]:
+    def mentions_for(self, item: ActionItem) -> tuple[Person, ...]:
         if self.first_known_only:
-            return first_known(self.item, self.targets, self.fallbacks)
-        return resolve_mentions(self.item, self.targets, self.fallbacks)
+            return first_known(item, self.targets, self.fallbacks)
+        return resolve_mentions(item, self.targets, self.fallbacks)
 
-    @property
-    def also_markers(self) -> tuple[str, ...]:
+    def also_markers_for(self, item: ActionItem) -> tuple[str, ...]:
         """Markers an earlier release wrote for this comment on this item (see LegacyMarker)."""
         legacy = self.legacy
-        if legacy is None or not self.item.labels.isdisjoint(legacy.unless_labelled):
+        if legacy is None or not item.labels.isdisjoint(legacy.unless_labelled):
             return ()
         return (legacy.marker,)
 
-    @property
-    def message(self) -> Message:
-        return render_template(self.template, self.marker, self.values(), self.mentions)
+    def message_for(self, assessment: Assessment) -> Message:
+        """The comment as it is posted on the assessed item."""
+        return render_template(
+            self.template,
+            self.marker,
+            self.values_for(assessment),
+            self.mentions_for(assessment.item),
+        )
 
-    def values(self) -> dict[str, str]:
-        item, deadline, days = self.item, self.deadline, self.days
+    def values_for(self, assessment: Assessment) -> dict[str, str]:
+        """What the template's ``{placeholders}`` stand for on the assessed item."""
+        item, deadline, days = assessment.item, assessment.deadline, assessment.days_overdue
         owners = [o for o in item.owners if o.accountable]
         return {
             "title": item.title,
@@ -112,6 +117,30 @@ class DesiredComment(NamedTuple):
         }
 
 
+class Verdict(NamedTuple):
+    """What one rule asks of an item: findings in words, labels, comments to have had."""
+
+    findings: tuple[Finding, ...] = ()
+    labels: frozenset[str] = frozenset()
+    comments: tuple[DesiredComment, ...] = ()
+
+
+NOTHING = Verdict()
+"""The verdict of a rule with nothing to say (most rules, for most items)."""
+
+
+def combine(*verdicts: Verdict) -> Verdict:
+    """The verdicts of several rules as one, in the order given (comments keep it)."""
+    said = [v for v in verdicts if v is not NOTHING]
+    if len(said) < 2:
+        return said[0] if said else NOTHING
+    return Verdict(
+        findings=tuple(f for v in said for f in v.findings),
+        labels=frozenset().union(*(v.labels for v in said)),
+        comments=tuple(c for v in said for c in v.comments),
+    )
+
+
 class Assessment(NamedTuple):
     """Everything the rules concluded about one item.
 
@@ -125,11 +154,11 @@ class Assessment(NamedTuple):
     deadline: date | None
     deadline_source: str
     days_overdue: int | None
-    tier: int
-    findings: tuple[Finding, ...]
-    desired_labels: frozenset[str]
-    comments: tuple[DesiredComment, ...]
-    reopen: bool
-    evidence_ok: bool | None
-    waiver: Waiver | None
+    tier: int = 0
+    findings: tuple[Finding, ...] = ()
+    desired_labels: frozenset[str] = frozenset()
+    comments: tuple[DesiredComment, ...] = ()
+    reopen: bool = False
+    evidence_ok: bool | None = None
+    waiver: Waiver | None = None
     reopen_fallback: frozenset[str] | None = None

@@ -87,49 +87,56 @@ def load_policy(path: str) -> Policy:
 
 
 def read_items(path: Path, err: Console) -> list[ActionItem]:
-    """Items from a JSON export: a list, or {"items": [...]}; bad items are skipped.
+    """Items from a JSON export (YAML when the name ends in .yaml/.yml): a list, or
+    {"items": [...]}, read by the safe loader; bad items are skipped, each with its place.
 
     A file without a single valid item is bad input (``ConfigError``): evaluating nothing
     and exiting 0 would tell CI that an export which lost every item is fine.
     """
-    import json
-
     from pydantic import ValidationError
 
+    from syncer.config_loader import ITEMS_LIMITS, dotted, load_file, validation_problems
     from syncer.model import ActionItem, upgrade_item_json
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read items: {exc}"]) from None
+    syntax = "yaml" if path.suffix.lower() in (".yaml", ".yml") else "json"
+    document = load_file(path, ITEMS_LIMITS, syntax=syntax)
+    data = document.data
+    prefix: tuple[str, ...] = ("items",) if isinstance(data, dict) else ()
     raw = data.get("items") if isinstance(data, dict) else data
     if not isinstance(raw, list):
-        raise ConfigError([f'{path}: expected a list of items or {{"items": [...]}}'])
+        raise ConfigError(
+            [f'{path}:1:1: (top level): expected a list of items or {{"items": [...]}}']
+        )
     items: list[ActionItem] = []
     for index, entry in enumerate(raw):
         try:
             items.append(ActionItem.model_validate(upgrade_item_json(entry)))
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"])
-            err.print(f"{path}: items[{index}] skipped: {where}: {first['msg']}", markup=False)
+            where: tuple[str | int, ...] = (*prefix, index)
+            first = validation_problems(exc, ActionItem, document, where)[0]
+            err.print(
+                f"{first.file}:{first.line}:{first.column}: {dotted(where)} skipped: "
+                f"{first.key}: {first.message}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     if not items:
         reason = f"all {len(raw)} entries are invalid (see above)" if raw else "the list is empty"
-        raise ConfigError(
-            [f"{path}: no valid item: {reason}; export at least one action item (README: Commands)"]
-        )
+        problem = document.problem(prefix, f"no valid item: {reason}")
+        raise ConfigError([f"{problem}; export at least one action item (README: Commands)"])
     return items
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from syncer.config_loader import located, parse_yaml
+    from syncer.config_loader import POLICY_LIMITS, load_file
 
     policy = load_policy(args.file)
     warnings = policy.config_warnings()
     if warnings:
-        _, marks = parse_yaml(Path(args.file).read_text(encoding="utf-8"), args.file)
+        document = load_file(Path(args.file), POLICY_LIMITS)
         for loc, message in warnings:
-            print(located(args.file, marks, loc, f"warning: {message}"), file=sys.stderr)
+            print(document.problem(loc, f"warning: {message}"), file=sys.stderr)
     trackers = len(policy.trackers.github) + len(policy.trackers.jira)
     print(
         f"{args.file}: ok (policy {policy.version}, {len(policy.escalation.tiers)} tiers, "
@@ -145,9 +152,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from syncer.evaluate import evaluate
     from syncer.plan import plan
     from syncer.plan_view import plan_json, print_plan
+    from syncer.secrets import register_configured_secrets
 
     console, err = Console(), Console(stderr=True)
     policy = load_policy(args.config)
+    register_configured_secrets(policy, state_url=args.state)
     now = parse_now(args.now)
     unread: dict[str, str] = {}
     limited: set[str] = set()
@@ -242,9 +251,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
+    from syncer.secrets import register_configured_secrets
     from syncer.wiring import run_once
 
     policy = load_policy(args.config)
+    register_configured_secrets(policy, state_url=args.state)
     outcome = run_once(
         policy,
         now=parse_now(args.now),
@@ -272,9 +283,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_daemon(args: argparse.Namespace) -> int:
     from syncer.daemon import Daemon
     from syncer.logging_setup import install_excepthooks
-    from syncer.settings import Settings
+    from syncer.settings import load_settings
 
-    settings = Settings()  # logging is already set up by main(), at settings.log_level
+    settings = load_settings()  # logging is already set up by main(), at settings.log_level
     install_excepthooks()
     return Daemon(Path(args.config), settings, state_url=args.state).run()
 
@@ -397,26 +408,29 @@ def log_to_stderr() -> None:
 
     Unconfigured, structlog prints to stdout without the secret redactor: a connector's
     warning would land in the middle of ``--json`` output, and a token in it would not be
-    masked. Bad PMSYNC_* settings are reported by the commands that use them (the daemon).
+    masked. A bad PMSYNC_* setting is one line naming the variable (exit 2), for every command.
     """
-    from pydantic import ValidationError
-
     from syncer.logging_setup import configure_logging
-    from syncer.settings import Settings
+    from syncer.settings import load_settings
 
-    try:
-        level = Settings().log_level
-    except ValidationError:
-        level = "INFO"
-    configure_logging(level=level)
+    configure_logging(level=load_settings().log_level)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(load={command_in(words) or ""})
     args = parser.parse_args(words)
-    log_to_stderr()
+    from syncer.logging_setup import redacted_std_streams
+
+    # Whatever a command prints, on stdout or stderr, passes the secret redactor.
+    with redacted_std_streams():
+        return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command; configuration and tracker failures become exit codes."""
     try:
+        log_to_stderr()  # a bad PMSYNC_* setting is a ConfigError too
         code: int = args.func(args)
     except ConfigError as exc:
         for problem in exc.problems:

@@ -2,8 +2,11 @@
 
 One ``schedule.Scheduler`` of its own; every job runs on the main thread, one after another,
 so a slow cycle can never overlap the next (the trap Netflix Dispatch's thread pool falls
-into). The loop also renews the leader lease: only the leader runs jobs that write, and the
-applier asks the lease before every write, so a replica that lost it mid-cycle stops.
+into). The loop also renews the leader lease between jobs: only the leader runs jobs that
+write. Every write passes the lease fence (``LeaseFence``): the applier asks it before each
+change, the connectors right before each write request leaves (after any pacing pause), and
+it renews the lease when due, so a long cycle of paced writes keeps its lease while a replica
+that lost it mid-cycle, or froze past its end, stops.
 
 Signals: SIGTERM/SIGINT set an event; the applier's fence sees it before the next write, the
 item in hand is finished and the process exits well within Kubernetes' grace period. SIGHUP
@@ -34,8 +37,6 @@ nothing before the scheduled moment).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import threading
 import time
@@ -67,7 +68,7 @@ from syncer.deliveries import keys_by_tracker
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer, HealthState, RateLimitWait, Role, wait_in_words
-from syncer.logging_setup import bind_cycle, bind_tracker, register_secret
+from syncer.logging_setup import bind_cycle, bind_tracker
 from syncer.metrics import Metrics, package_version
 from syncer.policy import Policy
 from syncer.report.build import (
@@ -81,10 +82,10 @@ from syncer.report.build import (
 from syncer.report.model import TREND_WEEKS
 from syncer.report.people import unnamed
 from syncer.report.publish import report_changes, report_tracker
+from syncer.secrets import register_configured_secrets
 from syncer.settings import Settings
-from syncer.state import LeaderLease
+from syncer.state import LeaderLease, LeaseFence
 from syncer.tracker import ReadsItems, Tracker
-from syncer.tracker_config import GitHubTracker, JiraTracker
 from syncer.webhooks import WebhookServer
 from syncer.wiring import Runtime, build_trackers, lookup_names, open_state, webhook_sources
 
@@ -199,22 +200,6 @@ def merge_outcomes(cycle_id: str, now: datetime, outcomes: list[CycleOutcome]) -
     return merged
 
 
-def register_tracker_secrets(policy: Policy) -> None:
-    """Hand every tracker token and webhook secret the policy points at to the log redactor,
-    by value."""
-    configs: list[GitHubTracker | JiraTracker] = [*policy.trackers.github, *policy.trackers.jira]
-    sources: list[tuple[str, Path | None]] = [(cfg.token_env, cfg.token_file) for cfg in configs]
-    sources += [(cfg.webhook_secret_env, cfg.webhook_secret_file) for cfg in configs]
-    for env, file in sources:
-        values = [os.environ.get(env, "")]
-        if file is not None:
-            with contextlib.suppress(OSError):  # the connector reports an unreadable file
-                values.append(file.read_text(encoding="utf-8").strip())
-        for value in values:
-            if value:
-                register_secret(value)
-
-
 class Daemon:
     """The service: scheduler, lease, health endpoint and signal handling."""
 
@@ -225,25 +210,36 @@ class Daemon:
         *,
         clock: Callable[[], datetime] = system_clock,
         state_url: str | None = None,
+        lease_clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
+        """``lease_clock`` replaces the database's clock for the lease (tests share one fake
+        clock between replicas); ``sleep`` paces writes (default: a wait that SIGTERM ends)."""
         self.policy_path = policy_path
         self.settings = settings
         self.clock = clock
+        self.stop = threading.Event()
+        self.sleep = sleep or self._interruptible_sleep
         self.policy = load_model_file(Policy, policy_path)
-        register_tracker_secrets(self.policy)
-        self.store = open_state(state_url or settings.state_url)
+        self.state_url = state_url or settings.state_url
+        register_configured_secrets(self.policy, state_url=self.state_url)
+        self.store = open_state(self.state_url)
         self.lease = LeaderLease(
             self.store,
             holder_id=settings.replica_id,
             lease_seconds=self.policy.daemon.lease.as_timedelta().total_seconds(),
+            clock=lease_clock,
         )
+        self.write_fence = LeaseFence(self.lease, self.policy.write_safety_margin_s)
         self.runtime = Runtime(
-            self.policy, self.store, build_trackers(self.policy, self.store, clock), clock
+            self.policy,
+            self.store,
+            build_trackers(self.policy, self.store, clock, self.sleep, fence=self.write_fence),
+            clock,
         )
         self.metrics = Metrics()
         self.health = HealthState(interval_s=self._interval_s(), clock=self._unix_time)
         self._policy_in_force()
-        self.stop = threading.Event()
         self.reload_requested = False
         self.scheduler = schedule.Scheduler()
         self.backoff = Backoff(
@@ -330,9 +326,17 @@ class Daemon:
         self._place_weekly()
 
     # ----- jobs -------------------------------------------------------------------------
+    def _interruptible_sleep(self, seconds: float) -> None:
+        """A pacing pause that SIGTERM cuts short, so stopping never waits for a limit."""
+        self.stop.wait(seconds)
+
     def fence(self) -> bool:
-        """Checked by the applier before every write."""
-        return not self.stop.is_set() and self.lease.is_leader()
+        """Checked by the applier before each change: not stopping, and the lease fence allows.
+
+        The connectors ask ``write_fence`` alone right before each write request leaves: a
+        SIGTERM lets the change in hand finish, a lost lease stops even that.
+        """
+        return not self.stop.is_set() and self.write_fence()
 
     def _report_changes(self, now: datetime) -> list[ItemChange]:
         """The pending review's two changes, built from every tracker's last full view."""
@@ -684,7 +688,9 @@ class Daemon:
         trackers = []
         try:
             policy = load_model_file(Policy, self.policy_path)
-            trackers = build_trackers(policy, self.store, self.clock)
+            register_configured_secrets(policy, state_url=self.state_url)
+            fence = LeaseFence(self.lease, policy.write_safety_margin_s)
+            trackers = build_trackers(policy, self.store, self.clock, self.sleep, fence=fence)
         except ConfigError as exc:
             problems = list(exc.problems)
         except Exception as exc:  # an unreadable file must not take the service down either
@@ -699,8 +705,8 @@ class Daemon:
             self.health.reload_failed(problems)
             return
         old = self.policy.version
-        register_tracker_secrets(policy)
         self.policy = policy
+        self.write_fence = fence
         self.runtime = Runtime(policy, self.store, trackers, self.clock)
         self.assessments = {
             k: v for k, v in self.assessments.items() if k in {t.name for t in trackers}
@@ -719,20 +725,33 @@ class Daemon:
         log.info("policy reloaded", version=policy.version, previous=old)
 
     def renew_lease(self) -> None:
-        if time.monotonic() < self.next_renewal:
+        """Between jobs: renew (or, as a standby, try to take) the lease every third of it.
+
+        During a cycle the fence renews it between writes. When the fence found the epoch
+        over (the handle holds no token any more) the check is made at once, not at the next
+        renewal time.
+        """
+        lost_in_cycle = self.leader and self.lease.fencing_token is None
+        if time.monotonic() < self.next_renewal and not lost_in_cycle:
             return
-        was = self.leader
+        was, epoch = self.leader, self.lease.fencing_token
         try:
             self.leader = self.lease.try_acquire_or_renew()
         except Exception:
             log.exception("lease renewal failed; acting as standby")
             self.leader = False
+        # A new epoch (another replica may have led in between) starts from a full view.
+        new_epoch = self.leader and (not was or self.lease.fencing_token != epoch)
         self.next_renewal = time.monotonic() + self.lease.renew_interval
         self.health.role = Role.LEADER if self.leader else Role.STANDBY
         self.metrics.set_leader(self.leader)
         if not self.leader:
             self.health.record_success()  # a healthy standby is ready
-        if self.leader and not was:
+        if was and (not self.leader or new_epoch):
+            log.warning("lost leadership", holder=self.lease.holder_id)
+            self.report_pending = None
+            self.metrics.clear_items()  # the new leader reports them; two would count twice
+        if new_epoch:
             log.info(
                 "became leader", holder=self.lease.holder_id, lease_epoch=self.lease.fencing_token
             )
@@ -742,10 +761,6 @@ class Daemon:
             self.catch_up()
             if self.report_pending:
                 self.sync_job(full=False)
-        elif was and not self.leader:
-            log.warning("lost leadership", holder=self.lease.holder_id)
-            self.report_pending = None
-            self.metrics.clear_items()  # the new leader reports them; two would count twice
 
     # ----- the loop -------------------------------------------------------------------------
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:

@@ -3,6 +3,10 @@
 Connectors translate library exceptions into these, decided by status code and headers (never
 by message text), so the applier and the daemon can decide what to do without knowing which
 tracker they talk to (kopf's ``TemporaryError``/``PermanentError`` split).
+
+A message is redacted when the error is made (``syncer.logging_setup.redact``): connectors
+quote the tracker's own error text, and a tracker may echo the credentials it was sent, while
+the message goes on to logs, the ledger, the console and reports.
 """
 
 from __future__ import annotations
@@ -10,8 +14,18 @@ from __future__ import annotations
 from datetime import datetime
 
 
+def _redact(text: str) -> str:
+    # Imported here: the CLI imports this module for --help, which must stay light.
+    from syncer.logging_setup import redact
+
+    return redact(text)
+
+
 class TrackerError(Exception):
-    """Base class for every error a connector raises."""
+    """Base class for every error a connector raises; its message never holds a secret."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(_redact(str(message)))
 
 
 class TransientError(TrackerError):
@@ -61,9 +75,18 @@ class TransitionUnavailable(PermanentError):
         self.available = available
 
 
+class LeadershipLost(Exception):
+    """A write refused at the last moment: this replica may no longer write (the fence).
+
+    Deliberately not a ``TrackerError``: nothing was sent, so the write is neither failed nor
+    uncertain; the applier stops the cycle and returns what is left as backlog.
+    """
+
+
 class ConfigError(Exception):
     """The policy or settings are invalid; carries every problem found, already formatted."""
 
     def __init__(self, problems: list[str]) -> None:
+        problems = [_redact(p) for p in problems]
         super().__init__("\n".join(problems))
         self.problems = problems

@@ -11,6 +11,10 @@ out they are moved straight to the oldest generation instead: ``gc.freeze()`` fo
 ``gc.unfreeze()`` splices the generation lists together without visiting any object. A full
 collection still sees them. When something else in the process has frozen objects (a
 pre-fork server does), that is left alone and the pause ends the plain way.
+
+Worth it, measured on 100,000 items by ``tests/bench/bench_core_worth.py`` in one run:
+evaluate 0.28 s CPU paused against 0.40 s with the collector running, plan 0.06 s against
+0.065 s. It is the one place the collector is paused; ``evaluate`` and ``plan`` use it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Append-only. Each entry names the rule, the policy version and the inputs that j
 so a reliability lead can ask "why was REL-42 reopened?" months later. The report reads it for
 closure decisions and escalations of the week. The state store persists it; ``MemoryLedger``
 serves tests and one-shot runs.
+
+Both pass every entry through :func:`redacted` before keeping it: ``detail`` quotes the
+tracker's error text, which may echo the credentials it was sent, and the ledger is kept for
+months and read into the weekly review.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from syncer.logging_setup import redact_object
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,11 @@ class LedgerEntry:
     ignores an entry whose key it already holds."""
 
 
+def redacted(entry: LedgerEntry) -> LedgerEntry:
+    """``entry`` with every registered secret removed from its text fields and inputs."""
+    return redact_object(entry)
+
+
 class Ledger(Protocol):
     def record(self, entries: Sequence[LedgerEntry]) -> None: ...
 
@@ -55,7 +66,7 @@ class MemoryLedger:
 
     def record(self, entries: Sequence[LedgerEntry]) -> None:
         keys = {e.dedupe_key for e in self.entries if e.dedupe_key}
-        for entry in entries:
+        for entry in map(redacted, entries):
             if entry.dedupe_key and entry.dedupe_key in keys:
                 continue
             if entry.dedupe_key:

@@ -9,14 +9,16 @@ Label values are kept to small, closed sets (tracker instance names, HTTP method
 codes, item states and statuses, priorities, severities, escalation tier ids, write kinds) so
 the number of series stays bounded. The alerts in ``deploy/prometheus/pmsync-rules.yaml`` and
 the dashboard in ``deploy/grafana/`` use these names; a test checks that every query they
-make names a metric this registry exports.
+make names a metric this registry exports. Label values pass the secret redactor on their way
+out of every scrape (:class:`RedactingRegistry`): some come from configuration (tracker names,
+the policy version), and a scrape is read by other systems than pmsync's logs.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from importlib import metadata
 from typing import Final, NamedTuple, TypeVar
 
@@ -29,8 +31,11 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.gc_collector import GCCollector
+from prometheus_client.metrics_core import Metric
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
+
+from syncer.logging_setup import redact
 
 NAMESPACE: Final = "pmsync"
 
@@ -93,6 +98,18 @@ class FollowThrough(NamedTuple):
     time_to_close_median_seconds: float | None
 
 
+class RedactingRegistry(CollectorRegistry):
+    """A registry whose label values pass the secret redactor in every exposition."""
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in super().collect():
+            metric.samples = [
+                sample._replace(labels={k: redact(v) for k, v in sample.labels.items()})
+                for sample in metric.samples
+            ]
+            yield metric
+
+
 class Metrics:
     """The daemon's metrics, in a registry of their own.
 
@@ -103,7 +120,7 @@ class Metrics:
     def __init__(
         self, registry: CollectorRegistry | None = None, *, process_metrics: bool = True
     ) -> None:
-        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        self.registry = registry if registry is not None else RedactingRegistry(auto_describe=True)
         if process_metrics:
             ProcessCollector(registry=self.registry)
             PlatformCollector(registry=self.registry)

@@ -157,9 +157,14 @@ def upgrade_item_json(data: Any) -> Any:
     """An item as JSON, with what older releases wrote read the current way.
 
     Item files written before ``Evidence.verification`` said ``verified: true/false/null``
-    (``pmsync plan --items``); such files keep working.
+    (``pmsync plan --items``), and older exports carry an ``escalation_tier`` that nothing
+    read (an item's tier is its labels); such files keep working.
     """
-    if not isinstance(data, dict) or not isinstance(data.get("evidence"), list):
+    if not isinstance(data, dict):
+        return data
+    if "escalation_tier" in data:
+        data = {k: v for k, v in data.items() if k != "escalation_tier"}
+    if not isinstance(data.get("evidence"), list):
         return data
     evidence = []
     for entry in data["evidence"]:
@@ -255,9 +260,6 @@ class ActionItem(Value):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     closed_at: UtcDatetime | None = None
-    escalation_tier: int = Field(
-        default=0, ge=0, description="Highest escalation tier recorded on the item (0 = none)."
-    )
     waiver: Waiver | None = Field(default=None, description="A waiver recorded in the tracker.")
     data_problems: tuple[str, ...] = Field(
         default=(), description="What could not be read from the tracker, in words."

@@ -79,9 +79,9 @@ def _build_change(
     def comment(wanted: DesiredComment) -> PostComment:
         return PostComment.model_construct(
             ref=ref,
-            message=mention_once(wanted.message, notified),
+            message=mention_once(wanted.message_for(assessment), notified),
             reason=wanted.rule,
-            also_markers=wanted.also_markers,
+            also_markers=wanted.also_markers_for(item),
             escalation=wanted.escalation,
         )
 
@@ -151,14 +151,6 @@ def pending_change(
     return Deferred(
         str(item.ref), cost, urgency, _build_change, (assessment, managed, observed, urgency)
     )
-
-
-def item_change(
-    assessment: Assessment, managed: frozenset[str], observed: Observed
-) -> ItemChange | None:
-    """The writes that bring one item to its desired state, or None."""
-    pending = pending_change(assessment, managed, observed)
-    return pending.build() if pending is not None else None
 
 
 _PRIORITY_RANK = {p: p.rank for p in Priority}

@@ -15,7 +15,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from syncer.durations import SpanField, parse_span
 from syncer.fields import WEEKDAYS, TimezoneName, Weekday
@@ -523,14 +523,6 @@ class Escalation(Strict):
             labels.add(self.reminder.label)
         return frozenset(labels)
 
-    def tier_of(self, labels: frozenset[str]) -> int:
-        """The highest tier recorded by labels (1-based; 0 = none)."""
-        recorded = 0
-        for index, tier in enumerate(self.tiers, start=1):
-            if tier.label in labels:
-                recorded = index
-        return recorded
-
 
 class WaiverEntry(Strict):
     """A waiver approved in the policy file (reviewed like any other change)."""
@@ -593,7 +585,43 @@ class Policy(Strict):
                             "user names on Data Center)",
                         )
                     )
+        found.extend(self._report_warnings())
         return found
+
+    def report_target(self) -> str | None:
+        """The tracker the weekly review goes to: ``report.tracker``, else the first one
+        configured (GitHub before Jira); None without any tracker."""
+        if self.report.tracker:
+            return self.report.tracker
+        names = [g.name for g in self.trackers.github] + [j.name for j in self.trackers.jira]
+        return names[0] if names else None
+
+    def _report_warnings(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """A review that cannot be published is found at the weekly moment, days after the
+        start; say it when the policy is checked instead."""
+        target = self.report_target()
+        if not self.report.enabled or target is None:
+            return []
+        names = [g.name for g in self.trackers.github] + [j.name for j in self.trackers.jira]
+        if target not in names:
+            return [
+                (
+                    ("report", "tracker"),
+                    f"{target!r} names no tracker (known: {', '.join(names)}): the weekly "
+                    "review cannot be published",
+                )
+            ]
+        for index, jira in enumerate(self.trackers.jira):
+            if jira.name == target and not (self.report.project or jira.project):
+                return [
+                    (
+                        ("trackers", "jira", index),
+                        f"the weekly review and the operating log go to Jira tracker "
+                        f"{jira.name!r}, which names no project to create them in: set "
+                        "project: KEY (or report.project), or report.enabled: false",
+                    )
+                ]
+        return []
 
     def mention_fallbacks(self) -> Fallbacks:
         """Who stands in for a role that names nobody, per tracker, as people.
@@ -615,6 +643,21 @@ class Policy(Strict):
                 jira.fallback_mention, lambda handle: Person(handle=handle)
             )
         return Fallbacks(by_tracker=by_tracker, default=legacy)
+
+    @field_validator("daemon")
+    @classmethod
+    def _lease_fits_margin(cls, daemon: DaemonSchedule, info: ValidationInfo) -> DaemonSchedule:
+        trackers = info.data.get("trackers")
+        if isinstance(trackers, Trackers):
+            problem = daemon.margin_problem(trackers.longest_timeout_s)
+            if problem is not None:
+                raise ValueError(problem)
+        return daemon
+
+    @property
+    def write_safety_margin_s(self) -> float:
+        """Seconds of lease a leader must have left to send a write (see ``LeaseFence``)."""
+        return self.daemon.safety_margin_s(self.trackers.longest_timeout_s)
 
     @property
     def managed_labels(self) -> frozenset[str]:

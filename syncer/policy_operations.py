@@ -96,6 +96,45 @@ class DaemonSchedule(Strict):
         default=parse_span("30s"),
         description="Leader lease with several replicas; a standby takes over within 2 leases.",
     )
+    clock_skew_allowance: SpanField = Field(
+        default=parse_span("2s"),
+        description="Clock skew and scheduling delay allowed between a replica, the database "
+        "and the trackers; part of the lease safety margin.",
+    )
+    lease_safety_margin: SpanField | None = Field(
+        default=None,
+        description="A write is sent only while the leader's lease has this long left: at "
+        "least the longest tracker request_timeout_s plus clock_skew_allowance, and shorter "
+        "than lease; null = exactly that sum.",
+    )
+
+    def safety_margin_s(self, longest_timeout_s: float) -> float:
+        """The margin in seconds, given the longest request timeout of the trackers."""
+        if self.lease_safety_margin is not None:
+            return self.lease_safety_margin.as_timedelta().total_seconds()
+        return longest_timeout_s + self.clock_skew_allowance.as_timedelta().total_seconds()
+
+    def margin_problem(self, longest_timeout_s: float) -> str | None:
+        """Why the lease and its safety margin do not fit together, or None when they do."""
+        lease = self.lease.as_timedelta().total_seconds()
+        skew = self.clock_skew_allowance.as_timedelta().total_seconds()
+        least = longest_timeout_s + skew
+        margin = self.safety_margin_s(longest_timeout_s)
+        if margin < least:
+            return (
+                f"lease_safety_margin {self.lease_safety_margin} is shorter than the longest "
+                f"request timeout ({longest_timeout_s:g}s) plus clock_skew_allowance "
+                f"({self.clock_skew_allowance}): raise it to at least {least:g}s"
+            )
+        if margin >= lease:
+            return (
+                f"lease {self.lease} leaves no time to write: a write needs {margin:g}s of the "
+                f"lease left (longest request timeout {longest_timeout_s:g}s + "
+                f"clock_skew_allowance {self.clock_skew_allowance}); make lease longer than "
+                f"{margin:g}s (3 x the margin is comfortable) or lower request_timeout_s"
+            )
+        return None
+
     max_backoff: SpanField = Field(
         default=parse_span("1h"),
         description="Longest wait before retrying a failing tracker (doubles, resets on success).",

@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from syncer.actions import Action, CreateLabels
 from syncer.messages import Message
 from syncer.model import ActionItem, EvidenceKind, ItemRef, Verification
 
@@ -211,4 +212,22 @@ class NamesPeople(Protocol):
 
     def display_names(self, handles: Collection[str]) -> Mapping[str, str]:
         """Display names by handle; a handle nobody answers for is left out."""
+        ...
+
+
+@runtime_checkable
+class CreatesLabels(Protocol):
+    """A tracker whose labels must exist before they are used (GitHub repository labels).
+
+    The applier asks :meth:`labels_to_create` before each change and executes the answer as
+    a ``CreateLabels`` write of its own, counted against the budget. Trackers whose labels are
+    free-form (Jira) do not implement this.
+    """
+
+    def labels_to_create(self, action: Action) -> CreateLabels | None:
+        """The labels ``action`` will need that do not exist yet (reads at most), or None."""
+        ...
+
+    def create_labels(self, action: CreateLabels) -> None:
+        """Create ``action.labels`` in ``action.scope``."""
         ...

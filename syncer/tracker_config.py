@@ -7,6 +7,8 @@ never written here: the file names the environment variable or the file that hol
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -40,6 +42,21 @@ JIRA_ACCOUNT_ID = re.compile(
 # A Data Center user name that ``[~name]`` can carry (the Jira renderer's safe characters).
 JIRA_USERNAME = re.compile(r"^[\w.+-][\w.@+-]*$")
 _CLOUD_HOSTS = (".atlassian.net", ".jira.com", ".jira-dev.com")
+JIRA_FIELD_ATTRIBUTES = frozenset(
+    {
+        "owner",
+        "due",
+        "evidence",
+        "sponsor",
+        "executive_sponsor",
+        "severity",
+        "incident",
+        "incident_date",
+        "team",
+        "waiver",
+    }
+)
+"""The item attributes a Jira tracker's ``fields`` can map to a Jira field name or id."""
 
 
 def github_person(handle: str) -> Person:
@@ -232,6 +249,11 @@ class GitHubTracker(Strict):
             raise ValueError("list each owner source once")
         return value
 
+    @property
+    def effective_timeout_s(self) -> int:
+        """The timeout PyGithub really applies: whole seconds, at least one."""
+        return max(1, math.ceil(self.request_timeout_s))
+
 
 class JiraTracker(Strict):
     """One Jira Cloud or Data Center source of action items."""
@@ -345,6 +367,36 @@ class JiraTracker(Strict):
         "or per role (see below).",
     )
 
+    @field_validator("fields")
+    @classmethod
+    def _known_attributes(cls, value: dict[str, str]) -> dict[str, str]:
+        for attribute in value:
+            if attribute not in JIRA_FIELD_ATTRIBUTES:
+                close = difflib.get_close_matches(attribute, JIRA_FIELD_ATTRIBUTES, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                known = ", ".join(sorted(JIRA_FIELD_ATTRIBUTES))
+                raise ValueError(
+                    f"{attribute!r} is not an item attribute ({hint}known: {known}); the "
+                    "Jira field's name or id goes on the right of the colon"
+                )
+        return value
+
+    @field_validator("rest_api_version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        """``rest_api_version: 3`` is how YAML users write it; the model keeps "3"."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("rest_api_version")
+    @classmethod
+    def _v3_is_cloud_only(cls, value: str, info: ValidationInfo) -> str:
+        if value == "3" and info.data.get("deployment") == "datacenter":
+            raise ValueError(
+                "Jira Data Center serves REST API version 2 only (version 3 and its ADF "
+                "comments are Jira Cloud's); use 2"
+            )
+        return value
+
     @field_validator("fallback_mention")
     @classmethod
     def _jira_people(cls, value: FallbackMention, info: ValidationInfo) -> FallbackMention:
@@ -368,12 +420,25 @@ class JiraTracker(Strict):
                 raise ValueError(f"{key}: {handle!r} is not a Jira Data Center user name ({hint})")
         return value
 
+    @property
+    def effective_timeout_s(self) -> float:
+        """The timeout each request gets (the ``jira`` library takes it as it is)."""
+        return self.request_timeout_s
+
 
 class Trackers(Strict):
     """Every tracker instance pmsync reads and writes."""
 
     github: list[GitHubTracker] = Field(default_factory=list, description="GitHub sources.")
     jira: list[JiraTracker] = Field(default_factory=list, description="Jira sources.")
+
+    @property
+    def longest_timeout_s(self) -> float:
+        """The longest request timeout of any tracker (0 when none is configured)."""
+        timeouts = [t.effective_timeout_s for t in self.github] + [
+            t.effective_timeout_s for t in self.jira
+        ]
+        return float(max(timeouts, default=0))
 
 
 def named_tracker(trackers: Sequence[TrackerT], name: str | None, section: str) -> TrackerT:

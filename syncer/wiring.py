@@ -30,7 +30,7 @@ from syncer.model import ActionItem, ItemRef
 from syncer.plan import Observed
 from syncer.plan_view import print_plan
 from syncer.policy import Policy
-from syncer.settings import Settings
+from syncer.settings import load_settings
 from syncer.state import StateStore
 from syncer.tracker import EvidenceVerifier, NamesPeople, Tracker
 from syncer.webhooks import WebhookSource, read_webhook_secret
@@ -44,15 +44,31 @@ def build_trackers(
     cursors: CursorStore,
     clock: Clock = system_clock,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    fence: Callable[[], bool] | None = None,
 ) -> list[Tracker]:
-    """One connector per tracker instance in the policy (``sleep`` paces and backs off)."""
+    """One connector per tracker instance in the policy.
+
+    ``sleep`` paces and backs off; ``fence`` is asked right before each write request leaves
+    (the daemon's lease; None for a process that writes alone); a ``cursors`` that is also
+    ``WriteWindows`` (the state store) holds the rate-limit windows every process shares.
+    """
     trackers: list[Tracker] = []
+    windows = cursors if isinstance(cursors, StateStore) else None
+    allowed = fence or _always
     if policy.trackers.github:
         from connectors.github import GitHubConnector
 
         trackers.extend(
             GitHubConnector(
-                cfg, policy, cursors, clock, sleep=sleep, report_repository=policy.report.repository
+                cfg,
+                policy,
+                cursors,
+                clock,
+                sleep=sleep,
+                report_repository=policy.report.repository,
+                fence=allowed,
+                windows=windows,
             )
             for cfg in policy.trackers.github
         )
@@ -60,13 +76,18 @@ def build_trackers(
         from connectors.jira.client import JiraConnector
 
         trackers.extend(
-            JiraConnector(cfg, policy, cursors, clock, sleep=sleep) for cfg in policy.trackers.jira
+            JiraConnector(cfg, policy, cursors, clock, sleep=sleep, fence=allowed)
+            for cfg in policy.trackers.jira
         )
     names = [t.name for t in trackers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError([f"trackers: instance names must be unique; repeated: {duplicates}"])
     return trackers
+
+
+def _always() -> bool:
+    return True
 
 
 def webhook_sources(policy: Policy) -> dict[str, WebhookSource]:
@@ -102,7 +123,7 @@ def webhook_sources(policy: Policy) -> dict[str, WebhookSource]:
 
 
 def open_state(state_url: str | None) -> StateStore:
-    return StateStore.open(Settings().resolved_state_url(state_url))
+    return StateStore.open(load_settings().resolved_state_url(state_url))
 
 
 def observed_from(store: StateStore, trackers: Sequence[Tracker]) -> Observed:
@@ -273,6 +294,7 @@ def run_once(
     dry_run: bool,
     cycle_id: str,
     console: Console,
+    clock: Clock = system_clock,
     full: bool = False,
 ) -> CycleOutcome:
     """One cycle through the configured trackers, printing what it planned and did.
@@ -284,12 +306,14 @@ def run_once(
     """
     from syncer.progress import with_progress
 
-    with runtime(policy, state_url) as rt, with_progress(rt, console) as shown:
+    with runtime(policy, state_url, clock) as rt, with_progress(rt, console) as shown:
         outcome = shown.cycle(cycle_id=cycle_id, dry_run=dry_run, full=full, now=now)
     print_plan(outcome.plan, outcome.assessments, console)
     result = outcome.result
     planned_only = result.count("planned")
-    done = f"{result.writes} writes done, {result.count('skipped')} already there"
+    labels = sum(1 for d in result.done if d.outcome == "done" and d.action.kind == "create_labels")
+    created = f" ({labels} creating repository labels)" if labels else ""
+    done = f"{result.writes} writes done{created}, {result.count('skipped')} already there"
     console.print(
         f"{'nothing written (dry run or shadow mode)' if planned_only else done}; "
         f"{len(result.failed)} failed; "

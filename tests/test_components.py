@@ -51,7 +51,7 @@ class TestCiInstallsThem:
         script = CI_RUN.read_text(encoding="utf-8")
         hints = [v for k, v in vars(components).items() if k.endswith("_INSTALL")]
         packages = {m.group(1) for h in hints for m in [re.search(r"install -y (\S+)", h)] if m}
-        assert packages == {"chromium", "prometheus", "systemd"}
+        assert packages == {"chromium", "prometheus", "systemd", "curl"}
         installed = set(re.findall(r"missing\+=\((\S+)\)", script))
         assert packages <= installed
         assert f"export {REQUIRE_ENV}=1" in script

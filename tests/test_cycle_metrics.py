@@ -15,13 +15,13 @@ from syncer.cycle_metrics import (
     tier_label,
 )
 from syncer.errors import RateLimited, TrackerError, TransientError
-from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.metrics import Metrics
 from syncer.model import ActionItem, Priority, Severity
 from syncer.report.build import build_report
 from syncer.tracker import FetchResult
 from tests.builders import NOW, example_policy, item
+from tests.fakes import FakeTracker
 
 POLICY = example_policy()
 FINISHED_AT = NOW.timestamp() + 12.0
@@ -44,7 +44,7 @@ class BrokenTracker(FakeTracker):
 
 def fake_with(items: list[ActionItem], name: str = "github") -> FakeTracker:
     """An in-memory tracker holding ``items``."""
-    return FakeTracker(name, clock=lambda: NOW, tier_of=POLICY.escalation.tier_of).load(items)
+    return FakeTracker(name, clock=lambda: NOW).load(items)
 
 
 def run(trackers: list[FakeTracker], *, dry: bool = False) -> CycleOutcome:
@@ -243,7 +243,7 @@ class CountingTracker(FakeTracker):
     """An in-memory tracker that reports traffic as the HTTP connectors do."""
 
     def __init__(self, remaining: int | None) -> None:
-        super().__init__("jira", clock=lambda: NOW, tier_of=POLICY.escalation.tier_of)
+        super().__init__("jira", clock=lambda: NOW)
         self.requests: Counter[tuple[str, int]] = Counter({("GET", 200): 3, ("PUT", 429): 1})
         self.rate_limit_remaining = remaining
 

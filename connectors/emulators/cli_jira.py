@@ -77,7 +77,9 @@ def serve_jira(
 ) -> int:
     """Start the emulator from ``args``, report its base URL, and serve until ``stop`` is set."""
     from connectors.emulators.jira import JiraEmulator
+    from syncer.logging_setup import register_secret
 
+    register_secret(args.token, users=(args.email,))  # a credential like any other
     emulator = JiraEmulator(mode=args.mode, email=args.email, token=args.token, port=args.port)
     if args.seed is not None:
         try:

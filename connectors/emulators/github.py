@@ -21,7 +21,9 @@ Notes on fidelity:
   with rels in the order prev, next, last, first. Those follow-up pages are counted under the
   template ``/repositories/{repository_id}/issues``.
 * ``counters`` keys are ``(method, path_template, status)``; status 0 means the connection was
-  closed without an answer (injected timeout or drop after commit).
+  closed without an answer (injected timeout or drop after commit). ``request_log()`` keeps
+  each request in arrival order with the token it presented (``add_token`` accepts more
+  tokens, so several writers can be told apart) and the emulator time it was handled.
 * The token belongs to ``login`` (default ``pmsync-bot``), admin on every repository unless
   :meth:`set_permission` says otherwise.
 * ``html_url`` values live on the emulator base too (``{base}/acme/api/issues/3``).
@@ -51,10 +53,10 @@ from connectors.emulators.github_model import (
     utc_seconds,
 )
 from connectors.emulators.github_seed import load_seed
-from connectors.emulators.github_server import Faults, Refusal, Server, Transport
+from connectors.emulators.github_server import Faults, LoggedRequest, Refusal, Server, Transport
 from connectors.emulators.github_state import GitHubState
 
-__all__ = ["Delivery", "Faults", "GitHubEmulator", "Refusal"]
+__all__ = ["Delivery", "Faults", "GitHubEmulator", "LoggedRequest", "Refusal"]
 
 JSONDict = dict[str, Any]
 
@@ -167,6 +169,15 @@ class GitHubEmulator:
             for repo in self._state.repos.values():
                 for issue in repo.issues.values():
                     issue.assignees = [a for a in issue.assignees if a.lower() != login.lower()]
+
+    def add_token(self, token: str, login: str | None = None) -> None:
+        """Accept another token, acting as ``login`` (default: the bot, like the first one).
+
+        Give each writer its own token and ``request_log`` tells their requests apart.
+        """
+        with self._state.lock:
+            self._state.tokens[token] = login or self.login
+            self._state.ensure_user(login or self.login)
 
     def add_app(self, app_id: int | str, installation_id: int, public_key: str | bytes) -> None:
         """Register a GitHub App (PEM public key) and an installation it may mint tokens for.
@@ -442,6 +453,11 @@ class GitHubEmulator:
     def reset_counters(self) -> None:
         with self._state.lock:
             self._transport.counters.clear()
+
+    def request_log(self, since_seq: int = 0) -> list[LoggedRequest]:
+        """Every request handled after ``since_seq``, in arrival order (see ``LoggedRequest``)."""
+        with self._state.lock:
+            return list(self._transport.log[since_seq:])
 
     def request_count(self, method: str | None = None, status: int | None = None) -> int:
         """Requests seen, optionally only one method and/or one status."""

@@ -44,18 +44,34 @@ Top-level keys starting with ``x-`` are ignored (a place for YAML anchors such a
 list). Dates are ``now``, ``-40d``/``+3d`` (units ``d``, ``h``, ``m``, ``w``), an ISO date
 (midnight UTC) or an ISO timestamp. Explicitly numbered issues and pulls are placed first; the
 rest take the smallest free numbers in file order (issues, then pulls).
+
+A seed file is read by pmsync's safe loader (``syncer.config_loader``: size, UTF-8, nesting,
+aliases and duplicate keys) and checked against :class:`GitHubSeed` before anything is added,
+so every problem is ``FILE:LINE:COL: dotted.key: problem`` (:class:`SeedError`), never a
+traceback.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from connectors.emulators.github_model import PERMISSIONS, ApiError
+from connectors.emulators.seed_files import (
+    SeedError,
+    check_seed,
+    read_document,
+    refused_at,
+    seeding,
+)
+from syncer.config_loader import Document
+
+__all__ = ["GitHubSeed", "SeedError", "load_seed"]
 
 if TYPE_CHECKING:
     from connectors.emulators.github import GitHubEmulator
@@ -65,8 +81,100 @@ _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 _DATE_TOKEN = re.compile(r"\{\{\s*date\s+([^}]+?)\s*\}\}")
 
 
-class SeedError(ValueError):
-    """A seed file that cannot be loaded; the message names the key."""
+Scalar = str | int | float
+Moment = str | date | datetime
+Permission = Literal["none", "read", "triage", "write", "maintain", "admin"]
+assert set(PERMISSIONS) == set(Permission.__args__)  # type: ignore[attr-defined]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SeedUser(_Entry):
+    login: Scalar
+    name: str | None = None
+    email: str | None = None
+    suspended: Moment | None = None
+    deleted: bool = False
+
+
+class SeedLabel(_Entry):
+    name: Scalar
+    color: Scalar = "ededed"
+    description: str | None = None
+
+
+class SeedMilestone(_Entry):
+    title: Scalar
+    due_on: Moment | None = None
+    description: str | None = None
+    state: Literal["open", "closed"] = "open"
+
+
+class SeedPull(_Entry):
+    number: int | None = None
+    title: Scalar | None = None
+    body: str | None = None
+    merged: bool = True
+    merged_at: Moment | None = None
+    created: Moment = "now"
+    user: str | None = None
+
+
+class SeedCommit(_Entry):
+    sha: str | None = None
+    message: Scalar = "A commit"
+    user: str | None = None
+    created: Moment = "now"
+
+
+class SeedComment(_Entry):
+    body: Scalar
+    user: Scalar | None = None
+    created: Moment = "now"
+
+
+class SeedIssue(_Entry):
+    number: int | None = None
+    title: Scalar
+    body: str | None = None
+    labels: list[Scalar] | None = None
+    assignees: list[Scalar] | None = None
+    state: Literal["open", "closed"] = "open"
+    state_reason: Literal["completed", "not_planned", "reopened"] | None = None
+    milestone: Scalar | None = None
+    user: str | None = None
+    created: Moment = "now"
+    updated: Moment | None = None
+    closed: Moment | None = None
+    comments: list[SeedComment] | None = None
+
+
+class SeedRepo(_Entry):
+    name: str = Field(pattern=r"^[^/\s]+/[^/\s]+$")
+    description: str | None = None
+    permissions: dict[str, Permission] | None = None
+    labels: list[SeedLabel] | None = None
+    milestones: list[SeedMilestone] | None = None
+    pulls: list[SeedPull] | None = None
+    commits: list[SeedCommit] | None = None
+    issues: list[SeedIssue] | None = None
+
+
+class GitHubSeed(_Entry):
+    """The seed format of the module docstring; top-level ``x-...`` keys are ignored."""
+
+    enterprise_server: bool = False
+    users: list[SeedUser] | None = None
+    repos: list[SeedRepo] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_x_keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return {k: v for k, v in data.items() if not str(k).startswith("x-")}
+        return data
 
 
 def resolve_time(value: Any, now: datetime, where: str) -> datetime:
@@ -75,7 +183,7 @@ def resolve_time(value: Any, now: datetime, where: str) -> datetime:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if not isinstance(value, str):
-        raise SeedError(f"{where}: expected a date, got {value!r}")
+        raise SeedError(f"expected a date, got {value!r}", where)
     text = value.strip()
     if text == "now":
         return now
@@ -87,7 +195,7 @@ def resolve_time(value: Any, now: datetime, where: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as error:
-        raise SeedError(f"{where}: {value!r} is not 'now', '-40d', '+3h' or an ISO date") from error
+        raise SeedError(f"{value!r} is not 'now', '-40d', '+3h' or an ISO date", where) from error
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -97,15 +205,9 @@ def expand_dates(text: str | None, now: datetime, where: str) -> str | None:
     return _DATE_TOKEN.sub(lambda m: resolve_time(m.group(1), now, where).date().isoformat(), text)
 
 
-def read_seed(source: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
-    if isinstance(source, Mapping):
-        return source
-    path = Path(source)
-    text = path.read_text(encoding="utf-8")
-    data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    if not isinstance(data, Mapping):
-        raise SeedError(f"{path}: the top level must be a mapping with 'repos' and 'users'")
-    return data
+def read_seed(source: str | Path | Mapping[str, Any]) -> Document:
+    """The seed as a document: read by the safe loader (YAML, or JSON for ``.json``)."""
+    return read_document(source)
 
 
 def with_web_base(value: Any, base: Callable[[], str]) -> Any:
@@ -132,45 +234,33 @@ def with_web_base(value: Any, base: Callable[[], str]) -> Any:
 
 
 def load_seed(emulator: GitHubEmulator, source: str | Path | Mapping[str, Any]) -> None:
-    data = with_web_base(read_seed(source), lambda: emulator.base_url)
-    known = {"users", "repos", "enterprise_server"}
-    unknown = {key for key in data if not str(key).startswith("x-")} - known
-    if unknown:
-        raise SeedError(
-            f"unknown top-level keys {sorted(unknown)}; expected {', '.join(sorted(known))}"
-        )
+    """Seed ``emulator``; ``SeedError`` (file, line, key) for any problem, nothing half-told."""
+    document = read_seed(source)
+    check_seed(GitHubSeed, document, "a mapping with 'repos' and 'users'")
+    data = with_web_base(document.data, lambda: emulator.base_url)
     now = emulator.now()
-    if "enterprise_server" in data:
-        emulator.enterprise_server = bool(data["enterprise_server"])
-    deleted: list[str] = []
-    for i, user in enumerate(data.get("users") or []):
-        if not isinstance(user, Mapping) or "login" not in user:
-            raise SeedError(f"users[{i}]: needs a 'login'")
-        login = str(user["login"])
-        if user.get("deleted"):
-            deleted.append(login)
-            continue
-        emulator.add_user(login, name=user.get("name"), email=user.get("email"))
-        if user.get("suspended") is not None:
-            at = resolve_time(user["suspended"], now, f"users[{i}].suspended")
-            try:
-                emulator.suspend_user(login, at)
-            except ValueError as error:
-                raise SeedError(f"users[{i}].suspended: {error}") from error
-    for login in deleted:
-        emulator.delete_user(login)
-    for r, repo in enumerate(data.get("repos") or []):
-        try:
-            _load_repo(emulator, repo, now, f"repos[{r}]")
-        except ValueError as error:
-            if isinstance(error, SeedError):
-                raise
-            raise SeedError(f"repos[{r}]: {error}") from error
+    with seeding(document):
+        if "enterprise_server" in data:
+            emulator.enterprise_server = bool(data["enterprise_server"])
+        deleted: list[str] = []
+        for i, user in enumerate(data.get("users") or []):
+            login = str(user["login"])
+            if user.get("deleted"):
+                deleted.append(login)
+                continue
+            emulator.add_user(login, name=user.get("name"), email=user.get("email"))
+            if user.get("suspended") is not None:
+                at = resolve_time(user["suspended"], now, f"users[{i}].suspended")
+                with refused_at(f"users[{i}].suspended", ApiError):
+                    emulator.suspend_user(login, at)
+        for login in deleted:
+            emulator.delete_user(login)
+        for r, repo in enumerate(data.get("repos") or []):
+            with refused_at(f"repos[{r}]", ApiError):
+                _load_repo(emulator, repo, now, f"repos[{r}]")
 
 
 def _load_repo(emulator: GitHubEmulator, repo: Any, now: datetime, where: str) -> None:
-    if not isinstance(repo, Mapping) or "name" not in repo:
-        raise SeedError(f"{where}: needs a 'name' such as acme/api")
     name = str(repo["name"])
     emulator.add_repo(name, description=repo.get("description"))
     for login, permission in (repo.get("permissions") or {}).items():
@@ -210,18 +300,15 @@ def _load_repo(emulator: GitHubEmulator, repo: Any, now: datetime, where: str) -
         numbers.append(candidate)
     for c, commit in enumerate(repo.get("commits") or []):
         at = f"{where}.commits[{c}]"
-        try:
+        created = resolve_time(commit.get("created", "now"), now, f"{at}.created")
+        with refused_at(f"{at}.sha", ApiError):
             emulator.add_commit(
                 name,
                 str(commit["sha"]) if commit.get("sha") is not None else None,
                 message=str(commit.get("message", "A commit")),
                 user=commit.get("user"),
-                committed_at=resolve_time(commit.get("created", "now"), now, f"{at}.created"),
+                committed_at=created,
             )
-        except SeedError:
-            raise
-        except ValueError as error:
-            raise SeedError(f"{at}.sha: {error}") from None
     for p, (pull, number) in enumerate(zip(pulls, numbers[len(issues) :], strict=True)):
         at = f"{where}.pulls[{p}]"
         created = resolve_time(pull.get("created", "now"), now, f"{at}.created")
@@ -237,15 +324,16 @@ def _load_repo(emulator: GitHubEmulator, repo: Any, now: datetime, where: str) -
             merged_at=resolve_time(merged_at, now, f"{at}.merged_at") if merged_at else None,
         )
     for i, (issue, number) in enumerate(zip(issues, numbers[: len(issues)], strict=True)):
-        _load_issue(
-            emulator,
-            name,
-            issue=issue,
-            number=number,
-            milestones=milestones,
-            now=now,
-            where=f"{where}.issues[{i}]",
-        )
+        with refused_at(f"{where}.issues[{i}]", ApiError):
+            _load_issue(
+                emulator,
+                name,
+                issue=issue,
+                number=number,
+                milestones=milestones,
+                now=now,
+                where=f"{where}.issues[{i}]",
+            )
 
 
 def _load_issue(
@@ -258,8 +346,6 @@ def _load_issue(
     now: datetime,
     where: str,
 ) -> None:
-    if "title" not in issue:
-        raise SeedError(f"{where}: needs a 'title'")
     milestone = issue.get("milestone")
     milestone_number: int | None = None
     if milestone is not None:
@@ -268,7 +354,7 @@ def _load_issue(
         elif isinstance(milestone, int):
             milestone_number = milestone
         else:
-            raise SeedError(f"{where}.milestone: no milestone titled {milestone!r} in {repo}")
+            raise SeedError(f"no milestone titled {milestone!r} in {repo}", f"{where}.milestone")
     created = resolve_time(issue.get("created", "now"), now, f"{where}.created")
     closed = issue.get("closed")
     emulator.add_issue(

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jwt
 
+from connectors.emulators.echo import echoed_credentials
 from connectors.emulators.github_model import DOCS, JSON, ApiError
 from connectors.emulators.github_state import GitHubState
 
@@ -70,6 +71,13 @@ class Faults:
     ``timeout_hold_s`` is how long a "timed out" request holds its connection before closing it
     without an answer (0 closes at once); ``retry_after_s`` is the ``Retry-After`` of injected 429s.
     ``refusals`` answer matching requests with a chosen status and error body (see ``Refusal``).
+
+    ``echo_credentials`` is a test fault, not GitHub behaviour (GitHub never echoes a token):
+    every error answer (status >= 400) quotes the credentials of its request, as a careless
+    proxy or server might, in the body (``message`` and an ``echo`` object: the Authorization
+    header, the token it carries, decoded from Basic too, and a URL with the token as a query
+    parameter) and in headers (``X-Echo-Authorization``, a ``Link`` to that URL). It proves
+    that pmsync redacts whatever a tracker sends back (``connectors.emulators.echo``).
     """
 
     latency_s: float = 0.0
@@ -82,6 +90,7 @@ class Faults:
     timeout_hold_s: float = 0.0
     retry_after_s: int = 60
     refusals: tuple[Refusal, ...] = ()
+    echo_credentials: bool = False
 
 
 @dataclass
@@ -91,6 +100,24 @@ class Request:
     query: list[tuple[str, str]]
     headers: dict[str, str]  # lower-case names
     body: bytes
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the emulator saw it, in arrival order (``seq`` counts from 1).
+
+    ``credential`` is the token the request presented (``Authorization: token|Bearer``, or the
+    password of Basic), so tests can tell writers apart when each has its own token; ``at`` is
+    the emulator's clock when the request was handled.
+    """
+
+    seq: int
+    at: datetime
+    method: str
+    template: str
+    path: str
+    status: int
+    credential: str | None
 
 
 @dataclass
@@ -171,6 +198,23 @@ class RateLimits:
         return None
 
 
+def presented_credential(header: str) -> str | None:
+    """The token an ``Authorization`` header carries (Basic: its password), or None."""
+    scheme, _, credential = header.strip().partition(" ")
+    scheme, credential = scheme.lower(), credential.strip()
+    if scheme in ("token", "bearer") and credential:
+        return credential
+    if scheme == "basic":
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode(credential).decode().partition(":")[2] or None
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return None
+
+
 def _seconds_until(moment: datetime, now: datetime) -> int:
     """Whole seconds (rounded up, at least 1) from ``now`` until ``moment``."""
     return max(1, math.ceil((moment - now).total_seconds()))
@@ -198,6 +242,7 @@ class Transport:
         self.routes = routes
         self.limits = RateLimits(state.clock)
         self.counters: Counter[tuple[str, str, int]] = Counter()
+        self.log: list[LoggedRequest] = []
         self._faults = Faults()
         self._rng = random.Random(0)
         self._request_ids = 0
@@ -245,6 +290,17 @@ class Transport:
             result = self._process_locked(request, route, params, faults)
             status = result.status if isinstance(result, Response) else 0
             self.counters[(request.method, template, status)] += 1
+            self.log.append(
+                LoggedRequest(
+                    seq=len(self.log) + 1,
+                    at=self.state.clock(),
+                    method=request.method,
+                    template=template,
+                    path=request.path,
+                    status=status,
+                    credential=presented_credential(request.headers.get("authorization", "")),
+                )
+            )
             return result
 
     def _process_locked(
@@ -397,11 +453,17 @@ class Transport:
             "X-RateLimit-Reset, X-GitHub-Request-Id",
         }
         headers.update(response.headers)
-        body = (
-            b""
-            if response.body is None
-            else json.dumps(response.body, separators=(",", ":")).encode()
-        )
+        content = response.body
+        if self._faults.echo_credentials and response.status >= 400:
+            sentence, echo_headers = echoed_credentials(
+                request.headers.get("authorization", ""), request.path
+            )
+            content = dict(content) if isinstance(content, dict) else {}
+            content["message"] = f"{content.get('message', 'Error')}: {sentence}"
+            content["echo"] = {"authorization": request.headers.get("authorization", "")}
+            content["documentation_url"] = echo_headers["Link"][1:].partition(">")[0]
+            headers.update(echo_headers)
+        body = b"" if content is None else json.dumps(content, separators=(",", ":")).encode()
         status = response.status
         if request.method == "GET" and status == 200:
             etag = weak_etag(body)

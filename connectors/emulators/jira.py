@@ -14,14 +14,19 @@ Usage::
         key = emu.add_issue("REL", summary="Add a circuit breaker", labels=["postmortem-action"])
         JIRA(server=emu.base_url, basic_auth=("bot@acme.test", "t0ken"), timeout=10)
         emu.faults = JiraFaults(drop_after_commit_rate=1)   # or exhaust_hourly_quota()
+        gate = emu.gate_after_commit("POST", "/issue/{issueIdOrKey}/comment")
         emu.counters[("PUT", "/rest/api/2/issue/{issueIdOrKey}", 204)]
 
 Deliberate choices: the per-issue write limit applies on Cloud only (it is Cloud's limit);
 every write, entity properties included, bumps ``updated``; ``notifyUsers`` (the real PUT
 parameter, ``notifyEditingUsers`` accepted too) is recorded in ``notify_log``; a request
-answered by dropping the connection is counted with status 0. Comment entity properties sent
-in a comment's create or edit body are stored with the comment in the same write and returned
-only with ``expand=properties`` (an empty list for a comment without any).
+answered by dropping the connection, or too late, is counted with status 0. Comment entity
+properties sent in a comment's create or edit body are stored with the comment in the same
+write, and returned only where Atlassian documents them: ``POST /comment/list`` with
+``expand=properties`` and ``/comment/{commentId}/properties`` (``jira_comment_routes``); the
+issue comment endpoints document ``expand=renderedBody`` only and never return them. Faults
+can commit a write and then drop, 502 or delay its answer, and can be limited to chosen routes;
+``gate_after_commit`` signals a committed write and holds its answer, for kill tests.
 
 Seed format (YAML or JSON; ``load_seed``)::
 
@@ -64,11 +69,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import yaml
-
 from connectors.emulators.jira_edit import ApiError, FieldEditor
 from connectors.emulators.jira_hooks import JiraDelivery, JiraHooks
-from connectors.emulators.jira_limits import JiraFaults, WriteLimiter, top_of_next_hour
+from connectors.emulators.jira_limits import (
+    CommitGate,
+    JiraFaults,
+    WriteLimiter,
+    top_of_next_hour,
+)
 from connectors.emulators.jira_render import Renderer
 from connectors.emulators.jira_state import (
     CUSTOM_PREFIX,
@@ -89,7 +97,7 @@ from connectors.emulators.jira_state import (
     now_utc,
 )
 
-__all__ = ["ApiError", "JiraEmulator", "JiraFaults"]
+__all__ = ["ApiError", "CommitGate", "JiraEmulator", "JiraFaults"]
 
 _RELATIVE = re.compile(r"^([+-])(\d+)([mhdw])$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -115,6 +123,7 @@ class JiraEmulator:
         self.clock: Clock = clock or now_utc
         self.port = port
         self.faults = JiraFaults()
+        self.gates: list[CommitGate] = []
         self.counters: Counter[tuple[str, str, int]] = Counter()
         self.limiter = WriteLimiter()
         self.lock = threading.RLock()
@@ -480,6 +489,24 @@ class JiraEmulator:
         with self.lock:
             self.limiter.quota_until = until or top_of_next_hour(self.clock())
 
+    def gate_after_commit(self, method: str, template: str, hold_s: float = 60.0) -> CommitGate:
+        """Hold the answer of every ``method`` ``template`` write once it is applied.
+
+        ``template`` is the route without ``/rest/api/N`` (``/issue/{issueIdOrKey}/comment``).
+        Wait on the gate's ``committed``, do what the test needs (kill the client), then set
+        ``release``; ``ungate`` removes it.
+        """
+        gate = CommitGate(method, template, hold_s)
+        with self.lock:
+            self.gates.append(gate)
+        return gate
+
+    def ungate(self, gate: CommitGate) -> None:
+        gate.release.set()
+        with self.lock:
+            if gate in self.gates:
+                self.gates.remove(gate)
+
     def reset_counters(self) -> None:
         with self.lock:
             self.counters.clear()
@@ -490,6 +517,13 @@ class JiraEmulator:
         if issue is None:
             raise ApiError(404, ["Issue does not exist or you do not have permission to see it."])
         return issue
+
+    def issue_of_comment(self, comment_id: str) -> Issue:
+        """The issue a comment belongs to; 404 as Jira words it when there is none."""
+        for issue in self.issues.values():
+            if any(c.id == comment_id for c in issue.comments):
+                return issue
+        raise ApiError(404, [f"Can not find a comment for the id: {comment_id}."])
 
     def renderer(self, version: str = "2") -> Renderer:
         base = self.base_url if self._server is not None else "http://127.0.0.1:0"
@@ -531,6 +565,11 @@ class JiraEmulator:
                 names={},
                 schemas={},
             )
+
+    def issue_keys(self) -> list[str]:
+        """Every issue key, in creation order."""
+        with self.lock:
+            return [issue.key for issue in self.issues.values()]
 
     def comments(self, key: str) -> list[Json]:
         """The comments (v2 shape) with each ``body`` exactly as it was sent."""
@@ -579,52 +618,8 @@ class JiraEmulator:
 
     # ----------------------------------------------------------------- seeds
     def load_seed(self, seed: str | Path | dict[str, Any]) -> list[str]:
-        """Load projects, users, fields and issues (format in the module docstring)."""
-        data: dict[str, Any]
-        if isinstance(seed, dict):
-            data = seed
-        else:
-            text = Path(seed).read_text(encoding="utf-8")
-            data = json.loads(text) if str(seed).endswith(".json") else yaml.safe_load(text)
-        for project in data.get("projects", []):
-            self.add_project(project["key"], project.get("name", ""))
-        for user in data.get("users", []):
-            self.add_user(
-                account_id=user["account_id"],
-                name=user["name"],
-                display_name=user.get("display_name", ""),
-                email=user.get("email", ""),
-                active=bool(user.get("active", True)),
-            )
-        for cf in data.get("custom_fields", []):
-            self.add_custom_field(
-                cf["name"],
-                cf.get("schema_type", "string"),
-                cf.get("custom_type"),
-                cf.get("options"),
-            )
-        if "workflow" in data:
-            self.set_workflow(
-                [
-                    (str(t["id"]), str(t["name"]), tuple(t["from"]), str(t["to"]))
-                    for t in data["workflow"]
-                ]
-            )
-        keys = []
-        for item in data.get("issues", []):
-            spec = dict(item)
-            comments = spec.pop("comments", [])
-            properties = spec.pop("properties", {})
-            project = spec.pop("project")
-            key = self.add_issue(project, **spec)
-            for comment in comments:
-                self.add_comment(
-                    key,
-                    comment["body"],
-                    comment.get("author"),
-                    comment.get("created"),
-                    comment.get("properties"),
-                )
-            self.get_issue(key).properties.update(properties)
-            keys.append(key)
-        return keys
+        """Load projects, users, fields and issues (format in the module docstring), checked
+        and located by ``jira_seed``; the keys of the issues added."""
+        from connectors.emulators.jira_seed import load_jira_seed
+
+        return load_jira_seed(self, seed)

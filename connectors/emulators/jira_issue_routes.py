@@ -1,8 +1,16 @@
-"""The Jira emulator's issue endpoints: read, edit, create, comments (with their entity
-properties), transitions, issue entity properties.
+"""The Jira emulator's issue endpoints: read, edit, create, comments, transitions, issue
+entity properties.
 
 Writes are validated all-or-nothing (``jira_edit``) and bump ``updated``; the answers use the
 shapes real Jira sends (204 for edits, 201 with ``Location`` for comments, Jira's error bodies).
+
+Comment entity properties sent in a comment's create or edit body are stored with the comment,
+but these endpoints never return them: Atlassian documents ``expand`` on ``getComments``,
+``getComment``, ``addComment`` and ``updateComment`` as accepting ``renderedBody`` only (Jira
+Cloud platform OpenAPI, ``/rest/api/3/issue/{issueIdOrKey}/comment[/{id}]``), so an
+``expand=properties`` there is ignored, as a site that follows the documentation may do.
+Comment properties are read through ``getCommentsByIds`` and the comment-properties
+endpoints (``jira_comment_routes``).
 """
 
 from __future__ import annotations
@@ -191,9 +199,11 @@ def _comment_body(emu: JiraEmulator, req: Request) -> str | Json:
 def _comment_properties(req: Request) -> dict[str, Any]:
     """The ``properties`` list of a comment create/update body as key -> value.
 
-    Each entry is an EntityProperty ``{"key", "value"}``; the limits are those of issue
-    entity properties (key <= 255 characters, value <= 32 KiB of JSON). Nothing is stored
-    unless every entry is valid, so a comment is never created without its properties.
+    The Comment schema documents ``properties`` ("A list of comment properties. Optional on
+    create and update."). Each entry is an EntityProperty ``{"key", "value"}``; the limits are
+    those of ``setCommentProperty`` (key <= 255 characters, value <= 32768 bytes of JSON).
+    Nothing is stored unless every entry is valid, so a comment is never created without its
+    properties.
     """
     raw = req.body.get("properties") if isinstance(req.body, dict) else None
     if raw is None:
@@ -225,9 +235,7 @@ def list_comments(emu: JiraEmulator, req: Request) -> Response:
     ordered = issue.comments
     if req.param("orderBy") == "-created":
         ordered = list(reversed(issue.comments))
-    page = renderer_for(emu, req).comments_page(
-        replace(issue, comments=ordered), start, size, properties="properties" in _expand(req)
-    )
+    page = renderer_for(emu, req).comments_page(replace(issue, comments=ordered), start, size)
     page.pop("self", None)
     page["maxResults"] = size
     return Response(200, page)
@@ -242,9 +250,7 @@ def add_comment(emu: JiraEmulator, req: Request) -> Response:
     comment = emu.new_comment(issue, body, emu.bot, emu.clock(), properties)
     _touch(emu, issue)
     emu.hooks.commented(issue, comment)
-    rendered = renderer_for(emu, req).comment(
-        issue, comment, properties="properties" in _expand(req)
-    )
+    rendered = renderer_for(emu, req).comment(issue, comment)
     return Response(201, rendered, {"Location": rendered["self"]})
 
 
@@ -253,10 +259,7 @@ def get_comment(emu: JiraEmulator, req: Request) -> Response:
     issue = emu.get_issue(req.args["issueIdOrKey"])
     for comment in issue.comments:
         if comment.id == req.args["id"]:
-            rendered = renderer_for(emu, req).comment(
-                issue, comment, properties="properties" in _expand(req)
-            )
-            return Response(200, rendered)
+            return Response(200, renderer_for(emu, req).comment(issue, comment))
     raise ApiError(404, [f"Can not find a comment for the id: {req.args['id']}."])
 
 
@@ -274,10 +277,7 @@ def edit_comment(emu: JiraEmulator, req: Request) -> Response:
             comment.updated = emu.clock()
             comment.update_author = emu.bot
             _touch(emu, issue)
-            rendered = renderer_for(emu, req).comment(
-                issue, comment, properties="properties" in _expand(req)
-            )
-            return Response(200, rendered)
+            return Response(200, renderer_for(emu, req).comment(issue, comment))
     raise ApiError(404, [f"Can not find a comment for the id: {req.args['id']}."])
 
 

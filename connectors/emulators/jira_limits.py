@@ -3,13 +3,18 @@
 Jira Cloud answers 429 for three independent reasons (burst, per-issue writes, hourly quota)
 and says which in ``RateLimit-Reason``; a connector must react to each differently. This module
 decides, for one request, whether the emulator answers normally, with a 429 (and which headers),
-with a 5xx, or not at all (timeout, or commit-then-drop after applying a write).
+with a 5xx, or not at all (timeout, or commit-then-drop after applying a write). The
+after-commit faults are the ones that make a client unsure whether its write happened: the
+connection dropped, a gateway's 502, or an answer slower than the client's timeout, each sent
+after the write was applied. A ``CommitGate`` holds the answer of one kind of write after it is
+applied and says so, so a test can kill the client at exactly that moment without sleeping.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +31,18 @@ class JiraFaults:
     ``Retry-After``. ``rate_429_rate`` answers 429 with ``rate_429_reason`` and
     ``retry_after_s``. ``timeout_rate`` holds the request without applying it for
     ``timeout_hold_s`` seconds (or until the emulator stops) and then closes the connection.
-    ``drop_after_commit_rate`` applies a write and closes the connection without answering.
+    ``drop_after_commit_rate`` applies a write and closes the connection without answering;
+    ``error_after_commit_rate`` applies it and answers 502 (a gateway that lost the answer);
+    ``slow_after_commit_rate`` applies it and holds the answer ``timeout_hold_s`` seconds,
+    longer than a client waits. ``only`` limits every fault to those ``(method, template)``
+    pairs (template without the ``/rest/api/N`` prefix, e.g. ``("POST",
+    "/issue/{issueIdOrKey}/comment")``); empty means every request.
+
+    ``echo_credentials`` is a test fault, not Jira behaviour (Atlassian never echoes a token):
+    every error answer (status >= 400) quotes its request's credentials, as a careless proxy
+    might: the Authorization header, the token (Basic decoded to ``email:token`` and alone)
+    and a URL carrying it, in ``errorMessages`` and ``errors``, and in the headers
+    ``X-Echo-Authorization`` and ``Link``. It proves pmsync redacts what a tracker sends back.
     """
 
     latency_s: float = 0.0
@@ -36,8 +52,12 @@ class JiraFaults:
     retry_after_s: int = 1
     timeout_rate: float = 0.0
     drop_after_commit_rate: float = 0.0
+    error_after_commit_rate: float = 0.0
+    slow_after_commit_rate: float = 0.0
     seed: int = 0
     timeout_hold_s: float = 30.0
+    only: frozenset[tuple[str, str]] = frozenset()
+    echo_credentials: bool = False
     _rng: random.Random = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -50,6 +70,30 @@ class JiraFaults:
         if rate >= 1:
             return True
         return self._rng.random() < rate
+
+    def applies(self, method: str, template: str) -> bool:
+        """Whether faults are injected on this route (``only`` empty: on every route)."""
+        return not self.only or (method, template) in self.only
+
+
+@dataclass
+class CommitGate:
+    """Holds the answer of each matching write after the emulator applied it.
+
+    ``committed`` is set once such a write is applied (the state already has it); the answer
+    waits until ``release`` is set (or ``hold_s`` passes), then the connection is closed
+    without a status line. A test kills its client between the two.
+    """
+
+    method: str
+    template: str
+    hold_s: float = 60.0
+    committed: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    count: int = 0
+
+    def matches(self, method: str, template: str) -> bool:
+        return (method, template) == (self.method, self.template)
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,8 @@ class Renderer:
         return value
 
     def comment(self, issue: Issue, comment: Comment, *, properties: bool = False) -> Json:
-        """A Comment; ``properties`` (``expand=properties``) adds its entity properties."""
+        """A Comment; ``properties`` adds its entity properties (only ``getCommentsByIds``
+        documents ``expand=properties``)."""
         body: Json = {
             "self": f"{self.api}/issue/{issue.id}/comment/{comment.id}",
             "id": comment.id,
@@ -206,17 +207,11 @@ class Renderer:
             body["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
         return body
 
-    def comments_page(
-        self,
-        issue: Issue,
-        start_at: int = 0,
-        max_results: int = 5000,
-        *,
-        properties: bool = False,
-    ) -> Json:
+    def comments_page(self, issue: Issue, start_at: int = 0, max_results: int = 5000) -> Json:
+        """A PageOfComments, never with properties (``getComments`` documents no such expand)."""
         page = issue.comments[start_at : start_at + max_results]
         return {
-            "comments": [self.comment(issue, c, properties=properties) for c in page],
+            "comments": [self.comment(issue, c) for c in page],
             "self": f"{self.api}/issue/{issue.id}/comment",
             "maxResults": max_results if issue.comments else 0,
             "total": len(issue.comments),

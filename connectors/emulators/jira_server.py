@@ -12,16 +12,18 @@ import contextlib
 import json
 import re
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
+from connectors.emulators.echo import echoed_credentials
 from connectors.emulators.jira_edit import ApiError
-from connectors.emulators.jira_limits import Throttle, fmt_reset
+from connectors.emulators.jira_limits import CommitGate, Throttle, fmt_reset
 
 if TYPE_CHECKING:
     from connectors.emulators.jira import JiraEmulator
@@ -52,6 +54,9 @@ class Response:
 
 
 Handler = Callable[["JiraEmulator", Request], Response]
+# How an applied request is answered: normally, not at all, late, or held by a gate.
+Fate = Literal["answer", "drop", "slow"] | CommitGate
+BAD_GATEWAY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     emulator: JiraEmulator
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (killed, timed out) is not an emulator error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -147,10 +158,11 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         faults = emu.faults
+        faulty = faults.applies(method, the_route.template)
         if faults.latency_s > 0:
             time.sleep(faults.latency_s)
         with emu.lock:
-            hold = faults.timeout_hold_s if faults.roll(faults.timeout_rate) else -1.0
+            hold = faults.timeout_hold_s if faulty and faults.roll(faults.timeout_rate) else -1.0
         if hold >= 0:
             self._count(emu, method, template, 0)
             emu.stopping.wait(hold)
@@ -179,61 +191,77 @@ class _Handler(BaseHTTPRequestHandler):
             raw,
         )
         with emu.lock:
-            response, drop = self._dispatch(emu, the_route, request)
-            self._count(emu, method, template, 0 if drop else response.status)
-        if drop:
+            response, fate = self._dispatch(emu, the_route, request, faulty=faulty)
+            self._count(emu, method, template, response.status if fate == "answer" else 0)
+        self._deliver(emu, response, fate)
+
+    def _deliver(self, emu: JiraEmulator, response: Response, fate: Fate) -> None:
+        """Send the answer as ``_dispatch`` decided, outside the emulator's lock."""
+        if isinstance(fate, CommitGate):
+            fate.committed.set()
+            fate.release.wait(fate.hold_s)
             self._drop()
-            return
-        self._send(response)
+        elif fate == "drop":
+            self._drop()
+        elif fate == "slow":
+            emu.stopping.wait(emu.faults.timeout_hold_s)
+            with contextlib.suppress(OSError):  # the client has given up and closed
+                self._send(response)
+        else:
+            self._send(response)
 
     def _dispatch(
-        self, emu: JiraEmulator, the_route: Route, request: Request
-    ) -> tuple[Response, bool]:
+        self, emu: JiraEmulator, the_route: Route, request: Request, *, faulty: bool
+    ) -> tuple[Response, Fate]:
         faults = emu.faults
         now = emu.clock()
-        if faults.roll(faults.error_5xx_rate):
+        if faulty and faults.roll(faults.error_5xx_rate):
             return Response(
                 503,
                 {"errorMessages": ["Service Unavailable"], "errors": {}},
                 {"Retry-After": str(faults.retry_after_s)},
-            ), False
-        if faults.roll(faults.rate_429_rate):
+            ), "answer"
+        if faulty and faults.roll(faults.rate_429_rate):
             throttle = Throttle(
                 faults.retry_after_s,
                 faults.rate_429_reason,
                 now + timedelta(seconds=faults.retry_after_s),
             )
-            return _too_many(throttle), False
+            return _too_many(throttle), "answer"
         issue_id = None
         if the_route.write:
             quota = emu.limiter.check_quota(now)
             if quota is not None:
-                return _too_many(quota), False
-            key = request.args.get("issueIdOrKey")
-            if key is not None and emu.mode == "cloud":
-                try:
-                    issue_id = emu.get_issue(key).id
-                except ApiError:
-                    issue_id = None
-                if issue_id is not None:
-                    per_issue = emu.limiter.check_issue(issue_id, now)
-                    if per_issue is not None:
-                        return _too_many(per_issue), False
+                return _too_many(quota), "answer"
+            issue_id = _written_issue(emu, request.args)
+            if issue_id is not None:
+                per_issue = emu.limiter.check_issue(issue_id, now)
+                if per_issue is not None:
+                    return _too_many(per_issue), "answer"
         try:
             response = the_route.handler(emu, request)
         except ApiError as exc:
-            return Response(exc.status, exc.body, exc.headers), False
+            return Response(exc.status, exc.body, exc.headers), "answer"
         except (ValueError, TypeError, AttributeError) as exc:
             # A malformed parameter or body (maxResults=abc, a list where an object goes).
-            return Response(400, {"errorMessages": [f"Bad request: {exc}"], "errors": {}}), False
-        if the_route.write and response.status < 300:
-            if issue_id is not None:
-                emu.limiter.record(issue_id, now)
-                if emu.limiter.near_limit(issue_id, now):
-                    response.headers["X-RateLimit-NearLimit"] = "true"
-            if faults.roll(faults.drop_after_commit_rate):
-                return response, True
-        return response, False
+            return Response(400, {"errorMessages": [f"Bad request: {exc}"], "errors": {}}), "answer"
+        if not the_route.write or response.status >= 300:
+            return response, "answer"
+        if issue_id is not None:
+            emu.limiter.record(issue_id, now)
+            if emu.limiter.near_limit(issue_id, now):
+                response.headers["X-RateLimit-NearLimit"] = "true"
+        for gate in emu.gates:
+            if gate.matches(request.method, the_route.template):
+                gate.count += 1
+                return response, gate
+        if faulty and faults.roll(faults.drop_after_commit_rate):
+            return response, "drop"
+        if faulty and faults.roll(faults.error_after_commit_rate):
+            return Response(502, BAD_GATEWAY, {"Content-Type": "text/html"}), "answer"
+        if faulty and faults.roll(faults.slow_after_commit_rate):
+            return response, "slow"
+        return response, "answer"
 
     # ------------------------------------------------------------------ helpers
     def _authenticated(self, emu: JiraEmulator) -> bool:
@@ -252,6 +280,17 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
+    def _echo_credentials(self, response: Response) -> Response:
+        """The ``echo_credentials`` test fault: the answer quotes the request's credentials."""
+        authorization = self.headers.get("Authorization", "")
+        sentence, headers = echoed_credentials(authorization, urlsplit(self.path).path)
+        body = dict(response.body) if isinstance(response.body, dict) else {}
+        messages = [m for m in body.get("errorMessages") or [] if isinstance(m, str)]
+        errors = body.get("errors")
+        body["errorMessages"] = [*messages, sentence]
+        body["errors"] = {**(errors if isinstance(errors, dict) else {}), "auth": authorization}
+        return Response(response.status, body, {**response.headers, **headers})
+
     def _count(self, emu: JiraEmulator, method: str, template: str, status: int) -> None:
         with emu.lock:
             emu.counters[(method, template, status)] += 1
@@ -263,9 +302,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, response: Response) -> None:
-        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        if self.server.emulator.faults.echo_credentials and response.status >= 400:
+            response = self._echo_credentials(response)
+        if isinstance(response.body, bytes):
+            payload = response.body
+        else:
+            payload = b"" if response.body is None else json.dumps(response.body).encode()
         self.send_response(response.status)
-        if response.body is not None:
+        if response.body is not None and "Content-Type" not in response.headers:
             self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-cache, no-store, no-transform")
@@ -274,6 +318,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if payload:
             self.wfile.write(payload)
+
+
+def _written_issue(emu: JiraEmulator, args: dict[str, str]) -> str | None:
+    """The id of the issue a write changes, for Cloud's per-issue write limit.
+
+    Comment property writes name the comment only; they count against its issue (the limit
+    is per issue, and Atlassian does not exempt comment properties: the stricter reading).
+    """
+    if emu.mode != "cloud":
+        return None
+    try:
+        if "issueIdOrKey" in args:
+            return emu.get_issue(args["issueIdOrKey"]).id
+        if "commentId" in args:
+            return emu.issue_of_comment(args["commentId"]).id
+    except ApiError:
+        return None
+    return None
 
 
 def _too_many(throttle: Throttle) -> Response:
@@ -292,6 +354,7 @@ def _too_many(throttle: Throttle) -> Response:
 def make_server(emulator: JiraEmulator, port: int = 0) -> ThreadingHTTPServer:
     """Bind 127.0.0.1:``port`` (0: the OS picks) and attach ``emulator``."""
     from connectors.emulators import (  # noqa: F401 - importing registers the routes
+        jira_comment_routes,
         jira_issue_routes,
         jira_routes,
         jira_search_routes,

@@ -267,7 +267,8 @@ class Comment:
     """One comment; ``body`` is kept exactly as sent (a wiki string or an ADF document).
 
     ``properties`` are the comment's entity properties (key -> JSON value), set with the
-    comment in the same request and returned only when ``expand=properties`` asks for them."""
+    comment in the same request (or one by one) and returned only by ``getCommentsByIds``
+    with ``expand=properties`` and by the comment-properties endpoints."""
 
     id: str
     author: User

@@ -14,6 +14,10 @@ one conditional GET per distinct pull-request or commit link of a closure being 
 once it is known merged or existing (so one per newly closed item, as a rule); one GET per
 owner login a day (is the account still there? asked by the cycle, cached in the state
 store); and for writes, exactly the writes plus at most one marker check per comment.
+
+Every request leaves through one connection whose adapter asks ``fence`` right before a write
+is sent (``connectors.fencing``); content creation is paced through ``windows``, the write
+windows the state store shares between processes (in memory when none is given).
 """
 
 from __future__ import annotations
@@ -25,9 +29,18 @@ from datetime import datetime
 
 from pydantic import SecretStr
 
+from connectors.fencing import Fence, always_allowed
 from connectors.github.reads import ItemReader
 from connectors.github.reports import ReportPublisher
-from connectors.github.session import make_auth, make_github, make_retry, read_token, web_host
+from connectors.github.session import (
+    api_host,
+    make_auth,
+    make_connection,
+    make_github,
+    make_retry,
+    read_token,
+    web_host,
+)
 from connectors.github.transport import (
     TRANSPORT_ERRORS,
     Answer,
@@ -38,7 +51,15 @@ from connectors.github.transport import (
 from connectors.github.users import UserLookups
 from connectors.github.verify import EvidenceChecker
 from connectors.github.writes import ItemWriter
-from syncer.actions import MARKDOWN, body_in
+from syncer.actions import (
+    MARKDOWN,
+    Action,
+    AddLabels,
+    CreateLabels,
+    UpsertLogEntry,
+    UpsertReport,
+    body_in,
+)
 from syncer.cursors import CursorStore
 from syncer.directory import AccountStatus
 from syncer.messages import Message
@@ -46,6 +67,7 @@ from syncer.model import ItemRef
 from syncer.policy import Policy
 from syncer.tracker import EvidenceLink, FetchResult, ReportRef, Verdict
 from syncer.tracker_config import GitHubTracker
+from syncer.write_windows import MemoryWriteWindows, WriteWindows
 
 __all__ = [
     "TRANSPORT_ERRORS",
@@ -74,19 +96,31 @@ class GitHubConnector:
         sleep: Callable[[float], None] = time.sleep,
         *,
         report_repository: str | None = None,
+        fence: Fence = always_allowed,
+        windows: WriteWindows | None = None,
     ) -> None:
         self.config = config
         self.policy = policy
         self.cursors = cursors
         self.clock = clock
-        self.github = make_github(config, make_auth(config, token))
-        self.http = Transport(self.github.requester, config.base_url, clock)
+        # Writes are spaced here, on the injected clock, ahead of the fence: PyGithub's own
+        # spacing would sleep after the fence was asked.
+        self.github = make_github(config, make_auth(config, token), seconds_between_writes=0)
+        self.http = Transport(
+            self.github.requester,
+            config.base_url,
+            clock,
+            connection=make_connection(config, fence),
+            write_spacing_s=config.seconds_between_writes,
+            sleep=sleep,
+        )
         known_labels: dict[str, set[str]] = {}
         self.reader = ItemReader(self.http, config, policy, cursors, clock, known_labels)
         self.evidence = EvidenceChecker(self.http, config)
-        self.writer = ItemWriter(
-            self.http, ContentPacer(clock, sleep), self.reader, config.name, policy, known_labels
+        pacer = ContentPacer(
+            api_host(config.base_url), windows or MemoryWriteWindows(), clock, sleep
         )
+        self.writer = ItemWriter(self.http, pacer, self.reader, config.name, policy, known_labels)
         self.publisher = ReportPublisher(
             self.http, self.writer, self.reader.repositories, config.name, report_repository
         )
@@ -150,6 +184,27 @@ class GitHubConnector:
 
     def ensure_labels(self, repo: str, labels: Sequence[str]) -> None:
         self.writer.ensure_labels(repo, labels)
+
+    def labels_to_create(self, action: Action) -> CreateLabels | None:
+        """Repository labels ``action`` needs that do not exist yet (``CreatesLabels``)."""
+        if isinstance(action, AddLabels):
+            repo, _ = self.writer.split(action.ref)
+            wanted: Sequence[str] = action.labels
+        elif isinstance(action, UpsertReport):
+            repo, wanted = self.publisher.report_repo(), [action.label]
+        elif isinstance(action, UpsertLogEntry):
+            repo, wanted = self.publisher.report_repo(), [action.log_label]
+        else:
+            return None
+        missing = self.writer.missing_labels(repo, wanted)
+        if not missing:
+            return None
+        return CreateLabels(
+            tracker=self.name, scope=repo, labels=tuple(missing), reason=action.reason
+        )
+
+    def create_labels(self, action: CreateLabels) -> None:
+        self.writer.create_labels(action.scope, action.labels)
 
     def add_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:
         self.writer.add_labels(ref, labels)

@@ -349,7 +349,6 @@ def map_issue(
         created_at=created,
         updated_at=updated,
         closed_at=closed_at if state is State.CLOSED else None,
-        escalation_tier=policy.escalation.tier_of(labels),
         waiver=_waiver(sections.get("waiver", ""), problems),
         data_problems=tuple(problems),
     )

@@ -1,9 +1,17 @@
-"""GitHub requests as pmsync spends them: typed errors, pagination, content-creation pacing.
+"""GitHub requests as pmsync spends them: typed errors, pagination, pacing of writes.
 
-Every request goes through PyGithub's ``Requester`` (its auth, base URL handling, pacing of
-writes and connection pool) but at the HTTP level, because the two things that make pmsync
-cheap are not in PyGithub's object layer: a conditional list (``If-None-Match``, so an idle
-cycle is a free 304) and raw dicts (so no lazy attribute fires a hidden GET per item).
+Every request goes through PyGithub's ``Requester`` (its auth and base URL handling) but at
+the HTTP level, because the two things that make pmsync cheap are not in PyGithub's object
+layer: a conditional list (``If-None-Match``, so an idle cycle is a free 304) and raw dicts (so
+no lazy attribute fires a hidden GET per item). The connector hands the ``Requester`` its own
+connection (``connectors.github.session.make_connection``), whose HTTP adapter asks the
+leader fence right before each write leaves.
+
+Pacing happens here, on the injected clock and sleep, and always before the fence: writes are
+spaced ``seconds_between_writes`` apart (GitHub asks for at least a second; PyGithub's own
+spacing is switched off for the connector so that no pause sits between the fence and the
+socket), and content creation is held to GitHub's secondary limits through write windows
+shared by every process in the state store (``ContentPacer``).
 
 Errors leave this module typed (``TransientError``, ``RateLimited``, ``PermanentError``) and
 are decided by status code and headers only, never by message text. Nothing here retries a
@@ -16,7 +24,7 @@ import http.client
 import json
 import re
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,15 +35,19 @@ import requests
 import structlog
 import urllib3
 from github import GithubException
-from github.Requester import Requester
+from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
 
 from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
 from syncer.logging_setup import REDACTOR
+from syncer.write_windows import WindowLimit, WriteWindows
 
 log = structlog.get_logger(__name__)
 
-CONTENT_PER_MINUTE = 80
-CONTENT_PER_HOUR = 500
+CONTENT_PER_MINUTE = WindowLimit("80 per minute", timedelta(minutes=1), 80)
+CONTENT_PER_HOUR = WindowLimit("500 per hour", timedelta(hours=1), 500)
+CONTENT_LIMITS = (CONTENT_PER_MINUTE, CONTENT_PER_HOUR)
+CONTENT_WAITS = 3
+"""Times the pacer waits for a full minute window before it gives up for the cycle."""
 SECONDARY_DEFAULT_WAIT = timedelta(seconds=60)
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 TRANSPORT_ERRORS = (
@@ -44,6 +56,9 @@ TRANSPORT_ERRORS = (
     http.client.HTTPException,
     OSError,
 )
+
+
+Connection = HTTPRequestsConnectionClass | HTTPSRequestsConnectionClass
 
 
 def header(headers: Mapping[str, Any], name: str) -> str | None:
@@ -166,14 +181,42 @@ def rows_of(answer: Answer, what: str) -> list[Any]:
 
 
 class Transport:
-    """Requests to one GitHub API, counted per (verb, status); typed errors out, JSON in."""
+    """Requests to one GitHub API, counted per (verb, status); typed errors out, JSON in.
 
-    def __init__(self, requester: Requester, base_url: str, clock: Callable[[], datetime]) -> None:
+    ``connection`` (when given) carries every request, so the fence in its adapter sees each
+    write; writes are spaced ``write_spacing_s`` apart on ``clock`` with ``sleep``, counted
+    from the end of the previous write as PyGithub does.
+    """
+
+    def __init__(
+        self,
+        requester: Requester,
+        base_url: str,
+        clock: Callable[[], datetime],
+        *,
+        connection: Connection | None = None,
+        write_spacing_s: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.requester = requester
         self.base_url = base_url
         self.clock = clock
+        self.connection = connection
+        self.write_spacing_s = write_spacing_s
+        self.sleep = sleep
         self.requests: Counter[tuple[str, int]] = Counter()
         self.rate_limit_remaining: int | None = None
+        self._last_write_end: datetime | None = None
+
+    def _space_write(self) -> None:
+        """Wait until ``write_spacing_s`` has passed since the previous write ended."""
+        if self.write_spacing_s <= 0 or self._last_write_end is None:
+            return
+        wait = (
+            self._last_write_end + timedelta(seconds=self.write_spacing_s) - self.clock()
+        ).total_seconds()
+        if wait > 0:
+            self.sleep(wait)
 
     def call(
         self,
@@ -185,16 +228,31 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         body: Any = None,
     ) -> Answer:
-        """One request through PyGithub's Requester; typed errors out, JSON in."""
+        """One request through PyGithub's Requester; typed errors out, JSON in.
+
+        A write first waits out the spacing; the fence is asked after that, in the adapter,
+        and a refusal (``LeadershipLost``) leaves unchanged: nothing was sent.
+        """
+        write = verb != "GET"
+        if write:
+            self._space_write()
         try:
             status, response_headers, text = self.requester.requestJson(
-                verb, url, parameters=dict(params or {}), headers=dict(headers or {}), input=body
+                verb,
+                url,
+                parameters=dict(params or {}),
+                headers=dict(headers or {}),
+                input=body,
+                cnx=self.connection,
             )
         except GithubException as exc:  # raised while getting an App installation token
             raise typed_error(exc, what, self.clock()) from None
         except TRANSPORT_ERRORS as exc:
             self.requests[(verb, 0)] += 1
             raise TransientError(f"{what}: {type(exc).__name__}") from exc
+        finally:
+            if write:
+                self._last_write_end = self.clock()
         self.requests[(verb, status)] += 1
         headers_lc = {k.lower(): v for k, v in response_headers.items()}
         remaining = _number(header(headers_lc, "x-ratelimit-remaining"))
@@ -252,32 +310,41 @@ class Transport:
 
 
 class ContentPacer:
-    """GitHub's content-creation limits: <= 80 per minute (wait), <= 500 per hour (stop).
+    """GitHub's content-creation limits on one host: <= 80 a minute (wait), <= 500 an hour (stop).
 
-    Issues and comments count; labels and edits do not. Call ``before`` ahead of each
-    content-creating POST and ``record`` once it succeeded.
+    Creating an issue, a comment or a label counts; edits, label changes on an issue and
+    deletions do not. The windows live in ``windows`` (the state store), so every process and
+    both replicas writing to the host share them; call :meth:`reserve` right before each
+    content-creating POST. The reservation counts even if the request then fails: a POST
+    whose answer was lost may have created the content.
     """
 
     def __init__(
-        self, clock: Callable[[], datetime], sleep: Callable[[float], None] = time.sleep
+        self,
+        host: str,
+        windows: WriteWindows,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.host = host
+        self.windows = windows
         self.clock = clock
         self.sleep = sleep
-        self._writes: deque[datetime] = deque()
 
-    def before(self) -> None:
-        """Wait out the per-minute limit; raise ``RateLimited`` at the per-hour one."""
-        now = self.clock()
-        while self._writes and now - self._writes[0] >= timedelta(hours=1):
-            self._writes.popleft()
-        if len(self._writes) >= CONTENT_PER_HOUR:
-            reset_at = self._writes[0] + timedelta(hours=1)
-            raise RateLimited("content creation: 500 per hour", reset_at, reason="content-hour")
-        last_minute = [t for t in self._writes if now - t < timedelta(minutes=1)]
-        if len(last_minute) >= CONTENT_PER_MINUTE:
-            wait = (last_minute[0] + timedelta(minutes=1) - now).total_seconds()
-            log.info("pacing content creation", wait_s=round(wait, 3))
-            self.sleep(max(wait, 0.0))
-
-    def record(self) -> None:
-        self._writes.append(self.clock())
+    def reserve(self) -> None:
+        """Reserve one content write: wait out a full minute, raise ``RateLimited`` at a full
+        hour (or when the minute stays full, taken by other processes, after a few waits)."""
+        for attempt in range(CONTENT_WAITS + 1):
+            now = self.clock()
+            verdict = self.windows.reserve_write(self.host, now, CONTENT_LIMITS)
+            if verdict.granted:
+                return
+            limit = verdict.limit or CONTENT_PER_HOUR
+            retry_at = verdict.retry_at or now + limit.span
+            if limit is CONTENT_PER_HOUR or attempt == CONTENT_WAITS:
+                reason = "content-hour" if limit is CONTENT_PER_HOUR else "content-minute"
+                raise RateLimited(f"content creation: {limit.name}", retry_at, reason=reason)
+            wait = max((retry_at - now).total_seconds(), 0.0)
+            log.info("pacing content creation", host=self.host, wait_s=round(wait, 3))
+            self.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -110,15 +110,13 @@ class ItemWriter:
         When it fails, the issue ``key`` (if given) may have the content anyway: its next
         marker check reads the comments.
         """
-        self.pacer.before()
+        self.pacer.reserve()
         try:
-            answer = self.http.call("POST", url, what, body=body)
+            return self.http.call("POST", url, what, body=body)
         except TrackerError:
             if key is not None:
                 self._uncertain.add(key)
             raise
-        self.pacer.record()
-        return answer
 
     def post_comment(self, ref: ItemRef, message: Message) -> None:
         repo, number = self.split(ref)
@@ -138,11 +136,15 @@ class ItemWriter:
                 description = f"pmsync escalation tier: {tier.name}"
         return {"name": name, "color": colour, "description": description[:100]}
 
-    def ensure_labels(self, repo: str, labels: Sequence[str]) -> None:
-        """Create the repository labels that do not exist yet, with a colour and description."""
+    def missing_labels(self, repo: str, labels: Sequence[str]) -> list[str]:
+        """The labels of ``labels`` that ``repo`` does not have yet (reads, never writes).
+
+        The repository's labels are listed once per process (100 per request); labels seen
+        or created since are remembered.
+        """
         known = self.known_labels.setdefault(repo, set())
         if all(label.casefold() in known for label in labels):
-            return
+            return []
         if repo not in self._labels_listed:
             rows = self.http.get_all(
                 f"/repos/{repo}/labels", f"list labels of {repo}", {"per_page": PER_PAGE}
@@ -153,9 +155,22 @@ class ItemWriter:
                 if isinstance(r, Mapping) and isinstance(r.get("name"), str)
             )
             self._labels_listed.add(repo)
+        missing: list[str] = []
+        for label in labels:
+            if label.casefold() not in known and label not in missing:
+                missing.append(label)
+        return missing
+
+    def create_labels(self, repo: str, labels: Sequence[str]) -> None:
+        """Create repository labels with a colour and description, one paced POST each.
+
+        A label is content: each creation is reserved in the content windows first.
+        """
+        known = self.known_labels.setdefault(repo, set())
         for label in labels:
             if label.casefold() in known:
                 continue
+            self.pacer.reserve()
             try:
                 self.http.call(
                     "POST",
@@ -167,6 +182,14 @@ class ItemWriter:
                 if exc.status != 422:  # 422: created meanwhile by someone else
                     raise
             known.add(label.casefold())
+
+    def ensure_labels(self, repo: str, labels: Sequence[str]) -> None:
+        """Create the repository labels that do not exist yet, with a colour and description.
+
+        The applier usually did this already as a budgeted ``CreateLabels`` write; this is
+        the safety net for callers that did not (then it costs nothing but a cache lookup).
+        """
+        self.create_labels(repo, self.missing_labels(repo, labels))
 
     def add_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:
         repo, number = self.split(ref)

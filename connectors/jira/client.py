@@ -13,30 +13,16 @@ What the library does by default and this module does not let it do:
 - the ``/field`` list would be fetched again inside the search helpers: it is read once and
   handed to the library's cache.
 
-Idempotency: every comment pmsync posts carries its marker as a comment entity property
-(``pmsync.marker`` = ``{"marker": ...}``) sent in the same ``POST /comment`` request, so the
-comment and its marker are stored together or not at all. An index of the markers lives in
-the issue entity property ``pmsync.markers`` (``{"markers": {marker: {"comment": id, "at":
-iso}}}``), read only for items about to be written. Write order per item is comment (with
-its marker), then index PUT, then labels.
-
-``has_marker`` reads the index first (one property GET; the fast path, enough on every rerun
-that finished). When the marker is not there, it reads the issue's newest comments with
-``expand=properties`` (one GET per 50 comments, back to the index's newest entry minus an
-hour of clock skew, all of them when there is no index): a comment carrying the marker is a
-run that died between the POST and the index PUT, so the index is repaired and nothing is
-posted. A marker check therefore costs property GET + comments GET whenever the marker is
-absent, which is every first escalation. A comment POST whose answer is lost (timeout,
-dropped connection, 5xx) is never resent: the same comment read finds it by its property.
-With this, a process dying at any point converges on exactly one comment.
-
-Cloud's OpenAPI lists ``properties`` on the Comment schema (create and update) and documents
-``expand=properties`` for ``POST /comment/list``; on ``GET /issue/{key}/comment`` it names only
-``renderedBody``, though public clients for Cloud and Server/Data Center use
-``expand=properties`` there (the JSM ``sd.public.comment`` property is read that way). The
-emulator implements it; confirm on a real site when re-recording the cassettes. A site that
-answers comment lists without ``properties`` is logged once as a warning: there the window
-between the comment and its index PUT is open again.
+Idempotency (``connectors.jira.markers``): every comment pmsync posts carries its marker as the
+comment entity property ``pmsync.marker`` and as a visible grey last line, both sent in the
+same ``POST /comment`` request, so the comment and its marker are stored together or not at
+all. An index of the markers lives in the issue entity property ``pmsync.markers``, read only
+for items about to be written. Write order per item is comment (with its marker), then index
+PUT, then labels. A marker missing from the index is looked for on the issue's recent comments
+through documented endpoints only (the comment list, then ``POST /comment/list`` with
+``expand=properties`` for pmsync's own unindexed comments); a comment POST whose answer is lost
+(timeout, dropped connection, 5xx) is never resent but found that way. With this, a process
+dying at any point converges on exactly one comment.
 """
 
 from __future__ import annotations
@@ -58,19 +44,26 @@ from jira import JIRA
 from pydantic import SecretStr
 from urllib3 import encode_multipart_formdata
 
+from connectors.fencing import Fence, always_allowed, fence_session
 from connectors.jira.errors import translate
 from connectors.jira.mapper import (
     FieldResolution,
     MappingContext,
     map_issue,
-    parse_jira_datetime,
     resolve_fields,
+)
+from connectors.jira.markers import (
+    COMMENT_PROPERTY,
+    MARKERS_PROPERTY,
+    CommentMarkers,
+    marker_property,
 )
 from connectors.jira.renderer import (
     AdfNode,
     publish_document,
     render_comment,
     text_document,
+    with_marker_line,
 )
 from syncer.cursors import (
     Cursor,
@@ -85,11 +78,11 @@ from syncer.durations import parse_span
 from syncer.errors import (
     ConfigError,
     PermanentError,
-    TrackerError,
     TransientError,
     TransitionUnavailable,
 )
 from syncer.evidence import classifier_for
+from syncer.logging_setup import register_secret
 from syncer.messages import Message
 from syncer.model import ActionItem, ItemRef
 from syncer.policy import Policy
@@ -99,16 +92,14 @@ from syncer.tracker_config import JiraTracker
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
-MARKERS_PROPERTY = "pmsync.markers"
-COMMENT_PROPERTY = "pmsync.marker"
+__all__ = ["COMMENT_PROPERTY", "MARKERS_PROPERTY", "JiraConnector", "marker_property"]
 REPORT_PROPERTY = "pmsync.report"
-SCAN_PAGE = 50
-CLOCK_SKEW = timedelta(hours=1)
+# Reads Atlassian sends as POST (a body of ids): retried like GETs, never fenced as writes.
+READS_SENT_AS_POST = frozenset({"comment/list"})
 PAGE_SIZE = 100
 GET_ATTEMPTS = 4
 BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 60.0
-MAX_MARKERS = 200
 NAME_TTL = timedelta(days=1)
 JQL_TIME_FORMAT = "%Y-%m-%d %H:%M"
 _ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*$")
@@ -118,21 +109,6 @@ _ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*$")
 def jql_string(value: str) -> str:
     """A JQL string literal: double quotes with backslash and quote escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def marker_property(marker: str) -> dict[str, Any]:
-    """The comment entity property that carries ``marker`` (sent with the comment)."""
-    return {"key": COMMENT_PROPERTY, "value": {"marker": marker}}
-
-
-def comment_marker(comment: Mapping[str, Any]) -> str | None:
-    """The marker of a comment read with ``expand=properties``, if pmsync posted it."""
-    for prop in comment.get("properties") or ():
-        if isinstance(prop, dict) and prop.get("key") == COMMENT_PROPERTY:
-            value = prop.get("value")
-            marker = value.get("marker") if isinstance(value, dict) else None
-            return marker if isinstance(marker, str) else None
-    return None
 
 
 def read_credentials(
@@ -160,6 +136,7 @@ def read_credentials(
         )
     if email is None:
         email = os.environ.get(config.email_env) or None
+    register_secret(token.get_secret_value(), users=(email,) if email else ())
     if config.deployment == "cloud" and not email:
         raise ConfigError(
             [
@@ -198,8 +175,11 @@ class JiraConnector:
         token: SecretStr | None = None,
         email: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        fence: Fence = always_allowed,
     ) -> None:
         self.config = config
+        self.fence = fence
         self.policy = policy
         self.cursors = cursors
         self.clock = clock
@@ -215,11 +195,10 @@ class JiraConnector:
         self._seen: Cursor | None = None
         self._fingerprint: str | None = None
         self._fields_read_here = False
-        self._markers: dict[str, dict[str, Any]] = {}
-        self._warned_properties = False
         self._names: dict[str, tuple[str | None, datetime]] = {}
         self._server = config.server.rstrip("/")
         self.requests: Counter[tuple[str, int]] = Counter()
+        self.marks = CommentMarkers(self._request, clock, config.name)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -302,6 +281,9 @@ class JiraConnector:
                     "REST v3 (ADF) exists on Cloud only; set rest_api_version: '2' for Data Center"
                 )
             jira._session.hooks["response"].append(self._count_answer)
+            # Every request of the library's session, ``_request``'s and ``_call``'s alike,
+            # leaves through an adapter that asks the fence right before a write is sent.
+            fence_session(jira._session, self.fence)
             self._jira = jira
         return self._jira
 
@@ -323,7 +305,7 @@ class JiraConnector:
         markup on a v3 site, which Jira Cloud converts to ADF).
         """
         jira = self._client()
-        write = method != "GET"
+        write = method != "GET" and path not in READS_SENT_AS_POST
 
         def send() -> Any:
             data = json.dumps(body) if body is not None else None
@@ -393,7 +375,6 @@ class JiraConnector:
             resolution = self._fields()
             self._ctx = MappingContext.build(
                 self.config,
-                self.policy.escalation,
                 resolution,
                 cloud=self._cloud,
                 links=classifier_for(self.policy.closure.evidence),
@@ -629,152 +610,26 @@ class JiraConnector:
         value = raw.get("value") if isinstance(raw, dict) else None
         return value if isinstance(value, dict) else None
 
-    def _marker_map(self, key: str, *, refresh: bool) -> dict[str, Any]:
-        if refresh or key not in self._markers:
-            value = self._read_property(key, MARKERS_PROPERTY) or {}
-            markers = value.get("markers")
-            self._markers[key] = dict(markers) if isinstance(markers, dict) else {}
-        return self._markers[key]
-
-    def _write_markers(self, key: str, markers: dict[str, Any]) -> None:
-        """PUT the whole index (oldest entries dropped beyond ``MAX_MARKERS``)."""
-        if len(markers) > MAX_MARKERS:
-            oldest = sorted(markers, key=lambda m: str(markers[m].get("at", "")))
-            for stale in oldest[: len(markers) - MAX_MARKERS]:
-                markers.pop(stale)
-        self._request(
-            "PUT", f"issue/{key}/properties/{MARKERS_PROPERTY}", body={"markers": markers}
-        )
-        self._markers[key] = markers
-
-    def _save_marker(
-        self, key: str, marker: str, comment_id: str, digest: str | None = None
-    ) -> None:
-        markers = dict(self._marker_map(key, refresh=False))
-        markers[marker] = {"comment": comment_id, "at": self.clock().isoformat()}
-        if digest is not None:
-            markers[marker]["digest"] = digest
-        self._write_markers(key, markers)
-
-    def _scan_cutoff(self, key: str) -> datetime | None:
-        """How far back a scan must read: the index's newest entry minus a clock-skew margin.
-
-        Every POST is preceded by a scan (or an index hit) and every scan records all the
-        unindexed markers it saw, so an unindexed pmsync comment is never older than the
-        index's newest entry. None (no index yet) means every comment.
-        """
-        stamps: list[datetime] = []
-        for entry in self._marker_map(key, refresh=False).values():
-            at = parse_jira_datetime(entry.get("at")) if isinstance(entry, dict) else None
-            if at is not None:
-                stamps.append(at)
-        return max(stamps) - CLOCK_SKEW if stamps else None
-
-    def _scan_comments(self, key: str) -> dict[str, dict[str, str]]:
-        """Markers carried by comments (``pmsync.marker`` property) that the index lacks.
-
-        Newest first, ``SCAN_PAGE`` per GET with ``expand=properties``; a further page only
-        while the page was full and its oldest comment is newer than ``_scan_cutoff``. What
-        is found is merged into the cached index; the caller writes it.
-        """
-        known = self._marker_map(key, refresh=False)
-        cutoff = self._scan_cutoff(key)
-        found: dict[str, dict[str, str]] = {}
-        start = 0
-        while True:
-            raw = self._request(
-                "GET",
-                f"issue/{key}/comment",
-                params={
-                    "orderBy": "-created",
-                    "maxResults": str(SCAN_PAGE),
-                    "startAt": str(start),
-                    "expand": "properties",
-                },
-            )
-            page = raw.get("comments") if isinstance(raw, dict) else None
-            comments = [c for c in page or [] if isinstance(c, dict)]
-            if comments and not any("properties" in c for c in comments):
-                self._warn_no_properties()
-            oldest: datetime | None = None
-            for comment in comments:
-                created = parse_jira_datetime(comment.get("created"))
-                oldest = created if created is not None else oldest
-                marker = comment_marker(comment)
-                if marker is not None and marker not in known and marker not in found:
-                    at = (created or self.clock()).isoformat()
-                    found[marker] = {"comment": str(comment.get("id")), "at": at}
-            start += len(comments)
-            total = raw.get("total") if isinstance(raw, dict) else None
-            if not comments or not isinstance(total, int) or start >= total:
-                break
-            if cutoff is not None and oldest is not None and oldest < cutoff:
-                break
-        if found:
-            log.info(
-                "jira markers found on comments but missing from the index",
-                key=key,
-                markers=sorted(found),
-            )
-            self._markers[key] = {**known, **found}
-        return found
-
-    def _warn_no_properties(self) -> None:
-        """Once per connector: this site ignores ``expand=properties`` on comment lists."""
-        if not self._warned_properties:
-            self._warned_properties = True
-            log.warning(
-                "jira returned comments without their properties; a run that dies between "
-                "a comment and its index PUT can repeat that comment on this site",
-                tracker=self.name,
-            )
-
     def has_marker(self, ref: ItemRef, marker: str, aliases: Sequence[str] = ()) -> bool:
         """Whether pmsync already posted ``marker`` (or one of ``aliases``, the markers an
-        earlier release wrote for the same comment) on the item.
+        earlier release wrote for the same comment) on the item (``CommentMarkers.has``).
 
-        One property GET when the index has it. Otherwise one comments GET more (per
-        ``SCAN_PAGE`` comments back to the index's newest entry): a comment carrying the
-        marker, left by a run that died between its POST and the index PUT, repairs the
-        index (one PUT) and counts as posted.
+        One property GET when the index has it. Otherwise one comments GET more (per 50
+        comments back to the index's newest entry) and, only for pmsync's own comments missing
+        from the index, one ``POST comment/list``: such a comment, left by a run that died or
+        lost the answer before the index PUT, repairs the index (one PUT) and counts as posted.
         """
-        wanted = {marker, *aliases}
-        if not wanted.isdisjoint(self._marker_map(ref.key, refresh=True)):
-            return True
-        if wanted.isdisjoint(self._scan_comments(ref.key)):
-            return False
-        self._write_markers(ref.key, dict(self._markers[ref.key]))
-        return True
+        return self.marks.has(ref.key, marker, aliases)
 
     def _comment_body(self, message: Message) -> str | AdfNode:
         self._client()
         return render_comment(message, cloud=self._cloud, api_version=self.config.rest_api_version)
 
-    def _post_once(self, key: str, marker: str, body: str | AdfNode) -> str:
-        """POST a comment that carries its marker, exactly once.
-
-        An unknown outcome (timeout, dropped connection, 5xx) is never resent: the comments
-        are read back and, when one carries the marker, its id is returned.
-        """
-        payload = {"body": body, "properties": [marker_property(marker)]}
-        try:
-            created = self._request("POST", f"issue/{key}/comment", body=payload)
-        except TransientError:
-            try:
-                found = self._scan_comments(key).get(marker)
-            except TrackerError:
-                found = None
-            if found is None:
-                raise
-            log.info("comment POST answer lost but the comment exists", key=key, marker=marker)
-            return found["comment"]
-        return str(created.get("id")) if isinstance(created, dict) else ""
-
     def post_comment(self, ref: ItemRef, message: Message) -> None:
         """Comment (marker in the same request), then record the marker in the index."""
         body = self._comment_body(message)
-        comment_id = self._post_once(ref.key, message.marker, body)
-        self._save_marker(ref.key, message.marker, comment_id)
+        comment_id = self.marks.post(ref.key, message.marker, body)
+        self.marks.save(ref.key, message.marker, comment_id)
 
     # -- people ---------------------------------------------------------------------------
 
@@ -821,14 +676,7 @@ class JiraConnector:
             item = cached.entry
             current = set(item.labels)
             current = current | set(labels) if verb == "add" else current - set(labels)
-            self._view[ref.key] = ViewEntry(
-                item.model_copy(
-                    update={
-                        "labels": frozenset(current),
-                        "escalation_tier": self.policy.escalation.tier_of(frozenset(current)),
-                    }
-                )
-            )
+            self._view[ref.key] = ViewEntry(item.model_copy(update={"labels": frozenset(current)}))
 
     def add_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:
         """One PUT with ``add`` verbs; no read first, no reload after."""
@@ -891,13 +739,15 @@ class JiraConnector:
     # -- reports --------------------------------------------------------------------------
 
     def _project(self) -> str:
-        if not self.config.project:
+        """Where review and log issues are created: ``report.project``, else ``project``."""
+        project = self.policy.report.project or self.config.project
+        if not project:
             raise PermanentError(
                 f"trackers.jira[{self.name}].project is not set; name the project in which "
-                "pmsync creates review and log issues",
+                "pmsync creates review and log issues (or set report.project)",
                 None,
             )
-        return self.config.project
+        return project
 
     def _browse(self, key: str) -> str:
         return f"{self._server}/browse/{key}"
@@ -1055,34 +905,35 @@ class JiraConnector:
             key = str(candidates[0].get("key"))
             value = self._property_of(candidates[0], MARKERS_PROPERTY) or {}
             markers = value.get("markers")
-            self._markers[key] = dict(markers) if isinstance(markers, dict) else {}
+            self.marks.index[key] = dict(markers) if isinstance(markers, dict) else {}
         else:
             intro = text_document(
                 "Reliability operating log: one comment per week, written by pmsync.",
                 api_version=self.config.rest_api_version,
             )
             key = self._create_issue(log_title, log_label, intro)
-            self._markers[key] = {}
+            self.marks.index[key] = {}
         marker = f"pmsync:log:{week_key}"
         document = publish_document(
             bodies, api_version=self.config.rest_api_version, tracker=self.name
         )
         digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
         changed = not candidates
-        entry = self._markers[key].get(marker)
-        if entry is None and candidates and marker in self._scan_comments(key):
+        entry = self.marks.index[key].get(marker)
+        if entry is None and candidates and marker in self.marks.scan(key):
             # A run died between posting this week's entry and indexing it: repair, then edit.
-            self._write_markers(key, dict(self._markers[key]))
-            entry = self._markers[key][marker]
+            self.marks.write_index(key, dict(self.marks.index[key]))
+            entry = self.marks.index[key][marker]
         if isinstance(entry, dict) and entry.get("comment"):
             comment_id = str(entry["comment"])
             if entry.get("digest") != digest:
                 changed = True
-                self._request("PUT", f"issue/{key}/comment/{comment_id}", body={"body": document})
-                self._save_marker(key, marker, comment_id, digest)
+                edited = {"body": with_marker_line(document, marker)}
+                self._request("PUT", f"issue/{key}/comment/{comment_id}", body=edited)
+                self.marks.save(key, marker, comment_id, digest)
         else:
             changed = True
-            comment_id = self._post_once(key, marker, document)
-            self._save_marker(key, marker, comment_id, digest)
+            comment_id = self.marks.post(key, marker, document)
+            self.marks.save(key, marker, comment_id, digest)
         url = f"{self._browse(key)}?focusedCommentId={comment_id}"
         return ReportRef(key=key, url=url, changed=changed)

@@ -28,24 +28,10 @@ from syncer.model import (
     State,
     Waiver,
 )
-from syncer.policy import Escalation
 from syncer.tracker import SkippedItem
-from syncer.tracker_config import JiraTracker
+from syncer.tracker_config import JIRA_FIELD_ATTRIBUTES, JiraTracker
 
-ATTRIBUTES = frozenset(
-    {
-        "owner",
-        "due",
-        "evidence",
-        "sponsor",
-        "executive_sponsor",
-        "severity",
-        "incident",
-        "incident_date",
-        "team",
-        "waiver",
-    }
-)
+ATTRIBUTES = JIRA_FIELD_ATTRIBUTES
 BASE_FIELDS = (
     "summary",
     "status",
@@ -161,8 +147,7 @@ def resolve_fields(
 
 @dataclass(frozen=True)
 class MappingContext:
-    """What the mapper needs besides the issue: names, maps, the escalation ladder and the
-    policy's link rules."""
+    """What the mapper needs besides the issue: names, maps and the policy's link rules."""
 
     tracker: str
     server: str
@@ -171,14 +156,12 @@ class MappingContext:
     priority_map: Mapping[str, Priority]
     resolution_map: Mapping[str, Resolution]
     severity_labels: Mapping[str, Severity]
-    escalation: Escalation = field(default_factory=Escalation)
     links: LinkClassifier = field(default_factory=default_classifier)
 
     @classmethod
     def build(
         cls,
         config: JiraTracker,
-        escalation: Escalation,
         resolution: FieldResolution,
         *,
         cloud: bool,
@@ -195,7 +178,6 @@ class MappingContext:
             priority_map={k.lower(): v for k, v in config.priority_map.items()},
             resolution_map={k.lower(): v for k, v in config.resolution_map.items()},
             severity_labels=labels,
-            escalation=escalation,
             links=links or default_classifier(),
         )
 
@@ -377,7 +359,6 @@ def _map_fields(
         closed_at=parse_jira_datetime(fields.get("resolutiondate"))
         if state is State.CLOSED
         else None,
-        escalation_tier=ctx.escalation.tier_of(labels),
         waiver=_waiver(r),
         data_problems=tuple(r.problems),
     )

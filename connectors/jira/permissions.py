@@ -1,8 +1,9 @@
 """``pmsync check-permissions`` for Jira: can this token do what pmsync will ask of it?
 
-Asks ``/mypermissions`` for the four project permissions pmsync uses and resolves every mapped
-field against the field list, so a missing right or a misspelt field name shows up before the
-first cycle, each with what to change (jirahub's check-permissions habit).
+Asks ``/mypermissions`` for the four project permissions pmsync uses on action items (and,
+in the tracker the weekly review is published in, the three publishing needs) and resolves
+every mapped field against the field list, so a missing right or a misspelt field name shows
+up before the first cycle, each with what to change (jirahub's check-permissions habit).
 """
 
 from __future__ import annotations
@@ -42,6 +43,22 @@ PERMISSIONS = {
     ),
 }
 
+REPORT_PERMISSIONS = {
+    "CREATE_ISSUES": (
+        "create the weekly review and operating-log issues",
+        "grant 'Create issues' in the permission scheme of the project the review goes to",
+    ),
+    "EDIT_OWN_COMMENTS": (
+        "update its own operating-log comment when a week's review is published again",
+        "grant 'Edit own comments' in the permission scheme of the project the review goes to",
+    ),
+    "CREATE_ATTACHMENTS": (
+        "attach the risk-trend chart to the weekly review",
+        "grant 'Create attachments' in the permission scheme of the project the review goes to",
+    ),
+}
+"""Asked only of the tracker the weekly review is published in, in the review's project."""
+
 _PROJECT_RE = re.compile(r"\bproject\s*(?:=|in\s*\()\s*\"?([A-Za-z][A-Za-z0-9_]*)", re.IGNORECASE)
 
 
@@ -59,8 +76,15 @@ def check_jira(
     email: str | None,
     *,
     clock: Callable[[], datetime] = system_clock,
+    publishes_reports: bool = False,
+    report_project: str | None = None,
 ) -> list[PermissionCheck]:
-    """Each permission pmsync needs and each mapped field, as pass/fail with a fix."""
+    """Each permission pmsync needs and each mapped field, as pass/fail with a fix.
+
+    When the weekly review is published in this tracker (``publishes_reports``), also what
+    publishing needs in ``report_project``: creating issues, editing its own comments and
+    attaching the chart.
+    """
     name = config.name
     try:
         secret, mail = read_credentials(config, token, email)
@@ -90,18 +114,34 @@ def check_jira(
             f"{config.server} ({jira.deploymentType or 'Server/Data Center'})",
         )
     ]
-    checks.extend(_permission_checks(jira, config, clock))
+    checks.extend(_permission_checks(jira, config, clock, project_of(config), PERMISSIONS))
+    if publishes_reports and report_project:
+        checks.extend(_permission_checks(jira, config, clock, report_project, REPORT_PERMISSIONS))
+    elif publishes_reports:
+        checks.append(
+            PermissionCheck(
+                name,
+                "report project",
+                False,
+                "the weekly review is published in this tracker, but no project is named "
+                "to create it in",
+                "set project: KEY in the Jira tracker settings (or report.project)",
+            )
+        )
     checks.extend(_field_checks(jira, config, clock))
     return checks
 
 
 def _permission_checks(
-    jira: JIRA, config: JiraTracker, clock: Callable[[], datetime]
+    jira: JIRA,
+    config: JiraTracker,
+    clock: Callable[[], datetime],
+    project: str | None,
+    wanted: dict[str, tuple[str, str]],
 ) -> list[PermissionCheck]:
-    project = project_of(config)
     try:
         answer: dict[str, Any] = jira.my_permissions(
-            projectKey=project, permissions=",".join(PERMISSIONS)
+            projectKey=project, permissions=",".join(wanted)
         )
     except Exception as exc:
         error = translate(exc, what="GET mypermissions", write=False, now=clock())
@@ -120,7 +160,7 @@ def _permission_checks(
     granted = answer.get("permissions") or {}
     where = f"project {project}" if project else "any project (set project: to be precise)"
     checks = []
-    for key, (why, fix) in PERMISSIONS.items():
+    for key, (why, fix) in wanted.items():
         entry = granted.get(key) or {}
         ok = bool(entry.get("havePermission"))
         checks.append(

@@ -6,6 +6,12 @@ labels come from issues, so they are escaped here: issue text can never mention 
 cell (``|``) or a new line (headings, lists, ``\\\\`` breaks). Mentions use the form each
 deployment understands: ``[~accountid:ID]`` on Cloud, ``[~username]`` on Data Center, an ADF
 ``mention`` node in v3.
+
+Jira has no hidden text, so a comment's marker is also written as a visible, discreet last line:
+the marker alone, in Jira's light grey (``{color:#97a0af}`` in wiki markup, a ``textColor`` mark
+in ADF). ``markers_in_body`` reads it back from whatever form the site returns the body in (the
+wiki string as sent, Cloud's wiki rendering of the stored ADF, or ADF), ignoring colour markup
+and escapes. Why the connector writes and trusts it is in ``connectors.jira.markers``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 
 from syncer.actions import ADF, WIKI, body_in
 from syncer.errors import PermanentError
-from syncer.messages import Link, Markup, Mention, Message, Text
+from syncer.messages import MARKER_PREFIX, Link, Markup, Mention, Message, Text
 from syncer.model import Person
 
 WIKI_SPECIALS = frozenset("{}[]|*_-+^~?!#")
@@ -26,6 +32,9 @@ _LINE_START_BLOCK = re.compile(r"^(h[1-6]|bq)\.", re.IGNORECASE)
 _SAFE_URL = re.compile(r"^https?://[^\s|\[\]{}<>\"\\]+$", re.IGNORECASE)
 _SAFE_HANDLE = re.compile(r"^[\w.@+:-]+$")
 _ZERO_WIDTH_SPACE = "\u200b"
+MARKER_COLOUR = "#97a0af"  # the light grey of Jira's text colour palette
+_MARKER_TEXT = re.compile(re.escape(MARKER_PREFIX) + r"[A-Za-z0-9:._/=+-]+")
+_COLOUR_MARKUP = re.compile(r"\{color(?::[^}]*)?\}", re.IGNORECASE)
 
 AdfNode = dict[str, Any]
 
@@ -174,3 +183,57 @@ def text_document(text: str, *, api_version: str) -> str | AdfNode:
         content = [{"type": "paragraph", "content": p} for p in _markup_nodes(text) if p]
         return {"type": "doc", "version": 1, "content": content}
     return text
+
+
+def marker_line_wiki(marker: str) -> str:
+    """The visible marker line in wiki markup (Cloud v2 and Data Center)."""
+    return "{color:" + MARKER_COLOUR + "}" + escape_wiki(marker) + "{color}"
+
+
+def marker_paragraph_adf(marker: str) -> AdfNode:
+    """The visible marker line as an ADF paragraph (REST v3)."""
+    mark = {"type": "textColor", "attrs": {"color": MARKER_COLOUR}}
+    return {"type": "paragraph", "content": [{"type": "text", "text": marker, "marks": [mark]}]}
+
+
+def with_marker_line(body: str | AdfNode, marker: str) -> str | AdfNode:
+    """``body`` (wiki text or an ADF document) with the marker line appended."""
+    if isinstance(body, str):
+        return f"{body.rstrip()}\n\n{marker_line_wiki(marker)}"
+    content = [*(body.get("content") or []), marker_paragraph_adf(marker)]
+    return {**body, "content": content}
+
+
+def _adf_lines(node: object) -> list[str]:
+    """The text of each paragraph-like block of an ADF document (hard breaks split lines)."""
+    if not isinstance(node, dict):
+        return []
+    children = node.get("content")
+    if not isinstance(children, list):
+        return []
+    if not any(isinstance(c, dict) and c.get("type") in ("text", "hardBreak") for c in children):
+        return [line for child in children for line in _adf_lines(child)]
+    lines = [""]
+    for child in children:
+        if not isinstance(child, dict):
+            continue
+        if child.get("type") == "hardBreak":
+            lines.append("")
+        elif isinstance(child.get("text"), str):
+            lines[-1] += child["text"]
+    return lines
+
+
+def markers_in_body(body: object) -> set[str]:
+    """Markers written as a marker line in a comment body (wiki string or ADF document).
+
+    A line counts only when, colour markup and backslash escapes aside, it is nothing but
+    one marker: a marker quoted inside a sentence is not a marker line.
+    """
+    lines = body.splitlines() if isinstance(body, str) else _adf_lines(body)
+    found: set[str] = set()
+    for line in lines:
+        text = _COLOUR_MARKUP.sub("", line).replace("\\", "").strip()
+        if _MARKER_TEXT.fullmatch(text):
+            found.add(text)
+    return found

@@ -31,6 +31,7 @@ from syncer.postmortem.schema import Incident
 from syncer.postmortem.skeleton import skeleton
 from syncer.postmortem.source import SourceError
 from syncer.postmortem.validate import clock_start, resolve_due
+from syncer.secrets import register_configured_secrets
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.FINDINGS, ExitCode.BAD_INPUT
 
@@ -121,6 +122,8 @@ def _today(args: argparse.Namespace, policy: Policy | None) -> date:
 def _load(args: argparse.Namespace, err: TextIO) -> tuple[Record, Policy | None, date] | None:
     try:
         policy = load_policy(args.config) if getattr(args, "config", None) else None
+        if policy is not None:
+            register_configured_secrets(policy)
         today = _today(args, policy)
         record = load_file(args.file, policy, today)
     except (SourceError, ConfigError) as exc:

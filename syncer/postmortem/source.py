@@ -1,10 +1,10 @@
 """YAML with line numbers: every problem in an incident record points at its line.
 
-PyYAML's composed nodes carry marks; this module keeps, for each dotted key, the line of the key
-and of its value, and the raw lines (for inline ``# pmsync: ignore[...]`` comments). Pydantic
-errors are translated into ``FILE:LINE: dotted.key: problem`` with a did-you-mean for misspelt
-keys. (The core's ``syncer.config_loader`` was not on main when this was written; this module
-is small and specific to incident records.)
+The record is read by the core's safe loader (``syncer.config_loader``: size, UTF-8, nesting,
+aliases and duplicate keys checked there, as for every input file); this module keeps, for
+each dotted key, the line of the key and of its value, and the raw lines (for inline
+``# pmsync: ignore[...]`` comments). Pydantic errors are translated into
+``FILE:LINE: dotted.key: problem`` with a did-you-mean for misspelt keys.
 """
 
 from __future__ import annotations
@@ -16,22 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
+
+from syncer.config_loader import RECORD_LIMITS, InputError, parse_yaml, read_text
+from syncer.config_loader import dotted as dotted_key
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 
 def dotted(loc: Loc) -> str:
-    """``("action_items", 0, "owner")`` -> ``action_items[0].owner``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top)"
+    """``("action_items", 0, "owner")`` -> ``action_items[0].owner`` (odd keys quoted)."""
+    return "(top)" if not loc else dotted_key(loc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +38,11 @@ class Problem:
     line: int
     key: str
     message: str
+    display: str = ""
+    """The whole line when it is not ``FILE:LINE: key: message`` (a file-level problem)."""
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.key}: {self.message}"
+        return self.display or f"{self.file}:{self.line}: {self.key}: {self.message}"
 
 
 @dataclass
@@ -56,7 +54,6 @@ class Source:
     data: Any
     key_lines: dict[Loc, int] = field(default_factory=dict)
     value_lines: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-    duplicates: list[tuple[Loc, int]] = field(default_factory=list)
 
     @property
     def lines(self) -> list[str]:
@@ -89,65 +86,41 @@ class SourceError(Exception):
         self.problems = problems
 
 
+def _problems(error: InputError) -> SourceError:
+    return SourceError(
+        [Problem(p.file, p.line, p.key, p.message, p.display) for p in error.located]
+    )
+
+
 def parse(text: str, name: str) -> Source:
-    """Parse YAML text, recording the marks of every key and value."""
-    loader = yaml.SafeLoader(text)
+    """Parse YAML text with the safe loader, recording the line of every key and value."""
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise SourceError([Problem(name, line, "(yaml)", str(exc.problem or exc))]) from None
-    finally:
-        loader.dispose()
-    if node is None or not isinstance(data, dict):
+        document = parse_yaml(text, name, RECORD_LIMITS)
+    except InputError as exc:
+        raise _problems(exc) from None
+    if not isinstance(document.data, dict) or not document.key_positions:
         raise SourceError([Problem(name, 1, "(top)", "expected a mapping of keys to values")])
-    source = Source(name=name, text=text, data=data)
-    _walk(node, (), source)
-    return source
-
-
-def _walk(node: yaml.Node, loc: Loc, source: Source) -> None:
-    source.value_lines[loc] = (node.start_mark.line + 1, _end_line(node))
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            child = (*loc, key)
-            if key in seen:
-                source.duplicates.append((child, key_node.start_mark.line + 1))
-            seen.add(key)
-            source.key_lines[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, source)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            child = (*loc, index)
-            source.key_lines[child] = item.start_mark.line + 1
-            _walk(item, child, source)
-
-
-def _end_line(node: yaml.Node) -> int:
-    end = node.end_mark
-    # A block value's end mark sits at column 0 of the line after it.
-    return end.line if end.column == 0 and end.line > node.start_mark.line else end.line + 1
+    return Source(
+        name=name,
+        text=text,
+        data=document.data,
+        key_lines={loc: pos.line for loc, pos in document.key_positions.items() if loc},
+        value_lines=dict(document.value_lines),
+    )
 
 
 def read(path: Path) -> Source:
-    """Read and parse a file; unreadable files become a located problem."""
+    """Read and parse a file; unreadable, oversized or non-UTF-8 files become a problem."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SourceError([Problem(str(path), 1, "(file)", exc.strerror or str(exc))]) from None
+        text = read_text(path, RECORD_LIMITS)
+    except InputError as exc:
+        raise _problems(exc) from None
     return parse(text, str(path))
 
 
 def validate_model(source: Source, model: type[M]) -> M:
     """Validate ``source.data`` as ``model``; on failure raise every problem, located."""
-    problems = [
-        Problem(source.name, line, dotted(loc), "duplicate key (the earlier value is ignored)")
-        for loc, line in source.duplicates
-    ]
+    problems: list[Problem] = []
     try:
         result = model.model_validate(source.data)
     except ValidationError as exc:

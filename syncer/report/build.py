@@ -27,6 +27,7 @@ from datetime import date, datetime
 
 from syncer.evaluate import Assessment
 from syncer.ledger import LedgerEntry
+from syncer.logging_setup import redact_object
 from syncer.policy import Policy
 from syncer.report.decisions import DECISION_KINDS, decisions, escalations
 from syncer.report.facts import item_facts, open_facts
@@ -120,16 +121,19 @@ def build_report(
         scope=tuple(scope) if scope is not None else _scope(policy),
         policy_version=policy.version,
     )
-    return WeeklyReport(
-        header=header,
-        open_critical=open_critical(facts, policy),
-        trend=trend(lines, now, tz, daily_counts),
-        decisions=decisions(by_key, facts, entries, start, end, tz),
-        escalations=escalations(by_key, facts, entries, policy, start, end, tz, names),
-        roadmap_by_incident=incidents,
-        roadmap_by_month=months,
-        by_team=teams,
-        kpis=kpis(facts, lines, now, tz, daily_counts),
-        roadmap_changes=roadmap_changes(facts, start, end, tz),
-        notes=tuple(notes),
+    # Issue text and ledger details are quoted in the review: no secret may ride along.
+    return redact_object(
+        WeeklyReport(
+            header=header,
+            open_critical=open_critical(facts, policy),
+            trend=trend(lines, now, tz, daily_counts),
+            decisions=decisions(by_key, facts, entries, start, end, tz),
+            escalations=escalations(by_key, facts, entries, policy, start, end, tz, names),
+            roadmap_by_incident=incidents,
+            roadmap_by_month=months,
+            by_team=teams,
+            kpis=kpis(facts, lines, now, tz, daily_counts),
+            roadmap_changes=roadmap_changes(facts, start, end, tz),
+            notes=tuple(notes),
+        )
     )

@@ -30,6 +30,7 @@ from syncer.evaluate import evaluate
 from syncer.exit_codes import ExitCode, worst
 from syncer.extras import CHARTS, require
 from syncer.ledger import Ledger, LedgerEntry, MemoryLedger
+from syncer.logging_setup import redact
 from syncer.model import ActionItem
 from syncer.plan import plan
 from syncer.policy import Policy
@@ -47,6 +48,7 @@ from syncer.report.render_html import render_html
 from syncer.report.render_jira import render_adf_json, render_wiki
 from syncer.report.render_json import render_json
 from syncer.report.render_markdown import render_markdown
+from syncer.secrets import register_configured_secrets
 from syncer.tracker import Tracker
 
 Clock = Callable[[], datetime]
@@ -113,7 +115,8 @@ def connect_wiring(
 
 
 def write_files(report: WeeklyReport, formats: Sequence[str], out: Path) -> list[Path]:
-    """Every requested format, full length (no row cap), named by week."""
+    """Every requested format, full length (no row cap), named by week; each text passes the
+    secret redactor (the model already did, in ``build_report``: this catches the rest)."""
     out.mkdir(parents=True, exist_ok=True)
     stem = f"reliability-review-{report.header.week}"
     written: list[Path] = []
@@ -122,7 +125,7 @@ def write_files(report: WeeklyReport, formats: Sequence[str], out: Path) -> list
             from syncer.report.render_png import render_png
 
             path = out / f"{stem}.png"
-            path.write_bytes(render_png(report))
+            path.write_bytes(render_png(report))  # drawn from the redacted report model
         else:
             suffix, renderer = {
                 "markdown": (".md", render_markdown),
@@ -132,7 +135,7 @@ def write_files(report: WeeklyReport, formats: Sequence[str], out: Path) -> list
                 "adf": (".adf.json", render_adf_json),
             }[fmt]
             path = out / f"{stem}{suffix}"
-            path.write_text(renderer(report), encoding="utf-8")
+            path.write_text(redact(renderer(report)), encoding="utf-8")
         written.append(path)
     return written
 
@@ -162,6 +165,18 @@ def publish(
     return applier.execute(the_plan)
 
 
+def prepared_policy(args: argparse.Namespace) -> Policy:
+    """The policy, before anything is read: the chart extra checked when PNG files are asked
+    for, and the configured secrets registered with the redactor."""
+    from syncer.cli import load_policy
+
+    policy = load_policy(args.config)
+    if args.out and "png" in policy.report.formats:
+        require(CHARTS, "report.formats: png")  # before reading anything, not after
+    register_configured_secrets(policy, state_url=args.state)
+    return policy
+
+
 def run(
     args: argparse.Namespace,
     out: Console,
@@ -170,11 +185,9 @@ def run(
     clock: Clock,
     connect: Connect = connect_wiring,
 ) -> int:
-    from syncer.cli import load_policy, parse_now, read_items
+    from syncer.cli import parse_now, read_items
 
-    policy = load_policy(args.config)
-    if args.out and "png" in policy.report.formats:
-        require(CHARTS, "report.formats: png")  # before reading anything, not after
+    policy = prepared_policy(args)
     now = parse_now(args.now) if args.now else clock()
     if args.week:
         week = scheduled_week(policy, now) if args.week == "last" else args.week

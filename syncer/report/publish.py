@@ -5,7 +5,8 @@ and the applier executes like any other write. The connectors find the week's is
 and week key (GitHub: the hidden ``<!-- pmsync:report:2026-W48 -->`` marker; Jira: an issue
 property), update it in place, and close the previous week's; the log issue gets one comment
 per week, edited on rerun. The body depends only on the report, so a rerun with the same data
-produces the same body and the tracker sees no change.
+produces the same body and the tracker sees no change. Every body passes the secret
+redactor (after the model did, in ``build_report``), which is deterministic too.
 
 The Jira review's PNG chart needs the ``charts`` extra (matplotlib). Without it the review is
 published all the same, with the trend table, and a note where the chart would stand says
@@ -18,6 +19,7 @@ import structlog
 
 from syncer.actions import ADF, MARKDOWN, WIKI, ItemChange, UpsertLogEntry, UpsertReport
 from syncer.extras import CHARTS, MissingExtra
+from syncer.logging_setup import redact
 from syncer.markdown import escape
 from syncer.messages import html_marker
 from syncer.policy import Policy
@@ -52,10 +54,7 @@ def target_kind(policy: Policy, tracker_name: str) -> str:
 
 def report_tracker(policy: Policy) -> str | None:
     """The tracker the report goes to: ``report.tracker``, else the first one configured."""
-    if policy.report.tracker:
-        return policy.report.tracker
-    names = [g.name for g in policy.trackers.github] + [j.name for j in policy.trackers.jira]
-    return names[0] if names else None
+    return policy.report_target()
 
 
 CHART_FILE = "risk-trend.png"
@@ -107,7 +106,7 @@ def report_bodies(
         ADF: lambda: fit_adf(report, rows, chart_attachment=chart, chart_note=chart_note),
     }
     kind = target_kind(policy, tracker_name)
-    return {m: render[m]().rstrip() for m in markups_for(kind)}
+    return {m: redact(render[m]().rstrip()) for m in markups_for(kind)}
 
 
 def report_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
@@ -206,7 +205,7 @@ def log_bodies(report: WeeklyReport, policy: Policy, tracker_name: str) -> dict[
         ADF: lambda: adf_document(blocks),
     }
     kind = target_kind(policy, tracker_name)
-    return {m: render[m]().rstrip() for m in markups_for(kind)}
+    return {m: redact(render[m]().rstrip()) for m in markups_for(kind)}
 
 
 def log_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:

@@ -4,7 +4,7 @@ Only what the trackers cannot hold; see ``store`` for the role, ``schema`` for t
 ``migrate`` for schema versions and ``lease`` for leader election between replicas.
 """
 
-from syncer.state.lease import Clock, LeaderLease, LeaseState, default_holder_id
+from syncer.state.lease import Clock, LeaderLease, LeaseFence, LeaseState, default_holder_id
 from syncer.state.migrate import SchemaTooNewError
 from syncer.state.store import DEFAULT_URL, StateStore
 
@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_URL",
     "Clock",
     "LeaderLease",
+    "LeaseFence",
     "LeaseState",
     "SchemaTooNewError",
     "StateStore",

@@ -24,10 +24,13 @@ Acquire or renew is one conditional UPDATE::
 
 PostgreSQL re-checks the WHERE clause of a concurrent UPDATE on the row version the other
 transaction committed, and SQLite runs one writer at a time, so two contenders can never both
-match. ``is_leader()`` re-reads the row (holder, token and expiry) and must be called before
-every write: a replica that paused longer than its lease (a GC pause, a stopped VM) finds it
-has lost leadership and stops writing instead of racing the new leader. The fencing token can
-be carried in ledger entries so that writes of two epochs can be told apart.
+match. Before every write the replica asks :class:`LeaseFence`, which re-reads the row
+(holder, token and expiry), renews it when due, and says no unless a safety margin of the
+lease is left: a replica that paused longer than its lease (a GC pause, a stopped VM) finds it
+has lost leadership and stops writing instead of racing the new leader. The connectors ask the
+same fence right before a write request leaves, after any pause on the way. The trackers take
+no fencing token, so the token cannot stop a stale request at the server; it tells the epochs
+apart in the lease row and the logs (the README's HA section says what risk remains).
 
 Time: by default "now" is the database's clock (PostgreSQL ``clock_timestamp()``, read in the
 same transaction), so replicas on hosts with skewed clocks still agree on when a lease
@@ -44,8 +47,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import structlog
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from syncer.state.schema import LeaderLeaseRow
@@ -55,6 +60,8 @@ Clock = Callable[[], datetime]
 """Returns the current time as an aware datetime."""
 
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+log = structlog.get_logger(__name__)
 
 
 def default_holder_id() -> str:
@@ -139,20 +146,61 @@ class LeaderLease:
         self._token = token
         return token is not None
 
-    def is_leader(self) -> bool:
-        """Whether the database still says we hold the lease, unexpired, in our epoch."""
+    def seconds_left(self) -> float | None:
+        """Seconds until our lease expires (by the lease's clock), negative once it has.
+
+        None when the lease is not ours: never acquired, another holder, or another epoch
+        (and from then on this handle does not lead). One short read transaction.
+        """
         if self._token is None:
-            return False
+            return None
         with self._store.transaction() as session:
             now = self._now(session)
-            token = session.execute(
-                select(LeaderLeaseRow.fencing_token).where(
+            expires_at = session.execute(
+                select(LeaderLeaseRow.expires_at).where(
                     LeaderLeaseRow.name == self.name,
                     LeaderLeaseRow.holder == self.holder_id,
-                    LeaderLeaseRow.expires_at > now,
+                    LeaderLeaseRow.fencing_token == self._token,
                 )
             ).scalar_one_or_none()
-        return token is not None and token == self._token
+        if expires_at is None:
+            self._token = None
+            return None
+        return (expires_at - now).total_seconds()
+
+    def renew(self) -> float | None:
+        """Extend our lease by a full period, only while it is still ours in our epoch.
+
+        Unlike :meth:`try_acquire_or_renew` it never takes the lease: called in the middle of
+        a cycle, a replica that lost its epoch must stop, not start a new one with a plan made
+        in the old one. Returns the seconds left after renewing (the lease length), or None
+        when the lease is no longer ours (and from then on this handle does not lead). A lease
+        that ran out while nobody else took it is renewed: no other replica wrote meanwhile.
+        """
+        if self._token is None:
+            return None
+        with self._store.transaction() as session:
+            now = self._now(session)
+            expires_at = session.execute(
+                update(LeaderLeaseRow)
+                .where(
+                    LeaderLeaseRow.name == self.name,
+                    LeaderLeaseRow.holder == self.holder_id,
+                    LeaderLeaseRow.fencing_token == self._token,
+                )
+                .values(renewed_at=now, expires_at=now + timedelta(seconds=self.lease_seconds))
+                .returning(LeaderLeaseRow.expires_at)
+                .execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+        if expires_at is None:
+            self._token = None
+            return None
+        return (expires_at - now).total_seconds()
+
+    def is_leader(self) -> bool:
+        """Whether the database still says we hold the lease, unexpired, in our epoch."""
+        left = self.seconds_left()
+        return left is not None and left > 0
 
     def release(self) -> None:
         """Give the lease up now (on shutdown), so a standby need not wait for it to expire."""
@@ -203,3 +251,53 @@ class LeaderLease:
             )
         else:
             session.execute(sqlite.insert(LeaderLeaseRow).values(values).on_conflict_do_nothing())
+
+
+class LeaseFence:
+    """May this replica send a write now? The one check every write to a tracker passes.
+
+    The applier asks it before each change, and the connectors' HTTP layer asks it again right
+    before each write request leaves, after every pause on the way (write spacing, the
+    content-creation pacer): a replica frozen inside a pause (SIGSTOP, a long GC pause, a
+    suspended VM) finds on waking that its epoch is over and sends nothing.
+
+    A write is allowed only while the lease has at least ``margin_seconds`` left, so that a
+    request sent now has time to reach the tracker and be answered (its timeout) before any
+    standby can take over, with room for clock skew. The check renews the lease itself when a
+    renewal is due (a third of the lease has passed, or less than the margin is left), so a
+    long cycle of paced writes never outlives the lease; the renewal happens on the thread that
+    writes, between two writes, never behind its back. Each call is one short transaction
+    (two when it renews). When the database cannot be read the answer is no: a replica that
+    cannot prove it leads does not write.
+    """
+
+    def __init__(self, lease: LeaderLease, margin_seconds: float) -> None:
+        if not 0 <= margin_seconds < lease.lease_seconds:
+            raise ValueError(
+                f"the safety margin ({margin_seconds:g}s) must be shorter than the lease "
+                f"({lease.lease_seconds:g}s)"
+            )
+        self.lease = lease
+        self.margin_seconds = margin_seconds
+
+    def __call__(self) -> bool:
+        lease = self.lease
+        try:
+            left = lease.seconds_left()
+            renewal_due = left is not None and (
+                left < self.margin_seconds or left <= lease.lease_seconds - lease.renew_interval
+            )
+            if renewal_due:
+                left = lease.renew()
+        except SQLAlchemyError:
+            log.warning("lease check failed; write refused", holder=lease.holder_id, exc_info=True)
+            return False
+        if left is None or left < self.margin_seconds:
+            log.warning(
+                "write refused: lease lost or too close to expiry",
+                holder=lease.holder_id,
+                seconds_left=None if left is None else round(left, 3),
+                margin_s=self.margin_seconds,
+            )
+            return False
+        return True

@@ -198,3 +198,17 @@ class LeaderLeaseRow(Base):
     acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     renewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WriteWindowRow(Base):
+    """One write reserved against a tracker host's rate-limit windows (see
+    ``syncer.write_windows``); rows older than the longest window are deleted as new ones come."""
+
+    __tablename__ = "write_window"
+    __table_args__ = (Index("ix_write_window_host_at", "host", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    host: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

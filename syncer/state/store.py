@@ -4,9 +4,10 @@ The trackers are the truth (labels and hidden comment markers make every write i
 so this store keeps only a cache and a history: sync cursors and ETags per source with the
 view cache they stand for (the mapped items of each source's last answers, so a 304 means
 something to any process), the append-only decision ledger that explains every write and
-closure decision, daily counts for trends, a cache of markers known to be posted, and the
-leader lease of the replicas. Deleting it costs one full fetch and one marker check per item;
-it never causes a lost escalation or a duplicate write.
+closure decision, daily counts for trends, a cache of markers known to be posted, the leader
+lease of the replicas, the writes of the last hour per tracker host (rate-limit windows every
+process shares), and the queue of webhook deliveries. Deleting it costs one full fetch and one
+marker check per item; it never causes a lost escalation or a duplicate write.
 
 One SQLite file by default (WAL journal, busy timeout, every transaction ``BEGIN IMMEDIATE`` so
 concurrent writers queue instead of failing with a stale snapshot); PostgreSQL by URL when
@@ -22,12 +23,12 @@ import sqlite3
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
@@ -39,7 +40,7 @@ from syncer.deliveries import Delivery, Target
 from syncer.directory import AccountStatus
 from syncer.errors import ConfigError
 from syncer.extras import POSTGRES, require
-from syncer.ledger import LedgerEntry
+from syncer.ledger import LedgerEntry, redacted
 from syncer.state.migrate import upgrade_to_head
 from syncer.state.schema import (
     DailyCount,
@@ -49,7 +50,9 @@ from syncer.state.schema import (
     UserLookup,
     ViewEntryRow,
     WebhookDeliveryRow,
+    WriteWindowRow,
 )
+from syncer.write_windows import Reservation, WindowLimit, decide
 
 DEFAULT_URL = "sqlite:///.pmsync-state.db"
 """Where the store lives when neither a URL nor a path is given: a file in the working dir."""
@@ -59,6 +62,9 @@ DEFAULT_BUSY_TIMEOUT_MS = 10_000
 
 CONNECT_TIMEOUT_S = 10
 """Seconds to wait for a PostgreSQL connection unless the URL sets ``connect_timeout``."""
+
+WRITE_WINDOW_LOCK = 0x706D7777
+"""First key of the ``pg_advisory_xact_lock`` that serialises one host's reservations."""
 
 
 def _json_default(value: object) -> object:
@@ -103,10 +109,11 @@ def _normalise_url(url: str) -> URL:
 
 
 class StateStore:
-    """Cursors and views, ledger, daily counts, known markers, owner lookups and the lease.
+    """Cursors and views, ledger, daily counts, known markers, owner lookups, the lease, write
+    windows and the webhook delivery queue.
 
-    Implements ``syncer.cursors.CursorStore``, ``syncer.ledger.Ledger`` and
-    ``syncer.directory.LookupCache``. Open it with
+    Implements ``syncer.cursors.CursorStore``, ``syncer.ledger.Ledger``,
+    ``syncer.directory.LookupCache`` and ``syncer.write_windows.WriteWindows``. Open it with
     :meth:`open`; close it (or use it as a context manager) to release its connections.
     """
 
@@ -353,10 +360,12 @@ class StateStore:
 
         Inputs are stored as JSON: dates and datetimes become ISO strings, enums their value,
         sets sorted lists. Inputs that cannot be serialised are refused before anything is
-        written; a naive ``at`` is refused too.
+        written; a naive ``at`` is refused too. Every text, ``detail`` and ``inputs`` included,
+        is redacted first (``syncer.ledger.redacted``): no secret reaches the database.
         """
         if not entries:
             return
+        entries = [redacted(entry) for entry in entries]
         rows = [
             {
                 "at": entry.at,
@@ -531,6 +540,41 @@ class StateStore:
                 session.execute(
                     lite.on_conflict_do_update(index_elements=keys, set_=set_lite), rows
                 )
+
+    # Write windows -------------------------------------------------------------------------
+
+    def reserve_write(self, host: str, now: datetime, limits: Sequence[WindowLimit]) -> Reservation:
+        """Reserve one write to ``host`` at ``now`` if every window has room (see
+        ``syncer.write_windows``), for every process sharing this store.
+
+        One transaction: lock the host (PostgreSQL: a transaction advisory lock on the host's
+        hash, which works behind poolers; SQLite: the ``BEGIN IMMEDIATE`` write lock), read
+        its writes within the longest window, insert the new one when granted, and delete the
+        host's rows too old to matter.
+        """
+        longest = max((limit.span for limit in limits), default=timedelta(0))
+        with self.transaction() as session:
+            if self.dialect == "postgresql":
+                session.execute(
+                    text("SELECT pg_advisory_xact_lock(:space, hashtext(:host))"),
+                    {"space": WRITE_WINDOW_LOCK, "host": host},
+                )
+            stamps = list(
+                session.scalars(
+                    select(WriteWindowRow.at).where(
+                        WriteWindowRow.host == host, WriteWindowRow.at > now - longest
+                    )
+                )
+            )
+            verdict = decide(stamps, now, limits)
+            if verdict.granted:
+                session.execute(insert(WriteWindowRow).values(host=host, at=now))
+            session.execute(
+                delete(WriteWindowRow).where(
+                    WriteWindowRow.host == host, WriteWindowRow.at <= now - longest
+                )
+            )
+        return verdict
 
 
 def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -3,8 +3,12 @@
 Standalone: ``python tests/bench/bench_jira.py [--n 10000] [--mode cloud|datacenter|both]``.
 It seeds N action items into the in-process Jira emulator and counts the HTTP requests the
 emulator answered for: a cold sync (server info, field list, search pages), an idle
-incremental cycle, and one escalation (marker check: index GET, then a comments GET because
-the marker is absent; comment POST carrying the marker; index PUT; labels PUT). The
+incremental cycle, the first escalation of a process (marker check: index GET, then a
+comments GET because the marker is absent, and, because the issue has someone else's comment,
+one GET myself to tell pmsync's comments from people's; comment POST carrying the marker;
+index PUT; labels PUT), a later escalation (the same without GET myself), and the check that
+repairs a comment whose index PUT never happened (index GET, comments GET, POST comment/list
+with expand=properties, index PUT). The
 comparison is what a straightforward ``jira``-library script does: ``search_issues`` with
 all fields, then ``comments()`` per issue. The per-issue comment reads are measured on a
 sample (``--sample``) and extrapolated to N; the table says so.
@@ -108,6 +112,8 @@ def _short(path: str) -> str:
 SEND_ORDER = [
     ("GET", "/issue/KEY/properties/pmsync.markers"),
     ("GET", "/issue/KEY/comment"),
+    ("GET", "/myself"),
+    ("POST", "/comment/list"),
     ("POST", "/issue/KEY/comment"),
     ("PUT", "/issue/KEY/properties/pmsync.markers"),
     ("PUT", "/issue/KEY"),
@@ -220,24 +226,59 @@ def run_mode(
             )
         )
 
+        handle = "712020:alice" if cloud else "alice"
+        for label, index, budget in (
+            (
+                "first escalation of a process",
+                0,
+                "prop GET + comments GET + GET myself + POST + prop PUT + PUT",
+            ),
+            ("next escalation", 10, "prop GET + comments GET + POST + prop PUT + PUT"),
+        ):
+            emulator.reset_counters()
+            started = time.perf_counter()
+            ref = ItemRef(tracker="jira", key=keys[index])
+            message = Message(
+                marker=f"pmsync:tier:1:{keys[index]}",
+                parts=(Mention(person=Person(handle=handle)), Markup(text=" overdue")),
+            )
+            if not connector.has_marker(ref, message.marker):
+                connector.post_comment(ref, message)
+            connector.add_labels(ref, ["pmsync/overdue"])
+            one = requests_of(emulator)
+            rows.append(
+                (
+                    f"{mode}: pmsync {label}",
+                    f"{sum(one.values())} ({_shape(one)})",
+                    budget,
+                    received.take(),
+                    f"{time.perf_counter() - started:.2f}",
+                )
+            )
+
+        # A run that died between its comment POST and the index PUT: the next process checks.
+        ref = ItemRef(tracker="jira", key=keys[20])
+        connector.marks.post(keys[20], f"pmsync:tier:1:{keys[20]}", "left by a killed run")
         emulator.reset_counters()
         started = time.perf_counter()
-        ref = ItemRef(tracker="jira", key=keys[0])
-        handle = "712020:alice" if cloud else "alice"
-        message = Message(
-            marker=f"pmsync:tier:1:{keys[0]}",
-            parts=(Mention(person=Person(handle=handle)), Markup(text=" overdue")),
+        fresh = JiraConnector(
+            config,
+            Policy(version="bench"),
+            MemoryCursorStore(),
+            clock,
+            token=SecretStr(TOKEN),
+            email=EMAIL if cloud else None,
         )
-        if not connector.has_marker(ref, message.marker):
-            connector.post_comment(ref, message)
-        connector.add_labels(ref, ["pmsync/overdue"])
-        one = requests_of(emulator)
+        fresh._client()
+        emulator.reset_counters()
+        assert fresh.has_marker(ref, f"pmsync:tier:1:{keys[20]}")
+        repair = requests_of(emulator)
         rows.append(
             (
-                f"{mode}: pmsync one escalation",
-                f"{sum(one.values())} ({_shape(one)})",
-                "prop GET + comments GET + POST + prop PUT + PUT",
-                received.take(),
+                f"{mode}: pmsync repair after a kill (new process)",
+                f"{sum(repair.values())} ({_shape(repair)})",
+                "prop GET + comments GET + GET myself + comment/list POST + prop PUT",
+                "-",
                 f"{time.perf_counter() - started:.2f}",
             )
         )

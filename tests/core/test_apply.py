@@ -4,13 +4,19 @@ from datetime import UTC, datetime
 
 from syncer.apply import Applier, DryRun
 from syncer.cycle import run_cycle
-from syncer.errors import RateLimited, TrackerError, TransientError, TransitionUnavailable
+from syncer.errors import (
+    LeadershipLost,
+    RateLimited,
+    TrackerError,
+    TransientError,
+    TransitionUnavailable,
+)
 from syncer.exit_codes import ExitCode
-from syncer.fake import FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.model import ActionItem, Priority, Severity
 from syncer.policy import Policy
 from tests.builders import NOW, example_policy, item
+from tests.fakes import FakeTracker
 
 POLICY = example_policy()
 SCENARIO = [
@@ -24,7 +30,7 @@ SCENARIO = [
 
 
 def fake_with(items: list[ActionItem], policy: Policy = POLICY) -> FakeTracker:
-    return FakeTracker("github", clock=lambda: NOW, tier_of=policy.escalation.tier_of).load(items)
+    return FakeTracker("github", clock=lambda: NOW).load(items)
 
 
 def cycle(fake: FakeTracker, ledger: MemoryLedger, policy: Policy = POLICY, dry: bool = False):  # type: ignore[no-untyped-def]
@@ -226,6 +232,99 @@ class TestBudgetAndLimits:
         assert len(fake.writes) == 2
         assert outcome.result.fenced
         assert outcome.result.backlog
+
+    def test_a_write_refused_at_the_last_moment_stops_the_cycle_and_is_not_recorded(
+        self,
+    ) -> None:
+        """LeadershipLost from a connector (its fence said no) fences the cycle: backlog, no
+        failure, no ledger line for the write that was not sent."""
+        fake, ledger = fake_with(SCENARIO), MemoryLedger()
+        fake.fail_on = lambda kind, key: (
+            LeadershipLost("not sent") if (kind, key) == ("add_labels", "acme/api#1") else None
+        )
+        outcome = cycle(fake, ledger)
+        assert [(kind, key) for kind, key, _ in fake.writes] == [
+            ("comment", "acme/api#1"),
+            ("comment", "acme/api#1"),
+        ]
+        assert outcome.result.fenced
+        assert outcome.result.failed == []
+        assert {c.key for c in outcome.result.backlog} >= {"github:acme/api#1", "github:acme/web#5"}
+        assert [e.kind for e in ledger.entries if e.item_key == "acme/api#1"] == [
+            "comment",
+            "comment",
+        ]
+
+
+class TestLabelCreation:
+    """Labels a tracker must create before use are writes like any other."""
+
+    def test_creating_a_label_is_a_ledgered_write_ahead_of_the_labelling(self) -> None:
+        """The first item needing pmsync/overdue creates it, then labels; later ones only label."""
+        late = [item(f"acme/web#{n}", age_days=31, severity=Severity.SEV3) for n in (5, 6)]
+        fake, ledger = fake_with(late), MemoryLedger()
+        fake.repo_labels = {"postmortem-action"}
+        outcome = cycle(fake, ledger)
+        assert [(kind, key, labels) for kind, key, labels in fake.writes] == [
+            ("comment", "acme/web#5", ("pmsync:escalation:owner:due-2026-11-22",)),
+            ("create_labels", "acme/web", ("pmsync/overdue",)),
+            ("add_labels", "acme/web#5", ("pmsync/overdue",)),
+            ("comment", "acme/web#6", ("pmsync:escalation:owner:due-2026-11-22",)),
+            ("add_labels", "acme/web#6", ("pmsync/overdue",)),
+        ]
+        assert outcome.result.writes == 5
+        created = [e for e in ledger.entries if e.kind == "create_labels"]
+        assert [(e.item_key, e.inputs) for e in created] == [
+            ("acme/web", {"labels": ["pmsync/overdue"]})
+        ]
+
+    def test_a_label_to_create_counts_against_the_budget(self) -> None:
+        """Budget 4, two items of 2 writes each, one label to create: the second item waits."""
+        late = [item(f"acme/web#{n}", age_days=31, severity=Severity.SEV3) for n in (5, 6)]
+        small = POLICY.model_copy(
+            update={"operations": POLICY.operations.model_copy(update={"max_writes_per_cycle": 4})}
+        )
+        fake, ledger = fake_with(late, small), MemoryLedger()
+        fake.repo_labels = set()
+        outcome = cycle(fake, ledger, small)
+        assert outcome.plan.write_count == 4
+        assert len(fake.writes) == 3
+        assert [c.key for c in outcome.result.backlog] == ["github:acme/web#6"]
+        second = cycle(fake, ledger, small)
+        assert second.result.writes == 2
+        assert cycle(fake, ledger, small).plan.is_empty()
+
+    def test_a_budget_that_cannot_hold_the_change_and_its_labels_creates_the_labels_first(
+        self,
+    ) -> None:
+        """Budget 2, a change of 2 writes needing a new label: cycle 1 creates the label and
+        the change waits; cycle 2 does it. Never more than 2 writes a cycle, never starved."""
+        late = item("acme/web#5", age_days=31, severity=Severity.SEV3)
+        small = POLICY.model_copy(
+            update={"operations": POLICY.operations.model_copy(update={"max_writes_per_cycle": 2})}
+        )
+        fake, ledger = fake_with([late], small), MemoryLedger()
+        fake.repo_labels = set()
+        first = cycle(fake, ledger, small)
+        assert [kind for kind, _, _ in fake.writes] == ["create_labels"]
+        assert [c.key for c in first.result.backlog] == ["github:acme/web#5"]
+        second = cycle(fake, ledger, small)
+        assert [kind for kind, _, _ in fake.writes] == ["create_labels", "comment", "add_labels"]
+        assert second.result.writes == 2
+        assert cycle(fake, ledger, small).plan.is_empty()
+
+    def test_a_failed_label_creation_stops_the_item_before_its_labels(self) -> None:
+        """A label that could not be created is retried next cycle; the item's labels wait."""
+        late = item("acme/web#5", age_days=31, severity=Severity.SEV3)
+        fake, ledger = fake_with([late]), MemoryLedger()
+        fake.repo_labels = set()
+        fake.fail_on = lambda kind, _key: TransientError("502") if kind == "create_labels" else None
+        outcome = cycle(fake, ledger)
+        assert [f.action.kind for f in outcome.result.failed] == ["create_labels"]
+        assert [kind for kind, _, _ in fake.writes] == ["comment"]
+        fake.fail_on = lambda _kind, _key: None
+        cycle(fake, ledger)
+        assert [kind for kind, _, _ in fake.writes] == ["comment", "create_labels", "add_labels"]
 
 
 class TestLedger:

@@ -124,6 +124,21 @@ class TestPlanFromItemsFile:
         assert '"verified": true' in text
         assert status["github:acme/api#3"] == "closed_accepted"
 
+    def test_an_items_file_with_the_old_escalation_tier_field_is_read_without_it(
+        self, tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Files of releases that exported `escalation_tier` plan every item as before."""
+        data = json.loads(ITEMS.read_text())
+        for entry in data["items"]:
+            entry["escalation_tier"] = 0
+        old = tmp_path / "old-items.json"  # type: ignore[operator]
+        old.write_text(json.dumps(data))
+        args = ["plan", "--items", str(old), "--config", str(EXAMPLE_POLICY), "--now", AT]
+        assert main([*args, "--json"]) == 0
+        captured = capsys.readouterr()
+        assert "skipped" not in captured.err
+        assert len(json.loads(captured.out)["items"]) == len(data["items"])
+
     def test_an_unreadable_items_file_is_bad_input(self, tmp_path: pytest.TempPathFactory) -> None:
         assert main(["plan", "--items", str(tmp_path), "--config", str(EXAMPLE_POLICY)]) == 2
 

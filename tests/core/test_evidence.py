@@ -12,7 +12,7 @@ from syncer.apply import Applier
 from syncer.cli import main
 from syncer.cycle import run_cycle
 from syncer.errors import TransientError
-from syncer.evaluate import Assessment, Evaluator, Status, evaluate
+from syncer.evaluate import Assessment, Status, evaluate
 from syncer.evidence import (
     DEFAULT_LINK_RULES,
     EvidenceJudge,
@@ -23,12 +23,12 @@ from syncer.evidence import (
     judge_for,
     verify_evidence,
 )
-from syncer.fake import FakeTracker, FakeVerifier
 from syncer.ledger import MemoryLedger
 from syncer.model import Evidence, EvidenceKind, Priority, Resolution, Verification
 from syncer.policy import Closure, EvidenceRule, LinkRule, Policy, Unverifiable, ViolationAction
 from syncer.tracker import EvidenceLink, Verdict
 from tests.builders import NOW, example_policy, item
+from tests.fakes import FakeTracker, FakeVerifier
 
 K = EvidenceKind
 PR = "https://github.com/acme/api/pull/12"
@@ -298,7 +298,7 @@ class TestClosureDecisions:
         rejected = assess(unverifiable, with_evidence(example_policy(), unverifiable="reject"))
         assert (accepted.status, accepted.desired_labels) == (Status.CLOSED_ACCEPTED, set())
         assert rejected.reopen
-        assert "cannot be verified" in rejected.comments[0].message.plain_text()
+        assert "cannot be verified" in rejected.comments[0].message_for(rejected).plain_text()
 
     def test_a_failed_look_up_changes_nothing_and_posts_nothing(self) -> None:
         """Whatever labels the closure has stay; the item is judged again next cycle."""
@@ -314,7 +314,7 @@ class TestClosureDecisions:
 
     def test_the_rejection_comment_names_the_unmerged_pull_request(self) -> None:
         a = assess(closed_p0(link(PR, K.PULL_REQUEST, Verification.REFUTED)))
-        text = a.comments[0].message.plain_text()
+        text = a.comments[0].message_for(a).plain_text()
         assert a.reopen
         assert "the linked pull request acme/api#12 is not merged" in text
         assert "closure.rejected" in rules(a)
@@ -337,13 +337,16 @@ class TestClosureDecisions:
         assert (a.status, a.desired_labels) == (Status.CLOSED_ACCEPTED, frozenset())
         assert UNVERIFIED in example_policy().managed_labels
 
-    def test_the_shortcut_path_agrees_with_the_general_rules(self) -> None:
-        """Flagged and pending closures are never taken for accepted by the fast path."""
-        policy = example_policy()
-        for verification in Verification:
-            one = closed_p0(link(PR, K.PULL_REQUEST, verification))
-            general = Evaluator(policy, NOW).assess(one, shortcuts=False)  # type: ignore[arg-type]
-            assert assess(one, policy) == general, verification
+    def test_each_answer_about_the_only_pull_request_has_its_own_decision(self) -> None:
+        """Only a merge accepts; not merged reopens; no answer flags; a failed look-up waits."""
+        decided = {v: assess(closed_p0(link(PR, K.PULL_REQUEST, v))) for v in Verification}
+        assert {v: (a.status, a.reopen, a.evidence_ok) for v, a in decided.items()} == {
+            Verification.CONFIRMED: (Status.CLOSED_ACCEPTED, False, True),
+            Verification.REFUTED: (Status.ON_TRACK, True, False),
+            Verification.UNVERIFIABLE: (Status.CLOSED_FLAGGED, False, None),
+            Verification.UNCHECKED: (Status.CLOSED_FLAGGED, False, None),
+            Verification.FAILED: (Status.CLOSED_PENDING, False, None),
+        }
 
 
 class TestVerifyStep:
@@ -449,7 +452,7 @@ class TestCycleWithAVerifier:
         merged = "https://github.com/acme/api/pull/1"
         unmerged = "https://github.com/acme/api/pull/2"
         policy = example_policy()
-        tracker = FakeTracker("github", lambda: NOW, policy.escalation.tier_of).load(
+        tracker = FakeTracker("github", lambda: NOW).load(
             [
                 item(
                     "acme/x#1",
@@ -490,7 +493,7 @@ class TestCycleWithAVerifier:
 
     def test_without_any_verifier_a_pull_request_closure_is_flagged_not_reopened(self) -> None:
         policy = example_policy()
-        tracker = FakeTracker("github", lambda: NOW, policy.escalation.tier_of).load(
+        tracker = FakeTracker("github", lambda: NOW).load(
             [
                 item(
                     "acme/x#1",

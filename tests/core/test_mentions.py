@@ -42,7 +42,7 @@ def with_trackers(**fallbacks: object) -> Policy:
 def escalation_of(one: ActionItem, policy: Policy = POLICY) -> list[tuple[str, bool]]:
     [a] = evaluate([one], policy, NOW)
     comment = next(c for c in a.comments if c.rule == "escalation")
-    return [(p.handle, p.is_team) for p in comment.message.mentions]
+    return [(p.handle, p.is_team) for p in comment.message_for(a).mentions]
 
 
 def sponsor_tier(**changes: object) -> ActionItem:
@@ -86,7 +86,7 @@ class TestFallbacks:
     def test_an_owner_problem_with_no_sponsor_known_asks_the_fallback(self) -> None:
         [a] = evaluate([item(owners=(), sponsor=None, executive=None, age_days=1)], POLICY, NOW)
         owner = next(c for c in a.comments if c.rule.startswith("owner."))
-        assert [p.handle for p in owner.message.mentions] == ["acme/sre-leads"]
+        assert [p.handle for p in owner.message_for(a).mentions] == ["acme/sre-leads"]
 
     def test_a_known_person_is_never_replaced_by_the_fallback(self) -> None:
         assert escalation_of(sponsor_tier()) == [("alice", False), ("sam", False)]
@@ -172,7 +172,7 @@ def test_everyone_addressed_on_an_item_is_pinged_exactly_once_per_plan(
         closed_days_ago=closed,
     )
     assessments: list[Assessment] = evaluate([one], POLICY, NOW)
-    wanted = [p.handle for c in assessments[0].comments for p in c.message.mentions]
+    wanted = [p.handle for c in assessments[0].comments for p in c.mentions_for(one)]
     changes = plan(assessments, POLICY.managed_labels).changes
     comments = [a for c in changes for a in c.actions if isinstance(a, PostComment)]
     notified = [p.handle for c in comments for p in c.message.notified]

@@ -47,7 +47,7 @@ class TestNamedButNotAssigned:
         assert "pmsync/needs-owner" not in a.desired_labels
         [comment] = a.comments
         assert comment.rule == "escalation"
-        assert [p.handle for p in comment.message.mentions] == ["dana"]
+        assert [p.handle for p in comment.message_for(a).mentions] == ["dana"]
 
     def test_with_the_setting_off_a_named_owner_is_no_owner(self) -> None:
         """count_unassigned_owners: false: only assignees count, and the reason says why."""
@@ -75,7 +75,7 @@ class TestInactiveOwner:
         assert "pmsync/needs-owner" in a.desired_labels
         [comment] = a.comments
         assert comment.rule == "owner.inactive"
-        mentioned = [p.handle for p in comment.message.mentions]
+        mentioned = [p.handle for p in comment.message_for(a).mentions]
         assert "sam" in mentioned
         assert "dana" not in mentioned
 
@@ -83,7 +83,7 @@ class TestInactiveOwner:
         """The overdue comment goes to the other people of the tier, or the fallback."""
         a = assess(owned_by(DEPARTED, due=date(2026, 11, 1)))  # 22 days overdue
         [escalation] = [c for c in a.comments if c.rule == "escalation"]
-        mentioned = [p.handle for p in escalation.message.mentions]
+        mentioned = [p.handle for p in escalation.message_for(a).mentions]
         # The P1 sponsor tier mentions owner and sponsor: the owner role names nobody active,
         # so its fallback stands in for it.
         assert mentioned == ["acme/sre-leads", "sam"]
@@ -92,9 +92,9 @@ class TestInactiveOwner:
         """The reminder (mention: [owner]) falls back instead of pinging a departed person."""
         a = assess(owned_by(DEPARTED, due=date(2026, 11, 25)))
         [reminder] = [c for c in a.comments if c.rule == "reminder"]
-        mentioned = [p.handle for p in reminder.message.mentions]
+        mentioned = [p.handle for p in reminder.message_for(a).mentions]
         assert mentioned == ["acme/sre-leads"]
-        assert reminder.values()["owner"] == ""
+        assert reminder.values_for(a)["owner"] == ""
 
     def test_a_closure_owned_by_an_inactive_account_is_rejected_with_that_reason(self) -> None:
         """The rejection comment says the owner's account is inactive and pings the sponsor."""
@@ -103,8 +103,8 @@ class TestInactiveOwner:
         [rejected] = [f for f in a.findings if f.rule == "closure.rejected"]
         assert "the owner's account is inactive: dana" in rejected.message
         [comment] = [c for c in a.comments if c.rule == "closure"]
-        assert "the owner's account is inactive" in comment.values()["reason"]
-        mentioned = [p.handle for p in comment.message.mentions]
+        assert "the owner's account is inactive" in comment.values_for(a)["reason"]
+        mentioned = [p.handle for p in comment.message_for(a).mentions]
         assert "sam" in mentioned
         assert "dana" not in mentioned
 

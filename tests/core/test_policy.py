@@ -100,6 +100,70 @@ class TestErrors:
             load_model_file(Policy, bad)
 
 
+class TestLeaseSafetyMargin:
+    """A write needs the longest request timeout plus the skew allowance left on the lease."""
+
+    def policy(self, tmp_path: Path, daemon: str, timeout: float = 15) -> Path:
+        path = tmp_path / "policy.yaml"
+        path.write_text(
+            'version: "1"\n'
+            "trackers:\n"
+            "  github:\n"
+            "    - repositories: [acme/api]\n"
+            f"      request_timeout_s: {timeout}\n"
+            f"daemon: {daemon}\n"
+        )
+        return path
+
+    def test_the_default_margin_is_the_timeout_plus_two_seconds(self, tmp_path: Path) -> None:
+        """15 s timeout + 2 s allowance = 17 s, inside the default 30 s lease."""
+        policy = load_model_file(Policy, self.policy(tmp_path, "{}"))
+        assert policy.write_safety_margin_s == 17
+        jira_and_github = Policy.model_validate(
+            {
+                "version": "1",
+                "trackers": {
+                    "github": [{"repositories": ["acme/api"], "request_timeout_s": 2.5}],
+                    "jira": [{"server": "https://x.invalid", "jql": "x", "request_timeout_s": 9}],
+                },
+            }
+        )
+        assert jira_and_github.write_safety_margin_s == 11  # the longest timeout counts
+
+    def test_a_lease_shorter_than_the_margin_is_refused_with_file_line_and_key(
+        self, tmp_path: Path
+    ) -> None:
+        """A 10 s lease cannot hold a 17 s margin: one line that says what to change."""
+        path = self.policy(tmp_path, "{lease: 10s}")
+        with pytest.raises(ConfigError) as caught:
+            load_model_file(Policy, path)
+        assert caught.value.problems == [
+            f"{path}:6:1: daemon: lease 10s leaves no time to write: a write needs 17s of the "
+            "lease left (longest request timeout 15s + clock_skew_allowance 2s); make lease "
+            "longer than 17s (3 x the margin is comfortable) or lower request_timeout_s"
+        ]
+
+    def test_an_explicit_margin_below_timeout_plus_skew_is_refused(self, tmp_path: Path) -> None:
+        """The margin protects a request in flight: it may not be shorter than its timeout."""
+        path = self.policy(tmp_path, "{lease: 60s, lease_safety_margin: 10s}")
+        with pytest.raises(ConfigError, match="raise it to at least 17s"):
+            load_model_file(Policy, path)
+
+    def test_a_longer_explicit_margin_is_used(self, tmp_path: Path) -> None:
+        """25 s of a 60 s lease: accepted and used as is."""
+        policy = load_model_file(
+            Policy, self.policy(tmp_path, "{lease: 60s, lease_safety_margin: 25s}")
+        )
+        assert policy.write_safety_margin_s == 25
+
+    def test_github_timeouts_count_in_whole_seconds_as_pygithub_applies_them(
+        self, tmp_path: Path
+    ) -> None:
+        """PyGithub rounds 0.5 s up to 1 s: the margin uses the timeout really applied."""
+        policy = load_model_file(Policy, self.policy(tmp_path, "{lease: 4s}", timeout=0.5))
+        assert policy.write_safety_margin_s == 3
+
+
 class TestDurations:
     @pytest.mark.parametrize(
         ("text", "span"),
@@ -304,7 +368,8 @@ class TestFallbacks:
     ) -> None:
         code, path, err = _check(
             tmp_path,
-            'version: "1"\ntrackers:\n  jira:\n    - {name: jira, server: https://a.atlassian.net}\n'
+            'version: "1"\ntrackers:\n  jira:\n'
+            "    - {name: jira, server: https://a.atlassian.net, project: REL}\n"
             'escalation:\n  fallback_mention: ["@sre-lead"]\n',
             capsys,
         )
@@ -350,3 +415,110 @@ class TestFallbacks:
             ("items-file", "sponsor"): [("sre-lead", False)],
             ("items-file", "owner"): [("sre-lead", False)],
         }
+
+
+JIRA_TRACKER = (
+    'version: "1"\ntrackers:\n  jira:\n    - server: https://jira.acme.test\n'
+    "      deployment: {deployment}\n      {key}: {value}\n"
+)
+
+
+class TestJiraTrackerSettings:
+    """check-config catches the Jira settings a setup guide's reader gets wrong."""
+
+    def test_a_misspelt_field_attribute_is_an_error_with_a_did_you_mean(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        text = JIRA_TRACKER.format(
+            deployment="cloud", key="fields", value="{owner: assignee, sevrity: Severity}"
+        )
+        code, path, err = _check(tmp_path, text, capsys)
+        assert code == 2
+        assert err.startswith(
+            f"{path}:6:7: trackers.jira[0].fields: 'sevrity' is not an item attribute "
+            "(did you mean 'severity'? known: due, evidence, executive_sponsor, incident, "
+            "incident_date, owner, severity, sponsor, team, waiver)"
+        )
+
+    def test_every_attribute_the_connector_maps_is_accepted(self) -> None:
+        from connectors.jira.mapper import ATTRIBUTES
+
+        tracker = JiraTracker(server="https://x.example", fields={a: a for a in ATTRIBUTES})
+        assert set(tracker.fields) == ATTRIBUTES
+
+    @pytest.mark.parametrize(("written", "kept"), [("3", "3"), ('"3"', "3"), ("2", "2")])
+    def test_the_rest_api_version_may_be_written_as_a_number(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str, kept: str
+    ) -> None:
+        text = JIRA_TRACKER.format(deployment="cloud", key="rest_api_version", value=written)
+        assert _check(tmp_path, text, capsys)[0] == 0
+        tracker = load_model_file(Policy, tmp_path / "policy.yaml").trackers.jira[0]
+        assert tracker.rest_api_version == kept
+
+    def test_version_3_on_data_center_is_an_error_saying_it_is_cloud_only(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        text = JIRA_TRACKER.format(deployment="datacenter", key="rest_api_version", value="3")
+        code, path, err = _check(tmp_path, text, capsys)
+        assert code == 2
+        assert err.startswith(
+            f"{path}:6:7: trackers.jira[0].rest_api_version: Jira Data Center serves REST API "
+            "version 2 only"
+        )
+
+
+class TestReportTarget:
+    """check-config warns about a weekly review that could not be published."""
+
+    def test_a_review_going_to_a_jira_tracker_without_a_project_is_a_warning(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        text = 'version: "1"\ntrackers:\n  jira:\n    - server: https://acme.atlassian.net\n'
+        code, path, err = _check(tmp_path, text, capsys)
+        assert code == 0
+        assert err.splitlines() == [
+            f"{path}:4:7: trackers.jira[0]: warning: the weekly review and the operating log "
+            "go to Jira tracker 'jira', which names no project to create them in: set project: "
+            "KEY (or report.project), or report.enabled: false"
+        ]
+
+    @pytest.mark.parametrize(
+        "extra",
+        [
+            "      project: REL\n",
+            "report:\n  project: REL\n",
+            "report:\n  enabled: false\n",
+        ],
+    )
+    def test_a_project_or_no_review_at_all_is_fine(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str
+    ) -> None:
+        text = 'version: "1"\ntrackers:\n  jira:\n    - server: https://acme.atlassian.net\n'
+        assert _check(tmp_path, text + extra, capsys)[::2] == (0, "")
+
+    def test_a_report_tracker_naming_no_tracker_is_a_warning(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        text = (
+            'version: "1"\ntrackers:\n  github:\n    - {name: gh, repositories: [a/b]}\n'
+            "report:\n  tracker: github\n"
+        )
+        code, path, err = _check(tmp_path, text, capsys)
+        assert code == 0
+        assert err == (
+            f"{path}:6:3: report.tracker: warning: 'github' names no tracker (known: gh): the "
+            "weekly review cannot be published\n"
+        )
+
+    def test_the_review_goes_to_the_first_tracker_when_none_is_named(self) -> None:
+        policy = Policy.model_validate(
+            {
+                "version": "1",
+                "trackers": {
+                    "github": [{"name": "gh"}],
+                    "jira": [{"name": "j", "server": "https://a.atlassian.net"}],
+                },
+            }
+        )
+        assert policy.report_target() == "gh"
+        assert policy.config_warnings() == []

@@ -1,14 +1,14 @@
 """Properties of the core that must hold for any items, checked with hypothesis."""
 
 from datetime import date, timedelta
+from random import Random
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syncer.apply import Applier
 from syncer.cycle import run_cycle
-from syncer.evaluate import Evaluator, evaluate
-from syncer.fake import FakeTracker
+from syncer.evaluate import evaluate
 from syncer.ledger import MemoryLedger
 from syncer.model import (
     ActionItem,
@@ -23,6 +23,7 @@ from syncer.model import (
 from syncer.plan import Observed, plan
 from syncer.policy import ViolationAction
 from tests.builders import NOW, example_policy, item
+from tests.fakes import FakeTracker
 
 POLICY = example_policy()
 OTHER_LABELS = ["blocked-external", "pmsync/exempt", "team-a", "bug"]
@@ -100,9 +101,7 @@ class TestConvergence:
         ops = POLICY.operations.model_copy(update={"max_writes_per_cycle": 10_000})
         policy = POLICY.model_copy(update={"closure": closure, "operations": ops})
         now = NOW + timedelta(days=days_later)
-        fake = FakeTracker("github", clock=lambda: now, tier_of=policy.escalation.tier_of).load(
-            items
-        )
+        fake = FakeTracker("github", clock=lambda: now).load(items)
         ledger = MemoryLedger()
         applier = Applier({"github": fake}, ledger, lambda: now, cycle_id="c", policy_version="v")
         observed = Observed()
@@ -122,7 +121,7 @@ class TestConvergence:
         assert len(fake.comments) == comments
 
 
-class TestShortcuts:
+class TestOneItemAtATime:
     @SETTINGS
     @given(
         items=backlogs(),
@@ -130,16 +129,19 @@ class TestShortcuts:
         days_later=st.integers(-30, 60),
         reminder=st.booleans(),
         problems=st.lists(st.booleans(), max_size=12),
+        order=st.randoms(use_true_random=False),
     )
-    def test_the_shortcuts_reach_what_the_general_rules_reach(
+    def test_an_items_assessment_depends_on_it_the_policy_and_now_alone(
         self,
         items: list[ActionItem],
         on_violation: ViolationAction,
         days_later: int,
         reminder: bool,
         problems: list[bool],
+        order: Random,
     ) -> None:
-        """The fast paths for healthy items are an optimisation, never a different verdict."""
+        """Alone, among others or in any order, the same: what is shared between items (the
+        schedule of a priority and deadline) never carries one item's verdict to another."""
         closure = POLICY.closure.model_copy(update={"on_violation": on_violation})
         escalation = POLICY.escalation
         if not reminder:
@@ -149,9 +151,13 @@ class TestShortcuts:
             i.model_copy(update={"data_problems": ("owner field unreadable",)}) if bad else i
             for i, bad in zip(items, problems + [False] * len(items), strict=False)
         ]
-        evaluator = Evaluator(policy, NOW + timedelta(days=days_later))
-        for action_item in items:
-            assert evaluator.assess(action_item) == evaluator.assess(action_item, shortcuts=False)
+        now = NOW + timedelta(days=days_later)
+        together = evaluate(items, policy, now)
+        assert together == [evaluate([one], policy, now)[0] for one in items]
+        shuffled = list(range(len(items)))
+        order.shuffle(shuffled)
+        reordered = evaluate([items[i] for i in shuffled], policy, now)
+        assert [reordered[shuffled.index(i)] for i in range(len(items))] == together
 
 
 class TestBudget:

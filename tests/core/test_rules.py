@@ -76,7 +76,7 @@ class TestOwners:
         assert "owner.missing" in rules(a)
         assert "pmsync/needs-owner" in a.desired_labels
         [comment] = [c for c in a.comments if c.rule == "owner.missing"]
-        assert [p.handle for p in comment.message.mentions] == ["sam"]
+        assert [p.handle for p in comment.message_for(a).mentions] == ["sam"]
 
     def test_two_owners_break_the_exactly_one_rule_for_p1(self) -> None:
         assert "owner.multiple" in rules(assess(item(owners=("alice", "bob"))))
@@ -93,7 +93,7 @@ class TestClosure:
         assert a.reopen
         assert "closure.rejected" in rules(a)
         assert "pmsync/closure-rejected" in a.desired_labels
-        assert any(c.message.marker.startswith("pmsync:closure-rejected:") for c in a.comments)
+        assert any(c.marker.startswith("pmsync:closure-rejected:") for c in a.comments)
 
     def test_closed_with_a_merged_pull_request_is_accepted(self) -> None:
         a = assess(item(closed_days_ago=2, evidence=(merged_pr(),)))
@@ -144,7 +144,7 @@ class TestEscalation:
         assert (a.status, a.days_overdue, a.tier) == (Status.OVERDUE, 20, 3)
         assert a.desired_labels == {"pmsync/escalated-executive"}
         [comment] = a.comments
-        assert [p.handle for p in comment.message.mentions] == ["alice", "sam", "erin"]
+        assert [p.handle for p in comment.message_for(a).mentions] == ["alice", "sam", "erin"]
         assert comment.anchor == "pmsync/escalated-executive"
 
     def test_the_executive_tier_is_for_p0_only(self) -> None:
@@ -153,14 +153,14 @@ class TestEscalation:
 
     def test_one_day_overdue_is_tier_one_for_the_owner(self) -> None:
         a = assess(item(priority=Priority.P1, severity=Severity.SEV3, age_days=31))
-        assert (a.tier, [p.handle for p in a.comments[0].message.mentions]) == (1, ["alice"])
+        assert (a.tier, [p.handle for p in a.comments[0].mentions_for(a.item)]) == (1, ["alice"])
 
     def test_a_tier_with_nobody_known_mentions_the_fallback_team(self) -> None:
         a = assess(
             item(priority=Priority.P1, severity=Severity.SEV3, age_days=45, owners=(), sponsor=None)
         )
         escalation = next(c for c in a.comments if c.rule == "escalation")
-        assert [(p.handle, p.is_team) for p in escalation.message.mentions] == [
+        assert [(p.handle, p.is_team) for p in escalation.message_for(a).mentions] == [
             ("acme/sre-leads", True)
         ]
 
@@ -189,7 +189,7 @@ class TestEscalation:
 
     def test_the_escalation_marker_names_the_tier_id_and_the_deadline(self) -> None:
         a = assess(item(priority=Priority.P1, severity=Severity.SEV3, age_days=40))
-        assert a.comments[0].message.marker == f"pmsync:escalation:sponsor:due-{a.deadline}"
+        assert a.comments[0].message_for(a).marker == f"pmsync:escalation:sponsor:due-{a.deadline}"
 
 
 class TestWaiversPausesExemptions:

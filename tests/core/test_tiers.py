@@ -4,11 +4,11 @@ from datetime import date, datetime, timedelta
 
 from syncer.apply import Applier
 from syncer.cycle import CycleOutcome, run_cycle
-from syncer.fake import FakeComment, FakeTracker
 from syncer.ledger import MemoryLedger
 from syncer.model import ActionItem, Priority, Severity
 from syncer.policy import Escalation, Policy, Tier
 from tests.builders import NOW, example_policy, item
+from tests.fakes import FakeComment, FakeTracker
 
 DUE = date(2026, 11, 13)  # NOW is 2026-11-23: ten days overdue
 OWNER = Tier(name="owner", after="0d", label="pmsync/overdue")

@@ -779,6 +779,33 @@ class TestCounters:
         assert emu.counters == {}
 
 
+class TestRequestLog:
+    def test_each_request_is_logged_in_order_with_the_token_it_presented(
+        self, emu: GitHubEmulator, clock: FakeClock
+    ) -> None:
+        """Two writers with their own tokens are told apart; refused tokens are logged too."""
+        emu.add_token("second-writer")
+        number = emu.add_issue("acme/api", title="a")
+        url = f"{emu.base_url}/repos/acme/api/issues/{number}/comments"
+        requests.post(url, json={"body": "one"}, headers={"Authorization": f"token {TOKEN}"})
+        clock.advance(seconds=5)
+        requests.post(url, json={"body": "two"}, headers={"Authorization": "Bearer second-writer"})
+        requests.get(url, headers={"Authorization": "token wrong"})
+        log = emu.request_log()
+        assert [(r.seq, r.method, r.status, r.credential) for r in log] == [
+            (1, "POST", 201, TOKEN),
+            (2, "POST", 201, "second-writer"),
+            (3, "GET", 401, "wrong"),
+        ]
+        assert log[1].at - log[0].at == timedelta(seconds=5)
+        assert {r.template for r in log} == {"/repos/{owner}/{repo}/issues/{issue_number}/comments"}
+        assert [r.seq for r in emu.request_log(since_seq=2)] == [3]
+        assert [c["user"]["login"] for c in emu.comments("acme/api", number)] == [
+            "pmsync-bot",
+            "pmsync-bot",
+        ]
+
+
 class TestHiddenRequests:
     def test_reading_closed_by_on_a_listed_issue_costs_pygithub_a_hidden_get(
         self, emu: GitHubEmulator, gh: Github

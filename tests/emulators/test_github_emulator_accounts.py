@@ -97,5 +97,7 @@ class TestSeeds:
             "users": [{"login": "frank", "deleted": True}],
             "repos": [{"name": "acme/api", "issues": [{"title": "X", "assignees": ["frank"]}]}],
         }
-        with pytest.raises(SeedError, match=r"repos\[0\]: frank is a deleted account"):
+        with pytest.raises(
+            SeedError, match=r"repos\[0\]\.issues\[0\]: .*frank is a deleted account"
+        ):
             emu.load_seed(seed)

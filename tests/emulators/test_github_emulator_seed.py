@@ -146,11 +146,11 @@ class TestSeedFormat:
     @pytest.mark.parametrize(
         ("seed", "message"),
         [
-            ({"repo": []}, "unknown top-level keys"),
-            ({"repos": [{"issues": []}]}, r"repos\[0\]: needs a 'name'"),
+            ({"repo": []}, r"repo: unknown key \(did you mean 'repos'\?\)"),
+            ({"repos": [{"issues": []}]}, r"repos\[0\]\.name: Field required"),
             (
                 {"repos": [{"name": "a/b", "issues": [{"body": "x"}]}]},
-                r"repos\[0\]\.issues\[0\]: needs a 'title'",
+                r"repos\[0\]\.issues\[0\]\.title: Field required",
             ),
             (
                 {"repos": [{"name": "a/b", "issues": [{"title": "t", "created": "yesterday"}]}]},

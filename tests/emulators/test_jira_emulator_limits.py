@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -186,6 +187,63 @@ class TestFaults:
                 timeout=0.2,
             )
         assert cloud.comments("REL-1") == []
+
+
+class TestAfterCommitFaults:
+    """Writes that are applied and then answered badly: the client cannot tell they happened."""
+
+    COMMENT = ("POST", "/issue/{issueIdOrKey}/comment")
+
+    def _post(self, emu: JiraEmulator, body: str, timeout: float = 5) -> requests.Response:
+        return http(emu).post(
+            f"{emu.base_url}/rest/api/2/issue/REL-1/comment", json={"body": body}, timeout=timeout
+        )
+
+    def test_a_502_after_commit_keeps_the_comment(self, cloud: JiraEmulator) -> None:
+        """The gateway's HTML 502 comes back; the comment is stored."""
+        cloud.faults = JiraFaults(error_after_commit_rate=1)
+        answer = self._post(cloud, "stored")
+        assert answer.status_code == 502
+        assert answer.headers["Content-Type"] == "text/html"
+        assert [c["body"] for c in cloud.comments("REL-1")] == ["stored"]
+
+    def test_a_slow_answer_after_commit_times_the_client_out(self, cloud: JiraEmulator) -> None:
+        """The answer waits timeout_hold_s; the client gives up; the comment is stored."""
+        cloud.faults = JiraFaults(slow_after_commit_rate=1, timeout_hold_s=3)
+        with pytest.raises(requests.Timeout):
+            self._post(cloud, "late", timeout=0.3)
+        assert [c["body"] for c in cloud.comments("REL-1")] == ["late"]
+        assert cloud.counters[("POST", "/rest/api/2/issue/{issueIdOrKey}/comment", 0)] == 1
+
+    def test_only_limits_faults_to_the_named_routes(self, cloud: JiraEmulator) -> None:
+        """Every fault at rate 1, but only on comment POSTs: reads and label edits answer."""
+        cloud.faults = JiraFaults(
+            error_5xx_rate=1, drop_after_commit_rate=1, only=frozenset({self.COMMENT})
+        )
+        assert http(cloud).get(f"{cloud.base_url}/rest/api/2/issue/REL-1").status_code == 200
+        assert label(http(cloud), cloud, "REL-1", "x").status_code == 204
+        assert self._post(cloud, "refused").status_code == 503
+
+    def test_a_gate_signals_the_commit_and_holds_the_answer(self, cloud: JiraEmulator) -> None:
+        """committed is set once the comment is stored; the client waits until release."""
+        gate = cloud.gate_after_commit(*self.COMMENT)
+        outcome: list[str] = []
+
+        def client() -> None:
+            try:
+                self._post(cloud, "held", timeout=10)
+            except requests.ConnectionError:
+                outcome.append("dropped")
+
+        worker = threading.Thread(target=client)
+        worker.start()
+        assert gate.committed.wait(10)
+        assert [c["body"] for c in cloud.comments("REL-1")] == ["held"]
+        assert outcome == []
+        cloud.ungate(gate)
+        worker.join(10)
+        assert outcome == ["dropped"]
+        assert cloud.gates == []
 
 
 class TestCounters:

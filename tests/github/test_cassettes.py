@@ -26,6 +26,7 @@ from syncer.cursors import MemoryCursorStore
 from syncer.messages import Markup, Mention, Message, Text
 from syncer.model import Person
 from syncer.tracker_config import GitHubTracker
+from tests.cassette_filters import scrub_request, scrub_response
 from tests.github.conftest import POLICY, START, TOKEN, FakeClock
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes" / "github"
@@ -40,7 +41,8 @@ FORM = (
 
 
 def rewriter(origins: list[str]) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
-    """Hooks that replace each origin with BASE in URIs, bodies and Link headers."""
+    """Hooks that replace each origin with BASE in URIs, bodies and Link headers, then scrub
+    credentials (``tests.cassette_filters``)."""
 
     def swap(text: str) -> str:
         for origin in origins:
@@ -49,7 +51,7 @@ def rewriter(origins: list[str]) -> tuple[Callable[[Any], Any], Callable[[Any], 
 
     def request(req: Any) -> Any:
         req.uri = swap(req.uri)
-        return req
+        return scrub_request(req)
 
     def response(resp: dict[str, Any]) -> dict[str, Any]:
         body = resp["body"].get("string")
@@ -57,7 +59,7 @@ def rewriter(origins: list[str]) -> tuple[Callable[[Any], Any], Callable[[Any], 
             resp["body"]["string"] = swap(body.decode("utf-8")).encode("utf-8")
         headers = {k: v for k, v in resp["headers"].items() if k.lower() != "content-length"}
         resp["headers"] = {name: [swap(v) for v in values] for name, values in headers.items()}
-        return resp
+        return scrub_response(resp)
 
     return request, response
 

@@ -224,11 +224,6 @@ class TestFields:
         raw = issue(labels=[{"name": "sev-2"}], body=form_body(severity="SEV-4"))
         assert mapped(raw).severity is Severity.SEV2
 
-    def test_escalation_tier_comes_from_the_policy_tier_labels(self) -> None:
-        """The highest tier label present is the recorded tier."""
-        raw = issue(labels=[{"name": "pmsync/overdue"}, {"name": "pmsync/escalated-sponsor"}])
-        assert mapped(raw).escalation_tier == 2
-
     def test_closed_issues_map_state_reason_to_resolution(self) -> None:
         """completed, not_planned and duplicate each have their resolution."""
         closed = {"state": "closed", "closed_at": "2026-11-21T00:00:00Z"}

@@ -111,12 +111,12 @@ class TestMapping:
         assert item.resolution.value == "wont_do"
         assert item.closed_at is not None
 
-    def test_severity_falls_back_to_labels_and_tier_comes_from_labels(self, site: Site) -> None:
-        """No Severity value: the sev-2 label; the overdue label is tier 1."""
+    def test_severity_falls_back_to_labels(self, site: Site) -> None:
+        """No Severity value: the sev-2 label; the labels are read as they are."""
         key = site.add_action("Alert on lag", labels=["sev-2", OVERDUE])
         item = _items(site.connector())[key]
         assert item.severity is Severity.SEV2
-        assert item.escalation_tier == 1
+        assert OVERDUE in item.labels
 
     def test_the_search_asks_only_for_the_mapped_fields(self, site: Site) -> None:
         """No *all: the base fields plus the mapped custom field ids."""
@@ -255,7 +255,9 @@ class TestEscalation:
         assert len(comments) == 1
         body = comments[0]["body"]
         mention = f"[~accountid:{ALICE_ID}]" if site.cloud else "[~alice]"
-        assert body == f"{mention} this item is overdue: \\[\\~x\\] \\{{code\\}}"
+        escaped = key.replace("-", "\\-")
+        line = f"{{color:#97a0af}}pmsync:tier:1:{escaped}{{color}}"
+        assert body == f"{mention} this item is overdue: \\[\\~x\\] \\{{code\\}}\n\n{line}"
         markers = site.emulator.properties(key)["pmsync.markers"]["markers"]
         assert list(markers) == [f"pmsync:tier:1:{key}"]
         assert site.emulator.comment_properties(key) == [
@@ -441,6 +443,21 @@ class TestReports:
         assert site.emulator.issue(following.key)["fields"]["labels"] == ["pmsync-review"]
         assert following.url == f"{site.emulator.base_url}/browse/{following.key}"
 
+    def test_the_review_goes_to_report_project_when_the_policy_names_one(self, site: Site) -> None:
+        """``report.project`` wins over the tracker's ``project`` (it used to be ignored)."""
+        site.emulator.add_project("OPS", "Operations")
+        policy = example_policy().model_copy(
+            update={"report": example_policy().report.model_copy(update={"project": "OPS"})}
+        )
+        created = site.connector(policy, project=None).upsert_report(
+            week_key="2026-W48",
+            label="pmsync-review",
+            title="Review W48",
+            bodies={"wiki": "v1"},
+            close_previous=True,
+        )
+        assert created.key.startswith("OPS-")
+
     def test_the_log_entry_for_a_week_is_one_comment_edited_never_reposted(
         self, site: Site
     ) -> None:
@@ -469,7 +486,8 @@ class TestReports:
         )
         assert property_reads == (0 if site.cloud else 1)
         comments = site.emulator.comments(first.key)
-        assert [c["body"] for c in comments] == ["week 48: 4 escalations"]
+        line = "{color:#97a0af}pmsync:log:2026\\-W48{color}"
+        assert [c["body"] for c in comments] == [f"week 48: 4 escalations\n\n{line}"]
         connector.upsert_log_entry(
             log_label="pmsync-log",
             log_title="pmsync operating log",
@@ -503,6 +521,44 @@ class TestPermissions:
         assert set(failed) == {"EDIT_ISSUES", "field evidence"}
         assert failed["EDIT_ISSUES"].fix == "grant 'Edit issues' in the project's permission scheme"
         assert "no Jira field named" in failed["field evidence"].detail
+
+    def test_the_tracker_the_review_goes_to_is_asked_what_publishing_needs(
+        self, site: Site
+    ) -> None:
+        """Create issues, edit own comments, attach the chart: asked in the review's project."""
+        site.emulator.revoke_permission("CREATE_ATTACHMENTS")
+        checks = check_jira(
+            site.config(),
+            SecretStr(TOKEN),
+            EMAIL if site.cloud else None,
+            publishes_reports=True,
+            report_project="REL",
+        )
+        rows = {c.check: c for c in checks}
+        assert [rows[k].ok for k in ("CREATE_ISSUES", "EDIT_OWN_COMMENTS")] == [True, True]
+        assert rows["CREATE_ATTACHMENTS"].ok is False
+        assert rows["CREATE_ATTACHMENTS"].detail == (
+            "cannot attach the risk-trend chart to the weekly review in project REL"
+        )
+
+    def test_a_review_without_a_project_to_go_to_is_one_failed_row(self, site: Site) -> None:
+        checks = check_jira(
+            site.config(project=None),
+            SecretStr(TOKEN),
+            EMAIL if site.cloud else None,
+            publishes_reports=True,
+            report_project=None,
+        )
+        failed = [(c.check, c.fix) for c in checks if not c.ok]
+        assert failed == [
+            ("report project", "set project: KEY in the Jira tracker settings (or report.project)")
+        ]
+
+    def test_a_tracker_the_review_does_not_go_to_is_not_asked_about_publishing(
+        self, site: Site
+    ) -> None:
+        checks = check_jira(site.config(), SecretStr(TOKEN), EMAIL if site.cloud else None)
+        assert not {"CREATE_ISSUES", "report project"} & {c.check for c in checks}
 
     def test_a_wrong_token_fails_the_connect_check(self, site: Site) -> None:
         """401 at serverInfo is reported, not raised."""

@@ -65,7 +65,7 @@ class TestReadCredentials:
         """Cloud basic auth needs the account email."""
         monkeypatch.delenv("JIRA_EMAIL", raising=False)
         with pytest.raises(ConfigError, match="set JIRA_EMAIL"):
-            read_credentials(_config(deployment="cloud"), SecretStr("t"), None)
+            read_credentials(_config(deployment="cloud"), SecretStr("t-secret"), None)
 
     def test_an_unreadable_token_file_is_a_config_error(self, tmp_path: Path) -> None:
         """The path and the fix are in the message, the token never is."""

@@ -1,14 +1,18 @@
 """Exactly one comment on Jira whatever point a run dies at, Cloud and Data Center.
 
-The comment carries its marker as a comment entity property in the same POST; the issue's
-marker index is written after it. These tests kill a run between the two (a process death
-raised from the client just before the index PUT, or a refused index PUT) and run the next
-cycle through the real ``Applier`` and ``run_cycle``: one comment, the index repaired, the
-labels applied, and a further cycle that writes nothing.
+The comment carries its marker as a comment entity property and a visible last line in the
+same POST; the issue's marker index is written after it. These tests kill a run between the
+two (a process death raised from the client just before the index PUT, or a refused index
+PUT) and run the next cycle through the real ``Applier`` and ``run_cycle``: one comment, the
+index repaired, the labels applied, and a further cycle that writes nothing. The emulator
+returns comment properties only where Atlassian documents them (``POST /comment/list``), so
+these tests also hold the check to the documented API; sites that drop the property, or have
+no ``comment/list``, are played by connectors that change the answers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -17,14 +21,16 @@ import pytest
 from structlog.testing import capture_logs
 
 from connectors.jira.client import MARKERS_PROPERTY, JiraConnector
+from connectors.jira.renderer import markers_in_body
 from syncer.apply import Applier, ApplyResult
 from syncer.cycle import CycleOutcome, run_cycle
+from syncer.evaluate import evaluate
 from syncer.ledger import MemoryLedger
 from syncer.messages import Markup, Message
 from syncer.model import ItemRef
 from syncer.policy import Policy
 from tests.builders import example_policy
-from tests.jira.conftest import Site
+from tests.jira.conftest import Site, record_urls
 
 PROPERTY_PATH = "/rest/api/{v}/issue/{issueIdOrKey}/properties/{propertyKey}"
 COMMENTS_PATH = "/rest/api/{v}/issue/{issueIdOrKey}/comment"
@@ -48,14 +54,15 @@ class DiesBeforeIndexPut(JiraConnector):
         *,
         params: Mapping[str, str] | None = None,
         body: object = None,
+        version: str | None = None,
     ) -> Any:
         if method == "PUT" and path.endswith(f"/properties/{MARKERS_PROPERTY}"):
             raise ProcessDied(f"killed before PUT {path}")
-        return super()._request(method, path, params=params, body=body)
+        return super()._request(method, path, params=params, body=body, version=version)
 
 
-class IgnoresExpand(JiraConnector):
-    """A connector talking to a site that answers comment lists without ``properties``."""
+class DropsCommentProperties(JiraConnector):
+    """A connector talking to a site whose ``comment/list`` answers carry no properties."""
 
     def _request(
         self,
@@ -64,12 +71,45 @@ class IgnoresExpand(JiraConnector):
         *,
         params: Mapping[str, str] | None = None,
         body: object = None,
+        version: str | None = None,
     ) -> Any:
-        answer = super()._request(method, path, params=params, body=body)
-        if method == "GET" and path.endswith("/comment") and isinstance(answer, dict):
-            for comment in answer.get("comments") or []:
+        answer = super()._request(method, path, params=params, body=body, version=version)
+        if path == "comment/list" and isinstance(answer, dict):
+            for comment in answer.get("values") or []:
                 comment.pop("properties", None)
         return answer
+
+
+class NoCommentList(JiraConnector):
+    """A connector talking to a site that answers 404 to ``POST comment/list``."""
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+        version: str | None = None,
+    ) -> Any:
+        if path == "comment/list":
+            return super()._request(
+                method, "comment/list-absent", params=params, body=body, version=version
+            )
+        return super()._request(method, path, params=params, body=body, version=version)
+
+
+def _like(cls: type[JiraConnector], site: Site, policy: Policy | None = None) -> JiraConnector:
+    plain = site.connector(policy)
+    return cls(
+        plain.config,
+        plain.policy,
+        site.cursors,
+        site.clock,
+        token=plain._token,
+        email=plain._email,
+        sleep=site.sleeps.append,
+    )
 
 
 def _overdue(site: Site) -> str:
@@ -105,6 +145,7 @@ def _cycle(site: Site, connector: JiraConnector, policy: Policy, name: str) -> C
 
 
 def _crashing(site: Site, policy: Policy, **config: Any) -> DiesBeforeIndexPut:
+    """A connector that dies before its index PUT (``config`` changes its settings)."""
     plain = site.connector(policy, **config)
     return DiesBeforeIndexPut(
         plain.config,
@@ -118,7 +159,8 @@ def _crashing(site: Site, policy: Policy, **config: Any) -> DiesBeforeIndexPut:
 
 
 def _markers_on_comments(site: Site, key: str) -> list[str]:
-    return [p["pmsync.marker"]["marker"] for p in site.emulator.comment_properties(key)]
+    props = site.emulator.comment_properties(key)
+    return [p["pmsync.marker"]["marker"] for p in props if "pmsync.marker" in p]
 
 
 def _requests(site: Site, version: str = "2") -> Counter[tuple[str, str]]:
@@ -170,8 +212,10 @@ class TestProcessDeathBetweenCommentAndIndex:
         """REST v3: the ADF comment carries the same property."""
         _crash_then_converge(cloud_site, "3")
 
-    def test_the_repair_costs_the_two_reads_and_the_index_put(self, site: Site) -> None:
-        """Index GET (absent), comments GET with properties, index PUT, then the labels PUT."""
+    def test_the_repair_costs_the_reads_the_property_list_and_the_index_put(
+        self, site: Site
+    ) -> None:
+        """Index GET (absent), comments GET, who-am-I GET, comment/list POST, index PUT."""
         key = _overdue(site)
         policy = example_policy()
         with pytest.raises(ProcessDied):
@@ -184,7 +228,27 @@ class TestProcessDeathBetweenCommentAndIndex:
         assert connector.has_marker(ref, marker) is True
         prop = PROPERTY_PATH.replace("/rest/api/{v}", "")
         comments = COMMENTS_PATH.replace("/rest/api/{v}", "")
-        assert _requests(site) == {("GET", prop): 1, ("GET", comments): 1, ("PUT", prop): 1}
+        assert _requests(site) == {
+            ("GET", prop): 1,
+            ("GET", comments): 1,
+            ("GET", "/myself"): 1,
+            ("POST", "/comment/list"): 1,
+            ("PUT", prop): 1,
+        }
+
+    def test_the_comment_list_is_read_without_expand(self, site: Site) -> None:
+        """getComments documents expand=renderedBody only: pmsync does not send it."""
+        key = site.add_action("Read plainly")
+        connector = site.connector()
+        seen = record_urls(connector)
+        assert connector.has_marker(ItemRef(tracker="jira", key=key), "pmsync:x") is False
+        listed = [
+            url
+            for method, url in seen()
+            if method == "GET" and url.split("?")[0].endswith(f"/issue/{key}/comment")
+        ]
+        assert len(listed) == 1
+        assert "expand" not in listed[0]
 
 
 class TestIndexPutRefused:
@@ -285,31 +349,104 @@ class TestLogEntry:
             bodies={"wiki": "v2"},
         )
         assert again.key == first.key
-        assert [c["body"] for c in site.emulator.comments(first.key)] == ["w47", "v2"]
+        bodies = [c["body"] for c in site.emulator.comments(first.key)]
+        assert [b.split("\n\n")[0] for b in bodies] == ["w47", "v2"]
+        assert [markers_in_body(b) for b in bodies] == [
+            {"pmsync:log:2026-W47"},
+            {"pmsync:log:2026-W48"},
+        ]
         index = site.emulator.properties(first.key)[MARKERS_PROPERTY]["markers"]
         assert sorted(index) == ["pmsync:log:2026-W47", "pmsync:log:2026-W48"]
 
 
-class TestSiteIgnoringExpand:
-    def test_comments_without_properties_are_reported_once(self, site: Site) -> None:
-        """A site that drops expand=properties gets one warning naming the risk."""
-        key = site.add_action("Old site")
-        site.emulator.add_comment(key, "human note", author="alice")
-        plain = site.connector()
-        connector = IgnoresExpand(
-            plain.config,
-            plain.policy,
-            site.cursors,
-            site.clock,
-            token=plain._token,
-            email=plain._email,
-            sleep=site.sleeps.append,
-        )
-        ref = ItemRef(tracker="jira", key=key)
+class TestSecondLineOfDefence:
+    """The property and the visible line each cover the other's gap."""
+
+    def _killed_after_post(self, site: Site, policy: Policy) -> tuple[str, str]:
+        key = _overdue(site)
+        with pytest.raises(ProcessDied):
+            _cycle(site, _crashing(site, policy), policy, "c1")
+        return key, _markers_on_comments(site, key)[0]
+
+    def test_a_site_that_drops_comment_properties_is_saved_by_the_marker_line(
+        self, site: Site
+    ) -> None:
+        """comment/list without properties: the line identifies the comment, one warning."""
+        policy = example_policy()
+        key, marker = self._killed_after_post(site, policy)
+        site.clock.advance(minutes=5)
         with capture_logs() as logs:
-            assert connector.has_marker(ref, "pmsync:tier:1:a") is False
-            assert connector.has_marker(ref, "pmsync:tier:1:b") is False
+            outcome = _cycle(site, _like(DropsCommentProperties, site, policy), policy, "c2")
+        assert outcome.result.failed == []
+        assert ("comment", "skipped") in _done(outcome.result)
+        assert len(site.emulator.comments(key)) == 1
+        assert marker in site.emulator.properties(key)[MARKERS_PROPERTY]["markers"]
         warnings = [e for e in logs if e["log_level"] == "warning"]
-        assert len(warnings) == 1
-        assert "without their properties" in warnings[0]["event"]
-        assert warnings[0]["tracker"] == "jira"
+        assert [w["event"] for w in warnings] == [
+            "jira answered POST comment/list?expand=properties without properties",
+            "jira returned pmsync's comment without its pmsync.marker property; its visible "
+            "marker line identified it",
+        ]
+
+    def test_a_comment_whose_line_was_edited_away_is_found_by_its_property(
+        self, site: Site
+    ) -> None:
+        """Someone removed the grey line: comment/list still shows the marker property."""
+        policy = example_policy()
+        key, marker = self._killed_after_post(site, policy)
+        with site.emulator.lock:
+            comment = site.emulator.get_issue(key).comments[0]
+            comment.body = str(comment.body).split("\n\n")[0]
+        assert markers_in_body(site.emulator.comments(key)[0]["body"]) == set()
+        site.clock.advance(minutes=5)
+        outcome = _cycle(site, site.connector(policy), policy, "c2")
+        assert ("comment", "skipped") in _done(outcome.result)
+        assert len(site.emulator.comments(key)) == 1
+        assert marker in site.emulator.properties(key)[MARKERS_PROPERTY]["markers"]
+
+    def test_a_site_without_comment_list_is_read_one_property_at_a_time(self, site: Site) -> None:
+        """comment/list answers 404: one getCommentProperty GET per candidate instead."""
+        policy = example_policy()
+        key, marker = self._killed_after_post(site, policy)
+        site.clock.advance(minutes=5)
+        site.reset()
+        outcome = _cycle(site, _like(NoCommentList, site, policy), policy, "c2")
+        assert ("comment", "skipped") in _done(outcome.result)
+        assert len(site.emulator.comments(key)) == 1
+        one = ("GET", "/comment/{commentId}/properties/{propertyKey}")
+        assert _requests(site)[one] == 1
+        assert marker in site.emulator.properties(key)[MARKERS_PROPERTY]["markers"]
+
+    def test_a_marker_line_pasted_by_a_person_does_not_stop_the_escalation(
+        self, site: Site
+    ) -> None:
+        """Only pmsync's own comments count: a copied line on alice's comment is text."""
+        key = _overdue(site)
+        policy = example_policy()
+        connector = site.connector(policy)
+        items = connector.fetch(full=True).items
+        wanted = [c.marker for a in evaluate(items, policy, site.clock()) for c in a.comments]
+        assert wanted
+        site.emulator.add_comment(key, f"copied from REL-9:\n\n{wanted[0]}", author="alice")
+        outcome = _cycle(site, site.connector(policy), policy, "c1")
+        assert ("comment", "done") in _done(outcome.result)
+        assert len(site.emulator.comments(key)) == 2
+        assert _markers_on_comments(site, key) == [wanted[0]]
+
+    def test_the_marker_line_reaches_no_judgement(self, site: Site) -> None:
+        """The search asks for no comment field, so the mapped item is the same with or
+        without pmsync's comment and its line (only ``updated`` moves, as on real Jira)."""
+        key = _overdue(site)
+        policy = example_policy()
+        connector = site.connector(policy)
+        before = next(i for i in connector.fetch(full=True).items if i.ref.key == key)
+        assert "comment" not in connector._fields().requested
+        _cycle(site, site.connector(policy), policy, "c1")
+        assert len(site.emulator.comments(key)) == 1
+        after = next(i for i in site.connector(policy).fetch(full=True).items if i.ref.key == key)
+        changed = {
+            f.name
+            for f in dataclasses.fields(before)
+            if getattr(before, f.name) != getattr(after, f.name)
+        }
+        assert changed <= {"updated_at", "labels"}

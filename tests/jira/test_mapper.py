@@ -23,7 +23,7 @@ from syncer.model import (
     Severity,
     State,
 )
-from syncer.policy import Escalation, EvidenceRule, LinkRule, Tier
+from syncer.policy import EvidenceRule, LinkRule
 from syncer.tracker import SkippedItem
 from syncer.tracker_config import JiraTracker
 from tests.jira.recorded import EPIC, REOPEN, TAGS, cassette_responses, json_fixture
@@ -36,12 +36,6 @@ DD_MAPPING = {
     "incident": "DefectDojo Custom Short Text Field",
     "waiver": "DefectDojo Customer Paragraph Field",
 }
-LADDER = Escalation(
-    tiers=[
-        Tier(name="owner", after="0d", label="pmsync/overdue"),
-        Tier(name="sponsor", after="7d", label="pmsync/escalated-sponsor"),
-    ]
-)
 
 
 def _cloud_fields() -> list[dict[str, Any]]:
@@ -53,7 +47,7 @@ def _context(
 ) -> MappingContext:
     config = JiraTracker(server="https://defectdojo.atlassian.net", fields=mapping)
     resolution = resolve_fields(mapping, field_list)
-    return MappingContext.build(config, LADDER, resolution, cloud=cloud)
+    return MappingContext.build(config, resolution, cloud=cloud)
 
 
 def _issue_gets(name: str) -> list[dict[str, Any]]:
@@ -148,12 +142,11 @@ class TestRecordedCloudIssues:
         assert item.closed_at is not None
         assert item.closed_at.tzinfo is UTC
 
-    def test_labels_from_the_recording_set_the_tier(self) -> None:
-        """Labels are read as a set; no tier label means tier 0."""
+    def test_labels_from_the_recording_are_read_as_a_set(self) -> None:
+        """Every label of the recorded issue, nothing more."""
         ctx = _context(DD_MAPPING, _cloud_fields(), cloud=True)
         item = _mapped(_issue_gets(TAGS)[-1], ctx)
         assert item.labels == frozenset({"tag1", "tag2", "tag3", "tag4"})
-        assert item.escalation_tier == 0
 
     def test_custom_field_values_in_their_real_shapes_map_to_the_model(self) -> None:
         """A recorded issue with its custom fields filled in the shapes Cloud returns."""
@@ -187,7 +180,7 @@ class TestRecordedCloudIssues:
             "Dana Lee",
             "vendor fix pending",
         )
-        assert item.escalation_tier == 1
+        assert item.labels == frozenset({"pmsync/overdue", "postmortem-action"})
         assert item.data_problems == ()
 
     def test_malformed_custom_values_become_unknown_with_problems(self) -> None:
@@ -326,7 +319,6 @@ class TestSeverityAndEvidence:
         rule = EvidenceRule(links=[LinkRule(host=r"^status\.acme\.io$", kind="dashboard")])
         ctx = MappingContext.build(
             config,
-            LADDER,
             resolve_fields(mapping, _cloud_fields()),
             cloud=True,
             links=classifier_for(rule),

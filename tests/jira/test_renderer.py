@@ -12,9 +12,11 @@ from connectors.jira.renderer import (
     BACKSLASH_STANDIN,
     WIKI_SPECIALS,
     escape_wiki,
+    markers_in_body,
     render_adf,
     render_comment,
     render_wiki,
+    with_marker_line,
 )
 from syncer.messages import Link, Markup, Mention, Message, Text
 from syncer.model import Person
@@ -172,3 +174,70 @@ class TestAdf:
         assert kinds == ["doc", "paragraph", "text"]
         assert nodes[2]["text"] == " ".join(text.splitlines())
         assert "marks" not in nodes[2]
+
+
+MARKERS = st.from_regex(r"pmsync:[A-Za-z0-9:._/=+-]{1,40}", fullmatch=True)
+
+
+class TestMarkerLine:
+    """The visible marker line, in every body form a site may send back."""
+
+    def test_wiki_bodies_end_with_the_marker_in_light_grey(self) -> None:
+        """Cloud v2 and Data Center: one blank line, then {color:#97a0af}marker{color}."""
+        for cloud in (True, False):
+            body = render_wiki(_message(Markup(text="overdue")), cloud=cloud)
+            marked = with_marker_line(body, "pmsync:escalation:tier-1:due-2026-11-10")
+            assert marked == (
+                "overdue\n\n{color:#97a0af}pmsync:escalation:tier\\-1:due\\-2026\\-11\\-10{color}"
+            )
+
+    def test_adf_bodies_end_with_a_grey_paragraph(self) -> None:
+        """REST v3: a last paragraph whose one text node carries a textColor mark."""
+        marked = with_marker_line(render_adf(_message(Markup(text="overdue"))), "pmsync:tier:1")
+        assert isinstance(marked, dict)
+        assert marked["content"][-1] == {
+            "type": "paragraph",
+            "content": [
+                {
+                    "type": "text",
+                    "text": "pmsync:tier:1",
+                    "marks": [{"type": "textColor", "attrs": {"color": "#97a0af"}}],
+                }
+            ],
+        }
+
+    @given(marker=MARKERS, text=st.text(max_size=80))
+    def test_the_line_reads_back_from_wiki_and_adf_whatever_the_comment_says(
+        self, marker: str, text: str
+    ) -> None:
+        """Sent as wiki or ADF, the body yields its marker; issue text alone never makes one."""
+        message = _message(Markup(text="due "), Text(text=text))
+        wiki = with_marker_line(render_wiki(message, cloud=True), marker)
+        adf = with_marker_line(render_adf(message), marker)
+        assert marker in markers_in_body(wiki)
+        assert marker in markers_in_body(adf)
+        assert markers_in_body(render_wiki(message, cloud=True)) == set()
+        assert markers_in_body(render_adf(message)) == set()
+
+    def test_the_line_reads_back_as_a_site_may_render_it(self) -> None:
+        """Cloud's wiki rendering of stored ADF (upper-case colour, no escapes) and ADF text
+        holding the wiki markup literally both count."""
+        marker = "pmsync:reminder:due-2026-11-20"
+        assert markers_in_body(f"note\n{{color:#97A0AF}}{marker}{{color}}\n") == {marker}
+        literal = {
+            "type": "doc",
+            "version": 1,
+            "content": [
+                {
+                    "type": "paragraph",
+                    "content": [{"type": "text", "text": f"{{color:#97a0af}}{marker}{{color}}"}],
+                }
+            ],
+        }
+        assert markers_in_body(literal) == {marker}
+
+    def test_a_marker_quoted_in_a_sentence_is_not_a_marker_line(self) -> None:
+        """Only a line that is nothing but a marker counts."""
+        assert markers_in_body("see pmsync:tier:1 above") == set()
+        assert markers_in_body("pmsync:tier:1 was posted twice") == set()
+        assert markers_in_body(None) == set()

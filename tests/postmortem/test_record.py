@@ -85,14 +85,15 @@ class TestSchemaProblems:
             "severity: Input should be 'SEV-1', 'SEV-2', 'SEV-3', 'SEV-4' or 'unknown'"
         )
 
-    def test_a_duplicate_key_is_reported_on_its_second_line(self) -> None:
-        """YAML would silently keep the last value; the loader says so."""
+    def test_a_duplicate_key_is_reported_with_both_lines(self) -> None:
+        """YAML would silently keep the last value; the loader refuses, naming both lines."""
         text = edit(
             example_text(), "title: Support assistant", "title: x\ntitle: Support assistant"
         )
         line = line_of(text, "title: Support assistant")
         assert problems_of(text) == [
-            f"inc.yaml:{line}: title: duplicate key (the earlier value is ignored)"
+            f"inc.yaml:{line}: title: duplicate key: first at line {line - 1}, again at line "
+            f"{line}; keep one of them"
         ]
 
     def test_broken_yaml_is_located(self) -> None:

@@ -13,7 +13,6 @@ from rich.console import Console
 from syncer.actions import UpsertLogEntry, UpsertReport
 from syncer.errors import ConfigError
 from syncer.evaluate import evaluate
-from syncer.fake import FakeTracker
 from syncer.ledger import LedgerEntry, MemoryLedger
 from syncer.model import Priority, Severity
 from syncer.policy import Operations, Policy, Report
@@ -22,6 +21,7 @@ from syncer.report.cli import Sources, publish, register, run
 from syncer.report.model import WeeklyReport
 from syncer.tracker_config import JiraTracker, Trackers
 from tests.builders import EXAMPLE_POLICY, NOW, REPO, example_policy, item, merged_pr
+from tests.fakes import FakeTracker
 
 POLICY = example_policy()
 ITEMS = REPO / "config" / "examples" / "items.json"

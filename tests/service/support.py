@@ -7,6 +7,7 @@ the process (signals, ports, leases), which only exists in real time.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -25,12 +26,15 @@ from typing import IO, Any
 import yaml
 
 from connectors.emulators.github import GitHubEmulator
+from syncer.state import LeaderLease, StateStore
 
 TOKEN = "ghp_service-test-token-7d1e"
 TOKEN_ENV = "PMSYNC_TEST_GITHUB_TOKEN"
 REPO = "acme/api"
 LABELS = ("postmortem-action", "sev-1", "sev-2", "sev-3", "P0", "P1", "P2", "P3")
 PMSYNC = Path(sys.executable).with_name("pmsync")
+LEASE_S = 4
+"""The service tests' lease, seconds: short so that failovers are quick."""
 
 
 def free_port() -> int:
@@ -54,7 +58,7 @@ def policy_dict(base_url: str, *, version: str = "svc-1", interval: str = "2s") 
                     "action_label": "postmortem-action",
                     "token_env": TOKEN_ENV,
                     "seconds_between_writes": 0,
-                    "request_timeout_s": 5,
+                    "request_timeout_s": 2,
                 }
             ]
         },
@@ -71,7 +75,13 @@ def policy_dict(base_url: str, *, version: str = "svc-1", interval: str = "2s") 
             ]
         },
         "report": {"enabled": False},
-        "daemon": {"interval": interval, "lease": "3s", "max_backoff": "10s"},
+        # A write needs timeout (2 s) + skew allowance (1 s) of the lease left: 3 of 4 s.
+        "daemon": {
+            "interval": interval,
+            "lease": f"{LEASE_S}s",
+            "clock_skew_allowance": "1s",
+            "max_backoff": "10s",
+        },
     }
 
 
@@ -185,6 +195,21 @@ def start_daemon(
         env=env,
     )
     return DaemonProcess(proc, port, log_path, log)
+
+
+def holder(store: StateStore) -> str | None:
+    """Who the lease row names, if its lease has not run out (by the database's clock)."""
+    state = LeaderLease(store, holder_id="observer", lease_seconds=LEASE_S).state()
+    if state is None or state.expires_at <= store.database_now():
+        return None
+    return state.holder
+
+
+def role(proc: DaemonProcess) -> str:
+    """The role /readyz reports ("role is leader" in its role check)."""
+    _, body = proc.get("/readyz")
+    detail = str(json.loads(body)["checks"]["role"]["detail"])
+    return detail.removeprefix("role is ")
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:

@@ -83,12 +83,18 @@ class TestProbesAndMetrics:
     ) -> None:
         """/healthz is 200, /readyz 200 after a cycle, /metrics holds every family."""
         proc, _ = daemon
-        wait_for(lambda: proc.get("/healthz")[0] == 200, 10, "/healthz")
-        wait_for(lambda: ready(proc), 15, "/readyz 200")
+        wait_for(lambda: proc.get("/healthz")[0] == 200, 15, "/healthz")
+        wait_for(lambda: ready(proc), 30, "/readyz 200")
         status, body = proc.get("/readyz")
         assert status == 200
         assert "leader" in body
-        wait_for(lambda: len(comment_pairs(emulator, REPO, [1, 2, 3])) == 3, 10, "escalations")
+        wait_for(lambda: len(comment_pairs(emulator, REPO, [1, 2, 3])) == 3, 30, "escalations")
+        # The metrics are recorded when the cycle ends, after its last write: wait for them.
+        wait_for(
+            lambda: metric(proc, "pmsync_writes_total", kind="comment") == 3.0,
+            30,
+            "the cycle's write metrics",
+        )
         _, text = proc.get("/metrics")
         families = {f.name: f for f in text_string_to_metric_families(text)}
         assert set(families) >= FAMILIES
@@ -111,7 +117,7 @@ class TestProbesAndMetrics:
             for s in families["pmsync_writes"].samples
             if s.name == "pmsync_writes_total"
         }
-        assert written["comment"] == 3.0
+        assert written == {"comment": 3.0, "add_labels": 3.0, "create_labels": 1.0}
         # The connector's own traffic reaches the scrape: every request the emulator
         # answered (it counts too), and the quota left as its last answer said.
         sent = sum(
@@ -135,7 +141,7 @@ class TestSignals:
         proc, _ = daemon
         emulator.faults = Faults(latency_s=0.05)  # a cycle of ~40 writes now takes seconds
         add_overdue(emulator, 20)
-        wait_for(lambda: emulator.request_count("POST") > 0, 15, "the first write")
+        wait_for(lambda: emulator.request_count("POST") > 0, 30, "the first write")
         sent = time.monotonic()
         proc.signal(signal.SIGTERM)
         code = proc.proc.wait(10)
@@ -148,15 +154,15 @@ class TestSignals:
     ) -> None:
         """A broken file is refused with a log line; the process stays up and ready."""
         proc, policy = daemon
-        wait_for(lambda: ready(proc), 15, "/readyz 200")
+        wait_for(lambda: ready(proc), 30, "/readyz 200")
         policy.write_text("version: broken\ndaemon: {interval: not-a-span}\n", encoding="utf-8")
         proc.signal(signal.SIGHUP)
-        wait_for(lambda: "policy reload failed" in proc.log_text(), 10, "the refusal")
+        # Wait on state (the flag on /metrics); the log line is written before it is set.
+        wait_for(lambda: metric(proc, "pmsync_policy_reload_failed") == 1.0, 30, "the flag")
         assert proc.proc.poll() is None
         assert proc.get("/healthz")[0] == 200
         line = next(x for x in proc.log_text().splitlines() if "policy reload failed" in x)
         assert "svc-1" in line  # the version still in force
-        wait_for(lambda: metric(proc, "pmsync_policy_reload_failed") == 1.0, 10, "the flag")
         assert metric(proc, "pmsync_policy_reloads_total", outcome="failure") == 1.0
         assert metric(proc, "pmsync_policy_info", version="svc-1") == 1.0
         status, body = proc.get("/readyz")
@@ -174,13 +180,14 @@ class TestSignals:
     ) -> None:
         """A valid new file is loaded and its version logged."""
         proc, policy = daemon
-        wait_for(lambda: ready(proc), 15, "/readyz 200")
+        wait_for(lambda: ready(proc), 30, "/readyz 200")
         write_policy(policy, policy_dict(emulator.base_url, version="svc-2"))
         proc.signal(signal.SIGHUP)
-        wait_for(lambda: "policy reloaded" in proc.log_text(), 10, "the reload")
+        # Wait on state (the version /metrics publishes); the log line comes just after it.
+        wait_for(lambda: metric(proc, "pmsync_policy_info", version="svc-2") == 1.0, 30, "v2")
+        wait_for(lambda: "policy reloaded" in proc.log_text(), 30, "the reload's log line")
         line = next(x for x in proc.log_text().splitlines() if "policy reloaded" in x)
         assert "svc-2" in line
-        wait_for(lambda: metric(proc, "pmsync_policy_info", version="svc-2") == 1.0, 10, "v2")
         assert metric(proc, "pmsync_policy_reloads_total", outcome="success") == 1.0
         assert metric(proc, "pmsync_policy_reload_failed") == 0.0
         proc.signal(signal.SIGTERM)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,12 +12,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from connectors.emulators.github import GitHubEmulator
 from syncer.state import LeaderLease, StateStore
 from tests.service.support import (
+    LEASE_S,
     REPO,
     TOKEN,
+    TOKEN_ENV,
     DaemonProcess,
     add_overdue,
     comment_pairs,
+    holder,
     policy_dict,
+    role,
     seed_repo,
     start_daemon,
     wait_for,
@@ -27,8 +29,6 @@ from tests.service.support import (
 )
 
 pytestmark = pytest.mark.postgres
-
-LEASE_S = 3.0
 
 
 @pytest.fixture
@@ -42,21 +42,6 @@ def emulator() -> Iterator[GitHubEmulator]:
         emu.stop()
 
 
-def holder(store: StateStore) -> str | None:
-    """Who the lease row names, if its lease has not run out."""
-    state = LeaderLease(store, holder_id="observer", lease_seconds=LEASE_S).state()
-    if state is None or state.expires_at <= store.database_now():
-        return None
-    return state.holder
-
-
-def role(proc: DaemonProcess) -> str:
-    """The role /readyz reports ("role is leader" in its role check)."""
-    _, body = proc.get("/readyz")
-    detail = str(json.loads(body)["checks"]["role"]["detail"])
-    return detail.removeprefix("role is ")
-
-
 def metric(proc: DaemonProcess, name: str) -> float:
     """The sum of one series' samples on the replica's /metrics (0 when it has none)."""
     text = proc.get("/metrics")[1]
@@ -68,61 +53,90 @@ def metric(proc: DaemonProcess, name: str) -> float:
     )
 
 
+def escalated(emu: GitHubEmulator, numbers: list[int]) -> bool:
+    """Every item has its comment and the label that records it: the change is complete."""
+    return len(comment_pairs(emu, REPO, numbers)) == len(numbers) and all(
+        "pmsync/overdue" in emu.labels_of(REPO, n) for n in numbers
+    )
+
+
+def requests_by(emu: GitHubEmulator, token: str) -> int:
+    return sum(1 for r in emu.request_log() if r.credential == token)
+
+
+TOKENS = {"A": "ghp_failover-replica-a-5d1f", "B": "ghp_failover-replica-b-93ce"}
+
+
 class TestFailover:
-    """Exactly one replica writes; when it dies the other takes over and repeats nothing."""
+    """Exactly one replica writes; when it dies the other takes over and repeats nothing.
+
+    Every wait is on state (the lease row, the emulator, /readyz, /metrics), never on log
+    lines: each replica has its own token, so the emulator's request log says who sent what.
+    """
 
     def test_the_standby_takes_over_a_killed_leader_without_duplicate_writes(
         self, emulator: GitHubEmulator, postgres_schema_url: str, tmp_path: Path
     ) -> None:
         """Leader A or B escalates, is SIGKILLed; the other escalates new items within 2 leases."""
         first = add_overdue(emulator, 4)
+        for token in TOKENS.values():
+            emulator.add_token(token)
         policy = write_policy(tmp_path / "policy.yaml", policy_dict(emulator.base_url))
         store = StateStore.open(postgres_schema_url)
         replicas = {
-            rid: start_daemon(policy, postgres_schema_url, tmp_path / f"{rid}.log", replica_id=rid)
+            rid: start_daemon(
+                policy,
+                postgres_schema_url,
+                tmp_path / f"{rid}.log",
+                replica_id=rid,
+                extra_env={TOKEN_ENV: TOKENS[rid]},
+            )
             for rid in ("A", "B")
         }
         try:
-            wait_for(lambda: holder(store) in replicas, 20, "a leader")
+            wait_for(lambda: holder(store) in replicas, 30, "a leader")
             leader_id = holder(store)
             assert leader_id is not None
             standby_id = next(r for r in replicas if r != leader_id)
             leader, standby = replicas[leader_id], replicas[standby_id]
-            wait_for(lambda: len(comment_pairs(emulator, REPO, first)) == 4, 15, "escalations")
-            # The comments are in before the cycle ends (its labels, then its metrics): wait
-            # for the cycle's own record of its writes rather than race it.
-            wait_for(
-                lambda: metric(leader, "pmsync_writes_total") >= 8.0, 15, "the cycle's metrics"
-            )
-            wait_for(lambda: role(standby) == "standby", 10, "the standby's /readyz")
+            wait_for(lambda: escalated(emulator, first), 30, "escalations")
+            # 1 label created + 4 comments + 4 labels, counted once the cycle is recorded.
+            wait_for(lambda: metric(leader, "pmsync_writes_total") >= 9, 30, "the cycle's metrics")
+            wait_for(lambda: role(standby) == "standby", 15, "the standby's /readyz")
             assert role(leader) == "leader"
             assert standby.get("/readyz")[0] == 200
-            # Only the leader ran cycles: the standby logged none and wrote nothing.
-            assert "cycle finished" not in standby.log_text()
-            assert "cycle finished" in leader.log_text()
+            # Only the leader talked to the tracker: the standby sent no request at all.
+            assert requests_by(emulator, TOKENS[standby_id]) == 0
+            assert requests_by(emulator, TOKENS[leader_id]) > 0
             assert metric(standby, "pmsync_writes_total") == 0.0
             assert metric(standby, "pmsync_leader") == 0.0
-            assert metric(leader, "pmsync_writes_total") >= 8.0  # 4 comments + 4 labels
-            posts_before_kill = emulator.request_count("POST")
+            assert metric(leader, "pmsync_leader") == 1.0
 
             leader.proc.send_signal(signal.SIGKILL)
-            leader.proc.wait(5)
-            killed = time.monotonic()
-            taken = wait_for(lambda: holder(store) == standby_id, 4 * LEASE_S, "the takeover")
-            took = time.monotonic() - killed
-            print(f"takeover {took:.2f}s after SIGKILL (lease {LEASE_S}s)")
-            assert took <= 2 * LEASE_S, f"takeover took {took:.1f}s (waited {taken:.1f}s)"
+            leader.proc.wait(10)
+            before = LeaderLease(store, holder_id="observer").state()
+            assert before is not None
+            assert (before.holder, before.fencing_token) == (leader_id, 1)
+            wait_for(lambda: holder(store) == standby_id, 6 * LEASE_S, "the takeover")
+            after = LeaderLease(store, holder_id="observer").state()
+            assert after is not None
+            assert after.fencing_token == 2
+            assert before.renewed_at is not None
+            assert after.acquired_at is not None
+            # By the database's clock: the standby led within two leases of the last renewal.
+            took = (after.acquired_at - before.renewed_at).total_seconds()
+            print(f"takeover {took:.2f}s after the dead leader's last renewal (lease {LEASE_S}s)")
+            assert LEASE_S <= took <= 2 * LEASE_S
 
             later = add_overdue(emulator, 3)
-            wait_for(lambda: len(comment_pairs(emulator, REPO, later)) == 3, 15, "new escalations")
-            wait_for(lambda: role(standby) == "leader", 5, "the new leader's /readyz")
+            wait_for(lambda: escalated(emulator, later), 30, "new escalations")
+            wait_for(lambda: role(standby) == "leader", 15, "the new leader's /readyz")
             pairs = comment_pairs(emulator, REPO, first + later)
             assert len(pairs) == 7
             assert set(pairs.values()) == {1}  # every (issue, marker) pair: exactly one comment
-            assert emulator.request_count("POST") - posts_before_kill >= 3
-            assert "became leader" in standby.log_text()
+            assert metric(standby, "pmsync_leader") == 1.0
             standby.signal(signal.SIGTERM)
-            assert standby.proc.wait(10) == 0
+            assert standby.proc.wait(15) == 0
         finally:
             for proc in replicas.values():
                 proc.stop()

@@ -122,22 +122,33 @@ class TestIdleRunOnceOnGitHub:
         self, github: GitHubEmulator, github_policy: Path, tmp_path: Path
     ) -> None:
         """Three weeks later nothing changed in the tracker, yet the items came due: all 304,
-        and the run plans the escalation of all 170 items the cache holds (25 within the
-        write budget, exit 4 for the rest)."""
+        and the run plans the escalation of all 170 items the cache holds (24 within the
+        write budget, which the creation of the overdue label shares; exit 4 for the rest)."""
         run_once(github_policy, state_of(tmp_path))
         github.reset_counters()
         later = datetime.now(UTC) + timedelta(days=21)
-        done = run_once(github_policy, state_of(tmp_path), "--now", later.isoformat(), exit_code=4)
+        done = run_once(
+            github_policy,
+            state_of(tmp_path),
+            "--now",
+            later.isoformat(),
+            env={"COLUMNS": "250"},  # the summary on one line
+            exit_code=4,
+        )
         assert lists(github.counters) == Counter({304: len(REPOS)})
-        assert "50 writes done, 0 already there; 0 failed; 290 writes wait" in done.stdout
+        assert (
+            "49 writes done (1 creating repository labels), 0 already there; 0 failed; "
+            "292 writes wait for the next cycle"
+        ) in done.stdout
         escalated = [
             (repo, n)
             for repo, total in zip(REPOS, (130, 20, 20), strict=True)
             for n in range(1, total + 1)
             if "pmsync/overdue" in github.labels_of(repo, n)
         ]
-        # The write budget (50 a cycle, 2 writes an escalation) caps what one run does.
-        assert len(escalated) == 25
+        # The write budget (50 a cycle: 1 label creation, then 2 writes an escalation) caps
+        # what one run does.
+        assert len(escalated) == 24
 
     def test_a_change_costs_the_first_page_of_its_repository_only(
         self, github: GitHubEmulator, github_policy: Path, tmp_path: Path
@@ -233,6 +244,8 @@ def jira_policy(emu: JiraEmulator, tmp_path: Path) -> Path:
             }
         ]
     }
+    # A write needs timeout (5 s) + skew allowance (1 s) of the lease left: a lease of 20 s.
+    data["daemon"]["lease"] = "20s"
     return write_policy(tmp_path / "jira.yaml", data)
 
 

@@ -34,6 +34,7 @@ def policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Policy]:
     emu = GitHubEmulator(token=TOKEN)
     emu.start()
     seed_repo(emu)
+    emu.add_label("acme/api", "pmsync/overdue")  # no label to create: 50 writes fill the budget
     add_overdue(emu, 25)
     try:
         path = write_policy(tmp_path / "policy.yaml", policy_dict(emu.base_url))

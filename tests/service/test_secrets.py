@@ -182,8 +182,8 @@ class TestCassettes:
                     assert value in {"", "[redacted]", "redacted", "<redacted>"}, path.name
 
 
-class TestDaemonRegistersTokens:
-    """The daemon hands the policy's tokens to the redactor, so even a careless line is clean."""
+class TestCommandsRegisterTokens:
+    """Commands hand the policy's tokens to the redactor, so even a careless line is clean."""
 
     def test_a_token_logged_under_an_innocent_key_is_redacted(
         self, tmp_path: Path, logs: io.StringIO, monkeypatch: pytest.MonkeyPatch
@@ -191,13 +191,13 @@ class TestDaemonRegistersTokens:
         """After the policy is loaded, the token's value is replaced wherever it shows up."""
         import structlog
 
-        from syncer.daemon import register_tracker_secrets
+        from syncer.secrets import register_configured_secrets
 
         plain = "plainvalue-QwErTy-123456"  # no known token shape: only registration finds it
         monkeypatch.setenv("PMSYNC_DEMO_GITHUB_TOKEN", plain)
         policy = load_model_file(Policy, DEMO / "pmsync.demo.yaml")
         structlog.get_logger("careless").warning("before", note=f"sent {plain}")
-        register_tracker_secrets(policy)
+        register_configured_secrets(policy)
         structlog.get_logger("careless").warning("after", note=f"sent {plain}")
         before, after = logs.getvalue().splitlines()[-2:]
         assert plain in before  # shapeless: the pattern rules alone do not catch it

@@ -61,6 +61,8 @@ def daemon(jira: JiraEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
             }
         ]
     }
+    # A write needs timeout (5 s) + skew allowance (1 s) of the lease left: a lease of 20 s.
+    data["daemon"]["lease"] = "20s"
     data["daemon"]["webhooks"] = {"enabled": True, "coalesce_s": 0}
     policy = write_policy(tmp_path / "policy.yaml", data)
     settings = Settings(health_port=0, webhook_port=0, replica_id="jira-hooks")

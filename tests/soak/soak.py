@@ -1,20 +1,28 @@
-"""Soak test: the daemon's cycle against the GitHub emulator, with faults and SIGKILLs.
+"""Soak test: the daemon's cycles on GitHub and Jira Cloud together, with faults and SIGKILLs.
 
 Why it exists: pmsync runs for months beside trackers that fail in every way, and is killed
 and restarted by its supervisor at any moment. Unit tests show each safeguard; this shows
-they hold together over many cycles. The parent process hosts the emulator (so its state
-survives the kills) and a clock file; a child process builds a real ``Daemon`` on a SQLite
-state store and runs its jobs in a loop, moving the shared clock forward before each cycle.
-The parent SIGKILLs the child at random moments and starts a new one, until the child has
-finished ``--cycles`` cycles. Then the faults stop, a last child lets the backlog drain
-without moving time, and the emulator's state is compared with what the policy requires:
+they hold together over many cycles. The parent process hosts a GitHub and a Jira Cloud
+emulator (so their state survives the kills) and a clock file; a child process builds a real
+``Daemon`` with both trackers on a SQLite state store and runs its jobs in a loop, moving the
+shared clock forward before each cycle. Both emulators answer 10% of requests with a 5xx, 5%
+with a 429 and ``Retry-After``, time out 2% and drop 2% of write answers after committing the
+write. The parent SIGKILLs the child at random moments and starts a new one, until the child
+has finished ``--cycles`` cycles. The weekly review is published on GitHub for the first half
+of the run and on Jira for the second (the parent switches ``report.tracker`` between
+children). Then the faults stop, a last child lets the backlog drain without moving time, and
+each emulator's state is compared with what the policy requires:
 
-* duplicate comments: any (issue, hidden marker) pair with more than one comment;
+* duplicate comments: any (issue, marker) pair with more than one comment (GitHub: the hidden
+  marker; Jira: the ``pmsync.marker`` comment property, else the visible marker line);
 * missing escalations: a comment the policy wants on an item whose marker is not there;
 * labels converged: the plan for the final items holds no label change or reopen;
-* lost report updates: a week whose review moment passed without a review issue.
+* lost report updates: a week whose review moment passed without a review issue on either.
 
-Usage: ``python tests/soak/soak.py --cycles 1000`` (``make soak``). Exit 0 when all four hold.
+The Jira connector's waits (``Retry-After``, backoff) move the shared clock instead of
+sleeping: the simulated time passes, the soak does not wait for it.
+
+Usage: ``python tests/soak/soak.py --cycles 1000`` (``make soak``). Exit 0 when all hold.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,13 +49,20 @@ if str(ROOT) not in sys.path:
 
 from connectors.emulators.github import Faults, GitHubEmulator  # noqa: E402
 from connectors.emulators.github_model import ApiError  # noqa: E402
+from connectors.emulators.jira import JiraEmulator, JiraFaults  # noqa: E402
 
 TOKEN = "ghp_soak-test-token-5c2a"
 TOKEN_ENV = "PMSYNC_SOAK_GITHUB_TOKEN"
+JIRA_EMAIL = "bot@acme.test"
+JIRA_TOKEN = "jira-soak-token-7e1b"
+JIRA_TOKEN_ENV = "PMSYNC_SOAK_JIRA_TOKEN"
+JIRA_EMAIL_ENV = "PMSYNC_SOAK_JIRA_EMAIL"
+JIRA_PROJECT = "REL"
+ALICE_ID = "712020:aaaaaaaa-0000-4000-8000-00000000a11c"
+BOB_ID = "712020:bbbbbbbb-0000-4000-8000-000000000b0b"
 REPO = "acme/api"
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)  # a Monday morning
 SPAN = timedelta(days=42)  # simulated time covered by the run, whatever the cycle count
-REVIEW_TITLE = "Reliability review"
 FAULTS = Faults(
     error_5xx_rate=0.10,
     rate_429_rate=0.05,
@@ -57,6 +72,17 @@ FAULTS = Faults(
     retry_after_s=60,
     seed=7,
 )
+JIRA_FAULTS = JiraFaults(
+    error_5xx_rate=0.10,
+    rate_429_rate=0.05,
+    timeout_rate=0.02,
+    drop_after_commit_rate=0.02,
+    timeout_hold_s=0.0,
+    retry_after_s=60,
+    seed=11,
+)
+TRACKERS = ("github", "jira")
+MAX_KILL_WINDOW_S = 16.0
 
 
 class FileClock:
@@ -78,7 +104,7 @@ class FileClock:
         os.replace(tmp, self.path)
 
 
-def policy(base_url: str, budget: int) -> dict[str, Any]:
+def policy(base_url: str, jira_url: str, budget: int, review_on: str) -> dict[str, Any]:
     return {
         "version": "soak-1",
         "trackers": {
@@ -92,7 +118,25 @@ def policy(base_url: str, budget: int) -> dict[str, Any]:
                     "seconds_between_writes": 0,
                     "request_timeout_s": 2,
                 }
-            ]
+            ],
+            "jira": [
+                {
+                    "name": "jira",
+                    "server": jira_url,
+                    "deployment": "cloud",
+                    "jql": f"project = {JIRA_PROJECT} AND labels = postmortem-action",
+                    "project": JIRA_PROJECT,
+                    "token_env": JIRA_TOKEN_ENV,
+                    "email_env": JIRA_EMAIL_ENV,
+                    "fields": {
+                        "owner": "assignee",
+                        "due": "duedate",
+                        "severity": "Severity",
+                        "sponsor": "Sponsor",
+                    },
+                    "request_timeout_s": 2,
+                }
+            ],
         },
         "deadlines": {"timezone": "UTC"},
         "escalation": {
@@ -130,6 +174,7 @@ def policy(base_url: str, budget: int) -> dict[str, Any]:
         },
         "report": {
             "enabled": True,
+            "tracker": review_on,
             "repository": REPO,
             "schedule": {"weekday": "mon", "time": "09:00", "timezone": "UTC"},
             # The soak kills the daemon across review moments: a restart must still publish.
@@ -161,6 +206,38 @@ def add_item(emu: GitHubEmulator, rng: random.Random, now: datetime) -> int:
     )
 
 
+def add_jira_item(emu: JiraEmulator, rng: random.Random, now: datetime) -> str:
+    due = now + timedelta(days=rng.randint(-3, 25))
+    return emu.add_issue(
+        JIRA_PROJECT,
+        f"Soak action {rng.randrange(10**6)}",
+        labels=["postmortem-action"],
+        priority=rng.choice(["Highest", "High", "Medium"]),
+        assignee="alice",
+        duedate=due.date().isoformat(),
+        fields={"Severity": "SEV-2", "Sponsor": "bob"},
+        created=now - timedelta(days=1),
+    )
+
+
+def seed_jira(emu: JiraEmulator) -> None:
+    emu.add_project(JIRA_PROJECT, "Reliability")
+    emu.add_user(account_id=ALICE_ID, name="alice", display_name="Alice Adams")
+    emu.add_user(account_id=BOB_ID, name="bob", display_name="Bob Brown")
+    emu.add_custom_field("Severity", "option", options=["SEV-1", "SEV-2", "SEV-3"])
+    emu.add_custom_field("Sponsor", "user")
+
+
+def write_policy(work: Path, github_url: str, jira_url: str, budget: int, review_on: str) -> None:
+    """The policy file children read at start (replaced atomically: a child may be starting)."""
+    tmp = work / "policy.tmp"
+    tmp.write_text(
+        yaml.safe_dump(policy(github_url, jira_url, budget, review_on), sort_keys=False),
+        encoding="utf-8",
+    )
+    os.replace(tmp, work / "policy.yaml")
+
+
 # ----- the child: a real Daemon's jobs on the shared clock --------------------------------------
 
 
@@ -178,13 +255,25 @@ def child(args: argparse.Namespace) -> int:
         clock=clock,
         state_url=args.state,
     )
+    from connectors.jira.client import JiraConnector
+
+    def wait(seconds: float) -> None:
+        """A Jira retry's wait passes on the shared clock (simulated time), not the real one."""
+        clock.set(clock() + timedelta(seconds=seconds))
+
+    for tracker in daemon.runtime.trackers:
+        if isinstance(tracker, JiraConnector):
+            tracker.sleep = wait
     print("running", flush=True)
     daemon.renew_lease()  # takes the lease: a full cycle, then catch-up (missed review)
     step = timedelta(seconds=args.step_s)
-    count = len(done.read_text().splitlines()) if done.exists() else 0
+    finished = done.read_text().splitlines() if done.exists() else []
+    count = len(finished)
+    before = datetime.fromisoformat(finished[-1]) if finished else START
     while count < args.cycles:
-        before = clock()
-        now = before + step
+        # A child killed inside this cycle has already moved the clock: never add its step
+        # twice, or the kills, not the cycles, would decide how much time passes.
+        now = max(before + step, clock())
         clock.set(now)
         daemon.renew_lease()
         if daemon._next_review(before) <= now:
@@ -195,31 +284,29 @@ def child(args: argparse.Namespace) -> int:
         with done.open("a") as f:
             f.write(f"{now.isoformat()}\n")
         count += 1
+        before = now
     daemon.store.close()
     return 0
 
 
-# ----- the parent: emulator, kills, checks ----------------------------------------------------
+# ----- the parent: emulators, kills, checks ---------------------------------------------------
 
 
 @dataclass
-class Figures:
-    cycles: int = 0
-    kills: int = 0
-    restarts: int = 0
+class TrackerFigures:
+    """What one tracker's emulator saw and holds at the end."""
+
     items: int = 0
+    requests: int = 0
     faults_5xx: int = 0
     faults_429: int = 0
     faults_dropped: int = 0
-    requests: int = 0
     writes: int = 0
     comments: int = 0
     duplicate_comments: int = 0
     missing_escalations: int = 0
     label_changes_left: int = 0
-    weeks_due: int = 0
-    lost_report_updates: int = 0
-    seconds: float = 0.0
+    reviews_published: int = 0
 
     @property
     def ok(self) -> bool:
@@ -227,14 +314,42 @@ class Figures:
             self.duplicate_comments == 0
             and self.missing_escalations == 0
             and self.label_changes_left == 0
-            and self.lost_report_updates == 0
         )
+
+
+@dataclass
+class Figures:
+    cycles: int = 0
+    kills: int = 0
+    restarts: int = 0
+    weeks_due: int = 0
+    lost_report_updates: int = 0
+    seconds: float = 0.0
+    longest_kill_window: float = 0.0
+    trackers: dict[str, TrackerFigures] = field(
+        default_factory=lambda: {name: TrackerFigures() for name in TRACKERS}
+    )
+
+    @property
+    def ok(self) -> bool:
+        return self.lost_report_updates == 0 and all(t.ok for t in self.trackers.values())
+
+
+@dataclass
+class Sites:
+    github: GitHubEmulator
+    jira: JiraEmulator
 
 
 def spawn(
     args: argparse.Namespace, work: Path, cycles: int, step_s: float
 ) -> subprocess.Popen[str]:
-    env = {**os.environ, TOKEN_ENV: TOKEN}
+    env = {
+        **os.environ,
+        TOKEN_ENV: TOKEN,
+        JIRA_TOKEN_ENV: JIRA_TOKEN,
+        JIRA_EMAIL_ENV: JIRA_EMAIL,
+    }
     return subprocess.Popen(  # our own script, with arguments we built
         [
             sys.executable,
@@ -266,17 +381,30 @@ def done_count(work: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def drive(args: argparse.Namespace, emu: GitHubEmulator, work: Path, figures: Figures) -> None:
-    """Run children until ``args.cycles`` cycles are done, killing them at random moments."""
+def drive(args: argparse.Namespace, sites: Sites, work: Path, figures: Figures) -> None:
+    """Run children until ``args.cycles`` cycles are done, killing them at random moments.
+
+    A child is killed 0.05 s to ``window`` s after it starts its cycles; ``window`` starts at
+    ``--kill-window`` and doubles (up to ``MAX_KILL_WINDOW_S``) after a child that finished no
+    cycle, so work that takes longer than the window (a pending Jira review renders its PNG
+    chart at every start) still gets done while kills stay dense. Halfway, the review moves
+    from GitHub to Jira (each child reads the policy at its start).
+    """
     rng = random.Random(args.seed)
     step_s = SPAN.total_seconds() / args.cycles
     clock = FileClock(work / "clock")
+    switched = False
+    window = args.kill_window
     while done_count(work) < args.cycles:
+        finished_before = done_count(work)
+        if not switched and done_count(work) >= args.cycles // 2:
+            write_policy(work, sites.github.base_url, sites.jira.base_url, args.budget, "jira")
+            switched = True
         proc = spawn(args, work, args.cycles, step_s)
         figures.restarts += 1
         assert proc.stdout is not None
         proc.stdout.readline()  # "running": the daemon is built, its cycles begin
-        deadline = time.monotonic() + rng.uniform(0.05, args.kill_window)
+        deadline = time.monotonic() + rng.uniform(0.05, window)
         while time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.02)
         if proc.poll() is None and done_count(work) < args.cycles:
@@ -284,9 +412,15 @@ def drive(args: argparse.Namespace, emu: GitHubEmulator, work: Path, figures: Fi
             figures.kills += 1
         proc.wait(120)
         proc.stdout.close()
-        if rng.random() < 0.3:  # new work arrives now and then
-            add_item(emu, rng, clock())
-            figures.items += 1
+        progressed = done_count(work) > finished_before
+        window = args.kill_window if progressed else min(window * 2, MAX_KILL_WINDOW_S)
+        figures.longest_kill_window = max(figures.longest_kill_window, window)
+        if rng.random() < 0.3:  # new work arrives now and then, on both trackers
+            add_item(sites.github, rng, clock())
+            figures.trackers["github"].items += 1
+        if rng.random() < 0.3:
+            add_jira_item(sites.jira, rng, clock())
+            figures.trackers["jira"].items += 1
         print(
             f"\r  cycles {done_count(work)}/{args.cycles}  kills {figures.kills}",
             end="",
@@ -296,9 +430,10 @@ def drive(args: argparse.Namespace, emu: GitHubEmulator, work: Path, figures: Fi
     print(file=sys.stderr)
 
 
-def settle(args: argparse.Namespace, emu: GitHubEmulator, work: Path) -> None:
+def settle(args: argparse.Namespace, sites: Sites, work: Path) -> None:
     """Faults off, time still: a last child drains what the faults and kills left over."""
-    emu.faults = Faults(secondary_limit=False)
+    sites.github.faults = Faults(secondary_limit=False)
+    sites.jira.faults = JiraFaults()
     target = done_count(work) + args.settle
     proc = spawn(args, work, target, 0.0)
     assert proc.stdout is not None
@@ -309,73 +444,128 @@ def settle(args: argparse.Namespace, emu: GitHubEmulator, work: Path) -> None:
         raise SystemExit(f"settling child failed with exit code {code}; see {work / 'child.log'}")
 
 
-def check(emu: GitHubEmulator, work: Path, figures: Figures) -> None:
-    from pydantic import SecretStr
-
-    from connectors.github import GitHubConnector
-    from syncer.actions import AddLabels, RemoveLabels, Reopen
-    from syncer.config_loader import load_model_file
-    from syncer.cursors import MemoryCursorStore
-    from syncer.evaluate import evaluate
-    from syncer.messages import markers_in
-    from syncer.plan import plan
-    from syncer.policy import Policy
+def review_weeks(the_policy: Any, now: datetime) -> set[str]:
+    """Weeks whose review moment (Mondays 09:00 UTC, after START) has passed."""
     from syncer.report.build import scheduled_week
 
-    clock = FileClock(work / "clock")
-    now = clock()
-    the_policy = load_model_file(Policy, work / "policy.yaml")
-    connector = GitHubConnector(
-        the_policy.trackers.github[0],
-        the_policy,
-        MemoryCursorStore(),
-        clock,
-        token=SecretStr(TOKEN),
-    )
-    fetched = connector.fetch(full=True)
-    assert not fetched.errors, fetched.errors
-    assessments = evaluate(fetched.items, the_policy, now)
-
-    markers: dict[str, Counter[str]] = {}
-    titles: list[str] = []
-    number = 1
-    while True:
-        try:
-            issue = emu.issue(REPO, number)
-        except ApiError:
-            break
-        titles.append(str(issue["title"]))
-        counted: Counter[str] = Counter()
-        for comment in emu.comments(REPO, number):
-            counted.update(markers_in(str(comment.get("body") or "")))
-            figures.comments += 1
-        markers[str(number)] = counted
-        number += 1
-    figures.duplicate_comments = sum(n - 1 for c in markers.values() for n in c.values() if n > 1)
-    figures.missing_escalations = sum(
-        1
-        for a in assessments
-        for wanted in a.comments
-        if markers.get(a.item.ref.key.split("#")[-1], Counter())[wanted.marker] == 0
-    )
-    final = plan(assessments, the_policy.managed_labels, budget=None)
-    figures.label_changes_left = sum(
-        1 for action in final.actions if isinstance(action, AddLabels | RemoveLabels | Reopen)
-    )
     weeks = set()
     review = START.replace(hour=9, minute=0)  # START is a Monday; reviews are Mondays 09:00
     while review <= now:
         if review > START:
             weeks.add(scheduled_week(the_policy, review))  # each reviews the week before
         review += timedelta(days=7)
-    figures.weeks_due = len(weeks)
-    figures.lost_report_updates = sum(1 for w in weeks if f"{REVIEW_TITLE} {w}" not in titles)
-    counters = emu.counters
+    return weeks
+
+
+def judge(
+    figures: TrackerFigures,
+    assessments: list[Any],
+    markers: dict[str, Counter[str]],
+    managed: Any,
+) -> None:
+    """Duplicates, missing escalations and leftover label changes of one tracker."""
+    from syncer.actions import AddLabels, RemoveLabels, Reopen
+    from syncer.plan import plan
+
+    figures.duplicate_comments = sum(n - 1 for c in markers.values() for n in c.values() if n > 1)
+    figures.missing_escalations = sum(
+        1
+        for a in assessments
+        for wanted in a.comments
+        if markers.get(a.item.ref.key, Counter())[wanted.marker] == 0
+    )
+    final = plan(assessments, managed, budget=None)
+    figures.label_changes_left = sum(
+        1 for action in final.actions if isinstance(action, AddLabels | RemoveLabels | Reopen)
+    )
+
+
+def count_requests(figures: TrackerFigures, counters: Counter[Any]) -> None:
+    """Requests the emulator answered (status 0: timed out or dropped), by kind."""
     figures.faults_5xx = sum(n for (_, _, s), n in counters.items() if 500 <= s < 600)
     figures.faults_429 = sum(n for (_, _, s), n in counters.items() if s == 429)
     figures.faults_dropped = sum(n for (_, _, s), n in counters.items() if s == 0)
     figures.requests = sum(counters.values())
     figures.writes = sum(n for (m, _, s), n in counters.items() if m != "GET" and 200 <= s < 300)
+
+
+def check(sites: Sites, work: Path, figures: Figures) -> None:
+    from pydantic import SecretStr
+
+    from connectors.github import GitHubConnector
+    from connectors.jira.client import JiraConnector
+    from connectors.jira.renderer import markers_in_body
+    from syncer.config_loader import load_model_file
+    from syncer.cursors import MemoryCursorStore
+    from syncer.evaluate import evaluate
+    from syncer.messages import markers_in
+    from syncer.policy import Policy
+
+    clock = FileClock(work / "clock")
+    now = clock()
+    the_policy = load_model_file(Policy, work / "policy.yaml")
+    managed = the_policy.managed_labels
+
+    github = GitHubConnector(
+        the_policy.trackers.github[0],
+        the_policy,
+        MemoryCursorStore(),
+        clock,
+        token=SecretStr(TOKEN),
+    )
+    fetched = github.fetch(full=True)
+    assert not fetched.errors, fetched.errors
+    gh = figures.trackers["github"]
+    gh_markers: dict[str, Counter[str]] = {}
+    gh_titles: set[str] = set()
+    number = 1
+    while True:
+        try:
+            issue = sites.github.issue(REPO, number)
+        except ApiError:
+            break
+        gh_titles.add(str(issue["title"]))
+        counted: Counter[str] = Counter()
+        for comment in sites.github.comments(REPO, number):
+            counted.update(markers_in(str(comment.get("body") or "")))
+            gh.comments += 1
+        gh_markers[f"{REPO}#{number}"] = counted
+        number += 1
+    judge(gh, evaluate(fetched.items, the_policy, now), gh_markers, managed)
+    count_requests(gh, sites.github.counters)
+
+    jira = JiraConnector(
+        the_policy.trackers.jira[0],
+        the_policy,
+        MemoryCursorStore(),
+        clock,
+        token=SecretStr(JIRA_TOKEN),
+        email=JIRA_EMAIL,
+    )
+    fetched_jira = jira.fetch(full=True)
+    assert not fetched_jira.errors, fetched_jira.errors
+    ji = figures.trackers["jira"]
+    ji_markers: dict[str, Counter[str]] = {}
+    ji_titles: set[str] = set()
+    for key in sites.jira.issue_keys():
+        ji_titles.add(str(sites.jira.issue(key)["fields"]["summary"]))
+        counted = Counter()
+        comments = sites.jira.comments(key)
+        for comment, props in zip(comments, sites.jira.comment_properties(key), strict=True):
+            marker = (props.get("pmsync.marker") or {}).get("marker")
+            counted.update({marker} if marker else markers_in_body(comment["body"]))
+            ji.comments += 1
+        ji_markers[key] = counted
+    judge(ji, evaluate(fetched_jira.items, the_policy, now), ji_markers, managed)
+    count_requests(ji, sites.jira.counters)
+
+    weeks = review_weeks(the_policy, now)
+    figures.weeks_due = len(weeks)
+    title = the_policy.report.title
+    gh.reviews_published = sum(1 for w in weeks if f"{title} {w}" in gh_titles)
+    ji.reviews_published = sum(1 for w in weeks if f"{title} {w}" in ji_titles)
+    published = gh_titles | ji_titles
+    figures.lost_report_updates = sum(1 for w in weeks if f"{title} {w}" not in published)
 
 
 def run(args: argparse.Namespace) -> Figures:
@@ -390,49 +580,62 @@ def run(args: argparse.Namespace) -> Figures:
         work.mkdir(parents=True, exist_ok=True)
         clock = FileClock(work / "clock")
         clock.set(START)
-        emu = GitHubEmulator(token=TOKEN, clock=clock)
-        emu.start()
+        sites = Sites(
+            GitHubEmulator(token=TOKEN, clock=clock),
+            JiraEmulator(mode="cloud", email=JIRA_EMAIL, token=JIRA_TOKEN, clock=clock),
+        )
+        sites.github.start()
+        sites.jira.start()
         try:
-            emu.add_repo(REPO)
+            sites.github.add_repo(REPO)
             for login in ("alice", "bob", "cto"):
-                emu.add_user(login)
+                sites.github.add_user(login)
             for label in ("postmortem-action", "sev-2", "P0", "P1", "P2"):
-                emu.add_label(REPO, label)
+                sites.github.add_label(REPO, label)
+            seed_jira(sites.jira)
             for _ in range(args.items):
-                add_item(emu, rng, START)
-            figures.items = args.items
-            (work / "policy.yaml").write_text(
-                yaml.safe_dump(policy(emu.base_url, args.budget), sort_keys=False),
-                encoding="utf-8",
-            )
-            emu.faults = FAULTS
-            drive(args, emu, work, figures)
+                add_item(sites.github, rng, START)
+                add_jira_item(sites.jira, rng, START)
+            for name in TRACKERS:
+                figures.trackers[name].items = args.items
+            write_policy(work, sites.github.base_url, sites.jira.base_url, args.budget, "github")
+            sites.github.faults = FAULTS
+            sites.jira.faults = JIRA_FAULTS
+            drive(args, sites, work, figures)
             figures.cycles = done_count(work)
-            settle(args, emu, work)
-            check(emu, work, figures)
+            settle(args, sites, work)
+            check(sites, work, figures)
         finally:
-            emu.stop()
+            sites.github.stop()
+            sites.jira.stop()
     figures.seconds = time.monotonic() - started
     return figures
 
 
 def report(figures: Figures) -> str:
     f = figures
-    return "\n".join(
-        [
-            f"soak: {f.cycles} cycles over {SPAN.days} simulated days in {f.seconds:.0f} s",
-            f"  kills (SIGKILL) {f.kills}, child starts {f.restarts}, items {f.items}",
-            f"  requests {f.requests}; faults injected: 5xx {f.faults_5xx}, 429 {f.faults_429}, "
-            f"timeouts/dropped after commit {f.faults_dropped}",
-            f"  writes accepted {f.writes}, comments {f.comments}",
-            f"  duplicate comments {f.duplicate_comments}",
-            f"  missing escalations {f.missing_escalations}",
-            f"  labels converged: {'yes' if f.label_changes_left == 0 else 'no'} "
-            f"({f.label_changes_left} label changes left)",
-            f"  weekly reviews due {f.weeks_due}, lost report updates {f.lost_report_updates}",
-            f"  result: {'PASS' if f.ok else 'FAIL'}",
+    lines = [
+        f"soak: {f.cycles} cycles over {SPAN.days} simulated days in {f.seconds:.0f} s, "
+        "GitHub and Jira Cloud in one daemon",
+        f"  kills (SIGKILL) {f.kills}, child starts {f.restarts}, "
+        f"longest kill window {f.longest_kill_window:.1f} s",
+        f"  weekly reviews due {f.weeks_due} (on github, then on jira from half-way), "
+        f"lost report updates {f.lost_report_updates}",
+    ]
+    for name, t in f.trackers.items():
+        lines += [
+            f"  {name}: items {t.items}, requests {t.requests}; faults injected: "
+            f"5xx {t.faults_5xx}, 429 {t.faults_429}, "
+            f"timeouts/dropped after commit {t.faults_dropped}",
+            f"    writes accepted {t.writes}, comments {t.comments}",
+            f"    duplicate comments {t.duplicate_comments}",
+            f"    missing escalations {t.missing_escalations}",
+            f"    labels converged: {'yes' if t.label_changes_left == 0 else 'no'} "
+            f"({t.label_changes_left} label changes left)",
+            f"    weekly reviews published here {t.reviews_published}",
         ]
-    )
+    lines.append(f"  result: {'PASS' if f.ok else 'FAIL'}")
+    return "\n".join(lines)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -442,7 +645,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--budget", type=int, default=30, help="operations.max_writes_per_cycle")
     p.add_argument("--seed", type=int, default=20261123)
     p.add_argument(
-        "--kill-window", type=float, default=1.5, help="a child is killed after 0.05..this s"
+        "--kill-window",
+        type=float,
+        default=1.5,
+        help="a child is killed after 0.05..this s (doubled after a child that did no cycle)",
     )
     p.add_argument("--settle", type=int, default=8, help="fault-free cycles at the end")
     p.add_argument("--work", help="keep the working files here (default: a temp dir)")

@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, inspect, text
 
 from syncer.state import SchemaTooNewError, StateStore
@@ -25,10 +26,12 @@ TABLES = {
     "known_marker",
     "leader_lease",
     "user_lookup",
+    "write_window",
     "view_entry",
     "webhook_delivery",
 }
 REPO = Path(__file__).resolve().parents[2]
+VERSIONS = REPO / "syncer" / "state" / "migrations" / "versions"
 
 
 def schema_differences(store: StateStore, metadata: MetaData = Base.metadata) -> list[object]:
@@ -80,9 +83,15 @@ class TestUpgrade:
             command.upgrade(alembic_config(connection), "head")
         assert schema_differences(store) == []
 
-    def test_the_revisions_form_one_line_ending_at_the_initial_head(self) -> None:
-        """One head, so every replica upgrades to the same schema."""
-        assert head_revision() == "0005"
+    def test_the_revisions_form_one_line_ending_at_the_newest_file(self) -> None:
+        """One head, so every replica upgrades to the same schema: each revision revises the one
+        numbered before it, and the head is the newest file."""
+        script = ScriptDirectory.from_config(alembic_config())
+        assert script.get_heads() == [head_revision()]
+        numbered = sorted(path.name[:4] for path in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+        assert numbered[-1] == head_revision()
+        downs = {r.revision: r.down_revision for r in script.walk_revisions()}
+        assert downs == dict(zip(numbered, [None, *numbered[:-1]], strict=True))
         result = subprocess.run(
             [sys.executable, "-m", "syncer.state.migrations", "head"],
             cwd=REPO,
@@ -90,7 +99,7 @@ class TestUpgrade:
             text=True,
             check=True,
         )
-        assert result.stdout == "0005\n"
+        assert result.stdout == f"{head_revision()}\n"
 
 
 class TestOpeningExistingDatabases:

@@ -6,7 +6,7 @@ holds that view, one row per item of a source (the mapped item as JSON text).
 ``webhook_delivery`` queues deliveries for the leader and keeps their ids against replays.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-09
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from syncer.state.schema import JSONDocument, UTCDateTime
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

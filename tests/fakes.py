@@ -1,11 +1,11 @@
 """An in-memory tracker that implements the Protocol and records every write.
 
-Core tests, property tests and ``pmsync plan --items`` round trips use it instead of mocks:
-``assert fake.writes == [...]`` checks behaviour, not calls. It behaves like a tracker where
-it matters to the core: labels change the recorded escalation tier, reopening clears the
-closure, comments carry markers, and injected failures can hit any write. ``FakeVerifier``
-does the same for the ``EvidenceVerifier`` Protocol: known answers per URL, every look-up
-recorded.
+Core tests and property tests use it instead of mocks: ``assert fake.writes == [...]``
+checks behaviour, not calls. It behaves like a tracker where it matters to the core: labels
+and state change as the writes say, reopening clears the closure, comments carry markers,
+labels may have to be created first (``repo_labels``), and injected failures can hit any
+write. ``FakeVerifier`` does the same for the ``EvidenceVerifier`` Protocol: known answers per
+URL, every look-up recorded. Test code: no part of pmsync itself uses either.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from syncer.actions import MARKDOWN
-from syncer.errors import TrackerError
+from syncer.actions import MARKDOWN, Action, AddLabels, CreateLabels
 from syncer.messages import Message
 from syncer.model import ActionItem, ItemRef, State, Verification
 from syncer.tracker import EvidenceLink, FetchResult, ReportRef, Verdict
@@ -31,11 +30,10 @@ class FakeComment:
 
 @dataclass
 class FakeTracker:
-    """A tracker held in memory. ``tier_of`` maps labels to the recorded escalation tier."""
+    """A tracker held in memory; every write moves ``updated_at`` to the clock's time."""
 
     name: str
     clock: Callable[[], datetime]
-    tier_of: Callable[[frozenset[str]], int] = lambda _labels: 0
     items: dict[str, ActionItem] = field(default_factory=dict)
     comments: list[FakeComment] = field(default_factory=list)
     writes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
@@ -43,14 +41,15 @@ class FakeTracker:
     attachments: dict[str, dict[str, bytes]] = field(default_factory=dict)
     markup: str = MARKDOWN
     log_entries: dict[str, str] = field(default_factory=dict)
-    fail_on: Callable[[str, str], TrackerError | None] = lambda _kind, _key: None
+    fail_on: Callable[[str, str], Exception | None] = lambda _kind, _key: None
     marker_checks: int = 0
+    repo_labels: set[str] | None = None
+    """Labels that exist, when labels must be created before use (as on GitHub); None means
+    any label can be put on an item as it is (as on Jira)."""
 
     def load(self, items: Iterable[ActionItem]) -> FakeTracker:
         for item in items:
-            self.items[item.ref.key] = item.model_copy(
-                update={"escalation_tier": self.tier_of(item.labels)}
-            )
+            self.items[item.ref.key] = item
         return self
 
     def fetch(self, *, full: bool) -> FetchResult:
@@ -62,12 +61,8 @@ class FakeTracker:
             raise error
 
     def _touch(self, key: str, **update: object) -> None:
-        item = self.items[key]
-        labels = update.get("labels", item.labels)
-        assert isinstance(labels, frozenset)
-        update["escalation_tier"] = self.tier_of(labels)
         update["updated_at"] = self.clock()
-        self.items[key] = item.model_copy(update=update)
+        self.items[key] = self.items[key].model_copy(update=update)
 
     def has_marker(self, ref: ItemRef, marker: str, aliases: Sequence[str] = ()) -> bool:
         self.marker_checks += 1
@@ -79,6 +74,21 @@ class FakeTracker:
         self.comments.append(FakeComment(ref, message.marker, message.plain_text()))
         self.writes.append(("comment", ref.key, (message.marker,)))
         self._touch(ref.key)
+
+    def labels_to_create(self, action: Action) -> CreateLabels | None:
+        if self.repo_labels is None or not isinstance(action, AddLabels):
+            return None
+        missing = tuple(label for label in action.labels if label not in self.repo_labels)
+        if not missing:
+            return None
+        scope = action.ref.key.rpartition("#")[0]
+        return CreateLabels(tracker=self.name, scope=scope, labels=missing)
+
+    def create_labels(self, action: CreateLabels) -> None:
+        self._check("create_labels", action.scope)
+        self.writes.append(("create_labels", action.scope, action.labels))
+        if self.repo_labels is not None:
+            self.repo_labels.update(action.labels)
 
     def add_labels(self, ref: ItemRef, labels: Sequence[str]) -> None:
         self._check("add_labels", ref.key)
