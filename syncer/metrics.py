@@ -43,7 +43,12 @@ ALERTED_ERROR_KINDS: Final = ("write_transient", "write_permanent", "rate_limite
 """Error kinds the shipped alerts watch; their series exist from the start at 0."""
 
 CYCLE_BUCKETS: Final = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+"""Cycle duration buckets, seconds: a quiet incremental pass up to a rate-limited full resync."""
+
 WEBHOOK_LAG_BUCKETS: Final = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+"""Delivery-to-handled buckets, seconds: a targeted cycle within the 2 s goal up to a cycle
+slowed by write pacing or a rate limit."""
+
 WEBHOOK_OUTCOMES: Final = (
     "queued",
     "duplicate",
@@ -53,7 +58,7 @@ WEBHOOK_OUTCOMES: Final = (
     "malformed",
     "failed",
 )
-"""Cycle duration buckets, seconds: a quiet incremental pass up to a rate-limited full resync."""
+"""What becomes of a delivery; every series starts at 0 (``add_webhook_sources``)."""
 
 DISTRIBUTION: Final = "postmortem-sync"
 
