@@ -23,6 +23,7 @@ from syncer.errors import RateLimited, TrackerError
 from syncer.evaluate import Assessment, evaluate
 from syncer.evidence import verify_evidence
 from syncer.exit_codes import ExitCode, worst
+from syncer.incremental import IncrementalEvaluator
 from syncer.ledger import Ledger, LedgerEntry
 from syncer.model import ActionItem
 from syncer.plan import Observed, plan
@@ -173,6 +174,7 @@ def run_cycle(
     lookups: LookupCache | None = None,
     verifiers: Sequence[EvidenceVerifier] = (),
     only: Mapping[str, Collection[str]] | None = None,
+    evaluator: IncrementalEvaluator | None = None,
 ) -> CycleOutcome:
     """Run one cycle; ``executor`` is an ``Applier`` or ``DryRun``.
 
@@ -180,7 +182,9 @@ def run_cycle(
     are kept for this cycle only. ``verifiers`` look up the evidence links of judged closures
     (for items of every tracker in the cycle); without one, such links are unverifiable.
     ``only`` limits the cycle to chosen items (see ``collect``): they are read, evaluated,
-    planned and written like any others.
+    planned and written like any others. ``evaluator`` (a daemon's, kept across cycles)
+    re-assesses only the items that changed or that time moved (``syncer.incremental``); a
+    ``full`` cycle re-assesses everything.
     """
     rate_limits: dict[str, RateLimited] = {}
     items, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits, only=only)
@@ -192,7 +196,10 @@ def run_cycle(
     if verified.verdicts:
         log.info("evidence looked up", links=len(verified.verdicts), **verified.counts())
     items = verified.items
-    assessments = evaluate(items, policy, now)
+    if evaluator is None:
+        assessments = evaluate(items, policy, now)
+    else:
+        assessments = evaluator.evaluate(items, policy, now, full=full, partial=only is not None)
     the_plan = plan(
         assessments,
         policy.managed_labels,

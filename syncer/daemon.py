@@ -68,6 +68,7 @@ from syncer.deliveries import keys_by_tracker
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer, HealthState, RateLimitWait, Role, wait_in_words
+from syncer.incremental import IncrementalEvaluator
 from syncer.logging_setup import bind_cycle, bind_tracker
 from syncer.metrics import Metrics, package_version
 from syncer.policy import Policy
@@ -237,6 +238,8 @@ class Daemon:
             build_trackers(self.policy, self.store, clock, self.sleep, fence=self.write_fence),
             clock,
         )
+        self.evaluators: dict[str, IncrementalEvaluator] = {}
+        """Per tracker, kept across cycles: an idle cycle re-assesses only what time moved."""
         self.metrics = Metrics()
         self.health = HealthState(interval_s=self._interval_s(), clock=self._unix_time)
         self._policy_in_force()
@@ -427,7 +430,14 @@ class Daemon:
         self, name: str, cycle_id: str, full: bool, now: datetime, target: str | None
     ) -> CycleOutcome | None:
         tracker = next(t for t in self.runtime.trackers if t.name == name)
-        runtime = Runtime(self.policy, self.store, [tracker], self.clock, self.runtime.verifiers)
+        runtime = Runtime(
+            self.policy,
+            self.store,
+            [tracker],
+            self.clock,
+            self.runtime.verifiers,
+            evaluator=self.evaluators.setdefault(tracker.name, IncrementalEvaluator()),
+        )
         try:
             extra = self._report_changes(now) if name == target and self.report_pending else []
             outcome = runtime.cycle(
@@ -527,7 +537,14 @@ class Daemon:
         if isinstance(tracker, ReadsItems):
             one_by_one, poll = tracker.read_cost(keys)
             targeted = one_by_one <= poll
-        runtime = Runtime(self.policy, self.store, [tracker], self.clock, self.runtime.verifiers)
+        runtime = Runtime(
+            self.policy,
+            self.store,
+            [tracker],
+            self.clock,
+            self.runtime.verifiers,
+            evaluator=self.evaluators.setdefault(tracker.name, IncrementalEvaluator()),
+        )
         try:
             outcome = runtime.cycle(
                 cycle_id=cycle_id,
@@ -708,6 +725,7 @@ class Daemon:
         self.policy = policy
         self.write_fence = fence
         self.runtime = Runtime(policy, self.store, trackers, self.clock)
+        self.evaluators = {}  # a new policy assesses everything again
         self.assessments = {
             k: v for k, v in self.assessments.items() if k in {t.name for t in trackers}
         }

@@ -50,6 +50,7 @@ __all__ = [
     "Verdict",
     "assess",
     "evaluate",
+    "validity",
 ]
 
 
@@ -87,7 +88,9 @@ class Rules:
         self.pause_labels = frozenset(policy.pause.labels)
         self.waivers = {w.item: w for w in policy.waivers.entries}
         self.closure = policy.closure
-        self.judged_since = now - policy.closure.check_closed_within.as_timedelta()
+        self.now = now
+        self.judging_window = policy.closure.check_closed_within.as_timedelta()
+        self.judged_since = now - self.judging_window
         self.owner_rules = {p: policy.closure.owner_rule(p) for p in Priority}
         self.evidence = judge_for(policy.closure.evidence)
         self.ladder = policy.escalation
@@ -203,6 +206,30 @@ def assess_open(
         evidence_ok=reopening.evidence_ok,
         reopen_fallback=reopening.verdict.labels,
     )
+
+
+def validity(
+    item: ActionItem, assessment: Assessment, rules: Rules
+) -> tuple[date | None, datetime | None]:
+    """How long ``assessment`` of ``item`` stays right as time moves on: ``(day, until)``.
+
+    ``now`` reaches an assessment in two ways only, and a rule that adds a third must say
+    so here (``syncer.incremental`` reuses assessments on this word; its property test
+    checks it): through ``rules.today``, the policy-local day (days overdue, the deadline's
+    schedule: reminder and tiers, a waiver's lapse), and through ``rules.judged_since`` (a
+    closed item is judged while ``now <= closed_at + check_closed_within``). So the
+    assessment holds on ``day`` (None: any day; an exempt item does not look at the clock)
+    while ``now <= until`` (None: no instant bounds it; past the window a closed item stays
+    unjudged as time goes forward).
+    """
+    if assessment.status is Status.EXEMPT:
+        return None, None
+    until = None
+    if item.closed_at is not None:
+        end = item.closed_at + rules.judging_window
+        if rules.now <= end:
+            until = end
+    return rules.today, until
 
 
 # ----- scope --------------------------------------------------------------------------------
