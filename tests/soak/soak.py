@@ -203,6 +203,9 @@ def add_item(emu: GitHubEmulator, rng: random.Random, now: datetime) -> int:
         labels=["postmortem-action", "sev-2", priority],
         assignees=["alice"],
         created_at=now - timedelta(days=1),
+        # Filed a day ago in the postmortem, but added to this tracker now: a real tracker
+        # stamps it updated now, which is what an incremental read (``since``) keys on.
+        updated_at=now,
     )
 
 
@@ -217,6 +220,9 @@ def add_jira_item(emu: JiraEmulator, rng: random.Random, now: datetime) -> str:
         duedate=due.date().isoformat(),
         fields={"Severity": "SEV-2", "Sponsor": "bob"},
         created=now - timedelta(days=1),
+        # As for GitHub: an item added mid-run is updated now, or the incremental JQL search
+        # (``updated >= cursor``) would rightly never see it before the final check.
+        updated=now,
     )
 
 
@@ -307,6 +313,8 @@ class TrackerFigures:
     missing_escalations: int = 0
     label_changes_left: int = 0
     reviews_published: int = 0
+    #: "KEY marker" of each wanted comment that is not on its item, so a FAIL says where.
+    missing: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -468,12 +476,13 @@ def judge(
     from syncer.plan import plan
 
     figures.duplicate_comments = sum(n - 1 for c in markers.values() for n in c.values() if n > 1)
-    figures.missing_escalations = sum(
-        1
+    figures.missing = [
+        f"{a.item.ref.key} {wanted.marker}"
         for a in assessments
         for wanted in a.comments
         if markers.get(a.item.ref.key, Counter())[wanted.marker] == 0
-    )
+    ]
+    figures.missing_escalations = len(figures.missing)
     final = plan(assessments, managed, budget=None)
     figures.label_changes_left = sum(
         1 for action in final.actions if isinstance(action, AddLabels | RemoveLabels | Reopen)
@@ -629,7 +638,8 @@ def report(figures: Figures) -> str:
             f"timeouts/dropped after commit {t.faults_dropped}",
             f"    writes accepted {t.writes}, comments {t.comments}",
             f"    duplicate comments {t.duplicate_comments}",
-            f"    missing escalations {t.missing_escalations}",
+            f"    missing escalations {t.missing_escalations}"
+            + (f" ({', '.join(t.missing[:5])})" if t.missing else ""),
             f"    labels converged: {'yes' if t.label_changes_left == 0 else 'no'} "
             f"({t.label_changes_left} label changes left)",
             f"    weekly reviews published here {t.reviews_published}",
