@@ -24,7 +24,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -33,6 +33,7 @@ import jwt
 from connectors.emulators.echo import echoed_credentials
 from connectors.emulators.github_model import DOCS, JSON, ApiError
 from connectors.emulators.github_state import GitHubState
+from connectors.emulators.quiet_server import QuietThreadingHTTPServer
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 PRIMARY_DOC = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
@@ -500,8 +501,7 @@ def _not_found() -> JSON:
     return {"message": "Not Found", "documentation_url": DOCS, "status": "404"}
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
+class _HTTPServer(QuietThreadingHTTPServer):
     block_on_close = False
     transport: Transport
     stopping: threading.Event

@@ -12,7 +12,6 @@ import contextlib
 import json
 import re
 import socket
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from connectors.emulators.echo import echoed_credentials
 from connectors.emulators.jira_edit import ApiError
 from connectors.emulators.jira_limits import CommitGate, Throttle, fmt_reset
+from connectors.emulators.quiet_server import QuietThreadingHTTPServer
 
 if TYPE_CHECKING:
     from connectors.emulators.jira import JiraEmulator
@@ -93,16 +93,9 @@ def _match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     return None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(QuietThreadingHTTPServer):
     allow_reuse_address = True
     emulator: JiraEmulator
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-request (killed, timed out) is not an emulator error."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
