@@ -395,8 +395,9 @@ def drive(args: argparse.Namespace, sites: Sites, work: Path, figures: Figures) 
     A child is killed 0.05 s to ``window`` s after it starts its cycles; ``window`` starts at
     ``--kill-window`` and doubles (up to ``MAX_KILL_WINDOW_S``) after a child that finished no
     cycle, so work that takes longer than the window (a pending Jira review renders its PNG
-    chart at every start) still gets done while kills stay dense. Halfway, the review moves
-    from GitHub to Jira (each child reads the policy at its start).
+    chart at every start) still gets done while kills stay dense; and three children in four
+    are killed only once they have finished a cycle, so the soak ends on a loaded machine.
+    Halfway, the review moves from GitHub to Jira (each child reads the policy at its start).
     """
     rng = random.Random(args.seed)
     step_s = SPAN.total_seconds() / args.cycles
@@ -412,8 +413,12 @@ def drive(args: argparse.Namespace, sites: Sites, work: Path, figures: Figures) 
         figures.restarts += 1
         assert proc.stdout is not None
         proc.stdout.readline()  # "running": the daemon is built, its cycles begin
+        # Strike at a random moment, but let three lives in four finish a cycle first
+        # (watched in the done file): on a loaded machine one cycle can outlast even the
+        # doubled window, and a soak where children never finish a cycle would never end.
+        at_least = finished_before + (0 if rng.random() < 0.25 else 1)
         deadline = time.monotonic() + rng.uniform(0.05, window)
-        while time.monotonic() < deadline and proc.poll() is None:
+        while proc.poll() is None and (time.monotonic() < deadline or done_count(work) < at_least):
             time.sleep(0.02)
         if proc.poll() is None and done_count(work) < args.cycles:
             proc.send_signal(signal.SIGKILL)  # wherever it is: mid-request, mid-commit...
