@@ -2,7 +2,9 @@
 
 Shared by the benchmarks that measure what separate processes cost (``run --once`` sharing
 one state store) or how a running daemon reacts. ``code`` runs another checkout's pmsync
-(``--code DIR`` in the benchmarks), to measure the code before a change with the same script.
+(``--code DIR`` in the benchmarks), to measure the code before a change with the same script;
+``python`` runs it with another interpreter (that checkout's own venv, whose dependencies may
+differ from this one's).
 """
 
 from __future__ import annotations
@@ -24,17 +26,22 @@ def pmsync_env(extra: dict[str, str], code: Path | None = None) -> dict[str, str
     return env
 
 
-def pmsync_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "syncer.cli", *args]
+def pmsync_command(*args: str, python: str | None = None) -> list[str]:
+    return [python or sys.executable, "-m", "syncer.cli", *args]
 
 
 def run_pmsync(
-    args: list[str], env: dict[str, str], cwd: Path, *, allowed: tuple[int, ...] = (0, 4)
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    *,
+    allowed: tuple[int, ...] = (0, 4),
+    python: str | None = None,
 ) -> float:
     """Run one pmsync command to its end; its wall-clock seconds. Exits on an unexpected code."""
     began = time.perf_counter()
     done = subprocess.run(
-        pmsync_command(*args),
+        pmsync_command(*args, python=python),
         env=env,
         cwd=cwd,
         capture_output=True,

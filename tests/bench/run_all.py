@@ -15,6 +15,7 @@ ORDER = [
     "bench_core.py",
     "bench_github.py",
     "bench_jira.py",
+    "bench_idle_run.py",
     "bench_latency.py",
     "bench_report.py",
     "bench_startup.py",
