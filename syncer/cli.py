@@ -184,7 +184,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     )
     DryRun().execute(the_plan)
     if args.json:
-        from syncer.metrics import package_version
+        from syncer.version import package_version
 
         print(
             plan_json(
@@ -304,7 +304,7 @@ class VersionAction(argparse.Action):
         values: Any,
         option_string: str | None = None,
     ) -> None:
-        from syncer.metrics import package_version
+        from syncer.version import package_version
 
         print(f"pmsync {package_version()}")
         parser.exit()

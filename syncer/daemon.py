@@ -70,7 +70,7 @@ from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer, HealthState, RateLimitWait, Role, wait_in_words
 from syncer.incremental import IncrementalEvaluator
 from syncer.logging_setup import bind_cycle, bind_tracker
-from syncer.metrics import Metrics, package_version
+from syncer.metrics import Metrics
 from syncer.policy import Policy
 from syncer.report.build import (
     build_report,
@@ -87,6 +87,7 @@ from syncer.secrets import register_configured_secrets
 from syncer.settings import Settings
 from syncer.state import LeaderLease, LeaseFence
 from syncer.tracker import ReadsItems, Tracker
+from syncer.version import package_version
 from syncer.webhooks import WebhookServer
 from syncer.wiring import Runtime, build_trackers, lookup_names, open_state, webhook_sources
 

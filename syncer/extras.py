@@ -14,8 +14,7 @@ import importlib
 from dataclasses import dataclass
 
 from syncer.errors import ConfigError
-
-DISTRIBUTION = "postmortem-sync"
+from syncer.version import DISTRIBUTION
 
 
 @dataclass(frozen=True, slots=True)

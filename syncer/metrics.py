@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from importlib import metadata
 from typing import Final, NamedTuple, TypeVar
 
 from prometheus_client import (
@@ -36,6 +35,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from syncer.logging_setup import redact
+from syncer.version import package_version
 
 NAMESPACE: Final = "pmsync"
 
@@ -59,17 +59,6 @@ WEBHOOK_OUTCOMES: Final = (
     "failed",
 )
 """What becomes of a delivery; every series starts at 0 (``add_webhook_sources``)."""
-
-DISTRIBUTION: Final = "postmortem-sync"
-
-
-def package_version() -> str:
-    """The installed pmsync version (the package's, not the policy's), or 'unknown'."""
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
 
 _Key = TypeVar("_Key", bound=tuple[str, ...])
 

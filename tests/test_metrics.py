@@ -8,7 +8,8 @@ from importlib import metadata
 import pytest
 from prometheus_client import REGISTRY
 
-from syncer.metrics import FollowThrough, ItemKey, Metrics, OverdueKey, package_version
+from syncer.metrics import FollowThrough, ItemKey, Metrics, OverdueKey
+from syncer.version import package_version
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float | None:

@@ -189,6 +189,7 @@ HEAVY_LIBRARIES = (
     "pydantic",
     "requests",
     "rich",
+    "prometheus_client",
     "sqlalchemy",
     "structlog",
     "yaml",
@@ -196,8 +197,11 @@ HEAVY_LIBRARIES = (
 
 
 class TestStartUp:
-    def test_help_imports_no_heavy_library(self) -> None:
-        """``pmsync --help`` costs argparse, not pydantic, rich, SQLAlchemy or the tracker clients.
+    @pytest.mark.parametrize("option", ["--help", "--version"])
+    def test_help_and_version_import_no_heavy_library(self, option: str) -> None:
+        """``pmsync --help`` and ``--version`` cost argparse, not pydantic, rich, SQLAlchemy,
+        prometheus-client or the tracker clients (``--version`` went through syncer.metrics and
+        cost six times ``--help``).
 
         Checked in a fresh interpreter through ``sys.modules`` (the time it takes is a
         benchmark: tests/bench/bench_startup.py).
@@ -206,7 +210,7 @@ class TestStartUp:
             "import sys\n"
             "from syncer.cli import main\n"
             "try:\n"
-            "    main(['--help'])\n"
+            f"    main([{option!r}])\n"
             "except SystemExit:\n"
             "    pass\n"
             "print(' '.join({name.split('.')[0] for name in sys.modules}), file=sys.stderr)\n"
