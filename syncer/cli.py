@@ -26,7 +26,7 @@ from syncer.exit_codes import EPILOG, ExitCode, worst
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from syncer.actions import PostComment
+    from syncer.actions import Plan, PostComment
     from syncer.evaluate import Assessment
     from syncer.model import ActionItem
     from syncer.plan_view import CommentRenderer
@@ -160,10 +160,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
     unread: dict[str, str] = {}
     limited: set[str] = set()
+    names: dict[tuple[str, str], str] = {}
+
+    def assess(items: list[ActionItem]) -> tuple[list[Assessment], Plan]:
+        assessments = evaluate(items, policy, now)
+        budget = None if args.no_budget else policy.operations.max_writes_per_cycle
+        return assessments, plan(assessments, policy.managed_labels, budget=budget)
+
     if args.items:
-        items = read_items(Path(args.items), err)
+        assessments, the_plan = assess(read_items(Path(args.items), err))
     else:
-        from syncer.wiring import fetch_all, runtime
+        from syncer.plan_view import unnamed_mentions
+        from syncer.wiring import fetch_all, lookup_names, runtime
 
         with runtime(policy, args.state) as rt:
             items = fetch_all(
@@ -176,12 +184,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 failed=unread,
                 rate_limited=limited,
             )
-    assessments = evaluate(items, policy, now)
-    the_plan = plan(
-        assessments,
-        policy.managed_labels,
-        budget=None if args.no_budget else policy.operations.max_writes_per_cycle,
-    )
+            assessments, the_plan = assess(items)
+            # Jira fallback accounts and other people no item names, shown by name.
+            names = lookup_names(rt.trackers, unnamed_mentions(the_plan))
     DryRun().execute(the_plan)
     if args.json:
         from syncer.version import package_version
@@ -194,10 +199,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 policy_version=policy.version,
                 pmsync_version=package_version(),
                 render=comment_renderer(policy),
+                names=names,
             )
         )
     else:
-        print_plan(the_plan, assessments, console)
+        print_plan(the_plan, assessments, console, names)
     codes = [ExitCode.OK]
     if set(unread) - limited:
         codes.append(ExitCode.TRACKER_FAILED)

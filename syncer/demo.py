@@ -204,11 +204,12 @@ def closure_table(outcome: CycleOutcome, policy: Policy) -> tuple[Table, Counter
 
 
 def run_cycles(rt: Runtime, console: Console) -> tuple[CycleOutcome, CycleOutcome]:
-    from syncer.plan_view import print_plan
+    from syncer.plan_view import print_plan, unnamed_mentions
 
     console.rule("[bold]Cycle 1[/bold]: fetch, evaluate, plan, apply")
     first = rt.cycle(cycle_id="demo-1", dry_run=False, full=True)
-    print_plan(first.plan, first.assessments, console)
+    names = lookup_names(rt.trackers, unnamed_mentions(first.plan))
+    print_plan(first.plan, first.assessments, console, names)
     console.print(outcome_table("What cycle 1 did", first))
     table, counts, good_but_rejected = closure_table(first, rt.policy)
     console.print(table)

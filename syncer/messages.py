@@ -73,11 +73,14 @@ class Message(Frozen):
 
     def readable_text(self) -> str:
         """The message as a person reads it in the tracker: a mention shows the name the
-        tracker displays (``@Erin Eze`` rather than a Jira account id) when it is known."""
+        tracker displays (``@Erin Eze`` rather than a Jira account id) when it is known, and
+        a person named without a notification has no ``@``, as every renderer writes them, so
+        the plan does not show a second ping that the tracker never receives."""
         out: list[str] = []
         for part in self.parts:
             if isinstance(part, Mention):
-                out.append("@" + (part.person.display_name or part.person.handle))
+                name = part.person.display_name or part.person.handle
+                out.append(("@" if part.notify else "") + name)
             elif isinstance(part, Markup | Text):
                 out.append(part.text)
             else:

@@ -10,7 +10,7 @@ import json
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
@@ -27,7 +27,7 @@ from syncer.actions import (
     Reopen,
 )
 from syncer.evaluate import Assessment
-from syncer.messages import Mention
+from syncer.messages import Mention, Message, Part
 from syncer.model import ItemRef, Person
 
 NARROW = 100
@@ -37,10 +37,46 @@ REF_WIDTH = 24
 """The widest an item's name may be in a narrow table before it is folded at a ``/`` or ``:``."""
 
 
-def describe(action: object) -> tuple[str, str]:
+Names = Mapping[tuple[str, str], str]
+"""Display names an entry point looked up, by (tracker name, handle): the people a plan's
+comments mention that no item names, such as a Jira Cloud fallback account id."""
+
+
+def unnamed_mentions(plan: Plan) -> dict[str, set[str]]:
+    """Handles the plan's comments mention without a display name, per tracker: what an
+    entry point may look up (``wiring.lookup_names``) so the plan shows a person, not an id."""
+    wanted: dict[str, set[str]] = {}
+    for action in plan.actions:
+        if isinstance(action, PostComment):
+            for person in action.message.mentions:
+                if person.display_name is None and not person.is_team:
+                    wanted.setdefault(action.ref.tracker, set()).add(person.handle)
+    return wanted
+
+
+def named_message(comment: PostComment, names: Names) -> Message:
+    """``comment``'s message with the looked-up display names filled into its mentions
+    (handles are left as they are, so the markup and the ids for machines do not change)."""
+    tracker = comment.ref.tracker
+
+    def named(part: Part) -> Part:
+        if not isinstance(part, Mention) or part.person.display_name is not None:
+            return part
+        name = names.get((tracker, part.person.handle))
+        if name is None:
+            return part
+        return part.model_copy(
+            update={"person": part.person.model_copy(update={"display_name": name})}
+        )
+
+    parts = tuple(named(part) for part in comment.message.parts)
+    return comment.message.model_copy(update={"parts": parts})
+
+
+def describe(action: object, names: Names | None = None) -> tuple[str, str]:
     """(what, detail) for one action, in words; labels one per line, so none is ever split."""
     if isinstance(action, PostComment):
-        return "comment", action.message.readable_text()
+        return "comment", named_message(action, names or {}).readable_text()
     if isinstance(action, AddLabels):
         return "add labels", "\n".join(action.labels)
     if isinstance(action, RemoveLabels):
@@ -73,7 +109,11 @@ def item_ref(change: ItemChange) -> ItemRef | None:
 
 
 def plan_table(
-    plan: Plan, assessments: Sequence[Assessment], title: str = "Plan", width: int = 160
+    plan: Plan,
+    assessments: Sequence[Assessment],
+    title: str = "Plan",
+    width: int = 160,
+    names: Names | None = None,
 ) -> Table:
     """A rich table: one row per action, grouped by item, most urgent first.
 
@@ -101,7 +141,7 @@ def plan_table(
         ref = refs[change.key]
         name = ref.key if ref is not None and one_tracker else change.key
         for index, action in enumerate(change.actions):
-            what, detail = describe(action)
+            what, detail = describe(action, names)
             first = index == 0
             if narrow:
                 verdict = f"\n{a.item.priority.value} {a.status.value}" if a else ""
@@ -130,12 +170,14 @@ def counts_line(assessments: Sequence[Assessment], width: int) -> str:
     return "\n".join(lines).replace("\N{NO-BREAK SPACE}", " ")
 
 
-def print_plan(plan: Plan, assessments: Sequence[Assessment], console: Console) -> None:
+def print_plan(
+    plan: Plan, assessments: Sequence[Assessment], console: Console, names: Names | None = None
+) -> None:
     console.print(counts_line(assessments, console.width), highlight=False)
     if plan.is_empty():
         console.print("Nothing to do: every item is at its desired state.")
         return
-    console.print(plan_table(plan, assessments, width=console.width))
+    console.print(plan_table(plan, assessments, width=console.width, names=names))
     console.print(
         f"{plan.write_count} writes planned"
         + (f" (budget {plan.budget})" if plan.budget is not None else "")
@@ -177,11 +219,13 @@ def person_json(person: Person) -> dict[str, Any]:
     }
 
 
-def action_json(action: Action, render: CommentRenderer) -> dict[str, Any]:
+def action_json(
+    action: Action, render: CommentRenderer, names: Names | None = None
+) -> dict[str, Any]:
     """One action; a comment with its plain text, mentions and the tracker's markup."""
     if isinstance(action, PostComment):
         rendered = render(action)
-        message = action.message
+        message = named_message(action, names or {})
         return {
             "kind": action.kind,
             "ref": ref_json(action.ref),
@@ -241,6 +285,7 @@ def plan_json(
     policy_version: str,
     pmsync_version: str,
     render: CommentRenderer = lambda comment: None,
+    names: Names | None = None,
 ) -> str:
     """The plan and every item's verdict as JSON for machines, in the shape of schema 1."""
     refs = {str(a.item.ref): a.item.ref for a in assessments}
@@ -266,7 +311,7 @@ def plan_json(
                 "key": change.key,
                 "ref": change_ref(change.key),
                 "writes": change.cost,
-                "actions": [action_json(action, render) for action in change.actions],
+                "actions": [action_json(action, render, names) for action in change.actions],
             }
             for change in plan.changes
         ],

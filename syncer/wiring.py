@@ -29,7 +29,7 @@ from syncer.ledger import Ledger
 from syncer.logging_setup import bind_cycle
 from syncer.model import ActionItem, ItemRef
 from syncer.plan import Observed
-from syncer.plan_view import print_plan
+from syncer.plan_view import print_plan, unnamed_mentions
 from syncer.policy import Policy
 from syncer.settings import load_settings
 from syncer.state import StateStore
@@ -310,9 +310,11 @@ def run_once(
     """
     from syncer.progress import with_progress
 
-    with runtime(policy, state_url, clock) as rt, with_progress(rt, console) as shown:
-        outcome = shown.cycle(cycle_id=cycle_id, dry_run=dry_run, full=full, now=now)
-    print_plan(outcome.plan, outcome.assessments, console)
+    with runtime(policy, state_url, clock) as rt:
+        with with_progress(rt, console) as shown:
+            outcome = shown.cycle(cycle_id=cycle_id, dry_run=dry_run, full=full, now=now)
+        names = lookup_names(rt.trackers, unnamed_mentions(outcome.plan))
+    print_plan(outcome.plan, outcome.assessments, console, names)
     result = outcome.result
     planned_only = result.count("planned")
     labels = sum(1 for d in result.done if d.outcome == "done" and d.action.kind == "create_labels")

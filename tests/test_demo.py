@@ -20,6 +20,9 @@ class TestDemo:
         assert run_demo(tmp_path / "out", console) == 0
         text = console.export_text()
         assert "Cycle 2 planned and wrote nothing" in text
+        # the Jira fallback (cto's account id) reads by name in the plan table, as in the review
+        assert "557058:f58131cb" not in text
+        assert "@Casey Torres" in text
         assert "republish: upsert_report skipped, upsert_log_entry skipped" in text
         reviews = sorted((tmp_path / "out").glob("reliability-review-*"))
         assert [p.suffix for p in reviews] == [".html", ".json", ".md"]

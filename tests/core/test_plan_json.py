@@ -354,6 +354,28 @@ class TestJiraMarkup:
         assert rendered is not None
         assert rendered.body == render_message(comment.message)
 
+    def test_a_person_already_pinged_reads_without_the_at_as_in_the_markdown(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """acme/api#1's owner request pings sam; the escalation names sam without pinging
+        (one ping per item per cycle), so its text must not show '@sam' either."""
+        out = from_items_file(capsys)
+        comments = [
+            a
+            for c in out["changes"]
+            if c["key"] == "github:acme/api#1"
+            for a in c["actions"]
+            if a["kind"] == "comment"
+        ]
+        escalation = next(a for a in comments if a["reason"] == "escalation")
+        named = [m["handle"] for m in escalation["mentions"] if not m["notify"]]
+        assert named == ["sam"]
+        assert escalation["text"].startswith("@acme/sre-leads sam @erin ")
+        assert escalation["markup"]["body"].startswith("@acme/sre-leads sam @erin ")
+        for comment in comments:
+            pinged = {w[1:] for w in comment["text"].split() if w.startswith("@")}
+            assert pinged == {m["handle"] for m in comment["mentions"] if m["notify"]}
+
     def test_a_comment_s_text_names_people_as_the_tracker_shows_them(self) -> None:
         """A Jira account id reads as the person's name in text; mentions keep the id."""
         policy = example_policy()

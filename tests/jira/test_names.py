@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from syncer.evaluate import evaluate
 from syncer.plan import plan
-from syncer.plan_view import describe
+from syncer.plan_view import describe, unnamed_mentions
 from syncer.wiring import lookup_names
 from tests.builders import example_policy
 from tests.jira.conftest import ALICE_ID, BOB_ID, Site
+from tests.jira.test_escalation_upgrade import (
+    LEAD_ID,
+    OWNER,
+    SPONSOR,
+    action,
+    fallback,
+    policy_with,
+)
 
 USER_PATH = "/rest/api/2/user"
 
@@ -34,6 +42,26 @@ class TestDisplayNames:
         assert comments
         assert comments[0].startswith("@Alice Adams ")
         assert ALICE_ID not in comments[0]
+
+    def test_a_fallback_account_in_the_plan_reads_as_its_name(self, site: Site) -> None:
+        """No item names the tracker's fallback (an account id on Cloud): the entry points look
+        it up once, as for the review, and the plan shows "Sam Lead", not the id."""
+        action(site, [], fields={"Sponsor": None})
+        policy = policy_with(site, OWNER, SPONSOR)
+        connector = site.connector(policy, fallback_mention=[fallback(site)])
+        items = connector.fetch(full=True).items
+        the_plan = plan(evaluate(items, policy, site.clock()), policy.managed_labels)
+        wanted = unnamed_mentions(the_plan)
+        assert wanted == {"jira": {fallback(site)}}
+        site.reset()
+        names = lookup_names([connector], wanted)
+        assert _user_lookups(site) == 1
+        comments = [a for a in the_plan.actions if a.kind == "comment"]
+        shown = [describe(a, names)[1] for a in comments]
+        assert shown[-1].startswith("@Alice Adams @Sam Lead ")
+        assert all(LEAD_ID not in text and "sre-lead" not in text for text in shown)
+        # without the look-up the id (Cloud) or user name (Data Center) is all there is
+        assert fallback(site) in describe(comments[-1])[1]
 
     def test_a_missing_name_is_looked_up_once_and_remembered(self, site: Site) -> None:
         """One GET /user per handle; asking again in the same day costs nothing."""
