@@ -59,7 +59,7 @@ from syncer.errors import (
     TransitionUnavailable,
 )
 from syncer.ledger import Ledger, LedgerEntry
-from syncer.tracker import CreatesLabels, Tracker
+from syncer.tracker import CreatesLabels, PricesWrites, Tracker
 
 log = structlog.get_logger(__name__)
 
@@ -99,6 +99,9 @@ class ApplyResult:
     """Why each tracker in ``rate_limited`` stopped (``RateLimited.reason``, e.g. primary)."""
     fenced: bool = False
     fallbacks: list[Fallback] = field(default_factory=list)
+    spent: int = 0
+    """Write budget charged: the write requests sent, as the trackers that count them say
+    (``PricesWrites``), one per action attempted on the others."""
 
     @property
     def writes(self) -> int:
@@ -157,15 +160,27 @@ class Applier:
             steps = self._steps(change, result)
             if steps is None:
                 continue
-            cost = sum(step.cost if isinstance(step, CreateLabels) else 1 for step in steps)
+            cost = sum(self._cost(step) for step in steps)
             if left is not None and cost > left:
                 left -= self._create_labels_within(change, steps, left, result)
                 continue
-            if left is not None:
-                left -= cost
+            before = result.spent
             self._execute_change(change, steps, result)
+            if left is not None:
+                # What the tracker says was sent; a tracker that cannot say keeps the whole
+                # change's cost, spent or not.
+                measured = isinstance(self.trackers.get(tracker_name), PricesWrites)
+                left -= result.spent - before if measured else cost
         report_fallbacks(result.fallbacks)
         return result
+
+    def _cost(self, action: Action) -> int:
+        """The write requests ``action`` is stated to take on its tracker (one per action, one
+        per label created, where the tracker does not say)."""
+        tracker = self.trackers.get(action_tracker(action))
+        if isinstance(tracker, PricesWrites):
+            return tracker.write_cost(action)
+        return action.cost if isinstance(action, CreateLabels) else 1
 
     def _create_labels_within(
         self, change: ItemChange, steps: list[Action], left: int, result: ApplyResult
@@ -182,16 +197,16 @@ class Applier:
             item=change.key,
             budget_left=left,
         )
-        spent = 0
+        before = result.spent
         for step in steps:
+            spent = result.spent - before
             if not isinstance(step, CreateLabels) or spent >= left:
                 continue
             labels = step.labels[: left - spent]
             if not self._apply_one(change, step.model_copy(update={"labels": labels}), result):
-                return spent
-            spent += len(labels)
+                return result.spent - before
         result.backlog.append(ready(change))
-        return spent
+        return result.spent - before
 
     def _steps(self, change: ItemChange, result: ApplyResult) -> list[Action] | None:
         """The change's actions, each preceded by the labels it needs created (if any);
@@ -247,6 +262,7 @@ class Applier:
             result.fenced = True
             result.backlog.append(ready(change))
             return False
+        sent_before = tracker.write_requests if isinstance(tracker, PricesWrites) else 0
         try:
             outcome = self._write(tracker, action)
         except LeadershipLost as exc:
@@ -265,6 +281,11 @@ class Applier:
         except TrackerError as exc:
             self._failed(change, action, exc, result)
             return False
+        finally:
+            if isinstance(tracker, PricesWrites):
+                result.spent += tracker.write_requests - sent_before
+        if not isinstance(tracker, PricesWrites):
+            result.spent += self._cost(action)
         result.done.append(Done(action, outcome))
         self._record(action, outcome, "")
         if self.on_write is not None:
