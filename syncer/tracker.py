@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from syncer.actions import Action, CreateLabels
+from syncer.actions import Action, CreateLabels, EditFiledIssue, FileIssue
 from syncer.messages import Message
 from syncer.model import ActionItem, EvidenceKind, ItemRef, Verification
 
@@ -253,3 +253,17 @@ class PricesWrites(Protocol):
     def write_requests(self) -> int:
         """Write requests sent so far (answered or not; never a read sent as a POST)."""
         ...
+
+
+@runtime_checkable
+class FilesIssues(Protocol):
+    """Where the applier files postmortems (``FileIssue``, ``EditFiledIssue``).
+
+    Built per incident by ``syncer.postmortem.filing`` over a connector's filer and handed to
+    the executor beside the trackers, so filing gets the budget, the fence, the ledger and
+    dry-run of every other write.
+    """
+
+    def file_issue(self, action: FileIssue) -> None: ...
+
+    def edit_filed_issue(self, action: EditFiledIssue) -> None: ...
