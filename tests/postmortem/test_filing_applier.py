@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +177,41 @@ class TestDryRun:
         assert write_requests(emulator) == 0
         assert emulator.request_count("GET") == 1
         assert ledger.entries == []
+
+
+class TestLedgerOfTheStateStore:
+    def test_postmortem_file_with_state_records_each_filing_in_its_ledger(
+        self,
+        emulator: GitHubEmulator,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Five 'done' file_issue rows after the first run; the rerun writes and adds none."""
+        from syncer.state import StateStore
+
+        from .conftest import EXAMPLE
+        from .test_cli import run as run_cli
+
+        monkeypatch.setenv("PMSYNC_TEST_GITHUB_TOKEN", TOKEN)
+        config = tmp_path / "pmsync.yaml"
+        config.write_text(
+            "version: '1'\ntrackers:\n  github:\n"
+            f"    - base_url: {emulator.base_url}\n      repositories: [acme/api]\n"
+            "      token_env: PMSYNC_TEST_GITHUB_TOKEN\n      seconds_between_writes: 0\n",
+            encoding="utf-8",
+        )
+        state = f"sqlite:///{tmp_path / 'state.db'}"
+        argv = ["file", str(EXAMPLE), "--config", str(config), "--today", "2026-11-04"]
+        assert run_cli([*argv, "--state", state], capsys)[0] == 0
+        assert run_cli([*argv, "--state", state], capsys)[0] == 0
+
+        store = StateStore.open(state)
+        try:
+            rows = store.entries_between(
+                datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+            )
+        finally:
+            store.close()
+        assert Counter((e.kind, e.outcome) for e in rows) == Counter({("file_issue", "done"): 5})
+        assert {e.tracker for e in rows} == {"github"}
