@@ -339,3 +339,52 @@ class TestBudgetInRequests:
         # (the owner table) and its property.
         assert file(changed) == 4
         assert file(changed) == 0
+
+
+class TestInterruptedFiling:
+    def test_leadership_lost_after_two_issues_then_a_rerun_files_each_issue_once(
+        self, site: Site
+    ) -> None:
+        """Two filed, three wait; the rerun finds the two by their pmsync.pm property and
+        files the other three: five issues, one per slug, one 'done' ledger row each."""
+        from collections import Counter
+
+        from connectors.jira.filer import jira_filer_from_policy
+        from syncer.ledger import MemoryLedger
+        from syncer.postmortem.filing_apply import FilingResult, file_incident
+        from syncer.postmortem.record import load_file
+
+        policy = site.policy()
+        today = date(2026, 11, 4)
+        incident = load_file(EXAMPLE, policy, today).incident
+        ledger = MemoryLedger()
+
+        def file(allowed: int) -> FilingResult:
+            filer, labels = jira_filer_from_policy(
+                policy, None, incident, lambda: today, lambda: NOW
+            )
+            asked = iter(range(allowed + 1))
+            return file_incident(
+                filer,
+                incident,
+                policy,
+                today,
+                labels,
+                tracker="jira",
+                ledger=ledger,
+                clock=lambda: NOW,
+                fence=lambda: next(asked, allowed) < allowed,
+            )
+
+        first = file(2)
+        assert (first.created, first.waiting) == (2, 3)
+        second = file(50)
+        assert (second.created, second.updated, second.waiting) == (3, 0, 0)
+
+        slugs = Counter(
+            site.emulator.properties(key)["pmsync.pm"]["slug"] for key in site.emulator.issue_keys()
+        )
+        assert len(slugs) == 5
+        assert set(slugs.values()) == {1}
+        done = Counter(e.item_key for e in ledger.entries if e.outcome == "done")
+        assert done == Counter({f"{incident.id}:{slug}": 1 for slug in slugs})
