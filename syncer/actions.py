@@ -162,15 +162,58 @@ class CreateLabels(Frozen):
         return len(self.labels)
 
 
+class FileIssue(Frozen):
+    """File one issue of a postmortem (the postmortem itself or one of its action items).
+
+    ``body`` carries the filing marker (``pmsync:pm:INCIDENT:SLUG``) the tracker finds it by
+    on the next run, so a rerun edits instead of filing twice (``syncer.postmortem.filing``).
+    """
+
+    kind: Literal["file_issue"] = "file_issue"
+    tracker: str
+    incident: str
+    slug: str
+    title: str
+    body: str
+    labels: tuple[str, ...]
+    assignees: tuple[str, ...]
+    reason: str = "postmortem filing"
+
+
+class EditFiledIssue(Frozen):
+    """Bring an issue filed earlier (``key``) back to the record; ``None`` fields stay."""
+
+    kind: Literal["edit_filed_issue"] = "edit_filed_issue"
+    tracker: str
+    incident: str
+    slug: str
+    key: str
+    title: str | None = None
+    body: str | None = None
+    labels: tuple[str, ...] | None = None
+    assignees: tuple[str, ...] | None = None
+    reason: str = "postmortem filing"
+
+
 Action = Annotated[
-    AddLabels | RemoveLabels | PostComment | Reopen | UpsertReport | UpsertLogEntry | CreateLabels,
+    AddLabels
+    | RemoveLabels
+    | PostComment
+    | Reopen
+    | UpsertReport
+    | UpsertLogEntry
+    | CreateLabels
+    | FileIssue
+    | EditFiledIssue,
     Field(discriminator="kind"),
 ]
 
 
 def action_tracker(action: Action) -> str:
     """Which tracker instance an action is for."""
-    if isinstance(action, UpsertReport | UpsertLogEntry | CreateLabels):
+    if isinstance(
+        action, UpsertReport | UpsertLogEntry | CreateLabels | FileIssue | EditFiledIssue
+    ):
         return action.tracker
     return action.ref.tracker
 

@@ -40,6 +40,8 @@ from syncer.actions import (
     AddLabels,
     CreateLabels,
     Deferred,
+    EditFiledIssue,
+    FileIssue,
     ItemChange,
     Plan,
     PostComment,
@@ -59,7 +61,7 @@ from syncer.errors import (
     TransitionUnavailable,
 )
 from syncer.ledger import Ledger, LedgerEntry
-from syncer.tracker import CreatesLabels, Tracker
+from syncer.tracker import CreatesLabels, FilesIssues, PricesWrites, Tracker
 
 log = structlog.get_logger(__name__)
 
@@ -99,6 +101,9 @@ class ApplyResult:
     """Why each tracker in ``rate_limited`` stopped (``RateLimited.reason``, e.g. primary)."""
     fenced: bool = False
     fallbacks: list[Fallback] = field(default_factory=list)
+    spent: int = 0
+    """Write budget charged: the write requests sent, as the trackers that count them say
+    (``PricesWrites``), one per action attempted on the others."""
 
     @property
     def writes(self) -> int:
@@ -134,8 +139,10 @@ class Applier:
         policy_version: str,
         fence: Callable[[], bool] = lambda: True,
         on_write: Callable[[Action, str], None] | None = None,
+        filers: Mapping[str, FilesIssues] | None = None,
     ) -> None:
         self.trackers = trackers
+        self.filers = filers or {}
         self.ledger = ledger
         self.clock = clock
         self.cycle_id = cycle_id
@@ -157,15 +164,33 @@ class Applier:
             steps = self._steps(change, result)
             if steps is None:
                 continue
-            cost = sum(step.cost if isinstance(step, CreateLabels) else 1 for step in steps)
+            cost = sum(self._cost(step) for step in steps)
             if left is not None and cost > left:
                 left -= self._create_labels_within(change, steps, left, result)
                 continue
-            if left is not None:
-                left -= cost
+            before = result.spent
             self._execute_change(change, steps, result)
+            if left is not None:
+                # What the tracker says was sent; a tracker that cannot say keeps the whole
+                # change's cost, spent or not.
+                measured = isinstance(self._target(change.actions[0]), PricesWrites)
+                left -= result.spent - before if measured else cost
         report_fallbacks(result.fallbacks)
         return result
+
+    def _target(self, action: Action) -> Tracker | FilesIssues | None:
+        """Where ``action`` is written: its tracker, or for filing, the incident's filer."""
+        if isinstance(action, FileIssue | EditFiledIssue):
+            return self.filers.get(action.tracker)
+        return self.trackers.get(action_tracker(action))
+
+    def _cost(self, action: Action) -> int:
+        """The write requests ``action`` is stated to take on its tracker (one per action, one
+        per label created, where the tracker does not say)."""
+        tracker = self._target(action)
+        if isinstance(tracker, PricesWrites):
+            return tracker.write_cost(action)
+        return action.cost if isinstance(action, CreateLabels) else 1
 
     def _create_labels_within(
         self, change: ItemChange, steps: list[Action], left: int, result: ApplyResult
@@ -182,16 +207,16 @@ class Applier:
             item=change.key,
             budget_left=left,
         )
-        spent = 0
+        before = result.spent
         for step in steps:
+            spent = result.spent - before
             if not isinstance(step, CreateLabels) or spent >= left:
                 continue
             labels = step.labels[: left - spent]
             if not self._apply_one(change, step.model_copy(update={"labels": labels}), result):
-                return spent
-            spent += len(labels)
+                return result.spent - before
         result.backlog.append(ready(change))
-        return spent
+        return result.spent - before
 
     def _steps(self, change: ItemChange, result: ApplyResult) -> list[Action] | None:
         """The change's actions, each preceded by the labels it needs created (if any);
@@ -238,7 +263,7 @@ class Applier:
         """Write one action; False when the rest of the change must wait (a failure, a rate
         limit, a lost leadership). A reopen the tracker cannot do is raised to the caller."""
         name = action_tracker(action)
-        tracker = self.trackers.get(name)
+        tracker = self._target(action)
         if tracker is None:
             result.failed.append(Failed(change, action, f"no tracker named {name!r}", False))
             return False
@@ -247,6 +272,7 @@ class Applier:
             result.fenced = True
             result.backlog.append(ready(change))
             return False
+        sent_before = tracker.write_requests if isinstance(tracker, PricesWrites) else 0
         try:
             outcome = self._write(tracker, action)
         except LeadershipLost as exc:
@@ -265,6 +291,11 @@ class Applier:
         except TrackerError as exc:
             self._failed(change, action, exc, result)
             return False
+        finally:
+            if isinstance(tracker, PricesWrites):
+                result.spent += tracker.write_requests - sent_before
+        if not isinstance(tracker, PricesWrites):
+            result.spent += self._cost(action)
         result.done.append(Done(action, outcome))
         self._record(action, outcome, "")
         if self.on_write is not None:
@@ -320,7 +351,15 @@ class Applier:
             if steps is None or not all(self._apply_one(change, step, result) for step in steps):
                 return
 
-    def _write(self, tracker: Tracker, action: Action) -> str:
+    def _write(self, tracker: Tracker | FilesIssues, action: Action) -> str:
+        if isinstance(tracker, FilesIssues) and isinstance(action, FileIssue):
+            tracker.file_issue(action)
+            return "done"
+        if isinstance(tracker, FilesIssues) and isinstance(action, EditFiledIssue):
+            tracker.edit_filed_issue(action)
+            return "done"
+        if isinstance(action, FileIssue | EditFiledIssue) or isinstance(tracker, FilesIssues):
+            raise PermanentError(f"{action_tracker(action)}: nowhere to write {action.kind}")
         if isinstance(action, PostComment):
             if tracker.has_marker(action.ref, action.message.marker, action.also_markers):
                 return "skipped"
@@ -426,6 +465,15 @@ def ledger_entry(
     elif isinstance(action, CreateLabels):
         key = action.scope
         inputs = {"labels": list(action.labels)}
+    elif isinstance(action, FileIssue | EditFiledIssue):
+        key = f"{action.incident}:{action.slug}"
+        inputs = {"incident": action.incident, "slug": action.slug}
+        if isinstance(action, EditFiledIssue):
+            changed = ("title", "body", "labels", "assignees")
+            inputs |= {
+                "key": action.key,
+                "changed": [n for n in changed if getattr(action, n) is not None],
+            }
     else:
         key = action.week_key
     return LedgerEntry(
@@ -452,17 +500,26 @@ def choose_executor(
     cycle_id: str,
     policy_version: str,
     fence: Callable[[], bool] = lambda: True,
+    filers: Mapping[str, FilesIssues] | None = None,
 ) -> tuple[Executor, Ledger | None]:
-    """The executor and the ledger for a cycle: the one place a dry run differs.
+    """The executor and the ledger for a cycle, a publication or a filing: the one place a
+    dry run differs.
 
     A dry run prints the plan and records nothing; shadow mode prints it too but keeps the
-    decision history the weekly review reads; otherwise the applier writes.
+    decision history the weekly review reads; otherwise the applier writes (``filers``: where
+    ``FileIssue`` and ``EditFiledIssue`` go, by tracker name).
     """
     if dry_run:
         return DryRun(), None
     if shadow:
         return DryRun(), ledger
     applier = Applier(
-        trackers, ledger, clock, cycle_id=cycle_id, policy_version=policy_version, fence=fence
+        trackers,
+        ledger,
+        clock,
+        cycle_id=cycle_id,
+        policy_version=policy_version,
+        fence=fence,
+        filers=filers,
     )
     return applier, ledger

@@ -26,8 +26,9 @@ class Operations(Strict):
     max_writes_per_cycle: int = Field(
         default=50,
         ge=0,
-        description="Write budget of one cycle (the daemon runs one cycle per tracker); "
-        "the rest is backlog for the next.",
+        description="Write budget of one cycle, in write requests (removing three GitHub "
+        "labels is three; a Jira comment is two: the comment and its marker index); the daemon "
+        "runs one cycle per tracker; the rest is backlog for the next.",
     )
     shadow: bool = Field(default=False, description="Evaluate and report, never write.")
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from syncer.actions import Action, CreateLabels
+from syncer.actions import Action, CreateLabels, EditFiledIssue, FileIssue
 from syncer.messages import Message
 from syncer.model import ActionItem, EvidenceKind, ItemRef, Verification
 
@@ -231,3 +231,39 @@ class CreatesLabels(Protocol):
     def create_labels(self, action: CreateLabels) -> None:
         """Create ``action.labels`` in ``action.scope``."""
         ...
+
+
+@runtime_checkable
+class PricesWrites(Protocol):
+    """A tracker that states what a write costs in requests and counts the writes it sends.
+
+    The write budget is spent in requests, not actions: removing three GitHub labels is three
+    DELETEs, publishing a Jira review is an edit, an upload, a property and a transition. The
+    applier reserves :meth:`write_cost` before a change (a change that does not fit waits) and
+    charges what :attr:`write_requests` says was sent, so the budget spent equals the write
+    requests the tracker received. Trackers that do not implement it cost one per action.
+    """
+
+    def write_cost(self, action: Action) -> int:
+        """Write requests ``action`` takes at most as far as can be known beforehand (reads,
+        such as a marker check, are not counted)."""
+        ...
+
+    @property
+    def write_requests(self) -> int:
+        """Write requests sent so far (answered or not; never a read sent as a POST)."""
+        ...
+
+
+@runtime_checkable
+class FilesIssues(Protocol):
+    """Where the applier files postmortems (``FileIssue``, ``EditFiledIssue``).
+
+    Built per incident by ``syncer.postmortem.filing`` over a connector's filer and handed to
+    the executor beside the trackers, so filing gets the budget, the fence, the ledger and
+    dry-run of every other write.
+    """
+
+    def file_issue(self, action: FileIssue) -> None: ...
+
+    def edit_filed_issue(self, action: EditFiledIssue) -> None: ...

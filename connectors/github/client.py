@@ -30,6 +30,7 @@ from datetime import datetime
 from pydantic import SecretStr
 
 from connectors.fencing import Fence, always_allowed
+from connectors.github.costs import write_cost
 from connectors.github.reads import ItemReader
 from connectors.github.reports import ReportPublisher
 from connectors.github.session import (
@@ -134,6 +135,15 @@ class GitHubConnector:
     def requests(self) -> Counter[tuple[str, int]]:
         """Requests made so far, per (verb, status); status 0 when none came back."""
         return self.http.requests
+
+    @property
+    def write_requests(self) -> int:
+        """Write requests sent so far, answered or not (``syncer.tracker.PricesWrites``)."""
+        return sum(n for (verb, _), n in self.http.requests.items() if verb != "GET")
+
+    def write_cost(self, action: Action) -> int:
+        """Write requests ``action`` takes here (``connectors.github.costs``)."""
+        return write_cost(action)
 
     @property
     def rate_limit_remaining(self) -> int | None:

@@ -1,72 +1,72 @@
-"""Filing postmortems in GitHub: the ``syncer.postmortem.filing.Filer`` Protocol over PyGithub.
+"""Filing postmortems in GitHub: the ``syncer.postmortem.filing.Filer`` Protocol over the
+connector's own transport.
 
 Cost: finding what was filed for an incident is ONE list request (``labels=incident:ID``,
-``state=all``, 100 per page); creating is one POST per issue and updating one PATCH per changed
-issue, on a lazily built issue object so no hidden GET is fired. The PyGithub client, its
-credentials (token or GitHub App) and the error classification are the connector's own
-(``connectors.github.session`` and ``connectors.github.transport``): writes are never retried,
-since a retried POST would file a duplicate, and errors leave this module typed by status code
-and headers only.
+``state=all``, 100 per page); creating is one POST per issue and updating one PATCH per
+changed issue. Every request goes through the ``GitHubConnector``'s transport: its fenced
+connection, its write spacing, its typed errors (status code and headers only) and its
+request counts; each issue created is reserved in the content-creation windows first, like
+a comment. Writes are never retried, since a retried POST would file a duplicate: an issue
+whose answer was lost is found by its marker on the next run. The applier executes the
+filing (``syncer.postmortem.filing_apply``) and charges ``write_requests`` to the budget.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from github import Github, GithubException
-from github.Issue import Issue
-from github.Repository import Repository
-
-from connectors.github import transport
-from connectors.github.session import make_auth, make_github
+from connectors.github.client import GitHubConnector
+from connectors.github.mapper import is_pull_request, parse_timestamp
+from connectors.github.session import PER_PAGE
+from syncer.actions import Action
 from syncer.clock import system_clock
-from syncer.errors import TrackerError
+from syncer.cursors import MemoryCursorStore
+from syncer.errors import TransientError
 from syncer.policy import Policy
 from syncer.postmortem.filing import FiledIssue, FilingLabels, slug_of
 from syncer.tracker_config import GitHubTracker, named_tracker
 
 
-def typed_error(exc: GithubException, what: str, now: datetime | None = None) -> TrackerError:
-    """The pmsync error for a GitHub answer, decided by the connector's status/header rules."""
-    return transport.typed_error(exc, what, now or system_clock())
-
-
 class GitHubFiler:
-    """Files and finds postmortem issues in one repository."""
+    """Files and finds postmortem issues in one repository, through ``connector``."""
 
-    def __init__(self, github: Github, repo: str, labels: FilingLabels) -> None:
-        self.github = github
+    def __init__(self, connector: GitHubConnector, repo: str, labels: FilingLabels) -> None:
+        self.connector = connector
         self.repo_name = repo
         self.labels = labels
-        self._repo: Repository = github.get_repo(repo)  # lazy client: no request
+
+    @property
+    def name(self) -> str:
+        return self.connector.name
 
     def find_filed(self, incident_id: str) -> dict[str, FiledIssue]:
         """Every issue with the incident label whose marker names this incident, by slug."""
         label = self.labels.incident(incident_id)
+        rows = self.connector.http.get_all(
+            f"/repos/{self.repo_name}/issues",
+            f"{self.repo_name}: list issues labelled {label}",
+            {"state": "all", "labels": label, "per_page": PER_PAGE},
+        )
         found: dict[str, FiledIssue] = {}
-        try:
-            for issue in self._repo.get_issues(state="all", labels=[label]):
-                if "/pull/" in (issue.html_url or ""):
-                    continue  # the issues list includes pull requests
-                slug = slug_of(incident_id, issue.body or "")
-                if slug is not None and slug not in found:
-                    found[slug] = _filed(issue)
-        except GithubException as exc:
-            raise typed_error(exc, f"{self.repo_name}: list issues labelled {label}") from None
+        for row in rows:
+            if not isinstance(row, Mapping) or is_pull_request(row):
+                continue  # the issues list includes pull requests
+            slug = slug_of(incident_id, _text(row.get("body")))
+            if slug is not None and slug not in found:
+                found[slug] = _filed(row, "list issues")
         return found
 
     def create_issue(
         self, title: str, body: str, labels: Sequence[str], assignees: Sequence[str]
     ) -> FiledIssue:
-        try:
-            issue = self._repo.create_issue(
-                title=title, body=body, labels=list(labels), assignees=list(assignees)
-            )
-        except GithubException as exc:
-            raise typed_error(exc, f"{self.repo_name}: create issue {title!r}") from None
-        return _filed(issue)
+        """One content-creating POST, paced and fenced like a comment."""
+        answer = self.connector.writer.create(
+            f"/repos/{self.repo_name}/issues",
+            f"{self.repo_name}: create issue {title!r}",
+            {"title": title, "body": body, "labels": list(labels), "assignees": list(assignees)},
+        )
+        return _filed(answer.data, "create issue")
 
     def update_issue(
         self,
@@ -77,6 +77,7 @@ class GitHubFiler:
         labels: Sequence[str] | None = None,
         assignees: Sequence[str] | None = None,
     ) -> FiledIssue:
+        """One PATCH of the fields that differ."""
         changes: dict[str, Any] = {}
         if title is not None:
             changes["title"] = title
@@ -86,24 +87,47 @@ class GitHubFiler:
             changes["labels"] = list(labels)
         if assignees is not None:
             changes["assignees"] = list(assignees)
-        issue = self._repo.get_issue(int(key))  # lazy: no request until edit()
-        try:
-            issue.edit(**changes)
-        except GithubException as exc:
-            raise typed_error(exc, f"{self.repo_name}#{key}: edit") from None
-        return _filed(issue)
+        answer = self.connector.http.call(
+            "PATCH",
+            f"/repos/{self.repo_name}/issues/{int(key)}",
+            f"{self.repo_name}#{key}: edit",
+            body=changes,
+        )
+        return _filed(answer.data, "edit issue")
+
+    def write_cost(self, action: Action) -> int:
+        """One POST to file an issue, one PATCH to edit one (``syncer.tracker.PricesWrites``)."""
+        return 1
+
+    @property
+    def write_requests(self) -> int:
+        return self.connector.write_requests
 
 
-def _filed(issue: Issue) -> FiledIssue:
-    """A ``FiledIssue`` from attributes present in list and write answers (no lazy GET)."""
-    created = issue.created_at
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _filed(raw: object, what: str) -> FiledIssue:
+    """A ``FiledIssue`` from an issue as GitHub answers it (list, create and edit alike)."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("number"), int):
+        raise TransientError(f"{what}: answer without an issue number")
+    created = parse_timestamp(raw.get("created_at"))
     return FiledIssue(
-        key=str(issue.number),
-        url=issue.html_url,
-        title=issue.title,
-        body=issue.body or "",
-        labels=frozenset(label.name for label in issue.labels),
-        assignees=frozenset(user.login for user in issue.assignees),
+        key=str(raw["number"]),
+        url=_text(raw.get("html_url")),
+        title=_text(raw.get("title")),
+        body=_text(raw.get("body")),
+        labels=frozenset(
+            _text(label.get("name"))
+            for label in raw.get("labels") or ()
+            if isinstance(label, Mapping)
+        ),
+        assignees=frozenset(
+            _text(user.get("login"))
+            for user in raw.get("assignees") or ()
+            if isinstance(user, Mapping)
+        ),
         created=created.date() if created is not None else None,
     )
 
@@ -121,5 +145,5 @@ def filer_from_policy(
     target = repo or (tracker.repositories[0] if tracker.repositories else None)
     if target is None:
         raise LookupError(f"trackers.github[{tracker.name}]: no repository; pass --repo owner/name")
-    github = make_github(tracker, make_auth(tracker))
-    return GitHubFiler(github, target, FilingLabels.for_tracker(tracker)), tracker
+    connector = GitHubConnector(tracker, policy, MemoryCursorStore(), system_clock)
+    return GitHubFiler(connector, target, FilingLabels.for_tracker(tracker)), tracker

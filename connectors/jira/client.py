@@ -37,6 +37,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import structlog
@@ -45,6 +46,7 @@ from pydantic import SecretStr
 from urllib3 import encode_multipart_formdata
 
 from connectors.fencing import Fence, always_allowed, fence_session
+from connectors.jira.costs import is_write, write_cost
 from connectors.jira.errors import translate
 from connectors.jira.mapper import (
     FieldResolution,
@@ -65,6 +67,7 @@ from connectors.jira.renderer import (
     text_document,
     with_marker_line,
 )
+from syncer.actions import Action
 from syncer.cursors import (
     Cursor,
     CursorStore,
@@ -198,6 +201,8 @@ class JiraConnector:
         self._names: dict[str, tuple[str | None, datetime]] = {}
         self._server = config.server.rstrip("/")
         self.requests: Counter[tuple[str, int]] = Counter()
+        self.write_requests = 0
+        """Write requests sent so far, answered or not (``syncer.tracker.PricesWrites``)."""
         self.marks = CommentMarkers(self._request, clock, config.name)
 
     # -- plumbing -------------------------------------------------------------------------
@@ -222,6 +227,10 @@ class JiraConnector:
             self._fingerprint = view_fingerprint(self.config, self.policy)
         return self._fingerprint
 
+    def write_cost(self, action: Action) -> int:
+        """Write requests ``action`` takes here (``connectors.jira.costs``)."""
+        return write_cost(action)
+
     @property
     def rate_limit_remaining(self) -> int | None:
         """Always None: Jira says only when a limit is near (``X-RateLimit-NearLimit``)."""
@@ -229,14 +238,19 @@ class JiraConnector:
 
     def _count_answer(self, response: requests.Response, *_: Any, **__: Any) -> None:
         """Session hook: one answered request, by (verb, status)."""
-        self.requests[(response.request.method or "GET", response.status_code)] += 1
+        method = response.request.method or "GET"
+        self.requests[(method, response.status_code)] += 1
+        path = urlsplit(response.request.url or "").path
+        self.write_requests += is_write(method, path, READS_SENT_AS_POST)
 
     def _count_unanswered(self, what: str, exc: Exception) -> None:
         """Requests the session hook cannot see: no answer came back, or the library was
         still being built (its serverInfo GET) when the answer was an error."""
         status = getattr(exc, "status_code", None)
         if isinstance(exc, requests.exceptions.RequestException) and exc.response is None:
-            self.requests[(what.split(" ", 1)[0], 0)] += 1
+            method, _, path = what.partition(" ")
+            self.requests[(method, 0)] += 1
+            self.write_requests += is_write(method, path, READS_SENT_AS_POST)
         elif self._jira is None and isinstance(status, int):
             self.requests[(what.split(" ", 1)[0], status)] += 1
 

@@ -38,6 +38,7 @@ from typing import Any
 from connectors.jira.client import JiraConnector, jql_string
 from connectors.jira.mapper import parse_jira_datetime, parse_severity, text_of
 from connectors.jira.renderer import render_adf, render_wiki
+from syncer.actions import Action, EditFiledIssue, FileIssue
 from syncer.errors import PermanentError, TransientError
 from syncer.messages import Link, Markup, Message, Text
 from syncer.model import Priority, Severity
@@ -136,6 +137,25 @@ class JiraFiler:
         self._priorities: dict[Priority, str] | None = None
 
     # -- plumbing ---------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def write_cost(self, action: Action) -> int:
+        """Write requests of a filing (``syncer.tracker.PricesWrites``): one POST to create
+        (and the postmortem's description PUT through v2 on a v3 site); an edit is the
+        fields PUT, that description PUT and the ``pmsync.pm`` property PUT at most."""
+        via_v2 = int(self.config.rest_api_version == "3")
+        if isinstance(action, FileIssue):
+            return 1 + (via_v2 if action.slug == POSTMORTEM_SLUG else 0)
+        if isinstance(action, EditFiledIssue):
+            return 2 + (via_v2 if action.slug == POSTMORTEM_SLUG else 0)
+        return 1
+
+    @property
+    def write_requests(self) -> int:
+        return self.connector.write_requests
 
     @property
     def cloud(self) -> bool:

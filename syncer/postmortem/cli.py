@@ -5,13 +5,16 @@ the GitHub connector; everything it calls is pure. Exit codes (``syncer.exit_cod
 1 findings (``lint --strict``), 2 bad input (including ``file`` refusing a record with lint
 findings, unless ``--force``; dry runs too, so what they show is what would be filed), 3 a
 tracker refused or failed a filing request (what was filed before it stays filed, and a rerun
-picks up from the markers), 4 a rate limit stopped the filing (rerun later).
+picks up from the markers), 4 the write budget, a rate limit or a lost leadership left issues
+unfiled (rerun later). Filing writes go through the one applier (``filing_apply``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -21,8 +24,10 @@ from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.errors import ConfigError, RateLimited, TrackerError
 from syncer.exit_codes import ExitCode
+from syncer.ledger import Ledger
 from syncer.policy import Policy
 from syncer.postmortem import filing
+from syncer.postmortem.filing_apply import file_incident
 from syncer.postmortem.lint import RULES, lint
 from syncer.postmortem.markup import GitHubMarkdown, JiraWiki, Markup
 from syncer.postmortem.record import Record, load_file
@@ -87,6 +92,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="file even while lint findings remain (they are printed as warnings)",
     )
     fil.add_argument("--repo", help="GitHub owner/name to file in (default: first configured)")
+    fil.add_argument("--state", help="state store URL: record each filing in its ledger")
     fil.add_argument(
         "--tracker",
         help="tracker name from the policy, GitHub or Jira (default: the first GitHub tracker, "
@@ -198,16 +204,20 @@ def _is_jira(policy: Policy, name: str | None) -> bool:
 
 def _filer(
     args: argparse.Namespace, policy: Policy, incident: Incident, today: date
-) -> tuple[filing.Filer, filing.FilingLabels]:
-    """The filer for the configured tracker, imported lazily (the core stays tracker-free)."""
+) -> tuple[filing.Filer, filing.FilingLabels, str]:
+    """The filer for the configured tracker and its name, imported lazily (the core stays
+    tracker-free)."""
     if _is_jira(policy, args.tracker):
         from connectors.jira.filer import jira_filer_from_policy
 
-        return jira_filer_from_policy(policy, args.tracker, incident, lambda: today, system_clock)
+        jira_filer, labels = jira_filer_from_policy(
+            policy, args.tracker, incident, lambda: today, system_clock
+        )
+        return jira_filer, labels, jira_filer.name
     from connectors.github.filer import filer_from_policy
 
     github_filer, tracker = filer_from_policy(policy, args.tracker, args.repo)
-    return github_filer, filing.FilingLabels.for_tracker(tracker)
+    return github_filer, filing.FilingLabels.for_tracker(tracker), tracker.name
 
 
 def cmd_file(args: argparse.Namespace) -> int:
@@ -231,7 +241,7 @@ def cmd_file(args: argparse.Namespace) -> int:
         print(f"warning (--force): {finding}", file=sys.stderr)
     incident = record.incident
     try:
-        filer, labels = _filer(args, policy, incident, today)
+        filer, labels, name = _filer(args, policy, incident, today)
     except LookupError as exc:
         print(f"{args.config}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -240,7 +250,7 @@ def cmd_file(args: argparse.Namespace) -> int:
             print(f"{args.config}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return _file(args, filer, labels, record.incident, policy, today)
+        return _file(args, filer, labels, name, record.incident, policy, today)
     except TrackerError as exc:
         from syncer.logging_setup import REDACTOR
 
@@ -255,24 +265,60 @@ def _file(
     args: argparse.Namespace,
     filer: filing.Filer,
     labels: filing.FilingLabels,
+    tracker: str,
     incident: Incident,
     policy: Policy,
     today: date,
 ) -> int:
-    if args.dry_run:
-        filed = filer.find_filed(incident.id)
-        steps = filing.plan_filing(incident, policy, filed, today, labels)
-        for step in steps:
-            print(filing.describe(step))
-        for orphan in filing.orphans(incident, filed):
-            print(f"orphan  {orphan.url}: no longer in the record (left as it is)")
-        writes = sum(not isinstance(s, filing.Unchanged) for s in steps)
-        print(f"dry run: {writes} write(s) planned, nothing written")
-        return EXIT_OK
-    result = filing.file_incident(filer, incident, policy, today, labels)
+    """File through the executor ``choose_executor`` gives (``--dry-run``: ``DryRun``), with
+    the ledger of the state store when ``--state`` names one."""
+    with _ledger(args.state) as ledger:
+        result = file_incident(
+            filer,
+            incident,
+            policy,
+            today,
+            labels,
+            tracker=tracker,
+            dry_run=args.dry_run,
+            ledger=ledger,
+            clock=system_clock,
+        )
     for step in result.steps:
         print(filing.describe(step))
     for orphan in result.orphans:
         print(f"orphan  {orphan.url}: no longer in the record (left as it is)")
+    if args.dry_run:
+        print(f"dry run: {result.planned} write(s) planned, nothing written")
+        return EXIT_OK
+    from syncer.logging_setup import REDACTOR
+
+    for failed in result.failed:
+        print(f"{args.file}: filing stopped: {REDACTOR.redact_text(failed.error)}", file=sys.stderr)
     print(f"filed: {result.created} created, {result.updated} updated")
+    if result.failed:
+        return ExitCode.TRACKER_FAILED
+    if result.waiting:
+        print(
+            f"{result.waiting} issue(s) wait for the write budget or a rate limit; rerun "
+            "later, nothing is filed twice",
+            file=sys.stderr,
+        )
+        return ExitCode.WORK_LEFT
     return EXIT_OK
+
+
+@contextmanager
+def _ledger(state_url: str | None) -> Iterator[Ledger | None]:
+    """The state store as the ledger when ``--state`` is given (imported lazily), else none
+    (the filing is recorded in memory only)."""
+    if not state_url:
+        yield None
+        return
+    from syncer.wiring import open_state
+
+    store = open_state(state_url)
+    try:
+        yield store
+    finally:
+        store.close()

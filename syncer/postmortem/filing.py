@@ -5,8 +5,9 @@ Planning is pure: from a valid incident, the policy and what the tracker holds n
 ``<!-- pmsync:pm:INCIDENT:SLUG -->`` so that a rerun finds it, updates only what changed and
 creates nothing twice. Action-item bodies use the GitHub issue-form sections (``### Owner``,
 ``### Due date``...) that the connector maps back, so the rest of pmsync governs the items from
-the first minute. The tracker side is a small ``Filer`` Protocol; ``file_incident`` is the one
-applier, and dry-run is simply not calling it.
+the first minute. The tracker side is a small ``Filer`` Protocol; the steps are written as
+``FileIssue`` and ``EditFiledIssue`` actions through the one applier
+(``syncer.postmortem.filing_apply``).
 """
 
 from __future__ import annotations
@@ -355,7 +356,7 @@ def plan_filing(
     labels: FilingLabels | None = None,
 ) -> list[Step]:
     """Every step, postmortem issue first (dry-run shows this plan)."""
-    labels = labels or FilingLabels.for_tracker(_github(policy))
+    labels = labels or FilingLabels.for_tracker(first_github(policy))
     pm = filed.get(POSTMORTEM_SLUG)
     url = pm.url if pm is not None else PENDING_POSTMORTEM
     return [
@@ -370,62 +371,8 @@ def orphans(incident: Incident, filed: dict[str, FiledIssue]) -> list[FiledIssue
     return [issue for slug, issue in sorted(filed.items()) if slug not in known]
 
 
-def _github(policy: Policy) -> GitHubTracker | None:
+def first_github(policy: Policy) -> GitHubTracker | None:
     return policy.trackers.github[0] if policy.trackers.github else None
-
-
-@dataclass(frozen=True)
-class FilingResult:
-    """What a filing run did, step by step, with the issues as they are afterwards."""
-
-    steps: list[Step]
-    issues: dict[str, FiledIssue]
-    orphans: list[FiledIssue]
-
-    @property
-    def created(self) -> int:
-        return sum(isinstance(s, Create) for s in self.steps)
-
-    @property
-    def updated(self) -> int:
-        return sum(isinstance(s, Update) for s in self.steps)
-
-
-def _apply(filer: Filer, step: Step, issues: dict[str, FiledIssue]) -> None:
-    if isinstance(step, Create):
-        spec = step.spec
-        issues[spec.slug] = filer.create_issue(
-            spec.title, spec.body, sorted(spec.labels), list(spec.assignees)
-        )
-    elif isinstance(step, Update):
-        issues[step.slug] = filer.update_issue(
-            step.key,
-            title=step.title,
-            body=step.body,
-            labels=sorted(step.labels) if step.labels is not None else None,
-            assignees=list(step.assignees) if step.assignees is not None else None,
-        )
-
-
-def file_incident(
-    filer: Filer,
-    incident: Incident,
-    policy: Policy,
-    today: date,
-    labels: FilingLabels | None = None,
-) -> FilingResult:
-    """File or update the postmortem issue, then every action item linking back to it."""
-    labels = labels or FilingLabels.for_tracker(_github(policy))
-    filed = filer.find_filed(incident.id)
-    issues = dict(filed)
-    pm_step = plan_postmortem(incident, policy, filed, today, labels)
-    _apply(filer, pm_step, issues)
-    pm_url = issues[POSTMORTEM_SLUG].url
-    steps: list[Step] = [pm_step]
-    for step in plan_actions(incident, policy, filed, today, labels, postmortem_url=pm_url):
-        _apply(filer, step, issues)
-        steps.append(step)
-    return FilingResult(steps, issues, orphans(incident, filed))
 
 
 def describe(step: Step) -> str:

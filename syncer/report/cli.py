@@ -2,8 +2,9 @@
 
 An entry point: it reads the clock, opens the trackers and the state store through
 ``syncer.wiring`` (imported lazily, so the report package stays pure) and publishes through
-the ``Applier`` with the cycle's write budget. ``--dry-run`` and shadow mode write the files
-and print what would be published; nothing else differs. Exit codes are ``syncer.exit_codes``:
+the executor ``choose_executor`` gives, with the cycle's write budget. ``--dry-run`` and
+shadow mode write the files and print what the ``DryRun`` executor planned; nothing else
+differs. Exit codes are ``syncer.exit_codes``:
 3 when a tracker could not be read or a publish write failed, 4 when a publish write waits
 for the budget or a rate limit, 2 for bad input.
 """
@@ -21,8 +22,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from syncer.actions import UpsertLogEntry, UpsertReport
-from syncer.apply import Applier, ApplyResult
+from syncer.actions import Action, UpsertLogEntry, UpsertReport
+from syncer.apply import ApplyResult, choose_executor
 from syncer.cursors import MemoryCursorStore
 from syncer.directory import LookupCache
 from syncer.errors import ConfigError
@@ -149,20 +150,46 @@ def publish(
     *,
     tracker_name: str,
     cycle_id: str,
+    dry_run: bool = False,
 ) -> ApplyResult:
-    """The review issue and the log entry, through the applier and the write budget."""
+    """The review issue and the log entry, through the executor ``choose_executor`` gives
+    (the applier; ``DryRun`` for a dry run or shadow mode) and the write budget."""
     changes = report_changes(report, policy, tracker_name)
     the_plan = plan(
         (), policy.managed_labels, budget=policy.operations.max_writes_per_cycle, extra=changes
     )
-    applier = Applier(
-        {t.name: t for t in trackers},
-        ledger,
-        clock,
+    executor, _ = choose_executor(
+        dry_run=dry_run,
+        shadow=policy.operations.shadow,
+        trackers={t.name: t for t in trackers},
+        ledger=ledger,
+        clock=clock,
         cycle_id=cycle_id,
         policy_version=policy.version,
     )
-    return applier.execute(the_plan)
+    return executor.execute(the_plan)
+
+
+def describe_planned(action: Action, policy: Policy, tracker_name: str, reason: str) -> str | None:
+    """The line a dry run or shadow mode prints for a publishing write it did not make."""
+    if not isinstance(action, UpsertReport | UpsertLogEntry):
+        return None
+    sizes = ", ".join(f"{m} {len(b)}" for m, b in action.bodies.items())
+    files = (
+        "; attaches " + ", ".join(action.attachments)
+        if isinstance(action, UpsertReport) and action.attachments
+        else ""
+    )
+    if (
+        isinstance(action, UpsertReport)
+        and not action.attachments
+        and target_kind(policy, tracker_name) != "github"
+    ):
+        files = f"; no trend chart ({escape(CHARTS.install)})"
+    return (
+        f"{reason}: would {action.kind} {action.week_key} in "
+        f"{tracker_name} (characters: {sizes}{files})"
+    )
 
 
 def prepared_policy(args: argparse.Namespace) -> Policy:
@@ -241,28 +268,6 @@ def run(
         if not policy.report.enabled or tracker_name is None:
             out.print("report publishing is off (report.enabled false or no tracker)")
             return read_code
-        if not writing:
-            reason = "dry run" if args.dry_run else "shadow mode"
-            for change in report_changes(report, policy, tracker_name):
-                for action in change.actions:
-                    if isinstance(action, UpsertReport | UpsertLogEntry):
-                        sizes = ", ".join(f"{m} {len(b)}" for m, b in action.bodies.items())
-                        files = (
-                            "; attaches " + ", ".join(action.attachments)
-                            if isinstance(action, UpsertReport) and action.attachments
-                            else ""
-                        )
-                        if (
-                            isinstance(action, UpsertReport)
-                            and not action.attachments
-                            and target_kind(policy, tracker_name) != "github"
-                        ):
-                            files = f"; no trend chart ({escape(CHARTS.install)})"
-                        out.print(
-                            f"{reason}: would {action.kind} {action.week_key} in "
-                            f"{tracker_name} (characters: {sizes}{files})"
-                        )
-            return read_code
         result = publish(
             report,
             policy,
@@ -271,7 +276,17 @@ def run(
             clock,
             tracker_name=tracker_name,
             cycle_id=uuid.uuid4().hex[:12],
+            dry_run=args.dry_run,
         )
+    if not writing:
+        reason = "dry run" if args.dry_run else "shadow mode"
+        planned = [d.action for d in result.done if d.outcome == "planned"]
+        planned += [a for d in result.backlog for a in d.build().actions]
+        for action in planned:
+            line = describe_planned(action, policy, tracker_name, reason)
+            if line is not None:
+                out.print(line)
+        return read_code
     for done in result.done:
         out.print(f"{done.action.kind}: {done.outcome}")
     for failed in result.failed:

@@ -15,10 +15,10 @@ from syncer.postmortem.filing import (
     Unchanged,
     Update,
     describe,
-    file_incident,
     parse_sections,
     plan_filing,
 )
+from syncer.postmortem.filing_apply import file_incident
 from syncer.postmortem.record import Record, load_text
 from syncer.postmortem.schema import Incident
 

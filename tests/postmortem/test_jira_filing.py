@@ -293,3 +293,98 @@ class TestReadBackByTheJiraConnector:
         assert code == 0
         assert "4 items: on_track 4" in out
         assert site.writes() == {}
+
+
+def write_requests(site: Site) -> int:
+    """Write requests the emulator answered 2xx (``comment/list`` is a read sent as POST)."""
+    return sum(
+        n
+        for (method, template, status), n in site.emulator.counters.items()
+        if method != "GET" and 200 <= status < 300 and not template.endswith("/comment/list")
+    )
+
+
+class TestBudgetInRequests:
+    def test_budget_spent_on_filing_and_refiling_equals_the_write_requests_received(
+        self, site: Site, tmp_path: Path
+    ) -> None:
+        """A first filing (five creates; on v3 the postmortem's description PUT too) and a
+        changed owner (the item's and the postmortem's edits, each with its property)."""
+        from connectors.jira.filer import jira_filer_from_policy
+        from syncer.postmortem.filing_apply import file_incident
+        from syncer.postmortem.record import load_file
+
+        policy = site.policy()
+        today = date(2026, 11, 4)
+
+        def file(path: Path) -> int:
+            incident = load_file(path, policy, today).incident
+            filer, labels = jira_filer_from_policy(
+                policy, None, incident, lambda: today, lambda: NOW
+            )
+            site.emulator.reset_counters()
+            result = file_incident(
+                filer, incident, policy, today, labels, tracker="jira", clock=lambda: NOW
+            )
+            assert [f.error for f in result.failed] == []
+            assert result.spent == write_requests(site)
+            return result.spent
+
+        assert file(EXAMPLE) == (6 if site.version == "3" else 5)
+        changed = tmp_path / "inc.yaml"
+        changed.write_text(
+            edit(example_text(), "    owner: frank\n", "    owner: carol\n"), "utf-8"
+        )
+        # The item: its fields PUT and its pmsync.pm property; the postmortem: its description
+        # (the owner table) and its property.
+        assert file(changed) == 4
+        assert file(changed) == 0
+
+
+class TestInterruptedFiling:
+    def test_leadership_lost_after_two_issues_then_a_rerun_files_each_issue_once(
+        self, site: Site
+    ) -> None:
+        """Two filed, three wait; the rerun finds the two by their pmsync.pm property and
+        files the other three: five issues, one per slug, one 'done' ledger row each."""
+        from collections import Counter
+
+        from connectors.jira.filer import jira_filer_from_policy
+        from syncer.ledger import MemoryLedger
+        from syncer.postmortem.filing_apply import FilingResult, file_incident
+        from syncer.postmortem.record import load_file
+
+        policy = site.policy()
+        today = date(2026, 11, 4)
+        incident = load_file(EXAMPLE, policy, today).incident
+        ledger = MemoryLedger()
+
+        def file(allowed: int) -> FilingResult:
+            filer, labels = jira_filer_from_policy(
+                policy, None, incident, lambda: today, lambda: NOW
+            )
+            asked = iter(range(allowed + 1))
+            return file_incident(
+                filer,
+                incident,
+                policy,
+                today,
+                labels,
+                tracker="jira",
+                ledger=ledger,
+                clock=lambda: NOW,
+                fence=lambda: next(asked, allowed) < allowed,
+            )
+
+        first = file(2)
+        assert (first.created, first.waiting) == (2, 3)
+        second = file(50)
+        assert (second.created, second.updated, second.waiting) == (3, 0, 0)
+
+        slugs = Counter(
+            site.emulator.properties(key)["pmsync.pm"]["slug"] for key in site.emulator.issue_keys()
+        )
+        assert len(slugs) == 5
+        assert set(slugs.values()) == {1}
+        done = Counter(e.item_key for e in ledger.entries if e.outcome == "done")
+        assert done == Counter({f"{incident.id}:{slug}": 1 for slug in slugs})

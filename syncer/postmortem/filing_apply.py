@@ -1,0 +1,216 @@
+"""Filing a postmortem through the one applier: the filing plan's steps as ``Action`` values.
+
+``syncer.postmortem.filing`` plans (pure). Here each ``Create`` becomes a ``FileIssue`` and
+each ``Update`` an ``EditFiledIssue``, one ``ItemChange`` per issue, executed by whatever
+``choose_executor`` returns, so a filing has what every write has: the budget counted in
+requests, the fence asked before each write, each filing in the ledger, and a dry run that is
+the ``DryRun`` executor. The postmortem issue goes first, on a plan of its own, because the
+action items link to its URL; when it could not be filed the items wait for the rerun, which
+finds what was filed by its markers and files nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+from syncer.actions import Action, EditFiledIssue, FileIssue, ItemChange, Plan
+from syncer.apply import ApplyResult, Failed, choose_executor
+from syncer.ledger import Ledger, MemoryLedger
+from syncer.policy import Policy
+from syncer.postmortem.filing import (
+    PENDING_POSTMORTEM,
+    Create,
+    FiledIssue,
+    Filer,
+    FilingLabels,
+    Step,
+    Update,
+    first_github,
+    orphans,
+    plan_actions,
+    plan_postmortem,
+)
+from syncer.postmortem.schema import Incident
+from syncer.postmortem.slug import POSTMORTEM_SLUG
+from syncer.tracker import PricesWrites
+
+Clock = Callable[[], datetime]
+
+
+class FilingTarget:
+    """A connector's ``Filer`` as the applier writes to it (``syncer.tracker.FilesIssues``).
+
+    Remembers each issue as the tracker answered, so the action items get the postmortem's
+    URL without another read. Costs and counts come from the filer when it states them
+    (``PricesWrites``: the connectors' filers do), else one request per call.
+    """
+
+    def __init__(self, filer: Filer, filed: Mapping[str, FiledIssue]) -> None:
+        self.filer = filer
+        self.issues: dict[str, FiledIssue] = dict(filed)
+        self.calls = 0
+
+    def file_issue(self, action: FileIssue) -> None:
+        self.calls += 1
+        self.issues[action.slug] = self.filer.create_issue(
+            action.title, action.body, list(action.labels), list(action.assignees)
+        )
+
+    def edit_filed_issue(self, action: EditFiledIssue) -> None:
+        self.calls += 1
+        self.issues[action.slug] = self.filer.update_issue(
+            action.key,
+            title=action.title,
+            body=action.body,
+            labels=list(action.labels) if action.labels is not None else None,
+            assignees=list(action.assignees) if action.assignees is not None else None,
+        )
+
+    def write_cost(self, action: Action) -> int:
+        return self.filer.write_cost(action) if isinstance(self.filer, PricesWrites) else 1
+
+    @property
+    def write_requests(self) -> int:
+        return self.filer.write_requests if isinstance(self.filer, PricesWrites) else self.calls
+
+
+def step_action(step: Step, tracker: str, incident_id: str) -> FileIssue | EditFiledIssue | None:
+    """The write a step asks for; None when the issue is already as the record wants it."""
+    if isinstance(step, Create):
+        spec = step.spec
+        return FileIssue(
+            tracker=tracker,
+            incident=incident_id,
+            slug=spec.slug,
+            title=spec.title,
+            body=spec.body,
+            labels=tuple(sorted(spec.labels)),
+            assignees=spec.assignees,
+        )
+    if isinstance(step, Update):
+        return EditFiledIssue(
+            tracker=tracker,
+            incident=incident_id,
+            slug=step.slug,
+            key=step.key,
+            title=step.title,
+            body=step.body,
+            labels=tuple(sorted(step.labels)) if step.labels is not None else None,
+            assignees=step.assignees,
+        )
+    return None
+
+
+def filing_changes(steps: Sequence[Step], tracker: str, incident_id: str) -> tuple[ItemChange, ...]:
+    """One change per issue to write, in plan order (the applier keeps it)."""
+    changes = []
+    for step in steps:
+        action = step_action(step, tracker, incident_id)
+        if action is not None:
+            changes.append(ItemChange(key=f"{incident_id}:{action.slug}", actions=(action,)))
+    return tuple(changes)
+
+
+@dataclass(frozen=True)
+class FilingResult:
+    """What a filing run planned, step by step, what the executor did with it, and the issues
+    as they are afterwards."""
+
+    steps: list[Step]
+    issues: dict[str, FiledIssue]
+    orphans: list[FiledIssue]
+    applied: list[ApplyResult] = field(default_factory=list)
+    items_waiting: int = 0
+    """Action items not tried because the postmortem issue could not be filed first."""
+
+    def _done(self, kind: str) -> int:
+        return sum(
+            1 for r in self.applied for d in r.done if d.action.kind == kind and d.outcome == "done"
+        )
+
+    @property
+    def created(self) -> int:
+        return self._done("file_issue")
+
+    @property
+    def updated(self) -> int:
+        return self._done("edit_filed_issue")
+
+    @property
+    def planned(self) -> int:
+        return sum(r.count("planned") for r in self.applied)
+
+    @property
+    def failed(self) -> list[Failed]:
+        return [f for r in self.applied for f in r.failed]
+
+    @property
+    def waiting(self) -> int:
+        """Issues left for a rerun by the budget, a rate limit or a lost leadership (the
+        action items too when the postmortem issue itself could not be filed)."""
+        return sum(len(r.backlog) for r in self.applied) + self.items_waiting
+
+    @property
+    def rate_limited(self) -> bool:
+        return any(r.rate_limited for r in self.applied)
+
+    @property
+    def spent(self) -> int:
+        """Write requests charged to the budget."""
+        return sum(r.spent for r in self.applied)
+
+
+def _midnight(today: date) -> Clock:
+    moment = datetime.combine(today, time(), UTC)
+    return lambda: moment
+
+
+def file_incident(
+    filer: Filer,
+    incident: Incident,
+    policy: Policy,
+    today: date,
+    labels: FilingLabels | None = None,
+    *,
+    tracker: str = "filing",
+    dry_run: bool = False,
+    ledger: Ledger | None = None,
+    clock: Clock | None = None,
+    fence: Callable[[], bool] = lambda: True,
+) -> FilingResult:
+    """File or update the postmortem issue, then every action item linking back to it.
+
+    One read (``find_filed``), then the writes through the executor, within the policy's
+    write budget (``operations.max_writes_per_cycle``, in requests). ``clock`` stamps the
+    ledger (default: ``today`` at midnight UTC, so the core reads no clock).
+    """
+    labels = labels or FilingLabels.for_tracker(first_github(policy))
+    filed = filer.find_filed(incident.id)
+    target = FilingTarget(filer, filed)
+    executor, _ = choose_executor(
+        dry_run=dry_run,
+        shadow=False,
+        trackers={},
+        filers={tracker: target},
+        ledger=ledger if ledger is not None else MemoryLedger(),
+        clock=clock or _midnight(today),
+        cycle_id=f"file-{uuid.uuid4().hex[:8]}",
+        policy_version=policy.version,
+        fence=fence,
+    )
+    budget = policy.operations.max_writes_per_cycle
+    pm_step = plan_postmortem(incident, policy, filed, today, labels)
+    first = executor.execute(Plan(filing_changes([pm_step], tracker, incident.id), budget=budget))
+    pm = target.issues.get(POSTMORTEM_SLUG)
+    if pm is None and not first.count("planned"):
+        waiting = len(incident.action_items)
+        return FilingResult([pm_step], target.issues, orphans(incident, filed), [first], waiting)
+    url = pm.url if pm is not None else PENDING_POSTMORTEM
+    steps = plan_actions(incident, policy, filed, today, labels, postmortem_url=url)
+    rest = executor.execute(
+        Plan(filing_changes(steps, tracker, incident.id), budget=max(budget - first.spent, 0))
+    )
+    return FilingResult([pm_step, *steps], target.issues, orphans(incident, filed), [first, rest])
