@@ -4,12 +4,12 @@ The work is split by responsibility as in the GitHub connector, each in its own 
 ``session`` reads the credentials and builds the ``jira`` library client (timeout, no library
 retries, Cloud or Data Center auth), ``adapter`` is the one place the library is bypassed (and
 says why), ``transport`` spends requests (typed errors, GET retries, counting, searches),
-``fields`` resolves the configured fields against the site's field list, ``reads`` keeps the
-items current (incremental JQL, level-triggered view cache), ``writes`` changes items (marker
-check, comments, labels, transitions), ``reports`` publishes the weekly review, its
-attachments and the log entry, and ``users`` looks display names up. This module wires them
-together behind the ``Tracker`` Protocol and keeps the names other code imports from
-``connectors.jira.client``.
+``fields`` resolves the configured field names to the site's ids (no I/O), ``reads`` reads
+the field list and keeps the items current (incremental JQL, level-triggered view cache),
+``writes`` changes items (marker check, comments, labels, transitions), ``reports`` publishes
+the weekly review, its attachments and the log entry, and ``users`` looks display names up.
+This module wires them together behind the ``Tracker`` Protocol and keeps the names other
+code imports from ``connectors.jira.client``.
 
 Of the ``Policy`` the connector reads three things, here and only here, and hands each part
 the value it needs: the view fingerprint (a digest of the policy's rule sections, so a rule
@@ -33,14 +33,13 @@ from datetime import datetime
 from pydantic import SecretStr
 
 from connectors.fencing import Fence, always_allowed
-from connectors.jira.fields import SiteFields
 from connectors.jira.markers import (
     COMMENT_PROPERTY,
     MARKERS_PROPERTY,
     CommentMarkers,
     marker_property,
 )
-from connectors.jira.reads import ItemReader
+from connectors.jira.reads import ItemReader, SiteFields
 from connectors.jira.reports import REPORT_PROPERTY, ReportPublisher
 from connectors.jira.session import open_jira, read_credentials
 from connectors.jira.transport import PAGE_SIZE, JiraTransport, jql_string

@@ -1,113 +1,157 @@
-"""The site's field list, resolved against the configured field names, and what maps issues.
+"""What a Jira site's fields mean to pmsync: the configured names resolved to the site's ids.
 
-The policy names fields by name or id (``connectors.jira.mapper.resolve_fields``); the ids
-come from ``GET /field``, a list that rarely changes but is not small. It is read once per
-process and cached in the state store beside the view, under the view fingerprint, so an
-incremental run in a new process does not ask for it again; a full read asks again, so a
-renamed field is picked up at the next full resync at the latest. The list read is also handed
-to the library's search helpers (``connectors.jira.adapter.prime_field_cache``), which would
-otherwise GET it once more.
+Jira keeps what pmsync needs in system fields and in custom fields whose ids differ per site,
+so the policy names fields by name or id and ``resolve_fields`` turns them into ids once from
+``GET /field`` (read by ``connectors.jira.reads.SiteFields``). ``MappingContext`` is what the
+mapper needs besides the issue, built from the resolution and the tracker configuration. No
+I/O here.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
+from syncer.evidence import LinkClassifier, default_classifier
+from syncer.model import Priority, Resolution, Severity
+from syncer.tracker_config import JIRA_FIELD_ATTRIBUTES, JiraTracker
 
-from connectors.jira import adapter
-from connectors.jira.mapper import FieldResolution, MappingContext, resolve_fields
-from connectors.jira.transport import JiraTransport
-from syncer.cursors import Cursor, CursorStore
-from syncer.evidence import LinkClassifier
-from syncer.tracker_config import JiraTracker
+ATTRIBUTES = JIRA_FIELD_ATTRIBUTES
+BASE_FIELDS = (
+    "summary",
+    "status",
+    "resolution",
+    "labels",
+    "priority",
+    "created",
+    "updated",
+    "resolutiondate",
+    "assignee",
+    "duedate",
+)
 
-log = structlog.get_logger(__name__)
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One Jira field as ``GET /field`` describes it."""
+
+    id: str
+    name: str
+    schema_type: str | None = None
+    items: str | None = None
+    custom: str | None = None
 
 
-class SiteFields:
-    """The field resolution and mapping context of one Jira configuration.
+@dataclass(frozen=True)
+class FieldResolution:
+    """Model attribute -> Jira field, plus every mapping that did not resolve."""
 
-    ``fingerprint`` is the view fingerprint (``syncer.cursors.view_fingerprint``) the cached
-    list is stored under; ``links`` classifies evidence links (the policy's link rules).
-    """
-
-    def __init__(
-        self,
-        http: JiraTransport,
-        config: JiraTracker,
-        cursors: CursorStore,
-        clock: Callable[[], datetime],
-        fingerprint: str,
-        links: LinkClassifier,
-    ) -> None:
-        self.http = http
-        self.config = config
-        self.cursors = cursors
-        self.clock = clock
-        self.fingerprint = fingerprint
-        self.links = links
-        self._resolution: FieldResolution | None = None
-        self._ctx: MappingContext | None = None
-        self._read_here = False
+    fields: Mapping[str, FieldInfo]
+    problems: tuple[str, ...] = ()
 
     @property
-    def source(self) -> str:
-        """Where the site's field list is cached between processes (next to the view)."""
-        return f"jira:{self.config.name}:fields"
+    def requested(self) -> list[str]:
+        """Field ids to ask the search for: the base fields plus the mapped ones."""
+        out = list(BASE_FIELDS)
+        out.extend(f.id for f in self.fields.values() if f.id not in out)
+        return out
 
-    def resolve(self, *, fresh: bool = False) -> FieldResolution:
-        """The configured fields resolved against the site's field list.
 
-        The list is read once per process, and cached in the store with the view, so an
-        incremental run in a new process does not ask for it again; ``fresh`` (a full read)
-        reads it again unless this process already did, so a renamed field is picked up at
-        the next full resync at the latest.
-        """
-        if self._resolution is not None and not (fresh and not self._read_here):
-            return self._resolution
-        jira = self.http.client()
-        field_list = None if fresh else self._stored()
-        if field_list is None:
-            field_list = self.http.call("GET field", jira.fields, write=False)
-            self._read_here = True
-            self.cursors.save_view(
-                self.source,
-                Cursor(full_sync_at=self.clock(), view=self.fingerprint),
-                {"fields": json.dumps(field_list)},
-                replace=True,
+def _field_info(raw: Mapping[str, Any]) -> FieldInfo | None:
+    fid, name = raw.get("id"), raw.get("name")
+    if not isinstance(fid, str) or not isinstance(name, str):
+        return None
+    schema = raw.get("schema") if isinstance(raw.get("schema"), Mapping) else {}
+    assert isinstance(schema, Mapping)
+    return FieldInfo(
+        id=fid,
+        name=name,
+        schema_type=schema.get("type"),
+        items=schema.get("items"),
+        custom=schema.get("custom"),
+    )
+
+
+def resolve_fields(
+    mapping: Mapping[str, str], field_list: Iterable[Mapping[str, Any]]
+) -> FieldResolution:
+    """Resolve each mapped field by id, then by name or JQL clause name (case-insensitive).
+
+    A name two fields share is ambiguous (real sites have two fields called "Impact"): it is
+    reported with the ids to use instead, never guessed.
+    """
+    infos = [i for i in (_field_info(r) for r in field_list) if i is not None]
+    clause_names: dict[str, list[FieldInfo]] = {}
+    for raw in field_list:
+        info = _field_info(raw)
+        if info is None:
+            continue
+        for clause in raw.get("clauseNames") or ():
+            if isinstance(clause, str):
+                clause_names.setdefault(clause.lower(), []).append(info)
+    by_id = {i.id: i for i in infos}
+    resolved: dict[str, FieldInfo] = {}
+    problems: list[str] = []
+    for attribute, wanted in mapping.items():
+        if attribute not in ATTRIBUTES:
+            known = ", ".join(sorted(ATTRIBUTES))
+            problems.append(f"fields.{attribute}: unknown attribute (known: {known})")
+            continue
+        if wanted in by_id:
+            resolved[attribute] = by_id[wanted]
+            continue
+        matches = [i for i in infos if i.name.lower() == wanted.lower()]
+        if not matches:
+            matches = clause_names.get(wanted.lower(), [])
+        unique = {m.id: m for m in matches}
+        if len(unique) == 1:
+            resolved[attribute] = next(iter(unique.values()))
+        elif not unique:
+            problems.append(
+                f"fields.{attribute}: no Jira field named or with id {wanted!r}; "
+                "use a name from Jira's field list or a customfield_NNNNN id"
             )
-        adapter.prime_field_cache(jira, field_list)
-        resolution = resolve_fields(self.config.fields, field_list)
-        if resolution != self._resolution:
-            self._ctx = None
-        self._resolution = resolution
-        for problem in resolution.problems:
-            log.warning("jira field mapping problem", tracker=self.config.name, problem=problem)
-        return resolution
-
-    def _stored(self) -> list[dict[str, Any]] | None:
-        """The field list cached by an earlier process under this fingerprint, if any."""
-        cursor = self.cursors.get_cursor(self.source)
-        if cursor is None or cursor.view != self.fingerprint:
-            return None
-        text = self.cursors.load_view(self.source).get("fields")
-        try:
-            value = json.loads(text) if text is not None else None
-        except ValueError:
-            return None
-        if not isinstance(value, list):
-            return None
-        return [f for f in value if isinstance(f, dict)]
-
-    def context(self) -> MappingContext:
-        """What the mapper needs besides the issue, rebuilt when the resolution changed."""
-        if self._ctx is None:
-            resolution = self.resolve()
-            self._ctx = MappingContext.build(
-                self.config, resolution, cloud=self.http.cloud, links=self.links
+        else:
+            ids = " or ".join(sorted(unique))
+            problems.append(
+                f"fields.{attribute}: {wanted!r} names {len(unique)} fields; use the id: {ids}"
             )
-        return self._ctx
+    return FieldResolution(fields=resolved, problems=tuple(problems))
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    """What the mapper needs besides the issue: names, maps and the policy's link rules."""
+
+    tracker: str
+    server: str
+    cloud: bool
+    fields: Mapping[str, FieldInfo]
+    priority_map: Mapping[str, Priority]
+    resolution_map: Mapping[str, Resolution]
+    severity_labels: Mapping[str, Severity]
+    links: LinkClassifier = field(default_factory=default_classifier)
+
+    @classmethod
+    def build(
+        cls,
+        config: JiraTracker,
+        resolution: FieldResolution,
+        *,
+        cloud: bool,
+        links: LinkClassifier | None = None,
+    ) -> MappingContext:
+        labels = {
+            label.lower(): sev for sev, names in config.severity_labels.items() for label in names
+        }
+        return cls(
+            tracker=config.name,
+            server=config.server.rstrip("/"),
+            cloud=cloud,
+            fields=dict(resolution.fields),
+            priority_map={k.lower(): v for k, v in config.priority_map.items()},
+            resolution_map={k.lower(): v for k, v in config.resolution_map.items()},
+            severity_labels=labels,
+            links=links or default_classifier(),
+        )

@@ -17,7 +17,7 @@ from jira import JIRA
 from pydantic import SecretStr
 
 from connectors.jira.errors import translate
-from connectors.jira.mapper import resolve_fields
+from connectors.jira.fields import resolve_fields
 from connectors.jira.session import open_jira, read_credentials
 from syncer.clock import system_clock
 from syncer.errors import ConfigError, RateLimited, TransientError
