@@ -10,8 +10,8 @@ left between the check and the socket but urllib3 writing the request. A refused
 ``LeadershipLost`` and is never sent; reads pass unchecked.
 
 One mechanism for both trackers: PyGithub and ``jira`` both send through ``requests``, and the
-adapter is mounted on the session each of them uses (see ``connectors.github.session`` and the
-Jira connector's ``_client``).
+adapter is mounted on the session each of them uses (see ``connectors.github.session`` and
+``connectors.jira.adapter``).
 """
 
 from __future__ import annotations

@@ -15,6 +15,11 @@ once it is known merged or existing (so one per newly closed item, as a rule); o
 owner login a day (is the account still there? asked by the cycle, cached in the state
 store); and for writes, exactly the writes plus at most one marker check per comment.
 
+Of the ``Policy`` the connector reads, and passes on: the view fingerprint and the evidence
+link rules (``closure.evidence``), both through the reader, which hands the policy to
+``mapper.map_issue``; and the escalation tiers' label names and tier names, here, as the
+descriptions the writer creates those labels with.
+
 Every request leaves through one connection whose adapter asks ``fence`` right before a write
 is sent (``connectors.fencing``); content creation is paced through ``windows``, the write
 windows the state store shares between processes (in memory when none is given).
@@ -83,6 +88,11 @@ __all__ = [
 ]
 
 
+def label_descriptions(policy: Policy) -> dict[str, str]:
+    """The description each escalation tier's label is created with (the last tier wins)."""
+    return {tier.label: f"pmsync escalation tier: {tier.name}" for tier in policy.escalation.tiers}
+
+
 class GitHubConnector:
     """The ``Tracker`` (and ``EvidenceVerifier``) for one GitHub (github.com or Enterprise
     Server) configuration."""
@@ -121,7 +131,9 @@ class GitHubConnector:
         pacer = ContentPacer(
             api_host(config.base_url), windows or MemoryWriteWindows(), clock, sleep
         )
-        self.writer = ItemWriter(self.http, pacer, self.reader, config.name, policy, known_labels)
+        self.writer = ItemWriter(
+            self.http, pacer, self.reader, config.name, label_descriptions(policy), known_labels
+        )
         self.publisher = ReportPublisher(
             self.http, self.writer, self.reader.repositories, config.name, report_repository
         )

@@ -6,25 +6,24 @@ tested on recorded real payloads. Bad data never raises: a part that cannot be r
 ``UNKNOWN`` (or is left out) and a sentence in ``data_problems``; a record that cannot be an item
 at all (no number, no timestamps) becomes a ``SkippedItem``.
 
-The issue-form sections read here are the ones in
-``config/github/ISSUE_TEMPLATE/postmortem-action.yml`` (see ``SECTION_LABELS``).
+The issue-form sections are read by ``connectors.github.issue_form``, severity and priority
+from labels by ``connectors.github.labels``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
-from syncer.evidence import LinkClassifier, classifier_for
+from connectors.github.issue_form import parse_evidence, parse_sections
+from connectors.github.labels import label_classifiers
+from syncer.evidence import classifier_for
 from syncer.model import (
     ActionItem,
-    Evidence,
-    EvidenceKind,
     ItemRef,
     Person,
     Priority,
@@ -37,32 +36,6 @@ from syncer.policy import Policy
 from syncer.tracker import SkippedItem
 from syncer.tracker_config import GitHubTracker
 
-# Canonical section -> the heading the shipped issue form renders, then accepted aliases.
-SECTION_LABELS: dict[str, tuple[str, ...]] = {
-    "owner": ("Owner", "Owners"),
-    "postmortem": ("Postmortem", "Postmortem link", "Incident"),
-    "incident_date": ("Incident date",),
-    "severity": ("Severity",),
-    "priority": ("Priority",),
-    "due_date": ("Due date", "Due"),
-    "team": ("Team", "Service"),
-    "sponsor": ("Sponsor",),
-    "executive_sponsor": ("Executive sponsor",),
-    "evidence": ("Evidence",),
-    "waiver": ("Waiver",),
-    "details": ("Details",),
-}
-_HEADING_TO_SECTION = {
-    alias.casefold(): key for key, aliases in SECTION_LABELS.items() for alias in aliases
-}
-NO_RESPONSE = "_No response_"
-E = TypeVar("E", Severity, Priority)
-
-_HEADING_RE = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$")
-_HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
-_URL_RE = re.compile(r"https?://[^\s<>()\[\]\"'`|]+", re.IGNORECASE)
-_CHECKBOX_RE = re.compile(r"^\[[ xX]\]\s*")
-_EMPTY_LINK_RE = re.compile(r"\[([^\]]*)\]\(\s*\)")  # what is left of [text](url) without url
 _LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 _HANDLE_RE = re.compile(rf"^@?({_LOGIN})(?:/([A-Za-z0-9][A-Za-z0-9_.-]*))?$")
 _WAIVER_RE = re.compile(
@@ -98,38 +71,6 @@ def repo_of(raw: Mapping[str, Any]) -> str | None:
         if match:
             return f"{match.group(1)}/{match.group(2)}"
     return None
-
-
-def parse_sections(body: str | None) -> dict[str, str]:
-    """Issue-form sections by canonical key; ``_No response_`` and comments become empty.
-
-    Only lines that start with ``#`` are tried as headings, and only text holding ``<!--`` is
-    searched for comments: most lines are neither, and skipping the two regexes there took
-    mapping 10,000 issues from 0.60 s to 0.57 s CPU (``tests/bench/bench_mapper.py``).
-    """
-    if not body:
-        return {}
-    sections: dict[str, list[str]] = {}
-    current: str | None = None
-    for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        heading = _HEADING_RE.match(line) if line.startswith("#") else None
-        if heading:
-            current = _HEADING_TO_SECTION.get(heading.group(1).strip().casefold())
-            if current is not None and current not in sections:
-                sections[current] = []
-            elif current is not None:
-                current = None  # a repeated heading: the first one wins
-            continue
-        if current is not None:
-            sections[current].append(line)
-    out: dict[str, str] = {}
-    for key, lines in sections.items():
-        text = "\n".join(lines)
-        if "<!--" in text:
-            text = _HTML_COMMENT_RE.sub("", text)
-        text = text.strip()
-        out[key] = "" if text == NO_RESPONSE else text
-    return out
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -176,39 +117,6 @@ def _assignee(login: str) -> Person:
     return Person(handle=login)
 
 
-def parse_evidence(text: str, links: LinkClassifier) -> tuple[Evidence, ...]:
-    """One ``Evidence`` per URL (typed by ``links``), plus one per line of prose without a URL.
-
-    The common line is a bare URL: it has no prose to clean, so the two substitutions are
-    skipped for it (and the checkbox one for lines not starting with ``[``). Worth 0.51 s ->
-    0.46 s CPU mapping 10,000 issues (``tests/bench/bench_mapper.py``).
-    """
-    if not text:
-        return ()
-    found: list[Evidence] = []
-    for raw_line in text.split("\n"):
-        line = raw_line.strip().lstrip("-*+").strip()
-        if line.startswith("["):
-            line = _CHECKBOX_RE.sub("", line)
-        if not line:
-            continue
-        matches = _URL_RE.findall(line)
-        if not matches:
-            found.append(Evidence(kind=EvidenceKind.OTHER, text=line))
-            continue
-        if len(matches) == 1 and matches[0] == line:
-            prose = ""
-        else:
-            prose = _URL_RE.sub("", line)
-            if "](" in prose:
-                prose = _EMPTY_LINK_RE.sub(r"\1", prose)
-            prose = prose.strip(" -:()[]")
-        for match in matches:
-            url = match.rstrip(".,;:!?")
-            found.append(Evidence(kind=links.kind(url), url=url, text=prose))
-    return tuple(found)
-
-
 def _label_names(raw: Mapping[str, Any], problems: list[str]) -> frozenset[str]:
     labels = raw.get("labels")
     if labels is None:
@@ -224,106 +132,6 @@ def _label_names(raw: Mapping[str, Any], problems: list[str]) -> frozenset[str]:
         else:
             problems.append("a label without a name was ignored")
     return frozenset(names)
-
-
-@dataclass(frozen=True)
-class LabelClassifier(Generic[E]):
-    """Severity or priority from labels and the issue form, its patterns folded once per config.
-
-    ``severity_labels`` and ``priority_labels`` are case-insensitive, so every name must be
-    case-folded before it is compared; doing that per item (a set of folded names per value,
-    per item, twice) was a third of mapping. Built once per tracker config by
-    ``label_classifiers`` and then reused: mapping 10,000 issues went from 0.79 s to 0.60 s CPU
-    (``tests/bench/bench_mapper.py``, best of 5, this change alone).
-    """
-
-    what: str
-    by_label: Mapping[str, frozenset[E]]
-    """Folded label name -> every value that names it (two values naming it is a conflict)."""
-    by_section: Mapping[str, E]
-    """Folded dropdown text -> value: the enum's own spellings first, then the patterns in
-    config order (the first value that names it wins)."""
-
-    @classmethod
-    def build(cls, patterns: Mapping[E, Sequence[str]], enum: type[E]) -> LabelClassifier[E]:
-        by_label: dict[str, set[E]] = {}
-        for value, names in patterns.items():
-            for name in names:
-                by_label.setdefault(name.casefold(), set()).add(value)
-        by_section: dict[str, E] = {}
-        for member in enum:
-            if member.value != "unknown":
-                by_section.setdefault(member.value.casefold(), member)
-        for value, names in patterns.items():
-            for name in names:
-                by_section.setdefault(name.casefold(), value)
-        return cls(
-            what=enum.__name__.lower(),
-            by_label={k: frozenset(v) for k, v in by_label.items()},
-            by_section=by_section,
-        )
-
-    def from_labels(self, labels: frozenset[str], problems: list[str]) -> tuple[E | None, bool]:
-        """The value whose label patterns match; (None, True) when labels disagree."""
-        hits: set[E] = set()
-        by_label = self.by_label
-        for label in labels:
-            found = by_label.get(label.casefold())
-            if found:
-                hits.update(found)
-        if len(hits) > 1:
-            shown = ", ".join(sorted(str(h) for h in hits))
-            problems.append(f"conflicting {self.what} labels ({shown}); {self.what} unknown")
-            return None, True
-        return (next(iter(hits)), False) if hits else (None, False)
-
-    def from_section(self, text: str | None, problems: list[str]) -> E | None:
-        """The issue-form dropdown's value, matched like the labels are."""
-        if not text:
-            return None
-        found = self.by_section.get(text.strip().casefold())
-        if found is None:
-            problems.append(
-                f"{self.what} {text.strip()!r} in the issue form is not one of the known values"
-            )
-        return found
-
-    def classify(
-        self, labels: frozenset[str], sections: Mapping[str, str], problems: list[str]
-    ) -> E | None:
-        """From labels, else (when no label names any and none conflict) from the form."""
-        value, conflict = self.from_labels(labels, problems)
-        if value is None and not conflict:
-            value = self.from_section(sections.get(self.what), problems)
-        return value
-
-
-class LabelClassifiers(NamedTuple):
-    severity: LabelClassifier[Severity]
-    priority: LabelClassifier[Priority]
-
-
-_LABEL_CLASSIFIERS: dict[int, tuple[GitHubTracker, LabelClassifiers]] = {}
-
-
-def label_classifiers(config: GitHubTracker) -> LabelClassifiers:
-    """The label classifiers of ``config``, built on first use and then shared.
-
-    Keyed by the config object itself (tracker configs are frozen; the entry holds the object,
-    so its id cannot be reused while cached), the way ``classifier_for`` keys link rules: a
-    caller that maps one issue at a time still folds the patterns once per config.
-    """
-    found = _LABEL_CLASSIFIERS.get(id(config))
-    if found is not None and found[0] is config:
-        return found[1]
-    if len(_LABEL_CLASSIFIERS) >= 16:
-        _LABEL_CLASSIFIERS.clear()
-    built = LabelClassifiers(
-        severity=LabelClassifier.build(config.severity_labels, Severity),
-        priority=LabelClassifier.build(config.priority_labels, Priority),
-    )
-    _LABEL_CLASSIFIERS[id(config)] = (config, built)
-    return built
 
 
 def _person_section(

@@ -22,7 +22,6 @@ from connectors.github.transport import Answer, ContentPacer, Transport
 from syncer.errors import PermanentError, TrackerError, TransitionUnavailable
 from syncer.messages import Message, markers_in
 from syncer.model import ItemRef
-from syncer.policy import Policy
 
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _LABEL_COLOURS = {"escalat": "b60205", "overdue": "d93f0b", "due-soon": "fbca04"}
@@ -40,7 +39,8 @@ class ItemWriter:
     """Comments, labels and reopenings on the issues of one GitHub configuration.
 
     ``known_labels`` is shared with the reader (see ``ItemReader``); labels listed or created
-    here are added to it.
+    here are added to it. ``label_descriptions`` are the descriptions labels are created with
+    (the escalation tiers' labels); any other label is "Managed by pmsync".
     """
 
     def __init__(
@@ -49,14 +49,14 @@ class ItemWriter:
         pacer: ContentPacer,
         reader: ItemReader,
         name: str,
-        policy: Policy,
+        label_descriptions: Mapping[str, str],
         known_labels: dict[str, set[str]],
     ) -> None:
         self.http = http
         self.pacer = pacer
         self.reader = reader
         self.name = name
-        self.policy = policy
+        self.label_descriptions = label_descriptions
         self.known_labels = known_labels
         self._labels_listed: set[str] = set()
         self._scans: dict[str, CommentScan] = {}
@@ -130,10 +130,7 @@ class ItemWriter:
 
     def _label_spec(self, name: str) -> dict[str, str]:
         colour = next((c for k, c in _LABEL_COLOURS.items() if k in name.lower()), "5319e7")
-        description = "Managed by pmsync"
-        for tier in self.policy.escalation.tiers:
-            if name == tier.label:
-                description = f"pmsync escalation tier: {tier.name}"
+        description = self.label_descriptions.get(name, "Managed by pmsync")
         return {"name": name, "color": colour, "description": description[:100]}
 
     def missing_labels(self, repo: str, labels: Sequence[str]) -> list[str]:

@@ -38,4 +38,7 @@ def write_cost(action: Action) -> int:
 
 def is_write(method: str, path: str, reads_sent_as_post: frozenset[str]) -> bool:
     """Whether a request to ``path`` (URL path, no query) changes anything on Jira."""
-    return method != "GET" and not any(path.endswith(f"/{read}") for read in reads_sent_as_post)
+    path = path.lstrip("/")
+    return method != "GET" and not any(
+        path == read or path.endswith(f"/{read}") for read in reads_sent_as_post
+    )

@@ -35,9 +35,10 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from connectors.jira.client import JiraConnector, jql_string
+from connectors.jira.client import JiraConnector
 from connectors.jira.mapper import parse_jira_datetime, parse_severity, text_of
 from connectors.jira.renderer import render_adf, render_wiki
+from connectors.jira.transport import jql_string
 from syncer.actions import Action, EditFiledIssue, FileIssue
 from syncer.errors import PermanentError, TransientError
 from syncer.messages import Link, Markup, Message, Text
@@ -159,11 +160,11 @@ class JiraFiler:
 
     @property
     def cloud(self) -> bool:
-        self.connector._client()
-        return self.connector._cloud
+        self.connector.http.client()
+        return self.connector.http.cloud
 
     def _field_ids(self) -> dict[str, str]:
-        resolution = self.connector._fields()
+        resolution = self.connector.fields.resolve()
         return {attr: info.id for attr, info in resolution.fields.items()}
 
     def _owner_field(self) -> str | None:
@@ -172,12 +173,12 @@ class JiraFiler:
         return fid if fid not in (None, "assignee") else None
 
     def _field_types(self) -> dict[str, str | None]:
-        resolution = self.connector._fields()
+        resolution = self.connector.fields.resolve()
         return {attr: info.schema_type for attr, info in resolution.fields.items()}
 
     def _priority_names(self) -> dict[Priority, str]:
         if self._priorities is None:
-            raw = self.connector._request("GET", "priority")
+            raw = self.connector.http.request("GET", "priority")
             names = [str(p.get("name")) for p in raw or [] if isinstance(p, dict)]
             self._priorities = priority_names(self.config.priority_map, names)
         return self._priorities
@@ -186,7 +187,7 @@ class JiraFiler:
         """The account id for a record's handle (Cloud): one user search per person, cached."""
         if handle in self._accounts:
             return self._accounts[handle]
-        found = self.connector._request("GET", "user/search", params={"query": handle})
+        found = self.connector.http.request("GET", "user/search", params={"query": handle})
         users = [u for u in found or [] if isinstance(u, dict) and u.get("accountId")]
         exact = [
             u
@@ -243,12 +244,12 @@ class JiraFiler:
         jql = f"labels = {jql_string(self.labels.incident(incident_id))}"
         if self.config.project:
             jql = f"project = {jql_string(self.config.project)} AND {jql}"
-        hits = self.connector._search(
+        hits = self.connector.http.search(
             f"{jql} ORDER BY created ASC", self._search_fields(), properties=PM_PROPERTY
         )
         found: dict[str, FiledIssue] = {}
         for hit in hits:
-            value = self.connector._property_of(hit, PM_PROPERTY) or {}
+            value = self.connector.http.property_of(hit, PM_PROPERTY) or {}
             slug = value.get("slug")
             if value.get("incident") != incident_id or not isinstance(slug, str) or slug in found:
                 continue
@@ -272,7 +273,7 @@ class JiraFiler:
         owner = self._handle(fields.get("assignee"), people)
         return FiledIssue(
             key=key,
-            url=self.connector._browse(key),
+            url=self.connector.http.browse(key),
             title=str(fields.get("summary") or ""),
             body=body,
             labels=frozenset(str(lbl) for lbl in fields.get("labels") or ()),
@@ -406,7 +407,7 @@ class JiraFiler:
         through v2 for a postmortem document on a v3 site)."""
         description, version = self._description(body)
         fields: dict[str, Any] = {
-            "project": {"key": self.connector._project()},
+            "project": {"key": self.connector.publisher.project()},
             "issuetype": {"name": self.config.report_issue_type},
             "summary": title,
             "labels": list(labels),
@@ -417,7 +418,7 @@ class JiraFiler:
         if version is None:
             fields["description"] = description
         state = self._state_for(body)
-        created = self.connector._request(
+        created = self.connector.http.request(
             "POST",
             "issue",
             body={"fields": fields, "properties": [{"key": PM_PROPERTY, "value": state}]},
@@ -426,7 +427,7 @@ class JiraFiler:
         if not isinstance(key, str):
             raise TransientError("POST issue: answer without a key")
         if version is not None:
-            self.connector._request(
+            self.connector.http.request(
                 "PUT",
                 f"issue/{key}",
                 body={"fields": {"description": description}},
@@ -436,7 +437,7 @@ class JiraFiler:
         self._raw[key] = {}
         return FiledIssue(
             key=key,
-            url=self.connector._browse(key),
+            url=self.connector.http.browse(key),
             title=title,
             body=body,
             labels=frozenset(labels),
@@ -502,9 +503,9 @@ class JiraFiler:
             more, wiki_description = self._body_changes(key, state, body)
             fields.update(more)
         if fields:
-            self.connector._edit(key, {"fields": fields})
+            self.connector.writer.edit(key, {"fields": fields})
         if wiki_description is not None:
-            self.connector._request(
+            self.connector.http.request(
                 "PUT",
                 f"issue/{key}",
                 body={"fields": {"description": wiki_description}},
@@ -512,7 +513,7 @@ class JiraFiler:
             )
         if body is not None:
             self._state[key] = self._state_for(body)
-            self.connector._request(
+            self.connector.http.request(
                 "PUT", f"issue/{key}/properties/{PM_PROPERTY}", body=self._state[key]
             )
         changes: dict[str, Any] = {}

@@ -70,10 +70,10 @@ CLOCK_SKEW = timedelta(hours=1)
 MAX_MARKERS = 200
 
 
-class Request(Protocol):
-    """The connector's one REST call (``JiraConnector._request``)."""
+class Requests(Protocol):
+    """The connector's one REST call (``JiraTransport.request``)."""
 
-    def __call__(
+    def request(
         self,
         method: str,
         path: str,
@@ -117,8 +117,8 @@ def _batches(ids: Sequence[int], size: int) -> Iterator[list[int]]:
 class CommentMarkers:
     """The marker index of each issue pmsync writes to, and the check behind it."""
 
-    def __init__(self, request: Request, clock: Callable[[], datetime], tracker: str) -> None:
-        self._request = request
+    def __init__(self, http: Requests, clock: Callable[[], datetime], tracker: str) -> None:
+        self._http = http
         self._clock = clock
         self._tracker = tracker
         self.index: dict[str, dict[str, Any]] = {}
@@ -133,7 +133,7 @@ class CommentMarkers:
         if refresh or key not in self.index:
             value: Any = None
             try:
-                raw = self._request("GET", f"issue/{key}/properties/{MARKERS_PROPERTY}")
+                raw = self._http.request("GET", f"issue/{key}/properties/{MARKERS_PROPERTY}")
                 value = raw.get("value") if isinstance(raw, Mapping) else None
             except PermanentError as exc:
                 if exc.status != 404:
@@ -148,7 +148,7 @@ class CommentMarkers:
             oldest = sorted(markers, key=lambda m: str(markers[m].get("at", "")))
             for stale in oldest[: len(markers) - MAX_MARKERS]:
                 markers.pop(stale)
-        self._request(
+        self._http.request(
             "PUT", f"issue/{key}/properties/{MARKERS_PROPERTY}", body={"markers": markers}
         )
         self.index[key] = markers
@@ -199,7 +199,7 @@ class CommentMarkers:
         recent: list[Mapping[str, Any]] = []
         start = 0
         while True:
-            raw = self._request(
+            raw = self._http.request(
                 "GET",
                 f"issue/{key}/comment",
                 params={"orderBy": "-created", "maxResults": str(SCAN_PAGE), "startAt": str(start)},
@@ -237,7 +237,7 @@ class CommentMarkers:
 
     def _whoami(self) -> str | None:
         if self.me is None:
-            self.me = user_id(self._request("GET", "myself"))
+            self.me = user_id(self._http.request("GET", "myself"))
         return self.me
 
     def _identify(
@@ -287,7 +287,7 @@ class CommentMarkers:
         out: dict[str, str] = {}
         for cid in ids:
             try:
-                raw = self._request("GET", f"comment/{cid}/properties/{COMMENT_PROPERTY}")
+                raw = self._http.request("GET", f"comment/{cid}/properties/{COMMENT_PROPERTY}")
             except PermanentError as exc:
                 if exc.status == 404:
                     continue
@@ -300,7 +300,7 @@ class CommentMarkers:
     def _properties_by_list(self, ids: Sequence[int]) -> dict[str, str]:
         out: dict[str, str] = {}
         for batch in _batches(ids, IDS_PER_LIST):
-            raw = self._request(
+            raw = self._http.request(
                 "POST", "comment/list", params={"expand": "properties"}, body={"ids": batch}
             )
             values = raw.get("values") if isinstance(raw, Mapping) else None
@@ -332,7 +332,7 @@ class CommentMarkers:
         """
         payload = {"body": with_marker_line(body, marker), "properties": [marker_property(marker)]}
         try:
-            created = self._request("POST", f"issue/{key}/comment", body=payload)
+            created = self._http.request("POST", f"issue/{key}/comment", body=payload)
         except TransientError:
             try:
                 found = self.scan(key).get(marker)

@@ -16,9 +16,9 @@ from typing import Any
 from jira import JIRA
 from pydantic import SecretStr
 
-from connectors.jira.client import open_jira, read_credentials
 from connectors.jira.errors import translate
-from connectors.jira.mapper import resolve_fields
+from connectors.jira.fields import resolve_fields
+from connectors.jira.session import open_jira, read_credentials
 from syncer.clock import system_clock
 from syncer.errors import ConfigError, RateLimited, TransientError
 from syncer.tracker import PermissionCheck

@@ -197,7 +197,7 @@ def run_mode(
         )
         emulator.reset_counters()
         started = time.perf_counter()
-        received = Received(connector._client()._session)
+        received = Received(connector.http.client()._session)
         items = connector.fetch(full=False).items
         cold = sum(requests_of(emulator).values())
         assert len(items) == n, len(items)
@@ -269,7 +269,7 @@ def run_mode(
             token=SecretStr(TOKEN),
             email=EMAIL if cloud else None,
         )
-        fresh._client()
+        fresh.http.client()
         emulator.reset_counters()
         assert fresh.has_marker(ref, f"pmsync:tier:1:{keys[20]}")
         repair = requests_of(emulator)

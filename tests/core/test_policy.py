@@ -441,7 +441,7 @@ class TestJiraTrackerSettings:
         )
 
     def test_every_attribute_the_connector_maps_is_accepted(self) -> None:
-        from connectors.jira.mapper import ATTRIBUTES
+        from connectors.jira.fields import ATTRIBUTES
 
         tracker = JiraTracker(server="https://x.example", fields={a: a for a in ATTRIBUTES})
         assert set(tracker.fields) == ATTRIBUTES

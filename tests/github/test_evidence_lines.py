@@ -10,7 +10,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.github.mapper import parse_evidence
+from connectors.github.issue_form import parse_evidence
 from syncer.evidence import LinkClassifier, default_classifier
 from syncer.model import Evidence, EvidenceKind
 

@@ -14,7 +14,8 @@ from typing import TypeVar
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.github.mapper import LabelClassifier, label_classifiers, map_issue
+from connectors.github.labels import LabelClassifier, label_classifiers
+from connectors.github.mapper import map_issue
 from syncer.model import ActionItem, Priority, Severity
 from syncer.policy import Policy
 from syncer.tracker_config import GitHubTracker

@@ -10,13 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from connectors.github.mapper import (
-    SECTION_LABELS,
-    is_pull_request,
-    map_issue,
-    map_issues,
-    parse_sections,
-)
+from connectors.github.issue_form import SECTION_LABELS, parse_sections
+from connectors.github.mapper import is_pull_request, map_issue, map_issues
 from syncer.model import (
     ActionItem,
     EvidenceKind,

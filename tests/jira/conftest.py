@@ -146,7 +146,7 @@ RequestLog = list[tuple[str, str]]
 def record_urls(connector: JiraConnector) -> Callable[[], RequestLog]:
     """Observe the URLs the library sends (a response hook on its own session)."""
     seen: RequestLog = []
-    session = connector._client()._session
+    session = connector.http.client()._session
 
     def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
         seen.append((response.request.method, response.request.url))

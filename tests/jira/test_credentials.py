@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from connectors.jira.client import read_credentials
+from connectors.jira.session import read_credentials
 from syncer.errors import ConfigError
 from syncer.tracker_config import JiraTracker
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -40,76 +40,56 @@ class ProcessDied(BaseException):
     """Stands for SIGKILL: not an ``Exception``, so no layer of pmsync catches it."""
 
 
-class DiesBeforeIndexPut(JiraConnector):
-    """A connector whose process dies right before its first marker-index PUT is sent.
+Request = Callable[..., Any]
+"""The transport's one REST call (``JiraTransport.request``)."""
+
+
+def dies_before_index_put(request: Request) -> Request:
+    """A process that dies right before its first marker-index PUT is sent.
 
     The comment POST before it has gone through, so the issue is left with a comment and
     no index entry: the window the comment property closes.
     """
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: object = None,
-        version: str | None = None,
-    ) -> Any:
+    def send(method: str, path: str, **kwargs: Any) -> Any:
         if method == "PUT" and path.endswith(f"/properties/{MARKERS_PROPERTY}"):
             raise ProcessDied(f"killed before PUT {path}")
-        return super()._request(method, path, params=params, body=body, version=version)
+        return request(method, path, **kwargs)
+
+    return send
 
 
-class DropsCommentProperties(JiraConnector):
-    """A connector talking to a site whose ``comment/list`` answers carry no properties."""
+def drops_comment_properties(request: Request) -> Request:
+    """A site whose ``comment/list`` answers carry no properties."""
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: object = None,
-        version: str | None = None,
-    ) -> Any:
-        answer = super()._request(method, path, params=params, body=body, version=version)
+    def send(method: str, path: str, **kwargs: Any) -> Any:
+        answer = request(method, path, **kwargs)
         if path == "comment/list" and isinstance(answer, dict):
             for comment in answer.get("values") or []:
                 comment.pop("properties", None)
         return answer
 
+    return send
 
-class NoCommentList(JiraConnector):
-    """A connector talking to a site that answers 404 to ``POST comment/list``."""
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: object = None,
-        version: str | None = None,
-    ) -> Any:
+def no_comment_list(request: Request) -> Request:
+    """A site that answers 404 to ``POST comment/list``."""
+
+    def send(method: str, path: str, **kwargs: Any) -> Any:
         if path == "comment/list":
-            return super()._request(
-                method, "comment/list-absent", params=params, body=body, version=version
-            )
-        return super()._request(method, path, params=params, body=body, version=version)
+            return request(method, "comment/list-absent", **kwargs)
+        return request(method, path, **kwargs)
+
+    return send
 
 
-def _like(cls: type[JiraConnector], site: Site, policy: Policy | None = None) -> JiraConnector:
-    plain = site.connector(policy)
-    return cls(
-        plain.config,
-        plain.policy,
-        site.cursors,
-        site.clock,
-        token=plain._token,
-        email=plain._email,
-        sleep=site.sleeps.append,
-    )
+def _answering(
+    site: Site, policy: Policy, wrap: Callable[[Request], Request], **config: Any
+) -> JiraConnector:
+    """A connector whose REST calls go through ``wrap`` (``config`` changes its settings)."""
+    connector = site.connector(policy, **config)
+    connector.http.request = wrap(connector.http.request)  # type: ignore[method-assign]
+    return connector
 
 
 def _overdue(site: Site) -> str:
@@ -144,18 +124,9 @@ def _cycle(site: Site, connector: JiraConnector, policy: Policy, name: str) -> C
     )
 
 
-def _crashing(site: Site, policy: Policy, **config: Any) -> DiesBeforeIndexPut:
+def _crashing(site: Site, policy: Policy, **config: Any) -> JiraConnector:
     """A connector that dies before its index PUT (``config`` changes its settings)."""
-    plain = site.connector(policy, **config)
-    return DiesBeforeIndexPut(
-        plain.config,
-        policy,
-        site.cursors,
-        site.clock,
-        token=plain._token,
-        email=plain._email,
-        sleep=site.sleeps.append,
-    )
+    return _answering(site, policy, dies_before_index_put, **config)
 
 
 def _markers_on_comments(site: Site, key: str) -> list[str]:
@@ -376,7 +347,7 @@ class TestSecondLineOfDefence:
         key, marker = self._killed_after_post(site, policy)
         site.clock.advance(minutes=5)
         with capture_logs() as logs:
-            outcome = _cycle(site, _like(DropsCommentProperties, site, policy), policy, "c2")
+            outcome = _cycle(site, _answering(site, policy, drops_comment_properties), policy, "c2")
         assert outcome.result.failed == []
         assert ("comment", "skipped") in _done(outcome.result)
         assert len(site.emulator.comments(key)) == 1
@@ -410,7 +381,7 @@ class TestSecondLineOfDefence:
         key, marker = self._killed_after_post(site, policy)
         site.clock.advance(minutes=5)
         site.reset()
-        outcome = _cycle(site, _like(NoCommentList, site, policy), policy, "c2")
+        outcome = _cycle(site, _answering(site, policy, no_comment_list), policy, "c2")
         assert ("comment", "skipped") in _done(outcome.result)
         assert len(site.emulator.comments(key)) == 1
         one = ("GET", "/comment/{commentId}/properties/{propertyKey}")
@@ -440,7 +411,7 @@ class TestSecondLineOfDefence:
         policy = example_policy()
         connector = site.connector(policy)
         before = next(i for i in connector.fetch(full=True).items if i.ref.key == key)
-        assert "comment" not in connector._fields().requested
+        assert "comment" not in connector.fields.resolve().requested
         _cycle(site, site.connector(policy), policy, "c1")
         assert len(site.emulator.comments(key)) == 1
         after = next(i for i in site.connector(policy).fetch(full=True).items if i.ref.key == key)

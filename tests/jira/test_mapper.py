@@ -6,14 +6,8 @@ import copy
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connectors.jira.mapper import (
-    BASE_FIELDS,
-    FieldResolution,
-    MappingContext,
-    map_issue,
-    parse_severity,
-    resolve_fields,
-)
+from connectors.jira.fields import BASE_FIELDS, FieldResolution, MappingContext, resolve_fields
+from connectors.jira.mapper import map_issue, parse_severity
 from syncer.evidence import classifier_for
 from syncer.model import (
     ActionItem,

@@ -135,18 +135,18 @@ class TestNoTransitionPermission:
         """Jira answers 400 to a transition the account may not run (its OpenAPI says so)."""
         key = _closed_overdue(site)
         connector = site.connector()
-        connector._client()
-        offered = connector._request("GET", f"issue/{key}/transitions")
+        connector.http.client()
+        offered = connector.http.request("GET", f"issue/{key}/transitions")
         assert [t["name"] for t in offered["transitions"]] == ["Reopen"]
         site.emulator.revoke_permission("TRANSITION_ISSUES")
-        original = connector._request
+        original = connector.http.request
 
         def listed_anyway(method: str, path: str, **kwargs: object) -> object:
             if method == "GET" and path.endswith("/transitions"):
                 return offered  # the list read before the permission was taken away
             return original(method, path, **kwargs)  # type: ignore[arg-type]
 
-        connector._request = listed_anyway  # type: ignore[method-assign]
+        connector.http.request = listed_anyway  # type: ignore[method-assign]
         with pytest.raises(TransitionUnavailable) as caught:
             connector.reopen(ItemRef(tracker="jira", key=key))
         assert caught.value.status == 400

@@ -168,7 +168,7 @@ class TestWikiAndChart:
         (upsert, *_) = report_changes(report, policy, "jira")[0].actions
         assert isinstance(upsert, UpsertReport)
         connector = site.connector(policy)
-        connector._attach(key, "risk-trend.png", upsert.attachments["risk-trend.png"])
+        connector.http.attach(key, "risk-trend.png", upsert.attachments["risk-trend.png"])
         assert len(site.emulator.attachments_of(key)) == 2
         publish_to(site, policy, report)
         assert site.emulator.attachments_of(key) == [

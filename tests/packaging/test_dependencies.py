@@ -94,7 +94,7 @@ class TestDeclaredDependencies:
         assert imported_modules()["urllib3"] == {
             "connectors/github/session.py",
             "connectors/github/transport.py",
-            "connectors/jira/client.py",
+            "connectors/jira/adapter.py",
         }
 
     def test_pyjwt_stays_because_pygithub_requires_it_anyway(self) -> None:

@@ -269,7 +269,7 @@ def child(args: argparse.Namespace) -> int:
 
     for tracker in daemon.runtime.trackers:
         if isinstance(tracker, JiraConnector):
-            tracker.sleep = wait
+            tracker.http.sleep = wait
     print("running", flush=True)
     daemon.renew_lease()  # takes the lease: a full cycle, then catch-up (missed review)
     step = timedelta(seconds=args.step_s)
