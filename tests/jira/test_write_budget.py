@@ -107,3 +107,18 @@ class TestBudgetInRequests:
 
         assert [d.key for d in result.backlog] == [review.key]
         assert (result.spent, write_requests(site.requests())) == (0, 0)
+
+
+class TestIsWrite:
+    """Which requests the Jira connector counts as writes, whichever form the path has."""
+
+    def test_a_read_sent_as_post_is_not_a_write_with_or_without_its_prefix(self) -> None:
+        from connectors.jira.costs import is_write
+        from connectors.jira.transport import READS_SENT_AS_POST
+
+        # The session hook sees URL paths; an unanswered request only its "VERB path" name.
+        assert not is_write("POST", "/rest/api/3/comment/list", READS_SENT_AS_POST)
+        assert not is_write("POST", "comment/list", READS_SENT_AS_POST)
+        assert is_write("POST", "issue/REL-4/comment", READS_SENT_AS_POST)
+        assert is_write("PUT", "/rest/api/2/issue/REL-4", READS_SENT_AS_POST)
+        assert not is_write("GET", "/rest/api/2/issue/REL-4", READS_SENT_AS_POST)
