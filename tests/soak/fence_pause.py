@@ -64,7 +64,13 @@ from tests.state.conftest import POSTGRES_CANDIDATES  # noqa: E402
 
 TOKENS = {"A": "ghp_pause-replica-a-41c9", "B": "ghp_pause-replica-b-7e02"}
 PACING_S = 1.0
-ITEMS_PER_TRIAL = 3
+ITEMS_PER_TRIAL = 4
+"""Eight paced writes (a comment and a label each): the stop, up to 1.5 s after the first
+write was seen, must land with work left for the standby. With 3 items a loaded machine
+(load average 6 on 2 cores) saw the first write late enough that the leader had finished
+before the stop, and the trial waited in vain for the standby's write. Not more: 50 trials
+of 6 items are 600 content writes, past GitHub's 500 an hour, and the last items then wait
+for the shared write window (as they should) beyond the final check's patience."""
 
 
 @dataclass
@@ -159,7 +165,8 @@ def one_trial(
                 and time.monotonic() - stopped >= LEASE_S
             ),
             60,
-            f"{standby_id} to take over and write",
+            f"{standby_id} to take over and write (the leader had sent "
+            f"{len(writes_by(emu, leader_id, mark))} writes this trial before its stop)",
         )
         first_standby_write = writes_by(emu, standby_id, stop_mark)[0]
     finally:
