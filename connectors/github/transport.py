@@ -25,7 +25,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -227,11 +227,16 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         body: Any = None,
+        expected: Collection[int] = (),
     ) -> Answer:
         """One request through PyGithub's Requester; typed errors out, JSON in.
 
         A write first waits out the spacing; the fence is asked after that, in the adapter,
         and a refusal (``LeadershipLost``) leaves unchanged: nothing was sent.
+
+        A failing status warns, except one in ``expected``: the caller declares it an answer
+        (the owner look-up's 404 is a departed account), so it is logged at INFO with the
+        same fields, and still raised as its typed error for the caller to read.
         """
         write = verb != "GET"
         if write:
@@ -262,9 +267,11 @@ class Transport:
             detail = error_detail(text)
             error = classify(status, headers_lc, self.clock(), what, detail)
             if error is not None:
-                log.warning(
-                    "github request failed", verb=verb, what=what, status=status, message=detail
-                )
+                fields = {"verb": verb, "what": what, "status": status, "message": detail}
+                if status in expected:
+                    log.info("github request answered as its caller expects", **fields)
+                else:
+                    log.warning("github request failed", **fields)
                 raise error
         try:
             data = json.loads(text) if text else None

@@ -5,7 +5,8 @@ still has an account, so the connector asks, for the ``syncer.directory.UserDire
 capability the cycle calls (at most once per login per day: the cycle caches the answers).
 
 What GitHub answers (``users/get-by-username`` in the OpenAPI description):
-- 404: no such account (deleted, renamed, or never existed): inactive, "not found". An
+- 404: no such account (deleted, renamed, or never existed): inactive, "not found" (an
+  answer, so the transport logs it at INFO, not as a failed request). An
   Enterprise Managed User the token may not see also answers 404 (the operation's description
   says so): give pmsync a token that can see the enterprise's members.
 - 200 with ``suspended_at`` set: a suspended account, inactive. api.github.com's ``public-user``
@@ -55,7 +56,9 @@ class UserLookups:
         for login in logins:
             what = f"look up owner account {login}"
             try:
-                answer = self.http.call("GET", f"/users/{quote(login, safe='')}", what)
+                answer = self.http.call(
+                    "GET", f"/users/{quote(login, safe='')}", what, expected=(404,)
+                )
             except RateLimited as exc:
                 log.warning("owner look-ups stopped by a rate limit", error=str(exc))
                 break

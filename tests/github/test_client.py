@@ -165,6 +165,26 @@ class TestFetching:
         )
         assert len(result.items) == 2
 
+    def test_a_missing_repository_still_warns_unlike_a_departed_owner(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory
+    ) -> None:
+        """Only a caller that declares a 404 an answer quiets it: a read of a repository that
+        is not there is a failure, and the transport warns with its redacted fields."""
+        with capture_logs() as logs:
+            make_connector(["acme/gone"]).fetch(full=False)
+        failed = [entry for entry in logs if entry["event"] == "github request failed"]
+        assert failed == [
+            {
+                "event": "github request failed",
+                "verb": "GET",
+                "what": "list issues of acme/gone",
+                "status": 404,
+                "message": "Not Found (https://docs.github.com/rest/repos/repos#get-a-repository)",
+                "log_level": "warning",
+            }
+        ]
+        assert TOKEN not in repr(logs)
+
     def test_reading_items_never_asks_about_their_pull_requests(
         self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
     ) -> None:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from connectors.emulators.github import Faults, GitHubEmulator
 from connectors.github import GitHubConnector
@@ -21,7 +22,7 @@ from syncer.directory import AccountStatus
 from syncer.ledger import MemoryLedger
 from syncer.policy import Escalation, Policy, Reminder, Tier
 from syncer.state import StateStore
-from tests.github.conftest import START, ConnectorFactory, FakeClock
+from tests.github.conftest import START, TOKEN, ConnectorFactory, FakeClock
 
 USERS = "/users/{username}"
 POLICY = Policy(
@@ -317,6 +318,28 @@ class TestConnectorLookups:
             "nobody": AccountStatus(active=False, detail="not found"),
         }
         assert sum(user_requests(emulator).values()) == 3
+
+    def test_a_deleted_account_is_logged_as_an_answer_at_info_never_as_a_warning(
+        self, emulator: GitHubEmulator, make_connector: ConnectorFactory
+    ) -> None:
+        """The 404 is how GitHub says the owner left, not a failure for an operator to chase:
+        one INFO line with the transport's usual (redacted) fields, no warning."""
+        emulator.add_user("dana")
+        emulator.delete_user("dana")
+        with capture_logs() as logs:
+            found = make_connector().look_up_users(["dana"])
+        assert found == {"dana": AccountStatus(active=False, detail="not found")}
+        assert logs == [
+            {
+                "event": "github request answered as its caller expects",
+                "verb": "GET",
+                "what": "look up owner account dana",
+                "status": 404,
+                "message": "Not Found (https://docs.github.com/rest/users/users#get-a-user)",
+                "log_level": "info",
+            }
+        ]
+        assert TOKEN not in repr(logs)
 
     def test_a_server_error_is_no_answer_never_inactive(
         self, emulator: GitHubEmulator, make_connector: ConnectorFactory
