@@ -23,7 +23,7 @@ from syncer.errors import RateLimited, TrackerError
 from syncer.evaluate import Assessment, evaluate
 from syncer.evidence import verify_evidence
 from syncer.exit_codes import ExitCode, worst
-from syncer.incremental import IncrementalEvaluator
+from syncer.idle import CycleMemory
 from syncer.ledger import Ledger, LedgerEntry
 from syncer.model import ActionItem
 from syncer.plan import Observed, plan
@@ -160,6 +160,27 @@ def decisions(
     return out
 
 
+def record_decisions(
+    ledger: Ledger,
+    assessments: list[Assessment],
+    now: datetime,
+    cycle_id: str,
+    policy_version: str,
+    memory: CycleMemory | None,
+) -> None:
+    """Record the cycle's decisions; with ``memory``, not again for the very same assessments
+    (every entry would be a duplicate of one recorded then, dropped by its dedupe key)."""
+
+    def record() -> bool:
+        ledger.record(decisions(assessments, now, cycle_id, policy_version))
+        return True
+
+    if memory is None:
+        record()
+    else:
+        memory.recorded.answer(assessments, policy_version, record)
+
+
 def run_cycle(
     *,
     trackers: Sequence[Tracker],
@@ -174,7 +195,7 @@ def run_cycle(
     lookups: LookupCache | None = None,
     verifiers: Sequence[EvidenceVerifier] = (),
     only: Mapping[str, Collection[str]] | None = None,
-    evaluator: IncrementalEvaluator | None = None,
+    memory: CycleMemory | None = None,
 ) -> CycleOutcome:
     """Run one cycle; ``executor`` is an ``Applier`` or ``DryRun``.
 
@@ -182,9 +203,10 @@ def run_cycle(
     are kept for this cycle only. ``verifiers`` look up the evidence links of judged closures
     (for items of every tracker in the cycle); without one, such links are unverifiable.
     ``only`` limits the cycle to chosen items (see ``collect``): they are read, evaluated,
-    planned and written like any others. ``evaluator`` (a daemon's, kept across cycles)
-    re-assesses only the items that changed or that time moved (``syncer.incremental``); a
-    ``full`` cycle re-assesses everything.
+    planned and written like any others. ``memory`` (a daemon's, kept across cycles)
+    re-assesses only the items that changed or that time moved (``syncer.incremental``) and
+    reuses the plan and the recorded decisions of the very same assessments
+    (``syncer.idle``); a ``full`` cycle forgets it first and does everything.
     """
     rate_limits: dict[str, RateLimited] = {}
     items, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits, only=only)
@@ -196,24 +218,23 @@ def run_cycle(
     if verified.verdicts:
         log.info("evidence looked up", links=len(verified.verdicts), **verified.counts())
     items = verified.items
-    if evaluator is None:
+    budget = policy.operations.max_writes_per_cycle
+    if memory is None:
         assessments = evaluate(items, policy, now)
+        the_plan = plan(assessments, policy.managed_labels, observed, budget, extra_changes)
     else:
-        assessments = evaluator.evaluate(items, policy, now, full=full, partial=only is not None)
-    the_plan = plan(
-        assessments,
-        policy.managed_labels,
-        observed,
-        budget=policy.operations.max_writes_per_cycle,
-        extra=extra_changes,
-    )
+        if full:
+            memory.forget()
+        partial = only is not None
+        assessments = memory.evaluator.evaluate(items, policy, now, partial=partial)
+        the_plan = memory.plan(assessments, policy.managed_labels, observed, budget, extra_changes)
     result = executor.execute(the_plan)
     if observed is not None:
         for done in result.done:
             if isinstance(done.action, PostComment) and done.outcome in {"done", "skipped"}:
                 observed.remember(done.action.ref, done.action.message.marker)
     if ledger is not None:
-        ledger.record(decisions(assessments, now, cycle_id, policy.version))
+        record_decisions(ledger, assessments, now, cycle_id, policy.version, memory)
     log.info(
         "cycle finished",
         cycle_id=cycle_id,

@@ -24,7 +24,7 @@ from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
 from syncer.errors import ConfigError, RateLimited, TrackerError
 from syncer.evidence import verify_evidence
-from syncer.incremental import IncrementalEvaluator
+from syncer.idle import CycleMemory
 from syncer.ledger import Ledger
 from syncer.logging_setup import bind_cycle
 from syncer.model import ActionItem, ItemRef
@@ -223,8 +223,8 @@ class Runtime:
     trackers: list[Tracker]
     clock: Clock
     verifiers: list[EvidenceVerifier] = field(default_factory=list)
-    evaluator: IncrementalEvaluator | None = None
-    """Kept across a daemon's cycles of one tracker (``syncer.incremental``); None: full."""
+    memory: CycleMemory | None = None
+    """Kept across a daemon's cycles of one tracker (``syncer.idle``); None: all anew."""
 
     def __post_init__(self) -> None:
         if not self.verifiers:
@@ -273,7 +273,7 @@ class Runtime:
                 lookups=self.store,
                 verifiers=self.verifiers,
                 only=only,
-                evaluator=self.evaluator,
+                memory=self.memory,
             )
         save_markers(self.store, observed.posted_markers - known)
         return outcome
