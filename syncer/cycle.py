@@ -13,17 +13,18 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from syncer.actions import ItemChange, Plan, PostComment
 from syncer.apply import ApplyResult, Executor
-from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
+from syncer.directory import LookupCache, MemoryLookupCache, account_status
 from syncer.errors import RateLimited, TrackerError
 from syncer.evaluate import Assessment, evaluate
 from syncer.evidence import verify_evidence
 from syncer.exit_codes import ExitCode, worst
-from syncer.idle import CycleMemory
+from syncer.idle import CycleMemory, next_window_end
 from syncer.ledger import Ledger, LedgerEntry
 from syncer.model import ActionItem
 from syncer.plan import Observed, plan
@@ -181,6 +182,40 @@ def record_decisions(
         memory.recorded.answer(assessments, policy_version, record)
 
 
+def checked_items(
+    fetched: list[ActionItem],
+    trackers: Sequence[Tracker],
+    policy: Policy,
+    now: datetime,
+    lookups: LookupCache | None,
+    verifiers: Sequence[EvidenceVerifier],
+    rate_limits: Mapping[str, RateLimited],
+    memory: CycleMemory | None,
+) -> list[ActionItem]:
+    """``fetched`` with owner accounts (``syncer.directory``) and the evidence links of judged
+    closures (``syncer.evidence``) looked up; with ``memory``, the last answer while looking
+    again could not change it (``syncer.idle.CheckedItems``)."""
+    day = now.astimezone(ZoneInfo(policy.deadlines.timezone)).date()
+    if memory is not None and (kept := memory.checked.get(fetched, day, now)) is not None:
+        return kept
+    # A tracker whose fetch hit a rate limit is not asked about its owners either.
+    askable = [t for t in trackers if t.name not in rate_limits]
+    cache = lookups or MemoryLookupCache()
+    items, complete = account_status(fetched, askable, policy, now, cache)
+    # Nor about evidence: its links wait for the next cycle (pending, not unverifiable).
+    verified = verify_evidence(items, policy, now, verifiers, resting=frozenset(rate_limits))
+    if verified.verdicts:
+        log.info("evidence looked up", links=len(verified.verdicts), **verified.counts())
+    if memory is not None:
+        if complete and not verified.verdicts and not rate_limits:
+            window = policy.closure.check_closed_within.as_timedelta()
+            until = next_window_end(fetched, window, now)
+            memory.checked.keep(fetched, day, until, verified.items)
+        else:
+            memory.checked.forget()
+    return verified.items
+
+
 def run_cycle(
     *,
     trackers: Sequence[Tracker],
@@ -209,22 +244,15 @@ def run_cycle(
     (``syncer.idle``); a ``full`` cycle forgets it first and does everything.
     """
     rate_limits: dict[str, RateLimited] = {}
-    items, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits, only=only)
-    # A tracker whose fetch hit a rate limit is not asked about its owners either.
-    askable = [t for t in trackers if t.name not in rate_limits]
-    items = with_account_status(items, askable, policy, now, lookups or MemoryLookupCache())
-    # Nor about evidence: its links wait for the next cycle (pending, not unverifiable).
-    verified = verify_evidence(items, policy, now, verifiers, resting=frozenset(rate_limits))
-    if verified.verdicts:
-        log.info("evidence looked up", links=len(verified.verdicts), **verified.counts())
-    items = verified.items
+    fetched, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits, only=only)
+    if full and memory is not None:
+        memory.forget()
+    items = checked_items(fetched, trackers, policy, now, lookups, verifiers, rate_limits, memory)
     budget = policy.operations.max_writes_per_cycle
     if memory is None:
         assessments = evaluate(items, policy, now)
         the_plan = plan(assessments, policy.managed_labels, observed, budget, extra_changes)
     else:
-        if full:
-            memory.forget()
         partial = only is not None
         assessments = memory.evaluator.evaluate(items, policy, now, partial=partial)
         the_plan = memory.plan(assessments, policy.managed_labels, observed, budget, extra_changes)

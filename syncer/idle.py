@@ -22,15 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from operator import is_
 from typing import Generic, TypeVar
 
 from syncer.actions import ItemChange, Plan
 from syncer.assessment import Assessment
 from syncer.incremental import IncrementalEvaluator
+from syncer.model import ActionItem, ItemRef
 from syncer.plan import Observed, plan
 
-__all__ = ["CycleMemory", "Reuse", "same_objects"]
+__all__ = ["CheckedItems", "CycleMemory", "Reuse", "next_window_end", "same_objects"]
 
 T = TypeVar("T")
 
@@ -70,6 +72,54 @@ class Reuse(Generic[T]):
         self._inputs, self._key, self._answer = None, None, None
 
 
+def next_window_end(
+    items: Iterable[ActionItem], window: timedelta, now: datetime
+) -> datetime | None:
+    """The soonest ``closed_at + window`` not before ``now``: until then, the items whose
+    closure is judged (their owners and evidence links matter) stay the same."""
+    ends = [
+        item.closed_at + window
+        for item in items
+        if item.closed_at is not None and item.closed_at + window >= now
+    ]
+    return min(ends, default=None)
+
+
+class CheckedItems:
+    """The fetched items with owner accounts and evidence links looked up, kept while looking
+    again could not change them.
+
+    That is: the very same fetched objects; the same policy-local day (owner answers are
+    cached for a day); no closure window ended since (that decides whose owners and links
+    matter, see ``next_window_end``); and the last look asked nothing it would ask again
+    (every owner that matters known, no link to look up). A look that asked a tracker about
+    links is never kept: a pull request may be merged meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self.reused = False
+        self._fetched: list[ActionItem] | None = None
+        self._day: date | None = None
+        self._until: datetime | None = None
+        self._items: list[ActionItem] = []
+
+    def get(self, fetched: list[ActionItem], day: date, now: datetime) -> list[ActionItem] | None:
+        self.reused = (
+            day == self._day
+            and (self._until is None or now <= self._until)
+            and same_objects(fetched, self._fetched)
+        )
+        return list(self._items) if self.reused else None
+
+    def keep(
+        self, fetched: list[ActionItem], day: date, until: datetime | None, items: list[ActionItem]
+    ) -> None:
+        self._fetched, self._day, self._until, self._items = fetched, day, until, list(items)
+
+    def forget(self) -> None:
+        self._fetched, self._day, self._until, self._items = None, None, None, []
+
+
 @dataclass
 class CycleMemory:
     """What a daemon keeps across one tracker's cycles, so that an idle cycle costs little.
@@ -78,16 +128,22 @@ class CycleMemory:
     one (the daemon drops its memories).
     """
 
+    checked: CheckedItems = field(default_factory=CheckedItems)
     evaluator: IncrementalEvaluator = field(default_factory=IncrementalEvaluator)
     plans: Reuse[Plan] = field(default_factory=Reuse)
     recorded: Reuse[bool] = field(default_factory=Reuse)
     """The assessments whose ledger decisions were last recorded (the answer is always
     True: a reuse means every entry would be a duplicate)."""
+    markers: tuple[tuple[int, ...], frozenset[tuple[ItemRef, str]]] | None = None
+    """The marker cache as last read from the state store, with the store's counts then
+    (``syncer.wiring.observed_from``)."""
 
     def forget(self) -> None:
+        self.checked.forget()
         self.evaluator.reset()
         self.plans.forget()
         self.recorded.forget()
+        self.markers = None
 
     def plan(
         self,

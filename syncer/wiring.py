@@ -127,12 +127,20 @@ def open_state(state_url: str | None) -> StateStore:
     return StateStore.open(load_settings().resolved_state_url(state_url))
 
 
-def observed_from(store: StateStore, trackers: Sequence[Tracker]) -> Observed:
-    """The marker cache, read back from the state store."""
+def observed_from(
+    store: StateStore, trackers: Sequence[Tracker], memory: CycleMemory | None = None
+) -> Observed:
+    """The marker cache, read back from the state store; with ``memory``, read again only
+    when the store's count changed (markers are only ever added)."""
+    counts = tuple(store.count_markers(t.name) for t in trackers) if memory else ()
+    if memory is not None and memory.markers is not None and memory.markers[0] == counts:
+        return Observed(set(memory.markers[1]))
     observed = Observed()
     for tracker in trackers:
         for key, marker in store.known_markers(tracker.name):
             observed.remember(ItemRef(tracker=tracker.name, key=key), marker)
+    if memory is not None:
+        memory.markers = (counts, frozenset(observed.posted_markers))
     return observed
 
 
@@ -256,7 +264,7 @@ class Runtime:
         only: Mapping[str, Collection[str]] | None = None,
     ) -> CycleOutcome:
         """One cycle; with ``only`` (tracker -> keys) just those items (a webhook cycle)."""
-        observed = observed_from(self.store, self.trackers)
+        observed = observed_from(self.store, self.trackers, self.memory)
         known = set(observed.posted_markers)
         executor, ledger = self.executor(dry_run=dry_run, cycle_id=cycle_id, fence=fence)
         with bind_cycle(cycle_id):
