@@ -22,9 +22,9 @@ from syncer.apply import ApplyResult, Executor
 from syncer.directory import LookupCache, MemoryLookupCache, account_status
 from syncer.errors import RateLimited, TrackerError
 from syncer.evaluate import Assessment, evaluate
-from syncer.evidence import verify_evidence
+from syncer.evidence import Verified, links_to_verify, lookup, with_verdicts
 from syncer.exit_codes import ExitCode, worst
-from syncer.idle import CycleMemory, next_window_end
+from syncer.idle import CycleMemory, Looked, next_window_end
 from syncer.ledger import Ledger, LedgerEntry
 from syncer.model import ActionItem
 from syncer.plan import Observed, plan
@@ -193,27 +193,33 @@ def checked_items(
     memory: CycleMemory | None,
 ) -> list[ActionItem]:
     """``fetched`` with owner accounts (``syncer.directory``) and the evidence links of judged
-    closures (``syncer.evidence``) looked up; with ``memory``, the last answer while looking
-    again could not change it (``syncer.idle.CheckedItems``)."""
+    closures (``syncer.evidence``) looked up; with ``memory``, the owner pass and the choice
+    of links are kept while they cannot change (``syncer.idle.CheckedItems``)."""
     day = now.astimezone(ZoneInfo(policy.deadlines.timezone)).date()
-    if memory is not None and (kept := memory.checked.get(fetched, day, now)) is not None:
-        return kept
-    # A tracker whose fetch hit a rate limit is not asked about its owners either.
-    askable = [t for t in trackers if t.name not in rate_limits]
-    cache = lookups or MemoryLookupCache()
-    items, complete = account_status(fetched, askable, policy, now, cache)
-    # Nor about evidence: its links wait for the next cycle (pending, not unverifiable).
-    verified = verify_evidence(items, policy, now, verifiers, resting=frozenset(rate_limits))
-    if verified.verdicts:
-        log.info("evidence looked up", links=len(verified.verdicts), **verified.counts())
-    if memory is not None:
-        if complete and not verified.verdicts and not rate_limits:
-            window = policy.closure.check_closed_within.as_timedelta()
-            until = next_window_end(fetched, window, now)
-            memory.checked.keep(fetched, day, until, verified.items)
-        else:
-            memory.checked.forget()
-    return verified.items
+    looked = memory.checked.get(fetched, day, now) if memory is not None else None
+    if looked is None:
+        # A tracker whose fetch hit a rate limit is not asked about its owners either.
+        askable = [t for t in trackers if t.name not in rate_limits]
+        cache = lookups or MemoryLookupCache()
+        items, complete = account_status(fetched, askable, policy, now, cache)
+        looked = Looked(items, *links_to_verify(items, policy, now))
+        if memory is not None:
+            if complete and not rate_limits:
+                window = policy.closure.check_closed_within.as_timedelta()
+                until = next_window_end(fetched, window, now)
+                memory.checked.keep(fetched, day, until, looked)
+            else:
+                memory.checked.forget()
+    checked = list(looked.items)
+    if looked.links:
+        # Nor about evidence: its links wait for the next cycle (pending, not unverifiable).
+        verdicts = lookup(looked.links.values(), verifiers, frozenset(rate_limits))
+        log.info("evidence looked up", links=len(verdicts), **Verified(checked, verdicts).counts())
+        if memory is not None:
+            return memory.checked.with_verdicts(checked, looked.carriers, verdicts)
+        for index in looked.carriers:
+            checked[index] = with_verdicts(checked[index], verdicts)
+    return checked
 
 
 def run_cycle(

@@ -20,19 +20,21 @@ for any sequence of item changes, clock steps, known markers and budgets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import is_
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from syncer.actions import ItemChange, Plan
 from syncer.assessment import Assessment
+from syncer.evidence import with_verdicts
 from syncer.incremental import IncrementalEvaluator
 from syncer.model import ActionItem, ItemRef
 from syncer.plan import Observed, plan
+from syncer.tracker import EvidenceLink, Verdict
 
-__all__ = ["CheckedItems", "CycleMemory", "Reuse", "next_window_end", "same_objects"]
+__all__ = ["CheckedItems", "CycleMemory", "Looked", "Reuse", "next_window_end", "same_objects"]
 
 T = TypeVar("T")
 
@@ -85,15 +87,25 @@ def next_window_end(
     return min(ends, default=None)
 
 
-class CheckedItems:
-    """The fetched items with owner accounts and evidence links looked up, kept while looking
-    again could not change them.
+class Looked(NamedTuple):
+    """Fetched items after the owner-account pass, and the evidence links their judged
+    closures need (``syncer.evidence.links_to_verify``: by URL, and the carriers' indices)."""
 
-    That is: the very same fetched objects; the same policy-local day (owner answers are
+    items: list[ActionItem]
+    links: dict[str, EvidenceLink]
+    carriers: list[int]
+
+
+class CheckedItems:
+    """The owner-account pass and the choice of links to look up, kept while doing them
+    again could not change them; and the checked items of the last cycle.
+
+    Kept while: the very same fetched objects; the same policy-local day (owner answers are
     cached for a day); no closure window ended since (that decides whose owners and links
-    matter, see ``next_window_end``); and the last look asked nothing it would ask again
-    (every owner that matters known, no link to look up). A look that asked a tracker about
-    links is never kept: a pull request may be merged meanwhile.
+    matter, see ``next_window_end``); and the pass asked nothing it would ask again (every
+    owner that matters known). The links themselves are looked up every cycle (a pull
+    request may be merged meanwhile; the verifiers keep what is final), but a carrier whose
+    links got the same answers as last cycle is not copied again (``with_verdicts``).
     """
 
     def __init__(self) -> None:
@@ -101,23 +113,45 @@ class CheckedItems:
         self._fetched: list[ActionItem] | None = None
         self._day: date | None = None
         self._until: datetime | None = None
-        self._items: list[ActionItem] = []
+        self._looked: Looked | None = None
+        self._last: list[ActionItem] | None = None
+        self._verdicts: dict[str, Verdict] = {}
 
-    def get(self, fetched: list[ActionItem], day: date, now: datetime) -> list[ActionItem] | None:
+    def get(self, fetched: list[ActionItem], day: date, now: datetime) -> Looked | None:
         self.reused = (
-            day == self._day
+            self._looked is not None
+            and day == self._day
             and (self._until is None or now <= self._until)
             and same_objects(fetched, self._fetched)
         )
-        return list(self._items) if self.reused else None
+        return self._looked if self.reused else None
 
     def keep(
-        self, fetched: list[ActionItem], day: date, until: datetime | None, items: list[ActionItem]
+        self, fetched: list[ActionItem], day: date, until: datetime | None, looked: Looked
     ) -> None:
-        self._fetched, self._day, self._until, self._items = fetched, day, until, list(items)
+        self._fetched, self._day, self._until, self._looked = fetched, day, until, looked
+        self._last, self._verdicts = None, {}
+
+    def with_verdicts(
+        self, checked: list[ActionItem], carriers: list[int], verdicts: Mapping[str, Verdict]
+    ) -> list[ActionItem]:
+        """``syncer.evidence.with_verdicts`` on every carrier in ``checked``; a carrier whose
+        links got the answers they got last cycle is last cycle's very object (so an idle
+        cycle hands the evaluator the very same objects, and copies nothing)."""
+        last = self._last if self.reused else None
+        changed = {url for url, verdict in verdicts.items() if self._verdicts.get(url) != verdict}
+        for index in carriers:
+            item = checked[index]
+            if last is not None and not any(e.url in changed for e in item.evidence):
+                checked[index] = last[index]
+            else:
+                checked[index] = with_verdicts(item, verdicts)
+        self._last, self._verdicts = checked, dict(verdicts)
+        return checked
 
     def forget(self) -> None:
-        self._fetched, self._day, self._until, self._items = None, None, None, []
+        self._fetched, self._day, self._until, self._looked, self._last = (None,) * 5
+        self._verdicts = {}
 
 
 @dataclass

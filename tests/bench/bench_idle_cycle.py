@@ -4,8 +4,9 @@ Idle: every repository answered 304, nothing changed, nothing to write. The cycl
 daemon's own (``Daemon.sync_job``): read the tracker's cached view, look owners and evidence
 up, evaluate, plan, apply (nothing), record the decisions, set the metrics. The tracker is
 a stand-in for the GitHub connector after all-304 reads: it hands back the very item objects
-its view holds, repository by repository, as ``connectors.github.reads`` does, and answers
-owner look-ups from the day's cache like the connector (the state store, asked every cycle).
+its view holds, repository by repository, as ``connectors.github.reads`` does, with their
+links unchecked as mapped; it answers owner look-ups (once a day: the state store keeps the
+answers) and evidence look-ups from memory, as the connector does for merged pull requests.
 The items are ``bench_core.generate``'s backlog, settled: every planned write applied, so an
 idle cycle has nothing left to do.
 
@@ -40,27 +41,51 @@ from syncer.evaluate import evaluate
 from syncer.idle import CheckedItems, CycleMemory, Reuse
 from syncer.logging_setup import configure_logging
 from syncer.messages import Message
-from syncer.model import ActionItem, ItemRef
+from syncer.model import ActionItem, Evidence, ItemRef, Verification
 from syncer.plan import Observed, plan
 from syncer.policy import Policy
 from syncer.settings import Settings
-from syncer.tracker import FetchResult
+from syncer.tracker import EvidenceLink, FetchResult, Verdict
 from tests.bench.bench_core import NOW, POLICY_FILE, generate, settle
 
 TOKEN_ENV = "PMSYNC_BENCH_GITHUB_TOKEN"
 T = TypeVar("T")
+MERGED = Verdict(Verification.CONFIRMED, "merged")
+
+
+def as_mapped(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+    """``evidence`` as the mapper gives it: links not looked up yet."""
+    return tuple(e.model_copy(update={"verification": Verification.UNCHECKED}) for e in evidence)
 
 
 class CachedView:
-    """The GitHub connector after a cycle of 304s: its in-memory view, nothing sent."""
+    """The GitHub connector after a cycle of 304s: its in-memory view, nothing sent.
+
+    Its items carry their links unchecked, as the mapper maps them; as an evidence verifier
+    it answers from memory, as ``connectors.github.verify`` does for a merged pull request
+    (final: no request).
+    """
 
     name = "github"
 
     def __init__(self, items: Sequence[ActionItem]) -> None:
         self.view: dict[str, dict[int, ActionItem]] = {}
+        self.looked_up = 0
+        shared: dict[tuple[Evidence, ...], tuple[Evidence, ...]] = {}
         for item in items:
+            mapped = item
+            if item.evidence:
+                unchecked = shared.setdefault(item.evidence, as_mapped(item.evidence))
+                mapped = item.model_copy(update={"evidence": unchecked})
             repo, number = item.ref.key.split("#")
-            self.view.setdefault(repo, {})[int(number)] = item
+            self.view.setdefault(repo, {})[int(number)] = mapped
+
+    def serves(self, link: EvidenceLink) -> int:
+        return 1 if link.url.startswith("https://github.com/") else 0
+
+    def verify(self, links: Sequence[EvidenceLink]) -> Mapping[str, Verdict]:
+        self.looked_up += len(links)
+        return {link.url: MERGED for link in links}
 
     def fetch(self, *, full: bool) -> FetchResult:
         items = [item for repo in self.view.values() for item in repo.values()]
@@ -132,7 +157,7 @@ def idle_daemon(n: int, folder: Path, policy_data: dict[str, object]) -> tuple[D
     items, markers = settled(n, daemon.policy)
     view = CachedView(items)
     daemon.runtime.trackers = [view]  # type: ignore[list-item]
-    daemon.runtime.verifiers = []
+    daemon.runtime.verifiers = [view]
     daemon.store.remember_markers(view.name, [(ref.key, marker) for ref, marker in markers])
     daemon.leader = True
     return daemon, clock

@@ -65,7 +65,8 @@ class TestCheckedItems:
         assert directory.asked == ["ghost", "ghost"]
 
     def test_evidence_to_look_up_is_looked_up_every_cycle(self) -> None:
-        """A pull request may be merged meanwhile: a look that asked about links is not kept."""
+        """A pull request may be merged meanwhile: its link is asked about every cycle, and
+        an unchanged answer gives back the very same item object."""
         closed = item(
             "acme/api#1",
             closed_days_ago=2,
@@ -74,12 +75,15 @@ class TestCheckedItems:
         verifier = FakeVerifier("github.com")
         directory = FakeDirectory({"alice": AccountStatus(active=True)})
         memory, cache = CycleMemory(), MemoryLookupCache()
-        check([closed], directory, cache, memory, verifier)
+        first = check([closed], directory, cache, memory, verifier)
+        same = check([closed], directory, cache, memory, verifier)
+        assert memory.checked.reused
+        assert same[0] is first[0]
         verifier.answers[PR] = Verdict(Verification.CONFIRMED, "merged")
-        out = check([closed], directory, cache, memory, verifier)
-        assert not memory.checked.reused
-        assert verifier.asked == [[PR], [PR]]
-        assert out[0].evidence[0].verification is Verification.CONFIRMED
+        merged = check([closed], directory, cache, memory, verifier)
+        assert verifier.asked == [[PR], [PR], [PR]]
+        assert merged[0].evidence[0].verification is Verification.CONFIRMED
+        assert merged == check([closed], directory, MemoryLookupCache(), None, verifier)
 
     def test_the_end_of_a_closure_window_looks_again(self) -> None:
         """Its owner stops mattering once the window ends: the answer is worked out again."""
@@ -101,24 +105,29 @@ class TestCheckedItems:
     @given(
         start=st.lists(action_items(0), max_size=6),
         life=st.lists(
-            st.tuples(st.integers(0, 3 * 86400), st.none() | st.integers(0, 5)), max_size=12
+            st.tuples(st.integers(0, 3 * 86400), st.none() | st.integers(0, 5), st.booleans()),
+            max_size=12,
         ),
     )
     def test_always_what_a_fresh_look_gives(
-        self, start: list[ActionItem], life: list[tuple[int, int | None]]
+        self, start: list[ActionItem], life: list[tuple[int, int | None, bool]]
     ) -> None:
-        """For any clock steps and item changes, the memory's answer equals a fresh one."""
+        """For any clock steps, item changes and merges, the memory's answer equals a fresh
+        one."""
         answers = {"alice": AccountStatus(active=True), "bob": GONE}  # carol: never answered
         fetched = [keyed(i, drawn) for i, drawn in enumerate(start)]
         memory, mine, theirs = CycleMemory(), MemoryLookupCache(), MemoryLookupCache()
+        verifier = FakeVerifier("example.test")
         now = NOW
-        for seconds, changed in life:
+        for seconds, changed, merged in life:
             now += timedelta(seconds=seconds)
             if changed is not None and changed < len(fetched):
                 fetched = list(fetched)
                 fetched[changed] = fetched[changed].model_copy(update={"title": str(seconds)})
-            got = check(fetched, FakeDirectory(answers), mine, memory, now=now)
-            expected = check(fetched, FakeDirectory(answers), theirs, None, now=now)
+            if merged:
+                verifier.answers["https://example.test/x"] = Verdict(Verification.CONFIRMED, "")
+            got = check(fetched, FakeDirectory(answers), mine, memory, verifier, now)
+            expected = check(fetched, FakeDirectory(answers), theirs, None, verifier, now)
             assert got == expected
 
 
