@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from operator import is_
 from typing import NamedTuple
 
 from syncer.assessment import Assessment
@@ -54,9 +53,10 @@ class _Entry(NamedTuple):
 class IncrementalEvaluator:
     """``evaluate`` with a memory: one per tracker in a long-running daemon.
 
-    Two paths, both exact. The idle one: the very same item objects in the same order as
-    the last (whole) cycle, on the same policy-local day, before the soonest closure window
-    end of any entry: the last answer is the answer (one identity pass over the list). Else
+    Two paths, both exact. The idle one: the same items in the same order as the last
+    (whole) cycle, on the same policy-local day, before the soonest closure window end of
+    any entry: the last answer is the answer (one list comparison, a pointer per item when
+    they are the very same objects; see ``syncer.idle.same_items``). Else
     item by item: an entry is reused when its item is the same (or equal), its day is today
     and its window has not ended; the rest are assessed.
     """
@@ -102,8 +102,7 @@ class IncrementalEvaluator:
             and last is not None
             and today == self._day
             and (self._soonest is None or now <= self._soonest)
-            and len(items) == len(last)
-            and all(map(is_, items, last))
+            and items == last  # the very same objects cost a pointer comparison each
         ):
             self._last_now = now
             self.assessed = 0
