@@ -13,17 +13,18 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from syncer.actions import ItemChange, Plan, PostComment
 from syncer.apply import ApplyResult, Executor
-from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
+from syncer.directory import LookupCache, MemoryLookupCache, account_status
 from syncer.errors import RateLimited, TrackerError
 from syncer.evaluate import Assessment, evaluate
-from syncer.evidence import verify_evidence
+from syncer.evidence import Verified, links_to_verify, lookup, with_verdicts
 from syncer.exit_codes import ExitCode, worst
-from syncer.incremental import IncrementalEvaluator
+from syncer.idle import CycleMemory, Looked, next_window_end
 from syncer.ledger import Ledger, LedgerEntry
 from syncer.model import ActionItem
 from syncer.plan import Observed, plan
@@ -160,6 +161,67 @@ def decisions(
     return out
 
 
+def record_decisions(
+    ledger: Ledger,
+    assessments: list[Assessment],
+    now: datetime,
+    cycle_id: str,
+    policy_version: str,
+    memory: CycleMemory | None,
+) -> None:
+    """Record the cycle's decisions; with ``memory``, not again for the very same assessments
+    (every entry would be a duplicate of one recorded then, dropped by its dedupe key)."""
+
+    def record() -> bool:
+        ledger.record(decisions(assessments, now, cycle_id, policy_version))
+        return True
+
+    if memory is None:
+        record()
+    else:
+        memory.recorded.answer(assessments, policy_version, record)
+
+
+def checked_items(
+    fetched: list[ActionItem],
+    trackers: Sequence[Tracker],
+    policy: Policy,
+    now: datetime,
+    lookups: LookupCache | None,
+    verifiers: Sequence[EvidenceVerifier],
+    rate_limits: Mapping[str, RateLimited],
+    memory: CycleMemory | None,
+) -> list[ActionItem]:
+    """``fetched`` with owner accounts (``syncer.directory``) and the evidence links of judged
+    closures (``syncer.evidence``) looked up; with ``memory``, the owner pass and the choice
+    of links are kept while they cannot change (``syncer.idle.CheckedItems``)."""
+    day = now.astimezone(ZoneInfo(policy.deadlines.timezone)).date()
+    looked = memory.checked.get(fetched, day, now) if memory is not None else None
+    if looked is None:
+        # A tracker whose fetch hit a rate limit is not asked about its owners either.
+        askable = [t for t in trackers if t.name not in rate_limits]
+        cache = lookups or MemoryLookupCache()
+        items, complete = account_status(fetched, askable, policy, now, cache)
+        looked = Looked(items, *links_to_verify(items, policy, now))
+        if memory is not None:
+            if complete and not rate_limits:
+                window = policy.closure.check_closed_within.as_timedelta()
+                until = next_window_end(fetched, window, now)
+                memory.checked.keep(fetched, day, until, looked)
+            else:
+                memory.checked.forget()
+    checked = list(looked.items)
+    if looked.links:
+        # Nor about evidence: its links wait for the next cycle (pending, not unverifiable).
+        verdicts = lookup(looked.links.values(), verifiers, frozenset(rate_limits))
+        log.info("evidence looked up", links=len(verdicts), **Verified(checked, verdicts).counts())
+        if memory is not None:
+            return memory.checked.with_verdicts(checked, looked.carriers, verdicts)
+        for index in looked.carriers:
+            checked[index] = with_verdicts(checked[index], verdicts)
+    return checked
+
+
 def run_cycle(
     *,
     trackers: Sequence[Tracker],
@@ -174,7 +236,7 @@ def run_cycle(
     lookups: LookupCache | None = None,
     verifiers: Sequence[EvidenceVerifier] = (),
     only: Mapping[str, Collection[str]] | None = None,
-    evaluator: IncrementalEvaluator | None = None,
+    memory: CycleMemory | None = None,
 ) -> CycleOutcome:
     """Run one cycle; ``executor`` is an ``Applier`` or ``DryRun``.
 
@@ -182,38 +244,31 @@ def run_cycle(
     are kept for this cycle only. ``verifiers`` look up the evidence links of judged closures
     (for items of every tracker in the cycle); without one, such links are unverifiable.
     ``only`` limits the cycle to chosen items (see ``collect``): they are read, evaluated,
-    planned and written like any others. ``evaluator`` (a daemon's, kept across cycles)
-    re-assesses only the items that changed or that time moved (``syncer.incremental``); a
-    ``full`` cycle re-assesses everything.
+    planned and written like any others. ``memory`` (a daemon's, kept across cycles)
+    re-assesses only the items that changed or that time moved (``syncer.incremental``) and
+    reuses the plan and the recorded decisions of the very same assessments
+    (``syncer.idle``); a ``full`` cycle forgets it first and does everything.
     """
     rate_limits: dict[str, RateLimited] = {}
-    items, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits, only=only)
-    # A tracker whose fetch hit a rate limit is not asked about its owners either.
-    askable = [t for t in trackers if t.name not in rate_limits]
-    items = with_account_status(items, askable, policy, now, lookups or MemoryLookupCache())
-    # Nor about evidence: its links wait for the next cycle (pending, not unverifiable).
-    verified = verify_evidence(items, policy, now, verifiers, resting=frozenset(rate_limits))
-    if verified.verdicts:
-        log.info("evidence looked up", links=len(verified.verdicts), **verified.counts())
-    items = verified.items
-    if evaluator is None:
+    fetched, skipped, errors = collect(trackers, full=full, rate_limits=rate_limits, only=only)
+    if full and memory is not None:
+        memory.forget()
+    items = checked_items(fetched, trackers, policy, now, lookups, verifiers, rate_limits, memory)
+    budget = policy.operations.max_writes_per_cycle
+    if memory is None:
         assessments = evaluate(items, policy, now)
+        the_plan = plan(assessments, policy.managed_labels, observed, budget, extra_changes)
     else:
-        assessments = evaluator.evaluate(items, policy, now, full=full, partial=only is not None)
-    the_plan = plan(
-        assessments,
-        policy.managed_labels,
-        observed,
-        budget=policy.operations.max_writes_per_cycle,
-        extra=extra_changes,
-    )
+        partial = only is not None
+        assessments = memory.evaluator.evaluate(items, policy, now, partial=partial)
+        the_plan = memory.plan(assessments, policy.managed_labels, observed, budget, extra_changes)
     result = executor.execute(the_plan)
     if observed is not None:
         for done in result.done:
             if isinstance(done.action, PostComment) and done.outcome in {"done", "skipped"}:
                 observed.remember(done.action.ref, done.action.message.marker)
     if ledger is not None:
-        ledger.record(decisions(assessments, now, cycle_id, policy.version))
+        record_decisions(ledger, assessments, now, cycle_id, policy.version, memory)
     log.info(
         "cycle finished",
         cycle_id=cycle_id,

@@ -9,12 +9,13 @@ not depend on the shape of the cycle's result.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from syncer.actions import action_tracker
 from syncer.cycle import CycleOutcome
 from syncer.evaluate import Assessment, Status
+from syncer.idle import Reuse
 from syncer.metrics import FollowThrough, ItemKey, Metrics, OverdueKey
 from syncer.model import Priority, Severity, State
 from syncer.policy import Policy
@@ -53,13 +54,16 @@ def record_outcome(
     seconds: float,
     finished_at: float,
     viewed: Collection[str],
+    gauges: Reuse[bool] | None = None,
 ) -> None:
     """Record a finished cycle: duration, writes, errors, backlog, and item gauges.
 
     ``finished_at`` is the Unix time the cycle ended (from the loop's clock). ``viewed`` names
     the trackers whose every item is in the outcome (fetched without error); only their item
     and overdue series are replaced, so a tracker that failed keeps its last view. Planned
-    (dry-run) and skipped actions are not writes and are not counted.
+    (dry-run) and skipped actions are not writes and are not counted. With ``gauges`` (kept
+    by the daemon, forgotten whenever anything else sets the item gauges) the item gauges
+    are not counted again from the very same assessments (``syncer.idle``).
     """
     metrics.observe_cycle(seconds, success=outcome.ok)
     if outcome.ok:
@@ -67,8 +71,17 @@ def record_outcome(
     record_writes(metrics, outcome)
     metrics.set_backlog(sum(change.cost for change in outcome.result.backlog))
 
-    if viewed:
+    if not viewed:
+        return
+
+    def count() -> bool:
         record_items(metrics, outcome.assessments, policy, viewed)
+        return True
+
+    if gauges is None:
+        count()
+    else:
+        gauges.answer(outcome.assessments, (policy.version, tuple(sorted(viewed))), count)
 
 
 def record_writes(metrics: Metrics, outcome: CycleOutcome) -> None:
@@ -130,9 +143,33 @@ def record_items(
 
 
 def record_follow_through(
-    metrics: Metrics, assessments: Iterable[Assessment], policy: Policy, now: datetime
+    metrics: Metrics,
+    assessments: Sequence[Assessment],
+    policy: Policy,
+    now: datetime,
+    memo: Reuse[bool] | None = None,
 ) -> None:
-    """Publish the weekly review's key figures, computed as the review computes them."""
+    """Publish the weekly review's key figures, computed as the review computes them.
+
+    They depend on ``now`` only through the day in the review's timezone, so with ``memo``
+    (kept by the daemon) they are not computed again from the very same assessments on the
+    same day (``syncer.idle``).
+    """
+    tz = report_timezone(policy)
+
+    def publish() -> bool:
+        _publish_follow_through(metrics, assessments, policy, now)
+        return True
+
+    if memo is None:
+        publish()
+    else:
+        memo.answer(assessments, (policy.version, now.astimezone(tz).date()), publish)
+
+
+def _publish_follow_through(
+    metrics: Metrics, assessments: Sequence[Assessment], policy: Policy, now: datetime
+) -> None:
     values = current_kpis(item_facts(assessments, policy), now, report_timezone(policy))
 
     def ratio(name: str) -> float | None:

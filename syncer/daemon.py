@@ -68,7 +68,7 @@ from syncer.deliveries import keys_by_tracker
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer, HealthState, RateLimitWait, Role, wait_in_words
-from syncer.incremental import IncrementalEvaluator
+from syncer.idle import CycleMemory, Reuse
 from syncer.logging_setup import bind_cycle, bind_tracker
 from syncer.metrics import Metrics
 from syncer.policy import Policy
@@ -239,9 +239,13 @@ class Daemon:
             build_trackers(self.policy, self.store, clock, self.sleep, fence=self.write_fence),
             clock,
         )
-        self.evaluators: dict[str, IncrementalEvaluator] = {}
-        """Per tracker, kept across cycles: an idle cycle re-assesses only what time moved."""
+        self.memories: dict[str, CycleMemory] = {}
+        """Per tracker, kept across cycles: an idle cycle re-assesses only what time moved and
+        reuses the plan of the very same assessments (``syncer.idle``)."""
         self.metrics = Metrics()
+        # The assessments the item gauges and the follow-through figures were last set from.
+        self.gauges: Reuse[bool] = Reuse()
+        self.follow_through: Reuse[bool] = Reuse()
         self.health = HealthState(interval_s=self._interval_s(), clock=self._unix_time)
         self._policy_in_force()
         self.reload_requested = False
@@ -420,10 +424,11 @@ class Daemon:
             seconds=time.monotonic() - started,
             finished_at=self._unix_time(),
             viewed=viewed,
+            gauges=self.gauges,
         )
         if viewed and all(t.name in self.assessments for t in self.runtime.trackers):
             every = [a for name in sorted(self.assessments) for a in self.assessments[name]]
-            record_follow_through(self.metrics, every, self.policy, now)
+            record_follow_through(self.metrics, every, self.policy, now, self.follow_through)
         if merged.ok and len(outcomes) == len(due):
             self.health.record_success()
 
@@ -437,7 +442,7 @@ class Daemon:
             [tracker],
             self.clock,
             self.runtime.verifiers,
-            evaluator=self.evaluators.setdefault(tracker.name, IncrementalEvaluator()),
+            memory=self.memories.setdefault(tracker.name, CycleMemory()),
         )
         try:
             extra = self._report_changes(now) if name == target and self.report_pending else []
@@ -544,7 +549,7 @@ class Daemon:
             [tracker],
             self.clock,
             self.runtime.verifiers,
-            evaluator=self.evaluators.setdefault(tracker.name, IncrementalEvaluator()),
+            memory=self.memories.setdefault(tracker.name, CycleMemory()),
         )
         try:
             outcome = runtime.cycle(
@@ -572,6 +577,7 @@ class Daemon:
         if not targeted:
             self.assessments[name] = outcome.assessments
             record_items(self.metrics, outcome.assessments, self.policy, [name])
+            self.gauges.forget()
         elif name in self.assessments:
             kept = [a for a in self.assessments[name] if a.item.ref.key not in keys]
             self.assessments[name] = kept + outcome.assessments
@@ -726,7 +732,9 @@ class Daemon:
         self.policy = policy
         self.write_fence = fence
         self.runtime = Runtime(policy, self.store, trackers, self.clock)
-        self.evaluators = {}  # a new policy assesses everything again
+        self.memories = {}  # a new policy assesses everything again
+        self.gauges.forget()
+        self.follow_through.forget()
         self.assessments = {
             k: v for k, v in self.assessments.items() if k in {t.name for t in trackers}
         }

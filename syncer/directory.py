@@ -121,8 +121,21 @@ def with_account_status(
     cached. Items of other trackers, and items whose owners are all active, come back as they
     were (the same objects).
     """
+    return account_status(items, directories, policy, now, cache)[0]
+
+
+def account_status(
+    items: Sequence[ActionItem],
+    directories: Iterable[object],
+    policy: Policy,
+    now: datetime,
+    cache: LookupCache,
+) -> tuple[list[ActionItem], bool]:
+    """``with_account_status``, and whether every owner that matters is now known for today
+    (nothing left to ask again: the same items give the same answer all day)."""
     day = now.astimezone(ZoneInfo(policy.deadlines.timezone)).date()
     inactive: dict[tuple[str, str], AccountStatus] = {}
+    complete = True
     for directory in directories:
         if not isinstance(directory, UserDirectory):
             continue
@@ -138,6 +151,7 @@ def with_account_status(
             if fresh:
                 cache.remember_user_lookups(name, fresh, day, now)
             known.update(fresh)
+            complete = complete and all(h.casefold() in known for h in missing)
             log.info(
                 "owner accounts looked up",
                 tracker=name,
@@ -149,8 +163,8 @@ def with_account_status(
             if not status.active:
                 inactive[(name, handle)] = status
     if not inactive:
-        return list(items)
-    return [_marked(item, inactive) for item in items]
+        return list(items), complete
+    return [_marked(item, inactive) for item in items], complete
 
 
 def _marked(item: ActionItem, inactive: Mapping[tuple[str, str], AccountStatus]) -> ActionItem:

@@ -24,7 +24,7 @@ from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
 from syncer.errors import ConfigError, RateLimited, TrackerError
 from syncer.evidence import verify_evidence
-from syncer.incremental import IncrementalEvaluator
+from syncer.idle import CycleMemory
 from syncer.ledger import Ledger
 from syncer.logging_setup import bind_cycle
 from syncer.model import ActionItem, ItemRef
@@ -127,12 +127,20 @@ def open_state(state_url: str | None) -> StateStore:
     return StateStore.open(load_settings().resolved_state_url(state_url))
 
 
-def observed_from(store: StateStore, trackers: Sequence[Tracker]) -> Observed:
-    """The marker cache, read back from the state store."""
+def observed_from(
+    store: StateStore, trackers: Sequence[Tracker], memory: CycleMemory | None = None
+) -> Observed:
+    """The marker cache, read back from the state store; with ``memory``, read again only
+    when the store's count changed (markers are only ever added)."""
+    counts = tuple(store.count_markers(t.name) for t in trackers) if memory else ()
+    if memory is not None and memory.markers is not None and memory.markers[0] == counts:
+        return Observed(set(memory.markers[1]))
     observed = Observed()
     for tracker in trackers:
         for key, marker in store.known_markers(tracker.name):
             observed.remember(ItemRef(tracker=tracker.name, key=key), marker)
+    if memory is not None:
+        memory.markers = (counts, frozenset(observed.posted_markers))
     return observed
 
 
@@ -223,8 +231,8 @@ class Runtime:
     trackers: list[Tracker]
     clock: Clock
     verifiers: list[EvidenceVerifier] = field(default_factory=list)
-    evaluator: IncrementalEvaluator | None = None
-    """Kept across a daemon's cycles of one tracker (``syncer.incremental``); None: full."""
+    memory: CycleMemory | None = None
+    """Kept across a daemon's cycles of one tracker (``syncer.idle``); None: all anew."""
 
     def __post_init__(self) -> None:
         if not self.verifiers:
@@ -256,7 +264,7 @@ class Runtime:
         only: Mapping[str, Collection[str]] | None = None,
     ) -> CycleOutcome:
         """One cycle; with ``only`` (tracker -> keys) just those items (a webhook cycle)."""
-        observed = observed_from(self.store, self.trackers)
+        observed = observed_from(self.store, self.trackers, self.memory)
         known = set(observed.posted_markers)
         executor, ledger = self.executor(dry_run=dry_run, cycle_id=cycle_id, fence=fence)
         with bind_cycle(cycle_id):
@@ -273,7 +281,7 @@ class Runtime:
                 lookups=self.store,
                 verifiers=self.verifiers,
                 only=only,
-                evaluator=self.evaluator,
+                memory=self.memory,
             )
         save_markers(self.store, observed.posted_markers - known)
         return outcome

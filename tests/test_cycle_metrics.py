@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import timedelta
 
 from syncer.apply import Applier, DryRun, Executor
 from syncer.cycle import CycleOutcome, run_cycle
@@ -15,6 +16,7 @@ from syncer.cycle_metrics import (
     tier_label,
 )
 from syncer.errors import RateLimited, TrackerError, TransientError
+from syncer.idle import Reuse
 from syncer.ledger import MemoryLedger
 from syncer.metrics import Metrics
 from syncer.model import ActionItem, Priority, Severity
@@ -310,3 +312,56 @@ class TestFollowThrough:
         assert kpis["on_time_rate"] is None
         assert math.isnan(value(metrics, "pmsync_on_time_completion_ratio") or 0.0)
         assert math.isnan(value(metrics, "pmsync_time_to_close_median_seconds") or 0.0)
+
+
+class TestIdleReuse:
+    """A daemon's memo skips recounting the very same assessments, never a changed view."""
+
+    def test_the_same_assessments_on_the_same_day_are_not_recounted(self) -> None:
+        """Same objects, same day: reused; the next day in the review's timezone: computed."""
+        metrics = Metrics(process_metrics=False)
+        memo: Reuse[bool] = Reuse()
+        assessments = run([fake_with(SCENARIO)]).assessments
+        record_follow_through(metrics, assessments, POLICY, NOW, memo)
+        assert not memo.reused
+        record_follow_through(metrics, list(assessments), POLICY, NOW + timedelta(hours=1), memo)
+        assert memo.reused
+        record_follow_through(metrics, assessments, POLICY, NOW + timedelta(days=1), memo)
+        assert not memo.reused
+
+    def test_item_gauges_follow_a_changed_view(self) -> None:
+        """Equal but new assessments are counted again, and the gauges show the new view."""
+        metrics = Metrics(process_metrics=False)
+        gauges: Reuse[bool] = Reuse()
+        first = run([fake_with(SCENARIO)])
+        record_outcome(
+            metrics,
+            first,
+            POLICY,
+            seconds=1.0,
+            finished_at=FINISHED_AT,
+            viewed=VIEWED,
+            gauges=gauges,
+        )
+        record_outcome(
+            metrics,
+            first,
+            POLICY,
+            seconds=1.0,
+            finished_at=FINISHED_AT,
+            viewed=VIEWED,
+            gauges=gauges,
+        )
+        assert gauges.reused
+        fewer = run([fake_with(SCENARIO[:2])])
+        record_outcome(
+            metrics,
+            fewer,
+            POLICY,
+            seconds=1.0,
+            finished_at=FINISHED_AT,
+            viewed=VIEWED,
+            gauges=gauges,
+        )
+        assert not gauges.reused
+        assert sum(items_by(metrics, "tracker").values()) == 2.0

@@ -1,19 +1,26 @@
-"""Incremental evaluation equals a full one, whatever changes and however the clock moves."""
+"""Incremental evaluation and planning equal full ones, whatever changes and however the clock
+moves."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.actions import Plan
+from syncer.actions import ItemChange, Plan
 from syncer.assessment import Assessment
+from syncer.cycle import record_decisions
+from syncer.errors import TransientError
 from syncer.evaluate import evaluate
+from syncer.idle import CycleMemory
 from syncer.incremental import IncrementalEvaluator
+from syncer.ledger import LedgerEntry, MemoryLedger
 from syncer.model import ActionItem
-from syncer.plan import plan
+from syncer.plan import Observed, plan
 from syncer.policy import Policy
 from tests.builders import NOW, example_policy, item
 from tests.core.test_properties import action_items
@@ -173,3 +180,128 @@ class TestReuse:
         assert incremental.assessed == 3
         incremental.evaluate(items, policy.model_copy(), NOW)
         assert incremental.assessed == 3
+
+
+# What a daemon's cycle also changes between plans: a comment's marker becomes known (posted
+# by this cycle or another replica), or a reload changes the write budget.
+memory_steps = st.one_of(
+    steps,
+    st.builds(Step, st.just("marker"), st.integers(0, 7), st.integers(0, 2), NO),
+    st.builds(Step, st.just("budget"), st.just(0), st.integers(0, 6), NO),
+)
+
+
+class TestMemoryEqualsFull:
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        start=st.lists(action_items(0), max_size=8),
+        timezone=st.sampled_from(TIMEZONES),
+        start_offset=st.integers(-2 * 86400, 2 * 86400),
+        life=st.lists(memory_steps, max_size=25),
+    )
+    def test_any_changes_clock_steps_and_markers(
+        self, start: list[ActionItem], timezone: str, start_offset: int, life: list[Step]
+    ) -> None:
+        """After every step, the memory's plan equals a full evaluation's plan."""
+        policy = policy_in(timezone)
+        items = {i: keyed(i, drawn) for i, drawn in enumerate(start)}
+        now = NOW + timedelta(seconds=start_offset)
+        memory = CycleMemory()
+        observed = Observed()
+        budget: int | None = policy.operations.max_writes_per_cycle
+        last: list[Assessment] = []
+        for step in life:
+            full = step.kind == "full"
+            if step.kind == "tick":
+                now += timedelta(seconds=step.amount)
+            elif step.kind in {"change", "webhook"}:
+                assert step.drawn is not None
+                items[step.slot] = keyed(step.slot, step.drawn)
+            elif step.kind == "drop":
+                items.pop(step.slot, None)
+            elif step.kind == "reload":
+                policy = policy.model_copy()
+                memory = CycleMemory()
+            elif step.kind == "marker":
+                # A comment some assessment wants becomes known as posted.
+                wanted = [(a.item.ref, c.marker) for a in last for c in a.comments]
+                if wanted:
+                    observed.remember(*wanted[step.amount % len(wanted)])
+            elif step.kind == "budget":
+                budget = None if step.amount == 0 else step.amount
+            if full:
+                memory.forget()
+            current = list(items.values())
+            got = memory.evaluator.evaluate(current, policy, now)
+            got_plan = memory.plan(got, policy.managed_labels, observed, budget)
+            expected = evaluate(current, policy, now)
+            assert got == expected
+            assert got_plan == plan(expected, policy.managed_labels, observed, budget)
+            last = got
+
+
+class TestMemoryReuse:
+    def test_an_idle_cycle_reuses_the_plan_and_a_known_marker_plans_again(self) -> None:
+        """The very same assessments and markers: the last plan; a new marker: a new plan."""
+        policy = example_policy()
+        items = [item(f"acme/api#{i}", age_days=40 + i, owners=()) for i in range(3)]
+        memory = CycleMemory()
+        observed = Observed()
+        budget = policy.operations.max_writes_per_cycle
+        first = memory.plan(
+            memory.evaluator.evaluate(items, policy, NOW), policy.managed_labels, observed, budget
+        )
+        assert not memory.plans.reused
+        assessments = memory.evaluator.evaluate(items, policy, NOW + timedelta(minutes=15))
+        again = memory.plan(assessments, policy.managed_labels, observed, budget)
+        assert memory.plans.reused
+        assert again is first
+        comments = [c for change in first.changes for c in change.actions if c.kind == "comment"]
+        assert comments, "the example items want comments"
+        observed.remember(comments[0].ref, comments[0].message.marker)
+        after = memory.plan(assessments, policy.managed_labels, observed, budget)
+        assert not memory.plans.reused
+        assert after == plan(assessments, policy.managed_labels, observed, budget)
+
+    def test_a_review_change_is_always_planned(self) -> None:
+        """Extra changes (the weekly review) are built fresh each time: never reused."""
+        policy = example_policy()
+        memory = CycleMemory()
+        assessments = memory.evaluator.evaluate([item()], policy, NOW)
+        review = ItemChange(key="report", actions=())
+        for _ in range(2):
+            got = memory.plan(assessments, policy.managed_labels, None, None, [review])
+            assert not memory.plans.reused
+            assert got == plan(assessments, policy.managed_labels, None, None, [review])
+
+
+class CountingLedger(MemoryLedger):
+    """A ledger that counts its ``record`` calls and can fail the next one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.fail_next = False
+
+    def record(self, entries: Sequence[LedgerEntry]) -> None:
+        self.calls += 1
+        if self.fail_next:
+            self.fail_next = False
+            raise TransientError("database away")
+        super().record(entries)
+
+
+class TestRecordedDecisions:
+    def test_the_very_same_assessments_are_not_recorded_again_unless_that_failed(self) -> None:
+        """A rejected closure is recorded once; a failed record is done again next cycle."""
+        policy = example_policy()
+        memory = CycleMemory()
+        ledger = CountingLedger()
+        assessments = memory.evaluator.evaluate([item(closed_days_ago=2)], policy, NOW)
+        ledger.fail_next = True
+        with pytest.raises(TransientError):
+            record_decisions(ledger, assessments, NOW, "c1", policy.version, memory)
+        record_decisions(ledger, assessments, NOW, "c2", policy.version, memory)
+        record_decisions(ledger, list(assessments), NOW, "c3", policy.version, memory)
+        assert ledger.calls == 2
+        assert [e.kind for e in ledger.entries] == ["closure_rejected"]

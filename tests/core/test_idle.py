@@ -1,0 +1,150 @@
+"""Idle cycles: owner and evidence look-ups and the marker cache are reused only when exact."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syncer.cycle import checked_items
+from syncer.directory import AccountStatus, MemoryLookupCache
+from syncer.idle import CycleMemory, next_window_end
+from syncer.model import ActionItem, Evidence, EvidenceKind, ItemRef, Verification
+from syncer.tracker import Tracker, Verdict
+from syncer.wiring import observed_from, open_state
+from tests.builders import NOW, example_policy, item
+from tests.core.test_directory import GONE, FakeDirectory
+from tests.core.test_incremental import keyed
+from tests.core.test_properties import action_items
+from tests.fakes import FakeTracker, FakeVerifier
+
+POLICY = example_policy()
+WINDOW = POLICY.closure.check_closed_within.as_timedelta()
+PR = "https://github.com/acme/api/pull/9"
+
+
+def check(
+    fetched: list[ActionItem],
+    directory: FakeDirectory,
+    cache: MemoryLookupCache,
+    memory: CycleMemory | None,
+    verifier: FakeVerifier | None = None,
+    now: datetime = NOW,
+) -> list[ActionItem]:
+    """``checked_items`` of one GitHub-like tracker (``directory``) at ``now``."""
+    trackers: list[Tracker] = [directory]  # type: ignore[list-item]
+    verifiers = [verifier] if verifier else []
+    return checked_items(fetched, trackers, POLICY, now, cache, verifiers, {}, memory)
+
+
+class TestCheckedItems:
+    def test_the_same_items_on_the_same_day_ask_nothing(self) -> None:
+        """The second idle cycle reuses the last answer: no owner is asked again."""
+        directory = FakeDirectory({"alice": AccountStatus(active=True), "dana": GONE})
+        fetched = [item("acme/api#1", owners=("alice",)), item("acme/api#2", owners=("dana",))]
+        memory, cache = CycleMemory(), MemoryLookupCache()
+        first = check(fetched, directory, cache, memory)
+        again = check(list(fetched), directory, cache, memory, now=NOW + timedelta(minutes=15))
+        assert memory.checked.reused
+        assert again == first
+        assert again[1] is first[1]
+        assert sorted(directory.asked) == ["alice", "dana"]
+        check(list(fetched), directory, cache, memory, now=NOW + timedelta(days=1))
+        assert not memory.checked.reused
+
+    def test_an_owner_nobody_answered_for_is_asked_again(self) -> None:
+        """A look-up that left an owner unknown is not kept."""
+        directory = FakeDirectory({})
+        fetched = [item("acme/api#1", owners=("ghost",))]
+        memory, cache = CycleMemory(), MemoryLookupCache()
+        check(fetched, directory, cache, memory)
+        check(fetched, directory, cache, memory)
+        assert not memory.checked.reused
+        assert directory.asked == ["ghost", "ghost"]
+
+    def test_evidence_to_look_up_is_looked_up_every_cycle(self) -> None:
+        """A pull request may be merged meanwhile: its link is asked about every cycle, and
+        an unchanged answer gives back the very same item object."""
+        closed = item(
+            "acme/api#1",
+            closed_days_ago=2,
+            evidence=(Evidence(kind=EvidenceKind.PULL_REQUEST, url=PR),),
+        )
+        verifier = FakeVerifier("github.com")
+        directory = FakeDirectory({"alice": AccountStatus(active=True)})
+        memory, cache = CycleMemory(), MemoryLookupCache()
+        first = check([closed], directory, cache, memory, verifier)
+        same = check([closed], directory, cache, memory, verifier)
+        assert memory.checked.reused
+        assert same[0] is first[0]
+        verifier.answers[PR] = Verdict(Verification.CONFIRMED, "merged")
+        merged = check([closed], directory, cache, memory, verifier)
+        assert verifier.asked == [[PR], [PR], [PR]]
+        assert merged[0].evidence[0].verification is Verification.CONFIRMED
+        assert merged == check([closed], directory, MemoryLookupCache(), None, verifier)
+
+    def test_the_end_of_a_closure_window_looks_again(self) -> None:
+        """Its owner stops mattering once the window ends: the answer is worked out again."""
+        closed = item("acme/api#1", owners=("dana",), closed_days_ago=2)
+        assert closed.closed_at is not None
+        end = closed.closed_at + WINDOW
+        assert next_window_end([closed, item("acme/api#2")], WINDOW, NOW) == end
+        directory = FakeDirectory({"dana": GONE})
+        memory, cache = CycleMemory(), MemoryLookupCache()
+        check([closed], directory, cache, memory, now=end - timedelta(seconds=1))
+        check([closed], directory, cache, memory, now=end)
+        assert memory.checked.reused
+        after = check([closed], directory, cache, memory, now=end + timedelta(seconds=1))
+        assert not memory.checked.reused
+        fresh = check([closed], directory, MemoryLookupCache(), None, now=end + timedelta(1))
+        assert after == fresh
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        start=st.lists(action_items(0), max_size=6),
+        life=st.lists(
+            st.tuples(st.integers(0, 3 * 86400), st.none() | st.integers(0, 5), st.booleans()),
+            max_size=12,
+        ),
+    )
+    def test_always_what_a_fresh_look_gives(
+        self, start: list[ActionItem], life: list[tuple[int, int | None, bool]]
+    ) -> None:
+        """For any clock steps, item changes and merges, the memory's answer equals a fresh
+        one."""
+        answers = {"alice": AccountStatus(active=True), "bob": GONE}  # carol: never answered
+        fetched = [keyed(i, drawn) for i, drawn in enumerate(start)]
+        memory, mine, theirs = CycleMemory(), MemoryLookupCache(), MemoryLookupCache()
+        verifier = FakeVerifier("example.test")
+        now = NOW
+        for seconds, changed, merged in life:
+            now += timedelta(seconds=seconds)
+            if changed is not None and changed < len(fetched):
+                fetched = list(fetched)
+                fetched[changed] = fetched[changed].model_copy(update={"title": str(seconds)})
+            if merged:
+                verifier.answers["https://example.test/x"] = Verdict(Verification.CONFIRMED, "")
+            got = check(fetched, FakeDirectory(answers), mine, memory, verifier, now)
+            expected = check(fetched, FakeDirectory(answers), theirs, None, verifier, now)
+            assert got == expected
+
+
+class TestMarkerCache:
+    def test_the_markers_are_read_again_only_when_the_store_has_more(self, tmp_path: Path) -> None:
+        """An unchanged count reuses the last read; a marker another replica saved is seen."""
+        store = open_state(f"sqlite:///{tmp_path / 'state.db'}")
+        try:
+            tracker: Tracker = FakeTracker("github", clock=lambda: NOW)
+            store.remember_markers("github", [("acme/api#1", "m1")])
+            memory = CycleMemory()
+            first = observed_from(store, [tracker], memory)
+            first.remember(ItemRef(tracker="github", key="acme/api#9"), "not saved")
+            again = observed_from(store, [tracker], memory)
+            assert again.posted_markers == {(ItemRef(tracker="github", key="acme/api#1"), "m1")}
+            store.remember_markers("github", [("acme/api#2", "m2")])
+            assert observed_from(store, [tracker], memory) == observed_from(store, [tracker])
+            assert len(observed_from(store, [tracker], memory).posted_markers) == 2
+        finally:
+            store.close()
