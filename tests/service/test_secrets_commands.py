@@ -293,7 +293,17 @@ def run_daemon(policy: Path, store: Store, tmp_path: Path, trackers: Trackers) -
         )
         scraped = metrics()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(60) == 0
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            # Seen once in four full suites: say what the daemon was doing when it kept on.
+            log.flush()
+            tail = (tmp_path / "daemon.log").read_text(errors="replace").splitlines()[-30:]
+            raise AssertionError(
+                "the daemon did not exit within 60 s of SIGTERM; its last lines:\n"
+                + "\n".join(tail)
+            ) from None
+        assert code == 0
     finally:
         if proc.poll() is None:
             proc.kill()
