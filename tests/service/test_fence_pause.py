@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.soak.fence_pause import run
+from tests.soak.fence_pause import ITEMS_PER_TRIAL, run
 
 pytestmark = pytest.mark.postgres
 
@@ -25,5 +25,5 @@ class TestFrozenLeader:
         assert all(t.stopped_s >= 4 for t in figures.trials)
         assert figures.stale_writes == 0
         assert figures.duplicate_comments == 0
-        assert figures.comments == figures.items == 9
+        assert figures.comments == figures.items == 3 * ITEMS_PER_TRIAL
         assert any(t.refused_after_resume for t in figures.trials)
