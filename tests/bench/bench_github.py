@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -129,25 +130,7 @@ def run_once_rows(
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="pmsync-bench-") as scratch:
         work = Path(scratch)
-        policy = write_yaml(
-            work / "policy.yaml",
-            {
-                "version": "bench",
-                "trackers": {
-                    "github": [
-                        {
-                            "name": "github",
-                            "base_url": emulator.base_url,
-                            "repositories": names,
-                            "token_env": TOKEN_ENV,
-                            "seconds_between_writes": 0,
-                        }
-                    ]
-                },
-                "escalation": {"tiers": [{"name": "owner", "after": "0d", "label": LABEL_OVER}]},
-                "report": {"enabled": False},
-            },
-        )
+        policy = write_yaml(work / "policy.yaml", policy_data(emulator.base_url, names))
         state = f"sqlite:///{work / 'state.db'}"
         env = pmsync_env({TOKEN_ENV: TOKEN}, code)
         command = ["run", "--once", "--config", str(policy), "--state", state]
@@ -201,6 +184,26 @@ def run_once_rows(
 
 
 LABEL_OVER = "pmsync/overdue"
+
+
+def policy_data(base_url: str, names: list[str]) -> dict[str, Any]:
+    """The benchmarks' policy: the seeded repositories, unpaced writes, one tier, no review."""
+    return {
+        "version": "bench",
+        "trackers": {
+            "github": [
+                {
+                    "name": "github",
+                    "base_url": base_url,
+                    "repositories": names,
+                    "token_env": TOKEN_ENV,
+                    "seconds_between_writes": 0,
+                }
+            ]
+        },
+        "escalation": {"tiers": [{"name": "owner", "after": "0d", "label": LABEL_OVER}]},
+        "report": {"enabled": False},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -106,27 +106,7 @@ def github_side(args: argparse.Namespace, checkouts: list[Checkout]) -> list[Mea
         with tempfile.TemporaryDirectory(prefix="pmsync-idle-") as scratch:
             work = Path(scratch)
             policy = write_yaml(
-                work / "policy.yaml",
-                {
-                    "version": "bench",
-                    "trackers": {
-                        "github": [
-                            {
-                                "name": "github",
-                                "base_url": emulator.base_url,
-                                "repositories": names,
-                                "token_env": bench_github.TOKEN_ENV,
-                                "seconds_between_writes": 0,
-                            }
-                        ]
-                    },
-                    "escalation": {
-                        "tiers": [
-                            {"name": "owner", "after": "0d", "label": bench_github.LABEL_OVER}
-                        ]
-                    },
-                    "report": {"enabled": False},
-                },
+                work / "policy.yaml", bench_github.policy_data(emulator.base_url, names)
             )
             for checkout, run in order(checkouts, args.rounds):
                 state = f"sqlite:///{work / f'{checkout.name}.db'}"
