@@ -9,8 +9,10 @@ it renews the lease when due, so a long cycle of paced writes keeps its lease wh
 that lost it mid-cycle, or froze past its end, stops.
 
 Signals: SIGTERM/SIGINT set an event; the applier's fence sees it before the next write, the
-item in hand is finished and the process exits well within Kubernetes' grace period. SIGHUP
-asks for a policy reload at the next tick; an invalid file is logged and the old policy kept.
+item in hand is finished and the process exits well within Kubernetes' grace period. They are
+handled on a thread of their own (``syncer.signal_relay``): a handler run inside the loop could
+deadlock on a lock the loop held. SIGHUP asks for a policy reload at the next tick; an invalid
+file is logged and the old policy kept.
 A tracker that fails is retried after a delay that doubles up to ``daemon.max_backoff`` and
 resets on its first success; other trackers go on (kopf's throttling). A tracker stopped by a
 rate limit whose reset time it gave (GitHub's ``x-ratelimit-reset``, Jira's ``Retry-After``) is
@@ -46,7 +48,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from types import FrameType
 from zoneinfo import ZoneInfo
 
 import schedule
@@ -85,6 +86,7 @@ from syncer.report.people import unnamed
 from syncer.report.publish import report_changes, report_tracker
 from syncer.secrets import register_configured_secrets
 from syncer.settings import Settings
+from syncer.signal_relay import SignalRelay
 from syncer.state import LeaderLease, LeaseFence
 from syncer.tracker import ReadsItems, Tracker
 from syncer.version import package_version
@@ -790,7 +792,8 @@ class Daemon:
                 self.sync_job(full=False)
 
     # ----- the loop -------------------------------------------------------------------------
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+    def _on_signal(self, signum: int) -> None:
+        """Called on the signal relay's thread, never inside a handler (``syncer.signal_relay``)."""
         if signum == signal.SIGHUP:
             self.reload_requested = True
         else:
@@ -799,8 +802,11 @@ class Daemon:
         self.wake.set()
 
     def run(self) -> int:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, self._on_signal)
+        signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        with SignalRelay(signals, self._on_signal):
+            return self._serve()
+
+    def _serve(self) -> int:
         server = HealthServer(
             self.health,
             self.metrics.registry,
