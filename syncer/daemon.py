@@ -796,10 +796,11 @@ class Daemon:
         """Called on the signal relay's thread, never inside a handler (``syncer.signal_relay``)."""
         if signum == signal.SIGHUP:
             self.reload_requested = True
-        else:
-            log.info("stopping", signal=signal.Signals(signum).name)
-            self.stop.set()
+            self.wake.set()
+            return
+        self.stop.set()  # before the log line: a sink that fails cannot keep the loop going
         self.wake.set()
+        log.info("stopping", signal=signal.Signals(signum).name)
 
     def run(self) -> int:
         signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from types import FrameType, TracebackType
@@ -72,4 +73,11 @@ class SignalRelay:
             for signum in chunk:
                 # The wakeup fd carries every signal with a Python handler, not only ours.
                 if signum in wanted:
-                    self.on_signal(signum)
+                    self._deliver(signum)
+
+    def _deliver(self, signum: int) -> None:
+        """One call; one that raises is reported and the relay goes on to the next signal."""
+        try:
+            self.on_signal(signum)
+        except Exception:  # a lost relay thread would lose every later signal
+            sys.excepthook(*sys.exc_info())

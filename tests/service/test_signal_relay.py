@@ -21,10 +21,19 @@ from syncer.signal_relay import SignalRelay
 ROUNDS = 200
 
 
+def logger_writing_to(file: io.StringIO) -> structlog.BoundLogger:
+    """A logger with its own processors: tests before this one configure structlog globally."""
+    return structlog.wrap_logger(
+        structlog.PrintLogger(file),
+        processors=[structlog.processors.KeyValueRenderer()],
+        wrapper_class=structlog.BoundLogger,
+    )
+
+
 def busy_loop_until_signalled(rng: random.Random) -> int:
     """One round: the daemon's loop shape, signalled at a random moment; the calls relayed."""
     wake, stop = threading.Event(), threading.Event()
-    log = structlog.wrap_logger(structlog.PrintLogger(io.StringIO()))
+    log = logger_writing_to(io.StringIO())
     relayed: list[int] = []
 
     def on_signal(signum: int) -> None:
@@ -37,11 +46,14 @@ def busy_loop_until_signalled(rng: random.Random) -> int:
     sender = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGUSR1))
     with SignalRelay([signal.SIGUSR1], on_signal):
         sender.start()
-        while not stop.is_set():
-            log.debug("request", method="GET", path="/repos/acme/api/issues")
-            wake.wait(0.0001)
-            wake.clear()
-        sender.join()
+        try:
+            while not stop.is_set():
+                log.debug("request", method="GET", path="/repos/acme/api/issues")
+                wake.wait(0.0001)
+                wake.clear()
+        finally:
+            sender.cancel()  # a loop that failed must not leave a signal for after the relay
+            sender.join()
     return len(relayed)
 
 
@@ -60,7 +72,7 @@ class SignalsWhileWriting(io.StringIO):
 @pytest.mark.timeout(60)
 def test_a_signal_landing_inside_a_locked_log_write_is_handled() -> None:
     """With a plain handler that logs, this hangs every time; the relay handles it."""
-    log = structlog.wrap_logger(structlog.PrintLogger(SignalsWhileWriting()))
+    log = logger_writing_to(SignalsWhileWriting())
     handled = threading.Event()
 
     def on_signal(_signum: int) -> None:
