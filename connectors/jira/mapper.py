@@ -52,18 +52,22 @@ def parse_jira_datetime(value: object) -> datetime | None:
     (two or three timestamps each) from 0.483 s to 0.288 s CPU
     (``tests/bench/bench_jira_mapper.py``, best of 10, this change alone). Where both read a
     text they agree (``tests/jira/test_timestamps.py``); ``strptime`` stays for what only it
-    reads, such as one-digit fields (``2026-1-5T9:5:7.5+0200``).
+    reads, such as one-digit fields (``2026-1-5T9:5:7.5+0200``). A time no UTC moment can
+    hold is unreadable (None), so the issue is skipped with a message, never the cycle.
     """
     if not isinstance(value, str) or not value:
         return None
-    parsed = _iso_datetime(value)
-    if parsed is not None:
-        return parsed.astimezone(UTC)
-    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-        try:
-            return datetime.strptime(value, fmt).astimezone(UTC)
-        except ValueError:
-            continue
+    try:
+        parsed = _iso_datetime(value)
+        if parsed is not None:
+            return parsed.astimezone(UTC)
+        for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+            try:
+                return datetime.strptime(value, fmt).astimezone(UTC)
+            except ValueError:
+                continue
+    except OverflowError:  # year 1 with a positive offset: before the first UTC moment
+        return None
     return None
 
 

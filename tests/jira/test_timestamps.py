@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from connectors.jira.fields import FieldInfo, MappingContext
 from connectors.jira.mapper import map_issue, parse_jira_datetime
 from syncer.model import ActionItem
+from syncer.tracker import SkippedItem
 
 
 def reference(value: object) -> datetime | None:
@@ -33,13 +34,13 @@ def reference(value: object) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
 
 
-def outcome(parse: Callable[[object], datetime | None], value: str) -> datetime | str | None:
-    """What ``parse`` makes of ``value``, or the error it raises (both raise the same: a
-    moment in year 1 with a positive offset is before the first UTC moment)."""
+def outcome(parse: Callable[[object], datetime | None], value: str) -> datetime | None:
+    """What ``parse`` makes of ``value``; a moment before the first UTC moment (year 1 with a
+    positive offset), which the oracle raises OverflowError for, is unreadable: None."""
     try:
         return parse(value)
-    except OverflowError as exc:
-        return f"OverflowError: {exc}"
+    except OverflowError:
+        return None
 
 
 DATES = ["2025-07-03", "2026-1-5", "2026-02-30", "2024-02-29", "0001-01-01", "9999-12-31", ""]
@@ -50,6 +51,10 @@ OFFSETS = ["+0200", "-0730", "+02:00", "Z", "z", "+02", "+2400", "+0060", "+0200
 
 
 class TestSameAsStrptimeFirst:
+    def test_a_time_before_the_first_utc_moment_is_unreadable_not_an_error(self) -> None:
+        assert parse_jira_datetime("0001-01-01T00:00:00.000+0200") is None
+        assert parse_jira_datetime("0001-01-01T00:00:00+0200") is None
+
     def test_jiras_own_format_reads_as_before(self) -> None:
         value = "2025-07-03T19:36:20.910+0200"
         assert parse_jira_datetime(value) == reference(value)
@@ -126,3 +131,15 @@ class TestPeopleAreShared:
             (False, "Alice"),
             (True, "Alice B."),
         ]
+
+
+class TestAnUnreadableTimeSkipsTheIssue:
+    def test_created_before_the_first_utc_moment_is_a_skipped_item_with_its_reason(self) -> None:
+        raw = _issue("REL-3", {"accountId": "712020:alice", "displayName": "Alice"})
+        fields = raw["fields"]
+        assert isinstance(fields, dict)
+        fields["created"] = "0001-01-01T00:00:00.000+0200"
+        skipped = map_issue(raw, _context())
+        assert isinstance(skipped, SkippedItem)
+        assert skipped.key == "REL-3"
+        assert "created/updated" in skipped.problem
