@@ -13,10 +13,12 @@ one it last saw; when another process moved it, the view is read back from the s
 ``read_items`` reads chosen issues for the cycles a webhook delivery asks for, and keeps the
 view current with what they said.
 
-A search that finds nothing changes nothing: the view is not copied, its newest ``updated``
-is not looked for again, the unchanged cursor is not written back, and ``fetch`` returns its
-last ``FetchResult`` (the very object, the very items; dropped whenever the view changes), so
-the cycle's stages behind it (``syncer.idle``) compare a pointer per item, or the list itself.
+A search that finds nothing new (nothing, or only the last changes again, which the overlap
+asks for) changes nothing: the view is not copied, its newest ``updated`` is not looked for
+again, the unchanged cursor and the same entries are not written back, and ``fetch`` returns
+its last ``FetchResult`` (the very object, the very items; dropped whenever the view
+changes), so the cycle's stages behind it (``syncer.idle``) compare a pointer per item, or
+the list itself.
 
 The site's field list (``SiteFields``), which the mapped fields are resolved against
 (``connectors.jira.fields``), rarely changes but is not small. It is read once per process and
@@ -228,17 +230,21 @@ class ItemReader:
         else:
             jql = f"({self.config.jql}) ORDER BY updated ASC"
         raw_issues = self.http.search(jql, resolution.requested)
-        unchanged = incremental and not raw_issues and self._view is not None
-        last = self._result if unchanged and self._result is not None else None
+        found: dict[str, ViewEntry] = {}
+        for raw in raw_issues:
+            mapped = map_issue(raw, ctx)
+            key = mapped.key if isinstance(mapped, SkippedItem) else mapped.ref.key
+            found[key] = ViewEntry(mapped)
+        # The overlap finds the last changes again: only what differs from the view changes it.
+        known = self._view if incremental and self._view is not None else {}
+        changed = {key: entry for key, entry in found.items() if known.get(key) != entry}
+        unchanged = incremental and self._view is not None and not changed
+        last = self._result if unchanged else None
         if unchanged and self._view is not None:
             view = self._view
         else:
             view = dict(self._view or {}) if incremental else {}
-        changed: dict[str, ViewEntry] = {}
-        for raw in raw_issues:
-            mapped = map_issue(raw, ctx)
-            key = mapped.key if isinstance(mapped, SkippedItem) else mapped.ref.key
-            view[key] = changed[key] = ViewEntry(mapped)
+            view.update(changed)
         if last is not None:
             newest = last[1]
         else:
