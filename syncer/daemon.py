@@ -69,9 +69,10 @@ from syncer.deliveries import keys_by_tracker
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer, HealthState, RateLimitWait, Role, wait_in_words
-from syncer.idle import CycleMemory, Reuse
+from syncer.idle import CycleMemory, Joined, Reuse
 from syncer.logging_setup import bind_cycle, bind_tracker
 from syncer.metrics import Metrics
+from syncer.model import ActionItem
 from syncer.policy import Policy
 from syncer.report.build import (
     build_report,
@@ -184,13 +185,38 @@ def last_local(moment: datetime, weekday: int, hhmm: str, tz: ZoneInfo) -> datet
     return next_local(moment - timedelta(days=7), weekday, hhmm, tz)
 
 
-def merge_outcomes(cycle_id: str, now: datetime, outcomes: list[CycleOutcome]) -> CycleOutcome:
-    """One outcome for the metrics out of the per-tracker cycles of one tick."""
+@dataclass
+class MergedViews:
+    """The merged items and assessments of the last tick, kept by the daemon (``Joined``)."""
+
+    items: Joined[ActionItem] = field(default_factory=Joined)
+    assessments: Joined[Assessment] = field(default_factory=Joined)
+
+
+def merge_outcomes(
+    cycle_id: str, now: datetime, outcomes: list[CycleOutcome], views: MergedViews | None = None
+) -> CycleOutcome:
+    """One outcome for the metrics out of the per-tracker cycles of one tick.
+
+    With ``views`` (the daemon's, kept across ticks) the merged items and assessments are
+    the last tick's very lists when every tracker's are the very lists they were, as after an
+    idle cycle (``syncer.idle``): nothing is joined, and the item gauges behind it see the
+    very list (one comparison, not one per item). At 100,000 items that saves joining both
+    lists, whose reference counts touch every item: 6.6 ms CPU against 0.04 ms, measured in
+    one run on one tracker's 100,000 items (``tests/bench/bench_idle_cycle.py`` measures the
+    whole idle tick).
+    """
+    views = views or MergedViews()
     result = ApplyResult()
-    merged = CycleOutcome(cycle_id, now, [], [], outcomes[0].plan, result)
+    merged = CycleOutcome(
+        cycle_id,
+        now,
+        views.items.join([o.items for o in outcomes]),
+        views.assessments.join([o.assessments for o in outcomes]),
+        outcomes[0].plan,
+        result,
+    )
     for o in outcomes:
-        merged.items.extend(o.items)
-        merged.assessments.extend(o.assessments)
         merged.skipped.extend(o.skipped)
         merged.fetch_errors.update(o.fetch_errors)
         result.done.extend(o.result.done)
@@ -248,6 +274,9 @@ class Daemon:
         # The assessments the item gauges and the follow-through figures were last set from.
         self.gauges: Reuse[bool] = Reuse()
         self.follow_through: Reuse[bool] = Reuse()
+        # The last tick's merged lists, and every tracker's assessments joined.
+        self.merged = MergedViews()
+        self.every: Joined[Assessment] = Joined()
         self.health = HealthState(interval_s=self._interval_s(), clock=self._unix_time)
         self._policy_in_force()
         self.reload_requested = False
@@ -418,7 +447,7 @@ class Daemon:
         if not outcomes:
             self.metrics.observe_cycle(time.monotonic() - started, success=False)
             return
-        merged = merge_outcomes(cycle_id, now, outcomes)
+        merged = merge_outcomes(cycle_id, now, outcomes, self.merged)
         record_outcome(
             self.metrics,
             merged,
@@ -429,7 +458,7 @@ class Daemon:
             gauges=self.gauges,
         )
         if viewed and all(t.name in self.assessments for t in self.runtime.trackers):
-            every = [a for name in sorted(self.assessments) for a in self.assessments[name]]
+            every = self.every.join([self.assessments[name] for name in sorted(self.assessments)])
             record_follow_through(self.metrics, every, self.policy, now, self.follow_through)
         if merged.ok and len(outcomes) == len(due):
             self.health.record_success()
