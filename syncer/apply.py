@@ -43,6 +43,7 @@ from syncer.actions import (
     EditFiledIssue,
     FileIssue,
     ItemChange,
+    LinkChild,
     Plan,
     PostComment,
     RemoveLabels,
@@ -61,7 +62,7 @@ from syncer.errors import (
     TransitionUnavailable,
 )
 from syncer.ledger import Ledger, LedgerEntry
-from syncer.tracker import CreatesLabels, FilesIssues, PricesWrites, Tracker
+from syncer.tracker import CreatesLabels, FilesIssues, LinksChildren, PricesWrites, Tracker
 
 log = structlog.get_logger(__name__)
 
@@ -370,6 +371,10 @@ class Applier:
             tracker.remove_labels(action.ref, action.labels)
         elif isinstance(action, Reopen):
             tracker.reopen(action.ref)
+        elif isinstance(action, LinkChild):
+            if not isinstance(tracker, LinksChildren):
+                raise PermanentError(f"{tracker.name} cannot link children to a parent")
+            return "done" if tracker.link_child(action) else "skipped"
         elif isinstance(action, CreateLabels):
             if not isinstance(tracker, CreatesLabels):
                 raise PermanentError(f"{tracker.name} does not create labels")
@@ -462,6 +467,9 @@ def ledger_entry(
         inputs = {"labels": list(action.labels)}
     elif isinstance(action, Reopen):
         key = action.ref.key
+    elif isinstance(action, LinkChild):
+        key = action.child.key
+        inputs = {"parent": action.parent.key}
     elif isinstance(action, CreateLabels):
         key = action.scope
         inputs = {"labels": list(action.labels)}
