@@ -37,9 +37,8 @@ from syncer.model import (
 from syncer.policy import Policy
 from syncer.report import build_report, report_changes
 from syncer.report.render_html import render_html
-from syncer.report.render_jira import render_adf_json, render_wiki
 from syncer.report.render_json import render_json
-from syncer.report.render_markdown import render_markdown
+from tests.report.renderings import render_adf_json, render_markdown, render_wiki
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY_FILE = Path(__file__).resolve().parents[2] / "config" / "pmsync.example.yaml"

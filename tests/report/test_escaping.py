@@ -19,10 +19,9 @@ from syncer.model import Person, Priority, Severity
 from syncer.report import build_report, log_body
 from syncer.report.model import WeeklyReport
 from syncer.report.render_html import render_html
-from syncer.report.render_jira import render_adf, render_wiki
 from syncer.report.render_json import render_json
-from syncer.report.render_markdown import render_markdown
 from tests.builders import NOW, example_policy, item, merged_pr
+from tests.report.renderings import render_adf, render_markdown, render_wiki
 
 POLICY = example_policy()
 NASTY = [
