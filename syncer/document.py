@@ -1,8 +1,9 @@
 """A neutral document: what pmsync writes, before any tracker's markup.
 
-The core builds documents (the weekly review, the operating-log entry) out of these frozen
-blocks, with every string raw; a connector's renderer (GitHub Markdown, Jira wiki, ADF) or a
-file writer (HTML) turns them into markup and is the only place that escapes. So the order of
+The core builds documents (the weekly review, the operating-log entry, postmortems and the
+descriptions of their action items) out of these frozen blocks, with every string raw; a
+connector's renderer (GitHub Markdown, Jira wiki, ADF) or a file writer (HTML) turns them
+into markup and is the only place that escapes. So the order of
 sections and the content of each cell are decided once, and a renderer can get only its own
 escaping wrong, which is what the hostile-text property tests aim at. A renderer is handed to
 the core by its connector as a ``DocumentRenderer``.
@@ -50,7 +51,16 @@ class Span:
     strong: bool = False
 
 
-Cell = tuple[Span, ...]
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """Someone to notify, by handle (a login, a user name or an account id): each renderer
+    writes its tracker's mention, and no text from the data can become one."""
+
+    handle: str
+
+
+Inline = Span | Mention
+Cell = tuple[Inline, ...]
 
 
 def plain(value: str) -> Cell:
@@ -73,8 +83,29 @@ class Heading:
 class Paragraph:
     """A paragraph; a ``note`` is a remark about the document (rendered in italics)."""
 
-    spans: tuple[Span, ...]
+    spans: tuple[Inline, ...]
     style: Literal["plain", "note"] = "plain"
+
+
+@dataclass(frozen=True, slots=True)
+class Prose:
+    """Free text someone wrote (a record's summary), in paragraphs apart by blank lines;
+    renderers keep its paragraphs and, where the markup has them, its line breaks."""
+
+    text: str
+
+    def paragraphs(self) -> list[list[str]]:
+        """The non-blank lines of each paragraph, stripped."""
+        blocks = re.split(r"\n\s*\n", self.text.strip())
+        out = [[line.strip() for line in b.splitlines() if line.strip()] for b in blocks]
+        return [lines for lines in out if lines]
+
+
+@dataclass(frozen=True, slots=True)
+class Bullets:
+    """An unordered list, one line of inline content per item."""
+
+    items: tuple[tuple[Inline, ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +151,7 @@ class Marker:
     marker: str
 
 
-Block = Heading | Paragraph | Facts | Table | Chart | Marker
+Block = Heading | Paragraph | Prose | Bullets | Facts | Table | Chart | Marker
 
 
 @dataclass(frozen=True, slots=True)

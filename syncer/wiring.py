@@ -22,7 +22,7 @@ from syncer.clock import system_clock
 from syncer.cursors import CursorStore
 from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
-from syncer.document import DocumentRenderer
+from syncer.document import Document, DocumentRenderer
 from syncer.errors import ConfigError, RateLimited, TrackerError
 from syncer.evidence import verify_evidence
 from syncer.idle import CycleMemory
@@ -54,6 +54,13 @@ def document_renderer(policy: Policy, tracker_name: str) -> DocumentRenderer:
     from connectors.github.renderer import GitHubDocuments
 
     return GitHubDocuments()
+
+
+def issue_markdown(document: Document) -> str:
+    """``document`` as the GitHub Markdown of postmortem filing bodies."""
+    from connectors.github.renderer import render_document
+
+    return render_document(document)
 
 
 def build_trackers(

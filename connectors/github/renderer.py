@@ -15,16 +15,20 @@ import re
 from syncer.actions import MARKDOWN
 from syncer.document import (
     Block,
+    Bullets,
     Chart,
     Document,
     Facts,
     Heading,
+    Inline,
+    Mention,
     Paragraph,
-    Span,
+    Prose,
     Table,
     safe_url,
 )
-from syncer.messages import Link, Markup, Mention, Message, Text, html_marker
+from syncer.messages import Link, Markup, Message, Text, html_marker
+from syncer.messages import Mention as MentionPart
 from syncer.model import Person
 from syncer.report import text
 from syncer.report.model import TrendPoint
@@ -76,7 +80,7 @@ def render_parts(message: Message) -> str:
             out.append(part.text)
         elif isinstance(part, Text):
             out.append(escape(part.text))
-        elif isinstance(part, Mention):
+        elif isinstance(part, MentionPart):
             person = part.person
             named = escape(person.display_name or person.handle)
             out.append(render_mention(person) if part.notify else named)
@@ -111,15 +115,27 @@ def markdown_link(label: str, url: str) -> str:
     return f"[{shown}]({target})" if target else shown
 
 
-def _spans(spans: tuple[Span, ...]) -> str:
-    return "".join(
-        markdown_link(s.text, s.url)
-        if s.url
-        else f"**{escape(s.text.strip())}** "
-        if s.strong
-        else escape(s.text)
-        for s in spans
-    )
+_LINE_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
+
+
+def _line_start(line: str) -> str:
+    """An escaped line that cannot open a list or a setext heading where a line begins."""
+    return _LINE_START.sub(lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], line)
+
+
+def _inline(part: Inline) -> str:
+    if isinstance(part, Mention):
+        return render_mention(Person(handle=part.handle))
+    if part.url:
+        return markdown_link(part.text, part.url)
+    if part.strong:
+        label = escape(part.text.strip())
+        return f"**{label}**" + (" " if part.text.endswith(" ") else "") if label else ""
+    return escape(part.text)
+
+
+def _spans(spans: tuple[Inline, ...]) -> str:
+    return "".join(_inline(s) for s in spans)
 
 
 def _table(table: Table) -> str:
@@ -177,12 +193,18 @@ def _mermaid(points: tuple[TrendPoint, ...]) -> str:
     return "\n".join(out)
 
 
-def _block(block: Block) -> str:
+def _block(block: Block) -> str | None:
     if isinstance(block, Heading):
         return "#" * block.level + " " + escape(block.text)
     if isinstance(block, Paragraph):
         body = _spans(block.spans).strip()
-        return f"_{body}_" if block.style == "note" else body
+        return f"_{body}_" if block.style == "note" else _line_start(body)
+    if isinstance(block, Prose):  # no text, no block
+        paragraphs = block.paragraphs()
+        text = "\n\n".join("\n".join(_line_start(escape(x)) for x in p) for p in paragraphs)
+        return text or None
+    if isinstance(block, Bullets):
+        return "\n".join(f"- {_line_start(_spans(item).strip())}" for item in block.items)
     if isinstance(block, Facts):
         return "  \n".join(_spans(p.spans).strip() for p in block.paragraphs())
     if isinstance(block, Table):
@@ -194,7 +216,7 @@ def _block(block: Block) -> str:
 
 def render_document(document: Document) -> str:
     """``document`` as Markdown, blocks apart by a blank line, ending with a line break."""
-    return "\n\n".join(_block(b) for b in document.blocks) + "\n"
+    return "\n\n".join(c for c in (_block(b) for b in document.blocks) if c is not None) + "\n"
 
 
 class GitHubDocuments:

@@ -1,17 +1,16 @@
 """Filing postmortems in Jira: the ``syncer.postmortem.filing.Filer`` Protocol over the connector.
 
-The filing plan speaks in issue-form bodies (``### Owner``, ``### Due date``...); Jira keeps
-those facts in fields, so this module translates both ways:
+The filing plan's bodies carry an action item's facts as issue-form sections of plain values;
+Jira keeps those facts in fields (``connectors.jira.filer_fields``). The descriptions are
+documents built from the record and rendered by the connector's renderer, never translated
+from the plan's Markdown: an action item's is ``action_details`` (the evidence *expectation*
+and the details, as on GitHub, never in the Evidence field, which the mapper reads as proof of
+done), its incident date and severity and a link to the postmortem issue, in wiki markup on
+REST v2 and Data Center and ADF on v3; the postmortem issue's is ``postmortem_document`` in
+wiki markup with this deployment's mentions, sent through REST v2 also on v3 sites, where
+Jira Cloud converts it to ADF. Its text is pmsync's: an edit to a description in Jira is not
+reverted unless the record changes.
 
-- create/update: Owner -> assignee (account id on Cloud, found with one user search per
-  person and cached; user name on Data Center) and, when the policy maps ``fields.owner`` to
-  a user field of its own (an "Owner" user picker), that field too, so the mapper reads the
-  owner back wherever it reads it; Due date -> ``duedate``, Priority -> the
-  priority named by the inverse of ``priority_map`` among the site's priorities, Severity,
-  Sponsor, Executive sponsor and Postmortem -> the mapped custom fields, labels as the plan
-  says. The evidence *expectation* and the details go in the description (wiki markup on REST
-  v2 and Data Center, ADF on v3), never in the Evidence field: the mapper reads that field as
-  proof of done. Evidence and Waiver are people's fields and are never written.
 - find: ONE search (``labels = "incident:ID"``, only the needed fields, the ``pmsync.pm``
   entity property returned with each hit). The property is sent inside the create request,
   so an issue and its marker exist together or not at all; it holds the incident id, the
@@ -20,11 +19,8 @@ those facts in fields, so this module translates both ways:
   changed in Jira is put back on the next run, and a rerun with nothing changed writes
   nothing.
 
-The postmortem issue's description is the rendered postmortem in Jira wiki markup (via
-``document``), sent through REST v2 also on v3 sites, where Jira Cloud converts it to ADF.
-Its text is pmsync's: an edit to a description in Jira is not reverted unless the record
-changes. Writes are never retried (the connector's rules); a create whose answer was lost is
-found by its property on the next run.
+Writes are never retried (the connector's rules); a create whose answer was lost is found by
+its property on the next run.
 """
 
 from __future__ import annotations
@@ -37,11 +33,11 @@ from typing import Any
 
 from connectors.jira.client import JiraConnector
 from connectors.jira.mapper import parse_jira_datetime, parse_severity, text_of
-from connectors.jira.renderer import render_adf, render_wiki
+from connectors.jira.renderer_document import render_adf_document, render_wiki_document
 from connectors.jira.transport import jql_string
 from syncer.actions import Action, EditFiledIssue, FileIssue
+from syncer.document import Block, Document, Paragraph, Span
 from syncer.errors import PermanentError, TransientError
-from syncer.messages import Link, Markup, Message, Text
 from syncer.model import Priority, Severity
 from syncer.policy import Policy
 from syncer.postmortem.filing import (
@@ -49,19 +45,19 @@ from syncer.postmortem.filing import (
     SECTIONS,
     FiledIssue,
     FilingLabels,
+    action_details,
     due_dates,
+    mention_value,
     parse_sections,
 )
-from syncer.postmortem.markup import GitHubMarkdown, JiraWiki
-from syncer.postmortem.render import render
+from syncer.postmortem.render import postmortem_document
 from syncer.postmortem.schema import Incident
-from syncer.postmortem.slug import POSTMORTEM_SLUG
+from syncer.postmortem.slug import POSTMORTEM_SLUG, action_slugs
 from syncer.tracker_config import JiraTracker, named_tracker
 
 PM_PROPERTY = "pmsync.pm"
 MAX_STORED_BODY = 30_000  # entity property values are limited to 32 KB
 _MARKER_RE = re.compile(r"<!--\s*(pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+))\s*-->")
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~@])")
 # Sections kept in fields, by the mapper attribute that names the field.
 FIELD_SECTIONS = {
     "Owner": "owner",
@@ -104,11 +100,6 @@ def is_action(body: str) -> bool:
     return marker is not None and marker.group(3) != POSTMORTEM_SLUG
 
 
-def unescape_markdown(text: str) -> str:
-    """Issue-form text back to plain text (the filing plan escapes it for Markdown)."""
-    return _MD_ESCAPE.sub(r"\1", text)
-
-
 def handle_of(value: str) -> str:
     """``@bob`` (a Markdown mention in a section) -> ``bob``."""
     return value.strip().removeprefix("@").strip()
@@ -122,7 +113,7 @@ class JiraFiler:
         connector: JiraConnector,
         labels: FilingLabels,
         today: Callable[[], date],
-        incident: Incident | None = None,
+        incident: Incident,
         policy: Policy | None = None,
     ) -> None:
         self.connector = connector
@@ -284,10 +275,9 @@ class JiraFiler:
     def _live(self, attribute: str, fields: Mapping[str, Any], people: Mapping[str, str]) -> str:
         """A field-backed section's value as the issue shows it now."""
         ids = self._field_ids()
-        md = GitHubMarkdown()
         if attribute == "owner":
             handle = self._handle(fields.get(self._owner_field() or "assignee"), people)
-            return md.mention(handle) if handle else ""
+            return mention_value(handle)
         if attribute == "due":
             fid = ids.get("due", "duedate")
             return str(fields.get(fid) or "")[:10]
@@ -297,8 +287,7 @@ class JiraFiler:
             return mapped.value if mapped is not None else name
         value = fields.get(ids[attribute])
         if attribute in PEOPLE:
-            handle = self._handle(value, people)
-            return md.mention(handle) if handle else ""
+            return mention_value(self._handle(value, people))
         text = text_of(value) or ""
         if attribute == "severity":
             parsed = parse_severity(text) if text else None
@@ -320,34 +309,37 @@ class JiraFiler:
     # -- writing ----------------------------------------------------------------------
 
     def _description(self, body: str) -> tuple[str | dict[str, Any], str | None]:
-        """The description and the REST version to send it with (None: the configured one)."""
-        if not is_action(body):  # the postmortem issue: its document in wiki markup
+        """The description and the REST version to send it with (None: the configured one).
+
+        Both are documents built from the record, not read back from the filing body: the
+        postmortem in wiki markup with this deployment's mentions; an action item's details
+        (as on GitHub), its incident date and severity, and a link to the postmortem issue.
+        """
+        if not is_action(body):
             via = "2" if self.config.rest_api_version == "3" else None
-            if self.incident is None:
-                return body, via
             dues = due_dates(self.incident, self.policy, self._found, self.today())
-            return render(self.incident, _PeopleWiki(self._mention), dues), via
+            postmortem = postmortem_document(self.incident, dues)
+            return render_wiki_document(postmortem, self._mention), via
+        document = self._action_document(body)
+        if self.config.rest_api_version == "3":
+            return render_adf_document(document), None
+        return render_wiki_document(document, self._mention).rstrip(), None
+
+    def _action_document(self, body: str) -> Document:
+        marker = _MARKER_RE.search(body)
+        slug = marker.group(3) if marker else ""
+        items = dict(zip(action_slugs(self.incident), self.incident.action_items, strict=True))
         sections = parse_sections(body)
-        parts: list[Any] = []
-        for paragraph in re.split(r"\n\s*\n", sections.get("Details", "")):
-            if paragraph.strip():
-                if parts:
-                    parts.append(Markup(text="\n\n"))
-                parts.append(Text(text=unescape_markdown(" ".join(paragraph.split()))))
-        facts = [
-            ("Incident date", sections.get("Incident date", "")),
-            ("Severity", sections.get("Severity", "")),
-        ]
-        for label, value in facts:
-            if value:
-                parts += [Markup(text="\n\n"), Text(text=f"{label}: {value}")]
+        blocks: list[Block] = []
+        if slug in items:
+            blocks += action_details(self.incident, items[slug]).blocks
+        for label in ("Incident date", "Severity"):
+            if sections.get(label):
+                blocks.append(Paragraph((Span(f"{label}: {sections[label]}"),)))
         url = sections.get("Postmortem", "")
         if url.startswith(("http://", "https://")):
-            parts += [Markup(text="\n\n"), Link(url=url, label="Postmortem")]
-        message = Message(marker="pmsync:pm:description", parts=tuple(parts))
-        if self.config.rest_api_version == "3":
-            return render_adf(message), None
-        return render_wiki(message, cloud=self.cloud), None
+            blocks.append(Paragraph((Span("Postmortem", url),)))
+        return Document(slug, tuple(blocks))
 
     def _section_fields(self, body: str) -> dict[str, Any]:
         """Jira fields for the field-backed sections of an action item's body."""
@@ -536,17 +528,6 @@ def _description_source(body: str) -> object:
     return tuple(
         sections.get(h, "") for h in ("Details", "Incident date", "Severity", "Postmortem")
     )
-
-
-class _PeopleWiki(JiraWiki):
-    """Jira wiki whose mentions go through the filer (account ids on Cloud, names on DC)."""
-
-    def __init__(self, mention: Callable[[str], str]) -> None:
-        super().__init__()
-        self._to_mention = mention
-
-    def mention(self, handle: str) -> str:
-        return self._to_mention(handle)
 
 
 def select_jira(policy_trackers: Sequence[JiraTracker], name: str | None) -> JiraTracker:

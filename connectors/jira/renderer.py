@@ -65,7 +65,9 @@ def wiki_url(url: str) -> str | None:
     return safe.replace("[", "%5B").replace("]", "%5D") if safe else None
 
 
-def _wiki_mention(person: Person, *, cloud: bool) -> str:
+def wiki_mention(person: Person, *, cloud: bool) -> str:
+    """``[~accountid:ID]`` (Cloud) or ``[~name]`` (Data Center); a team, or a handle that could
+    break the markup, as escaped text."""
     if person.is_team or not _SAFE_HANDLE.match(person.handle):
         return escape_wiki("@" + (person.display_name or person.handle))
     if cloud:
@@ -84,7 +86,7 @@ def render_wiki(message: Message, *, cloud: bool) -> str:
         elif isinstance(part, Mention) and not part.notify:
             out.append(escape_wiki(part.person.display_name or part.person.handle))
         elif isinstance(part, Mention):
-            out.append(_wiki_mention(part.person, cloud=cloud))
+            out.append(wiki_mention(part.person, cloud=cloud))
         elif isinstance(part, Link):
             label = escape_wiki(part.label or part.url)
             url = wiki_url(part.url)

@@ -14,26 +14,40 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
-from connectors.jira.renderer import AdfNode, escape_wiki, one_line, wiki_url
+from connectors.jira.renderer import AdfNode, escape_wiki, one_line, wiki_mention, wiki_url
 from syncer.actions import ADF, WIKI
 from syncer.document import (
     Block,
-    Cell,
+    Bullets,
     Chart,
     Document,
     Facts,
     Heading,
+    Inline,
+    Mention,
     Paragraph,
+    Prose,
     Span,
     Table,
     safe_url,
 )
+from syncer.model import Person
+
+WikiMention = Callable[[str], str]
 
 JIRA_TEXT_LIMIT = 32_767  # characters in a description or comment
 
 
-def _wiki_span(span: Span) -> str:
+def data_center_mention(handle: str) -> str:
+    """``[~name]``: a mention of a Data Center user (or, written so, a Cloud account id)."""
+    return wiki_mention(Person(handle=handle), cloud=False)
+
+
+def _wiki_span(span: Inline, mention: WikiMention) -> str:
+    if isinstance(span, Mention):
+        return mention(span.handle)
     label = escape_wiki(span.text)
     url = wiki_url(span.url) if span.url else None
     if url:
@@ -44,34 +58,47 @@ def _wiki_span(span: Span) -> str:
     return label
 
 
-def _wiki_cell(cell: Cell) -> str:
-    return "".join(_wiki_span(s) for s in cell).strip() or " "
+def _wiki_spans(spans: tuple[Inline, ...], mention: WikiMention) -> str:
+    return "".join(_wiki_span(s, mention) for s in spans).strip()
 
 
-def _wiki_paragraph(paragraph: Paragraph) -> str:
-    body = "".join(_wiki_span(s) for s in paragraph.spans).strip()
+def _wiki_paragraph(paragraph: Paragraph, mention: WikiMention) -> str:
+    body = _wiki_spans(paragraph.spans, mention)
     return f"_{body}_" if paragraph.style == "note" else body
 
 
-def _wiki_block(block: Block) -> str | None:
+def prose_lines(prose: Prose) -> list[str]:
+    """Each paragraph on one line, its whitespace collapsed: wiki markup and ADF paragraphs
+    take no soft line breaks."""
+    return [" ".join(" ".join(lines).split()) for lines in prose.paragraphs()]
+
+
+def _wiki_block(block: Block, mention: WikiMention) -> str | None:
     if isinstance(block, Heading):
         return f"h{block.level}. {escape_wiki(block.text)}"
     if isinstance(block, Paragraph):
-        return _wiki_paragraph(block)
+        return _wiki_paragraph(block, mention)
+    if isinstance(block, Prose):  # no text, no block
+        return "\n\n".join(escape_wiki(line) for line in prose_lines(block)) or None
+    if isinstance(block, Bullets):
+        return "\n".join(f"* {_wiki_spans(item, mention)}" for item in block.items)
     if isinstance(block, Facts):
-        return "\n\n".join(_wiki_paragraph(p) for p in block.paragraphs())
+        return "\n\n".join(_wiki_paragraph(p, mention) for p in block.paragraphs())
     if isinstance(block, Table):
         lines = ["||" + "||".join(escape_wiki(h) for h in block.headers) + "||"]
-        lines += ["|" + "|".join(_wiki_cell(c) for c in row) + "|" for row in block.rows]
+        lines += [
+            "|" + "|".join(_wiki_spans(c, mention) or " " for c in row) + "|" for row in block.rows
+        ]
         return "\n".join(lines)
     if isinstance(block, Chart) and block.attachment:
         return "!" + re.sub(r"[^A-Za-z0-9._-]", "_", block.attachment) + "!"
     return None  # a chart without its PNG, a hidden marker
 
 
-def render_wiki_document(document: Document) -> str:
-    """Wiki markup for a description or comment, blocks apart by a blank line."""
-    chunks = [c for c in (_wiki_block(b) for b in document.blocks) if c is not None]
+def render_wiki_document(document: Document, mention: WikiMention = data_center_mention) -> str:
+    """Wiki markup for a description or comment, blocks apart by a blank line; ``mention``
+    writes a handle's mention for this deployment."""
+    chunks = [c for c in (_wiki_block(b, mention) for b in document.blocks) if c is not None]
     return "\n\n".join(chunks) + "\n"
 
 
@@ -91,9 +118,13 @@ def _text(
     return node
 
 
-def _adf_spans(spans: tuple[Span, ...], *, em: bool = False) -> list[AdfNode]:
+def _adf_spans(spans: tuple[Inline, ...], *, em: bool = False) -> list[AdfNode]:
     nodes: list[AdfNode] = []
     for span in spans:
+        if isinstance(span, Mention):
+            text = "@" + span.handle
+            nodes.append({"type": "mention", "attrs": {"id": span.handle, "text": text}})
+            continue
         value = one_line(span.text)
         if not value:
             continue
@@ -102,7 +133,7 @@ def _adf_spans(spans: tuple[Span, ...], *, em: bool = False) -> list[AdfNode]:
     return nodes
 
 
-def _adf_cell(kind: str, spans: tuple[Span, ...]) -> AdfNode:
+def _adf_cell(kind: str, spans: tuple[Inline, ...]) -> AdfNode:
     return {
         "type": kind,
         "attrs": {},
@@ -141,6 +172,14 @@ def _adf_blocks(block: Block) -> list[AdfNode]:
         return [{"type": "heading", "attrs": {"level": block.level}, "content": content}]
     if isinstance(block, Paragraph):
         return [_adf_paragraph(block)]
+    if isinstance(block, Prose):
+        return [{"type": "paragraph", "content": [_text(x)]} for x in prose_lines(block) if x]
+    if isinstance(block, Bullets):
+        items = [
+            {"type": "listItem", "content": [{"type": "paragraph", "content": _adf_spans(i)}]}
+            for i in block.items
+        ]
+        return [{"type": "bulletList", "content": items}]
     if isinstance(block, Facts):
         return [_adf_paragraph(p) for p in block.paragraphs()]
     if isinstance(block, Table):

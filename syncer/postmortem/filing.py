@@ -13,17 +13,17 @@ the first minute. The tracker side is a small ``Filer`` Protocol; the steps are 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from syncer.document import Document, Mention, Paragraph, Prose, Span
 from syncer.messages import html_marker
 from syncer.model import Priority, Severity
 from syncer.policy import Policy
-from syncer.postmortem.markup import GitHubMarkdown
-from syncer.postmortem.render import render
+from syncer.postmortem.render import postmortem_document
 from syncer.postmortem.schema import ActionItemSpec, Incident
 from syncer.postmortem.slug import POSTMORTEM_SLUG, action_slugs, marker
 from syncer.postmortem.validate import clock_start, resolve_due
@@ -51,6 +51,16 @@ PENDING_POSTMORTEM = "(the postmortem issue, filed in the same run)"
 MAX_TITLE = 256
 _SECTION_RE = re.compile(r"^### (.+?)\s*$", re.MULTILINE)
 _PM_MARKER_RE = re.compile(r"<!--\s*pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+)\s*-->")
+RenderDocument = Callable[[Document], str]
+
+
+def issue_markdown(document: Document) -> str:
+    """``document`` in the GitHub Markdown of the filing bodies, by the GitHub connector's
+    renderer; ``syncer.wiring`` (the entry point that knows the connectors) is imported when
+    called, so the core imports none of them."""
+    from syncer.wiring import issue_markdown as render
+
+    return render(document)
 
 
 @dataclass(frozen=True)
@@ -196,6 +206,26 @@ def _section(heading: str, value: str) -> str:
     return f"### {heading}\n\n{value.strip() or NO_RESPONSE}"
 
 
+def mention_value(handle: str | None, render: RenderDocument = issue_markdown) -> str:
+    """A person's issue-form section (``Owner``, ``Sponsor``...): their mention, or nothing."""
+    if not handle:
+        return ""
+    return render(Document(handle, (Paragraph((Mention(handle),)),))).strip()
+
+
+def action_details(incident: Incident, item: ActionItemSpec) -> Document:
+    """What an action item is for: its incident and type, how we will know it is done, and
+    the record's details (every tracker's description of the item starts with it)."""
+    evidence = item.evidence.strip() and item.evidence
+    blocks: list[Paragraph | Prose] = [
+        Paragraph((Span(f"Action item of {incident.id}: {item.type.value}."),)),
+        Paragraph((Span("How we will know it is done: " + (evidence or "not stated yet.")),)),
+    ]
+    if item.details.strip():
+        blocks.append(Prose(item.details))
+    return Document(item.title, tuple(blocks))
+
+
 def action_body(
     incident: Incident,
     item: ActionItemSpec,
@@ -205,6 +235,7 @@ def action_body(
     incident_date: date,
     postmortem_url: str,
     observed: FiledIssue | None = None,
+    render: RenderDocument = issue_markdown,
 ) -> str:
     """The issue body of one action item, in issue-form sections, with its marker on top.
 
@@ -212,19 +243,11 @@ def action_body(
     URL under Evidence as proof of done, and an expectation that names a dashboard must not
     count as that dashboard being shown.
     """
-    md = GitHubMarkdown()
     kept = parse_sections(observed.body) if observed is not None else {}
 
     def who(handle: str | None) -> str:
-        return md.mention(handle) if handle else ""
+        return mention_value(handle, render)
 
-    details = [
-        f"Action item of {md.cell(incident.id)}: {md.cell(item.type.value)}.",
-        "How we will know it is done: "
-        + (md.cell(item.evidence) if item.evidence.strip() else "not stated yet."),
-    ]
-    if item.details.strip():
-        details.append(md.text(item.details))
     values = {
         "Owner": who(item.owner),
         "Postmortem": postmortem_url,
@@ -234,7 +257,7 @@ def action_body(
         "Due date": due.isoformat() if due else "",
         "Sponsor": who(item.sponsor),
         "Executive sponsor": who(item.executive_sponsor),
-        "Details": "\n\n".join(details),
+        "Details": render(action_details(incident, item)).strip(),
     }
     for heading in HUMAN_SECTIONS:
         values[heading] = kept.get(heading, "")
@@ -243,9 +266,11 @@ def action_body(
     return "\n\n".join(blocks) + "\n"
 
 
-def postmortem_body(incident: Incident, due_dates: Sequence[date | None]) -> str:
+def postmortem_body(
+    incident: Incident, due_dates: Sequence[date | None], render: RenderDocument = issue_markdown
+) -> str:
     """The postmortem issue: the rendered document under its marker."""
-    document = render(incident, GitHubMarkdown(), due_dates)
+    document = render(postmortem_document(incident, due_dates))
     return html_marker(marker(incident.id, POSTMORTEM_SLUG)) + "\n\n" + document
 
 

@@ -14,13 +14,16 @@ import re
 from collections.abc import Callable
 
 from syncer.document import (
+    Bullets,
     Cell,
     Chart,
     Document,
     Facts,
     Heading,
+    Inline,
+    Mention,
     Paragraph,
-    Span,
+    Prose,
     Table,
     safe_url,
 )
@@ -71,7 +74,9 @@ def esc(value: str) -> str:
     return html.escape(_CONTROL.sub("", value), quote=True)
 
 
-def _span(span: Span) -> str:
+def _span(span: Inline) -> str:
+    if isinstance(span, Mention):
+        return esc("@" + span.handle)
     label = esc(span.text)
     url = safe_url(span.url) if span.url else None
     if url:
@@ -242,6 +247,11 @@ def render_html_document(document: Document) -> str:
             body.append(f"<h{block.level}>{esc(block.text)}</h{block.level}>")
         elif isinstance(block, Paragraph):
             body.append(_paragraph(block))
+        elif isinstance(block, Prose):
+            body.extend(f"<p>{'<br>'.join(esc(x) for x in p)}</p>" for p in block.paragraphs())
+        elif isinstance(block, Bullets):
+            items = "".join(f"<li>{''.join(_span(s) for s in i)}</li>" for i in block.items)
+            body.append(f"<ul>{items}</ul>")
         elif isinstance(block, Facts):
             body.extend(_paragraph(p) for p in block.paragraphs())
         elif isinstance(block, Table):

@@ -21,6 +21,7 @@ from connectors.github.renderer import render_document
 from connectors.jira.renderer_document import render_adf_document, render_wiki_document
 from syncer.document import (
     Block,
+    Bullets,
     Chart,
     Document,
     Facts,
@@ -105,6 +106,7 @@ block_shapes = st.one_of(
         st.sampled_from(["plain", "note"]),
     ),
     st.tuples(st.just("facts"), st.integers(1, 3)),
+    st.tuples(st.just("bullets"), st.integers(1, 3), st.booleans()),
     st.tuples(st.just("table"), st.integers(1, 4), st.integers(0, 3), st.booleans()),
     st.tuples(st.just("chart"), st.sampled_from([None, "risk-trend.png"])),
     st.tuples(st.just("marker")),
@@ -128,6 +130,9 @@ def document(shape: str | list[Shape], value: str) -> Document:
         elif kind == "paragraph":
             spans = tuple(Span(value, LINK if url else None, strong) for strong, url in args[0])
             blocks.append(Paragraph(spans, args[1]))
+        elif kind == "bullets":
+            count, strong = args
+            blocks.append(Bullets(((Span(value, strong=strong), Span(value, LINK)),) * count))
         elif kind == "facts":
             blocks.append(Facts(tuple((f"Fact {n}", value) for n in range(args[0]))))
         elif kind == "table":
