@@ -5,9 +5,9 @@ Planning is pure: from a valid incident, the policy and what the tracker holds n
 ``<!-- pmsync:pm:INCIDENT:SLUG -->`` so that a rerun finds it, updates only what changed and
 creates nothing twice. Action-item bodies use the GitHub issue-form sections (``### Owner``,
 ``### Due date``...) that the connector maps back, so the rest of pmsync governs the items from
-the first minute. The tracker side is a small ``Filer`` Protocol; the steps are written as
-``FileIssue`` and ``EditFiledIssue`` actions through the one applier
-(``syncer.postmortem.filing_apply``).
+the first minute; their text and the postmortem are documents that a connector renders. The
+tracker side is a small ``Filer`` Protocol; the steps are ``FileIssue`` and ``EditFiledIssue``
+actions through the one applier (``syncer.postmortem.filing_apply``).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from datetime import date
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from syncer.document import Document, Mention, Paragraph, Prose, Span
+from syncer.document import Document, Mention, Paragraph
 from syncer.messages import html_marker
 from syncer.model import Priority, Severity
 from syncer.policy import Policy
-from syncer.postmortem.render import postmortem_document
+from syncer.postmortem.render import action_details, postmortem_document
 from syncer.postmortem.schema import ActionItemSpec, Incident
 from syncer.postmortem.slug import POSTMORTEM_SLUG, action_slugs, marker
 from syncer.postmortem.validate import clock_start, resolve_due
@@ -55,9 +55,8 @@ RenderDocument = Callable[[Document], str]
 
 
 def issue_markdown(document: Document) -> str:
-    """``document`` in the GitHub Markdown of the filing bodies, by the GitHub connector's
-    renderer; ``syncer.wiring`` (the entry point that knows the connectors) is imported when
-    called, so the core imports none of them."""
+    """``document`` in the filing bodies' Markdown, by the GitHub connector's renderer (through
+    ``syncer.wiring``, imported when called: the core imports no connector)."""
     from syncer.wiring import issue_markdown as render
 
     return render(document)
@@ -213,19 +212,6 @@ def mention_value(handle: str | None, render: RenderDocument = issue_markdown) -
     return render(Document(handle, (Paragraph((Mention(handle),)),))).strip()
 
 
-def action_details(incident: Incident, item: ActionItemSpec) -> Document:
-    """What an action item is for: its incident and type, how we will know it is done, and
-    the record's details (every tracker's description of the item starts with it)."""
-    evidence = item.evidence.strip() and item.evidence
-    blocks: list[Paragraph | Prose] = [
-        Paragraph((Span(f"Action item of {incident.id}: {item.type.value}."),)),
-        Paragraph((Span("How we will know it is done: " + (evidence or "not stated yet.")),)),
-    ]
-    if item.details.strip():
-        blocks.append(Prose(item.details))
-    return Document(item.title, tuple(blocks))
-
-
 def action_body(
     incident: Incident,
     item: ActionItemSpec,
@@ -245,18 +231,15 @@ def action_body(
     """
     kept = parse_sections(observed.body) if observed is not None else {}
 
-    def who(handle: str | None) -> str:
-        return mention_value(handle, render)
-
     values = {
-        "Owner": who(item.owner),
+        "Owner": mention_value(item.owner, render),
         "Postmortem": postmortem_url,
         "Incident date": incident_date.isoformat(),
         "Severity": incident.severity.value,
         "Priority": item.priority.value,
         "Due date": due.isoformat() if due else "",
-        "Sponsor": who(item.sponsor),
-        "Executive sponsor": who(item.executive_sponsor),
+        "Sponsor": mention_value(item.sponsor, render),
+        "Executive sponsor": mention_value(item.executive_sponsor, render),
         "Details": render(action_details(incident, item)).strip(),
     }
     for heading in HUMAN_SECTIONS:

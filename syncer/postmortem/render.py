@@ -26,7 +26,7 @@ from syncer.document import (
     Table,
     plain,
 )
-from syncer.postmortem.schema import SLO, FactorType, Incident
+from syncer.postmortem.schema import SLO, ActionItemSpec, FactorType, Incident
 
 FACTOR_TITLES = {
     FactorType.TECHNICAL: "Technical",
@@ -77,6 +77,19 @@ def postmortem_document(
     )
     title = f"Postmortem: {incident.title} ({incident.id})"
     return Document(title, tuple(block for section in sections for block in section()))
+
+
+def action_details(incident: Incident, item: ActionItemSpec) -> Document:
+    """What an action item is for: its incident and type, how we will know it is done, and
+    the record's details (every tracker's description of the item starts with it)."""
+    evidence = item.evidence.strip() and item.evidence
+    blocks: list[Paragraph | Prose] = [
+        Paragraph((Span(f"Action item of {incident.id}: {item.type.value}."),)),
+        Paragraph((Span("How we will know it is done: " + (evidence or "not stated yet.")),)),
+    ]
+    if item.details.strip():
+        blocks.append(Prose(item.details))
+    return Document(item.title, tuple(blocks))
 
 
 def fact(label: str, *value: Inline) -> tuple[Inline, ...]:
