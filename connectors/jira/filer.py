@@ -34,7 +34,6 @@ from connectors.jira.client import JiraConnector
 from connectors.jira.filer_fields import (
     FIELD_SECTIONS,
     HUMAN_ATTRIBUTES,
-    PM_MARKER_RE,
     FilingFields,
     is_action,
 )
@@ -47,6 +46,7 @@ from syncer.errors import PermanentError, TransientError
 from syncer.model import Priority
 from syncer.policy import Policy
 from syncer.postmortem.filing import (
+    PM_MARKER_RE,
     FiledIssue,
     FilingLabels,
     due_dates,

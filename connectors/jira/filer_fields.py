@@ -13,7 +13,6 @@ put back on the next run. Evidence and Waiver are people's fields and are never 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,10 +21,15 @@ from connectors.jira.mapper import parse_severity, text_of
 from connectors.jira.renderer import wiki_mention
 from syncer.errors import PermanentError
 from syncer.model import Person, Priority, Severity
-from syncer.postmortem.filing import NO_RESPONSE, SECTIONS, mention_value, parse_sections
+from syncer.postmortem.filing import (
+    NO_RESPONSE,
+    PM_MARKER_RE,
+    SECTIONS,
+    mention_value,
+    parse_sections,
+)
 from syncer.postmortem.slug import POSTMORTEM_SLUG
 
-PM_MARKER_RE = re.compile(r"<!--\s*(pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+))\s*-->")
 # Sections kept in fields, by the mapper attribute that names the field.
 FIELD_SECTIONS = {
     "Owner": "owner",

@@ -50,7 +50,8 @@ HUMAN_SECTIONS = ("Evidence", "Waiver")
 PENDING_POSTMORTEM = "(the postmortem issue, filed in the same run)"
 MAX_TITLE = 256
 _SECTION_RE = re.compile(r"^### (.+?)\s*$", re.MULTILINE)
-_PM_MARKER_RE = re.compile(r"<!--\s*pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+)\s*-->")
+# A filing marker: groups (the marker, its incident id, its slug).
+PM_MARKER_RE = re.compile(r"<!--\s*(pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+))\s*-->")
 RenderDocument = Callable[[Document], str]
 
 
@@ -185,7 +186,7 @@ class FilingLabels:
 
 def slug_of(incident_id: str, body: str) -> str | None:
     """The slug in a body's filing marker for this incident, if any."""
-    for found_id, slug in _PM_MARKER_RE.findall(body):
+    for _marker, found_id, slug in PM_MARKER_RE.findall(body):
         if found_id == incident_id:
             return str(slug)
     return None
