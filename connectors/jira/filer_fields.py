@@ -21,13 +21,7 @@ from connectors.jira.mapper import parse_severity, text_of
 from connectors.jira.renderer import wiki_mention
 from syncer.errors import PermanentError
 from syncer.model import Person, Priority, Severity
-from syncer.postmortem.filing import (
-    NO_RESPONSE,
-    PM_MARKER_RE,
-    SECTIONS,
-    mention_value,
-    parse_sections,
-)
+from syncer.postmortem.filing import PM_MARKER_RE, issue_form, mention_value, parse_sections
 from syncer.postmortem.slug import POSTMORTEM_SLUG
 
 # Sections kept in fields, by the mapper attribute that names the field.
@@ -176,14 +170,14 @@ class FilingFields:
     def patched(self, body: str, fields: Mapping[str, Any], people: Mapping[str, str]) -> str:
         """The stored body with every mapped field-backed section read from the fields."""
         marker = PM_MARKER_RE.search(body)
+        if marker is None:
+            return body
         sections = parse_sections(body)
         ids = self.field_ids()
         for heading, attribute in FIELD_SECTIONS.items():
             if attribute in ids or attribute in {"owner", "due", "priority"}:
                 sections[heading] = self.live(attribute, fields, people)
-        blocks = [marker.group(0)] if marker else []
-        blocks += [f"### {h}\n\n{sections.get(h, '').strip() or NO_RESPONSE}" for h in SECTIONS]
-        return "\n\n".join(blocks) + "\n"
+        return issue_form(marker.group(1), sections)
 
     def section_fields(self, body: str) -> dict[str, Any]:
         """Jira fields for the field-backed sections of an action item's body."""

@@ -13,7 +13,7 @@ actions through the one applier (``syncer.postmortem.filing_apply``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -202,8 +202,11 @@ def parse_sections(body: str) -> dict[str, str]:
     return sections
 
 
-def _section(heading: str, value: str) -> str:
-    return f"### {heading}\n\n{value.strip() or NO_RESPONSE}"
+def issue_form(marker_text: str, values: Mapping[str, str]) -> str:
+    """An issue-form body: the hidden marker, then every section in form order, its value as
+    given (``_No response_`` when empty). The Jira filer rebuilds observed bodies with it."""
+    sections = [f"### {h}\n\n{values.get(h, '').strip() or NO_RESPONSE}" for h in SECTIONS]
+    return "\n\n".join([html_marker(marker_text), *sections]) + "\n"
 
 
 def mention_value(handle: str | None, render: RenderDocument = issue_markdown) -> str:
@@ -231,7 +234,6 @@ def action_body(
     count as that dashboard being shown.
     """
     kept = parse_sections(observed.body) if observed is not None else {}
-
     values = {
         "Owner": mention_value(item.owner, render),
         "Postmortem": postmortem_url,
@@ -245,9 +247,7 @@ def action_body(
     }
     for heading in HUMAN_SECTIONS:
         values[heading] = kept.get(heading, "")
-    blocks = [html_marker(marker(incident.id, slug))]
-    blocks += [_section(h, values[h]) for h in SECTIONS]
-    return "\n\n".join(blocks) + "\n"
+    return issue_form(marker(incident.id, slug), values)
 
 
 def postmortem_body(
