@@ -5,7 +5,8 @@ step can read; this turns that file into the few lines a reader of the run page 
 many writes, which items break a rule and why) without a second read of the trackers. Issue
 text in findings is escaped like every other Markdown pmsync writes.
 
-``python -m syncer.action_summary PLAN.json`` prints it; the action appends it to
+An entry point (``python -m syncer.action_summary PLAN.json`` prints it), so it may use the
+GitHub connector's Markdown escaper; the action appends it to
 ``$GITHUB_STEP_SUMMARY`` and to the log.
 """
 
@@ -17,7 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from syncer.markdown import escape, safe_url
+from connectors.github.renderer import escape
+from syncer.document import safe_url
 
 MAX_ROWS = 50
 SCHEMA_VERSION = 1  # the plan JSON's shape this reads (syncer/schemas/plan.schema.json)

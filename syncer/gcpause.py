@@ -14,7 +14,8 @@ pre-fork server does), that is left alone and the pause ends the plain way.
 
 Worth it, measured on 100,000 items by ``tests/bench/bench_core_worth.py`` in one run:
 evaluate 0.28 s CPU paused against 0.40 s with the collector running, plan 0.06 s against
-0.065 s. It is the one place the collector is paused; ``evaluate`` and ``plan`` use it.
+0.065 s. It is the one place the collector is paused; ``evaluate``, ``plan`` and the weekly
+review's layout (``syncer.report.layout``, whose docstring gives its figure) use it.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from syncer.clock import system_clock
 from syncer.cursors import CursorStore
 from syncer.cycle import CycleOutcome, collect, run_cycle
 from syncer.directory import LookupCache, MemoryLookupCache, with_account_status
+from syncer.document import Document, DocumentRenderer
 from syncer.errors import ConfigError, RateLimited, TrackerError
 from syncer.evidence import verify_evidence
 from syncer.idle import CycleMemory
@@ -38,6 +39,28 @@ from syncer.webhooks import WebhookSource, read_webhook_secret
 
 Clock = Callable[[], datetime]
 log = structlog.get_logger(__name__)
+
+
+def document_renderer(policy: Policy, tracker_name: str) -> DocumentRenderer:
+    """The connector's renderer for documents written to the tracker named ``tracker_name``
+    (GitHub Markdown when no tracker has that name)."""
+    for jira in policy.trackers.jira:
+        if jira.name == tracker_name and not any(
+            g.name == tracker_name for g in policy.trackers.github
+        ):
+            from connectors.jira.renderer_document import JiraDocuments
+
+            return JiraDocuments(jira.rest_api_version)
+    from connectors.github.renderer import GitHubDocuments
+
+    return GitHubDocuments()
+
+
+def issue_markdown(document: Document) -> str:
+    """``document`` as the GitHub Markdown of postmortem filing bodies."""
+    from connectors.github.renderer import render_document
+
+    return render_document(document)
 
 
 def build_trackers(

@@ -1,17 +1,16 @@
 """Filing postmortems in Jira: the ``syncer.postmortem.filing.Filer`` Protocol over the connector.
 
-The filing plan speaks in issue-form bodies (``### Owner``, ``### Due date``...); Jira keeps
-those facts in fields, so this module translates both ways:
+The filing plan's bodies carry an action item's facts as issue-form sections of plain values;
+Jira keeps those facts in fields (``connectors.jira.filer_fields``). The descriptions are
+documents built from the record and rendered by the connector's renderer, never translated
+from the plan's Markdown: an action item's is ``action_details`` (the evidence *expectation*
+and the details, as on GitHub, never in the Evidence field, which the mapper reads as proof of
+done), its incident date and severity and a link to the postmortem issue, in wiki markup on
+REST v2 and Data Center and ADF on v3; the postmortem issue's is ``postmortem_document`` in
+wiki markup with this deployment's mentions, sent through REST v2 also on v3 sites, where
+Jira Cloud converts it to ADF. Its text is pmsync's: an edit to a description in Jira is not
+reverted unless the record changes.
 
-- create/update: Owner -> assignee (account id on Cloud, found with one user search per
-  person and cached; user name on Data Center) and, when the policy maps ``fields.owner`` to
-  a user field of its own (an "Owner" user picker), that field too, so the mapper reads the
-  owner back wherever it reads it; Due date -> ``duedate``, Priority -> the
-  priority named by the inverse of ``priority_map`` among the site's priorities, Severity,
-  Sponsor, Executive sponsor and Postmortem -> the mapped custom fields, labels as the plan
-  says. The evidence *expectation* and the details go in the description (wiki markup on REST
-  v2 and Data Center, ADF on v3), never in the Evidence field: the mapper reads that field as
-  proof of done. Evidence and Waiver are people's fields and are never written.
 - find: ONE search (``labels = "incident:ID"``, only the needed fields, the ``pmsync.pm``
   entity property returned with each hit). The property is sent inside the create request,
   so an issue and its marker exist together or not at all; it holds the incident id, the
@@ -20,62 +19,46 @@ those facts in fields, so this module translates both ways:
   changed in Jira is put back on the next run, and a rerun with nothing changed writes
   nothing.
 
-The postmortem issue's description is the rendered postmortem in Jira wiki markup (via
-``document``), sent through REST v2 also on v3 sites, where Jira Cloud converts it to ADF.
-Its text is pmsync's: an edit to a description in Jira is not reverted unless the record
-changes. Writes are never retried (the connector's rules); a create whose answer was lost is
-found by its property on the next run.
+Writes are never retried (the connector's rules); a create whose answer was lost is found by
+its property on the next run.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from connectors.jira.client import JiraConnector
-from connectors.jira.mapper import parse_jira_datetime, parse_severity, text_of
-from connectors.jira.renderer import render_adf, render_wiki
+from connectors.jira.filer_fields import (
+    FIELD_SECTIONS,
+    HUMAN_ATTRIBUTES,
+    FilingFields,
+    is_action,
+)
+from connectors.jira.mapper import parse_jira_datetime
+from connectors.jira.renderer_document import render_adf_document, render_wiki_document
 from connectors.jira.transport import jql_string
 from syncer.actions import Action, EditFiledIssue, FileIssue
+from syncer.document import Block, Document, Paragraph, Span
 from syncer.errors import PermanentError, TransientError
-from syncer.messages import Link, Markup, Message, Text
-from syncer.model import Priority, Severity
+from syncer.model import Priority
 from syncer.policy import Policy
 from syncer.postmortem.filing import (
-    NO_RESPONSE,
-    SECTIONS,
+    PM_MARKER_RE,
     FiledIssue,
     FilingLabels,
     due_dates,
     parse_sections,
 )
-from syncer.postmortem.markup import GitHubMarkdown, JiraWiki
-from syncer.postmortem.render import render
+from syncer.postmortem.render import action_details, postmortem_document
 from syncer.postmortem.schema import Incident
-from syncer.postmortem.slug import POSTMORTEM_SLUG
+from syncer.postmortem.slug import POSTMORTEM_SLUG, action_slugs
 from syncer.tracker_config import JiraTracker, named_tracker
 
 PM_PROPERTY = "pmsync.pm"
 MAX_STORED_BODY = 30_000  # entity property values are limited to 32 KB
-_MARKER_RE = re.compile(r"<!--\s*(pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+))\s*-->")
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~@])")
-# Sections kept in fields, by the mapper attribute that names the field.
-FIELD_SECTIONS = {
-    "Owner": "owner",
-    "Due date": "due",
-    "Priority": "priority",
-    "Severity": "severity",
-    "Sponsor": "sponsor",
-    "Executive sponsor": "executive_sponsor",
-    "Postmortem": "incident",
-    "Evidence": "evidence",
-    "Waiver": "waiver",
-}
-HUMAN_ATTRIBUTES = frozenset({"evidence", "waiver"})
-PEOPLE = frozenset({"owner", "sponsor", "executive_sponsor"})
 
 
 def jira_labels(tracker: JiraTracker) -> FilingLabels:
@@ -86,34 +69,6 @@ def jira_labels(tracker: JiraTracker) -> FilingLabels:
     return FilingLabels(severity=severity, managed=frozenset(n.lower() for n in every))
 
 
-def priority_names(
-    priority_map: Mapping[str, Priority], available: Sequence[str]
-) -> dict[Priority, str]:
-    """P0..P3 -> the first name in ``priority_map`` order that the site has (inverse map)."""
-    have = {name.lower(): name for name in available}
-    out: dict[Priority, str] = {}
-    for name, priority in priority_map.items():
-        if priority not in out and name.lower() in have:
-            out[priority] = have[name.lower()]
-    return out
-
-
-def is_action(body: str) -> bool:
-    """Whether a filing body is an action item's (issue-form sections), not the postmortem."""
-    marker = _MARKER_RE.search(body)
-    return marker is not None and marker.group(3) != POSTMORTEM_SLUG
-
-
-def unescape_markdown(text: str) -> str:
-    """Issue-form text back to plain text (the filing plan escapes it for Markdown)."""
-    return _MD_ESCAPE.sub(r"\1", text)
-
-
-def handle_of(value: str) -> str:
-    """``@bob`` (a Markdown mention in a section) -> ``bob``."""
-    return value.strip().removeprefix("@").strip()
-
-
 class JiraFiler:
     """Files and finds postmortem issues in the tracker's ``project``."""
 
@@ -122,7 +77,7 @@ class JiraFiler:
         connector: JiraConnector,
         labels: FilingLabels,
         today: Callable[[], date],
-        incident: Incident | None = None,
+        incident: Incident,
         policy: Policy | None = None,
     ) -> None:
         self.connector = connector
@@ -134,8 +89,7 @@ class JiraFiler:
         self._found: dict[str, FiledIssue] = {}
         self._raw: dict[str, Mapping[str, Any]] = {}
         self._state: dict[str, dict[str, Any]] = {}
-        self._accounts: dict[str, str] = {}
-        self._priorities: dict[Priority, str] | None = None
+        self.facts = FilingFields(connector)
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -160,81 +114,12 @@ class JiraFiler:
 
     @property
     def cloud(self) -> bool:
-        self.connector.http.client()
-        return self.connector.http.cloud
-
-    def _field_ids(self) -> dict[str, str]:
-        resolution = self.connector.fields.resolve()
-        return {attr: info.id for attr, info in resolution.fields.items()}
-
-    def _owner_field(self) -> str | None:
-        """The id of the user field the mapper reads owners from, when it is not the assignee."""
-        fid = self._field_ids().get("owner")
-        return fid if fid not in (None, "assignee") else None
-
-    def _field_types(self) -> dict[str, str | None]:
-        resolution = self.connector.fields.resolve()
-        return {attr: info.schema_type for attr, info in resolution.fields.items()}
-
-    def _priority_names(self) -> dict[Priority, str]:
-        if self._priorities is None:
-            raw = self.connector.http.request("GET", "priority")
-            names = [str(p.get("name")) for p in raw or [] if isinstance(p, dict)]
-            self._priorities = priority_names(self.config.priority_map, names)
-        return self._priorities
-
-    def _account(self, handle: str) -> str:
-        """The account id for a record's handle (Cloud): one user search per person, cached."""
-        if handle in self._accounts:
-            return self._accounts[handle]
-        found = self.connector.http.request("GET", "user/search", params={"query": handle})
-        users = [u for u in found or [] if isinstance(u, dict) and u.get("accountId")]
-        exact = [
-            u
-            for u in users
-            if handle.lower()
-            in {
-                str(u.get("accountId", "")).lower(),
-                str(u.get("name", "")).lower(),
-                str(u.get("emailAddress", "")).lower().split("@")[0],
-                str(u.get("displayName", "")).lower(),
-            }
-        ]
-        chosen = exact if exact else users
-        if len(chosen) != 1:
-            raise PermanentError(
-                f"{self.config.name}: owner {handle!r} matches {len(chosen)} Jira users; write "
-                "the person's account id in the incident record",
-                None,
-            )
-        self._accounts[handle] = str(chosen[0]["accountId"])
-        return self._accounts[handle]
-
-    def _user(self, handle: str) -> dict[str, str]:
-        if self.cloud:
-            return {"accountId": self._account(handle)}
-        return {"name": handle}
-
-    def _mention(self, handle: str) -> str:
-        """A wiki mention of a record's handle on this deployment."""
-        if self.cloud:
-            return f"[~accountid:{self._account(handle)}]"
-        return f"[~{re.sub(r'[^A-Za-z0-9._@-]', '', handle)}]"
-
-    def _handle(self, user: object, people: Mapping[str, str]) -> str:
-        """A record handle for a Jira user value (through the map stored at filing)."""
-        if not isinstance(user, Mapping):
-            return ""
-        if self.cloud:
-            account = str(user.get("accountId") or "")
-            back = {v: k for k, v in people.items()}
-            return back.get(account, account)
-        return str(user.get("name") or user.get("key") or "")
+        return self.facts.cloud
 
     # -- reading ----------------------------------------------------------------------
 
     def _search_fields(self) -> list[str]:
-        ids = self._field_ids()
+        ids = self.facts.field_ids()
         wanted = ["summary", "labels", "assignee", "duedate", "priority", "created", "description"]
         wanted += [ids[a] for a in FIELD_SECTIONS.values() if a in ids and ids[a] not in wanted]
         return wanted
@@ -257,7 +142,7 @@ class JiraFiler:
             self._raw[key] = hit.get("fields") or {}
             self._state[key] = dict(value)
             people = value.get("people") if isinstance(value.get("people"), dict) else {}
-            self._accounts.update(people or {})
+            self.facts.accounts.update(people or {})
             found[slug] = self._observed(key)
         self._found = found
         return dict(found)
@@ -268,9 +153,9 @@ class JiraFiler:
         people: Mapping[str, str] = state.get("people") or {}
         body = str(state.get("body") or "")
         if is_action(body):
-            body = self._patched(body, fields, people)
+            body = self.facts.patched(body, fields, people)
         created = parse_jira_datetime(fields.get("created"))
-        owner = self._handle(fields.get("assignee"), people)
+        owner = self.facts.handle(fields.get("assignee"), people)
         return FiledIssue(
             key=key,
             url=self.connector.http.browse(key),
@@ -281,118 +166,47 @@ class JiraFiler:
             created=created.date() if created is not None else None,
         )
 
-    def _live(self, attribute: str, fields: Mapping[str, Any], people: Mapping[str, str]) -> str:
-        """A field-backed section's value as the issue shows it now."""
-        ids = self._field_ids()
-        md = GitHubMarkdown()
-        if attribute == "owner":
-            handle = self._handle(fields.get(self._owner_field() or "assignee"), people)
-            return md.mention(handle) if handle else ""
-        if attribute == "due":
-            fid = ids.get("due", "duedate")
-            return str(fields.get(fid) or "")[:10]
-        if attribute == "priority":
-            name = text_of(fields.get("priority")) or ""
-            mapped = {k.lower(): v for k, v in self.config.priority_map.items()}.get(name.lower())
-            return mapped.value if mapped is not None else name
-        value = fields.get(ids[attribute])
-        if attribute in PEOPLE:
-            handle = self._handle(value, people)
-            return md.mention(handle) if handle else ""
-        text = text_of(value) or ""
-        if attribute == "severity":
-            parsed = parse_severity(text) if text else None
-            return parsed.value if parsed is not None else text
-        return text
-
-    def _patched(self, body: str, fields: Mapping[str, Any], people: Mapping[str, str]) -> str:
-        """The stored body with every mapped field-backed section read from the fields."""
-        marker = _MARKER_RE.search(body)
-        sections = parse_sections(body)
-        ids = self._field_ids()
-        for heading, attribute in FIELD_SECTIONS.items():
-            if attribute in ids or attribute in {"owner", "due", "priority"}:
-                sections[heading] = self._live(attribute, fields, people)
-        blocks = [marker.group(0)] if marker else []
-        blocks += [f"### {h}\n\n{sections.get(h, '').strip() or NO_RESPONSE}" for h in SECTIONS]
-        return "\n\n".join(blocks) + "\n"
-
     # -- writing ----------------------------------------------------------------------
 
     def _description(self, body: str) -> tuple[str | dict[str, Any], str | None]:
-        """The description and the REST version to send it with (None: the configured one)."""
-        if not is_action(body):  # the postmortem issue: its document in wiki markup
+        """The description and the REST version to send it with (None: the configured one).
+
+        Both are documents built from the record, not read back from the filing body: the
+        postmortem in wiki markup with this deployment's mentions; an action item's details
+        (as on GitHub), its incident date and severity, and a link to the postmortem issue.
+        """
+        if not is_action(body):
             via = "2" if self.config.rest_api_version == "3" else None
-            if self.incident is None:
-                return body, via
             dues = due_dates(self.incident, self.policy, self._found, self.today())
-            return render(self.incident, _PeopleWiki(self._mention), dues), via
+            postmortem = postmortem_document(self.incident, dues)
+            return render_wiki_document(postmortem, self.facts.mention), via
+        document = self._action_document(body)
+        if self.config.rest_api_version == "3":
+            return render_adf_document(document), None
+        return render_wiki_document(document, self.facts.mention).rstrip(), None
+
+    def _action_document(self, body: str) -> Document:
+        marker = PM_MARKER_RE.search(body)
+        slug = marker.group(3) if marker else ""
+        items = dict(zip(action_slugs(self.incident), self.incident.action_items, strict=True))
         sections = parse_sections(body)
-        parts: list[Any] = []
-        for paragraph in re.split(r"\n\s*\n", sections.get("Details", "")):
-            if paragraph.strip():
-                if parts:
-                    parts.append(Markup(text="\n\n"))
-                parts.append(Text(text=unescape_markdown(" ".join(paragraph.split()))))
-        facts = [
-            ("Incident date", sections.get("Incident date", "")),
-            ("Severity", sections.get("Severity", "")),
-        ]
-        for label, value in facts:
-            if value:
-                parts += [Markup(text="\n\n"), Text(text=f"{label}: {value}")]
+        blocks: list[Block] = []
+        if slug in items:
+            blocks += action_details(self.incident, items[slug]).blocks
+        for label in ("Incident date", "Severity"):
+            if sections.get(label):
+                blocks.append(Paragraph((Span(f"{label}: {sections[label]}"),)))
         url = sections.get("Postmortem", "")
         if url.startswith(("http://", "https://")):
-            parts += [Markup(text="\n\n"), Link(url=url, label="Postmortem")]
-        message = Message(marker="pmsync:pm:description", parts=tuple(parts))
-        if self.config.rest_api_version == "3":
-            return render_adf(message), None
-        return render_wiki(message, cloud=self.cloud), None
-
-    def _section_fields(self, body: str) -> dict[str, Any]:
-        """Jira fields for the field-backed sections of an action item's body."""
-        if not is_action(body):
-            return {}
-        sections = parse_sections(body)
-        ids = self._field_ids()
-        types = self._field_types()
-        out: dict[str, Any] = {}
-        due = sections.get("Due date", "")
-        out[ids.get("due", "duedate")] = due or None
-        priority = sections.get("Priority", "")
-        if priority in {p.value for p in Priority}:
-            name = self._priority_names().get(Priority(priority))
-            if name is None:
-                raise PermanentError(
-                    f"{self.config.name}: no Jira priority maps to {priority}; add one to "
-                    "priority_map",
-                    None,
-                )
-            out["priority"] = {"name": name}
-        severity = sections.get("Severity", "")
-        if "severity" in ids and severity in {s.value for s in Severity}:
-            option = types.get("severity") == "option"
-            out[ids["severity"]] = {"value": severity} if option else severity
-        owner_field = self._owner_field()
-        if owner_field is not None:
-            handle = handle_of(sections.get("Owner", ""))
-            out[owner_field] = self._user(handle) if handle else None
-        for heading in ("Sponsor", "Executive sponsor"):
-            attribute = FIELD_SECTIONS[heading]
-            if attribute in ids:
-                handle = handle_of(sections.get(heading, ""))
-                out[ids[attribute]] = self._user(handle) if handle else None
-        if "incident" in ids:
-            url = sections.get("Postmortem", "")
-            out[ids["incident"]] = url if url.startswith(("http://", "https://")) else None
-        return out
+            blocks.append(Paragraph((Span("Postmortem", url),)))
+        return Document(slug, tuple(blocks))
 
     def _state_for(self, body: str) -> dict[str, Any]:
-        marker = _MARKER_RE.search(body)
+        marker = PM_MARKER_RE.search(body)
         if marker is None:
             raise PermanentError("filing body without its pmsync:pm marker", None)
         stored = body if len(body) <= MAX_STORED_BODY else ""
-        people = {h: a for h, a in self._accounts.items() if h in body or a in body}
+        people = {h: a for h, a in self.facts.accounts.items() if h in body or a in body}
         return {
             "incident": marker.group(2),
             "slug": marker.group(3),
@@ -411,10 +225,10 @@ class JiraFiler:
             "issuetype": {"name": self.config.report_issue_type},
             "summary": title,
             "labels": list(labels),
-            **{k: v for k, v in self._section_fields(body).items() if v is not None},
+            **{k: v for k, v in self.facts.section_fields(body).items() if v is not None},
         }
         if assignees:
-            fields["assignee"] = self._user(assignees[0])
+            fields["assignee"] = self.facts.user(assignees[0])
         if version is None:
             fields["description"] = description
         state = self._state_for(body)
@@ -455,17 +269,17 @@ class JiraFiler:
         people: Mapping[str, str] = state.get("people") or {}
         observed = str(state.get("body") or "")
         if is_action(observed):
-            observed = self._patched(observed, live, people)
+            observed = self.facts.patched(observed, live, people)
         old = parse_sections(observed)
         new = parse_sections(body)
-        wanted = self._section_fields(body)
-        ids = self._field_ids()
+        wanted = self.facts.section_fields(body)
+        ids = self.facts.field_ids()
         for heading, attribute in FIELD_SECTIONS.items():
             fid = "priority" if attribute == "priority" else ids.get(attribute)
             if attribute == "due":
                 fid = ids.get("due", "duedate")
             if attribute == "owner":
-                fid = self._owner_field()  # the assignee itself follows ``assignees``
+                fid = self.facts.owner_field()  # the assignee itself follows ``assignees``
             if attribute in HUMAN_ATTRIBUTES or fid is None:
                 continue
             if old.get(heading, "") != new.get(heading, "") and fid in wanted:
@@ -498,7 +312,7 @@ class JiraFiler:
         if labels is not None:
             fields["labels"] = list(labels)
         if assignees is not None:
-            fields["assignee"] = self._user(assignees[0]) if assignees else None
+            fields["assignee"] = self.facts.user(assignees[0]) if assignees else None
         if body is not None:
             more, wiki_description = self._body_changes(key, state, body)
             fields.update(more)
@@ -536,17 +350,6 @@ def _description_source(body: str) -> object:
     return tuple(
         sections.get(h, "") for h in ("Details", "Incident date", "Severity", "Postmortem")
     )
-
-
-class _PeopleWiki(JiraWiki):
-    """Jira wiki whose mentions go through the filer (account ids on Cloud, names on DC)."""
-
-    def __init__(self, mention: Callable[[str], str]) -> None:
-        super().__init__()
-        self._to_mention = mention
-
-    def mention(self, handle: str) -> str:
-        return self._to_mention(handle)
 
 
 def select_jira(policy_trackers: Sequence[JiraTracker], name: str | None) -> JiraTracker:

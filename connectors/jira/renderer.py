@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from syncer.actions import ADF, WIKI, body_in
+from syncer.document import safe_url
 from syncer.errors import PermanentError
 from syncer.messages import MARKER_PREFIX, Link, Markup, Mention, Message, Text
 from syncer.model import Person
@@ -29,7 +30,9 @@ from syncer.model import Person
 WIKI_SPECIALS = frozenset("{}[]|*_-+^~?!#")
 BACKSLASH_STANDIN = "\u29f5"  # "⧵": a lone "\" can pair with an escape into a "\\" line break
 _LINE_START_BLOCK = re.compile(r"^(h[1-6]|bq)\.", re.IGNORECASE)
-_SAFE_URL = re.compile(r"^https?://[^\s|\[\]{}<>\"\\]+$", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+_WIKI_TABLE = str.maketrans({"\\": BACKSLASH_STANDIN, **{c: "\\" + c for c in WIKI_SPECIALS}})
 _SAFE_HANDLE = re.compile(r"^[\w.@+:-]+$")
 _ZERO_WIDTH_SPACE = "\u200b"
 MARKER_COLOUR = "#97a0af"  # the light grey of Jira's text colour palette
@@ -40,32 +43,31 @@ AdfNode = dict[str, Any]
 
 
 def one_line(text: str) -> str:
-    """Every line break (``\\n``, ``\\r``, U+2028 ...) becomes one space."""
-    return " ".join(text.splitlines()) if text else text
+    """Every line break (``\\n``, ``\\r``, U+2028 ...) becomes one space; control characters,
+    which Jira neither shows nor always accepts, are dropped."""
+    if not _NEEDS_CLEANING.search(text):
+        return text
+    return _CONTROL.sub("", " ".join(text.splitlines()))
 
 
 def escape_wiki(text: str) -> str:
-    """Issue text made inert in Jira wiki markup, on one line."""
-    out: list[str] = []
-    for ch in one_line(text):
-        if ch == "\\":
-            out.append(BACKSLASH_STANDIN)
-        elif ch in WIKI_SPECIALS:
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    escaped = "".join(out)
+    """Issue text made inert in Jira wiki markup, on one line: pmsync's one wiki escaper."""
+    escaped = one_line(text).translate(_WIKI_TABLE)
     if _LINE_START_BLOCK.match(escaped):
         escaped = _ZERO_WIDTH_SPACE + escaped
     return escaped
 
 
-def safe_url(url: str) -> bool:
-    """Whether ``url`` can sit inside ``[label|url]`` without breaking out of it."""
-    return bool(_SAFE_URL.match(url))
+def wiki_url(url: str) -> str | None:
+    """``url`` as the target of ``[label|url]`` (``safe_url``, with the brackets that would
+    end the link encoded too); ``None`` when it may not be linked."""
+    safe = safe_url(url)
+    return safe.replace("[", "%5B").replace("]", "%5D") if safe else None
 
 
-def _wiki_mention(person: Person, *, cloud: bool) -> str:
+def wiki_mention(person: Person, *, cloud: bool) -> str:
+    """``[~accountid:ID]`` (Cloud) or ``[~name]`` (Data Center); a team, or a handle that could
+    break the markup, as escaped text."""
     if person.is_team or not _SAFE_HANDLE.match(person.handle):
         return escape_wiki("@" + (person.display_name or person.handle))
     if cloud:
@@ -84,11 +86,12 @@ def render_wiki(message: Message, *, cloud: bool) -> str:
         elif isinstance(part, Mention) and not part.notify:
             out.append(escape_wiki(part.person.display_name or part.person.handle))
         elif isinstance(part, Mention):
-            out.append(_wiki_mention(part.person, cloud=cloud))
+            out.append(wiki_mention(part.person, cloud=cloud))
         elif isinstance(part, Link):
             label = escape_wiki(part.label or part.url)
-            if safe_url(part.url):
-                out.append(f"[{label}|{part.url}]")
+            url = wiki_url(part.url)
+            if url:
+                out.append(f"[{label}|{url}]")
             else:
                 out.append(f"{label} ({escape_wiki(part.url)})")
     return "".join(out)
@@ -144,7 +147,7 @@ def render_adf(message: Message) -> AdfNode:
                 )
         elif isinstance(part, Link):
             label = one_line(part.label or part.url)
-            href = part.url if safe_url(part.url) else None
+            href = safe_url(part.url)
             paragraphs[-1].append(_text_node(label, href))
             if href is None:
                 paragraphs[-1].append(_text_node(f" ({one_line(part.url)})"))

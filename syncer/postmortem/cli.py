@@ -26,13 +26,13 @@ from syncer.config_loader import load_model_file
 from syncer.errors import ConfigError, RateLimited, TrackerError
 from syncer.exit_codes import ExitCode
 from syncer.ledger import Ledger
+from syncer.model import Person
 from syncer.policy import Policy
 from syncer.postmortem import filing, link_command
 from syncer.postmortem.filing_apply import file_incident
 from syncer.postmortem.lint import RULES, lint
-from syncer.postmortem.markup import GitHubMarkdown, JiraWiki, Markup
 from syncer.postmortem.record import Record, load_file
-from syncer.postmortem.render import render
+from syncer.postmortem.render import postmortem_document
 from syncer.postmortem.schema import Incident
 from syncer.postmortem.skeleton import skeleton
 from syncer.postmortem.source import SourceError
@@ -175,8 +175,18 @@ def cmd_render(args: argparse.Namespace) -> int:
     if policy is not None:
         start = clock_start(incident, policy, today)
         dues = [resolve_due(item, incident, policy, start) for item in incident.action_items]
-    markup: Markup = JiraWiki(args.jira_account_ids) if args.format == "jira" else GitHubMarkdown()
-    sys.stdout.write(render(incident, markup, dues))
+    document = postmortem_document(incident, dues)
+    if args.format == "jira":
+        from connectors.jira.renderer import wiki_mention
+        from connectors.jira.renderer_document import render_wiki_document
+
+        cloud = bool(args.jira_account_ids)
+        text = render_wiki_document(document, lambda h: wiki_mention(Person(handle=h), cloud=cloud))
+    else:
+        from connectors.github.renderer import render_document
+
+        text = render_document(document)
+    sys.stdout.write(text)
     return EXIT_OK
 
 

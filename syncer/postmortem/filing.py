@@ -5,25 +5,25 @@ Planning is pure: from a valid incident, the policy and what the tracker holds n
 ``<!-- pmsync:pm:INCIDENT:SLUG -->`` so that a rerun finds it, updates only what changed and
 creates nothing twice. Action-item bodies use the GitHub issue-form sections (``### Owner``,
 ``### Due date``...) that the connector maps back, so the rest of pmsync governs the items from
-the first minute. The tracker side is a small ``Filer`` Protocol; the steps are written as
-``FileIssue`` and ``EditFiledIssue`` actions through the one applier
-(``syncer.postmortem.filing_apply``).
+the first minute; their text and the postmortem are documents that a connector renders. The
+tracker side is a small ``Filer`` Protocol; the steps are ``FileIssue`` and ``EditFiledIssue``
+actions through the one applier (``syncer.postmortem.filing_apply``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from syncer.document import Document, Mention, Paragraph
 from syncer.messages import html_marker
 from syncer.model import Priority, Severity
 from syncer.policy import Policy
-from syncer.postmortem.markup import GitHubMarkdown
-from syncer.postmortem.render import render
+from syncer.postmortem.render import action_details, postmortem_document
 from syncer.postmortem.schema import ActionItemSpec, Incident
 from syncer.postmortem.slug import POSTMORTEM_SLUG, action_slugs, marker
 from syncer.postmortem.validate import clock_start, resolve_due
@@ -50,7 +50,17 @@ HUMAN_SECTIONS = ("Evidence", "Waiver")
 PENDING_POSTMORTEM = "(the postmortem issue, filed in the same run)"
 MAX_TITLE = 256
 _SECTION_RE = re.compile(r"^### (.+?)\s*$", re.MULTILINE)
-_PM_MARKER_RE = re.compile(r"<!--\s*pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+)\s*-->")
+# A filing marker: groups (the marker, its incident id, its slug).
+PM_MARKER_RE = re.compile(r"<!--\s*(pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+))\s*-->")
+RenderDocument = Callable[[Document], str]
+
+
+def issue_markdown(document: Document) -> str:
+    """``document`` in the filing bodies' Markdown, by the GitHub connector's renderer (through
+    ``syncer.wiring``, imported when called: the core imports no connector)."""
+    from syncer.wiring import issue_markdown as render
+
+    return render(document)
 
 
 @dataclass(frozen=True)
@@ -176,7 +186,7 @@ class FilingLabels:
 
 def slug_of(incident_id: str, body: str) -> str | None:
     """The slug in a body's filing marker for this incident, if any."""
-    for found_id, slug in _PM_MARKER_RE.findall(body):
+    for _marker, found_id, slug in PM_MARKER_RE.findall(body):
         if found_id == incident_id:
             return str(slug)
     return None
@@ -192,8 +202,18 @@ def parse_sections(body: str) -> dict[str, str]:
     return sections
 
 
-def _section(heading: str, value: str) -> str:
-    return f"### {heading}\n\n{value.strip() or NO_RESPONSE}"
+def issue_form(marker_text: str, values: Mapping[str, str]) -> str:
+    """An issue-form body: the hidden marker, then every section in form order, its value as
+    given (``_No response_`` when empty). The Jira filer rebuilds observed bodies with it."""
+    sections = [f"### {h}\n\n{values.get(h, '').strip() or NO_RESPONSE}" for h in SECTIONS]
+    return "\n\n".join([html_marker(marker_text), *sections]) + "\n"
+
+
+def mention_value(handle: str | None, render: RenderDocument = issue_markdown) -> str:
+    """A person's issue-form section (``Owner``, ``Sponsor``...): their mention, or nothing."""
+    if not handle:
+        return ""
+    return render(Document(handle, (Paragraph((Mention(handle),)),))).strip()
 
 
 def action_body(
@@ -205,6 +225,7 @@ def action_body(
     incident_date: date,
     postmortem_url: str,
     observed: FiledIssue | None = None,
+    render: RenderDocument = issue_markdown,
 ) -> str:
     """The issue body of one action item, in issue-form sections, with its marker on top.
 
@@ -212,40 +233,28 @@ def action_body(
     URL under Evidence as proof of done, and an expectation that names a dashboard must not
     count as that dashboard being shown.
     """
-    md = GitHubMarkdown()
     kept = parse_sections(observed.body) if observed is not None else {}
-
-    def who(handle: str | None) -> str:
-        return md.mention(handle) if handle else ""
-
-    details = [
-        f"Action item of {md.cell(incident.id)}: {md.cell(item.type.value)}.",
-        "How we will know it is done: "
-        + (md.cell(item.evidence) if item.evidence.strip() else "not stated yet."),
-    ]
-    if item.details.strip():
-        details.append(md.text(item.details))
     values = {
-        "Owner": who(item.owner),
+        "Owner": mention_value(item.owner, render),
         "Postmortem": postmortem_url,
         "Incident date": incident_date.isoformat(),
         "Severity": incident.severity.value,
         "Priority": item.priority.value,
         "Due date": due.isoformat() if due else "",
-        "Sponsor": who(item.sponsor),
-        "Executive sponsor": who(item.executive_sponsor),
-        "Details": "\n\n".join(details),
+        "Sponsor": mention_value(item.sponsor, render),
+        "Executive sponsor": mention_value(item.executive_sponsor, render),
+        "Details": render(action_details(incident, item)).strip(),
     }
     for heading in HUMAN_SECTIONS:
         values[heading] = kept.get(heading, "")
-    blocks = [html_marker(marker(incident.id, slug))]
-    blocks += [_section(h, values[h]) for h in SECTIONS]
-    return "\n\n".join(blocks) + "\n"
+    return issue_form(marker(incident.id, slug), values)
 
 
-def postmortem_body(incident: Incident, due_dates: Sequence[date | None]) -> str:
+def postmortem_body(
+    incident: Incident, due_dates: Sequence[date | None], render: RenderDocument = issue_markdown
+) -> str:
     """The postmortem issue: the rendered document under its marker."""
-    document = render(incident, GitHubMarkdown(), due_dates)
+    document = render(postmortem_document(incident, due_dates))
     return html_marker(marker(incident.id, POSTMORTEM_SLUG)) + "\n\n" + document
 
 

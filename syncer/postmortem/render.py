@@ -1,8 +1,9 @@
-"""Rendering an incident record as a postmortem document, in Markdown or Jira wiki markup.
+"""An incident record as a postmortem document (``syncer.document``), with no markup.
 
-One function builds the document from the record through the ``Markup`` interface, so both
-targets carry the same sections in the same order; only escaping and syntax differ. Durations
-(time to detect, mitigate, resolve) are computed here from the milestones, never typed by hand.
+One function builds the document from the record, so every renderer (GitHub Markdown, Jira
+wiki) carries the same sections in the same order; only escaping and syntax differ, and those
+are the connectors'. Durations (time to detect, mitigate, resolve) are computed here from the
+milestones, never typed by hand.
 """
 
 from __future__ import annotations
@@ -11,8 +12,21 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from syncer.postmortem.markup import Markup
-from syncer.postmortem.schema import SLO, FactorType, Incident
+from syncer.document import (
+    Block,
+    Bullets,
+    Cell,
+    Document,
+    Heading,
+    Inline,
+    Mention,
+    Paragraph,
+    Prose,
+    Span,
+    Table,
+    plain,
+)
+from syncer.postmortem.schema import SLO, ActionItemSpec, FactorType, Incident
 
 FACTOR_TITLES = {
     FactorType.TECHNICAL: "Technical",
@@ -45,11 +59,11 @@ def key_durations(incident: Incident) -> list[tuple[str, str, timedelta]]:
     ]
 
 
-def render(
-    incident: Incident, markup: Markup, due_dates: Sequence[date | None] | None = None
-) -> str:
+def postmortem_document(
+    incident: Incident, due_dates: Sequence[date | None] | None = None
+) -> Document:
     """The whole postmortem. ``due_dates`` (one per action item) replaces ``slo`` with dates."""
-    doc = _Document(incident, markup, due_dates)
+    doc = _Sections(incident, due_dates)
     sections = (
         doc.header,
         doc.impact,
@@ -61,17 +75,33 @@ def render(
         doc.lessons,
         doc.documentation,
     )
-    return "\n\n".join(part for section in sections for part in section() if part) + "\n"
+    title = f"Postmortem: {incident.title} ({incident.id})"
+    return Document(title, tuple(block for section in sections for block in section()))
 
 
-class _Document:
+def action_details(incident: Incident, item: ActionItemSpec) -> Document:
+    """What an action item is for: its incident and type, how we will know it is done, and
+    the record's details (every tracker's description of the item starts with it)."""
+    evidence = item.evidence.strip() and item.evidence
+    blocks: list[Paragraph | Prose] = [
+        Paragraph((Span(f"Action item of {incident.id}: {item.type.value}."),)),
+        Paragraph((Span("How we will know it is done: " + (evidence or "not stated yet.")),)),
+    ]
+    if item.details.strip():
+        blocks.append(Prose(item.details))
+    return Document(item.title, tuple(blocks))
+
+
+def fact(label: str, *value: Inline) -> tuple[Inline, ...]:
+    """``label: value`` with the label in bold, as one list item."""
+    return (Span(label, strong=True), Span(": "), *value)
+
+
+class _Sections:
     """One method per section; each returns its blocks in order."""
 
-    def __init__(
-        self, incident: Incident, markup: Markup, due_dates: Sequence[date | None] | None
-    ) -> None:
+    def __init__(self, incident: Incident, due_dates: Sequence[date | None] | None) -> None:
         self.incident = incident
-        self.m = markup
         self.due_dates = due_dates
         self.zone = ZoneInfo(incident.timezone)
         self.stamps = incident.timestamps
@@ -79,143 +109,143 @@ class _Document:
     def when(self, moment: datetime) -> str:
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
 
-    def since_start(self, moment: datetime) -> str:
-        return self.m.cell("T+" + human_duration(moment - self.stamps.started))
+    def since_start(self, moment: datetime) -> Cell:
+        return plain("T+" + human_duration(moment - self.stamps.started))
 
-    def header(self) -> list[str]:
-        m, incident, stamps = self.m, self.incident, self.stamps
-        facts = [
-            f"{m.strong('Severity')}: {m.cell(incident.severity.value)}",
-            f"{m.strong('Services')}: {m.cell(', '.join(incident.services))}",
-            f"{m.strong('Postmortem owner')}: {m.mention(incident.owner)}",
-            f"{m.strong('Duration')}: {human_duration(stamps.resolved - stamps.started)} "
-            f"({m.cell(self.when(stamps.started))} to {m.cell(self.when(stamps.resolved))})",
-        ]
+    def header(self) -> list[Block]:
+        incident, stamps = self.incident, self.stamps
+        span = f" ({self.when(stamps.started)} to {self.when(stamps.resolved)})"
+        facts = (
+            fact("Severity", Span(incident.severity.value)),
+            fact("Services", Span(", ".join(incident.services))),
+            fact("Postmortem owner", Mention(incident.owner)),
+            fact("Duration", Span(human_duration(stamps.resolved - stamps.started) + span)),
+        )
         return [
-            m.heading(1, f"Postmortem: {incident.title} ({incident.id})"),
-            m.bullets(facts),
-            m.heading(2, "Summary"),
-            m.text(incident.summary),
+            Heading(1, f"Postmortem: {incident.title} ({incident.id})"),
+            Bullets(facts),
+            Heading(2, "Summary"),
+            Prose(incident.summary),
         ]
 
-    def impact(self) -> list[str]:
-        m, impact, stamps = self.m, self.incident.impact, self.stamps
+    def impact(self) -> list[Block]:
+        impact, stamps = self.incident.impact, self.stamps
         minutes = impact.duration_minutes
         if minutes is None:
             minutes = int((stamps.mitigated - stamps.started).total_seconds() // 60)
-        numbers = [
-            f"{m.strong('User-visible impact')}: {human_duration(timedelta(minutes=minutes))}"
-        ]
+        numbers = [fact("User-visible impact", Span(human_duration(timedelta(minutes=minutes))))]
         if impact.users_affected is not None:
-            numbers.append(f"{m.strong('Users affected')}: {impact.users_affected:,}")
+            numbers.append(fact("Users affected", Span(f"{impact.users_affected:,}")))
         if impact.requests_affected is not None:
-            numbers.append(f"{m.strong('Requests affected')}: {impact.requests_affected:,}")
+            numbers.append(fact("Requests affected", Span(f"{impact.requests_affected:,}")))
         if impact.error_budget_burned_percent is not None:
-            slo = f" of {m.cell(impact.slo)}" if impact.slo else ""
+            slo = f" of {impact.slo}" if impact.slo else ""
             burned = f"{impact.error_budget_burned_percent:g}%"
-            numbers.append(f"{m.strong('Error budget burned')}: {m.cell(burned)}{slo}")
+            numbers.append(fact("Error budget burned", Span(burned + slo)))
         if impact.cost:
-            numbers.append(f"{m.strong('Cost')}: {m.cell(impact.cost)}")
-        return [m.heading(2, "Impact"), m.text(impact.description), m.bullets(numbers)]
+            numbers.append(fact("Cost", Span(impact.cost)))
+        return [Heading(2, "Impact"), Prose(impact.description), Bullets(tuple(numbers))]
 
-    def timeline(self) -> list[str]:
-        m, stamps = self.m, self.stamps
-        measures = m.table(
-            ["Measure", "Span", "Duration"],
-            [
-                [m.cell(name), m.cell(span), m.cell(human_duration(d))]
+    def timeline(self) -> list[Block]:
+        stamps = self.stamps
+        measures = Table(
+            ("Measure", "Span", "Duration"),
+            tuple(
+                (plain(name), plain(span), plain(human_duration(d)))
                 for name, span, d in key_durations(self.incident)
-            ],
+            ),
         )
-        rows: list[tuple[datetime, int, list[str]]] = []
+        rows: list[tuple[datetime, int, tuple[Cell, ...]]] = []
         for order, name in enumerate(("started", "detected", "mitigated", "resolved")):
             moment = getattr(stamps, name)
-            label = m.strong(m.cell(f"Incident {name}"))
-            cells = [m.cell(self.when(moment)), self.since_start(moment), label, " "]
+            label: Cell = (Span(f"Incident {name}", strong=True),)
+            cells: tuple[Cell, ...] = (
+                plain(self.when(moment)),
+                self.since_start(moment),
+                label,
+                plain(""),
+            )
             rows.append((moment, order * 2, cells))
         for index, event in enumerate(self.incident.timeline):
-            cells = [
-                m.cell(self.when(event.time)),
+            cells = (
+                plain(self.when(event.time)),
                 self.since_start(event.time),
-                m.cell(event.event),
-                m.cell(event.source),
-            ]
+                plain(event.event),
+                plain(event.source),
+            )
             rows.append((event.time, 1 + index * 2, cells))
         rows.sort(key=lambda row: (row[0], row[1]))
-        events = m.table(["Time", "Since start", "Event", "Source"], [r[2] for r in rows])
-        return [m.heading(2, "Timeline"), measures, events]
+        events = Table(("Time", "Since start", "Event", "Source"), tuple(r[2] for r in rows))
+        return [Heading(2, "Timeline"), measures, events]
 
-    def narrative(self) -> list[str]:
-        m, incident = self.m, self.incident
+    def narrative(self) -> list[Block]:
+        incident = self.incident
         return [
-            m.heading(2, "Trigger"),
-            m.text(incident.trigger),
-            m.heading(2, "Detection"),
-            m.text(incident.detection),
-            m.heading(2, "Resolution"),
-            m.text(incident.resolution),
+            Heading(2, "Trigger"),
+            Prose(incident.trigger),
+            Heading(2, "Detection"),
+            Prose(incident.detection),
+            Heading(2, "Resolution"),
+            Prose(incident.resolution),
         ]
 
-    def causes(self) -> list[str]:
-        m, incident = self.m, self.incident
+    def causes(self) -> list[Block]:
+        incident = self.incident
         root = incident.root_cause
-        out = [
-            m.heading(2, "Root cause analysis"),
-            f"{m.strong(m.cell(FACTOR_TITLES[root.type]))}: {m.text(root.description)}",
+        out: list[Block] = [
+            Heading(2, "Root cause analysis"),
+            Paragraph(fact(FACTOR_TITLES[root.type], Span(root.description))),
         ]
         if incident.contributing_factors:
-            out.append(m.heading(3, "Contributing factors"))
+            out.append(Heading(3, "Contributing factors"))
             for factor_type, title in FACTOR_TITLES.items():
-                texts = [
-                    m.cell(f.description)
+                texts = tuple(
+                    plain(f.description)
                     for f in incident.contributing_factors
                     if f.type is factor_type
-                ]
+                )
                 if texts:
-                    out += [m.heading(4, title), m.bullets(texts)]
+                    out += [Heading(4, title), Bullets(texts)]
         return out
 
-    def ai(self) -> list[str]:
-        m, ai = self.m, self.incident.ai
+    def ai(self) -> list[Block]:
+        ai = self.incident.ai
         if ai is None:
             return []
-        out = [
-            m.heading(2, "AI system involved"),
-            m.bullets(
-                [
-                    f"{m.strong('Model')}: {m.cell(ai.model)}",
-                    f"{m.strong('Provider')}: {m.cell(ai.provider)}",
-                ]
-            ),
+        out: list[Block] = [
+            Heading(2, "AI system involved"),
+            Bullets((fact("Model", Span(ai.model)), fact("Provider", Span(ai.provider)))),
         ]
         if ai.changes:
-            rows = [
-                [
-                    m.cell(c.kind),
-                    m.cell(c.before),
-                    m.cell(c.after),
-                    m.cell(self.when(c.changed_at)) if c.changed_at else " ",
-                    m.cell(c.description),
-                ]
+            rows = tuple(
+                (
+                    plain(c.kind),
+                    plain(c.before),
+                    plain(c.after),
+                    plain(self.when(c.changed_at) if c.changed_at else ""),
+                    plain(c.description),
+                )
                 for c in ai.changes
-            ]
+            )
             out += [
-                m.heading(3, "Model, prompt and configuration changes"),
-                m.table(["Kind", "Before", "After", "Live since", "What changed"], rows),
+                Heading(3, "Model, prompt and configuration changes"),
+                Table(("Kind", "Before", "After", "Live since", "What changed"), rows),
             ]
         if ai.missed_by:
-            rows = [[m.cell(s.name), m.cell(s.kind), m.cell(s.why_missed)] for s in ai.missed_by]
+            missed = tuple(
+                (plain(s.name), plain(s.kind), plain(s.why_missed)) for s in ai.missed_by
+            )
             out += [
-                m.heading(3, "Guardrails and evaluations that missed it"),
-                m.table(["Safeguard", "Kind", "Why it missed"], rows),
+                Heading(3, "Guardrails and evaluations that missed it"),
+                Table(("Safeguard", "Kind", "Why it missed"), missed),
             ]
         if ai.data_involved is not None:
             data = ai.data_involved
-            lines = [m.cell(data.description)]
+            lines = [plain(data.description)]
             if data.datasets:
-                lines.append(f"{m.strong('Datasets')}: {m.cell(', '.join(data.datasets))}")
-            lines.append(f"{m.strong('Personal data')}: {'yes' if data.personal_data else 'no'}")
-            out += [m.heading(3, "Data involved"), m.bullets(lines)]
+                lines.append(fact("Datasets", Span(", ".join(data.datasets))))
+            lines.append(fact("Personal data", Span("yes" if data.personal_data else "no")))
+            out += [Heading(3, "Data involved"), Bullets(tuple(lines))]
         return out
 
     def due_text(self, index: int) -> str:
@@ -229,41 +259,40 @@ class _Document:
             return item.due.isoformat()
         return "not set"
 
-    def actions(self) -> list[str]:
-        m = self.m
+    def actions(self) -> list[Block]:
         if not self.incident.action_items:
-            return [m.heading(2, "Action items"), m.text("None recorded.")]
-        rows = [
-            [
-                m.cell(item.title),
-                m.cell(item.type.value),
-                m.mention(item.owner),
-                m.cell(item.priority.value),
-                m.cell(self.due_text(index)),
-                m.cell(item.evidence or "not stated"),
-            ]
+            return [Heading(2, "Action items"), Prose("None recorded.")]
+        rows = tuple(
+            (
+                plain(item.title),
+                plain(item.type.value),
+                (Mention(item.owner),),
+                plain(item.priority.value),
+                plain(self.due_text(index)),
+                plain(item.evidence or "not stated"),
+            )
             for index, item in enumerate(self.incident.action_items)
-        ]
-        header = ["Action", "Type", "Owner", "Priority", "Due", "Evidence of done"]
-        return [m.heading(2, "Action items"), m.table(header, rows)]
+        )
+        header = ("Action", "Type", "Owner", "Priority", "Due", "Evidence of done")
+        return [Heading(2, "Action items"), Table(header, rows)]
 
-    def lessons(self) -> list[str]:
-        m, lessons = self.m, self.incident.lessons
-        out = [m.heading(2, "Lessons learned")]
+    def lessons(self) -> list[Block]:
+        lessons = self.incident.lessons
+        out: list[Block] = [Heading(2, "Lessons learned")]
         for title, items in (
             ("What went well", lessons.went_well),
             ("What went wrong", lessons.went_wrong),
             ("Where we got lucky", lessons.got_lucky),
         ):
-            out.append(m.heading(3, title))
+            out.append(Heading(3, title))
             out.append(
-                m.bullets([m.cell(i) for i in items]) if items else m.text("Nothing recorded.")
+                Bullets(tuple(plain(i) for i in items)) if items else Prose("Nothing recorded.")
             )
         return out
 
-    def documentation(self) -> list[str]:
-        m, docs = self.m, self.incident.documentation_updates
+    def documentation(self) -> list[Block]:
+        docs = self.incident.documentation_updates
         if not docs:
-            return [m.heading(2, "Documentation updates"), m.text("None.")]
-        items = [m.link(d.description, d.url) if d.url else m.cell(d.description) for d in docs]
-        return [m.heading(2, "Documentation updates"), m.bullets(items)]
+            return [Heading(2, "Documentation updates"), Prose("None.")]
+        items = tuple((Span(d.description, d.url or None),) for d in docs)
+        return [Heading(2, "Documentation updates"), Bullets(items)]

@@ -42,13 +42,12 @@ from syncer.report.build import (
     report_timezone,
     scheduled_week,
 )
+from syncer.report.layout import layout
 from syncer.report.model import TREND_WEEKS, WeeklyReport
 from syncer.report.people import Names, unnamed
-from syncer.report.publish import report_changes, report_tracker, target_kind
+from syncer.report.publish import renderer_for, report_changes, report_tracker
 from syncer.report.render_html import render_html
-from syncer.report.render_jira import render_adf_json, render_wiki
 from syncer.report.render_json import render_json
-from syncer.report.render_markdown import render_markdown
 from syncer.secrets import register_configured_secrets
 from syncer.tracker import Tracker
 
@@ -115,9 +114,32 @@ def connect_wiring(
             store.close()
 
 
+def render_markdown(report: WeeklyReport) -> str:
+    """The review as a Markdown file: the GitHub issue's Markdown, every row."""
+    from connectors.github.renderer import render_document
+
+    return render_document(layout(report))
+
+
+def render_wiki(report: WeeklyReport) -> str:
+    """The review as a Jira wiki file, every row, without the PNG."""
+    from connectors.jira.renderer_document import render_wiki_document
+
+    return render_wiki_document(layout(report))
+
+
+def render_adf_json(report: WeeklyReport) -> str:
+    """The review as an ADF JSON file, every row, without the PNG."""
+    from connectors.jira.renderer_document import adf_json, render_adf_document
+
+    return adf_json(render_adf_document(layout(report)))
+
+
 def write_files(report: WeeklyReport, formats: Sequence[str], out: Path) -> list[Path]:
     """Every requested format, full length (no row cap), named by week; each text passes the
-    secret redactor (the model already did, in ``build_report``: this catches the rest)."""
+    secret redactor (the model already did, in ``build_report``: this catches the rest).
+    Each renders the same document (``syncer.report.layout``), but JSON, which is the report
+    model itself, for dashboards."""
     out.mkdir(parents=True, exist_ok=True)
     stem = f"reliability-review-{report.header.week}"
     written: list[Path] = []
@@ -183,7 +205,7 @@ def describe_planned(action: Action, policy: Policy, tracker_name: str, reason: 
     if (
         isinstance(action, UpsertReport)
         and not action.attachments
-        and target_kind(policy, tracker_name) != "github"
+        and renderer_for(policy, tracker_name).attaches_charts
     ):
         files = f"; no trend chart ({escape(CHARTS.install)})"
     return (

@@ -8,26 +8,29 @@ per week, edited on rerun. The body depends only on the report, so a rerun with 
 produces the same body and the tracker sees no change. Every body passes the secret
 redactor (after the model did, in ``build_report``), which is deterministic too.
 
-The Jira review's PNG chart needs the ``charts`` extra (matplotlib). Without it the review is
+The core lays the review and the log entry out once, as documents (``syncer.report.layout``);
+the tracker's connector hands in the ``DocumentRenderer`` that turns them into its markup, so
+nothing here knows a tracker's markup, family or API version. A tracker that draws no chart
+(``attaches_charts``: Jira) gets the trend as a PNG attachment.
+
+The PNG chart needs the ``charts`` extra (matplotlib). Without it the review is
 published all the same, with the trend table, and a note where the chart would stand says
 what to install; a warning in the log says it too. The only side effect here is that line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 
-from syncer.actions import ADF, MARKDOWN, WIKI, ItemChange, UpsertLogEntry, UpsertReport
+from syncer.actions import ItemChange, UpsertLogEntry, UpsertReport
+from syncer.document import Chart, Document, DocumentRenderer, Paragraph, Span
 from syncer.extras import CHARTS, MissingExtra
 from syncer.logging_setup import redact
-from syncer.markdown import escape
-from syncer.messages import html_marker
 from syncer.policy import Policy
-from syncer.report import text
-from syncer.report.layout import Block, Heading, Paragraph, Span, Table, linked, plain
-from syncer.report.model import Decision, ItemBrief, WeeklyReport
-from syncer.report.render_jira import adf_document, fit_adf, fit_wiki, render_wiki_blocks
-from syncer.report.render_markdown import fit_markdown, link
+from syncer.report.layout import layout, log_layout
+from syncer.report.model import WeeklyReport
 
 # Published before item writes (they are what the weekly meeting opens); the review issue
 # before the log entry, so a budget of one write publishes the review.
@@ -37,19 +40,9 @@ CHART_MISSING_NOTE = (
     f"(install {CHARTS.install.removeprefix('pip install ')}). "
     "The table below has the same figures."
 )
+CHART_FILE = "risk-trend.png"
 
 log = structlog.get_logger(__name__)
-
-
-def target_kind(policy: Policy, tracker_name: str) -> str:
-    """``github``, ``jira_v2`` or ``jira_v3`` for the tracker instance named ``tracker_name``."""
-    for g in policy.trackers.github:
-        if g.name == tracker_name:
-            return "github"
-    for j in policy.trackers.jira:
-        if j.name == tracker_name:
-            return "jira_v3" if j.rest_api_version == "3" else "jira_v2"
-    return "github"
 
 
 def report_tracker(policy: Policy) -> str | None:
@@ -57,20 +50,23 @@ def report_tracker(policy: Policy) -> str | None:
     return policy.report_target()
 
 
-CHART_FILE = "risk-trend.png"
+def renderer_for(policy: Policy, tracker_name: str) -> DocumentRenderer:
+    """The renderer of the tracker named ``tracker_name``, from its connector.
+
+    For callers that do not hand one in (the daemon): ``syncer.wiring``, the entry point that
+    knows the connectors, is imported here, when called, so the core imports none of them.
+    """
+    from syncer.wiring import document_renderer
+
+    return document_renderer(policy, tracker_name)
 
 
-def markups_for(kind: str) -> tuple[str, ...]:
-    """The markups a tracker family may publish: GitHub Markdown; Jira wiki (v2) and ADF (v3)."""
-    return (MARKDOWN,) if kind == "github" else (WIKI, ADF)
-
-
-def trend_chart(report: WeeklyReport, kind: str) -> dict[str, bytes]:
-    """The trend as a PNG attachment for Jira (GitHub shows the Mermaid chart instead).
+def trend_chart(report: WeeklyReport, renderer: DocumentRenderer) -> dict[str, bytes]:
+    """The trend as a PNG attachment for a tracker that draws no chart (GitHub draws Mermaid).
 
     Empty, with a warning, when the ``charts`` extra is not installed.
     """
-    if kind == "github":
+    if not renderer.attaches_charts:
         return {}
     from syncer.report.render_png import render_png
 
@@ -85,6 +81,29 @@ def trend_chart(report: WeeklyReport, kind: str) -> dict[str, bytes]:
         return {}
 
 
+def without_chart(document: Document, note: str | None) -> Document:
+    """``document`` with each chart that has no attachment replaced by ``note`` (if any)."""
+    blocks = [
+        (Paragraph((Span(note),), "note") if note else b)
+        if isinstance(b, Chart) and not b.attachment
+        else b
+        for b in document.blocks
+    ]
+    return document.replaced(blocks)
+
+
+def fit(
+    build: Callable[[int], Document], renderer: DocumentRenderer, markup: str, max_rows: int
+) -> str:
+    """``build(rows)`` rendered, with rows per table halved until it fits the tracker's limit."""
+    rows = max_rows
+    body = renderer.render(build(rows), markup)
+    while len(body) > renderer.body_limit and rows > 1:
+        rows //= 2
+        body = renderer.render(build(rows), markup)
+    return body
+
+
 def report_bodies(
     report: WeeklyReport,
     policy: Policy,
@@ -92,6 +111,7 @@ def report_bodies(
     *,
     chart: str | None = None,
     chart_note: str | None = None,
+    renderer: DocumentRenderer | None = None,
 ) -> dict[str, str]:
     """The review issue body in each markup the tracker may use, within its size limit.
 
@@ -99,133 +119,62 @@ def report_bodies(
     what was sent would be rewritten on every rerun. ``chart`` names the attached PNG;
     without one, ``chart_note`` (if any) stands where the chart would.
     """
+    renderer = renderer or renderer_for(policy, tracker_name)
+
+    def build(rows: int) -> Document:
+        document = layout(report, max_rows=rows, chart_attachment=chart)
+        return without_chart(document, chart_note) if renderer.attaches_charts else document
+
     rows = policy.report.max_rows
-    render = {
-        MARKDOWN: lambda: fit_markdown(report, rows),
-        WIKI: lambda: fit_wiki(report, rows, chart_attachment=chart, chart_note=chart_note),
-        ADF: lambda: fit_adf(report, rows, chart_attachment=chart, chart_note=chart_note),
-    }
-    kind = target_kind(policy, tracker_name)
-    return {m: redact(render[m]().rstrip()) for m in markups_for(kind)}
+    return {m: redact(fit(build, renderer, m, rows)) for m in renderer.markups}
 
 
 def report_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
     """The review issue body in the markup the tracker's configuration publishes."""
-    kind = target_kind(policy, tracker_name)
-    return report_bodies(report, policy, tracker_name)[_markup_of(kind)]
+    renderer = renderer_for(policy, tracker_name)
+    return report_bodies(report, policy, tracker_name, renderer=renderer)[renderer.published]
 
 
-def _markup_of(kind: str) -> str:
-    return {"github": MARKDOWN, "jira_v2": WIKI, "jira_v3": ADF}[kind]
-
-
-def _log_blocks(report: WeeklyReport) -> list[Block]:
-    h = report.header
-    blocks: list[Block] = [
-        Heading(3, f"{h.week}: {h.period_start.isoformat()} to {h.period_end.isoformat()}"),
-    ]
-
-    def decisions(kind: str) -> list[Decision]:
-        return [d for d in report.decisions if d.kind == kind]
-
-    for kind, title in text.DECISION_TITLES.items():
-        chosen = decisions(kind)
-        if not chosen:
-            blocks.append(Paragraph((Span(f"{title}: ", strong=True), Span("none"))))
-            continue
-        blocks.append(Paragraph((Span(f"{title} ({len(chosen)})", strong=True),)))
-        blocks.append(
-            Table(
-                ("Item", *text.decision_headers(kind)[1:]),
-                tuple(
-                    (linked(d.key, d.url), *(plain(c) for c in text.decision_cells(d)))
-                    for d in chosen
-                ),
-            )
-        )
-
-    def briefs(title: str, chosen: tuple[ItemBrief, ...]) -> None:
-        if not chosen:
-            blocks.append(Paragraph((Span(f"{title}: ", strong=True), Span("none"))))
-            return
-        blocks.append(Paragraph((Span(f"{title} ({len(chosen)})", strong=True),)))
-        blocks.append(
-            Table(
-                ("Item", "Title", "Incident", "On"),
-                tuple(
-                    (
-                        linked(b.key, b.url),
-                        plain(b.title),
-                        plain(b.incident or "none"),
-                        plain(text.day(b.day)),
-                    )
-                    for b in chosen
-                ),
-            )
-        )
-
-    briefs("Roadmap: actions added", report.roadmap_changes.added)
-    briefs("Roadmap: actions completed", report.roadmap_changes.completed)
-    return blocks
-
-
-def _markdown_blocks(blocks: list[Block]) -> str:
-    out: list[str] = []
-    for block in blocks:
-        if isinstance(block, Heading):
-            out += ["#" * block.level + " " + escape(block.text), ""]
-        elif isinstance(block, Paragraph):
-            out += [
-                "".join(
-                    f"**{escape(s.text.strip())}** " if s.strong else escape(s.text)
-                    for s in block.spans
-                ).strip(),
-                "",
-            ]
-        elif isinstance(block, Table):
-            out.append("| " + " | ".join(escape(h) for h in block.headers) + " |")
-            out.append("|" + "---|" * len(block.headers))
-            for row in block.rows:
-                cells = [
-                    "".join(link(s.text, s.url) if s.url else escape(s.text) for s in cell) or " "
-                    for cell in row
-                ]
-                out.append("| " + " | ".join(cells) + " |")
-            out.append("")
-    return "\n".join(out)
-
-
-def log_bodies(report: WeeklyReport, policy: Policy, tracker_name: str) -> dict[str, str]:
+def log_bodies(
+    report: WeeklyReport,
+    policy: Policy,
+    tracker_name: str,
+    *,
+    renderer: DocumentRenderer | None = None,
+) -> dict[str, str]:
     """This week's operating-log comment (closure decisions, roadmap changes) per markup."""
-    blocks = _log_blocks(report)
-    marker = html_marker(f"pmsync:log:{report.header.week}")
-    render = {
-        MARKDOWN: lambda: f"{_markdown_blocks(blocks).rstrip()}\n\n{marker}",
-        WIKI: lambda: render_wiki_blocks(blocks),
-        ADF: lambda: adf_document(blocks),
-    }
-    kind = target_kind(policy, tracker_name)
-    return {m: redact(render[m]().rstrip()) for m in markups_for(kind)}
+    renderer = renderer or renderer_for(policy, tracker_name)
+    document = log_layout(report)
+    return {m: redact(renderer.render(document, m)) for m in renderer.markups}
 
 
 def log_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
     """The log comment in the markup the tracker's configuration publishes."""
-    return log_bodies(report, policy, tracker_name)[_markup_of(target_kind(policy, tracker_name))]
+    renderer = renderer_for(policy, tracker_name)
+    return log_bodies(report, policy, tracker_name, renderer=renderer)[renderer.published]
 
 
-def report_changes(report: WeeklyReport, policy: Policy, tracker_name: str) -> list[ItemChange]:
-    """One change for the review issue (with the chart for Jira) and one for the log entry."""
+def report_changes(
+    report: WeeklyReport,
+    policy: Policy,
+    tracker_name: str,
+    renderer: DocumentRenderer | None = None,
+) -> list[ItemChange]:
+    """One change for the review issue (with the chart, where the tracker attaches charts)
+    and one for the log entry."""
+    renderer = renderer or renderer_for(policy, tracker_name)
     week = report.header.week
-    kind = target_kind(policy, tracker_name)
-    attachments = trend_chart(report, kind)
+    attachments = trend_chart(report, renderer)
     chart = CHART_FILE if attachments else None
-    chart_note = CHART_MISSING_NOTE if kind != "github" and not attachments else None
+    chart_note = CHART_MISSING_NOTE if renderer.attaches_charts and not attachments else None
     upsert = UpsertReport(
         tracker=tracker_name,
         week_key=week,
         label=policy.report.label,
         title=report.header.title,
-        bodies=report_bodies(report, policy, tracker_name, chart=chart, chart_note=chart_note),
+        bodies=report_bodies(
+            report, policy, tracker_name, chart=chart, chart_note=chart_note, renderer=renderer
+        ),
         attachments=attachments,
         close_previous=policy.report.close_previous,
         reason="weekly review",
@@ -235,7 +184,7 @@ def report_changes(report: WeeklyReport, policy: Policy, tracker_name: str) -> l
         log_label=policy.report.log_label,
         log_title=policy.report.log_title,
         week_key=week,
-        bodies=log_bodies(report, policy, tracker_name),
+        bodies=log_bodies(report, policy, tracker_name, renderer=renderer),
         reason="operating log",
     )
     return [

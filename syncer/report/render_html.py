@@ -1,8 +1,10 @@
 """The weekly review as one standalone HTML file, with the trend drawn as inline SVG.
 
 No scripts, no external stylesheets, fonts or images: the file reads the same when mailed,
-attached or hosted anywhere. Every string from an issue passes through ``html.escape``, and
-links are kept only for http(s) URLs, so a title holding ``<script>`` stays text.
+attached or hosted anywhere. It renders the same ``Document`` as the trackers
+(``syncer.report.layout``): every string from an issue passes through ``esc``, the one HTML
+escaper, and links are kept only for ``safe_url`` targets, so a title holding ``<script>``
+stays text.
 """
 
 from __future__ import annotations
@@ -11,7 +13,21 @@ import html
 import re
 from collections.abc import Callable
 
-from syncer.report.layout import Block, Cell, Chart, Heading, Paragraph, Span, Table, layout
+from syncer.document import (
+    Bullets,
+    Cell,
+    Chart,
+    Document,
+    Facts,
+    Heading,
+    Inline,
+    Mention,
+    Paragraph,
+    Prose,
+    Table,
+    safe_url,
+)
+from syncer.report.layout import layout
 from syncer.report.model import TrendPoint, WeeklyReport
 from syncer.report.text import (
     RECONSTRUCTED_NOTE,
@@ -21,7 +37,6 @@ from syncer.report.text import (
     week_label,
 )
 
-_SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 STYLE = """
@@ -59,10 +74,13 @@ def esc(value: str) -> str:
     return html.escape(_CONTROL.sub("", value), quote=True)
 
 
-def _span(span: Span) -> str:
+def _span(span: Inline) -> str:
+    if isinstance(span, Mention):
+        return esc("@" + span.handle)
     label = esc(span.text)
-    if span.url and _SAFE_URL.match(span.url):
-        return f'<a href="{esc(span.url)}">{label or "link"}</a>'
+    url = safe_url(span.url) if span.url else None
+    if url:
+        return f'<a href="{esc(url)}">{label or "link"}</a>'
     if span.strong:
         return f"<strong>{label}</strong>"
     return label
@@ -202,31 +220,45 @@ def _svg_chart(points: tuple[TrendPoint, ...]) -> str:
     return "".join(out)
 
 
-def render_html_blocks(blocks: list[Block], report: WeeklyReport) -> str:
+def _paragraph(paragraph: Paragraph) -> str:
+    css = ' class="note"' if paragraph.style == "note" else ""
+    return f"<p{css}>{''.join(_span(s) for s in paragraph.spans)}</p>"
+
+
+def _table(table: Table) -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in table.headers)
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{_cell(c)}</td>' if i in table.numeric else f"<td>{_cell(c)}</td>"
+            for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in table.rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def render_html_document(document: Document) -> str:
+    """``document`` as a standalone page; a chart is drawn as inline SVG from its data."""
     body: list[str] = []
-    for block in blocks:
+    for block in document.blocks:
         if isinstance(block, Heading):
             body.append(f"<h{block.level}>{esc(block.text)}</h{block.level}>")
         elif isinstance(block, Paragraph):
-            css = ' class="note"' if block.style == "note" else ""
-            body.append(f"<p{css}>{''.join(_span(s) for s in block.spans)}</p>")
+            body.append(_paragraph(block))
+        elif isinstance(block, Prose):
+            body.extend(f"<p>{'<br>'.join(esc(x) for x in p)}</p>" for p in block.paragraphs())
+        elif isinstance(block, Bullets):
+            items = "".join(f"<li>{''.join(_span(s) for s in i)}</li>" for i in block.items)
+            body.append(f"<ul>{items}</ul>")
+        elif isinstance(block, Facts):
+            body.extend(_paragraph(p) for p in block.paragraphs())
         elif isinstance(block, Table):
-            head = "".join(f"<th>{esc(h)}</th>" for h in block.headers)
-            rows = "".join(
-                "<tr>"
-                + "".join(
-                    f'<td class="n">{_cell(c)}</td>'
-                    if i in block.numeric
-                    else f"<td>{_cell(c)}</td>"
-                    for i, c in enumerate(row)
-                )
-                + "</tr>"
-                for row in block.rows
-            )
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            body.append(_table(block))
         elif isinstance(block, Chart):
-            body.append(f"<figure>{_svg_chart(report.trend)}</figure>")
-    title = esc(report.header.title)
+            body.append(f"<figure>{_svg_chart(block.points)}</figure>")
+    title = esc(document.title)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -239,4 +271,4 @@ def render_html_blocks(blocks: list[Block], report: WeeklyReport) -> str:
 
 def render_html(report: WeeklyReport) -> str:
     """The whole report, every row, as one self-contained page."""
-    return render_html_blocks(layout(report), report)
+    return render_html_document(layout(report))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from connectors.github.renderer import GitHubDocuments
 from syncer.actions import UpsertReport
 from syncer.config_loader import load_model_file
 from syncer.evaluate import evaluate
@@ -37,9 +38,8 @@ from syncer.model import (
 from syncer.policy import Policy
 from syncer.report import build_report, report_changes
 from syncer.report.render_html import render_html
-from syncer.report.render_jira import render_adf_json, render_wiki
 from syncer.report.render_json import render_json
-from syncer.report.render_markdown import render_markdown
+from tests.report.renderings import render_adf_json, render_markdown, render_wiki
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY_FILE = Path(__file__).resolve().parents[2] / "config" / "pmsync.example.yaml"
@@ -143,7 +143,8 @@ def main() -> None:
     cpu_started, started = time.process_time(), time.perf_counter()
     report = build_report(assessments, policy, NOW, ledger, daily)
     built = time.perf_counter()
-    changes = report_changes(report, policy, "github")  # the issue body (capped) + log entry
+    # The issue body (capped) + log entry, with the renderer the GitHub connector hands in.
+    changes = report_changes(report, policy, "github", GitHubDocuments())
     files = [render_markdown(report), render_html(report), render_json(report)]
     done, cpu = time.perf_counter(), time.process_time() - cpu_started
     jira = [render_wiki(report), render_adf_json(report)]

@@ -7,7 +7,9 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.github.renderer import escape_text, render_message, safe_url, with_marker
+from connectors.github.renderer import escape as escape_text
+from connectors.github.renderer import render_message, with_marker
+from syncer.document import safe_url
 from syncer.messages import Link, Markup, Mention, Message, Text, markers_in
 from syncer.model import Person
 

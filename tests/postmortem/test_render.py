@@ -8,9 +8,12 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.postmortem.markup import GitHubMarkdown, JiraWiki
+from connectors.github.renderer import render_document
+from connectors.jira.renderer import wiki_mention
+from connectors.jira.renderer_document import render_wiki_document
+from syncer.model import Person
 from syncer.postmortem.record import Record
-from syncer.postmortem.render import human_duration, render
+from syncer.postmortem.render import human_duration, postmortem_document
 from syncer.postmortem.schema import Incident
 
 MD_MENTION = re.compile(r"(?<![\w\\`])@([A-Za-z0-9][A-Za-z0-9-]*)")
@@ -27,6 +30,19 @@ SECTIONS = [
     "Lessons learned",
     "Documentation updates",
 ]
+
+
+def markdown(incident: Incident, dues: list[date | None] | None = None) -> str:
+    """The postmortem document as the GitHub connector renders it."""
+    return render_document(postmortem_document(incident, dues))
+
+
+def wiki(incident: Incident, *, account_ids: bool = False) -> str:
+    """The postmortem document as the Jira connector renders it (Cloud: account ids)."""
+    return render_wiki_document(
+        postmortem_document(incident),
+        lambda handle: wiki_mention(Person(handle=handle), cloud=account_ids),
+    )
 
 
 def table_rows(text: str, header_start: str) -> list[str]:
@@ -47,13 +63,13 @@ def unescaped_pipes(line: str) -> int:
 class TestMarkdown:
     def test_sections_come_in_the_documented_order(self, record: Record) -> None:
         """Every section heading is present, in order."""
-        text = render(record.incident, GitHubMarkdown())
+        text = markdown(record.incident)
         positions = [text.index(f"\n## {name}\n") for name in SECTIONS]
         assert positions == sorted(positions)
 
     def test_time_to_detect_mitigate_and_resolve_are_computed(self, record: Record) -> None:
         """09:12 start, 09:30 detected, 09:59 mitigated, 12:40 resolved."""
-        text = render(record.incident, GitHubMarkdown())
+        text = markdown(record.incident)
         assert "| Time to detect | started → detected | 18m |" in text
         assert "| Time to mitigate | started → mitigated | 47m |" in text
         assert "| Time to resolve | started → resolved | 3h 28m |" in text
@@ -61,7 +77,7 @@ class TestMarkdown:
 
     def test_contributing_factors_are_grouped_by_type(self, record: Record) -> None:
         """Technical, then process, then human and organisational."""
-        text = render(record.incident, GitHubMarkdown())
+        text = markdown(record.incident)
         tech = text.index("#### Technical\n\n- The output filter only looked")
         process = text.index("#### Process\n\n- Prompt changes ship")
         human = text.index("#### Human and organisational\n\n- The on-call rotation")
@@ -69,9 +85,7 @@ class TestMarkdown:
 
     def test_action_items_table_mentions_only_owners(self, record: Record) -> None:
         """Owners are @mentioned deliberately; sponsors are not mentioned in the document."""
-        text = render(
-            record.incident, GitHubMarkdown(), [date(2026, 11, 20), date(2026, 11, 18), None, None]
-        )
+        text = markdown(record.incident, [date(2026, 11, 20), date(2026, 11, 18), None, None])
         rows = table_rows(text, "| Action |")
         assert rows[1].startswith(
             "| Run the leakage evaluation on every prompt change | prevent | @bob | P1 "
@@ -84,7 +98,7 @@ class TestMarkdown:
     def test_an_incident_without_ai_fields_has_no_ai_section(self, record: Record) -> None:
         """The AI section appears only when the record has one."""
         plain = record.incident.model_copy(update={"ai": None})
-        assert "AI system involved" not in render(plain, GitHubMarkdown())
+        assert "AI system involved" not in markdown(plain)
 
     def test_hostile_text_stays_in_its_cell_and_notifies_nobody(self, record: Record) -> None:
         """Pipes, newlines, mentions, markers and headings in a title are neutralised."""
@@ -92,7 +106,7 @@ class TestMarkdown:
         items = list(record.incident.action_items)
         items[0] = items[0].model_copy(update={"title": hostile, "evidence": "cc @mallory | done"})
         incident = record.incident.model_copy(update={"action_items": items})
-        text = render(incident, GitHubMarkdown())
+        text = markdown(incident)
         rows = table_rows(text, "| Action |")
         assert len(rows) == 5
         assert {unescaped_pipes(row) for row in rows} == {7}
@@ -104,22 +118,22 @@ class TestMarkdown:
 class TestJira:
     def test_jira_output_has_the_same_sections_as_wiki_headings(self, record: Record) -> None:
         """h2. headings in the same order, owner mentions as [~user]."""
-        text = render(record.incident, JiraWiki())
+        text = wiki(record.incident)
         positions = [text.index(f"\nh2. {name}\n") for name in SECTIONS]
         assert positions == sorted(positions)
-        assert "| [~bob] |" in text
-        assert "|| Action || Type || Owner || Priority || Due || Evidence of done ||" in text
+        assert "|[~bob]|" in text
+        assert "||Action||Type||Owner||Priority||Due||Evidence of done||" in text
 
     def test_cloud_mentions_use_account_ids(self, record: Record) -> None:
         """With account ids, a mention reads [~accountid:...]."""
-        assert "[~accountid:bob]" in render(record.incident, JiraWiki(account_ids=True))
+        assert "[~accountid:bob]" in wiki(record.incident, account_ids=True)
 
     def test_wiki_syntax_in_text_is_escaped(self, record: Record) -> None:
         """A user mention, a link and a table separator in text stay literal."""
         incident = record.incident.model_copy(
             update={"summary": "h1. [~eve] and [x|http://e] {code}"}
         )
-        text = render(incident, JiraWiki())
+        text = wiki(incident)
         assert "\u200bh1. \\[\\~eve\\] and \\[x\\|http://e\\] \\{code\\}" in text
 
 
@@ -151,13 +165,13 @@ class TestRenderingProperties:
         timeline = list(incident.timeline)
         timeline[0] = timeline[0].model_copy(update={"event": event or "x"})
         incident = incident.model_copy(update={"action_items": items, "timeline": timeline})
-        md = render(incident, GitHubMarkdown())
+        md = markdown(incident)
         assert {unescaped_pipes(r) for r in table_rows(md, "| Action |")} == {7}
         assert {unescaped_pipes(r) for r in table_rows(md, "| Time |")} == {5}
         assert set(MD_MENTION.findall(md)) <= {"alice", "bob", "erin", "frank"}
         assert "<!--" not in md
-        jira = render(incident, JiraWiki())
-        assert {unescaped_pipes(r) for r in table_rows(jira, "|| Action ||")} == {7}
+        jira = wiki(incident)
+        assert {unescaped_pipes(r) for r in table_rows(jira, "||Action||")} == {7}
         assert set(re.findall(r"(?<!\\)\[~([^\]]*)\]", jira)) <= {"alice", "bob", "erin", "frank"}
 
 

@@ -10,9 +10,9 @@ from syncer.model import ActionItem, ItemRef, Person, Priority, Severity
 from syncer.policy import Trackers
 from syncer.report import build_report, moment_for_week
 from syncer.report.people import unnamed
-from syncer.report.render_markdown import render_markdown
 from syncer.tracker_config import JiraTracker
 from tests.builders import NOW, example_policy, item
+from tests.report.renderings import render_markdown
 
 POLICY = example_policy()
 LAST_WEEK = moment_for_week(POLICY, "2026-W47", NOW)

@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from syncer.actions import UpsertLogEntry, UpsertReport
+from syncer.document import Chart, Document, Paragraph, Span, Table
 from syncer.errors import ConfigError
 from syncer.evaluate import evaluate
 from syncer.ledger import LedgerEntry, MemoryLedger
@@ -19,6 +20,7 @@ from syncer.policy import Operations, Policy, Report
 from syncer.report import build_report, report_changes, report_tracker
 from syncer.report.cli import Sources, publish, register, run
 from syncer.report.model import WeeklyReport
+from syncer.report.publish import CHART_FILE, CHART_MISSING_NOTE, fit
 from syncer.tracker_config import JiraTracker, Trackers
 from tests.builders import EXAMPLE_POLICY, NOW, REPO, example_policy, item, merged_pr
 from tests.fakes import FakeTracker
@@ -49,6 +51,73 @@ def sample_report(policy: Policy = POLICY) -> WeeklyReport:
 def jira_policy(version: str) -> Policy:
     jira = JiraTracker(name="jira", server="https://acme.atlassian.net", rest_api_version=version)
     return POLICY.model_copy(update={"trackers": Trackers(jira=[jira]), "report": Report()})
+
+
+class RecordingRenderer:
+    """A tracker's renderer as the core sees it: a markup name, a size limit, no chart drawing.
+
+    It writes each document as its block kinds and table row counts, and keeps every document
+    it was handed, so a test can see what the core asked for.
+    """
+
+    markups = ("plain",)
+    published = "plain"
+    attaches_charts = True
+
+    def __init__(self, body_limit: int = 1_000_000) -> None:
+        self.body_limit = body_limit
+        self.documents: list[Document] = []
+
+    def render(self, document: Document, markup: str) -> str:
+        assert markup == "plain"
+        self.documents.append(document)
+        return (
+            "\n".join(
+                f"{type(b).__name__}:{len(b.rows)}" if isinstance(b, Table) else type(b).__name__
+                for b in document.blocks
+            )
+            + "x" * sum(len(b.rows) for b in document.blocks if isinstance(b, Table)) * 100
+        )
+
+
+class TestRenderersHandedIn:
+    """publish knows no tracker: the renderer it is handed decides markups and limits."""
+
+    def test_bodies_come_in_the_renderers_markups_only(self) -> None:
+        """A renderer with one markup gets one body for the review and one for the log."""
+        renderer = RecordingRenderer()
+        review, log = report_changes(sample_report(), POLICY, "github", renderer)
+        upsert, entry = review.actions[0], log.actions[0]
+        assert isinstance(upsert, UpsertReport)
+        assert isinstance(entry, UpsertLogEntry)
+        assert set(upsert.bodies) == {"plain"}
+        assert set(entry.bodies) == {"plain"}
+        assert [d.title for d in renderer.documents][-1] == "2026-W48 operating log"
+
+    def test_a_body_over_the_limit_is_rendered_again_with_half_the_rows(self) -> None:
+        """The core halves the rows per table until the body fits the renderer's limit."""
+        asked: list[int] = []
+
+        def build(rows: int) -> Document:
+            asked.append(rows)
+            return Document("t", (Table(("h",), tuple(((Span("x"),),) for _ in range(rows))),))
+
+        body = fit(build, RecordingRenderer(body_limit=350), "plain", 20)
+        assert asked == [20, 10, 5, 2]
+        assert body == "Table:2" + "x" * 200
+
+    def test_a_tracker_that_draws_no_chart_gets_the_note_or_the_attachment(self) -> None:
+        """Without the PNG, the chart stands as the note saying why; with it, it names it."""
+        renderer = RecordingRenderer()
+        upsert = report_changes(sample_report(), POLICY, "github", renderer)[0].actions[0]
+        assert isinstance(upsert, UpsertReport)
+        review = renderer.documents[0]
+        charts = [b for b in review.blocks if isinstance(b, Chart)]
+        if upsert.attachments:
+            assert [c.attachment for c in charts] == [CHART_FILE]
+        else:
+            assert not charts
+            assert Paragraph((Span(CHART_MISSING_NOTE),), "note") in review.blocks
 
 
 class TestReportChanges:

@@ -12,10 +12,15 @@ from syncer.model import Priority, Severity
 from syncer.report import build_report
 from syncer.report.model import WeeklyReport
 from syncer.report.render_html import nice_step, render_html
-from syncer.report.render_jira import render_adf, render_adf_json, render_wiki
 from syncer.report.render_json import SCHEMA, render_json
-from syncer.report.render_markdown import fit_markdown, render_markdown
 from tests.builders import NOW, example_policy, item, merged_pr
+from tests.report.renderings import (
+    fit_markdown,
+    render_adf,
+    render_adf_json,
+    render_markdown,
+    render_wiki,
+)
 
 POLICY = example_policy()
 SECTIONS = [

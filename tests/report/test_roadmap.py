@@ -16,10 +16,9 @@ from syncer.policy import Policy
 from syncer.policy_operations import DEFAULT_INCIDENT_ID
 from syncer.report import build_report
 from syncer.report.render_html import render_html
-from syncer.report.render_jira import render_wiki
-from syncer.report.render_markdown import render_markdown
 from syncer.report.roadmap import NO_INCIDENT, incident_group
 from tests.builders import NOW, example_policy, item
+from tests.report.renderings import render_markdown, render_wiki
 
 POLICY = example_policy()
 DEFAULT = re.compile(DEFAULT_INCIDENT_ID, re.IGNORECASE)
