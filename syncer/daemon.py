@@ -92,7 +92,14 @@ from syncer.state import LeaderLease, LeaseFence
 from syncer.tracker import ReadsItems, Tracker
 from syncer.version import package_version
 from syncer.webhooks import WebhookServer
-from syncer.wiring import Runtime, build_trackers, lookup_names, open_state, webhook_sources
+from syncer.wiring import (
+    Runtime,
+    build_trackers,
+    document_renderer,
+    lookup_names,
+    open_state,
+    webhook_sources,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -406,7 +413,7 @@ class Daemon:
             self.store.daily_counts(today - timedelta(days=7 * TREND_WEEKS), today),
             directory=lookup_names(self.runtime.trackers, wanted),
         )
-        return report_changes(report, self.policy, target)
+        return report_changes(report, self.policy, target, document_renderer(self.policy, target))
 
     def _report_published(self, outcome: CycleOutcome) -> bool:
         kinds = {

@@ -26,6 +26,7 @@ from syncer.actions import Action, UpsertLogEntry, UpsertReport
 from syncer.apply import ApplyResult, choose_executor
 from syncer.cursors import MemoryCursorStore
 from syncer.directory import LookupCache
+from syncer.document import DocumentRenderer
 from syncer.errors import ConfigError
 from syncer.evaluate import evaluate
 from syncer.exit_codes import ExitCode, worst
@@ -45,7 +46,7 @@ from syncer.report.build import (
 from syncer.report.layout import layout
 from syncer.report.model import TREND_WEEKS, WeeklyReport
 from syncer.report.people import Names, unnamed
-from syncer.report.publish import renderer_for, report_changes, report_tracker
+from syncer.report.publish import report_changes, report_tracker
 from syncer.report.render_html import render_html
 from syncer.report.render_json import render_json
 from syncer.secrets import register_configured_secrets
@@ -176,7 +177,7 @@ def publish(
 ) -> ApplyResult:
     """The review issue and the log entry, through the executor ``choose_executor`` gives
     (the applier; ``DryRun`` for a dry run or shadow mode) and the write budget."""
-    changes = report_changes(report, policy, tracker_name)
+    changes = report_changes(report, policy, tracker_name, renderer_for(policy, tracker_name))
     the_plan = plan(
         (), policy.managed_labels, budget=policy.operations.max_writes_per_cycle, extra=changes
     )
@@ -190,6 +191,14 @@ def publish(
         policy_version=policy.version,
     )
     return executor.execute(the_plan)
+
+
+def renderer_for(policy: Policy, tracker_name: str) -> DocumentRenderer:
+    """The connector's renderer for the tracker named ``tracker_name`` (``syncer.wiring``,
+    imported when called, like the connectors it wires)."""
+    from syncer.wiring import document_renderer
+
+    return document_renderer(policy, tracker_name)
 
 
 def describe_planned(action: Action, policy: Policy, tracker_name: str, reason: str) -> str | None:

@@ -50,17 +50,6 @@ def report_tracker(policy: Policy) -> str | None:
     return policy.report_target()
 
 
-def renderer_for(policy: Policy, tracker_name: str) -> DocumentRenderer:
-    """The renderer of the tracker named ``tracker_name``, from its connector.
-
-    For callers that do not hand one in (the daemon): ``syncer.wiring``, the entry point that
-    knows the connectors, is imported here, when called, so the core imports none of them.
-    """
-    from syncer.wiring import document_renderer
-
-    return document_renderer(policy, tracker_name)
-
-
 def trend_chart(report: WeeklyReport, renderer: DocumentRenderer) -> dict[str, bytes]:
     """The trend as a PNG attachment for a tracker that draws no chart (GitHub draws Mermaid).
 
@@ -111,7 +100,7 @@ def report_bodies(
     *,
     chart: str | None = None,
     chart_note: str | None = None,
-    renderer: DocumentRenderer | None = None,
+    renderer: DocumentRenderer,
 ) -> dict[str, str]:
     """The review issue body in each markup the tracker may use, within its size limit.
 
@@ -119,7 +108,6 @@ def report_bodies(
     what was sent would be rewritten on every rerun. ``chart`` names the attached PNG;
     without one, ``chart_note`` (if any) stands where the chart would.
     """
-    renderer = renderer or renderer_for(policy, tracker_name)
 
     def build(rows: int) -> Document:
         document = layout(report, max_rows=rows, chart_attachment=chart)
@@ -129,9 +117,10 @@ def report_bodies(
     return {m: redact(fit(build, renderer, m, rows)) for m in renderer.markups}
 
 
-def report_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
+def report_body(
+    report: WeeklyReport, policy: Policy, tracker_name: str, renderer: DocumentRenderer
+) -> str:
     """The review issue body in the markup the tracker's configuration publishes."""
-    renderer = renderer_for(policy, tracker_name)
     return report_bodies(report, policy, tracker_name, renderer=renderer)[renderer.published]
 
 
@@ -140,17 +129,17 @@ def log_bodies(
     policy: Policy,
     tracker_name: str,
     *,
-    renderer: DocumentRenderer | None = None,
+    renderer: DocumentRenderer,
 ) -> dict[str, str]:
     """This week's operating-log comment (closure decisions, roadmap changes) per markup."""
-    renderer = renderer or renderer_for(policy, tracker_name)
     document = log_layout(report)
     return {m: redact(renderer.render(document, m)) for m in renderer.markups}
 
 
-def log_body(report: WeeklyReport, policy: Policy, tracker_name: str) -> str:
+def log_body(
+    report: WeeklyReport, policy: Policy, tracker_name: str, renderer: DocumentRenderer
+) -> str:
     """The log comment in the markup the tracker's configuration publishes."""
-    renderer = renderer_for(policy, tracker_name)
     return log_bodies(report, policy, tracker_name, renderer=renderer)[renderer.published]
 
 
@@ -158,11 +147,11 @@ def report_changes(
     report: WeeklyReport,
     policy: Policy,
     tracker_name: str,
-    renderer: DocumentRenderer | None = None,
+    renderer: DocumentRenderer,
 ) -> list[ItemChange]:
     """One change for the review issue (with the chart, where the tracker attaches charts)
-    and one for the log entry."""
-    renderer = renderer or renderer_for(policy, tracker_name)
+    and one for the log entry, rendered by the tracker's connector (``renderer``: the entry
+    point that wired the connectors hands it in; the report package imports none)."""
     week = report.header.week
     attachments = trend_chart(report, renderer)
     chart = CHART_FILE if attachments else None

@@ -14,6 +14,7 @@ from pathlib import Path
 from connectors.emulators.github import GitHubEmulator
 from connectors.github import GitHubConnector
 from connectors.github.filer import GitHubFiler
+from connectors.github.renderer import GitHubDocuments
 from syncer.actions import AddLabels, ItemChange, Plan, PostComment, RemoveLabels
 from syncer.apply import ApplyResult, choose_executor
 from syncer.evaluate import evaluate
@@ -62,7 +63,7 @@ def item_changes(ref: ItemRef) -> ItemChange:
 def review_changes(policy: Policy) -> list[ItemChange]:
     items = [item("acme/api#900", priority=Priority.P0, severity=Severity.SEV1)]
     report = build_report(evaluate(items, policy, NOW), policy, NOW)
-    return report_changes(report, policy, "github")
+    return report_changes(report, policy, "github", GitHubDocuments())
 
 
 def file_postmortem(connector: GitHubConnector, policy: Policy) -> FilingResult:

@@ -22,6 +22,7 @@ from syncer.report import build_report, report_changes
 from syncer.report.cli import publish
 from syncer.report.model import WeeklyReport
 from syncer.tracker_config import Trackers
+from syncer.wiring import document_renderer
 from tests.builders import NOW, example_policy, item, merged_pr
 from tests.jira.conftest import Site
 
@@ -121,7 +122,9 @@ class TestWikiAndChart:
         assert isinstance(description, str)
         assert description.startswith("h1. Reliability review 2026\\-W48")
         assert "\n!risk-trend.png!\n" in description
-        (upsert, *_) = report_changes(report, policy, "jira")[0].actions
+        (upsert, *_) = report_changes(report, policy, "jira", document_renderer(policy, "jira"))[
+            0
+        ].actions
         assert isinstance(upsert, UpsertReport)
         assert site.emulator.attachments_of(key) == [
             ("risk-trend.png", upsert.attachments["risk-trend.png"])
@@ -153,7 +156,9 @@ class TestWikiAndChart:
         assert counted[("POST", "/rest/api/2/issue/{issueIdOrKey}/attachments")] == 1
         assert counted[("DELETE", "/rest/api/2/attachment/{id}")] == 1
         assert counted[("PUT", "/rest/api/2/issue/{issueIdOrKey}")] == 1
-        (upsert, *_) = report_changes(changed, policy, "jira")[0].actions
+        (upsert, *_) = report_changes(changed, policy, "jira", document_renderer(policy, "jira"))[
+            0
+        ].actions
         assert isinstance(upsert, UpsertReport)
         assert site.emulator.attachments_of(review_key(site)) == [
             ("risk-trend.png", upsert.attachments["risk-trend.png"])
@@ -165,7 +170,9 @@ class TestWikiAndChart:
         report = weekly(policy)
         publish_to(site, policy, report)
         key = review_key(site)
-        (upsert, *_) = report_changes(report, policy, "jira")[0].actions
+        (upsert, *_) = report_changes(report, policy, "jira", document_renderer(policy, "jira"))[
+            0
+        ].actions
         assert isinstance(upsert, UpsertReport)
         connector = site.connector(policy)
         connector.http.attach(key, "risk-trend.png", upsert.attachments["risk-trend.png"])

@@ -21,6 +21,7 @@ from syncer.policy import Policy, Report
 from syncer.report import build_report, report_changes
 from syncer.tracker import Tracker
 from syncer.tracker_config import Trackers
+from syncer.wiring import document_renderer
 from tests.builders import NOW, example_policy, item
 from tests.jira.conftest import Site
 
@@ -78,7 +79,7 @@ class TestBudgetInRequests:
                     AddLabels(ref=ref, labels=NEW_LABELS),
                 ),
             ),
-            *report_changes(report, policy, "jira"),
+            *report_changes(report, policy, "jira", document_renderer(policy, "jira")),
         ]
         site.reset()
 
@@ -100,7 +101,7 @@ class TestBudgetInRequests:
         connector = site.connector(policy)
         items = [item("REL-900", tracker="jira", priority=Priority.P0, severity=Severity.SEV1)]
         report = build_report(evaluate(items, policy, NOW), policy, NOW)
-        review, _log = report_changes(report, policy, "jira")
+        review, _log = report_changes(report, policy, "jira", document_renderer(policy, "jira"))
         site.reset()
 
         result = run(connector, site, [review], budget=3)

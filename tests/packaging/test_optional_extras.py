@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from connectors.emulators.github import GitHubEmulator
+from connectors.jira.renderer_document import JiraDocuments
 from syncer.extras import CHARTS, POSTGRES, MissingExtra, available, require
 from syncer.report.publish import CHART_MISSING_NOTE, report_bodies
 from tests.jira.conftest import EMAIL, Site
@@ -220,7 +221,12 @@ class TestChartNoteRendering:
         """ADF (REST v3): an em-marked paragraph with the note's exact text, no attachment."""
         policy = jira_policy("3")
         bodies = report_bodies(
-            sample_report(policy), policy, "jira", chart=None, chart_note=CHART_MISSING_NOTE
+            sample_report(policy),
+            policy,
+            "jira",
+            chart=None,
+            chart_note=CHART_MISSING_NOTE,
+            renderer=JiraDocuments("3"),
         )
         document = json.loads(bodies["adf"])
         notes = [
@@ -242,6 +248,7 @@ class TestChartNoteRendering:
             "jira",
             chart="risk-trend.png",
             chart_note=CHART_MISSING_NOTE,
+            renderer=JiraDocuments("2"),
         )
         assert "\n!risk-trend.png!\n" in bodies["wiki"]
         assert "trend chart is not attached" not in bodies["wiki"]

@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.github.renderer import render_document
+from connectors.github.renderer import GitHubDocuments, render_document
 from connectors.jira.renderer_document import render_adf_document, render_wiki_document
 from syncer.document import (
     Block,
@@ -172,8 +172,8 @@ class TestMarkdownEscaping:
     @given(issue_text)
     def test_the_published_log_entry_is_as_inert(self, value: str) -> None:
         """The log comment as publishing makes it keeps its tables and its one marker."""
-        body = log_body(report_with(value), POLICY, "github")
-        plain = log_body(report_with("x"), POLICY, "github")
+        body = log_body(report_with(value), POLICY, "github", GitHubDocuments())
+        plain = log_body(report_with("x"), POLICY, "github", GitHubDocuments())
         assert [pipes(line) for line in body.split("\n")] == [
             pipes(line) for line in plain.split("\n")
         ]

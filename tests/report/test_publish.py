@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from connectors.github.renderer import GitHubDocuments
+from connectors.jira.renderer_document import JiraDocuments
 from syncer.actions import UpsertLogEntry, UpsertReport
 from syncer.document import Chart, Document, Paragraph, Span, Table
 from syncer.errors import ConfigError
@@ -123,7 +125,9 @@ class TestRenderersHandedIn:
 class TestReportChanges:
     def test_one_review_upsert_and_one_log_entry_for_the_week(self) -> None:
         """Label, week key, title, close_previous and the hidden marker in the GitHub body."""
-        report_change, log_change = report_changes(sample_report(), POLICY, "github")
+        report_change, log_change = report_changes(
+            sample_report(), POLICY, "github", GitHubDocuments()
+        )
         (upsert,) = report_change.actions
         (entry,) = log_change.actions
         assert isinstance(upsert, UpsertReport)
@@ -150,7 +154,8 @@ class TestReportChanges:
     def test_a_jira_review_carries_wiki_and_adf_bodies_and_the_chart(self) -> None:
         """Jira gets wiki markup and an ADF document (JSON text), the PNG, and the log likewise."""
         upsert, entry = (
-            c.actions[0] for c in report_changes(sample_report(), jira_policy("2"), "jira")
+            c.actions[0]
+            for c in report_changes(sample_report(), jira_policy("2"), "jira", JiraDocuments("2"))
         )
         assert isinstance(upsert, UpsertReport)
         assert isinstance(entry, UpsertLogEntry)
@@ -166,7 +171,9 @@ class TestReportChanges:
 
     def test_the_plan_as_json_describes_the_chart_instead_of_dumping_it(self) -> None:
         """--json output stays text: an attachment shows as its size and digest."""
-        upsert = report_changes(sample_report(), jira_policy("3"), "jira")[0].actions[0]
+        upsert = report_changes(sample_report(), jira_policy("3"), "jira", JiraDocuments("3"))[
+            0
+        ].actions[0]
         assert isinstance(upsert, UpsertReport)
         dumped = upsert.model_dump(mode="json")["attachments"]["risk-trend.png"]
         size = len(upsert.attachments["risk-trend.png"])
