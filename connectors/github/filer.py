@@ -18,10 +18,12 @@ from typing import Any
 
 from connectors.github.client import GitHubConnector
 from connectors.github.mapper import is_pull_request, parse_timestamp
+from connectors.github.renderer import render_document
 from connectors.github.session import PER_PAGE
 from syncer.actions import Action
 from syncer.clock import system_clock
 from syncer.cursors import MemoryCursorStore
+from syncer.document import Document
 from syncer.errors import TransientError
 from syncer.policy import Policy
 from syncer.postmortem.filing import FiledIssue, FilingLabels, slug_of
@@ -39,6 +41,10 @@ class GitHubFiler:
     @property
     def name(self) -> str:
         return self.connector.name
+
+    def render_form(self, document: Document) -> str:
+        """Issue-form bodies are GitHub Markdown: the connector's own renderer writes them."""
+        return render_document(document)
 
     def find_filed(self, incident_id: str) -> dict[str, FiledIssue]:
         """Every issue with the incident label whose marker names this incident, by slug."""

@@ -49,6 +49,7 @@ from syncer.postmortem.filing import (
     PM_MARKER_RE,
     FiledIssue,
     FilingLabels,
+    RenderDocument,
     due_dates,
     parse_sections,
 )
@@ -79,7 +80,12 @@ class JiraFiler:
         today: Callable[[], date],
         incident: Incident,
         policy: Policy | None = None,
+        *,
+        render_form: RenderDocument,
     ) -> None:
+        """``render_form`` writes the issue-form Markdown that filing plans in (GitHub's issue
+        forms are the filing format; the entry point hands in the GitHub connector's renderer,
+        which this connector may not import): the sections are read back into Jira fields."""
         self.connector = connector
         self.config = connector.config
         self.labels = labels
@@ -89,7 +95,8 @@ class JiraFiler:
         self._found: dict[str, FiledIssue] = {}
         self._raw: dict[str, Mapping[str, Any]] = {}
         self._state: dict[str, dict[str, Any]] = {}
-        self.facts = FilingFields(connector)
+        self.render_form = render_form
+        self.facts = FilingFields(connector, render_form)
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -363,6 +370,8 @@ def jira_filer_from_policy(
     incident: Incident,
     today: Callable[[], date],
     clock: Callable[[], Any],
+    *,
+    render_form: RenderDocument,
 ) -> tuple[JiraFiler, FilingLabels]:
     """The filer for the policy's Jira tracker (the first one by default)."""
     from syncer.cursors import MemoryCursorStore
@@ -374,4 +383,4 @@ def jira_filer_from_policy(
         )
     labels = jira_labels(tracker)
     connector = JiraConnector(tracker, policy, MemoryCursorStore(), clock)
-    return JiraFiler(connector, labels, today, incident, policy), labels
+    return JiraFiler(connector, labels, today, incident, policy, render_form=render_form), labels

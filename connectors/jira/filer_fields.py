@@ -21,7 +21,13 @@ from connectors.jira.mapper import parse_severity, text_of
 from connectors.jira.renderer import wiki_mention
 from syncer.errors import PermanentError
 from syncer.model import Person, Priority, Severity
-from syncer.postmortem.filing import PM_MARKER_RE, issue_form, mention_value, parse_sections
+from syncer.postmortem.filing import (
+    PM_MARKER_RE,
+    RenderDocument,
+    issue_form,
+    mention_value,
+    parse_sections,
+)
 from syncer.postmortem.slug import POSTMORTEM_SLUG
 
 # Sections kept in fields, by the mapper attribute that names the field.
@@ -66,8 +72,9 @@ def handle_of(value: str) -> str:
 class FilingFields:
     """Field ids, priorities and people of one Jira site, as a filing reads and writes them."""
 
-    def __init__(self, connector: JiraConnector) -> None:
+    def __init__(self, connector: JiraConnector, render_form: RenderDocument) -> None:
         self.connector = connector
+        self.render_form = render_form
         self.config = connector.config
         self.accounts: dict[str, str] = {}
         self._priorities: dict[Priority, str] | None = None
@@ -150,7 +157,7 @@ class FilingFields:
         ids = self.field_ids()
         if attribute == "owner":
             handle = self.handle(fields.get(self.owner_field() or "assignee"), people)
-            return mention_value(handle)
+            return mention_value(handle, self.render_form)
         if attribute == "due":
             fid = ids.get("due", "duedate")
             return str(fields.get(fid) or "")[:10]
@@ -160,7 +167,7 @@ class FilingFields:
             return mapped.value if mapped is not None else name
         value = fields.get(ids[attribute])
         if attribute in PEOPLE:
-            return mention_value(self.handle(value, people))
+            return mention_value(self.handle(value, people), self.render_form)
         text = text_of(value) or ""
         if attribute == "severity":
             parsed = parse_severity(text) if text else None

@@ -221,10 +221,12 @@ def _filer(
     """The filer for the configured tracker and its name, imported lazily (the core stays
     tracker-free)."""
     if _is_jira(policy, args.tracker):
+        from connectors.github.renderer import render_document
         from connectors.jira.filer import jira_filer_from_policy
 
+        # Filing plans in GitHub issue-form Markdown; the Jira filer reads its sections back.
         jira_filer, labels = jira_filer_from_policy(
-            policy, args.tracker, incident, lambda: today, system_clock
+            policy, args.tracker, incident, lambda: today, system_clock, render_form=render_document
         )
         return jira_filer, labels, jira_filer.name
     from connectors.github.filer import filer_from_policy

@@ -52,15 +52,9 @@ MAX_TITLE = 256
 _SECTION_RE = re.compile(r"^### (.+?)\s*$", re.MULTILINE)
 # A filing marker: groups (the marker, its incident id, its slug).
 PM_MARKER_RE = re.compile(r"<!--\s*(pmsync:pm:([A-Za-z0-9._-]+):([a-z0-9-]+))\s*-->")
+# The Markdown an issue-form body holds (GitHub's issue forms are the filing format): the
+# filer's ``render_form``, which its connector or entry point provides.
 RenderDocument = Callable[[Document], str]
-
-
-def issue_markdown(document: Document) -> str:
-    """``document`` in the filing bodies' Markdown, by the GitHub connector's renderer (through
-    ``syncer.wiring``, imported when called: the core imports no connector)."""
-    from syncer.wiring import issue_markdown as render
-
-    return render(document)
 
 
 @dataclass(frozen=True)
@@ -129,6 +123,10 @@ class Filer(Protocol):
 
     def find_filed(self, incident_id: str) -> dict[str, FiledIssue]:
         """Issues filed for this incident, by slug (read from their markers)."""
+        ...
+
+    def render_form(self, document: Document) -> str:
+        """``document`` as the Markdown of the issue-form bodies this filer reads and writes."""
         ...
 
     def create_issue(
@@ -209,7 +207,7 @@ def issue_form(marker_text: str, values: Mapping[str, str]) -> str:
     return "\n\n".join([html_marker(marker_text), *sections]) + "\n"
 
 
-def mention_value(handle: str | None, render: RenderDocument = issue_markdown) -> str:
+def mention_value(handle: str | None, render: RenderDocument) -> str:
     """A person's issue-form section (``Owner``, ``Sponsor``...): their mention, or nothing."""
     if not handle:
         return ""
@@ -225,7 +223,7 @@ def action_body(
     incident_date: date,
     postmortem_url: str,
     observed: FiledIssue | None = None,
-    render: RenderDocument = issue_markdown,
+    render: RenderDocument,
 ) -> str:
     """The issue body of one action item, in issue-form sections, with its marker on top.
 
@@ -251,7 +249,7 @@ def action_body(
 
 
 def postmortem_body(
-    incident: Incident, due_dates: Sequence[date | None], render: RenderDocument = issue_markdown
+    incident: Incident, due_dates: Sequence[date | None], render: RenderDocument
 ) -> str:
     """The postmortem issue: the rendered document under its marker."""
     document = render(postmortem_document(incident, due_dates))
@@ -303,6 +301,7 @@ def plan_postmortem(
     filed: dict[str, FiledIssue],
     today: date,
     labels: FilingLabels,
+    render: RenderDocument,
 ) -> Step:
     """The step for the postmortem issue itself."""
     wanted = {labels.postmortem, labels.incident(incident.id)}
@@ -310,7 +309,7 @@ def plan_postmortem(
     spec = IssueSpec(
         slug=POSTMORTEM_SLUG,
         title=f"Postmortem: {incident.title} ({incident.id})"[:MAX_TITLE],
-        body=postmortem_body(incident, due_dates(incident, policy, filed, today)),
+        body=postmortem_body(incident, due_dates(incident, policy, filed, today), render),
         labels=frozenset(wanted),
         assignees=(incident.owner,),
     )
@@ -325,6 +324,7 @@ def plan_actions(
     labels: FilingLabels,
     *,
     postmortem_url: str,
+    render: RenderDocument,
 ) -> list[Step]:
     """One step per action item, in record order."""
     steps: list[Step] = []
@@ -349,6 +349,7 @@ def plan_actions(
                 incident_date=incident_day(incident, policy),
                 postmortem_url=postmortem_url,
                 observed=observed,
+                render=render,
             ),
             labels=frozenset(wanted),
             assignees=(item.owner,),
@@ -363,14 +364,16 @@ def plan_filing(
     filed: dict[str, FiledIssue],
     today: date,
     labels: FilingLabels | None = None,
+    *,
+    render: RenderDocument,
 ) -> list[Step]:
     """Every step, postmortem issue first (dry-run shows this plan)."""
     labels = labels or FilingLabels.for_tracker(first_github(policy))
     pm = filed.get(POSTMORTEM_SLUG)
     url = pm.url if pm is not None else PENDING_POSTMORTEM
     return [
-        plan_postmortem(incident, policy, filed, today, labels),
-        *plan_actions(incident, policy, filed, today, labels, postmortem_url=url),
+        plan_postmortem(incident, policy, filed, today, labels, render),
+        *plan_actions(incident, policy, filed, today, labels, postmortem_url=url, render=render),
     ]
 
 

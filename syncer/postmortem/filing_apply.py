@@ -202,14 +202,16 @@ def file_incident(
         fence=fence,
     )
     budget = policy.operations.max_writes_per_cycle
-    pm_step = plan_postmortem(incident, policy, filed, today, labels)
+    pm_step = plan_postmortem(incident, policy, filed, today, labels, filer.render_form)
     first = executor.execute(Plan(filing_changes([pm_step], tracker, incident.id), budget=budget))
     pm = target.issues.get(POSTMORTEM_SLUG)
     if pm is None and not first.count("planned"):
         waiting = len(incident.action_items)
         return FilingResult([pm_step], target.issues, orphans(incident, filed), [first], waiting)
     url = pm.url if pm is not None else PENDING_POSTMORTEM
-    steps = plan_actions(incident, policy, filed, today, labels, postmortem_url=url)
+    steps = plan_actions(
+        incident, policy, filed, today, labels, postmortem_url=url, render=filer.render_form
+    )
     rest = executor.execute(
         Plan(filing_changes(steps, tracker, incident.id), budget=max(budget - first.spent, 0))
     )

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
+from connectors.github.renderer import render_document
+from syncer.document import Document
 from syncer.postmortem.filing import FiledIssue, slug_of
 
 
@@ -17,6 +19,10 @@ class InMemoryFiler:
         self.issues: dict[str, FiledIssue] = {}
         self.writes: list[tuple[str, str, tuple[str, ...]]] = []
         self.reads = 0
+
+    def render_form(self, document: Document) -> str:
+        """Bodies as a GitHub filer writes them, so tests compare with what GitHub holds."""
+        return render_document(document)
 
     def find_filed(self, incident_id: str) -> dict[str, FiledIssue]:
         self.reads += 1

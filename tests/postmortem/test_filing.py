@@ -196,7 +196,9 @@ class TestDryRun:
     ) -> None:
         """Dry-run is planning without applying; links to the postmortem are pending."""
         fake = InMemoryFiler(TODAY)
-        steps = plan_filing(record.incident, policy, fake.find_filed("INC-2026-042"), TODAY)
+        steps = plan_filing(
+            record.incident, policy, fake.find_filed("INC-2026-042"), TODAY, render=fake.render_form
+        )
         assert fake.writes == []
         assert [type(s) for s in steps] == [Create] * 5
         assert isinstance(steps[1], Create)
@@ -210,7 +212,9 @@ class TestDryRun:
     def test_after_filing_the_plan_is_all_unchanged(self, record: Record, policy: Policy) -> None:
         """Planning against the filed state shows nothing to do."""
         fake = filed_once(record, policy)
-        steps = plan_filing(record.incident, policy, fake.find_filed("INC-2026-042"), TODAY)
+        steps = plan_filing(
+            record.incident, policy, fake.find_filed("INC-2026-042"), TODAY, render=fake.render_form
+        )
         assert [describe(s).split()[0] for s in steps] == ["ok"] * 5
 
 
@@ -242,6 +246,8 @@ class TestConvergence:
         first = file_incident(fake, incident, policy, TODAY)
         assert first.created == len(items) + 1
         later = TODAY + timedelta(days=shift)
-        steps = plan_filing(incident, policy, fake.find_filed(incident.id), later)
+        steps = plan_filing(
+            incident, policy, fake.find_filed(incident.id), later, render=fake.render_form
+        )
         assert [s for s in steps if not isinstance(s, Unchanged)] == []
         assert not any(isinstance(s, Update) for s in steps)

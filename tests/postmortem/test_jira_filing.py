@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from connectors.emulators.jira import JiraEmulator
+from connectors.github.renderer import render_document
 from connectors.jira.client import JiraConnector
 from syncer.cli import main as pmsync_main
 from syncer.config_loader import load_model_file
@@ -320,7 +321,7 @@ class TestBudgetInRequests:
         def file(path: Path) -> int:
             incident = load_file(path, policy, today).incident
             filer, labels = jira_filer_from_policy(
-                policy, None, incident, lambda: today, lambda: NOW
+                policy, None, incident, lambda: today, lambda: NOW, render_form=render_document
             )
             site.emulator.reset_counters()
             result = file_incident(
@@ -361,7 +362,7 @@ class TestInterruptedFiling:
 
         def file(allowed: int) -> FilingResult:
             filer, labels = jira_filer_from_policy(
-                policy, None, incident, lambda: today, lambda: NOW
+                policy, None, incident, lambda: today, lambda: NOW, render_form=render_document
             )
             asked = iter(range(allowed + 1))
             return file_incident(
