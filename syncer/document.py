@@ -17,11 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from datetime import date
+from typing import Literal, Protocol
 from urllib.parse import quote, urlsplit
-
-if TYPE_CHECKING:
-    from syncer.report.model import TrendPoint
 
 _BREAKS_AND_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 # Kept as they are: RFC 3986 delimiters and unreserved characters, and "%" (already encoded).
@@ -133,13 +131,33 @@ class Table:
     numeric: frozenset[int] = frozenset()
 
 
+class ChartPoint(Protocol):
+    """One week of the trend chart, as renderers read it (the review's ``TrendPoint`` is one:
+    the core's documents do not import the report package, which builds on them)."""
+
+    @property
+    def week(self) -> str: ...
+    @property
+    def day(self) -> date: ...
+    @property
+    def open_sev12(self) -> int: ...
+    @property
+    def overdue_sev12(self) -> int: ...
+    @property
+    def overdue(self) -> int: ...
+    @property
+    def risk_score(self) -> float: ...
+    @property
+    def source(self) -> Literal["live", "measured", "reconstructed"]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Chart:
     """The weekly review's risk trend as data (the weeks' figures); each renderer draws it
     its own way (Mermaid, SVG) or, where the tracker draws no chart, shows the PNG
     ``attachment`` named here (without one: nothing)."""
 
-    points: tuple[TrendPoint, ...]
+    points: tuple[ChartPoint, ...]
     attachment: str | None = None
 
 

@@ -17,6 +17,7 @@ from syncer.document import (
     Block,
     Bullets,
     Chart,
+    ChartPoint,
     Document,
     Facts,
     Heading,
@@ -31,7 +32,6 @@ from syncer.messages import Link, Markup, Message, Text, html_marker
 from syncer.messages import Mention as MentionPart
 from syncer.model import Person
 from syncer.report import text
-from syncer.report.model import TrendPoint
 
 ZWJ = "\u200d"
 ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "&#124;", "`": "&#96;", '"': "&quot;"}
@@ -147,7 +147,7 @@ def _table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def _mermaid(points: tuple[TrendPoint, ...]) -> str:
+def _mermaid(points: tuple[ChartPoint, ...]) -> str:
     """The trend as Mermaid ``xychart-beta``, as far as Mermaid allows telling series apart.
 
     Mermaid draws no legend and no dashed lines: the series get fixed, distinct colours

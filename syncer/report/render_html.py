@@ -17,6 +17,7 @@ from syncer.document import (
     Bullets,
     Cell,
     Chart,
+    ChartPoint,
     Document,
     Facts,
     Heading,
@@ -28,7 +29,7 @@ from syncer.document import (
     safe_url,
 )
 from syncer.report.layout import layout
-from syncer.report.model import TrendPoint, WeeklyReport
+from syncer.report.model import WeeklyReport
 from syncer.report.text import (
     RECONSTRUCTED_NOTE,
     TREND_SERIES,
@@ -98,7 +99,7 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
 
 def _count_series(
     out: list[str],
-    points: tuple[TrendPoint, ...],
+    points: tuple[ChartPoint, ...],
     x_of: Callable[[int], float],
     base: float,
     scale: float,
@@ -128,7 +129,7 @@ def _count_series(
     return ends
 
 
-def _svg_chart(points: tuple[TrendPoint, ...]) -> str:
+def _svg_chart(points: tuple[ChartPoint, ...]) -> str:
     """Two panels: counts (bars and lines), then the risk score; axes labelled by week.
 
     The series differ in form as well as colour (bars; a solid line with circles; a dashed

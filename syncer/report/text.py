@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlsplit
 
+from syncer.document import ChartPoint
 from syncer.report.model import (
     ActionRow,
     Decision,
@@ -224,7 +225,7 @@ def incident_links(group: IncidentGroup) -> list[tuple[str, str]]:
     return out
 
 
-def week_label(point: TrendPoint) -> str:
+def week_label(point: ChartPoint) -> str:
     """``W38``, or ``W38*`` when the week was reconstructed rather than measured."""
     return point.week[-3:] + ("*" if point.source == "reconstructed" else "")
 
