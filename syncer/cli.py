@@ -95,7 +95,8 @@ def read_items(path: Path, err: Console) -> list[ActionItem]:
     """
     from pydantic import ValidationError
 
-    from syncer.config_loader import ITEMS_LIMITS, dotted, load_file, validation_problems
+    from syncer.config_document import ITEMS_LIMITS, dotted
+    from syncer.config_loader import load_file, validation_problems
     from syncer.model import ActionItem, upgrade_item_json
 
     syntax = "yaml" if path.suffix.lower() in (".yaml", ".yml") else "json"
@@ -129,7 +130,8 @@ def read_items(path: Path, err: Console) -> list[ActionItem]:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from syncer.config_loader import POLICY_LIMITS, load_file
+    from syncer.config_document import POLICY_LIMITS
+    from syncer.config_loader import load_file
 
     policy = load_policy(args.file)
     warnings = policy.config_warnings()
