@@ -28,7 +28,8 @@ from urllib.parse import urlsplit
 from syncer.assessment import Finding
 from syncer.errors import TrackerError
 from syncer.model import ActionItem, Evidence, EvidenceKind, State, Verification
-from syncer.policy import EvidenceRule, LinkRule, Policy
+from syncer.policy import Policy
+from syncer.policy_closure import EvidenceRule, LinkRule
 from syncer.tracker import NO_SUCH_PULL_REQUEST, EvidenceLink, EvidenceVerifier, Verdict
 
 K = EvidenceKind
