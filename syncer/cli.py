@@ -428,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(load={command_in(words) or ""})
     args = parser.parse_args(words)
-    from syncer.logging_setup import redacted_std_streams
+    from syncer.redaction import redacted_std_streams
 
     # Whatever a command prints, on stdout or stderr, passes the secret redactor.
     with redacted_std_streams():
@@ -446,7 +446,7 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     except TrackerError as exc:
         # A tracker failure no command caught itself (building a connector, a read).
-        from syncer.logging_setup import REDACTOR
+        from syncer.redaction import REDACTOR
 
         print(f"pmsync: {REDACTOR.redact_text(str(exc))}", file=sys.stderr)
         return ExitCode.WORK_LEFT if isinstance(exc, RateLimited) else ExitCode.TRACKER_FAILED

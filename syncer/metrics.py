@@ -34,7 +34,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
-from syncer.logging_setup import redact
+from syncer.redaction import redact
 from syncer.version import package_version
 
 NAMESPACE: Final = "pmsync"

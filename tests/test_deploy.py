@@ -25,9 +25,9 @@ import yaml
 
 from syncer.config_loader import load_model_file
 from syncer.health import DEFAULT_PORT, HealthServer, HealthState
-from syncer.logging_setup import Redactor
 from syncer.metrics import Metrics
 from syncer.policy import Policy
+from syncer.redaction import Redactor
 from tests.components import (
     HADOLINT,
     HADOLINT_INSTALL,

@@ -31,10 +31,10 @@ from syncer.evaluate import evaluate
 from syncer.exit_codes import ExitCode, worst
 from syncer.extras import CHARTS, require
 from syncer.ledger import Ledger, LedgerEntry, MemoryLedger
-from syncer.logging_setup import redact
 from syncer.model import ActionItem
 from syncer.plan import plan
 from syncer.policy import Policy
+from syncer.redaction import redact
 from syncer.report.build import (
     build_report,
     moment_for_week,

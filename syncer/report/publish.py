@@ -19,10 +19,10 @@ import structlog
 
 from syncer.actions import ADF, MARKDOWN, WIKI, ItemChange, UpsertLogEntry, UpsertReport
 from syncer.extras import CHARTS, MissingExtra
-from syncer.logging_setup import redact
 from syncer.markdown import escape
 from syncer.messages import html_marker
 from syncer.policy import Policy
+from syncer.redaction import redact
 from syncer.report import text
 from syncer.report.layout import Block, Heading, Paragraph, Span, Table, linked, plain
 from syncer.report.model import Decision, ItemBrief, WeeklyReport
