@@ -24,7 +24,8 @@ import pytest
 import yaml
 
 from syncer.config_loader import load_model_file
-from syncer.health import DEFAULT_PORT, HealthServer, HealthState
+from syncer.health import DEFAULT_PORT, HealthServer
+from syncer.health_state import HealthState
 from syncer.metrics import Metrics
 from syncer.policy import Policy
 from syncer.redaction import Redactor
