@@ -21,6 +21,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from syncer.durations import SpanField, parse_span
 from syncer.fields import WEEKDAYS, TimezoneName, Weekday
 from syncer.model import Person, Priority, Severity
+from syncer.policy_base import ROLES, FallbackMention, Strict, github_person
 from syncer.policy_closure import (
     Closure,
     EvidenceRule,
@@ -39,13 +40,7 @@ from syncer.policy_operations import (
 )
 from syncer.policy_values import MentionTarget, check_mention_target, check_template, tier_slug
 from syncer.templates import Fallbacks, RolePeople
-from syncer.tracker_config import (
-    ROLES,
-    FallbackMention,
-    Strict,
-    Trackers,
-    github_person,
-)
+from syncer.tracker_config import Trackers
 
 __all__ = [
     "WEEKDAYS",

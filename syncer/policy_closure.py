@@ -14,8 +14,8 @@ from pydantic import Field, field_validator, model_validator
 
 from syncer.durations import SpanField, parse_span
 from syncer.model import EvidenceKind, Priority, Resolution
+from syncer.policy_base import Strict
 from syncer.policy_values import MentionTarget, check_template
-from syncer.tracker_config import Strict
 
 
 class OwnerRule(StrEnum):

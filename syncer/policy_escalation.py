@@ -13,8 +13,8 @@ from pydantic import Field, field_validator, model_validator
 
 from syncer.durations import SpanField
 from syncer.model import Priority
+from syncer.policy_base import Strict, github_handle_problem
 from syncer.policy_values import MentionTarget, TierId, check_template, tier_slug
-from syncer.tracker_config import Strict, github_handle_problem
 
 
 class Tier(Strict):

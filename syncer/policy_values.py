@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from syncer.tracker_config import ROLES
+from syncer.policy_base import ROLES
 
 TEMPLATE_FIELDS = frozenset(
     {
