@@ -195,6 +195,21 @@ class EditFiledIssue(Frozen):
     reason: str = "postmortem filing"
 
 
+class LinkChild(Frozen):
+    """Make ``child`` a child of ``parent`` (a postmortem of one of its action items), unless
+    the tracker already shows it there.
+
+    What a child is belongs to the tracker: a GitHub sub-issue, a Jira issue link of the
+    configured type (``syncer.tracker.LinksChildren``). The connector checks the tracker right
+    before writing, so a rerun after a lost answer writes no second link.
+    """
+
+    kind: Literal["link_child"] = "link_child"
+    parent: ItemRef
+    child: ItemRef
+    reason: str = "postmortem link"
+
+
 Action = Annotated[
     AddLabels
     | RemoveLabels
@@ -204,7 +219,8 @@ Action = Annotated[
     | UpsertLogEntry
     | CreateLabels
     | FileIssue
-    | EditFiledIssue,
+    | EditFiledIssue
+    | LinkChild,
     Field(discriminator="kind"),
 ]
 
@@ -215,6 +231,8 @@ def action_tracker(action: Action) -> str:
         action, UpsertReport | UpsertLogEntry | CreateLabels | FileIssue | EditFiledIssue
     ):
         return action.tracker
+    if isinstance(action, LinkChild):
+        return action.parent.tracker
     return action.ref.tracker
 
 

@@ -22,6 +22,7 @@ from syncer.actions import (
     EditFiledIssue,
     FileIssue,
     ItemChange,
+    LinkChild,
     Plan,
     PostComment,
     RemoveLabels,
@@ -151,6 +152,9 @@ def ledger_entry(
         inputs = {"labels": list(action.labels)}
     elif isinstance(action, Reopen):
         key = action.ref.key
+    elif isinstance(action, LinkChild):
+        key = action.child.key
+        inputs = {"parent": action.parent.key}
     elif isinstance(action, CreateLabels):
         key = action.scope
         inputs = {"labels": list(action.labels)}

@@ -13,6 +13,7 @@ from syncer.actions import (
     CreateLabels,
     EditFiledIssue,
     FileIssue,
+    LinkChild,
     PostComment,
     RemoveLabels,
     Reopen,
@@ -21,7 +22,7 @@ from syncer.actions import (
     action_tracker,
 )
 from syncer.errors import PermanentError
-from syncer.tracker import CreatesLabels, FilesIssues, Tracker
+from syncer.tracker import CreatesLabels, FilesIssues, LinksChildren, Tracker
 
 
 def write_one(tracker: Tracker | FilesIssues, action: Action) -> str:
@@ -45,6 +46,10 @@ def write_one(tracker: Tracker | FilesIssues, action: Action) -> str:
         tracker.remove_labels(action.ref, action.labels)
     elif isinstance(action, Reopen):
         tracker.reopen(action.ref)
+    elif isinstance(action, LinkChild):
+        if not isinstance(tracker, LinksChildren):
+            raise PermanentError(f"{tracker.name} cannot link children to a parent")
+        return "done" if tracker.link_child(action) else "skipped"
     elif isinstance(action, CreateLabels):
         if not isinstance(tracker, CreatesLabels):
             raise PermanentError(f"{tracker.name} does not create labels")

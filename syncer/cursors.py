@@ -91,6 +91,7 @@ OPERATIONAL_SETTINGS = frozenset(
         "notify_users",
         "look_up_owners",
         "full_resync_every",
+        "postmortem_link_type",
     }
 )
 """Tracker settings no mapping reads (credentials, pacing, schedules)."""

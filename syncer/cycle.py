@@ -210,15 +210,16 @@ def checked_items(
                 memory.checked.keep(fetched, day, until, looked)
             else:
                 memory.checked.forget()
+    if not looked.links:
+        return looked.items
+    # Nor about evidence: its links wait for the next cycle (pending, not unverifiable).
+    verdicts = lookup(looked.links.values(), verifiers, frozenset(rate_limits))
+    log.info("evidence looked up", links=len(verdicts), **Verified(looked.items, verdicts).counts())
+    if memory is not None:
+        return memory.checked.with_verdicts(looked.items, looked.carriers, verdicts)
     checked = list(looked.items)
-    if looked.links:
-        # Nor about evidence: its links wait for the next cycle (pending, not unverifiable).
-        verdicts = lookup(looked.links.values(), verifiers, frozenset(rate_limits))
-        log.info("evidence looked up", links=len(verdicts), **Verified(checked, verdicts).counts())
-        if memory is not None:
-            return memory.checked.with_verdicts(checked, looked.carriers, verdicts)
-        for index in looked.carriers:
-            checked[index] = with_verdicts(checked[index], verdicts)
+    for index in looked.carriers:
+        checked[index] = with_verdicts(checked[index], verdicts)
     return checked
 
 

@@ -9,8 +9,10 @@ it renews the lease when due, so a long cycle of paced writes keeps its lease wh
 that lost it mid-cycle, or froze past its end, stops.
 
 Signals: SIGTERM/SIGINT set an event; the applier's fence sees it before the next write, the
-item in hand is finished and the process exits well within Kubernetes' grace period. SIGHUP
-asks for a policy reload at the next tick; an invalid file is logged and the old policy kept.
+item in hand is finished and the process exits well within Kubernetes' grace period. They are
+handled on a thread of their own (``syncer.signal_relay``): a handler run inside the loop could
+deadlock on a lock the loop held. SIGHUP asks for a policy reload at the next tick; an invalid
+file is logged and the old policy kept.
 A tracker that fails is retried after a delay that doubles up to ``daemon.max_backoff`` and
 resets on its first success; other trackers go on (kopf's throttling). A tracker stopped by a
 rate limit whose reset time it gave (GitHub's ``x-ratelimit-reset``, Jira's ``Retry-After``) is
@@ -46,7 +48,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from types import FrameType
 from zoneinfo import ZoneInfo
 
 import schedule
@@ -69,9 +70,10 @@ from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
 from syncer.health import HealthServer
 from syncer.health_state import HealthState, RateLimitWait, Role, wait_in_words
-from syncer.idle import CycleMemory, Reuse
+from syncer.idle import CycleMemory, Joined, Reuse
 from syncer.logging_setup import bind_cycle, bind_tracker
 from syncer.metrics import Metrics
+from syncer.model import ActionItem
 from syncer.policy import Policy
 from syncer.report.build import (
     build_report,
@@ -86,6 +88,7 @@ from syncer.report.people import unnamed
 from syncer.report.publish import report_changes, report_tracker
 from syncer.secrets import register_configured_secrets
 from syncer.settings import Settings
+from syncer.signal_relay import SignalRelay
 from syncer.state import LeaderLease, LeaseFence
 from syncer.tracker import ReadsItems, Tracker
 from syncer.version import package_version
@@ -183,13 +186,38 @@ def last_local(moment: datetime, weekday: int, hhmm: str, tz: ZoneInfo) -> datet
     return next_local(moment - timedelta(days=7), weekday, hhmm, tz)
 
 
-def merge_outcomes(cycle_id: str, now: datetime, outcomes: list[CycleOutcome]) -> CycleOutcome:
-    """One outcome for the metrics out of the per-tracker cycles of one tick."""
+@dataclass
+class MergedViews:
+    """The merged items and assessments of the last tick, kept by the daemon (``Joined``)."""
+
+    items: Joined[ActionItem] = field(default_factory=Joined)
+    assessments: Joined[Assessment] = field(default_factory=Joined)
+
+
+def merge_outcomes(
+    cycle_id: str, now: datetime, outcomes: list[CycleOutcome], views: MergedViews | None = None
+) -> CycleOutcome:
+    """One outcome for the metrics out of the per-tracker cycles of one tick.
+
+    With ``views`` (the daemon's, kept across ticks) the merged items and assessments are
+    the last tick's very lists when every tracker's are the very lists they were, as after an
+    idle cycle (``syncer.idle``): nothing is joined, and the item gauges behind it see the
+    very list (one comparison, not one per item). At 100,000 items that saves joining both
+    lists, whose reference counts touch every item: 6.6 ms CPU against 0.04 ms, measured in
+    one run on one tracker's 100,000 items (``tests/bench/bench_idle_cycle.py`` measures the
+    whole idle tick).
+    """
+    views = views or MergedViews()
     result = ApplyResult()
-    merged = CycleOutcome(cycle_id, now, [], [], outcomes[0].plan, result)
+    merged = CycleOutcome(
+        cycle_id,
+        now,
+        views.items.join([o.items for o in outcomes]),
+        views.assessments.join([o.assessments for o in outcomes]),
+        outcomes[0].plan,
+        result,
+    )
     for o in outcomes:
-        merged.items.extend(o.items)
-        merged.assessments.extend(o.assessments)
         merged.skipped.extend(o.skipped)
         merged.fetch_errors.update(o.fetch_errors)
         result.done.extend(o.result.done)
@@ -247,6 +275,9 @@ class Daemon:
         # The assessments the item gauges and the follow-through figures were last set from.
         self.gauges: Reuse[bool] = Reuse()
         self.follow_through: Reuse[bool] = Reuse()
+        # The last tick's merged lists, and every tracker's assessments joined.
+        self.merged = MergedViews()
+        self.every: Joined[Assessment] = Joined()
         self.health = HealthState(interval_s=self._interval_s(), clock=self._unix_time)
         self._policy_in_force()
         self.reload_requested = False
@@ -417,7 +448,7 @@ class Daemon:
         if not outcomes:
             self.metrics.observe_cycle(time.monotonic() - started, success=False)
             return
-        merged = merge_outcomes(cycle_id, now, outcomes)
+        merged = merge_outcomes(cycle_id, now, outcomes, self.merged)
         record_outcome(
             self.metrics,
             merged,
@@ -428,7 +459,7 @@ class Daemon:
             gauges=self.gauges,
         )
         if viewed and all(t.name in self.assessments for t in self.runtime.trackers):
-            every = [a for name in sorted(self.assessments) for a in self.assessments[name]]
+            every = self.every.join([self.assessments[name] for name in sorted(self.assessments)])
             record_follow_through(self.metrics, every, self.policy, now, self.follow_through)
         if merged.ok and len(outcomes) == len(due):
             self.health.record_success()
@@ -791,17 +822,22 @@ class Daemon:
                 self.sync_job(full=False)
 
     # ----- the loop -------------------------------------------------------------------------
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+    def _on_signal(self, signum: int) -> None:
+        """Called on the signal relay's thread, never inside a handler (``syncer.signal_relay``)."""
         if signum == signal.SIGHUP:
             self.reload_requested = True
-        else:
-            log.info("stopping", signal=signal.Signals(signum).name)
-            self.stop.set()
+            self.wake.set()
+            return
+        self.stop.set()  # before the log line: a sink that fails cannot keep the loop going
         self.wake.set()
+        log.info("stopping", signal=signal.Signals(signum).name)
 
     def run(self) -> int:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, self._on_signal)
+        signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        with SignalRelay(signals, self._on_signal):
+            return self._serve()
+
+    def _serve(self) -> int:
         server = HealthServer(
             self.health,
             self.metrics.registry,

@@ -88,6 +88,9 @@ class IncrementalEvaluator:
     ) -> list[Assessment]:
         """The same list ``syncer.evaluate.evaluate(items, policy, now)`` returns.
 
+        The list is the evaluator's own, to be read, not changed: on the idle path it is the
+        very list of the last call (no copy), so the stages behind it see the very same list
+        and reuse their answers at the cost of one comparison (``syncer.idle.same_items``).
         ``full`` forgets the cache first (the daily full resync); ``partial`` says ``items``
         are some of the tracker's items only (a webhook cycle), so the others are kept.
         """
@@ -106,7 +109,7 @@ class IncrementalEvaluator:
         ):
             self._last_now = now
             self.assessed = 0
-            return list(self._out)
+            return self._out
         old = self._entries
         new = old if partial else {}
         out: list[Assessment] = []
@@ -139,4 +142,4 @@ class IncrementalEvaluator:
             self._items = None
         else:
             self._items, self._out, self._day, self._soonest = items, out, today, soonest
-        return list(out)
+        return out

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from syncer.actions import Action, CreateLabels, EditFiledIssue, FileIssue
+from syncer.actions import Action, CreateLabels, EditFiledIssue, FileIssue, LinkChild
 from syncer.messages import Message
 from syncer.model import ActionItem, EvidenceKind, ItemRef, Verification
 
@@ -267,3 +267,27 @@ class FilesIssues(Protocol):
     def file_issue(self, action: FileIssue) -> None: ...
 
     def edit_filed_issue(self, action: EditFiledIssue) -> None: ...
+
+
+@runtime_checkable
+class LinksChildren(Protocol):
+    """A tracker that can make one issue the parent of others: a postmortem of its action
+    items (GitHub: sub-issues; Jira: issue links of a configured type).
+
+    ``link_child`` is idempotent on the tracker's own state: it reads whether ``child`` is
+    already there before it writes, so a rerun after an answer that never came back (the
+    link made, the answer lost) sends no second write.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def children(self, parent: ItemRef) -> tuple[ItemRef, ...]:
+        """The children ``parent`` has now, as the tracker shows them (reads only)."""
+        ...
+
+    def link_child(self, action: LinkChild) -> bool:
+        """Attach ``action.child`` under ``action.parent``; False when it already was (no
+        write sent). A child that has another parent where the tracker allows only one
+        (GitHub) is a ``PermanentError``: pmsync never moves an item between parents."""
+        ...

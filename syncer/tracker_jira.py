@@ -109,6 +109,14 @@ class JiraTracker(Strict):
         default="Done",
         description="Name of the transition that closes last week's review issue.",
     )
+    postmortem_link_type: str = Field(
+        default="Relates",
+        min_length=1,
+        description="Issue link type (its name, as in Settings > Issues > Issue linking) "
+        "that makes an action item a child of its postmortem; the postmortem is the link's "
+        "outward (from) issue. Relates exists on every site; a site may have its own, such "
+        "as a Parent/Child type.",
+    )
     severity_labels: dict[Severity, list[str]] = Field(
         default_factory=default_severity_labels,
         description="Labels that mean each severity when no severity field is set "

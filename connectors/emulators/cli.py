@@ -13,9 +13,10 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import yaml
+
+from syncer.signal_relay import SignalRelay
 
 DEFAULT_TOKEN = "t0ken"  # noqa: S105 - the fake credential the local emulator accepts
 
@@ -46,20 +47,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def until_signalled(serve: Callable[[threading.Event], int]) -> int:
     """Run ``serve(stop)`` with SIGINT and SIGTERM setting ``stop``; restore the handlers.
 
-    Both signals only set the event: a KeyboardInterrupt raised inside Event.wait() can leave
-    the event's lock broken ("release unlocked lock") instead of stopping cleanly.
+    Both signals only set the event, and on the relay's thread (``syncer.signal_relay``): a
+    KeyboardInterrupt raised inside Event.wait() can leave the event's lock broken ("release
+    unlocked lock"), and a handler setting the event in the main thread can deadlock on it.
     """
     stop = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with SignalRelay((signal.SIGINT, signal.SIGTERM), lambda _signum: stop.set()):
         return serve(stop)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def run_github(args: argparse.Namespace) -> int:

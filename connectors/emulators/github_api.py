@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from connectors.emulators import github_sub_issues as sub_issues
 from connectors.emulators.github_model import (
     JSON,
     Issue,
@@ -72,6 +73,11 @@ class GitHubApi:
             ("PUT", f"{R}/issues/{{issue_number}}/labels", self.set_issue_labels),
             ("DELETE", f"{R}/issues/{{issue_number}}/labels", self.clear_issue_labels),
             ("DELETE", f"{R}/issues/{{issue_number}}/labels/{{name+}}", self.remove_issue_label),
+            ("GET", f"{R}/issues/{{issue_number}}/sub_issues", self.list_sub_issues),
+            ("POST", f"{R}/issues/{{issue_number}}/sub_issues", self.add_sub_issue),
+            ("PATCH", f"{R}/issues/{{issue_number}}/sub_issues/priority", self.prioritize),
+            ("DELETE", f"{R}/issues/{{issue_number}}/sub_issue", self.remove_sub_issue),
+            ("GET", f"{R}/issues/{{issue_number}}/parent", self.get_parent),
             ("GET", f"{R}/issues/{{issue_number}}/comments", self.list_comments),
             ("POST", f"{R}/issues/{{issue_number}}/comments", self.create_comment),
             ("GET", f"{R}/labels", self.list_labels),
@@ -309,6 +315,49 @@ class GitHubApi:
         issue = self._issue(repo, params)
         self.state.remove_label(issue, params["name"], repo, sender=login)
         return Response(200, self.render.issue_labels(repo, issue))
+
+    # ------------------------------------------------------------------ sub-issues
+    def list_sub_issues(self, request: Request, params: dict[str, str], login: str) -> Response:
+        """``issues/list-sub-issues``: each sub-issue as in its own repository, paginated."""
+        repo = self._repo(params, login)
+        issue = self._issue(repo, params)
+        rows = sub_issues.children(self.state, issue)
+        chunk, headers = self._paginate(
+            rows, request, f"/repositories/{repo.id}/issues/{issue.number}/sub_issues"
+        )
+        return Response(200, [self.render.issue(r, i) for r, i in chunk], headers)
+
+    def add_sub_issue(self, request: Request, params: dict[str, str], login: str) -> Response:
+        """``issues/add-sub-issue``: 201 with the parent (see ``github_sub_issues``)."""
+        repo = self._repo(params, login)
+        issue = self._issue(repo, params)
+        sub_issues.add(self.state, repo, issue, _json(request), login)
+        body = self.render.issue(repo, issue)
+        return Response(201, body, {"Location": body["url"]})
+
+    def remove_sub_issue(self, request: Request, params: dict[str, str], login: str) -> Response:
+        """``issues/remove-sub-issue``: 200 with the parent."""
+        repo = self._repo(params, login)
+        issue = self._issue(repo, params)
+        sub_issues.remove(self.state, repo, issue, _json(request), login)
+        body = self.render.issue(repo, issue)
+        return Response(200, body, {"Location": body["url"]})
+
+    def prioritize(self, request: Request, params: dict[str, str], login: str) -> Response:
+        """``issues/reprioritize-sub-issue``: 200 with the parent."""
+        repo = self._repo(params, login)
+        issue = self._issue(repo, params)
+        sub_issues.reprioritize(self.state, repo, issue, _json(request), login)
+        return Response(200, self.render.issue(repo, issue))
+
+    def get_parent(self, request: Request, params: dict[str, str], login: str) -> Response:
+        """``issues/get-parent``: the parent issue, in its own repository; 404 if none."""
+        repo = self._repo(params, login)
+        issue = self._issue(repo, params)
+        parent_repo, parent = sub_issues.parent_of(self.state, issue)
+        return Response(
+            200, self.render.issue(parent_repo, parent), last_modified=parent.updated_at
+        )
 
     # ------------------------------------------------------------------ comments
     def list_comments(self, request: Request, params: dict[str, str], login: str) -> Response:

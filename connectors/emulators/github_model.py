@@ -137,6 +137,8 @@ class Issue:
     comment_ids: list[int] = field(default_factory=list)
     pull: PullInfo | None = None
     gone: bool = False
+    parent_id: int | None = None  # the id (not number) of the parent issue, for a sub-issue
+    sub_issue_ids: list[int] = field(default_factory=list)  # children's ids, in priority order
 
 
 @dataclass(frozen=True)

@@ -374,7 +374,7 @@ class Renderer:
             "performed_via_github_app": None,
             "state_reason": issue.state_reason,
             "type": None,
-            "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+            "sub_issues_summary": self.sub_issues_summary(issue),
             "issue_dependencies_summary": {
                 "blocked_by": 0,
                 "total_blocked_by": 0,
@@ -384,6 +384,13 @@ class Renderer:
         }
         if listed:
             del payload["closed_by"]
+        parent = self.state.issues_by_id.get(issue.parent_id) if issue.parent_id else None
+        if parent is not None:
+            # Present only on a sub-issue: the schema marks it optional and nullable.
+            parent_repo, parent_issue = parent
+            payload["parent_issue_url"] = (
+                f"{self.repo_api(parent_repo)}/issues/{parent_issue.number}"
+            )
         if issue.pull is not None:
             pulls = f"{self.repo_api(repo)}/pulls/{issue.number}"
             html = f"{self.base}/{repo.full_name}/pull/{issue.number}"
@@ -396,6 +403,14 @@ class Renderer:
                 "merged_at": ts(issue.pull.merged_at),
             }
         return payload
+
+    def sub_issues_summary(self, issue: Issue) -> JSON:
+        """``sub_issues_summary``: how many sub-issues, how many closed, the share closed in
+        whole percent (rounded down; GitHub's docs do not say how it rounds)."""
+        children = [self.state.issues_by_id[i][1] for i in issue.sub_issue_ids]
+        completed = sum(1 for child in children if child.state == "closed")
+        percent = completed * 100 // len(children) if children else 0
+        return {"total": len(children), "completed": completed, "percent_completed": percent}
 
     def association(self, repo: Repo, login: str) -> str:
         if login.lower() == repo.owner.lower():

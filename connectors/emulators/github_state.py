@@ -51,6 +51,8 @@ class GitHubState:
         self.repos: dict[str, Repo] = {}  # key: lower-case "owner/name"
         self.tokens: dict[str, str] = {}  # token -> login it acts as
         self.apps: dict[str, App] = {}  # app id (as text) -> GitHub App
+        # Every issue by its id: sub-issues are named by id, in any repository of the owner.
+        self.issues_by_id: dict[int, tuple[Repo, Issue]] = {}
         # Called with every change a webhook would report, under ``lock`` (see github_hooks).
         self.observers: list[Callable[[HookEvent], None]] = []
         self._ids = 1000
@@ -369,6 +371,7 @@ class GitHubState:
             if key not in issue.labels:
                 issue.labels.append(key)
         repo.issues[number] = issue
+        self.issues_by_id[issue.id] = (repo, issue)
         if pull is None:
             self.emit("issues", "opened", repo, issue, author)
         return issue

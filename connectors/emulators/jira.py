@@ -81,6 +81,7 @@ from connectors.emulators.jira_render import Renderer
 from connectors.emulators.jira_state import (
     CUSTOM_PREFIX,
     CUSTOM_TYPES,
+    DEFAULT_LINK_TYPES,
     PERMISSIONS,
     PRIORITIES,
     RESOLUTIONS,
@@ -90,7 +91,9 @@ from connectors.emulators.jira_state import (
     Comment,
     CustomField,
     Issue,
+    IssueLink,
     Json,
+    LinkType,
     Mode,
     Project,
     User,
@@ -145,6 +148,9 @@ class JiraEmulator:
         self._next_attachment_id = 10300
         self._next_field = 10050
         self._next_option = 10100
+        self.link_types: dict[str, LinkType] = {t.id: t for t in DEFAULT_LINK_TYPES}
+        self.links: dict[str, IssueLink] = {}
+        self._next_link_id = 10500
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.stopping = threading.Event()
@@ -565,6 +571,52 @@ class JiraEmulator:
                 names={},
                 schemas={},
             )
+
+    def add_link_type(self, name: str, inward: str, outward: str) -> str:
+        """Add an issue link type (as an administrator would); returns its id."""
+        with self.lock:
+            type_id = str(10000 + len(self.link_types))
+            self.link_types[type_id] = LinkType(type_id, name, inward, outward)
+            return type_id
+
+    def link_issues(self, type_name: str, *, inward: str, outward: str) -> str:
+        """Link two issues as ``POST /issueLink`` would, without HTTP; returns the link id."""
+        with self.lock:
+            link_type = next(t for t in self.link_types.values() if t.name == type_name)
+            return self.new_link(link_type, self.get_issue(inward), self.get_issue(outward)).id
+
+    def new_link(self, link_type: LinkType, inward: Issue, outward: Issue) -> IssueLink:
+        """Store a link on both issues (caller holds the lock); an identical link is kept
+        once: Atlassian (``linkIssues``): "If the link request duplicates a link, the response
+        indicates that the issue link was created"."""
+        for link in outward.links:
+            if (link.type, link.inward, link.outward) == (link_type, inward, outward):
+                return link
+        self._next_link_id += 1
+        link = IssueLink(str(self._next_link_id), link_type, inward, outward)
+        self.links[link.id] = link
+        for issue in (inward, outward):
+            issue.links.append(link)
+            issue.updated = self.clock()
+        self.revision += 1
+        return link
+
+    def delete_link(self, link: IssueLink) -> None:
+        """Remove a link from both issues (caller holds the lock)."""
+        del self.links[link.id]
+        for issue in (link.inward, link.outward):
+            if link in issue.links:
+                issue.links.remove(link)
+            issue.updated = self.clock()
+        self.revision += 1
+
+    def links_of(self, key: str) -> list[tuple[str, str, str]]:
+        """The links of an issue as (type name, inward key, outward key), oldest first."""
+        with self.lock:
+            return [
+                (link.type.name, link.inward.key, link.outward.key)
+                for link in self.get_issue(key).links
+            ]
 
     def issue_keys(self) -> list[str]:
         """Every issue key, in creation order."""

@@ -19,7 +19,9 @@ from connectors.emulators.jira_state import (
     Comment,
     CustomField,
     Issue,
+    IssueLink,
     Json,
+    LinkType,
     Mode,
     Project,
     User,
@@ -235,6 +237,44 @@ class Renderer:
             body["thumbnail"] = f"{self.base}/secure/thumbnail/{attachment.id}/{attachment.id}"
         return body
 
+    def link_type(self, link_type: LinkType) -> Json:
+        return {
+            "id": link_type.id,
+            "name": link_type.name,
+            "inward": link_type.inward,
+            "outward": link_type.outward,
+            "self": f"{self.api}/issueLinkType/{link_type.id}",
+        }
+
+    def linked_issue(self, issue: Issue) -> Json:
+        """The other issue of a link: id, key, self and a few fields (``LinkedIssue``)."""
+        return {
+            "id": issue.id,
+            "key": issue.key,
+            "self": f"{self.api}/issue/{issue.id}",
+            "fields": {
+                "summary": issue.summary,
+                "status": self.status(issue.status),
+                "priority": self.priority(issue.priority),
+                "issuetype": self.issuetype(),
+            },
+        }
+
+    def issue_link(self, link: IssueLink, seen_from: Issue | None = None) -> Json:
+        """An ``IssueLink``. In an issue's ``issuelinks`` field (``seen_from``) Jira names only
+        the other issue, under the side it is on: ``outwardIssue`` when this issue is the
+        link's inward one, and the reverse; ``getIssueLink`` names both."""
+        body: Json = {
+            "id": link.id,
+            "self": f"{self.api}/issueLink/{link.id}",
+            "type": self.link_type(link.type),
+        }
+        if seen_from is None or seen_from is not link.inward:
+            body["inwardIssue"] = self.linked_issue(link.inward)
+        if seen_from is None or seen_from is not link.outward:
+            body["outwardIssue"] = self.linked_issue(link.outward)
+        return body
+
     def field_value(self, issue: Issue, fid: str, customs: dict[str, CustomField]) -> Any:
         """The value of one field of ``issue`` as Jira renders it."""
         simple: dict[str, Callable[[], Any]] = {
@@ -259,6 +299,7 @@ class Renderer:
             "statuscategorychangedate": lambda: fmt_time(issue.statuscategorychangedate),
             "comment": lambda: self.comments_page(issue),
             "attachment": lambda: [self.attachment(a) for a in issue.attachments],
+            "issuelinks": lambda: [self.issue_link(link, seen_from=issue) for link in issue.links],
         }
         if fid in simple:
             return simple[fid]()

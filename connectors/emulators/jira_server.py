@@ -349,6 +349,7 @@ def make_server(emulator: JiraEmulator, port: int = 0) -> ThreadingHTTPServer:
     from connectors.emulators import (  # noqa: F401 - importing registers the routes
         jira_comment_routes,
         jira_issue_routes,
+        jira_link_routes,
         jira_routes,
         jira_search_routes,
     )

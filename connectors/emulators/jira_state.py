@@ -63,6 +63,7 @@ PERMISSIONS: dict[str, tuple[str, str, str]] = {
     "RESOLVE_ISSUES": ("14", "Resolve Issues", "Ability to resolve and reopen issues."),
     "CREATE_ISSUES": ("11", "Create Issues", "Ability to create issues."),
     "ASSIGN_ISSUES": ("13", "Assign Issues", "Ability to assign issues to other people."),
+    "LINK_ISSUES": ("21", "Link Issues", "Ability to link issues together."),
     "ADMINISTER_PROJECTS": ("23", "Administer Projects", "Ability to administer a project."),
     "CREATE_ATTACHMENTS": (
         "19",
@@ -173,6 +174,14 @@ SYSTEM_FIELDS: list[tuple[str, str, Json, list[str], bool, bool]] = [
         ["attachments"],
         True,
         False,
+    ),
+    (
+        "issuelinks",
+        "Linked Issues",
+        {"type": "array", "items": "issuelinks", "system": "issuelinks"},
+        ["issueLink", "workItemLink"],
+        True,
+        True,
     ),
     ("issuekey", "Key", {}, ["id", "issue", "issuekey", "key"], False, True),
 ]
@@ -316,6 +325,37 @@ class Issue:
     comments: list[Comment] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)
+    links: list[IssueLink] = field(default_factory=list)  # both directions, oldest first
+
+
+@dataclass(frozen=True)
+class LinkType:
+    """An issue link type: "``outward`` issue <outward> ``inward`` issue", e.g. Blocks."""
+
+    id: str
+    name: str
+    inward: str
+    outward: str
+
+
+# The link types a new Jira Cloud site has (Settings > Issues > Issue linking).
+DEFAULT_LINK_TYPES = (
+    LinkType("10000", "Blocks", "is blocked by", "blocks"),
+    LinkType("10001", "Cloners", "is cloned by", "clones"),
+    LinkType("10002", "Duplicate", "is duplicated by", "duplicates"),
+    LinkType("10003", "Relates", "relates to", "relates to"),
+)
+
+
+@dataclass
+class IssueLink:
+    """A link between two issues. The outward issue is the "from" issue (Atlassian:
+    ``linkIssues`` adds its optional comment "to the from (outward) issue")."""
+
+    id: str
+    type: LinkType
+    inward: Issue
+    outward: Issue
 
 
 def now_utc() -> datetime:

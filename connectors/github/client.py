@@ -5,8 +5,9 @@ client (credentials, GET-only retries), ``transport`` spends requests (typed err
 pagination, content-creation pacing), ``reads`` keeps the items current (conditional listing,
 level-triggered cache), ``verify`` looks evidence links up (merged pull requests, existing
 commits, for items of any tracker), ``writes`` changes items (marker check, comments, labels,
-reopen), ``reports`` publishes the weekly review and log entry and ``users`` checks owners'
-accounts. This module wires them together behind the ``Tracker`` and ``EvidenceVerifier``
+reopen), ``reports`` publishes the weekly review and log entry, ``hierarchy`` attaches
+action items to their postmortem as sub-issues and ``users`` checks owners' accounts. This
+module wires them together behind the ``Tracker`` and ``EvidenceVerifier``
 Protocols and keeps the names other code imports from ``connectors.github.client``.
 
 Cost per cycle: one list request per repository (more only when more than 100 items changed);
@@ -36,6 +37,7 @@ from pydantic import SecretStr
 
 from connectors.fencing import Fence, always_allowed
 from connectors.github.costs import write_cost
+from connectors.github.hierarchy import SubIssues
 from connectors.github.reads import ItemReader
 from connectors.github.reports import ReportPublisher
 from connectors.github.session import (
@@ -62,6 +64,7 @@ from syncer.actions import (
     Action,
     AddLabels,
     CreateLabels,
+    LinkChild,
     UpsertLogEntry,
     UpsertReport,
     body_in,
@@ -137,6 +140,7 @@ class GitHubConnector:
         self.publisher = ReportPublisher(
             self.http, self.writer, self.reader.repositories, config.name, report_repository
         )
+        self.sub_issues = SubIssues(self.http, pacer, self.writer)
         self.users = UserLookups(self.http)
 
     @property
@@ -236,6 +240,16 @@ class GitHubConnector:
 
     def reopen(self, ref: ItemRef) -> None:
         self.writer.reopen(ref)
+
+    # -- postmortems as parents (``LinksChildren``) -----------------------------------
+
+    def children(self, parent: ItemRef) -> tuple[ItemRef, ...]:
+        """The parent's sub-issues (``connectors.github.hierarchy``)."""
+        return self.sub_issues.children(parent)
+
+    def link_child(self, action: LinkChild) -> bool:
+        """Attach the child as a sub-issue unless it already is one of the parent."""
+        return self.sub_issues.link_child(action)
 
     # -- weekly report and operating log ------------------------------------------------
 

@@ -14,6 +14,7 @@ from syncer.actions import (
     Action,
     AddLabels,
     CreateLabels,
+    LinkChild,
     PostComment,
     RemoveLabels,
     Reopen,
@@ -28,6 +29,8 @@ def write_cost(action: Action) -> int:
         return len(action.labels)
     if isinstance(action, AddLabels | PostComment | Reopen):
         return 1
+    if isinstance(action, LinkChild):
+        return 1  # the sub-issue POST; the read of the child's id before it is not a write
     if isinstance(action, UpsertReport):
         return 1 + int(action.close_previous)
     if isinstance(action, UpsertLogEntry):

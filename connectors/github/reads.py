@@ -13,6 +13,15 @@ ETag is saved with the view it validates, in one transaction, so any process (a 
 A process keeps the view in memory as long as the stored cursor is the one it last saw; when
 another process moved it, the view is read back from the store first.
 
+After a cycle of 304s nothing is rebuilt: each repository's items are kept as a ``RepoView``
+(built once from its cache entries, dropped whenever they change), and when every repository
+hands back the very view it handed back last time, ``fetch`` returns its last ``FetchResult``,
+the very object: no list assembled, no copy, the very item objects, so the cycle's stages
+behind it (``syncer.idle``) compare a pointer per item, or the list itself. A repository's
+cache is copied only when its answer is not a 304. At 100,000 items in 20 repositories that
+takes an idle read from 53 ms to 28 ms CPU, which is now the 20 cursor reads (6 ms) and the
+20 conditional requests (15 ms) (``tests/bench/bench_idle_cycle.py``, the reads line).
+
 Whether a linked pull request is merged is not asked here but by the cycle, for items of every
 tracker (``connectors.github.verify``). ``read_items`` reads single issues (one GET each) for
 the cycles a webhook delivery asks for, and keeps the cache current with what they said.
@@ -23,7 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from itertools import chain
+from typing import Any, NamedTuple
 
 import structlog
 
@@ -59,6 +69,22 @@ class ListAnswer:
     etag: str | None
 
 
+class RepoView(NamedTuple):
+    """One repository's cache entries as ``fetch`` hands them on: the items and the records
+    that could not be mapped, in cache order."""
+
+    items: tuple[ActionItem, ...]
+    skipped: tuple[SkippedItem, ...]
+
+    @classmethod
+    def of(cls, cache: Mapping[int, Cached]) -> RepoView:
+        entries = [cached.entry for cached in cache.values()]
+        return cls(
+            tuple(e for e in entries if isinstance(e, ActionItem)),
+            tuple(e for e in entries if not isinstance(e, ActionItem)),
+        )
+
+
 class ItemReader:
     """The items of one GitHub configuration, kept current one repository at a time.
 
@@ -84,6 +110,10 @@ class ItemReader:
         self._cache: dict[str, dict[int, Cached]] = {}
         # The stored cursor each in-memory view matches; another process may move it.
         self._seen: dict[str, Cursor] = {}
+        # Each repository's cache as handed on, dropped whenever the cache changes; and the
+        # last complete fetch with the views it was joined from.
+        self._views: dict[str, RepoView] = {}
+        self._fetched: tuple[list[RepoView], FetchResult] | None = None
         self._fingerprint: str | None = None
         self._repo_list: list[str] | None = None
 
@@ -124,9 +154,7 @@ class ItemReader:
             repos = self.repositories()
         except (PermanentError, TransientError) as exc:
             return FetchResult(items=(), errors=(str(exc),), complete=False)
-        items: list[ActionItem] = []
-        skipped: list[SkippedItem] = []
-        complete = True
+        views: list[RepoView] = []
         for repo in repos:
             try:
                 self._sync_repo(repo, full)
@@ -135,14 +163,34 @@ class ItemReader:
             except (PermanentError, TransientError) as exc:
                 log.warning("repository not read", repo=repo, error=str(exc))
                 errors.append(str(exc))
-                complete = False
                 continue
-            for cached in self._cache.get(repo, {}).values():
-                if isinstance(cached.entry, ActionItem):
-                    items.append(cached.entry)
-                else:
-                    skipped.append(cached.entry)
-        return FetchResult(tuple(items), tuple(skipped), tuple(errors), complete)
+            views.append(self._view(repo))
+        last = self._fetched
+        if not errors and last is not None and _same_views(views, last[0]):
+            return last[1]
+        result = FetchResult(
+            tuple(chain.from_iterable(v.items for v in views)),
+            tuple(chain.from_iterable(v.skipped for v in views)),
+            tuple(errors),
+            complete=not errors,
+        )
+        self._fetched = None if errors else (views, result)
+        return result
+
+    def _view(self, repo: str) -> RepoView:
+        """The items of ``repo``'s cache as handed on; the same object while it is unchanged."""
+        view = self._views.get(repo)
+        if view is None:
+            view = self._views[repo] = RepoView.of(self._cache.get(repo, {}))
+        return view
+
+    def _set_cache(self, repo: str, cache: dict[int, Cached] | None) -> None:
+        """Make ``cache`` the view cache of ``repo`` (None: drop it); its view is rebuilt."""
+        if cache is None:
+            self._cache.pop(repo, None)
+        else:
+            self._cache[repo] = cache
+        self._views.pop(repo, None)
 
     def _cursor_key(self, repo: str) -> str:
         return f"github:{self.config.name}:{repo}"
@@ -161,7 +209,7 @@ class ItemReader:
         holds none under this fingerprint, or one that no longer reads)."""
         if cursor is not None and self._seen.get(repo) == cursor and repo in self._cache:
             return
-        self._cache.pop(repo, None)
+        self._set_cache(repo, None)
         self._seen.pop(repo, None)
         if cursor is None or cursor.view != self.fingerprint:
             return
@@ -172,7 +220,7 @@ class ItemReader:
                 log.warning("view cache entry unreadable; repository read in full", repo=repo)
                 return
             restored[int(number)] = entry
-        self._cache[repo] = restored
+        self._set_cache(repo, restored)
         self._seen[repo] = cursor
         labels = self.known_labels.setdefault(repo, set())
         for cached in restored.values():
@@ -218,12 +266,11 @@ class ItemReader:
         full = full or self._needs_full(repo, cursor, now)
         etag = None if full or cursor is None else cursor.etag
         watermark = None if full or cursor is None else cursor.since
-        previous = self._cache.get(repo, {})
-        fresh: dict[int, Cached] = {} if full else dict(previous)
         answer = self._list(repo, etag, watermark)
         if answer is None:
             log.debug("repository unchanged", repo=repo)
             return
+        fresh: dict[int, Cached] = {} if full else dict(self._cache.get(repo, {}))
         rows = answer.raws
         newest = max((t for r in rows if (t := _updated(r)) is not None), default=watermark)
         latest = {r.get("number"): r for r in rows if isinstance(r, Mapping)}  # pages overlap
@@ -236,7 +283,7 @@ class ItemReader:
         self.cursors.save_view(
             key, saved, {str(n): encode_entry(e) for n, e in changed.items()}, replace=full
         )
-        self._cache[repo] = fresh
+        self._set_cache(repo, fresh)
         self._seen[repo] = saved
         log.info("repository synced", repo=repo, full=full, rows=len(rows), items=len(fresh))
 
@@ -339,6 +386,7 @@ class ItemReader:
         view.update(changed)
         for number in removed:
             view.pop(number, None)
+        self._views.pop(repo, None)
         self.cursors.save_view(
             source,
             cursor,
@@ -360,6 +408,11 @@ class ItemReader:
                 ):
                     found.append(item.ref.key)
         return found
+
+
+def _same_views(these: Sequence[RepoView], those: Sequence[RepoView]) -> bool:
+    """Whether every repository handed back the very view it did last time."""
+    return len(these) == len(those) and all(a is b for a, b in zip(these, those, strict=True))
 
 
 def _updated(raw: Any) -> datetime | None:

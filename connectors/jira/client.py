@@ -7,7 +7,8 @@ says why), ``transport`` spends requests (typed errors, GET retries, counting, s
 ``fields`` resolves the configured field names to the site's ids (no I/O), ``reads`` reads
 the field list and keeps the items current (incremental JQL, level-triggered view cache),
 ``writes`` changes items (marker check, comments, labels, transitions), ``reports`` publishes
-the weekly review, its attachments and the log entry, and ``users`` looks display names up.
+the weekly review, its attachments and the log entry, ``hierarchy`` links action items to
+their postmortem (``postmortem_link_type``) and ``users`` looks display names up.
 This module wires them together behind the ``Tracker`` Protocol and keeps the names other
 code imports from ``connectors.jira.client``.
 
@@ -34,6 +35,7 @@ from pydantic import SecretStr
 
 from connectors.fencing import Fence, always_allowed
 from connectors.jira.costs import write_cost
+from connectors.jira.hierarchy import IssueLinks
 from connectors.jira.markers import (
     COMMENT_PROPERTY,
     MARKERS_PROPERTY,
@@ -46,7 +48,7 @@ from connectors.jira.session import open_jira, read_credentials
 from connectors.jira.transport import PAGE_SIZE, JiraTransport, jql_string
 from connectors.jira.users import NameLookups
 from connectors.jira.writes import ItemWriter
-from syncer.actions import Action
+from syncer.actions import Action, LinkChild
 from syncer.cursors import CursorStore, view_fingerprint
 from syncer.evidence_links import classifier_for
 from syncer.messages import Message
@@ -103,6 +105,7 @@ class JiraConnector:
             self.http, self.writer, self.marks, config, report_project=policy.report.project
         )
         self.users = NameLookups(self.http, clock)
+        self.links = IssueLinks(self.http, config.postmortem_link_type, config.name)
 
     @property
     def name(self) -> str:
@@ -174,6 +177,16 @@ class JiraConnector:
 
     def reopen(self, ref: ItemRef) -> None:
         self.writer.reopen(ref)
+
+    # -- postmortems as parents (``LinksChildren``) -----------------------------------
+
+    def children(self, parent: ItemRef) -> tuple[ItemRef, ...]:
+        """Issues linked from the parent (``connectors.jira.hierarchy``)."""
+        return self.links.children(parent)
+
+    def link_child(self, action: LinkChild) -> bool:
+        """Link the child from the parent unless the child already shows that link."""
+        return self.links.link_child(action)
 
     # -- weekly report and operating log ------------------------------------------------
 

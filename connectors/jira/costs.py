@@ -15,6 +15,7 @@ from __future__ import annotations
 from syncer.actions import (
     Action,
     AddLabels,
+    LinkChild,
     PostComment,
     RemoveLabels,
     Reopen,
@@ -29,6 +30,8 @@ def write_cost(action: Action) -> int:
         return 1
     if isinstance(action, PostComment):
         return 2
+    if isinstance(action, LinkChild):
+        return 1  # the issueLink POST; the read of the child's links before it is not a write
     if isinstance(action, UpsertReport):
         return 1 + 2 * len(action.attachments) + 1 + int(action.close_previous)
     if isinstance(action, UpsertLogEntry):

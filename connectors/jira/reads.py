@@ -13,6 +13,13 @@ one it last saw; when another process moved it, the view is read back from the s
 ``read_items`` reads chosen issues for the cycles a webhook delivery asks for, and keeps the
 view current with what they said.
 
+A search that finds nothing new (nothing, or only the last changes again, which the overlap
+asks for) changes nothing: the view is not copied, its newest ``updated`` is not looked for
+again, the unchanged cursor and the same entries are not written back, and ``fetch`` returns
+its last ``FetchResult`` (the very object, the very items; dropped whenever the view
+changes), so the cycle's stages behind it (``syncer.idle``) compare a pointer per item, or
+the list itself.
+
 The site's field list (``SiteFields``), which the mapped fields are resolved against
 (``connectors.jira.fields``), rarely changes but is not small. It is read once per process and
 cached in the state store beside the view, under the view fingerprint, so an incremental run
@@ -157,6 +164,9 @@ class ItemReader:
         # this view matches (another process sharing the store may move it).
         self._view: dict[str, ViewEntry] | None = None
         self._seen: Cursor | None = None
+        # What ``fetch`` last made of ``_view`` (and its newest ``updated``); None whenever
+        # the view changed since.
+        self._result: tuple[FetchResult, datetime | None] | None = None
 
     @property
     def cursor_source(self) -> str:
@@ -181,7 +191,7 @@ class ItemReader:
         this fingerprint, or one that no longer reads: the scope is then read in full)."""
         if self._view is not None and cursor is not None and cursor == self._seen:
             return
-        self._view, self._seen = None, None
+        self._view, self._seen, self._result = None, None, None
         if cursor is None or cursor.view != self.fingerprint:
             return
         restored: dict[str, ViewEntry] = {}
@@ -220,16 +230,28 @@ class ItemReader:
         else:
             jql = f"({self.config.jql}) ORDER BY updated ASC"
         raw_issues = self.http.search(jql, resolution.requested)
-        view: dict[str, ViewEntry] = dict(self._view or {}) if incremental else {}
-        changed: dict[str, ViewEntry] = {}
+        found: dict[str, ViewEntry] = {}
         for raw in raw_issues:
             mapped = map_issue(raw, ctx)
             key = mapped.key if isinstance(mapped, SkippedItem) else mapped.ref.key
-            view[key] = changed[key] = ViewEntry(mapped)
-        newest = max(
-            (e.entry.updated_at for e in view.values() if isinstance(e.entry, ActionItem)),
-            default=None,
-        )
+            found[key] = ViewEntry(mapped)
+        # The overlap finds the last changes again: only what differs from the view changes it.
+        known = self._view if incremental and self._view is not None else {}
+        changed = {key: entry for key, entry in found.items() if known.get(key) != entry}
+        unchanged = incremental and self._view is not None and not changed
+        last = self._result if unchanged else None
+        if unchanged and self._view is not None:
+            view = self._view
+        else:
+            view = dict(self._view or {}) if incremental else {}
+            view.update(changed)
+        if last is not None:
+            newest = last[1]
+        else:
+            newest = max(
+                (e.entry.updated_at for e in view.values() if isinstance(e.entry, ActionItem)),
+                default=None,
+            )
         since = max((t for t in (newest, since_before) if t is not None), default=None)
         saved = Cursor(
             since=since,
@@ -238,12 +260,13 @@ class ItemReader:
             view=self.fingerprint,
         )
         written = changed if incremental else view
-        self.cursors.save_view(
-            self.cursor_source,
-            saved,
-            {key: encode_entry(entry) for key, entry in written.items()},
-            replace=not incremental,
-        )
+        if not (unchanged and saved == cursor):
+            self.cursors.save_view(
+                self.cursor_source,
+                saved,
+                {key: encode_entry(entry) for key, entry in written.items()},
+                replace=not incremental,
+            )
         self._view, self._seen = view, saved
         log.info(
             "jira fetch",
@@ -252,11 +275,15 @@ class ItemReader:
             fetched=len(raw_issues),
             items=len(view),
         )
-        return FetchResult(
+        if last is not None and last[0].errors == resolution.problems:
+            return last[0]
+        result = FetchResult(
             items=tuple(e.entry for e in view.values() if isinstance(e.entry, ActionItem)),
             skipped=tuple(e.entry for e in view.values() if isinstance(e.entry, SkippedItem)),
             errors=resolution.problems,
         )
+        self._result = result, newest
+        return result
 
     # -- chosen items (webhook cycles) -----------------------------------------------------
 
@@ -287,6 +314,7 @@ class ItemReader:
             for key in removed:
                 self._view.pop(key, None)
             self._view.update(found)
+            self._result = None
             self.cursors.save_view(
                 self.cursor_source,
                 cursor,
@@ -340,3 +368,4 @@ class ItemReader:
             current = set(item.labels)
             current = current | set(labels) if verb == "add" else current - set(labels)
             self._view[key] = ViewEntry(item.model_copy(update={"labels": frozenset(current)}))
+            self._result = None

@@ -1,4 +1,5 @@
-"""``pmsync postmortem``: new, check, render, lint and file an incident record.
+"""``pmsync postmortem``: new, check, render, lint and file an incident record; ``link``
+(``link_command``) attaches existing items to a postmortem issue.
 
 This is an entry point, so it may read the clock and, lazily inside the ``file`` handler, import
 the GitHub connector; everything it calls is pure. Exit codes (``syncer.exit_codes``): 0 ok,
@@ -26,7 +27,7 @@ from syncer.errors import ConfigError, RateLimited, TrackerError
 from syncer.exit_codes import ExitCode
 from syncer.ledger import Ledger
 from syncer.policy import Policy
-from syncer.postmortem import filing
+from syncer.postmortem import filing, link_command
 from syncer.postmortem.filing_apply import file_incident
 from syncer.postmortem.lint import RULES, lint
 from syncer.postmortem.markup import GitHubMarkdown, JiraWiki, Markup
@@ -99,6 +100,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "else the first Jira tracker, which files in its `project`)",
     )
     fil.set_defaults(func=cmd_file)
+
+    link_command.register(sub)
 
 
 def _record_args(parser: argparse.ArgumentParser, config_required: bool = False) -> None:

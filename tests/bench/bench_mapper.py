@@ -5,7 +5,8 @@ It generates issue payloads shaped like the issues list answer, with issue-form 
 Evidence sections hold a realistic mix of links (pull requests, commits, dashboards, CI runs,
 runbooks, documents, prose, nothing), and reports the best of ``--repeat`` runs of
 ``map_issues``. Classifying evidence links is part of mapping: the link rules must be compiled
-once per policy, not per item, and this is the figure that shows it.
+once per policy, not per item, and this is the figure that shows it. The Jira twin is
+``bench_jira_mapper.py``.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ORDER = [
     "bench_core.py",
+    "bench_mapper.py",
+    "bench_jira_mapper.py",
     "bench_github.py",
     "bench_jira.py",
     "bench_idle_run.py",

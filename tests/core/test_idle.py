@@ -8,9 +8,14 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.cycle import checked_items
+from syncer.actions import Plan
+from syncer.apply import ApplyResult
+from syncer.assessment import Assessment
+from syncer.cycle import CycleOutcome, checked_items
+from syncer.daemon import MergedViews, merge_outcomes
 from syncer.directory import AccountStatus, MemoryLookupCache
-from syncer.idle import CycleMemory, next_window_end
+from syncer.evaluate import evaluate
+from syncer.idle import CycleMemory, Joined, next_window_end
 from syncer.model import ActionItem, Evidence, EvidenceKind, ItemRef, Verification
 from syncer.tracker import Tracker, Verdict
 from syncer.wiring import observed_from, open_state
@@ -79,9 +84,12 @@ class TestCheckedItems:
         same = check([closed], directory, cache, memory, verifier)
         assert memory.checked.reused
         assert same[0] is first[0]
+        again = check([closed], directory, cache, memory, verifier)
+        assert again is same  # every link got last cycle's answer: last cycle's very list
         verifier.answers[PR] = Verdict(Verification.CONFIRMED, "merged")
         merged = check([closed], directory, cache, memory, verifier)
-        assert verifier.asked == [[PR], [PR], [PR]]
+        assert verifier.asked == [[PR], [PR], [PR], [PR]]
+        assert merged is not again
         assert merged[0].evidence[0].verification is Verification.CONFIRMED
         assert merged == check([closed], directory, MemoryLookupCache(), None, verifier)
 
@@ -129,6 +137,160 @@ class TestCheckedItems:
             got = check(fetched, FakeDirectory(answers), mine, memory, verifier, now)
             expected = check(fetched, FakeDirectory(answers), theirs, None, verifier, now)
             assert got == expected
+
+
+class TestJoined:
+    """Lists joined end to end: the last join only while every part is the very same list."""
+
+    def test_the_very_same_parts_give_the_very_same_list_and_a_new_part_a_new_one(
+        self,
+    ) -> None:
+        joined: Joined[int] = Joined()
+        a, b = [1, 2], [3]
+        first = joined.join([a, b])
+        assert (first, joined.reused) == ([1, 2, 3], False)
+        assert joined.join([a, b]) is first
+        assert joined.reused
+        equal = joined.join([a, list(b)])  # equal but another list: joined again
+        assert (equal, joined.reused) == ([1, 2, 3], False)
+        assert equal is not first
+        assert joined.join([b, a]) == [3, 1, 2]
+        assert joined.join([b]) == [3]
+        assert joined.join([]) == []
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        start=st.lists(st.lists(st.integers(0, 9), max_size=4), max_size=4),
+        life=st.lists(
+            st.tuples(
+                st.sampled_from(["same", "new", "equal", "add", "drop"]),
+                st.integers(0, 3),
+                st.lists(st.integers(0, 9), max_size=4),
+            ),
+            max_size=20,
+        ),
+    )
+    def test_always_the_concatenation(
+        self, start: list[list[int]], life: list[tuple[str, int, list[int]]]
+    ) -> None:
+        """For any sequence of kept, replaced, equal, added and dropped parts, the join is the
+        parts' concatenation, and is reused exactly when every part is the very same."""
+        joined: Joined[int] = Joined()
+        parts = [list(p) for p in start]
+        last: list[list[int]] | None = None
+        for kind, slot, values in life:
+            if kind == "new" and parts:
+                parts[slot % len(parts)] = values
+            elif kind == "equal" and parts:
+                parts[slot % len(parts)] = list(parts[slot % len(parts)])
+            elif kind == "add":
+                parts.insert(slot % (len(parts) + 1), values)
+            elif kind == "drop" and parts:
+                parts.pop(slot % len(parts))
+            got = joined.join(list(parts))
+            assert got == [x for p in parts for x in p]
+            same = last is not None and len(last) == len(parts)
+            same = same and all(x is y for x, y in zip(last or [], parts, strict=False))
+            assert joined.reused == same
+            last = list(parts)
+
+
+class TestMergedOutcomes:
+    """The daemon's merge of per-tracker outcomes reuses the last merged lists only when
+    every tracker's items and assessments are the very lists they were."""
+
+    @staticmethod
+    def outcome(items: list[ActionItem], assessments: list[Assessment]) -> CycleOutcome:
+        return CycleOutcome("c", NOW, items, assessments, Plan(), ApplyResult())
+
+    def test_an_idle_tick_reuses_and_a_changed_tracker_is_seen(self) -> None:
+        memory = CycleMemory()
+        items = [item("acme/api#1", owners=()), item("acme/api#2")]
+        assessments = memory.evaluator.evaluate(items, POLICY, NOW)
+        jira_items = [item("REL-1", tracker="jira")]
+        jira = evaluate(jira_items, POLICY, NOW)
+        views = MergedViews()
+        first = merge_outcomes(
+            "c1", NOW, [self.outcome(items, assessments), self.outcome(jira_items, jira)], views
+        )
+        idle = memory.evaluator.evaluate(list(items), POLICY, NOW + timedelta(minutes=15))
+        assert idle is assessments
+        again = merge_outcomes(
+            "c2", NOW, [self.outcome(items, idle), self.outcome(jira_items, jira)], views
+        )
+        assert again.items is first.items
+        assert again.assessments is first.assessments
+        changed = [items[0], item("acme/api#2", labels=frozenset({"team-a"}))]
+        now = NOW + timedelta(minutes=30)
+        fresh = memory.evaluator.evaluate(changed, POLICY, now)
+        after = merge_outcomes(
+            "c3", now, [self.outcome(changed, fresh), self.outcome(jira_items, jira)], views
+        )
+        assert after.items == [*changed, *jira_items]
+        assert after.assessments == evaluate([*changed, *jira_items], POLICY, now)
+        assert after.assessments is not first.assessments
+        plain = merge_outcomes(
+            "c3", now, [self.outcome(changed, fresh), self.outcome(jira_items, jira)]
+        )
+        assert (plain.items, plain.assessments) == (after.items, after.assessments)
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        start=st.lists(action_items(0), min_size=1, max_size=6),
+        life=st.lists(
+            st.tuples(st.integers(0, 2 * 86400), st.none() | st.integers(0, 5), st.booleans()),
+            max_size=12,
+        ),
+    )
+    def test_the_merged_cycle_always_equals_a_full_one(
+        self, start: list[ActionItem], life: list[tuple[int, int | None, bool]]
+    ) -> None:
+        """Two trackers' daemon cycles (checked items, evaluation) merged tick after tick,
+        through idle ticks, item changes and a merged pull request: the merged items and
+        assessments are a full cycle's."""
+        answers = {"alice": AccountStatus(active=True), "bob": GONE}
+        half = (len(start) + 1) // 2
+        fetched = {
+            "github": [keyed(i, drawn) for i, drawn in enumerate(start[:half])],
+            "jira": [
+                drawn.model_copy(update={"ref": ItemRef(tracker="jira", key=f"REL-{i + 1}")})
+                for i, drawn in enumerate(start[half:])
+            ],
+        }
+        memories = {name: CycleMemory() for name in fetched}
+        caches = {name: MemoryLookupCache() for name in fetched}
+        verifier = FakeVerifier("example.test")
+        views = MergedViews()
+        now = NOW
+        for seconds, changed, merged in life:
+            now += timedelta(seconds=seconds)
+            if changed is not None:
+                name = "github" if changed % 2 == 0 else "jira"
+                items = list(fetched[name])
+                if items:
+                    slot = changed // 2 % len(items)
+                    items[slot] = items[slot].model_copy(update={"title": str(seconds)})
+                fetched[name] = items
+            if merged:
+                verifier.answers["https://example.test/x"] = Verdict(Verification.CONFIRMED, "")
+            outcomes = []
+            for name, memory in memories.items():
+                checked = check(
+                    list(fetched[name]), FakeDirectory(answers), caches[name], memory, verifier, now
+                )
+                outcomes.append(
+                    self.outcome(checked, memory.evaluator.evaluate(checked, POLICY, now))
+                )
+            got = merge_outcomes("c", now, outcomes, views)
+            fresh = [
+                x
+                for name in memories
+                for x in check(
+                    fetched[name], FakeDirectory(answers), MemoryLookupCache(), None, verifier, now
+                )
+            ]
+            assert got.items == fresh
+            assert got.assessments == evaluate(fresh, POLICY, now)
 
 
 class TestMarkerCache:

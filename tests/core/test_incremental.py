@@ -144,6 +144,25 @@ class TestReuse:
         incremental.evaluate(items, policy, NOW + timedelta(minutes=30))
         assert incremental.assessed == 1
 
+    def test_an_idle_cycle_hands_back_the_very_list_and_a_change_after_it_is_seen(
+        self,
+    ) -> None:
+        """The stages behind see the very list (one comparison); a change after a reused
+        answer is assessed and the answer is a full evaluation's."""
+        policy = example_policy()
+        items = [item(f"acme/api#{i}", age_days=i) for i in range(4)]
+        incremental = IncrementalEvaluator()
+        first = incremental.evaluate(items, policy, NOW)
+        again = incremental.evaluate(list(items), policy, NOW + timedelta(minutes=15))
+        assert again is first
+        changed = [*items[:3], item("acme/api#3", age_days=3, owners=())]
+        later = NOW + timedelta(minutes=30)
+        after = incremental.evaluate(changed, policy, later)
+        assert incremental.assessed == 1
+        assert after is not first
+        assert after == evaluate(changed, policy, later)
+        assert incremental.evaluate(changed, policy, later) is after
+
     def test_a_day_change_in_the_policy_timezone_assesses_again(self) -> None:
         """Midnight in Europe/Berlin (23:00 UTC in November) moves every dated item."""
         policy = example_policy()

@@ -178,6 +178,12 @@ class TestResponsesMatchOpenAPI:
             ("DELETE", f"{R}/labels/{{name}}"),
             ("GET", f"{R}/issues/comments/{{comment_id}}"),
             ("PATCH", f"{R}/issues/comments/{{comment_id}}"),
+            # Sub-issues take ids from earlier answers: test_github_emulator_sub_issues.py.
+            ("GET", f"{R}/issues/{{issue_number}}/sub_issues"),
+            ("POST", f"{R}/issues/{{issue_number}}/sub_issues"),
+            ("PATCH", f"{R}/issues/{{issue_number}}/sub_issues/priority"),
+            ("DELETE", f"{R}/issues/{{issue_number}}/sub_issue"),
+            ("GET", f"{R}/issues/{{issue_number}}/parent"),
         }
 
     def test_comment_get_edit_and_label_delete_validate_too(

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import update
 
 from connectors.emulators.github import GitHubEmulator
+from syncer.model import ActionItem
 from syncer.policy import Escalation, Policy, Tier
 from syncer.state import StateStore
 from syncer.state.schema import ViewEntryRow
@@ -233,3 +234,82 @@ class TestReadingChosenItems:
         connector.fetch(full=False)
         assert connector.items_linking(link + "/") == ["acme/api#1"]
         assert connector.items_linking(f"{emulator.base_url}/acme/api/pull/10") == []
+
+
+def by_key(item: ActionItem) -> str:
+    return item.ref.key
+
+
+class TestAnIdleReadRebuildsNothing:
+    """After all-304 answers ``fetch`` hands back its last result, the very object; any
+    change to a repository's view (a changed list, a single read) is in the next one."""
+
+    def test_all_304_gives_the_last_result_and_a_changed_repository_a_new_one(
+        self,
+        emulator: GitHubEmulator,
+        make_connector: ConnectorFactory,
+        clock: FakeClock,
+        store: StateStore,
+    ) -> None:
+        seed(emulator, "acme/api", 3, clock)
+        seed(emulator, "acme/web", 2, clock)
+        connector = make_connector(["acme/api", "acme/web"], cursors=store)
+        first = connector.fetch(full=False)
+        emulator.reset_counters()
+        again = connector.fetch(full=False)
+        assert emulator.counters == {("GET", LIST, 304): 2}
+        assert again is first
+        clock.advance(minutes=1)
+        emulator.edit_issue("acme/web", 1, "alice", title="Renamed")
+        changed = connector.fetch(full=False)
+        titles = {i.ref.key: i.title for i in changed.items}
+        assert titles["acme/web#1"] == "Renamed"
+        fresh = make_connector(["acme/api", "acme/web"]).fetch(full=False).items
+        assert sorted(changed.items, key=by_key) == sorted(fresh, key=by_key)
+        # The unchanged repository's items are the very objects of the last result.
+        api = [i for i in changed.items if i.ref.key.startswith("acme/api#")]
+        assert all(a is b for a, b in zip(api, first.items[:3], strict=True))
+        assert connector.fetch(full=False) is changed
+
+    def test_a_single_read_after_a_reused_result_is_in_the_next_fetch(
+        self,
+        emulator: GitHubEmulator,
+        make_connector: ConnectorFactory,
+        clock: FakeClock,
+        store: StateStore,
+    ) -> None:
+        """A webhook cycle's read puts its answer into the view under the same cursor: the
+        next fetch builds its result again, even on a 304, and shows what was read."""
+        seed(emulator, "acme/api", 3, clock)
+        connector = make_connector(cursors=store)
+        connector.fetch(full=False)
+        reused = connector.fetch(full=False)
+        connector.read_items(["acme/api#2"])
+        emulator.reset_counters()
+        rebuilt = connector.fetch(full=False)
+        assert emulator.counters == {("GET", LIST, 304): 1}
+        assert rebuilt is not reused
+        assert rebuilt.items == reused.items
+        clock.advance(minutes=1)
+        emulator.edit_issue("acme/api", 2, "alice", title="Renamed")
+        connector.read_items(["acme/api#2"])
+        after = connector.fetch(full=False)
+        assert after is not rebuilt
+        assert {i.ref.key: i.title for i in after.items}["acme/api#2"] == "Renamed"
+
+    def test_a_repository_that_fails_is_never_reused(
+        self,
+        emulator: GitHubEmulator,
+        make_connector: ConnectorFactory,
+        clock: FakeClock,
+        store: StateStore,
+    ) -> None:
+        """An incomplete result is built anew, and the next complete one too."""
+        seed(emulator, "acme/api", 2, clock)
+        seed(emulator, "acme/web", 2, clock)
+        connector = make_connector(["acme/api", "acme/web", "acme/gone"], cursors=store)
+        first = connector.fetch(full=False)
+        assert not first.complete
+        again = connector.fetch(full=False)
+        assert again is not first
+        assert again.items == first.items

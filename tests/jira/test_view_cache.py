@@ -133,3 +133,64 @@ class TestReadingChosenItems:
         connector = shared.connector()
         connector.fetch(full=False)
         assert connector.items_linking("https://GITHUB.com/acme/api/pull/12/") == [linked]
+
+
+class TestAnIdleSearchRebuildsNothing:
+    """A search that finds nothing new (only the overlap's last changes again) hands back the
+    last result, the very object; a change, or a label the connector wrote, is in the next."""
+
+    def test_an_idle_search_gives_the_last_result_and_a_change_a_new_one(
+        self, shared: Site
+    ) -> None:
+        keep = shared.add_action("Keep", updated="-3d")
+        change = shared.add_action("Change", updated="-2m")
+        connector = shared.connector()
+        first = connector.fetch(full=False)
+        shared.clock.advance(minutes=1)
+        shared.reset()
+        again = connector.fetch(full=False)
+        searched = [p for p in paths(shared) if p in SEARCHES]
+        assert len(searched) == 1
+        assert again is first
+        shared.clock.advance(minutes=5)
+        shared.connector().add_labels(ItemRef(tracker="jira", key=change), ["sev-1"])
+        after = connector.fetch(full=False)
+        assert after is not first
+        labels = {i.ref.key: i.labels for i in after.items}
+        assert sorted(labels) == sorted([keep, change])
+        assert "sev-1" in labels[change]
+        kept = {i.ref.key: i for i in first.items}[keep]
+        assert {i.ref.key: i for i in after.items}[keep] is kept
+        assert connector.fetch(full=False) is after
+
+    def test_labels_the_connector_wrote_after_a_reused_result_are_in_the_next(
+        self, shared: Site
+    ) -> None:
+        """The writer keeps the view's labels current in place: the result is built again."""
+        key = shared.add_action("One", updated="-3d")
+        connector = shared.connector()
+        connector.fetch(full=False)
+        reused = connector.fetch(full=False)
+        connector.add_labels(ItemRef(tracker="jira", key=key), ["pmsync/overdue"])
+        after = connector.fetch(full=False)
+        assert after is not reused
+        assert "pmsync/overdue" in after.items[0].labels
+
+    def test_an_idle_search_leaves_the_store_as_a_writing_one_would(self, shared: Site) -> None:
+        """Nothing new: the stored cursor and view stay as they are, and another process
+        reads the same items from them."""
+        shared.add_action("One", updated="-2m")
+        shared.add_action("Two", updated="-3d")
+        connector = shared.connector()
+        first = connector.fetch(full=False)
+        store = shared.cursors
+        cursor = store.get_cursor(connector.cursor_source)
+        view = store.load_view(connector.cursor_source)
+        shared.clock.advance(minutes=1)
+        assert connector.fetch(full=False) is first
+        assert store.get_cursor(connector.cursor_source) == cursor
+        assert store.load_view(connector.cursor_source) == view
+        again = shared.connector().fetch(full=False).items
+        assert sorted(again, key=lambda i: i.ref.key) == sorted(
+            first.items, key=lambda i: i.ref.key
+        )

@@ -419,6 +419,41 @@ class TestActionSteps:
         # What the lost state costs: the owner look-up it had cached for the day.
         assert github.counters - with_cache == Counter({("GET", "/users/{username}", 200): 1})
 
+    @pytest.mark.parametrize("where", ["relative", "absolute"])
+    def test_a_state_path_of_its_own_holds_the_store_and_the_default_stays_empty(
+        self, job: CompositeRun, github: GitHubEmulator, where: str
+    ) -> None:
+        """state-path (in a folder not there yet, from the workspace or absolute): the store
+        is made there, the next runs read it back (no owner look-up, no write, then a 304),
+        and nothing appears at the default .pmsync/state.db."""
+        if where == "relative":
+            state_path = "ci-cache/pmsync/custom.db"
+            state = job.workspace / state_path
+        else:
+            state = job.runner_temp / f"state-{where}" / "nested" / "custom.db"
+            state_path = str(state)
+        shutil.rmtree(state.parents[1], ignore_errors=True)
+        numbers = add_overdue(github, 2)
+        inputs = {"config": ".github/pmsync.yaml", "mode": "run", "state-path": state_path}
+        code, outputs, _ = pmsync_step(job, **inputs)
+        assert (code, outputs["exit-code"]) == (0, "0")
+        assert sorted(comment_pairs(github, ISSUES_REPO, numbers).values()) == [1, 1]
+        with closing(sqlite3.connect(state)) as db:
+            assert db.execute("select count(*) from known_marker").fetchone() == (2,)
+            assert db.execute("select source, etag is not null from sync_cursor").fetchall() == [
+                (f"github:github:{ISSUES_REPO}", 1)
+            ]
+            assert db.execute("select handle from user_lookup").fetchall() == [("alice",)]
+        # The next run reads the list changed by the first run's writes, but not the owner
+        # (answered for the day in that store) and writes nothing (markers known there).
+        github.reset_counters()
+        assert pmsync_step(job, **inputs)[0] == 0
+        assert github.counters == Counter({("GET", "/repos/{owner}/{repo}/issues", 200): 1})
+        github.reset_counters()
+        assert pmsync_step(job, **inputs)[0] == 0
+        assert github.counters == Counter({("GET", "/repos/{owner}/{repo}/issues", 304): 1})
+        assert not (job.workspace / ".pmsync").exists()
+
     def test_an_unknown_mode_is_bad_input(self, job: CompositeRun, github: GitHubEmulator) -> None:
         """Exit 2 and an error annotation naming the modes."""
         code, outputs, log = pmsync_step(job, config=".github/pmsync.yaml", mode="daemon")

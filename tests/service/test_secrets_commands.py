@@ -331,8 +331,13 @@ COMMANDS = {
         *("postmortem", "file", str(incident(t)), "--config", str(p), "--tracker", "jira"),
         *("--today", "2026-11-20"),
     ],
+    # acme/web is read-only for the bot: the sub-issue POST answers 403, echoing the token.
+    "postmortem link": lambda p, s, t: [
+        *("postmortem", "link", "--config", str(p), "--tracker", "github", "--state", s.url),
+        *("--postmortem", "acme/web#1", "acme/web#4", "acme/web#6"),
+    ],
 }
-WITH_STORE = ("run", "plan", "report", "daemon")
+WITH_STORE = ("run", "plan", "report", "daemon", "postmortem link")
 CASES = [
     pytest.param(command, backend, id=f"{command}-{backend}", marks=marks)
     for command in (*COMMANDS, "daemon")
