@@ -24,14 +24,15 @@ write request leaves (``LeadershipLost`` when it says no there: nothing was sent
 tracker must create before using them (``CreatesLabels``) become ``CreateLabels`` writes ahead
 of the action that needs them and count against the plan's budget like any other write: a
 change that no longer fits once they are counted waits for the next cycle.
+
+Results, ``DryRun`` and a write's ledger line are in :mod:`syncer.apply_result`; ``__all__``
+names the ones some thirty modules and tests import from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 import structlog
 
@@ -39,92 +40,48 @@ from syncer.actions import (
     Action,
     AddLabels,
     CreateLabels,
-    Deferred,
     EditFiledIssue,
     FileIssue,
     ItemChange,
-    LinkChild,
     Plan,
-    PostComment,
     RemoveLabels,
     Reopen,
-    UpsertLogEntry,
-    UpsertReport,
     action_tracker,
     ready,
 )
+from syncer.apply_result import (
+    ApplyResult,
+    Done,
+    DryRun,
+    Executor,
+    Failed,
+    Fallback,
+    describe_fallbacks,
+    ledger_entry,
+    report_fallbacks,
+)
+from syncer.apply_write import write_one
 from syncer.errors import (
     LeadershipLost,
-    PermanentError,
     RateLimited,
     TrackerError,
     TransientError,
     TransitionUnavailable,
 )
-from syncer.ledger import Ledger, LedgerEntry
-from syncer.tracker import CreatesLabels, FilesIssues, LinksChildren, PricesWrites, Tracker
+from syncer.ledger import Ledger
+from syncer.tracker import CreatesLabels, FilesIssues, PricesWrites, Tracker
 
 log = structlog.get_logger(__name__)
 
-
-@dataclass(frozen=True)
-class Done:
-    action: Action
-    outcome: str  # done | skipped | planned
-
-
-@dataclass(frozen=True)
-class Failed:
-    change: ItemChange
-    action: Action
-    error: str
-    transient: bool
-
-
-@dataclass(frozen=True)
-class Fallback:
-    """A rejected closure left closed and labelled because the tracker cannot reopen it."""
-
-    tracker: str
-    key: str
-    wanted: str
-    available: tuple[str, ...]
-    error: str
-
-
-@dataclass
-class ApplyResult:
-    done: list[Done] = field(default_factory=list)
-    failed: list[Failed] = field(default_factory=list)
-    backlog: list[Deferred] = field(default_factory=list)
-    rate_limited: dict[str, datetime | None] = field(default_factory=dict)
-    rate_limit_reasons: dict[str, str] = field(default_factory=dict)
-    """Why each tracker in ``rate_limited`` stopped (``RateLimited.reason``, e.g. primary)."""
-    fenced: bool = False
-    fallbacks: list[Fallback] = field(default_factory=list)
-    spent: int = 0
-    """Write budget charged: the write requests sent, as the trackers that count them say
-    (``PricesWrites``), one per action attempted on the others."""
-
-    @property
-    def writes(self) -> int:
-        return sum(1 for d in self.done if d.outcome == "done")
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for d in self.done if d.outcome == outcome)
-
-
-class Executor(Protocol):
-    def execute(self, plan: Plan) -> ApplyResult: ...
-
-
-class DryRun:
-    """Writes nothing: every action of the plan is reported as planned."""
-
-    def execute(self, plan: Plan) -> ApplyResult:
-        result = ApplyResult(backlog=list(plan.deferred))
-        result.done.extend(Done(action, "planned") for action in plan.actions)
-        return result
+__all__ = [
+    "Applier",
+    "ApplyResult",
+    "DryRun",
+    "Executor",
+    "Failed",
+    "choose_executor",
+    "describe_fallbacks",
+]
 
 
 class Applier:
@@ -275,7 +232,7 @@ class Applier:
             return False
         sent_before = tracker.write_requests if isinstance(tracker, PricesWrites) else 0
         try:
-            outcome = self._write(tracker, action)
+            outcome = write_one(tracker, action)
         except LeadershipLost as exc:
             log.warning("leadership lost; write not sent", item=change.key, detail=str(exc))
             result.fenced = True
@@ -352,53 +309,6 @@ class Applier:
             if steps is None or not all(self._apply_one(change, step, result) for step in steps):
                 return
 
-    def _write(self, tracker: Tracker | FilesIssues, action: Action) -> str:
-        if isinstance(tracker, FilesIssues) and isinstance(action, FileIssue):
-            tracker.file_issue(action)
-            return "done"
-        if isinstance(tracker, FilesIssues) and isinstance(action, EditFiledIssue):
-            tracker.edit_filed_issue(action)
-            return "done"
-        if isinstance(action, FileIssue | EditFiledIssue) or isinstance(tracker, FilesIssues):
-            raise PermanentError(f"{action_tracker(action)}: nowhere to write {action.kind}")
-        if isinstance(action, PostComment):
-            if tracker.has_marker(action.ref, action.message.marker, action.also_markers):
-                return "skipped"
-            tracker.post_comment(action.ref, action.message)
-        elif isinstance(action, AddLabels):
-            tracker.add_labels(action.ref, action.labels)
-        elif isinstance(action, RemoveLabels):
-            tracker.remove_labels(action.ref, action.labels)
-        elif isinstance(action, Reopen):
-            tracker.reopen(action.ref)
-        elif isinstance(action, LinkChild):
-            if not isinstance(tracker, LinksChildren):
-                raise PermanentError(f"{tracker.name} cannot link children to a parent")
-            return "done" if tracker.link_child(action) else "skipped"
-        elif isinstance(action, CreateLabels):
-            if not isinstance(tracker, CreatesLabels):
-                raise PermanentError(f"{tracker.name} does not create labels")
-            tracker.create_labels(action)
-        elif isinstance(action, UpsertReport):
-            ref = tracker.upsert_report(
-                week_key=action.week_key,
-                label=action.label,
-                title=action.title,
-                bodies=action.bodies,
-                close_previous=action.close_previous,
-                attachments=action.attachments,
-            )
-            return "done" if ref.changed else "skipped"
-        elif isinstance(action, UpsertLogEntry):
-            ref = tracker.upsert_log_entry(
-                log_label=action.log_label,
-                log_title=action.log_title,
-                week_key=action.week_key,
-                bodies=action.bodies,
-            )
-            return "done" if ref.changed else "skipped"
-        return "done"
-
     def _record(self, action: Action, outcome: str, detail: str) -> None:
         self.ledger.record(
             [
@@ -407,95 +317,6 @@ class Applier:
                 )
             ]
         )
-
-
-def report_fallbacks(fallbacks: list[Fallback]) -> None:
-    """One warning per tracker for the closures it could not reopen, with what it offered."""
-    by_tracker: dict[str, list[Fallback]] = {}
-    for fallback in fallbacks:
-        by_tracker.setdefault(fallback.tracker, []).append(fallback)
-    for name, found in by_tracker.items():
-        log.warning(
-            "cannot reopen rejected closures; labelled and commented instead",
-            tracker=name,
-            transition=found[0].wanted,
-            available=sorted({t for f in found for t in f.available}),
-            items=[f.key for f in found],
-            error=found[0].error,
-        )
-
-
-def describe_fallbacks(fallbacks: list[Fallback]) -> list[str]:
-    """The same, one line per tracker, for a command's output."""
-    by_tracker: dict[str, list[Fallback]] = {}
-    for fallback in fallbacks:
-        by_tracker.setdefault(fallback.tracker, []).append(fallback)
-    lines = []
-    for name, found in by_tracker.items():
-        keys = ", ".join(f.key for f in found)
-        lines.append(
-            f"{name}: could not reopen {len(found)} rejected closure(s) ({keys}); they stay "
-            f"closed, labelled and commented. {found[0].error}"
-        )
-    return lines
-
-
-def ledger_entry(
-    action: Action, outcome: str, detail: str, at: datetime, cycle_id: str, policy_version: str
-) -> LedgerEntry:
-    """The ledger line for one write."""
-    inputs: dict[str, object] = {}
-    if isinstance(action, PostComment):
-        key = str(action.ref.key)
-        inputs = {
-            "marker": action.message.marker,
-            "mentions": [p.handle for p in action.message.mentions],
-            "notified": [p.handle for p in action.message.notified],
-            # Names as the tracker gave them when the comment was posted: the weekly review
-            # shows people by name without asking the tracker again.
-            "names": {p.handle: p.display_name for p in action.message.mentions if p.display_name},
-        }
-        if action.escalation is not None:
-            step = action.escalation
-            inputs |= {
-                "tier_id": step.tier_id,
-                "tier_name": step.tier_name,
-                "due": step.due.isoformat(),
-            }
-    elif isinstance(action, AddLabels | RemoveLabels):
-        key = action.ref.key
-        inputs = {"labels": list(action.labels)}
-    elif isinstance(action, Reopen):
-        key = action.ref.key
-    elif isinstance(action, LinkChild):
-        key = action.child.key
-        inputs = {"parent": action.parent.key}
-    elif isinstance(action, CreateLabels):
-        key = action.scope
-        inputs = {"labels": list(action.labels)}
-    elif isinstance(action, FileIssue | EditFiledIssue):
-        key = f"{action.incident}:{action.slug}"
-        inputs = {"incident": action.incident, "slug": action.slug}
-        if isinstance(action, EditFiledIssue):
-            changed = ("title", "body", "labels", "assignees")
-            inputs |= {
-                "key": action.key,
-                "changed": [n for n in changed if getattr(action, n) is not None],
-            }
-    else:
-        key = action.week_key
-    return LedgerEntry(
-        at=at,
-        cycle_id=cycle_id,
-        tracker=action_tracker(action),
-        item_key=key,
-        kind=action.kind,
-        rule=action.reason,
-        policy_version=policy_version,
-        outcome=outcome,
-        inputs=inputs,
-        detail=detail,
-    )
 
 
 def choose_executor(

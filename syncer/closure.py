@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from syncer.assessment import NOTHING, DesiredComment, Finding, Status, Verdict, combine
-from syncer.evidence import EvidenceJudgement, EvidenceOutcome
+from syncer.evidence_judge import EvidenceJudgement, EvidenceOutcome
 from syncer.model import ActionItem, Person
-from syncer.policy import OwnerRule, Unverifiable, ViolationAction
+from syncer.policy_closure import OwnerRule, Unverifiable, ViolationAction
 
 if TYPE_CHECKING:
     from syncer.evaluate import Rules

@@ -2,7 +2,7 @@
 
 The README's reference is this module's output, and a test compares the two, so the
 documentation cannot drift from what ``check-config`` accepts. The table of pmsync's default
-evidence link rules is generated the same way, from ``syncer.evidence.DEFAULT_LINK_RULES``.
+evidence link rules is generated the same way, from ``syncer.evidence_links.DEFAULT_LINK_RULES``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from syncer.evidence import DEFAULT_LINK_RULES
+from syncer.evidence_links import DEFAULT_LINK_RULES
 from syncer.policy import Policy
 
 PIPE = "\\|"

@@ -16,7 +16,8 @@ from syncer.actions import action_tracker
 from syncer.cycle import CycleOutcome
 from syncer.evaluate import Assessment, Status
 from syncer.idle import Reuse
-from syncer.metrics import FollowThrough, ItemKey, Metrics, OverdueKey
+from syncer.metric_families import FollowThrough, ItemKey, OverdueKey
+from syncer.metrics import Metrics
 from syncer.model import Priority, Severity, State
 from syncer.policy import Policy
 from syncer.report.facts import item_facts

@@ -68,7 +68,8 @@ from syncer.cycle_metrics import (
 from syncer.deliveries import keys_by_tracker
 from syncer.errors import ConfigError
 from syncer.evaluate import Assessment, evaluate
-from syncer.health import HealthServer, HealthState, RateLimitWait, Role, wait_in_words
+from syncer.health import HealthServer
+from syncer.health_state import HealthState, RateLimitWait, Role, wait_in_words
 from syncer.idle import CycleMemory, Joined, Reuse
 from syncer.logging_setup import bind_cycle, bind_tracker
 from syncer.metrics import Metrics

@@ -11,8 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from syncer.durations import Span
+from syncer.fields import WEEKDAYS
 from syncer.model import ActionItem, Priority, Severity
-from syncer.policy import WEEKDAYS, Deadlines
+from syncer.policy import Deadlines
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 

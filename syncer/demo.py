@@ -26,7 +26,7 @@ from syncer.clock import system_clock
 from syncer.config_loader import load_model_file
 from syncer.cycle import CycleOutcome
 from syncer.evaluate import Assessment, evaluate
-from syncer.evidence import judge_for, link_name
+from syncer.evidence_judge import judge_for, link_name
 from syncer.exit_codes import ExitCode
 from syncer.logging_setup import configure_logging
 from syncer.model import Evidence, Verification

@@ -4,7 +4,7 @@ Connectors translate library exceptions into these, decided by status code and h
 by message text), so the applier and the daemon can decide what to do without knowing which
 tracker they talk to (kopf's ``TemporaryError``/``PermanentError`` split).
 
-A message is redacted when the error is made (``syncer.logging_setup.redact``): connectors
+A message is redacted when the error is made (``syncer.redaction.redact``): connectors
 quote the tracker's own error text, and a tracker may echo the credentials it was sent, while
 the message goes on to logs, the ledger, the console and reports.
 """
@@ -16,7 +16,7 @@ from datetime import datetime
 
 def _redact(text: str) -> str:
     # Imported here: the CLI imports this module for --help, which must stay light.
-    from syncer.logging_setup import redact
+    from syncer.redaction import redact
 
     return redact(text)
 

@@ -36,10 +36,12 @@ from syncer.assessment import (
 )
 from syncer.closure import ClosureJudgement, judge_closure, owner_verdict
 from syncer.deadlines import DeadlineCalendar
-from syncer.evidence import judge_for
+from syncer.evidence_judge import judge_for
 from syncer.gcpause import gc_paused
 from syncer.model import ActionItem, Priority, Severity, State, Waiver
-from syncer.policy import Policy, Tier, ViolationAction
+from syncer.policy import Policy
+from syncer.policy_closure import ViolationAction
+from syncer.policy_escalation import Tier
 
 __all__ = [
     "Assessment",

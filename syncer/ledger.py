@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from syncer.logging_setup import redact_object
+from syncer.redaction import redact_object
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ class Resolution(StrEnum):
 
 class EvidenceKind(StrEnum):
     """What an evidence link points at; decided from its URL by the policy's link rules
-    (``syncer.evidence.LinkClassifier``), the same way on every tracker."""
+    (``syncer.evidence_links.LinkClassifier``), the same way on every tracker."""
 
     PULL_REQUEST = "pull_request"
     COMMIT = "commit"

@@ -13,7 +13,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from syncer.durations import SpanField, parse_span
 from syncer.fields import TimezoneName, Weekday
-from syncer.tracker_config import Strict
+from syncer.policy_base import Strict
 
 # INC-2041, INC-2026-042, PIR-7, PM-12, incident-88: a prefix, a dash, digits (more groups of
 # digits allowed), not inside a longer word or number.

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from syncer.logging_setup import register_secret
 from syncer.policy import Policy
+from syncer.redaction import register_secret
 from syncer.tracker_config import GitHubTracker, JiraTracker
 
 GITHUB_BASIC_USER = "x-access-token"

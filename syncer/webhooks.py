@@ -39,8 +39,9 @@ from typing import Any, ClassVar, Protocol
 
 from syncer.deliveries import DeliveryQueue, Reading
 from syncer.errors import ConfigError
-from syncer.logging_setup import get_logger, register_secret
+from syncer.logging_setup import get_logger
 from syncer.metrics import Metrics
+from syncer.redaction import register_secret
 
 log = get_logger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from syncer.logging_setup import REDACTOR
+from syncer.redaction import REDACTOR
 
 
 @pytest.fixture(autouse=True)

@@ -24,10 +24,11 @@ import pytest
 import yaml
 
 from syncer.config_loader import load_model_file
-from syncer.health import DEFAULT_PORT, HealthServer, HealthState
-from syncer.logging_setup import Redactor
+from syncer.health import DEFAULT_PORT, HealthServer
+from syncer.health_state import HealthState
 from syncer.metrics import Metrics
 from syncer.policy import Policy
+from syncer.redaction import Redactor
 from tests.components import (
     HADOLINT,
     HADOLINT_INSTALL,

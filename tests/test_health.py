@@ -10,15 +10,10 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from syncer.health import (
-    HealthServer,
-    HealthState,
-    RateLimitWait,
-    Role,
-    span_in_words,
-    wait_in_words,
-)
-from syncer.metrics import ItemKey, Metrics
+from syncer.health import HealthServer
+from syncer.health_state import HealthState, RateLimitWait, Role, span_in_words, wait_in_words
+from syncer.metric_families import ItemKey
+from syncer.metrics import Metrics
 
 START = 1_800_000_000.0
 

@@ -16,15 +16,13 @@ import structlog
 from structlog.testing import capture_logs
 
 from syncer.logging_setup import (
-    REDACTED,
-    Redactor,
     bind_cycle,
     bind_tracker,
     configure_logging,
     get_logger,
     install_excepthooks,
-    is_sensitive_key,
 )
+from syncer.redaction import REDACTED, Redactor, is_sensitive_key
 
 TOKEN = "ghp_Zx81kQv3TnLw0pYb6cRu2sHd9mAe4fGj7iKo"
 JIRA_TOKEN = "ATATT3xFfGF0-not-real=9c1f"

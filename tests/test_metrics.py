@@ -8,7 +8,8 @@ from importlib import metadata
 import pytest
 from prometheus_client import REGISTRY
 
-from syncer.metrics import FollowThrough, ItemKey, Metrics, OverdueKey
+from syncer.metric_families import FollowThrough, ItemKey, OverdueKey
+from syncer.metrics import Metrics
 from syncer.version import package_version
 
 

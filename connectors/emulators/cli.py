@@ -69,7 +69,7 @@ def serve_github(
     """Start the emulator from ``args``, report its base URL, and serve until ``stop`` is set."""
     from connectors.emulators.github import GitHubEmulator
     from connectors.emulators.github_seed import SeedError
-    from syncer.logging_setup import register_secret
+    from syncer.redaction import register_secret
 
     register_secret(args.token)  # the token it accepts is a credential like any other
     emulator = GitHubEmulator(token=args.token)

@@ -69,7 +69,7 @@ from connectors.emulators.seed_files import (
     refused_at,
     seeding,
 )
-from syncer.config_loader import Document
+from syncer.config_document import Document
 
 __all__ = ["GitHubSeed", "SeedError", "load_seed"]
 

@@ -17,14 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from syncer.config_loader import (
-    SEED_LIMITS,
-    Document,
-    InputError,
-    load_file,
-    parse_dotted,
-    validation_problems,
-)
+from syncer.config_document import SEED_LIMITS, Document, InputError, parse_dotted
+from syncer.config_loader import load_file, validation_problems
 
 
 class SeedError(ValueError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from syncer.evidence import LinkClassifier
+from syncer.evidence_links import LinkClassifier
 from syncer.model import Evidence, EvidenceKind
 
 # Canonical section -> the heading the shipped issue form renders, then accepted aliases.

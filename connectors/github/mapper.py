@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from connectors.github.issue_form import parse_evidence, parse_sections
 from connectors.github.labels import label_classifiers
-from syncer.evidence import classifier_for
+from syncer.evidence_links import classifier_for
 from syncer.model import (
     ActionItem,
     ItemRef,

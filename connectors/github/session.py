@@ -27,7 +27,7 @@ from urllib3.util.retry import Retry
 from connectors.fencing import Fence, fence_session
 from connectors.github.transport import Connection
 from syncer.errors import ConfigError
-from syncer.logging_setup import register_secret
+from syncer.redaction import register_secret
 from syncer.secrets import GITHUB_BASIC_USER, pem_parts
 from syncer.tracker_config import GitHubTracker
 

@@ -38,7 +38,7 @@ from github import GithubException
 from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
 
 from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
-from syncer.logging_setup import REDACTOR
+from syncer.redaction import REDACTOR
 from syncer.write_windows import WindowLimit, WriteWindows
 
 log = structlog.get_logger(__name__)

@@ -50,7 +50,7 @@ from connectors.jira.users import NameLookups
 from connectors.jira.writes import ItemWriter
 from syncer.actions import Action, LinkChild
 from syncer.cursors import CursorStore, view_fingerprint
-from syncer.evidence import classifier_for
+from syncer.evidence_links import classifier_for
 from syncer.messages import Message
 from syncer.model import ItemRef
 from syncer.policy import Policy

@@ -15,7 +15,7 @@ import requests
 from jira.exceptions import JIRAError
 
 from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
-from syncer.logging_setup import REDACTOR
+from syncer.redaction import REDACTOR
 
 BURST_REASONS = frozenset({"jira-burst-based", "jira-per-issue-on-write"})
 QUOTA_REASONS = frozenset({"jira-quota-tenant-based", "jira-quota-global-based"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from syncer.evidence import LinkClassifier
+from syncer.evidence_links import LinkClassifier
 from syncer.model import Evidence, EvidenceKind
 
 _URL_RE = re.compile(r"https?://[^\s<>\"'|\]\[{}]+", re.IGNORECASE)

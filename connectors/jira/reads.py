@@ -47,7 +47,7 @@ from syncer.cursors import Cursor, CursorStore, ViewEntry, decode_entry, encode_
 from syncer.deliveries import same_link
 from syncer.durations import parse_span
 from syncer.errors import PermanentError
-from syncer.evidence import LinkClassifier
+from syncer.evidence_links import LinkClassifier
 from syncer.model import ActionItem
 from syncer.tracker import FetchResult, SkippedItem
 from syncer.tracker_config import JiraTracker

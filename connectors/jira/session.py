@@ -24,7 +24,7 @@ from jira import JIRA
 from pydantic import SecretStr
 
 from syncer.errors import ConfigError, PermanentError
-from syncer.logging_setup import register_secret
+from syncer.redaction import register_secret
 from syncer.tracker_config import JiraTracker
 
 

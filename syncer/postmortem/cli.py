@@ -267,7 +267,7 @@ def cmd_file(args: argparse.Namespace) -> int:
     try:
         return _file(args, filer, labels, name, record.incident, policy, today)
     except TrackerError as exc:
-        from syncer.logging_setup import REDACTOR
+        from syncer.redaction import REDACTOR
 
         print(f"{args.file}: filing stopped: {REDACTOR.redact_text(str(exc))}", file=sys.stderr)
         if isinstance(exc, RateLimited):
@@ -306,7 +306,7 @@ def _file(
     if args.dry_run:
         print(f"dry run: {result.planned} write(s) planned, nothing written")
         return EXIT_OK
-    from syncer.logging_setup import REDACTOR
+    from syncer.redaction import REDACTOR
 
     for failed in result.failed:
         print(f"{args.file}: filing stopped: {REDACTOR.redact_text(failed.error)}", file=sys.stderr)

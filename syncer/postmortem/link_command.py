@@ -110,7 +110,7 @@ def _store(state_url: str | None) -> Iterator[tuple[CursorStore, Ledger]]:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
-    from syncer.logging_setup import REDACTOR
+    from syncer.redaction import REDACTOR
 
     try:
         policy = load_model_file(Policy, args.config)
@@ -158,7 +158,7 @@ def _build(policy: Policy, cursors: CursorStore) -> Tracker:
 
 def _report(outcome: LinkResult, parent: ItemRef, dry_run: bool) -> int:
     """One line per item, then a summary; the exit code."""
-    from syncer.logging_setup import REDACTOR
+    from syncer.redaction import REDACTOR
 
     for ref in outcome.already:
         print(f"already  {ref.key} is a child of {parent.key}")

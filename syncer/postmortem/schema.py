@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, BeforeValidator, Field, field_validator
 
 from syncer.fields import TimezoneName
 from syncer.model import Priority, Severity
-from syncer.tracker_config import Strict
+from syncer.policy_base import Strict
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 INCIDENT_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"

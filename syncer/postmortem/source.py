@@ -18,8 +18,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from syncer.config_loader import RECORD_LIMITS, InputError, parse_yaml, read_text
-from syncer.config_loader import dotted as dotted_key
+from syncer.config_document import RECORD_LIMITS, InputError
+from syncer.config_document import dotted as dotted_key
+from syncer.config_loader import read_text
+from syncer.config_yaml import parse_yaml
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)

@@ -27,8 +27,8 @@ from datetime import date, datetime
 
 from syncer.evaluate import Assessment
 from syncer.ledger import LedgerEntry
-from syncer.logging_setup import redact_object
 from syncer.policy import Policy
+from syncer.redaction import redact_object
 from syncer.report.decisions import DECISION_KINDS, decisions, escalations
 from syncer.report.facts import item_facts, open_facts
 from syncer.report.history import daily_counts_for, timeline, trend

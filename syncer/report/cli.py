@@ -32,10 +32,10 @@ from syncer.evaluate import evaluate
 from syncer.exit_codes import ExitCode, worst
 from syncer.extras import CHARTS, require
 from syncer.ledger import Ledger, LedgerEntry, MemoryLedger
-from syncer.logging_setup import redact
 from syncer.model import ActionItem
 from syncer.plan import plan
 from syncer.policy import Policy
+from syncer.redaction import redact
 from syncer.report.build import (
     build_report,
     moment_for_week,
@@ -226,7 +226,7 @@ def describe_planned(action: Action, policy: Policy, tracker_name: str, reason: 
 def prepared_policy(args: argparse.Namespace) -> Policy:
     """The policy, before anything is read: the chart extra checked when PNG files are asked
     for, and the configured secrets registered with the redactor."""
-    from syncer.cli import load_policy
+    from syncer.cli_commands import load_policy
 
     policy = load_policy(args.config)
     if args.out and "png" in policy.report.formats:
@@ -243,7 +243,7 @@ def run(
     clock: Clock,
     connect: Connect = connect_wiring,
 ) -> int:
-    from syncer.cli import parse_now, read_items
+    from syncer.cli_commands import parse_now, read_items
 
     policy = prepared_policy(args)
     now = parse_now(args.now) if args.now else clock()

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from syncer.evaluate import Assessment, Status
-from syncer.evidence import judge_for
+from syncer.evidence_judge import judge_for
 from syncer.model import ActionItem, Severity
 from syncer.policy import Policy
 from syncer.report.model import RISK_WEIGHTS

@@ -27,8 +27,8 @@ import structlog
 from syncer.actions import ItemChange, UpsertLogEntry, UpsertReport
 from syncer.document import Chart, Document, DocumentRenderer, Paragraph, Span
 from syncer.extras import CHARTS, MissingExtra
-from syncer.logging_setup import redact
 from syncer.policy import Policy
+from syncer.redaction import redact
 from syncer.report.layout import layout, log_layout
 from syncer.report.model import WeeklyReport
 

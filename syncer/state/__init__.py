@@ -1,6 +1,7 @@
 """The state store: cursors, decision ledger, daily counts, marker cache and leader lease.
 
-Only what the trackers cannot hold; see ``store`` for the role, ``schema`` for the tables,
+Only what the trackers cannot hold; see ``store`` for the role (``engine``, ``cache_tables`` and
+``history_tables`` hold its parts), ``schema`` for the tables,
 ``migrate`` for schema versions and ``lease`` for leader election between replicas.
 """
 

@@ -9,7 +9,8 @@ from importlib import metadata
 import pytest
 
 from syncer.assessment import Finding
-from syncer.cli import LAZY_COMMANDS, build_parser, has_violations, main
+from syncer.cli import LAZY_COMMANDS, build_parser, main
+from syncer.cli_commands import has_violations
 from syncer.evaluate import evaluate
 from tests.builders import EXAMPLE_POLICY, NOW, REPO, example_policy, item
 

@@ -13,15 +13,13 @@ from syncer.cli import main
 from syncer.cycle import run_cycle
 from syncer.errors import TransientError
 from syncer.evaluate import Assessment, Status, evaluate
-from syncer.evidence import (
+from syncer.evidence import verify_evidence
+from syncer.evidence_judge import EvidenceJudge, EvidenceOutcome, judge_for
+from syncer.evidence_links import (
     DEFAULT_LINK_RULES,
-    EvidenceJudge,
-    EvidenceOutcome,
     LinkClassifier,
     classifier_for,
     default_classifier,
-    judge_for,
-    verify_evidence,
 )
 from syncer.ledger import MemoryLedger
 from syncer.model import Evidence, EvidenceKind, Priority, Resolution, Verification

@@ -26,14 +26,10 @@ from rich.console import Console
 from connectors.emulators.github import GitHubEmulator
 from connectors.emulators.github_seed import SeedError
 from connectors.emulators.jira import JiraEmulator
-from syncer.cli import main, read_items
-from syncer.config_loader import (
-    ITEMS_LIMITS,
-    POLICY_LIMITS,
-    Limits,
-    load_file,
-    load_model_file,
-)
+from syncer.cli import main
+from syncer.cli_commands import read_items
+from syncer.config_document import ITEMS_LIMITS, POLICY_LIMITS, Limits
+from syncer.config_loader import load_file, load_model_file
 from syncer.errors import ConfigError
 from syncer.policy import Policy
 from syncer.postmortem.record import load_file as load_record

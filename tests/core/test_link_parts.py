@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from syncer.evidence import default_classifier, link_parts
+from syncer.evidence_links import default_classifier, link_parts
 from syncer.model import EvidenceKind
 
 SCHEMES = ["https://", "http://", "HTTPS://", "Http://", "ftp://", "//", "", "https:", "https:/"]

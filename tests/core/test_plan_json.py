@@ -19,7 +19,8 @@ from connectors.emulators.github import GitHubEmulator
 from connectors.github.renderer import render_message
 from connectors.jira.renderer import render_adf, render_wiki
 from syncer.actions import PostComment
-from syncer.cli import comment_renderer, main
+from syncer.cli import main
+from syncer.cli_commands import comment_renderer
 from syncer.evaluate import Status, evaluate
 from syncer.model import Evidence, EvidenceKind, Person, Priority
 from syncer.plan import plan

@@ -9,7 +9,8 @@ from syncer.config_loader import load_model_file
 from syncer.durations import Span, parse_span
 from syncer.errors import ConfigError
 from syncer.policy import Escalation, Policy, Tier
-from syncer.tracker_config import FallbackMention, JiraTracker
+from syncer.policy_base import FallbackMention
+from syncer.tracker_config import JiraTracker
 from tests.builders import EXAMPLE_POLICY, REPO
 
 BAD_POLICY = """\

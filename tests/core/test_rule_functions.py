@@ -35,7 +35,7 @@ from syncer.evaluate import (
     tier_reached,
     waiver_of,
 )
-from syncer.evidence import EvidenceOutcome
+from syncer.evidence_judge import EvidenceOutcome
 from syncer.model import (
     ActionItem,
     Evidence,

@@ -12,7 +12,7 @@ from syncer.apply import Applier
 from syncer.cursors import MemoryCursorStore
 from syncer.cycle import run_cycle
 from syncer.errors import RateLimited, TransientError
-from syncer.evidence import judge_for
+from syncer.evidence_judge import judge_for
 from syncer.ledger import MemoryLedger
 from syncer.messages import Markup, Mention, Message, Text
 from syncer.model import (

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.github.issue_form import parse_evidence
-from syncer.evidence import LinkClassifier, default_classifier
+from syncer.evidence_links import LinkClassifier, default_classifier
 from syncer.model import Evidence, EvidenceKind
 
 _URL_RE = re.compile(r"https?://[^\s<>()\[\]\"'`|]+", re.IGNORECASE)

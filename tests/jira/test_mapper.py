@@ -8,7 +8,7 @@ from typing import Any
 
 from connectors.jira.fields import BASE_FIELDS, FieldResolution, MappingContext, resolve_fields
 from connectors.jira.mapper import map_issue, parse_severity
-from syncer.evidence import classifier_for
+from syncer.evidence_links import classifier_for
 from syncer.model import (
     ActionItem,
     EvidenceKind,

@@ -10,7 +10,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.postmortem.lint import RULES, action_hits, blame_hits, lint
+from syncer.postmortem.lint import RULES, lint
+from syncer.postmortem.lint_actions import action_hits
+from syncer.postmortem.lint_blame import blame_hits
 from syncer.postmortem.record import load_text
 from syncer.postmortem.schema import ActionItemSpec
 

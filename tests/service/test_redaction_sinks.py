@@ -18,7 +18,9 @@ from connectors.emulators.github import GitHubEmulator
 from connectors.github.session import RedactedAppAuth, make_auth
 from syncer.errors import ConfigError, PermanentError, TransientError
 from syncer.ledger import LedgerEntry, MemoryLedger
-from syncer.logging_setup import (
+from syncer.metrics import Metrics
+from syncer.policy import Policy
+from syncer.redaction import (
     REDACTED,
     REDACTOR,
     RedactingStream,
@@ -28,8 +30,6 @@ from syncer.logging_setup import (
     register_secret,
     secret_forms,
 )
-from syncer.metrics import Metrics
-from syncer.policy import Policy
 from syncer.secrets import configured_secrets, register_configured_secrets
 from syncer.state import StateStore
 from syncer.tracker_config import GitHubTracker
