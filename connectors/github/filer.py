@@ -26,7 +26,8 @@ from syncer.cursors import MemoryCursorStore
 from syncer.document import Document
 from syncer.errors import TransientError
 from syncer.policy import Policy
-from syncer.postmortem.filing import FiledIssue, FilingLabels, slug_of
+from syncer.postmortem.filing import slug_of
+from syncer.postmortem.filing_model import FiledIssue, FilingLabels
 from syncer.tracker_config import GitHubTracker, named_tracker
 
 

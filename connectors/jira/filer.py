@@ -45,14 +45,8 @@ from syncer.document import Block, Document, Paragraph, Span
 from syncer.errors import PermanentError, TransientError
 from syncer.model import Priority
 from syncer.policy import Policy
-from syncer.postmortem.filing import (
-    PM_MARKER_RE,
-    FiledIssue,
-    FilingLabels,
-    RenderDocument,
-    due_dates,
-    parse_sections,
-)
+from syncer.postmortem.filing import PM_MARKER_RE, RenderDocument, due_dates, parse_sections
+from syncer.postmortem.filing_model import FiledIssue, FilingLabels
 from syncer.postmortem.render import action_details, postmortem_document
 from syncer.postmortem.schema import Incident
 from syncer.postmortem.slug import POSTMORTEM_SLUG, action_slugs

@@ -28,7 +28,7 @@ from syncer.exit_codes import ExitCode
 from syncer.ledger import Ledger
 from syncer.model import Person
 from syncer.policy import Policy
-from syncer.postmortem import filing, link_command
+from syncer.postmortem import filing, filing_model, link_command
 from syncer.postmortem.filing_apply import file_incident
 from syncer.postmortem.lint import RULES, lint
 from syncer.postmortem.record import Record, load_file
@@ -217,7 +217,7 @@ def _is_jira(policy: Policy, name: str | None) -> bool:
 
 def _filer(
     args: argparse.Namespace, policy: Policy, incident: Incident, today: date
-) -> tuple[filing.Filer, filing.FilingLabels, str]:
+) -> tuple[filing_model.Filer, filing_model.FilingLabels, str]:
     """The filer for the configured tracker and its name, imported lazily (the core stays
     tracker-free)."""
     if _is_jira(policy, args.tracker):
@@ -232,7 +232,7 @@ def _filer(
     from connectors.github.filer import filer_from_policy
 
     github_filer, tracker = filer_from_policy(policy, args.tracker, args.repo)
-    return github_filer, filing.FilingLabels.for_tracker(tracker), tracker.name
+    return github_filer, filing_model.FilingLabels.for_tracker(tracker), tracker.name
 
 
 def cmd_file(args: argparse.Namespace) -> int:
@@ -278,8 +278,8 @@ def cmd_file(args: argparse.Namespace) -> int:
 
 def _file(
     args: argparse.Namespace,
-    filer: filing.Filer,
-    labels: filing.FilingLabels,
+    filer: filing_model.Filer,
+    labels: filing_model.FilingLabels,
     tracker: str,
     incident: Incident,
     policy: Policy,

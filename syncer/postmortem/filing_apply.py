@@ -22,17 +22,12 @@ from syncer.ledger import Ledger, MemoryLedger
 from syncer.policy import Policy
 from syncer.postmortem.filing import (
     PENDING_POSTMORTEM,
-    Create,
-    FiledIssue,
-    Filer,
-    FilingLabels,
-    Step,
-    Update,
     first_github,
     orphans,
     plan_actions,
     plan_postmortem,
 )
+from syncer.postmortem.filing_model import Create, FiledIssue, Filer, FilingLabels, Step, Update
 from syncer.postmortem.schema import Incident
 from syncer.postmortem.slug import POSTMORTEM_SLUG
 from syncer.tracker import PricesWrites

@@ -22,8 +22,8 @@ from syncer.ledger import MemoryLedger
 from syncer.messages import Message, Text
 from syncer.model import ItemRef, Priority, Severity
 from syncer.policy import Policy, Report
-from syncer.postmortem.filing import FilingLabels
 from syncer.postmortem.filing_apply import FilingResult, file_incident
+from syncer.postmortem.filing_model import FilingLabels
 from syncer.postmortem.record import load_file
 from syncer.report import build_report, report_changes
 from syncer.tracker import Tracker

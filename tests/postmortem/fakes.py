@@ -8,7 +8,8 @@ from datetime import date
 
 from connectors.github.renderer import render_document
 from syncer.document import Document
-from syncer.postmortem.filing import FiledIssue, slug_of
+from syncer.postmortem.filing import slug_of
+from syncer.postmortem.filing_model import FiledIssue
 
 
 class InMemoryFiler:

@@ -9,16 +9,9 @@ from hypothesis import strategies as st
 
 from syncer.model import Priority
 from syncer.policy import Policy
-from syncer.postmortem.filing import (
-    PENDING_POSTMORTEM,
-    Create,
-    Unchanged,
-    Update,
-    describe,
-    parse_sections,
-    plan_filing,
-)
+from syncer.postmortem.filing import PENDING_POSTMORTEM, describe, parse_sections, plan_filing
 from syncer.postmortem.filing_apply import file_incident
+from syncer.postmortem.filing_model import Create, Unchanged, Update
 from syncer.postmortem.record import Record, load_text
 from syncer.postmortem.schema import Incident
 

@@ -21,8 +21,9 @@ from connectors.emulators.github_model import ApiError
 from connectors.github.filer import GitHubFiler, filer_from_policy
 from syncer.ledger import MemoryLedger
 from syncer.policy import Policy
-from syncer.postmortem.filing import FilingLabels, Unchanged, slug_of
+from syncer.postmortem.filing import slug_of
 from syncer.postmortem.filing_apply import FilingResult, file_incident
+from syncer.postmortem.filing_model import FilingLabels, Unchanged
 from syncer.postmortem.record import Record
 from syncer.tracker_config import GitHubTracker, Trackers
 
