@@ -30,20 +30,19 @@ the cycles a webhook delivery asks for, and keeps the cache current with what th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import Any
 
 import structlog
 
 from connectors.github.mapper import is_pull_request, map_issue, parse_timestamp
+from connectors.github.repo_view import Cached, ListAnswer, RepoView, same_views
 from connectors.github.session import PER_PAGE
 from connectors.github.transport import Transport, header, rows_of
 from syncer.cursors import (
     Cursor,
     CursorStore,
-    ViewEntry,
     decode_entry,
     encode_entry,
     view_fingerprint,
@@ -57,32 +56,6 @@ from syncer.tracker import FetchResult, SkippedItem
 from syncer.tracker_config import GitHubTracker
 
 log = structlog.get_logger(__name__)
-
-
-Cached = ViewEntry
-"""What the connector remembers of one issue between cycles (and processes)."""
-
-
-@dataclass(frozen=True)
-class ListAnswer:
-    raws: list[Any]
-    etag: str | None
-
-
-class RepoView(NamedTuple):
-    """One repository's cache entries as ``fetch`` hands them on: the items and the records
-    that could not be mapped, in cache order."""
-
-    items: tuple[ActionItem, ...]
-    skipped: tuple[SkippedItem, ...]
-
-    @classmethod
-    def of(cls, cache: Mapping[int, Cached]) -> RepoView:
-        entries = [cached.entry for cached in cache.values()]
-        return cls(
-            tuple(e for e in entries if isinstance(e, ActionItem)),
-            tuple(e for e in entries if not isinstance(e, ActionItem)),
-        )
 
 
 class ItemReader:
@@ -166,7 +139,7 @@ class ItemReader:
                 continue
             views.append(self._view(repo))
         last = self._fetched
-        if not errors and last is not None and _same_views(views, last[0]):
+        if not errors and last is not None and same_views(views, last[0]):
             return last[1]
         result = FetchResult(
             tuple(chain.from_iterable(v.items for v in views)),
@@ -408,11 +381,6 @@ class ItemReader:
                 ):
                     found.append(item.ref.key)
         return found
-
-
-def _same_views(these: Sequence[RepoView], those: Sequence[RepoView]) -> bool:
-    """Whether every repository handed back the very view it did last time."""
-    return len(these) == len(those) and all(a is b for a, b in zip(these, those, strict=True))
 
 
 def _updated(raw: Any) -> datetime | None:
