@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from syncer.errors import LeadershipLost
+from syncer.core.errors import LeadershipLost
 
 Fence = Callable[[], bool]
 """True while this process may write; asked right before each write request is sent."""

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from syncer.config_loader import load_model_file
-from syncer.model import (
+from syncer.core.config_loader import load_model_file
+from syncer.core.model import (
     ActionItem,
     Evidence,
     EvidenceKind,
@@ -19,7 +19,7 @@ from syncer.model import (
     State,
     Verification,
 )
-from syncer.policy import Policy
+from syncer.core.policy import Policy
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[1]

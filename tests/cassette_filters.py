@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncer.redaction import redact
+from syncer.core.redaction import redact
 
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from syncer.redaction import REDACTOR
+from syncer.core.redaction import REDACTOR
 
 
 @pytest.fixture(autouse=True)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from syncer.actions import MARKDOWN, Action, AddLabels, CreateLabels
-from syncer.messages import Message
-from syncer.model import ActionItem, ItemRef, State, Verification
-from syncer.tracker import EvidenceLink, FetchResult, ReportRef, Verdict
+from syncer.core.actions import MARKDOWN, Action, AddLabels, CreateLabels
+from syncer.core.messages import Message
+from syncer.core.model import ActionItem, ItemRef, State, Verification
+from syncer.core.tracker import EvidenceLink, FetchResult, ReportRef, Verdict
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from syncer.metrics import Metrics
+from syncer.service.metrics import Metrics
 
 KEYWORDS = frozenset(
     {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right"}

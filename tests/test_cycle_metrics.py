@@ -1,4 +1,4 @@
-"""Tests for syncer.cycle_metrics: a real cycle against the in-memory tracker feeds the metrics."""
+"""Tests for service.cycle_metrics: a real cycle against the in-memory tracker feeds the metrics."""
 
 from __future__ import annotations
 
@@ -6,22 +6,22 @@ import math
 from collections import Counter
 from datetime import timedelta
 
-from syncer.apply import Applier, DryRun, Executor
-from syncer.cycle import CycleOutcome, run_cycle
-from syncer.cycle_metrics import (
+from syncer.core.apply import Applier, DryRun, Executor
+from syncer.core.cycle import CycleOutcome, run_cycle
+from syncer.core.errors import RateLimited, TrackerError, TransientError
+from syncer.core.idle import Reuse
+from syncer.core.ledger import MemoryLedger
+from syncer.core.model import ActionItem, Priority, Severity
+from syncer.core.tracker import FetchResult
+from syncer.report.build import build_report
+from syncer.service.cycle_metrics import (
     record_follow_through,
     record_items,
     record_outcome,
     record_traffic,
     tier_label,
 )
-from syncer.errors import RateLimited, TrackerError, TransientError
-from syncer.idle import Reuse
-from syncer.ledger import MemoryLedger
-from syncer.metrics import Metrics
-from syncer.model import ActionItem, Priority, Severity
-from syncer.report.build import build_report
-from syncer.tracker import FetchResult
+from syncer.service.metrics import Metrics
 from tests.builders import NOW, example_policy, item
 from tests.fakes import FakeTracker
 

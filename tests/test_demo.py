@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from syncer.demo import run_demo
+from syncer.cli.demo import run_demo
 
 
 class TestDemo:

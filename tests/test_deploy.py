@@ -23,12 +23,12 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from syncer.config_loader import load_model_file
-from syncer.health import DEFAULT_PORT, HealthServer
-from syncer.health_state import HealthState
-from syncer.metrics import Metrics
-from syncer.policy import Policy
-from syncer.redaction import Redactor
+from syncer.core.config_loader import load_model_file
+from syncer.core.policy import Policy
+from syncer.core.redaction import Redactor
+from syncer.service.health import DEFAULT_PORT, HealthServer
+from syncer.service.health_state import HealthState
+from syncer.service.metrics import Metrics
 from tests.components import (
     HADOLINT,
     HADOLINT_INSTALL,

@@ -16,8 +16,8 @@ import pytest
 
 from connectors.emulators.github import Faults, GitHubEmulator, Refusal
 from connectors.emulators.jira import JiraEmulator
-from syncer.cli import main
-from syncer.exit_codes import ExitCode, worst
+from syncer.cli.main import main
+from syncer.core.exit_codes import ExitCode, worst
 from tests.builders import EXAMPLE_POLICY
 from tests.builders import REPO as CHECKOUT
 from tests.service.support import (

@@ -1,4 +1,4 @@
-"""Tests for syncer.health: probe logic on a fake clock, and the real HTTP server."""
+"""Tests for syncer.service.health: probe logic on a fake clock, and the real HTTP server."""
 
 from __future__ import annotations
 
@@ -10,10 +10,16 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from syncer.health import HealthServer
-from syncer.health_state import HealthState, RateLimitWait, Role, span_in_words, wait_in_words
-from syncer.metric_families import ItemKey
-from syncer.metrics import Metrics
+from syncer.service.health import HealthServer
+from syncer.service.health_state import (
+    HealthState,
+    RateLimitWait,
+    Role,
+    span_in_words,
+    wait_in_words,
+)
+from syncer.service.metric_families import ItemKey
+from syncer.service.metrics import Metrics
 
 START = 1_800_000_000.0
 

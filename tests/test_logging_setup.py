@@ -1,4 +1,4 @@
-"""Tests for syncer.logging_setup: context fields, rendering modes and secret redaction."""
+"""Tests for syncer.core.logging_setup: context fields, rendering modes and secret redaction."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from syncer.logging_setup import (
+from syncer.core.logging_setup import (
     bind_cycle,
     bind_tracker,
     configure_logging,
     get_logger,
     install_excepthooks,
 )
-from syncer.redaction import REDACTED, Redactor, is_sensitive_key
+from syncer.core.redaction import REDACTED, Redactor, is_sensitive_key
 
 TOKEN = "ghp_Zx81kQv3TnLw0pYb6cRu2sHd9mAe4fGj7iKo"
 JIRA_TOKEN = "ATATT3xFfGF0-not-real=9c1f"
@@ -230,7 +230,7 @@ class TestRenderedOutput:
         """The full rendered line, traceback included, has [REDACTED] where the token was."""
         out = io.StringIO()
         configure_logging(stream=out, json_output=True, redactor=redactor)
-        log = get_logger("syncer.daemon")
+        log = get_logger("syncer.service.daemon")
 
         def call_tracker(token: str) -> None:
             raise PermissionError(f"401 Bad credentials for token {token}")
@@ -252,7 +252,7 @@ class TestRenderedOutput:
         assert line["cycle_id"] == "c-7"
         assert line["tracker"] == "github"
         assert line["level"] == "error"
-        assert line["logger"] == "syncer.daemon"
+        assert line["logger"] == "syncer.service.daemon"
         assert line["header"] == f"Bearer {REDACTED}"
         exception = str(line["exception"])
         assert "Traceback (most recent call last)" in exception
@@ -288,7 +288,7 @@ class TestRenderedOutput:
         """On a terminal the line is key=value text, still without the token."""
         out = io.StringIO()
         configure_logging(stream=out, json_output=False, redactor=redactor)
-        log = get_logger("syncer.daemon")
+        log = get_logger("syncer.service.daemon")
         with bind_cycle("c-9"):
             try:
                 raise_with(ValueError(f"bad {TOKEN}"))

@@ -1,4 +1,4 @@
-"""Tests for syncer.metrics: typed updates land in an isolated registry with the right labels."""
+"""Tests for service.metrics: typed updates land in an isolated registry with the right labels."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from importlib import metadata
 import pytest
 from prometheus_client import REGISTRY
 
-from syncer.metric_families import FollowThrough, ItemKey, OverdueKey
-from syncer.metrics import Metrics
-from syncer.version import package_version
+from syncer.core.version import package_version
+from syncer.service.metric_families import FollowThrough, ItemKey, OverdueKey
+from syncer.service.metrics import Metrics
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float | None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from syncer.model import ActionItem, ItemRef, Priority, Severity
+from syncer.core.model import ActionItem, ItemRef, Priority, Severity
 
 
 class TestActionItem:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from syncer.config_reference import readme_with_reference
+from syncer.cli.config_reference import readme_with_reference
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -14,6 +14,6 @@ class TestReadme:
         assert "make test" in head
 
     def test_the_configuration_reference_matches_the_policy_models(self) -> None:
-        """Regenerate with: python -m syncer.config_reference --update-readme"""
+        """Regenerate with: python -m syncer.cli.config_reference --update-readme"""
         text = README.read_text(encoding="utf-8")
         assert readme_with_reference(text) == text

@@ -2,7 +2,7 @@
 
 Why this module exists: a new user (and ``make demo``) can point pmsync, PyGithub or ``curl`` at a
 seeded fake GitHub without a token or network access. The lead wires :func:`register` into
-``syncer/cli.py``; other emulators can add their own ``emulate <tracker>`` entry here.
+``syncer/cli/main.py``; other emulators can add their own ``emulate <tracker>`` entry here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from syncer.signal_relay import SignalRelay
+from syncer.core.signal_relay import SignalRelay
 
 DEFAULT_TOKEN = "t0ken"  # noqa: S105 - the fake credential the local emulator accepts
 
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def until_signalled(serve: Callable[[threading.Event], int]) -> int:
     """Run ``serve(stop)`` with SIGINT and SIGTERM setting ``stop``; restore the handlers.
 
-    Both signals only set the event, and on the relay's thread (``syncer.signal_relay``): a
+    Both signals only set the event, and on the relay's thread (``syncer.core.signal_relay``): a
     KeyboardInterrupt raised inside Event.wait() can leave the event's lock broken ("release
     unlocked lock"), and a handler setting the event in the main thread can deadlock on it.
     """
@@ -69,7 +69,7 @@ def serve_github(
     """Start the emulator from ``args``, report its base URL, and serve until ``stop`` is set."""
     from connectors.emulators.github import GitHubEmulator
     from connectors.emulators.github_seed import SeedError
-    from syncer.redaction import register_secret
+    from syncer.core.redaction import register_secret
 
     register_secret(args.token)  # the token it accepts is a credential like any other
     emulator = GitHubEmulator(token=args.token)

@@ -77,7 +77,7 @@ def serve_jira(
 ) -> int:
     """Start the emulator from ``args``, report its base URL, and serve until ``stop`` is set."""
     from connectors.emulators.jira import JiraEmulator
-    from syncer.redaction import register_secret
+    from syncer.core.redaction import register_secret
 
     register_secret(args.token, users=(args.email,))  # a credential like any other
     emulator = JiraEmulator(mode=args.mode, email=args.email, token=args.token, port=args.port)

@@ -45,7 +45,7 @@ list). Dates are ``now``, ``-40d``/``+3d`` (units ``d``, ``h``, ``m``, ``w``), a
 (midnight UTC) or an ISO timestamp. Explicitly numbered issues and pulls are placed first; the
 rest take the smallest free numbers in file order (issues, then pulls).
 
-A seed file is read by pmsync's safe loader (``syncer.config_loader``: size, UTF-8, nesting,
+A seed file is read by pmsync's safe loader (``syncer.core.config_loader``: size, UTF-8, nesting,
 aliases and duplicate keys) and checked against :class:`GitHubSeed` before anything is added,
 so every problem is ``FILE:LINE:COL: dotted.key: problem`` (:class:`SeedError`), never a
 traceback.
@@ -69,7 +69,7 @@ from connectors.emulators.seed_files import (
     refused_at,
     seeding,
 )
-from syncer.config_document import Document
+from syncer.core.config_document import Document
 
 __all__ = ["GitHubSeed", "SeedError", "load_seed"]
 

@@ -1,7 +1,7 @@
 """Seed files of the emulators: read by pmsync's safe loader, every problem located.
 
 Both emulators take a seed (a YAML or JSON file, or an already parsed mapping). The file is
-read by ``syncer.config_loader`` (size, UTF-8, nesting, aliases, duplicate keys: the limits of
+read by ``syncer.core.config_loader`` (size, UTF-8, nesting, aliases, duplicate keys: the limits of
 ``SEED_LIMITS``), checked against the emulator's seed model, then loaded; a problem met while
 loading (a relative date that is not one, a milestone or user that does not exist, a number
 taken twice) is reported at the key it came from. Every message is
@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from syncer.config_document import SEED_LIMITS, Document, InputError, parse_dotted
-from syncer.config_loader import load_file, validation_problems
+from syncer.core.config_document import SEED_LIMITS, Document, InputError, parse_dotted
+from syncer.core.config_loader import load_file, validation_problems
 
 
 class SeedError(ValueError):

@@ -59,7 +59,7 @@ from connectors.github.transport import (
 from connectors.github.users import UserLookups
 from connectors.github.verify import EvidenceChecker
 from connectors.github.writes import ItemWriter
-from syncer.actions import (
+from syncer.core.actions import (
     MARKDOWN,
     Action,
     AddLabels,
@@ -69,14 +69,14 @@ from syncer.actions import (
     UpsertReport,
     body_in,
 )
-from syncer.cursors import CursorStore
-from syncer.directory import AccountStatus
-from syncer.messages import Message
-from syncer.model import ItemRef
-from syncer.policy import Policy
-from syncer.tracker import EvidenceLink, FetchResult, ReportRef, Verdict
-from syncer.tracker_config import GitHubTracker
-from syncer.write_windows import MemoryWriteWindows, WriteWindows
+from syncer.core.cursors import CursorStore
+from syncer.core.directory import AccountStatus
+from syncer.core.messages import Message
+from syncer.core.model import ItemRef
+from syncer.core.policy import Policy
+from syncer.core.tracker import EvidenceLink, FetchResult, ReportRef, Verdict
+from syncer.core.tracker_config import GitHubTracker
+from syncer.core.write_windows import MemoryWriteWindows, WriteWindows
 
 __all__ = [
     "TRANSPORT_ERRORS",
@@ -154,7 +154,7 @@ class GitHubConnector:
 
     @property
     def write_requests(self) -> int:
-        """Write requests sent so far, answered or not (``syncer.tracker.PricesWrites``)."""
+        """Write requests sent so far, answered or not (``syncer.core.tracker.PricesWrites``)."""
         return sum(n for (verb, _), n in self.http.requests.items() if verb != "GET")
 
     def write_cost(self, action: Action) -> int:
@@ -175,7 +175,7 @@ class GitHubConnector:
         return self.reader.fetch(full=full)
 
     def read_items(self, keys: Sequence[str]) -> FetchResult:
-        """Chosen issues now, one GET each (``syncer.tracker.ReadsItems``)."""
+        """Chosen issues now, one GET each (``syncer.core.tracker.ReadsItems``)."""
         return self.reader.read_items(keys)
 
     def items_linking(self, url: str) -> list[str]:
@@ -186,7 +186,7 @@ class GitHubConnector:
         return len(set(keys)), len(self.reader.repositories())
 
     def look_up_users(self, handles: Sequence[str]) -> Mapping[str, AccountStatus]:
-        """Owner accounts, one GET each (``syncer.directory.UserDirectory``); none when
+        """Owner accounts, one GET each (``syncer.core.directory.UserDirectory``); none when
         ``look_up_owners`` is off."""
         if not self.config.look_up_owners:
             return {}

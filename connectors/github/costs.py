@@ -10,7 +10,7 @@ a log entry is one comment POST or PATCH, plus the log issue the first time.
 
 from __future__ import annotations
 
-from syncer.actions import (
+from syncer.core.actions import (
     Action,
     AddLabels,
     CreateLabels,

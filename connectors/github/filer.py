@@ -20,15 +20,15 @@ from connectors.github.client import GitHubConnector
 from connectors.github.mapper import is_pull_request, parse_timestamp
 from connectors.github.renderer import render_document
 from connectors.github.session import PER_PAGE
-from syncer.actions import Action
-from syncer.clock import system_clock
-from syncer.cursors import MemoryCursorStore
-from syncer.document import Document
-from syncer.errors import TransientError
-from syncer.policy import Policy
+from syncer.core.actions import Action
+from syncer.core.clock import system_clock
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.document import Document
+from syncer.core.errors import TransientError
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import GitHubTracker, named_tracker
 from syncer.postmortem.filing import slug_of
 from syncer.postmortem.filing_model import FiledIssue, FilingLabels
-from syncer.tracker_config import GitHubTracker, named_tracker
 
 
 class GitHubFiler:
@@ -103,7 +103,7 @@ class GitHubFiler:
         return _filed(answer.data, "edit issue")
 
     def write_cost(self, action: Action) -> int:
-        """One POST to file an issue, one PATCH to edit one (``syncer.tracker.PricesWrites``)."""
+        """One POST to file an issue, one PATCH to edit one (``core.tracker.PricesWrites``)."""
         return 1
 
     @property

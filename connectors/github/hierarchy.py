@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 from connectors.github.session import PER_PAGE
 from connectors.github.transport import ContentPacer, Transport
 from connectors.github.writes import ItemWriter
-from syncer.actions import LinkChild
-from syncer.errors import PermanentError, TransientError
-from syncer.model import ItemRef
+from syncer.core.actions import LinkChild
+from syncer.core.errors import PermanentError, TransientError
+from syncer.core.model import ItemRef
 
 
 def issue_key(api_url: str) -> str | None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from syncer.evidence_links import LinkClassifier
-from syncer.model import Evidence, EvidenceKind
+from syncer.core.evidence_links import LinkClassifier
+from syncer.core.model import Evidence, EvidenceKind
 
 # Canonical section -> the heading the shipped issue form renders, then accepted aliases.
 SECTION_LABELS: dict[str, tuple[str, ...]] = {

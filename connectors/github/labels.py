@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
 
-from syncer.model import Priority, Severity
-from syncer.tracker_config import GitHubTracker
+from syncer.core.model import Priority, Severity
+from syncer.core.tracker_config import GitHubTracker
 
 E = TypeVar("E", Severity, Priority)
 

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 from connectors.github.issue_form import parse_evidence, parse_sections
 from connectors.github.labels import label_classifiers
-from syncer.evidence_links import classifier_for
-from syncer.model import (
+from syncer.core.evidence_links import classifier_for
+from syncer.core.model import (
     ActionItem,
     ItemRef,
     Person,
@@ -32,9 +32,9 @@ from syncer.model import (
     State,
     Waiver,
 )
-from syncer.policy import Policy
-from syncer.tracker import SkippedItem
-from syncer.tracker_config import GitHubTracker
+from syncer.core.policy import Policy
+from syncer.core.tracker import SkippedItem
+from syncer.core.tracker_config import GitHubTracker
 
 _LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 _HANDLE_RE = re.compile(rf"^@?({_LOGIN})(?:/([A-Za-z0-9][A-Za-z0-9_.-]*))?$")

@@ -26,12 +26,12 @@ from pydantic import SecretStr
 from connectors.github.client import GitHubConnector
 from connectors.github.session import make_auth, make_github
 from connectors.github.transport import TRANSPORT_ERRORS, Transport, typed_error
-from syncer.clock import system_clock
-from syncer.cursors import MemoryCursorStore
-from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
-from syncer.policy import Policy
-from syncer.tracker import PermissionCheck
-from syncer.tracker_config import GitHubTracker
+from syncer.core.clock import system_clock
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.errors import PermanentError, RateLimited, TrackerError, TransientError
+from syncer.core.policy import Policy
+from syncer.core.tracker import PermissionCheck
+from syncer.core.tracker_config import GitHubTracker
 
 READ = "read issues"
 LABEL = "create labels"

@@ -7,7 +7,7 @@ more than 100 items changed). The cache is rebuilt from scratch on a full resync
 (``full_resync_every``, timed by the ``full_sync_at`` the store keeps, so the schedule holds
 across processes) and is never the truth, only what the last answer said.
 
-The cache lives in the cursor store beside each repository's cursor (``syncer.cursors``): the
+The cache lives in the cursor store beside each repository's cursor (``syncer.core.cursors``): the
 ETag is saved with the view it validates, in one transaction, so any process (a scheduled
 ``pmsync run --once`` as much as the daemon) turns a 304 back into the items it stands for.
 A process keeps the view in memory as long as the stored cursor is the one it last saw; when
@@ -17,7 +17,7 @@ After a cycle of 304s nothing is rebuilt: each repository's items are kept as a 
 (built once from its cache entries, dropped whenever they change), and when every repository
 hands back the very view it handed back last time, ``fetch`` returns its last ``FetchResult``,
 the very object: no list assembled, no copy, the very item objects, so the cycle's stages
-behind it (``syncer.idle``) compare a pointer per item, or the list itself. A repository's
+behind it (``syncer.core.idle``) compare a pointer per item, or the list itself. A repository's
 cache is copied only when its answer is not a 304. At 100,000 items in 20 repositories that
 takes an idle read from 53 ms to 28 ms CPU, which is now the 20 cursor reads (6 ms) and the
 20 conditional requests (15 ms) (``tests/bench/bench_idle_cycle.py``, the reads line).
@@ -40,20 +40,20 @@ from connectors.github.mapper import is_pull_request, map_issue, parse_timestamp
 from connectors.github.repo_view import Cached, ListAnswer, RepoView, same_views
 from connectors.github.session import PER_PAGE
 from connectors.github.transport import Transport, header, rows_of
-from syncer.cursors import (
+from syncer.core.cursors import (
     Cursor,
     CursorStore,
     decode_entry,
     encode_entry,
     view_fingerprint,
 )
-from syncer.deliveries import same_link
-from syncer.durations import parse_span
-from syncer.errors import PermanentError, RateLimited, TransientError
-from syncer.model import ActionItem
-from syncer.policy import Policy
-from syncer.tracker import FetchResult, SkippedItem
-from syncer.tracker_config import GitHubTracker
+from syncer.core.deliveries import same_link
+from syncer.core.durations import parse_span
+from syncer.core.errors import PermanentError, RateLimited, TransientError
+from syncer.core.model import ActionItem
+from syncer.core.policy import Policy
+from syncer.core.tracker import FetchResult, SkippedItem
+from syncer.core.tracker_config import GitHubTracker
 
 log = structlog.get_logger(__name__)
 
@@ -92,7 +92,7 @@ class ItemReader:
 
     @property
     def fingerprint(self) -> str:
-        """The view fingerprint of this configuration and policy (``syncer.cursors``)."""
+        """The view fingerprint of this configuration and policy (``syncer.core.cursors``)."""
         if self._fingerprint is None:
             self._fingerprint = view_fingerprint(self.config, self.policy)
         return self._fingerprint

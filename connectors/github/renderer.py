@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from syncer.actions import MARKDOWN
-from syncer.document import (
+from syncer.core.actions import MARKDOWN
+from syncer.core.document import (
     Block,
     Bullets,
     Chart,
@@ -28,9 +28,9 @@ from syncer.document import (
     Table,
     safe_url,
 )
-from syncer.messages import Link, Markup, Message, Text, html_marker
-from syncer.messages import Mention as MentionPart
-from syncer.model import Person
+from syncer.core.messages import Link, Markup, Message, Text, html_marker
+from syncer.core.messages import Mention as MentionPart
+from syncer.core.model import Person
 from syncer.report import text
 
 ZWJ = "\u200d"

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from syncer.cursors import ViewEntry
-from syncer.model import ActionItem
-from syncer.tracker import SkippedItem
+from syncer.core.cursors import ViewEntry
+from syncer.core.model import ActionItem
+from syncer.core.tracker import SkippedItem
 
 Cached = ViewEntry
 """What the connector remembers of one issue between cycles (and processes)."""

@@ -17,10 +17,10 @@ from connectors.github.renderer import with_marker
 from connectors.github.session import PER_PAGE
 from connectors.github.transport import Transport, rows_of
 from connectors.github.writes import ItemWriter
-from syncer.errors import PermanentError
-from syncer.messages import markers_in
+from syncer.core.errors import PermanentError
+from syncer.core.messages import markers_in
+from syncer.core.tracker import ReportRef
 from syncer.report.weeks import parse_week
-from syncer.tracker import ReportRef
 
 REPORT_MARKER = "pmsync:report:"
 LOG_MARKER = "pmsync:log"

@@ -26,10 +26,10 @@ from urllib3.util.retry import Retry
 
 from connectors.fencing import Fence, fence_session
 from connectors.github.transport import Connection
-from syncer.errors import ConfigError
-from syncer.redaction import register_secret
-from syncer.secrets import GITHUB_BASIC_USER, pem_parts
-from syncer.tracker_config import GitHubTracker
+from syncer.core.errors import ConfigError
+from syncer.core.redaction import register_secret
+from syncer.core.secrets import GITHUB_BASIC_USER, pem_parts
+from syncer.core.tracker_config import GitHubTracker
 
 PER_PAGE = 100
 SAFE_METHODS = frozenset({"GET", "HEAD"})

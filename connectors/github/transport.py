@@ -37,9 +37,9 @@ import urllib3
 from github import GithubException
 from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
 
-from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
-from syncer.redaction import REDACTOR
-from syncer.write_windows import WindowLimit, WriteWindows
+from syncer.core.errors import PermanentError, RateLimited, TrackerError, TransientError
+from syncer.core.redaction import REDACTOR
+from syncer.core.write_windows import WindowLimit, WriteWindows
 
 log = structlog.get_logger(__name__)
 

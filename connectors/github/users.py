@@ -1,7 +1,7 @@
 """Is an owner's GitHub account still there? One ``GET /users/{login}`` per login asked.
 
 The issue payloads say nothing about whether an assignee or a login named in the Owner section
-still has an account, so the connector asks, for the ``syncer.directory.UserDirectory``
+still has an account, so the connector asks, for the ``syncer.core.directory.UserDirectory``
 capability the cycle calls (at most once per login per day: the cycle caches the answers).
 
 What GitHub answers (``users/get-by-username`` in the OpenAPI description):
@@ -27,8 +27,8 @@ from urllib.parse import quote
 import structlog
 
 from connectors.github.transport import Transport
-from syncer.directory import AccountStatus
-from syncer.errors import PermanentError, RateLimited, TransientError
+from syncer.core.directory import AccountStatus
+from syncer.core.errors import PermanentError, RateLimited, TransientError
 
 log = structlog.get_logger(__name__)
 

@@ -34,10 +34,10 @@ from urllib.parse import urlsplit
 import structlog
 
 from connectors.github.transport import Transport, header
-from syncer.errors import PermanentError, RateLimited, TransientError
-from syncer.model import EvidenceKind, Verification
-from syncer.tracker import NO_SUCH_PULL_REQUEST, EvidenceLink, Verdict
-from syncer.tracker_config import GitHubTracker
+from syncer.core.errors import PermanentError, RateLimited, TransientError
+from syncer.core.model import EvidenceKind, Verification
+from syncer.core.tracker import NO_SUCH_PULL_REQUEST, EvidenceLink, Verdict
+from syncer.core.tracker_config import GitHubTracker
 
 log = structlog.get_logger(__name__)
 

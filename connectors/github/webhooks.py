@@ -1,6 +1,6 @@
 """GitHub webhook deliveries: verified, read into targets, or refused.
 
-Why this module exists: the receiver (``syncer.webhooks``) is tracker-neutral; what a GitHub
+Why this module exists: the receiver (``syncer.service.webhooks``) is tracker-neutral; what a GitHub
 delivery means is GitHub's business and lives here, beside the connector. What it relies on
 (docs.github.com, "Validating webhook deliveries" and "Webhook events and payloads"):
 
@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from syncer.deliveries import (
+from syncer.core.deliveries import (
     Delivery,
     Reading,
     Target,
@@ -37,7 +37,7 @@ from syncer.deliveries import (
     signers,
     unauthorized,
 )
-from syncer.tracker_config import GitHubTracker
+from syncer.core.tracker_config import GitHubTracker
 
 ISSUE_ACTIONS = frozenset(
     {

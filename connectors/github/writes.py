@@ -19,9 +19,9 @@ from connectors.github.reads import ItemReader
 from connectors.github.renderer import render_message
 from connectors.github.session import PER_PAGE
 from connectors.github.transport import Answer, ContentPacer, Transport
-from syncer.errors import PermanentError, TrackerError, TransitionUnavailable
-from syncer.messages import Message, markers_in
-from syncer.model import ItemRef
+from syncer.core.errors import PermanentError, TrackerError, TransitionUnavailable
+from syncer.core.messages import Message, markers_in
+from syncer.core.model import ItemRef
 
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _LABEL_COLOURS = {"escalat": "b60205", "overdue": "d93f0b", "due-soon": "fbca04"}

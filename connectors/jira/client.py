@@ -14,7 +14,7 @@ code imports from ``connectors.jira.client``.
 
 Of the ``Policy`` the connector reads three things, here and only here, and hands each part
 the value it needs: the view fingerprint (a digest of the policy's rule sections, so a rule
-change invalidates the cached view; ``syncer.cursors.view_fingerprint``), the evidence link
+change invalidates the cached view; ``syncer.core.cursors.view_fingerprint``), the evidence link
 rules (``closure.evidence``, for the mapper) and ``report.project`` (where the review and log
 issues are created). ``policy`` stays an attribute for the postmortem filer, which computes
 due dates from the whole policy.
@@ -48,14 +48,14 @@ from connectors.jira.session import open_jira, read_credentials
 from connectors.jira.transport import PAGE_SIZE, JiraTransport, jql_string
 from connectors.jira.users import NameLookups
 from connectors.jira.writes import ItemWriter
-from syncer.actions import Action, LinkChild
-from syncer.cursors import CursorStore, view_fingerprint
-from syncer.evidence_links import classifier_for
-from syncer.messages import Message
-from syncer.model import ItemRef
-from syncer.policy import Policy
-from syncer.tracker import FetchResult, ReportRef
-from syncer.tracker_config import JiraTracker
+from syncer.core.actions import Action, LinkChild
+from syncer.core.cursors import CursorStore, view_fingerprint
+from syncer.core.evidence_links import classifier_for
+from syncer.core.messages import Message
+from syncer.core.model import ItemRef
+from syncer.core.policy import Policy
+from syncer.core.tracker import FetchResult, ReportRef
+from syncer.core.tracker_config import JiraTracker
 
 __all__ = [
     "COMMENT_PROPERTY",
@@ -117,7 +117,7 @@ class JiraConnector:
 
     @property
     def fingerprint(self) -> str:
-        """The view fingerprint of this configuration and policy (``syncer.cursors``)."""
+        """The view fingerprint of this configuration and policy (``syncer.core.cursors``)."""
         return self.reader.fingerprint
 
     @property
@@ -127,7 +127,7 @@ class JiraConnector:
 
     @property
     def write_requests(self) -> int:
-        """Write requests sent so far, answered or not (``syncer.tracker.PricesWrites``)."""
+        """Write requests sent so far, answered or not (``syncer.core.tracker.PricesWrites``)."""
         return self.http.write_requests
 
     def write_cost(self, action: Action) -> int:
@@ -148,7 +148,7 @@ class JiraConnector:
         return self.reader.fetch(full=full)
 
     def read_items(self, keys: Sequence[str]) -> FetchResult:
-        """Chosen issues now, one search per hundred keys (``syncer.tracker.ReadsItems``)."""
+        """Chosen issues now, one search per hundred keys (``syncer.core.tracker.ReadsItems``)."""
         return self.reader.read_items(keys)
 
     def read_cost(self, keys: Collection[str]) -> tuple[int, int]:

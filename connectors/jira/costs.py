@@ -12,7 +12,7 @@ the log issue the first time.
 
 from __future__ import annotations
 
-from syncer.actions import (
+from syncer.core.actions import (
     Action,
     AddLabels,
     LinkChild,

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 import requests
 from jira.exceptions import JIRAError
 
-from syncer.errors import PermanentError, RateLimited, TrackerError, TransientError
-from syncer.redaction import REDACTOR
+from syncer.core.errors import PermanentError, RateLimited, TrackerError, TransientError
+from syncer.core.redaction import REDACTOR
 
 BURST_REASONS = frozenset({"jira-burst-based", "jira-per-issue-on-write"})
 QUOTA_REASONS = frozenset({"jira-quota-tenant-based", "jira-quota-global-based"})

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from syncer.evidence_links import LinkClassifier
-from syncer.model import Evidence, EvidenceKind
+from syncer.core.evidence_links import LinkClassifier
+from syncer.core.model import Evidence, EvidenceKind
 
 _URL_RE = re.compile(r"https?://[^\s<>\"'|\]\[{}]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)"

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncer.evidence_links import LinkClassifier, default_classifier
-from syncer.model import Priority, Resolution, Severity
-from syncer.tracker_config import JiraTracker
-from syncer.tracker_jira import JIRA_FIELD_ATTRIBUTES
+from syncer.core.evidence_links import LinkClassifier, default_classifier
+from syncer.core.model import Priority, Resolution, Severity
+from syncer.core.tracker_config import JiraTracker
+from syncer.core.tracker_jira import JIRA_FIELD_ATTRIBUTES
 
 ATTRIBUTES = JIRA_FIELD_ATTRIBUTES
 BASE_FIELDS = (

@@ -40,17 +40,17 @@ from connectors.jira.filer_fields import (
 from connectors.jira.mapper import parse_jira_datetime
 from connectors.jira.renderer_document import render_adf_document, render_wiki_document
 from connectors.jira.transport import jql_string
-from syncer.actions import Action, EditFiledIssue, FileIssue
-from syncer.document import Block, Document, Paragraph, Span
-from syncer.errors import PermanentError, TransientError
-from syncer.model import Priority
-from syncer.policy import Policy
+from syncer.core.actions import Action, EditFiledIssue, FileIssue
+from syncer.core.document import Block, Document, Paragraph, Span
+from syncer.core.errors import PermanentError, TransientError
+from syncer.core.model import Priority
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import JiraTracker, named_tracker
 from syncer.postmortem.filing import PM_MARKER_RE, RenderDocument, due_dates, parse_sections
 from syncer.postmortem.filing_model import FiledIssue, FilingLabels
 from syncer.postmortem.render import action_details, postmortem_document
 from syncer.postmortem.schema import Incident
 from syncer.postmortem.slug import POSTMORTEM_SLUG, action_slugs
-from syncer.tracker_config import JiraTracker, named_tracker
 
 PM_PROPERTY = "pmsync.pm"
 MAX_STORED_BODY = 30_000  # entity property values are limited to 32 KB
@@ -99,7 +99,7 @@ class JiraFiler:
         return self.config.name
 
     def write_cost(self, action: Action) -> int:
-        """Write requests of a filing (``syncer.tracker.PricesWrites``): one POST to create
+        """Write requests of a filing (``syncer.core.tracker.PricesWrites``): one POST to create
         (and the postmortem's description PUT through v2 on a v3 site); an edit is the
         fields PUT, that description PUT and the ``pmsync.pm`` property PUT at most."""
         via_v2 = int(self.config.rest_api_version == "3")
@@ -368,7 +368,7 @@ def jira_filer_from_policy(
     render_form: RenderDocument,
 ) -> tuple[JiraFiler, FilingLabels]:
     """The filer for the policy's Jira tracker (the first one by default)."""
-    from syncer.cursors import MemoryCursorStore
+    from syncer.core.cursors import MemoryCursorStore
 
     tracker = select_jira(policy.trackers.jira, tracker_name)
     if not tracker.project:

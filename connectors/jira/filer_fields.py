@@ -19,8 +19,8 @@ from typing import Any
 from connectors.jira.client import JiraConnector
 from connectors.jira.mapper import parse_severity, text_of
 from connectors.jira.renderer import wiki_mention
-from syncer.errors import PermanentError
-from syncer.model import Person, Priority, Severity
+from syncer.core.errors import PermanentError
+from syncer.core.model import Person, Priority, Severity
 from syncer.postmortem.filing import (
     PM_MARKER_RE,
     RenderDocument,

@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.jira.transport import JiraTransport
-from syncer.actions import LinkChild
-from syncer.errors import TransientError
-from syncer.model import ItemRef
+from syncer.core.actions import LinkChild
+from syncer.core.errors import TransientError
+from syncer.core.model import ItemRef
 
 
 class IssueLinks:

@@ -18,7 +18,7 @@ from typing import Any
 
 from connectors.jira.evidence import evidence_from_text, urls_in
 from connectors.jira.fields import MappingContext
-from syncer.model import (
+from syncer.core.model import (
     ActionItem,
     Evidence,
     ItemRef,
@@ -29,7 +29,7 @@ from syncer.model import (
     State,
     Waiver,
 )
-from syncer.tracker import SkippedItem
+from syncer.core.tracker import SkippedItem
 
 _WAIVER_RE = re.compile(
     r"^\s*until\s+(\d{4}-\d{2}-\d{2})\s+approved\s+by\s+([^:]+?)\s*(?::\s*(.*))?$",

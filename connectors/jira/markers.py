@@ -58,7 +58,7 @@ import structlog
 
 from connectors.jira.mapper import parse_jira_datetime
 from connectors.jira.renderer import AdfNode, markers_in_body, with_marker_line
-from syncer.errors import PermanentError, TrackerError, TransientError
+from syncer.core.errors import PermanentError, TrackerError, TransientError
 
 log = structlog.get_logger(__name__)
 

@@ -19,10 +19,10 @@ from pydantic import SecretStr
 from connectors.jira.errors import translate
 from connectors.jira.fields import resolve_fields
 from connectors.jira.session import open_jira, read_credentials
-from syncer.clock import system_clock
-from syncer.errors import ConfigError, RateLimited, TransientError
-from syncer.tracker import PermissionCheck
-from syncer.tracker_config import JiraTracker
+from syncer.core.clock import system_clock
+from syncer.core.errors import ConfigError, RateLimited, TransientError
+from syncer.core.tracker import PermissionCheck
+from syncer.core.tracker_config import JiraTracker
 
 PERMISSIONS = {
     "BROWSE_PROJECTS": (

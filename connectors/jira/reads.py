@@ -6,7 +6,7 @@ view (the last answer per issue key, items and skipped records alike) is rebuilt
 on a full read (``full_resync_every``, timed by the ``full_sync_at`` the store keeps, so the
 schedule holds across processes) and is never the truth, only what the last answer said.
 
-The view lives in the cursor store beside the cursor (``syncer.cursors``), so any process (a
+The view lives in the cursor store beside the cursor (``syncer.core.cursors``), so any process (a
 scheduled ``pmsync run --once`` as much as the daemon) turns an idle search back into the
 items it stands for. A process keeps the view in memory as long as the stored cursor is the
 one it last saw; when another process moved it, the view is read back from the store first.
@@ -17,7 +17,7 @@ A search that finds nothing new (nothing, or only the last changes again, which 
 asks for) changes nothing: the view is not copied, its newest ``updated`` is not looked for
 again, the unchanged cursor and the same entries are not written back, and ``fetch`` returns
 its last ``FetchResult`` (the very object, the very items; dropped whenever the view
-changes), so the cycle's stages behind it (``syncer.idle``) compare a pointer per item, or
+changes), so the cycle's stages behind it (``syncer.core.idle``) compare a pointer per item, or
 the list itself.
 
 The site's field list (``SiteFields``), which the mapped fields are resolved against
@@ -43,14 +43,14 @@ from connectors.jira import adapter
 from connectors.jira.fields import FieldResolution, MappingContext, resolve_fields
 from connectors.jira.mapper import map_issue
 from connectors.jira.transport import PAGE_SIZE, JiraTransport, jql_string
-from syncer.cursors import Cursor, CursorStore, ViewEntry, decode_entry, encode_entry
-from syncer.deliveries import same_link
-from syncer.durations import parse_span
-from syncer.errors import PermanentError
-from syncer.evidence_links import LinkClassifier
-from syncer.model import ActionItem
-from syncer.tracker import FetchResult, SkippedItem
-from syncer.tracker_config import JiraTracker
+from syncer.core.cursors import Cursor, CursorStore, ViewEntry, decode_entry, encode_entry
+from syncer.core.deliveries import same_link
+from syncer.core.durations import parse_span
+from syncer.core.errors import PermanentError
+from syncer.core.evidence_links import LinkClassifier
+from syncer.core.model import ActionItem
+from syncer.core.tracker import FetchResult, SkippedItem
+from syncer.core.tracker_config import JiraTracker
 
 log = structlog.get_logger(__name__)
 
@@ -62,7 +62,7 @@ _ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*$")
 class SiteFields:
     """The field resolution and mapping context of one Jira configuration.
 
-    ``fingerprint`` is the view fingerprint (``syncer.cursors.view_fingerprint``) the cached
+    ``fingerprint`` is the view fingerprint (``syncer.core.cursors.view_fingerprint``) the cached
     list is stored under; ``links`` classifies evidence links (the policy's link rules).
     """
 
@@ -174,7 +174,7 @@ class ItemReader:
 
     @property
     def fingerprint(self) -> str:
-        """The view fingerprint of this configuration and policy (``syncer.cursors``)."""
+        """The view fingerprint of this configuration and policy (``syncer.core.cursors``)."""
         return self.fields.fingerprint
 
     def incremental_jql(self, since: datetime) -> str:

@@ -21,11 +21,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from syncer.actions import ADF, WIKI, body_in
-from syncer.document import safe_url
-from syncer.errors import PermanentError
-from syncer.messages import MARKER_PREFIX, Link, Markup, Mention, Message, Text
-from syncer.model import Person
+from syncer.core.actions import ADF, WIKI, body_in
+from syncer.core.document import safe_url
+from syncer.core.errors import PermanentError
+from syncer.core.messages import MARKER_PREFIX, Link, Markup, Mention, Message, Text
+from syncer.core.model import Person
 
 WIKI_SPECIALS = frozenset("{}[]|*_-+^~?!#")
 BACKSLASH_STANDIN = "\u29f5"  # "⧵": a lone "\" can pair with an escape into a "\\" line break

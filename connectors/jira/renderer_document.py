@@ -17,8 +17,8 @@ import re
 from collections.abc import Callable
 
 from connectors.jira.renderer import AdfNode, escape_wiki, one_line, wiki_mention, wiki_url
-from syncer.actions import ADF, WIKI
-from syncer.document import (
+from syncer.core.actions import ADF, WIKI
+from syncer.core.document import (
     Block,
     Bullets,
     Chart,
@@ -33,7 +33,7 @@ from syncer.document import (
     Table,
     safe_url,
 )
-from syncer.model import Person
+from syncer.core.model import Person
 
 WikiMention = Callable[[str], str]
 

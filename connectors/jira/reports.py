@@ -18,9 +18,9 @@ from connectors.jira.markers import MARKERS_PROPERTY, CommentMarkers
 from connectors.jira.renderer import AdfNode, publish_document, text_document, with_marker_line
 from connectors.jira.transport import JiraTransport, jql_string
 from connectors.jira.writes import ItemWriter
-from syncer.errors import PermanentError, TransientError
-from syncer.tracker import ReportRef
-from syncer.tracker_config import JiraTracker
+from syncer.core.errors import PermanentError, TransientError
+from syncer.core.tracker import ReportRef
+from syncer.core.tracker_config import JiraTracker
 
 REPORT_PROPERTY = "pmsync.report"
 

@@ -23,9 +23,9 @@ from typing import Any
 from jira import JIRA
 from pydantic import SecretStr
 
-from syncer.errors import ConfigError, PermanentError
-from syncer.redaction import register_secret
-from syncer.tracker_config import JiraTracker
+from syncer.core.errors import ConfigError, PermanentError
+from syncer.core.redaction import register_secret
+from syncer.core.tracker_config import JiraTracker
 
 
 def read_credentials(

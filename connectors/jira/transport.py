@@ -35,8 +35,8 @@ from connectors.jira import adapter
 from connectors.jira.costs import is_write
 from connectors.jira.errors import translate
 from connectors.jira.session import deployment_of, open_jira
-from syncer.errors import PermanentError, TransientError
-from syncer.tracker_config import JiraTracker
+from syncer.core.errors import PermanentError, TransientError
+from syncer.core.tracker_config import JiraTracker
 
 log = structlog.get_logger(__name__)
 
@@ -81,7 +81,7 @@ class JiraTransport:
         self.server = config.server.rstrip("/")
         self.requests: Counter[tuple[str, int]] = Counter()
         self.write_requests = 0
-        """Write requests sent so far, answered or not (``syncer.tracker.PricesWrites``)."""
+        """Write requests sent so far, answered or not (``syncer.core.tracker.PricesWrites``)."""
 
     def _count_answer(self, response: requests.Response, *_: Any, **__: Any) -> None:
         """Session hook: one answered request, by (verb, status)."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from connectors.jira.transport import JiraTransport
-from syncer.errors import PermanentError
+from syncer.core.errors import PermanentError
 
 NAME_TTL = timedelta(days=1)
 

@@ -1,7 +1,7 @@
 """Jira webhook deliveries: verified, read into targets, or refused.
 
 Why this module exists: what a Jira delivery means is Jira's business and lives beside the
-connector; the receiver (``syncer.webhooks``) is tracker-neutral. What it relies on:
+connector; the receiver (``syncer.service.webhooks``) is tracker-neutral. What it relies on:
 
 * Admin webhooks (Jira administration, or ``POST /rest/webhooks/1.0/webhook``) saved with a
   secret are signed ``X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` (Atlassian,
@@ -30,7 +30,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from syncer.deliveries import (
+from syncer.core.deliveries import (
     Delivery,
     Reading,
     Target,
@@ -40,7 +40,7 @@ from syncer.deliveries import (
     signers,
     unauthorized,
 )
-from syncer.tracker_config import JiraTracker
+from syncer.core.tracker_config import JiraTracker
 
 EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "comment_created"})
 

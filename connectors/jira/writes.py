@@ -24,10 +24,10 @@ from connectors.jira.markers import CommentMarkers
 from connectors.jira.reads import ItemReader
 from connectors.jira.renderer import AdfNode, render_comment
 from connectors.jira.transport import JiraTransport
-from syncer.errors import PermanentError, TransitionUnavailable
-from syncer.messages import Message
-from syncer.model import ItemRef
-from syncer.tracker_config import JiraTracker
+from syncer.core.errors import PermanentError, TransitionUnavailable
+from syncer.core.messages import Message
+from syncer.core.model import ItemRef
+from syncer.core.tracker_config import JiraTracker
 
 
 class ItemWriter:

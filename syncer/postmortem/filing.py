@@ -17,9 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from syncer.document import Document, Mention, Paragraph
-from syncer.messages import html_marker
-from syncer.policy import Policy
+from syncer.core.document import Document, Mention, Paragraph
+from syncer.core.messages import html_marker
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import GitHubTracker
 from syncer.postmortem.filing_model import (
     Create,
     FiledIssue,
@@ -33,7 +34,6 @@ from syncer.postmortem.render import action_details, postmortem_document
 from syncer.postmortem.schema import ActionItemSpec, Incident
 from syncer.postmortem.slug import POSTMORTEM_SLUG, action_slugs, marker
 from syncer.postmortem.validate import clock_start, resolve_due
-from syncer.tracker_config import GitHubTracker
 
 NO_RESPONSE = "_No response_"
 # Issue-form sections of an action item, in the order of the shipped form

@@ -16,10 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from syncer.actions import Action, EditFiledIssue, FileIssue, ItemChange, Plan
-from syncer.apply import ApplyResult, Failed, choose_executor
-from syncer.ledger import Ledger, MemoryLedger
-from syncer.policy import Policy
+from syncer.core.actions import Action, EditFiledIssue, FileIssue, ItemChange, Plan
+from syncer.core.apply import ApplyResult, Failed, choose_executor
+from syncer.core.ledger import Ledger, MemoryLedger
+from syncer.core.policy import Policy
+from syncer.core.tracker import PricesWrites
 from syncer.postmortem.filing import (
     PENDING_POSTMORTEM,
     first_github,
@@ -30,13 +31,12 @@ from syncer.postmortem.filing import (
 from syncer.postmortem.filing_model import Create, FiledIssue, Filer, FilingLabels, Step, Update
 from syncer.postmortem.schema import Incident
 from syncer.postmortem.slug import POSTMORTEM_SLUG
-from syncer.tracker import PricesWrites
 
 Clock = Callable[[], datetime]
 
 
 class FilingTarget:
-    """A connector's ``Filer`` as the applier writes to it (``syncer.tracker.FilesIssues``).
+    """A connector's ``Filer`` as the applier writes to it (``syncer.core.tracker.FilesIssues``).
 
     Remembers each issue as the tracker answered, so the action items get the postmortem's
     URL without another read. Costs and counts come from the filer when it states them

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from syncer.document import Document
-from syncer.model import Priority, Severity
-from syncer.tracker_config import GitHubTracker
+from syncer.core.document import Document
+from syncer.core.model import Priority, Severity
+from syncer.core.tracker_config import GitHubTracker
 
 
 @dataclass(frozen=True)

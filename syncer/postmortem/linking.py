@@ -1,7 +1,7 @@
 """Attach existing action items to their postmortem issue: the plan, and running it.
 
 ``pmsync postmortem link`` makes a postmortem the parent of items filed before pmsync did it
-(or by hand): GitHub sub-issues, Jira issue links (``syncer.tracker.LinksChildren``). The
+(or by hand): GitHub sub-issues, Jira issue links (``syncer.core.tracker.LinksChildren``). The
 plan is a diff like every other: the parent's children are read once, and only the items not
 among them become ``LinkChild`` actions, one change each, so the budget takes or defers them
 one by one. The actions run through the executor ``choose_executor`` gives: budget (in write
@@ -16,12 +16,12 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from syncer.actions import ItemChange, LinkChild, Plan
-from syncer.apply import ApplyResult, choose_executor
-from syncer.ledger import Ledger, MemoryLedger
-from syncer.model import ItemRef
-from syncer.policy import Policy
-from syncer.tracker import LinksChildren, Tracker
+from syncer.core.actions import ItemChange, LinkChild, Plan
+from syncer.core.apply import ApplyResult, choose_executor
+from syncer.core.ledger import Ledger, MemoryLedger
+from syncer.core.model import ItemRef
+from syncer.core.policy import Policy
+from syncer.core.tracker import LinksChildren, Tracker
 
 
 class LinkRequestError(ValueError):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from syncer.policy import Policy
+from syncer.core.policy import Policy
 from syncer.postmortem.schema import Incident
 from syncer.postmortem.skeleton import placeholders
 from syncer.postmortem.source import Problem, Source, SourceError, parse, read, validate_model

@@ -1,4 +1,4 @@
-"""An incident record as a postmortem document (``syncer.document``), with no markup.
+"""An incident record as a postmortem document (``syncer.core.document``), with no markup.
 
 One function builds the document from the record, so every renderer (GitHub Markdown, Jira
 wiki) carries the same sections in the same order; only escaping and syntax differ, and those
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from syncer.document import (
+from syncer.core.document import (
     Block,
     Bullets,
     Cell,

@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BeforeValidator, Field, field_validator
 
-from syncer.fields import TimezoneName
-from syncer.model import Priority, Severity
-from syncer.policy_base import Strict
+from syncer.core.fields import TimezoneName
+from syncer.core.model import Priority, Severity
+from syncer.core.policy_base import Strict
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 INCIDENT_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"

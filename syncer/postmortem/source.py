@@ -1,6 +1,6 @@
 """YAML with line numbers: every problem in an incident record points at its line.
 
-The record is read by the core's safe loader (``syncer.config_loader``: size, UTF-8, nesting,
+The record is read by the core's safe loader (``syncer.core.config_loader``: size, UTF-8, nesting,
 aliases and duplicate keys checked there, as for every input file); this module keeps, for
 each dotted key, the line of the key and of its value, and the raw lines (for inline
 ``# pmsync: ignore[...]`` comments). Pydantic errors are translated into
@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from syncer.config_document import RECORD_LIMITS, InputError
-from syncer.config_document import dotted as dotted_key
-from syncer.config_loader import read_text
-from syncer.config_yaml import parse_yaml
+from syncer.core.config_document import RECORD_LIMITS, InputError
+from syncer.core.config_document import dotted as dotted_key
+from syncer.core.config_loader import read_text
+from syncer.core.config_yaml import parse_yaml
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)

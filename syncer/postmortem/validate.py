@@ -12,10 +12,10 @@ from datetime import date, datetime, time
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from syncer.deadlines import DeadlineCalendar
-from syncer.durations import Span
-from syncer.model import ActionItem, ItemRef, Priority, Severity
-from syncer.policy import Policy
+from syncer.core.deadlines import DeadlineCalendar
+from syncer.core.durations import Span
+from syncer.core.model import ActionItem, ItemRef, Priority, Severity
+from syncer.core.policy import Policy
 from syncer.postmortem.schema import SLO, ActionItemSpec, Incident
 from syncer.postmortem.source import Problem, Source
 
@@ -42,8 +42,8 @@ def slo_deadline(
 ) -> date | None:
     """The last day the SLO allows for a new item whose clock starts on ``start``.
 
-    Computed by ``syncer.deadlines.DeadlineCalendar``, exactly as ``pmsync run`` will compute it
-    (business days, holidays, timezone and ``combine`` included).
+    Computed by ``syncer.core.deadlines.DeadlineCalendar``, exactly as ``pmsync run`` will
+    compute it (business days, holidays, timezone and ``combine`` included).
     """
     calendar = DeadlineCalendar(policy.deadlines)
     deadline, _ = calendar.deadline(_probe(priority, severity, start, calendar))

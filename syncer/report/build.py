@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 
-from syncer.evaluate import Assessment
-from syncer.ledger import LedgerEntry
-from syncer.policy import Policy
-from syncer.redaction import redact_object
+from syncer.core.evaluate import Assessment
+from syncer.core.ledger import LedgerEntry
+from syncer.core.policy import Policy
+from syncer.core.redaction import redact_object
 from syncer.report.decisions import DECISION_KINDS, decisions, escalations
 from syncer.report.facts import item_facts, open_facts
 from syncer.report.history import daily_counts_for, timeline, trend

@@ -12,14 +12,14 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
-from syncer.evaluate import Assessment
-from syncer.ledger import LedgerEntry
-from syncer.policy import Policy
+from syncer.core.evaluate import Assessment
+from syncer.core.ledger import LedgerEntry
+from syncer.core.policy import Policy
+from syncer.core.templates import resolve_mentions
 from syncer.report.facts import Fact, tier_name
 from syncer.report.model import Decision, DecisionKind, EscalationRow
 from syncer.report.people import Names, name_of
 from syncer.report.weeks import local_day
-from syncer.templates import resolve_mentions
 
 _LEGACY_TIER_RE = re.compile(r"pmsync:escalation:tier-(\d+):")
 DECISION_KINDS: dict[str, DecisionKind] = {

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
-from syncer.evaluate import Assessment, Status
-from syncer.evidence_judge import judge_for
-from syncer.model import ActionItem, Severity
-from syncer.policy import Policy
+from syncer.core.evaluate import Assessment, Status
+from syncer.core.evidence_judge import judge_for
+from syncer.core.model import ActionItem, Severity
+from syncer.core.policy import Policy
 from syncer.report.model import RISK_WEIGHTS
 
 CRITICAL = frozenset({Severity.SEV1, Severity.SEV2})

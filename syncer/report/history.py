@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
-from syncer.evaluate import Assessment, Status
-from syncer.model import Severity
+from syncer.core.evaluate import Assessment, Status
+from syncer.core.model import Severity
 from syncer.report.facts import CRITICAL, Fact
 from syncer.report.model import RISK_WEIGHTS, TREND_WEEKS, TrendPoint
 from syncer.report.weeks import day_end, week_key

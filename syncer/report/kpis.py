@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Literal
 
-from syncer.model import Severity
+from syncer.core.model import Severity
 from syncer.report.facts import Fact
 from syncer.report.history import Line, overdue_key, snapshot, timeline
 from syncer.report.model import Kpi

@@ -1,4 +1,4 @@
-"""The weekly review and its operating-log entry as documents (``syncer.document``).
+"""The weekly review and its operating-log entry as documents (``syncer.core.document``).
 
 GitHub Markdown, Jira wiki, ADF and HTML all draw the same sections in the same order; this
 module decides that order and the cell contents once, with every string raw. Each renderer
@@ -8,7 +8,7 @@ wrong, and the property tests aim at exactly that.
 
 from __future__ import annotations
 
-from syncer.document import (
+from syncer.core.document import (
     Block,
     Cell,
     Chart,
@@ -22,7 +22,7 @@ from syncer.document import (
     linked,
     plain,
 )
-from syncer.gcpause import gc_paused
+from syncer.core.gcpause import gc_paused
 from syncer.report import text
 from syncer.report.model import Decision, IncidentGroup, ItemBrief, WeeklyReport
 
@@ -47,7 +47,7 @@ def layout(
     """The review issue: every section, at most ``max_rows`` rows per table (all: ``None``).
 
     ``chart_attachment`` names the PNG the tracker attaches in place of drawing the chart.
-    The collector is paused while the blocks are built (``syncer.gcpause``): a review of
+    The collector is paused while the blocks are built (``syncer.core.gcpause``): a review of
     10,000 items is some 40,000 acyclic spans and cells, built three times per publish, and
     generation-2 passes over the process's items and ledger cost more than the building.
     ``tests/bench/bench_report.py`` in one run (load 6-7 on 2 cores): 0.425 s CPU paused

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import computed_field
 
-from syncer.model import Frozen
+from syncer.core.model import Frozen
 
 # Severity-weighted days overdue: the risk score (see the README).
 RISK_WEIGHTS: dict[str, float] = {

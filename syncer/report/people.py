@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from syncer.evaluate import Assessment
-from syncer.ledger import LedgerEntry
-from syncer.model import Person
-from syncer.policy import Policy
+from syncer.core.evaluate import Assessment
+from syncer.core.ledger import LedgerEntry
+from syncer.core.model import Person
+from syncer.core.policy import Policy
 
 Names = Mapping[tuple[str, str], str]
 """(tracker, handle) -> display name."""

@@ -24,11 +24,11 @@ from collections.abc import Callable
 
 import structlog
 
-from syncer.actions import ItemChange, UpsertLogEntry, UpsertReport
-from syncer.document import Chart, Document, DocumentRenderer, Paragraph, Span
-from syncer.extras import CHARTS, MissingExtra
-from syncer.policy import Policy
-from syncer.redaction import redact
+from syncer.core.actions import ItemChange, UpsertLogEntry, UpsertReport
+from syncer.core.document import Chart, Document, DocumentRenderer, Paragraph, Span
+from syncer.core.extras import CHARTS, MissingExtra
+from syncer.core.policy import Policy
+from syncer.core.redaction import redact
 from syncer.report.layout import layout, log_layout
 from syncer.report.model import WeeklyReport
 

@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Callable
 
-from syncer.document import (
+from syncer.core.document import (
     Bullets,
     Cell,
     Chart,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from syncer.extras import CHARTS, require
+from syncer.core.extras import CHARTS, require
 from syncer.report.model import WeeklyReport
 from syncer.report.text import RECONSTRUCTED_NOTE, TREND_SERIES, spread_labels, week_label
 

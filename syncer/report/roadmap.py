@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from urllib.parse import unquote, urlsplit
 
-from syncer.evaluate import Assessment, Status
-from syncer.model import ActionItem
-from syncer.policy import Policy
-from syncer.policy_operations import DEFAULT_INCIDENT_ID
+from syncer.core.evaluate import Assessment, Status
+from syncer.core.model import ActionItem
+from syncer.core.policy import Policy
+from syncer.core.policy_operations import DEFAULT_INCIDENT_ID
 from syncer.report.facts import Fact, measurable_evidence, open_facts, tier_name
 from syncer.report.model import (
     ActionRow,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlsplit
 
-from syncer.document import ChartPoint
+from syncer.core.document import ChartPoint
 from syncer.report.model import (
     ActionRow,
     Decision,

@@ -15,7 +15,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from syncer.policy import Policy
+from syncer.core.policy import Policy
 
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 

@@ -14,14 +14,14 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from syncer.cursors import Cursor
-from syncer.directory import AccountStatus
+from syncer.core.cursors import Cursor
+from syncer.core.directory import AccountStatus
 from syncer.state.engine import StoreCore, chunks
 from syncer.state.schema import KnownMarker, SyncCursor, UserLookup, ViewEntryRow
 
 
 class CacheTables(StoreCore):
-    """Implements ``syncer.cursors.CursorStore`` and ``syncer.directory.LookupCache``, and
+    """Implements ``syncer.core.cursors.CursorStore`` and ``syncer.core.directory.LookupCache``, and
     the marker cache the writers check before they list an item's comments."""
 
     # Cursors -------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ class CacheTables(StoreCore):
     # View cache ----------------------------------------------------------------------------
 
     def load_view(self, source: str) -> dict[str, str]:
-        """The cached entries of ``source``: item key -> JSON text (``syncer.cursors``)."""
+        """The cached entries of ``source``: item key -> JSON text (``syncer.core.cursors``)."""
         query = select(ViewEntryRow.item_key, ViewEntryRow.entry).where(
             ViewEntryRow.source == source
         )

@@ -25,8 +25,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from syncer.errors import ConfigError
-from syncer.extras import POSTGRES, require
+from syncer.core.errors import ConfigError
+from syncer.core.extras import POSTGRES, require
 
 DEFAULT_URL = "sqlite:///.pmsync-state.db"
 """Where the store lives when neither a URL nor a path is given: a file in the working dir."""

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from syncer.ledger import LedgerEntry, redacted
+from syncer.core.ledger import LedgerEntry, redacted
 from syncer.state.engine import StoreCore, dumps_json
 from syncer.state.schema import DailyCount, LedgerRow
 
 
 class HistoryTables(StoreCore):
-    """Implements ``syncer.ledger.Ledger`` and the daily counts the weekly review reads."""
+    """Implements ``syncer.core.ledger.Ledger`` and the daily counts the weekly review reads."""
 
     # Decision ledger -----------------------------------------------------------------------
 
@@ -31,7 +31,7 @@ class HistoryTables(StoreCore):
         Inputs are stored as JSON: dates and datetimes become ISO strings, enums their value,
         sets sorted lists. Inputs that cannot be serialised are refused before anything is
         written; a naive ``at`` is refused too. Every text, ``detail`` and ``inputs`` included,
-        is redacted first (``syncer.ledger.redacted``): no secret reaches the database.
+        is redacted first (``syncer.core.ledger.redacted``): no secret reaches the database.
         """
         if not entries:
             return

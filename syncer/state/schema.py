@@ -85,7 +85,7 @@ class Base(DeclarativeBase):
 
 
 class SyncCursor(Base):
-    """Where one source's last incremental fetch ended (see ``syncer.cursors.Cursor``)."""
+    """Where one source's last incremental fetch ended (see ``syncer.core.cursors.Cursor``)."""
 
     __tablename__ = "sync_cursor"
 
@@ -98,7 +98,7 @@ class SyncCursor(Base):
 
 
 class ViewEntryRow(Base):
-    """One record of a source as its last answer showed it (``syncer.cursors.ViewEntry``).
+    """One record of a source as its last answer showed it (``syncer.core.cursors.ViewEntry``).
 
     A cache: with it a 304 can be turned back into the items it stands for in any process.
     """
@@ -111,7 +111,7 @@ class ViewEntryRow(Base):
 
 
 class WebhookDeliveryRow(Base):
-    """A webhook delivery (``syncer.deliveries.Delivery``): queued for the leader, then kept
+    """A webhook delivery (``syncer.core.deliveries.Delivery``): queued for the leader, then kept
     as handled until ``daemon.webhooks.keep_deliveries`` so a replay is recognised."""
 
     __tablename__ = "webhook_delivery"
@@ -126,7 +126,7 @@ class WebhookDeliveryRow(Base):
 
 
 class LedgerRow(Base):
-    """One decision or write (see ``syncer.ledger.LedgerEntry``); rows are only ever inserted."""
+    """One decision or write (see ``core.ledger.LedgerEntry``); rows are only ever inserted."""
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
@@ -174,7 +174,7 @@ class KnownMarker(Base):
 
 
 class UserLookup(Base):
-    """What a tracker last said about one account (``syncer.directory``): a day's cache."""
+    """What a tracker last said about one account (``syncer.core.directory``): a day's cache."""
 
     __tablename__ = "user_lookup"
 
@@ -202,7 +202,8 @@ class LeaderLeaseRow(Base):
 
 class WriteWindowRow(Base):
     """One write reserved against a tracker host's rate-limit windows (see
-    ``syncer.write_windows``); rows older than the longest window are deleted as new ones come."""
+    ``syncer.core.write_windows``); rows older than the longest window are deleted as new ones
+    come."""
 
     __tablename__ = "write_window"
     __table_args__ = (Index("ix_write_window_host_at", "host", "at"),)

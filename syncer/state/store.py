@@ -31,7 +31,8 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 
-from syncer.deliveries import Delivery, Target
+from syncer.core.deliveries import Delivery, Target
+from syncer.core.write_windows import Reservation, WindowLimit, decide
 from syncer.state.cache_tables import CacheTables
 from syncer.state.engine import (
     DEFAULT_BUSY_TIMEOUT_MS,
@@ -43,7 +44,6 @@ from syncer.state.engine import (
 from syncer.state.history_tables import HistoryTables
 from syncer.state.migrate import upgrade_to_head
 from syncer.state.schema import WebhookDeliveryRow, WriteWindowRow
-from syncer.write_windows import Reservation, WindowLimit, decide
 
 __all__ = ["DEFAULT_URL", "StateStore"]
 
@@ -55,9 +55,10 @@ class StateStore(CacheTables, HistoryTables):
     """Cursors and views, ledger, daily counts, known markers, owner lookups, the lease, write
     windows and the webhook delivery queue.
 
-    Implements ``syncer.cursors.CursorStore``, ``syncer.ledger.Ledger``,
-    ``syncer.directory.LookupCache`` and ``syncer.write_windows.WriteWindows``. Open it with
-    :meth:`open`; close it (or use it as a context manager) to release its connections.
+    Implements ``syncer.core.cursors.CursorStore``, ``syncer.core.ledger.Ledger``,
+    ``syncer.core.directory.LookupCache`` and ``syncer.core.write_windows.WriteWindows``.
+    Open it with :meth:`open`; close it (or use it as a context manager) to release its
+    connections.
     """
 
     @classmethod
@@ -158,7 +159,7 @@ class StateStore(CacheTables, HistoryTables):
 
     def reserve_write(self, host: str, now: datetime, limits: Sequence[WindowLimit]) -> Reservation:
         """Reserve one write to ``host`` at ``now`` if every window has room (see
-        ``syncer.write_windows``), for every process sharing this store.
+        ``syncer.core.write_windows``), for every process sharing this store.
 
         One transaction: lock the host (PostgreSQL: a transaction advisory lock on the host's
         hash, which works behind poolers; SQLite: the ``BEGIN IMMEDIATE`` write lock), read

@@ -18,10 +18,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from syncer.actions import Plan
-from syncer.config_loader import load_model_file
-from syncer.evaluate import evaluate
-from syncer.model import (
+from syncer.core.actions import Plan
+from syncer.core.config_loader import load_model_file
+from syncer.core.evaluate import evaluate
+from syncer.core.model import (
     ActionItem,
     Evidence,
     EvidenceKind,
@@ -33,8 +33,8 @@ from syncer.model import (
     State,
     Verification,
 )
-from syncer.plan import plan
-from syncer.policy import Policy
+from syncer.core.plan import plan
+from syncer.core.policy import Policy
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY_FILE = Path(__file__).resolve().parents[2] / "config" / "pmsync.example.yaml"

@@ -1,8 +1,8 @@
 """Benchmark: what the two speed-ups of the core are worth, each with and without, in one run.
 
-``syncer.evaluate`` keeps two things done only for speed, and their docstrings give their
+``syncer.core.evaluate`` keeps two things done only for speed, and their docstrings give their
 measured worth: sharing one worked-out schedule per (priority, deadline) (``Rules.schedule``)
-and pausing the cyclic collector around evaluate and plan (``syncer.gcpause``). This script
+and pausing the cyclic collector around evaluate and plan (``syncer.core.gcpause``). This script
 measures the 100,000 items of ``bench_core.py`` three ways: as shipped, with every item's
 schedule worked out on its own, and with the collector left running. CPU is the best of 7
 runs of evaluate and of plan; peak RSS is each variant's own process's high-water mark, so
@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from syncer import plan as plan_module
-from syncer.config_loader import load_model_file
-from syncer.evaluate import NO_DEADLINE, Rules, Standing, assess, schedule_of
-from syncer.gcpause import gc_paused
-from syncer.model import ActionItem, Priority
-from syncer.policy import Policy
+from syncer.core import plan as plan_module
+from syncer.core.config_loader import load_model_file
+from syncer.core.evaluate import NO_DEADLINE, Rules, Standing, assess, schedule_of
+from syncer.core.gcpause import gc_paused
+from syncer.core.model import ActionItem, Priority
+from syncer.core.policy import Policy
 from tests.bench.bench_core import NOW, POLICY_FILE, generate
 
 VARIANTS = ("shipped", "unshared", "unpaused")

@@ -42,13 +42,13 @@ if str(ROOT) not in sys.path:
 
 from connectors.emulators.github import Faults, GitHubEmulator  # noqa: E402
 from connectors.github import GitHubConnector  # noqa: E402
-from syncer.cursors import MemoryCursorStore  # noqa: E402
-from syncer.messages import Markup, Message  # noqa: E402
-from syncer.model import ItemRef  # noqa: E402
-from syncer.policy import Policy  # noqa: E402
+from syncer.core.cursors import MemoryCursorStore  # noqa: E402
+from syncer.core.messages import Markup, Message  # noqa: E402
+from syncer.core.model import ItemRef  # noqa: E402
+from syncer.core.policy import Policy  # noqa: E402
+from syncer.core.tracker_config import GitHubTracker  # noqa: E402
+from syncer.core.write_windows import GRANTED, Reservation, WindowLimit  # noqa: E402
 from syncer.state import LeaderLease, LeaseFence, StateStore  # noqa: E402
-from syncer.tracker_config import GitHubTracker  # noqa: E402
-from syncer.write_windows import GRANTED, Reservation, WindowLimit  # noqa: E402
 from tests.soak.fence_pause import postgres_url, schema  # noqa: E402
 
 TOKEN = "bench-fence-token"
@@ -131,8 +131,8 @@ def fence_cost(url: str, calls: int) -> list[float]:
 
 def real_time_cycle() -> tuple[int, int, int, float]:
     """(writes, leadership losses, renewals seen, seconds) of one paced full-budget cycle."""
-    from syncer.daemon import Daemon
-    from syncer.settings import Settings
+    from syncer.service.daemon import Daemon
+    from syncer.service.settings import Settings
     from tests.service.support import TOKEN_ENV, add_overdue, policy_dict, seed_repo, write_policy
 
     os.environ[TOKEN_ENV] = TOKEN

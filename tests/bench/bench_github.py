@@ -39,14 +39,14 @@ from pydantic import SecretStr
 
 from connectors.emulators.github import GitHubEmulator
 from connectors.github import GitHubConnector
-from syncer.cursors import MemoryCursorStore
-from syncer.directory import MemoryLookupCache, with_account_status
-from syncer.evidence import verify_evidence
-from syncer.messages import Markup, Mention, Message
-from syncer.model import ItemRef, Person
-from syncer.policy import Escalation, Policy, Tier
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.directory import MemoryLookupCache, with_account_status
+from syncer.core.evidence import verify_evidence
+from syncer.core.messages import Markup, Mention, Message
+from syncer.core.model import ItemRef, Person
+from syncer.core.policy import Escalation, Policy, Tier
+from syncer.core.tracker_config import GitHubTracker
 from syncer.state import StateStore
-from syncer.tracker_config import GitHubTracker
 from tests.bench.pmsync_process import pmsync_env, run_pmsync, write_yaml
 
 TOKEN = "bench-token"

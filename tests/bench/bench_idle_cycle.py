@@ -20,7 +20,7 @@ sent. CPU time is ``time.process_time`` around one ``sync_job``, best of five cy
 clock moved by one poll interval each time; logs are JSON lines at INFO, as in a container.
 The line "of which the reads" is the connector's ``fetch`` alone (cursors and requests).
 ``--stages-anew`` also measures the cycle with every stage after the evaluator done anew
-(what the daemon did before ``syncer.idle``). To compare two checkouts, run this file in each
+(what the daemon did before ``syncer.core.idle``). To compare two checkouts, run this file in each
 (copy it into the other one's ``tests/bench/``), one after the other.
 Goal (issue 14): an idle daemon cycle at 100,000 items under 50 ms CPU.
 Run: ``.venv/bin/python tests/bench/bench_idle_cycle.py [--stages-anew]``.
@@ -49,16 +49,16 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from syncer.cursors import Cursor, ViewEntry, encode_entry
-from syncer.daemon import Daemon
-from syncer.evaluate import evaluate
-from syncer.idle import CheckedItems, CycleMemory, Reuse
-from syncer.logging_setup import configure_logging
-from syncer.model import ActionItem, Evidence, ItemRef, Verification
-from syncer.plan import Observed, plan
-from syncer.policy import Policy
-from syncer.settings import Settings
-from syncer.tracker import EvidenceLink, Verdict
+from syncer.core.cursors import Cursor, ViewEntry, encode_entry
+from syncer.core.evaluate import evaluate
+from syncer.core.idle import CheckedItems, CycleMemory, Reuse
+from syncer.core.logging_setup import configure_logging
+from syncer.core.model import ActionItem, Evidence, ItemRef, Verification
+from syncer.core.plan import Observed, plan
+from syncer.core.policy import Policy
+from syncer.core.tracker import EvidenceLink, Verdict
+from syncer.service.daemon import Daemon
+from syncer.service.settings import Settings
 from tests.bench.bench_core import NOW, POLICY_FILE, generate, settle
 
 TOKEN_ENV = "PMSYNC_BENCH_GITHUB_TOKEN"
@@ -253,7 +253,7 @@ def best_read(daemon: Daemon, clock: Clock, repeat: int = 5) -> float:
 
 
 class NeverReuse(Reuse[T]):
-    """A stage computed every cycle, as before ``syncer.idle``."""
+    """A stage computed every cycle, as before ``syncer.core.idle``."""
 
     def answer(self, inputs: Sequence[object], key: Hashable, compute: Callable[[], T]) -> T:
         self.reused = False
@@ -261,7 +261,7 @@ class NeverReuse(Reuse[T]):
 
 
 class NeverChecked(CheckedItems):
-    """Owner accounts and evidence looked at every cycle, as before ``syncer.idle``."""
+    """Owner accounts and evidence looked at every cycle, as before ``syncer.core.idle``."""
 
     def get(self, fetched: list[ActionItem], day: date, now: datetime) -> Any:
         self.reused = False
@@ -277,7 +277,7 @@ class BeforeMemory(CycleMemory):
 
 
 def as_before(daemon: Daemon) -> None:
-    """The daemon before ``syncer.idle``: an ``IncrementalEvaluator``, every other stage anew."""
+    """The daemon before ``syncer.core.idle``: an ``IncrementalEvaluator``, each stage anew."""
     daemon.memories[TRACKER] = BeforeMemory(
         checked=NeverChecked(), plans=NeverReuse(), recorded=NeverReuse()
     )

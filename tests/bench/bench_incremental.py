@@ -3,7 +3,7 @@ incremental, in one run.
 
 Idle: every item unchanged (the same objects a 304 read hands back), the clock moved by one
 poll interval (the example policy's ``daemon.interval``) inside the same policy-local day.
-"Full" is ``syncer.evaluate.evaluate``, what every cycle did before; "incremental" is the
+"Full" is ``syncer.core.evaluate.evaluate``, what every cycle did before; "incremental" is the
 daemon's ``IncrementalEvaluator`` after a first cycle filled it. CPU time is
 ``time.process_time``, best of five runs (noise only adds). The plan of the same cycle is
 timed too, on its own (in a daemon it is reused for the very same assessments: the whole
@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from syncer.config_loader import load_model_file
-from syncer.evaluate import evaluate
-from syncer.incremental import IncrementalEvaluator
-from syncer.plan import plan
-from syncer.policy import Policy
+from syncer.core.config_loader import load_model_file
+from syncer.core.evaluate import evaluate
+from syncer.core.incremental import IncrementalEvaluator
+from syncer.core.plan import plan
+from syncer.core.policy import Policy
 from tests.bench.bench_core import NOW, POLICY_FILE, generate
 
 

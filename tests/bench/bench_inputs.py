@@ -96,9 +96,9 @@ def run(argv: list[str], timeout: float, memory_mb: int) -> tuple[float, int, in
 
 def in_process(path: Path) -> tuple[float, int, str]:
     """(seconds, peak bytes allocated, first problem or 'ok') of loading a policy file."""
-    from syncer.config_loader import load_model_file
-    from syncer.errors import ConfigError
-    from syncer.policy import Policy
+    from syncer.core.config_loader import load_model_file
+    from syncer.core.errors import ConfigError
+    from syncer.core.policy import Policy
 
     tracemalloc.start()
     started = time.perf_counter()

@@ -39,11 +39,11 @@ from pydantic import SecretStr
 
 from connectors.emulators.jira import JiraEmulator
 from connectors.jira.client import JiraConnector
-from syncer.cursors import MemoryCursorStore
-from syncer.messages import Markup, Mention, Message
-from syncer.model import ItemRef, Person
-from syncer.policy import Policy
-from syncer.tracker_config import JiraTracker
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.messages import Markup, Mention, Message
+from syncer.core.model import ItemRef, Person
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import JiraTracker
 from tests.bench.pmsync_process import pmsync_env, run_pmsync, write_yaml
 
 EMAIL, TOKEN = "bot@acme.test", "bench-token"

@@ -28,10 +28,10 @@ from pydantic import SecretStr
 from connectors.emulators.jira import JiraEmulator
 from connectors.jira.client import JiraConnector
 from connectors.jira.mapper import map_issue
-from syncer.cursors import MemoryCursorStore
-from syncer.model import ActionItem
-from syncer.policy import Policy
-from syncer.tracker_config import JiraTracker
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.model import ActionItem
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import JiraTracker
 
 EMAIL, TOKEN = "bot@acme.test", "bench-token"
 JQL = "project = REL AND labels = postmortem-action"

@@ -40,13 +40,13 @@ from pydantic import BaseModel, SecretStr
 
 from connectors.emulators.github import GitHubEmulator
 from connectors.github import GitHubConnector
-from syncer.actions import EscalationStep
-from syncer.apply import Applier
-from syncer.config_loader import load_model_file
-from syncer.cursors import MemoryCursorStore
-from syncer.cycle import run_cycle
-from syncer.ledger import MemoryLedger
-from syncer.policy import Escalation, Policy, Tier
+from syncer.core.actions import EscalationStep
+from syncer.core.apply import Applier
+from syncer.core.config_loader import load_model_file
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.cycle import run_cycle
+from syncer.core.ledger import MemoryLedger
+from syncer.core.policy import Escalation, Policy, Tier
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -64,9 +64,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.emulators.github import GitHubEmulator
 from connectors.emulators.github_model import HookEvent
-from syncer.policy import Policy
+from syncer.core.policy import Policy
+from syncer.service.wiring import Runtime, build_trackers
 from syncer.state import StateStore
-from syncer.wiring import Runtime, build_trackers
 from tests.bench.pmsync_process import pmsync_command, pmsync_env, write_yaml
 
 TOKEN = "bench-latency-token"

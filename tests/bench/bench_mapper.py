@@ -17,8 +17,8 @@ import time
 from typing import Any
 
 from connectors.github.mapper import map_issues
-from syncer.policy import Policy
-from syncer.tracker_config import GitHubTracker
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import GitHubTracker
 
 EVIDENCE = (
     "https://github.com/acme/api/pull/{n}",

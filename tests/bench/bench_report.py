@@ -19,11 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from connectors.github.renderer import GitHubDocuments
-from syncer.actions import UpsertReport
-from syncer.config_loader import load_model_file
-from syncer.evaluate import evaluate
-from syncer.ledger import LedgerEntry
-from syncer.model import (
+from syncer.core.actions import UpsertReport
+from syncer.core.config_loader import load_model_file
+from syncer.core.evaluate import evaluate
+from syncer.core.ledger import LedgerEntry
+from syncer.core.model import (
     ActionItem,
     Evidence,
     EvidenceKind,
@@ -35,7 +35,7 @@ from syncer.model import (
     State,
     Verification,
 )
-from syncer.policy import Policy
+from syncer.core.policy import Policy
 from syncer.report import build_report, report_changes
 from syncer.report.render_html import render_html
 from syncer.report.render_json import render_json

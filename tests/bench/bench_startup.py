@@ -26,9 +26,9 @@ RUNS = 11
 
 
 def pmsync_command() -> list[str]:
-    """The installed console script next to this interpreter, else ``python -m syncer.cli``."""
+    """The installed console script next to this interpreter, else ``python -m syncer.cli.main``."""
     script = Path(sys.executable).with_name("pmsync")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "syncer.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "syncer.cli.main"]
 
 
 def child_cpu(argv: list[str]) -> tuple[float, int, float]:
@@ -83,7 +83,7 @@ def main() -> None:
     )
     for words in (["--version"], ["plan", "--help"], ["report", "--help"]):
         print(f"startup: pmsync {' '.join(words)} {median_cpu([*pmsync, *words], 5)}")
-    imports = costliest_imports(["-m", "syncer.cli", "--help"])
+    imports = costliest_imports(["-m", "syncer.cli.main", "--help"])
     print(
         "startup: costliest imports of --help (cumulative ms): "
         + ", ".join(f"{name} {ms:.1f}" for name, ms in imports)

@@ -27,7 +27,7 @@ def pmsync_env(extra: dict[str, str], code: Path | None = None) -> dict[str, str
 
 
 def pmsync_command(*args: str, python: str | None = None) -> list[str]:
-    return [python or sys.executable, "-m", "syncer.cli", *args]
+    return [python or sys.executable, "-m", "syncer.cli.main", *args]
 
 
 def run_pmsync(

@@ -2,19 +2,19 @@
 
 from datetime import UTC, datetime
 
-from syncer.apply import Applier, DryRun
-from syncer.cycle import run_cycle
-from syncer.errors import (
+from syncer.core.apply import Applier, DryRun
+from syncer.core.cycle import run_cycle
+from syncer.core.errors import (
     LeadershipLost,
     RateLimited,
     TrackerError,
     TransientError,
     TransitionUnavailable,
 )
-from syncer.exit_codes import ExitCode
-from syncer.ledger import MemoryLedger
-from syncer.model import ActionItem, Priority, Severity
-from syncer.policy import Policy
+from syncer.core.exit_codes import ExitCode
+from syncer.core.ledger import MemoryLedger
+from syncer.core.model import ActionItem, Priority, Severity
+from syncer.core.policy import Policy
 from tests.builders import NOW, example_policy, item
 from tests.fakes import FakeTracker
 

@@ -8,10 +8,10 @@ from importlib import metadata
 
 import pytest
 
-from syncer.assessment import Finding
-from syncer.cli import LAZY_COMMANDS, build_parser, main
-from syncer.cli_commands import has_violations
-from syncer.evaluate import evaluate
+from syncer.cli.commands import has_violations
+from syncer.cli.main import LAZY_COMMANDS, build_parser, main
+from syncer.core.assessment import Finding
+from syncer.core.evaluate import evaluate
 from tests.builders import EXAMPLE_POLICY, NOW, REPO, example_policy, item
 
 ITEMS = REPO / "config" / "examples" / "items.json"
@@ -201,7 +201,7 @@ class TestStartUp:
     @pytest.mark.parametrize("option", ["--help", "--version"])
     def test_help_and_version_import_no_heavy_library(self, option: str) -> None:
         """``pmsync --help`` and ``--version`` cost argparse, not pydantic, rich, SQLAlchemy,
-        prometheus-client or the tracker clients (``--version`` went through syncer.metrics and
+        prometheus-client or the tracker clients (``--version`` went through service.metrics and
         cost six times ``--help``).
 
         Checked in a fresh interpreter through ``sys.modules`` (the time it takes is a
@@ -209,7 +209,7 @@ class TestStartUp:
         """
         script = (
             "import sys\n"
-            "from syncer.cli import main\n"
+            "from syncer.cli.main import main\n"
             "try:\n"
             f"    main([{option!r}])\n"
             "except SystemExit:\n"

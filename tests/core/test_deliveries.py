@@ -18,7 +18,7 @@ import pytest
 
 from connectors.github.webhooks import GitHubWebhooks
 from connectors.jira.webhooks import JiraWebhooks
-from syncer.deliveries import (
+from syncer.core.deliveries import (
     Delivery,
     MemoryDeliveryQueue,
     Target,
@@ -26,7 +26,7 @@ from syncer.deliveries import (
     same_link,
     signers,
 )
-from syncer.tracker_config import GitHubTracker, JiraTracker
+from syncer.core.tracker_config import GitHubTracker, JiraTracker
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from syncer.directory import (
+from syncer.core.directory import (
     AccountStatus,
     MemoryLookupCache,
     UserDirectory,
     owners_that_matter,
     with_account_status,
 )
-from syncer.model import ActionItem, Person
+from syncer.core.model import ActionItem, Person
 from tests.builders import NOW, example_policy, item
 
 POLICY = example_policy()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncer.document import Facts, Paragraph, Prose, Span, safe_url
+from syncer.core.document import Facts, Paragraph, Prose, Span, safe_url
 
 
 class TestSafeUrl:

@@ -8,23 +8,30 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncer.apply import Applier
-from syncer.cli import main
-from syncer.cycle import run_cycle
-from syncer.errors import TransientError
-from syncer.evaluate import Assessment, Status, evaluate
-from syncer.evidence import verify_evidence
-from syncer.evidence_judge import EvidenceJudge, EvidenceOutcome, judge_for
-from syncer.evidence_links import (
+from syncer.cli.main import main
+from syncer.core.apply import Applier
+from syncer.core.cycle import run_cycle
+from syncer.core.errors import TransientError
+from syncer.core.evaluate import Assessment, Status, evaluate
+from syncer.core.evidence import verify_evidence
+from syncer.core.evidence_judge import EvidenceJudge, EvidenceOutcome, judge_for
+from syncer.core.evidence_links import (
     DEFAULT_LINK_RULES,
     LinkClassifier,
     classifier_for,
     default_classifier,
 )
-from syncer.ledger import MemoryLedger
-from syncer.model import Evidence, EvidenceKind, Priority, Resolution, Verification
-from syncer.policy import Closure, EvidenceRule, LinkRule, Policy, Unverifiable, ViolationAction
-from syncer.tracker import EvidenceLink, Verdict
+from syncer.core.ledger import MemoryLedger
+from syncer.core.model import Evidence, EvidenceKind, Priority, Resolution, Verification
+from syncer.core.policy import (
+    Closure,
+    EvidenceRule,
+    LinkRule,
+    Policy,
+    Unverifiable,
+    ViolationAction,
+)
+from syncer.core.tracker import EvidenceLink, Verdict
 from tests.builders import NOW, example_policy, item
 from tests.fakes import FakeTracker, FakeVerifier
 

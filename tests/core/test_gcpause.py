@@ -2,7 +2,7 @@
 
 import gc
 
-from syncer.gcpause import gc_paused
+from syncer.core.gcpause import gc_paused
 
 
 class Holder:

@@ -8,17 +8,17 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.actions import Plan
-from syncer.apply import ApplyResult
-from syncer.assessment import Assessment
-from syncer.cycle import CycleOutcome, checked_items
-from syncer.daemon import MergedViews, merge_outcomes
-from syncer.directory import AccountStatus, MemoryLookupCache
-from syncer.evaluate import evaluate
-from syncer.idle import CycleMemory, Joined, next_window_end
-from syncer.model import ActionItem, Evidence, EvidenceKind, ItemRef, Verification
-from syncer.tracker import Tracker, Verdict
-from syncer.wiring import observed_from, open_state
+from syncer.core.actions import Plan
+from syncer.core.apply import ApplyResult
+from syncer.core.assessment import Assessment
+from syncer.core.cycle import CycleOutcome, checked_items
+from syncer.core.directory import AccountStatus, MemoryLookupCache
+from syncer.core.evaluate import evaluate
+from syncer.core.idle import CycleMemory, Joined, next_window_end
+from syncer.core.model import ActionItem, Evidence, EvidenceKind, ItemRef, Verification
+from syncer.core.tracker import Tracker, Verdict
+from syncer.service.daemon import MergedViews, merge_outcomes
+from syncer.service.wiring import observed_from, open_state
 from tests.builders import NOW, example_policy, item
 from tests.core.test_directory import GONE, FakeDirectory
 from tests.core.test_incremental import keyed

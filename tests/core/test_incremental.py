@@ -11,17 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.actions import ItemChange, Plan
-from syncer.assessment import Assessment
-from syncer.cycle import record_decisions
-from syncer.errors import TransientError
-from syncer.evaluate import evaluate
-from syncer.idle import CycleMemory
-from syncer.incremental import IncrementalEvaluator
-from syncer.ledger import LedgerEntry, MemoryLedger
-from syncer.model import ActionItem
-from syncer.plan import Observed, plan
-from syncer.policy import Policy
+from syncer.core.actions import ItemChange, Plan
+from syncer.core.assessment import Assessment
+from syncer.core.cycle import record_decisions
+from syncer.core.errors import TransientError
+from syncer.core.evaluate import evaluate
+from syncer.core.idle import CycleMemory
+from syncer.core.incremental import IncrementalEvaluator
+from syncer.core.ledger import LedgerEntry, MemoryLedger
+from syncer.core.model import ActionItem
+from syncer.core.plan import Observed, plan
+from syncer.core.policy import Policy
 from tests.builders import NOW, example_policy, item
 from tests.core.test_properties import action_items
 

@@ -1,7 +1,7 @@
 """Input files cannot hurt: every loader refuses hostile input with a located, one-line error.
 
 The loaders are the policy (``check-config`` and every command), ``--items`` exports,
-incident records and both emulators' seeds; all go through ``syncer.config_loader``. The
+incident records and both emulators' seeds; all go through ``syncer.core.config_loader``. The
 first classes pin each rule (duplicate keys, aliases, depth, size, UTF-8, settings); the
 last fuzzes every loader with hypothesis (random bytes, random YAML trees, mutations of the
 shipped examples): no traceback, and every error names the file, the line and the key.
@@ -26,15 +26,15 @@ from rich.console import Console
 from connectors.emulators.github import GitHubEmulator
 from connectors.emulators.github_seed import SeedError
 from connectors.emulators.jira import JiraEmulator
-from syncer.cli import main
-from syncer.cli_commands import read_items
-from syncer.config_document import ITEMS_LIMITS, POLICY_LIMITS, Limits
-from syncer.config_loader import load_file, load_model_file
-from syncer.errors import ConfigError
-from syncer.policy import Policy
+from syncer.cli.commands import read_items
+from syncer.cli.main import main
+from syncer.core.config_document import ITEMS_LIMITS, POLICY_LIMITS, Limits
+from syncer.core.config_loader import load_file, load_model_file
+from syncer.core.errors import ConfigError
+from syncer.core.policy import Policy
 from syncer.postmortem.record import load_file as load_record
 from syncer.postmortem.source import SourceError
-from syncer.settings import load_settings
+from syncer.service.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY = REPO / "config" / "pmsync.example.yaml"

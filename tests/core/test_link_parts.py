@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from syncer.evidence_links import default_classifier, link_parts
-from syncer.model import EvidenceKind
+from syncer.core.evidence_links import default_classifier, link_parts
+from syncer.core.model import EvidenceKind
 
 SCHEMES = ["https://", "http://", "HTTPS://", "Http://", "ftp://", "//", "", "https:", "https:/"]
 HOSTS = [

@@ -3,12 +3,12 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.actions import PostComment
-from syncer.evaluate import Assessment, evaluate
-from syncer.model import ActionItem, Priority, Severity
-from syncer.plan import plan
-from syncer.policy import Policy
-from syncer.templates import mention_once
+from syncer.core.actions import PostComment
+from syncer.core.evaluate import Assessment, evaluate
+from syncer.core.model import ActionItem, Priority, Severity
+from syncer.core.plan import plan
+from syncer.core.policy import Policy
+from syncer.core.templates import mention_once
 from tests.builders import NOW, example_policy, item
 
 POLICY = example_policy()

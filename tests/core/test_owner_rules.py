@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from syncer.evaluate import Assessment, Status, evaluate
-from syncer.model import ActionItem, Person, Priority
-from syncer.policy import Policy
+from syncer.core.evaluate import Assessment, Status, evaluate
+from syncer.core.model import ActionItem, Person, Priority
+from syncer.core.policy import Policy
 from tests.builders import NOW, example_policy, item, merged_pr
 
 POLICY = example_policy()

@@ -18,16 +18,16 @@ from setuptools import find_packages
 from connectors.emulators.github import GitHubEmulator
 from connectors.github.renderer import render_message
 from connectors.jira.renderer import render_adf, render_wiki
-from syncer.actions import PostComment
-from syncer.cli import main
-from syncer.cli_commands import comment_renderer
-from syncer.evaluate import Status, evaluate
-from syncer.model import Evidence, EvidenceKind, Person, Priority
-from syncer.plan import plan
-from syncer.plan_view import SCHEMA_VERSION, plan_json
-from syncer.policy import Policy
+from syncer.cli.commands import comment_renderer
+from syncer.cli.main import main
+from syncer.core.actions import PostComment
+from syncer.core.evaluate import Status, evaluate
+from syncer.core.model import Evidence, EvidenceKind, Person, Priority
+from syncer.core.plan import plan
+from syncer.core.plan_view import SCHEMA_VERSION, plan_json
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import JiraTracker
 from syncer.schemas import load
-from syncer.tracker_config import JiraTracker
 from tests.builders import EXAMPLE_POLICY, NOW, REPO, example_policy, item
 
 ITEMS = REPO / "config" / "examples" / "items.json"

@@ -9,11 +9,11 @@ import re
 import pytest
 from rich.console import Console
 
-from syncer.actions import AddLabels, Plan, PostComment, RemoveLabels
-from syncer.evaluate import Assessment, evaluate
-from syncer.model import ActionItem, Priority
-from syncer.plan import plan
-from syncer.plan_view import counts_line, fold_ref, print_plan
+from syncer.core.actions import AddLabels, Plan, PostComment, RemoveLabels
+from syncer.core.evaluate import Assessment, evaluate
+from syncer.core.model import ActionItem, Priority
+from syncer.core.plan import plan
+from syncer.core.plan_view import counts_line, fold_ref, print_plan
 from tests.builders import NOW, REPO, example_policy, item
 
 ITEMS = REPO / "config" / "examples" / "items.json"

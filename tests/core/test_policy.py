@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from syncer.cli import main
-from syncer.config_loader import load_model_file
-from syncer.durations import Span, parse_span
-from syncer.errors import ConfigError
-from syncer.policy import Escalation, Policy, Tier
-from syncer.policy_base import FallbackMention
-from syncer.tracker_config import JiraTracker
+from syncer.cli.main import main
+from syncer.core.config_loader import load_model_file
+from syncer.core.durations import Span, parse_span
+from syncer.core.errors import ConfigError
+from syncer.core.policy import Escalation, Policy, Tier
+from syncer.core.policy_base import FallbackMention
+from syncer.core.tracker_config import JiraTracker
 from tests.builders import EXAMPLE_POLICY, REPO
 
 BAD_POLICY = """\

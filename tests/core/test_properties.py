@@ -6,11 +6,11 @@ from random import Random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.apply import Applier
-from syncer.cycle import run_cycle
-from syncer.evaluate import evaluate
-from syncer.ledger import MemoryLedger
-from syncer.model import (
+from syncer.core.apply import Applier
+from syncer.core.cycle import run_cycle
+from syncer.core.evaluate import evaluate
+from syncer.core.ledger import MemoryLedger
+from syncer.core.model import (
     ActionItem,
     Evidence,
     EvidenceKind,
@@ -20,8 +20,8 @@ from syncer.model import (
     Verification,
     Waiver,
 )
-from syncer.plan import Observed, plan
-from syncer.policy import ViolationAction
+from syncer.core.plan import Observed, plan
+from syncer.core.policy import ViolationAction
 from tests.builders import NOW, example_policy, item
 from tests.fakes import FakeTracker
 

@@ -1,4 +1,4 @@
-"""Each rule function of ``syncer.evaluate`` and ``syncer.closure`` on its own, at NOW.
+"""Each rule function of ``syncer.core.evaluate`` and ``syncer.core.closure`` on its own, at NOW.
 
 With the example policy. ``tests/core/test_rules.py`` checks what whole assessments say;
 these tests call one rule each, so each rule's contract is written down on its own.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from syncer.assessment import NOTHING, Finding, LegacyMarker, Status, Verdict, combine
-from syncer.closure import (
+from syncer.core.assessment import NOTHING, Finding, LegacyMarker, Status, Verdict, combine
+from syncer.core.closure import (
     counts_as_owner,
     evidence_judgement,
     judge_closure,
@@ -18,7 +18,7 @@ from syncer.closure import (
     owner_verdict,
     rejection,
 )
-from syncer.evaluate import (
+from syncer.core.evaluate import (
     NO_DEADLINE,
     ON_TRACK,
     PAUSED,
@@ -35,8 +35,8 @@ from syncer.evaluate import (
     tier_reached,
     waiver_of,
 )
-from syncer.evidence_judge import EvidenceOutcome
-from syncer.model import (
+from syncer.core.evidence_judge import EvidenceOutcome
+from syncer.core.model import (
     ActionItem,
     Evidence,
     EvidenceKind,
@@ -47,7 +47,7 @@ from syncer.model import (
     Verification,
     Waiver,
 )
-from syncer.policy import Escalation, OwnerRule, Tier, ViolationAction
+from syncer.core.policy import Escalation, OwnerRule, Tier, ViolationAction
 from tests.builders import NOW, example_policy, item, merged_pr
 
 POLICY = example_policy()

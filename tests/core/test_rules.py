@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.durations import parse_span
-from syncer.evaluate import Assessment, Status, evaluate
-from syncer.model import (
+from syncer.core.durations import parse_span
+from syncer.core.evaluate import Assessment, Status, evaluate
+from syncer.core.model import (
     ActionItem,
     Evidence,
     EvidenceKind,
@@ -18,8 +18,8 @@ from syncer.model import (
     Verification,
     Waiver,
 )
-from syncer.plan import plan
-from syncer.policy import Deadlines, Policy
+from syncer.core.plan import plan
+from syncer.core.policy import Deadlines, Policy
 from tests.builders import NOW, example_policy, item, merged_pr
 
 POLICY = example_policy()
@@ -244,7 +244,7 @@ class TestLocalDays:
         from datetime import UTC, datetime
         from zoneinfo import ZoneInfo
 
-        from syncer.deadlines import DeadlineCalendar
+        from syncer.core.deadlines import DeadlineCalendar
 
         calendar = DeadlineCalendar(
             POLICY.deadlines.model_copy(update={"timezone": "Europe/Berlin"})
@@ -273,7 +273,7 @@ class TestLocalDays:
     @settings(max_examples=300, deadline=None)
     def test_local_days_match_the_zone_database_anywhere(self, moment: datetime, zone: str) -> None:
         """Half-hour DST, 45-minute offsets and pre-1900 offsets in seconds included."""
-        from syncer.deadlines import DeadlineCalendar
+        from syncer.core.deadlines import DeadlineCalendar
 
         calendar = DeadlineCalendar(POLICY.deadlines.model_copy(update={"timezone": zone}))
         assert calendar.local_date(moment) == moment.astimezone(ZoneInfo(zone)).date()

@@ -2,11 +2,11 @@
 
 from datetime import date, datetime, timedelta
 
-from syncer.apply import Applier
-from syncer.cycle import CycleOutcome, run_cycle
-from syncer.ledger import MemoryLedger
-from syncer.model import ActionItem, Priority, Severity
-from syncer.policy import Escalation, Policy, Tier
+from syncer.core.apply import Applier
+from syncer.core.cycle import CycleOutcome, run_cycle
+from syncer.core.ledger import MemoryLedger
+from syncer.core.model import ActionItem, Priority, Severity
+from syncer.core.policy import Escalation, Policy, Tier
 from tests.builders import NOW, example_policy, item
 from tests.fakes import FakeComment, FakeTracker
 

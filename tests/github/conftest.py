@@ -10,9 +10,9 @@ from pydantic import SecretStr
 
 from connectors.emulators.github import GitHubEmulator
 from connectors.github import GitHubConnector
-from syncer.cursors import MemoryCursorStore
-from syncer.policy import Escalation, Policy, Tier
-from syncer.tracker_config import GitHubTracker
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.policy import Escalation, Policy, Tier
+from syncer.core.tracker_config import GitHubTracker
 
 TOKEN = "t0ken-for-tests"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

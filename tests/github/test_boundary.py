@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from connectors.github.client import classify, make_auth, make_retry, read_token, web_host
 from connectors.github.verify import web_origins
-from syncer.errors import ConfigError, PermanentError, RateLimited, TransientError
-from syncer.tracker_config import GitHubTracker
+from syncer.core.errors import ConfigError, PermanentError, RateLimited, TransientError
+from syncer.core.tracker_config import GitHubTracker
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -22,10 +22,10 @@ import yaml
 from pydantic import SecretStr
 
 from connectors.github import GitHubConnector
-from syncer.cursors import MemoryCursorStore
-from syncer.messages import Markup, Mention, Message, Text
-from syncer.model import Person
-from syncer.tracker_config import GitHubTracker
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.messages import Markup, Mention, Message, Text
+from syncer.core.model import Person
+from syncer.core.tracker_config import GitHubTracker
 from tests.cassette_filters import scrub_request, scrub_response
 from tests.github.conftest import POLICY, START, TOKEN, FakeClock
 

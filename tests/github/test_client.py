@@ -8,14 +8,14 @@ import pytest
 from structlog.testing import capture_logs
 
 from connectors.emulators.github import Faults, GitHubEmulator
-from syncer.apply import Applier
-from syncer.cursors import MemoryCursorStore
-from syncer.cycle import run_cycle
-from syncer.errors import RateLimited, TransientError
-from syncer.evidence_judge import judge_for
-from syncer.ledger import MemoryLedger
-from syncer.messages import Markup, Mention, Message, Text
-from syncer.model import (
+from syncer.core.apply import Applier
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.cycle import run_cycle
+from syncer.core.errors import RateLimited, TransientError
+from syncer.core.evidence_judge import judge_for
+from syncer.core.ledger import MemoryLedger
+from syncer.core.messages import Markup, Mention, Message, Text
+from syncer.core.model import (
     Evidence,
     EvidenceKind,
     ItemRef,
@@ -25,8 +25,8 @@ from syncer.model import (
     State,
     Verification,
 )
-from syncer.policy import EvidenceRule
-from syncer.tracker import (
+from syncer.core.policy import EvidenceRule
+from syncer.core.tracker import (
     NO_SUCH_PULL_REQUEST,
     EvidenceLink,
     EvidenceVerifier,

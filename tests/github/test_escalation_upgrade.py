@@ -11,12 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from connectors.emulators.github import GitHubEmulator
-from syncer.apply import Applier
-from syncer.cycle import run_cycle
-from syncer.ledger import MemoryLedger
-from syncer.messages import Markup, Mention, Message
-from syncer.model import ItemRef, Person
-from syncer.policy import Escalation, Policy, Tier
+from syncer.core.apply import Applier
+from syncer.core.cycle import run_cycle
+from syncer.core.ledger import MemoryLedger
+from syncer.core.messages import Markup, Mention, Message
+from syncer.core.model import ItemRef, Person
+from syncer.core.policy import Escalation, Policy, Tier
 from tests.github.conftest import START, ConnectorFactory, FakeClock
 
 OWNER = Tier(name="owner", after="0d", label="pmsync/overdue")

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.github.issue_form import parse_evidence
-from syncer.evidence_links import LinkClassifier, default_classifier
-from syncer.model import Evidence, EvidenceKind
+from syncer.core.evidence_links import LinkClassifier, default_classifier
+from syncer.core.model import Evidence, EvidenceKind
 
 _URL_RE = re.compile(r"https?://[^\s<>()\[\]\"'`|]+", re.IGNORECASE)
 _CHECKBOX_RE = re.compile(r"^\[[ xX]\]\s*")

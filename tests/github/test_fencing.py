@@ -13,13 +13,13 @@ from connectors.emulators.github import Faults, GitHubEmulator
 from connectors.fencing import FencedAdapter
 from connectors.github import GitHubConnector
 from connectors.github.session import GetOnlyRetry, make_connection
-from syncer.actions import AddLabels, CreateLabels
-from syncer.cursors import MemoryCursorStore
-from syncer.errors import LeadershipLost
-from syncer.messages import Markup, Message
-from syncer.tracker import CreatesLabels
-from syncer.tracker_config import GitHubTracker
-from syncer.write_windows import MemoryWriteWindows, Reservation, WindowLimit
+from syncer.core.actions import AddLabels, CreateLabels
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.errors import LeadershipLost
+from syncer.core.messages import Markup, Message
+from syncer.core.tracker import CreatesLabels
+from syncer.core.tracker_config import GitHubTracker
+from syncer.core.write_windows import MemoryWriteWindows, Reservation, WindowLimit
 from tests.github.conftest import POLICY, TOKEN, FakeClock
 from tests.github.test_client import ref, seed
 

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from connectors.github.labels import LabelClassifier, label_classifiers
 from connectors.github.mapper import map_issue
-from syncer.model import ActionItem, Priority, Severity
-from syncer.policy import Policy
-from syncer.tracker_config import GitHubTracker
+from syncer.core.model import ActionItem, Priority, Severity
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import GitHubTracker
 
 E = TypeVar("E", Severity, Priority)
 

@@ -12,7 +12,7 @@ import yaml
 
 from connectors.github.issue_form import SECTION_LABELS, parse_sections
 from connectors.github.mapper import is_pull_request, map_issue, map_issues
-from syncer.model import (
+from syncer.core.model import (
     ActionItem,
     EvidenceKind,
     Person,
@@ -21,9 +21,9 @@ from syncer.model import (
     Severity,
     State,
 )
-from syncer.policy import Closure, Escalation, EvidenceRule, LinkRule, Policy, Tier
-from syncer.tracker import SkippedItem
-from syncer.tracker_config import GitHubTracker
+from syncer.core.policy import Closure, Escalation, EvidenceRule, LinkRule, Policy, Tier
+from syncer.core.tracker import SkippedItem
+from syncer.core.tracker_config import GitHubTracker
 from tests.github.recorded import issue_payloads
 
 FORM = Path(__file__).resolve().parents[2] / "config/github/ISSUE_TEMPLATE/postmortem-action.yml"

@@ -16,11 +16,11 @@ from structlog.testing import capture_logs
 
 from connectors.emulators.github import Faults, GitHubEmulator
 from connectors.github import GitHubConnector
-from syncer.apply import Applier
-from syncer.cycle import CycleOutcome, run_cycle
-from syncer.directory import AccountStatus
-from syncer.ledger import MemoryLedger
-from syncer.policy import Escalation, Policy, Reminder, Tier
+from syncer.core.apply import Applier
+from syncer.core.cycle import CycleOutcome, run_cycle
+from syncer.core.directory import AccountStatus
+from syncer.core.ledger import MemoryLedger
+from syncer.core.policy import Escalation, Policy, Reminder, Tier
 from syncer.state import StateStore
 from tests.github.conftest import START, TOKEN, ConnectorFactory, FakeClock
 

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from connectors.github.mapper import map_issue
-from syncer.model import ActionItem, Person
-from syncer.tracker_config import GitHubTracker
+from syncer.core.model import ActionItem, Person
+from syncer.core.tracker_config import GitHubTracker
 from tests.github.test_mapper import POLICY, form_body, issue
 
 

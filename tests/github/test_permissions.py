@@ -13,8 +13,8 @@ from pydantic import SecretStr
 
 from connectors.emulators.github import GitHubEmulator
 from connectors.github.permissions import api_root_hint, check_github
-from syncer.cli import main
-from syncer.tracker_config import GitHubTracker
+from syncer.cli.main import main
+from syncer.core.tracker_config import GitHubTracker
 from tests.emulators.conftest import rsa_key_pair
 from tests.github.conftest import TOKEN, FakeClock
 

@@ -13,11 +13,11 @@ import pytest
 from structlog.testing import capture_logs
 
 from connectors.emulators.github import Faults, GitHubEmulator, Refusal
-from syncer.apply import Applier
-from syncer.cycle import CycleOutcome, run_cycle
-from syncer.exit_codes import ExitCode
-from syncer.ledger import MemoryLedger
-from syncer.policy import Policy
+from syncer.core.apply import Applier
+from syncer.core.cycle import CycleOutcome, run_cycle
+from syncer.core.exit_codes import ExitCode
+from syncer.core.ledger import MemoryLedger
+from syncer.core.policy import Policy
 from tests.builders import example_policy
 from tests.github.conftest import ConnectorFactory, FakeClock
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from connectors.github.renderer import escape as escape_text
 from connectors.github.renderer import render_message, with_marker
-from syncer.document import safe_url
-from syncer.messages import Link, Markup, Mention, Message, Text, markers_in
-from syncer.model import Person
+from syncer.core.document import safe_url
+from syncer.core.messages import Link, Markup, Mention, Message, Text, markers_in
+from syncer.core.model import Person
 
 MENTION = re.compile(r"(^|\W)@\w")
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from connectors.emulators.github import GitHubEmulator
 from connectors.emulators.github_server import Faults
 from connectors.github import GitHubConnector
-from syncer.actions import ItemChange, LinkChild, Plan
-from syncer.apply import ApplyResult, choose_executor
-from syncer.ledger import MemoryLedger
-from syncer.model import ItemRef
+from syncer.core.actions import ItemChange, LinkChild, Plan
+from syncer.core.apply import ApplyResult, choose_executor
+from syncer.core.ledger import MemoryLedger
+from syncer.core.model import ItemRef
 
 from .conftest import ConnectorFactory, FakeClock
 

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import update
 
 from connectors.emulators.github import GitHubEmulator
-from syncer.model import ActionItem
-from syncer.policy import Escalation, Policy, Tier
+from syncer.core.model import ActionItem
+from syncer.core.policy import Escalation, Policy, Tier
 from syncer.state import StateStore
 from syncer.state.schema import ViewEntryRow
 from tests.github.conftest import ConnectorFactory, FakeClock

@@ -15,18 +15,18 @@ from connectors.emulators.github import GitHubEmulator
 from connectors.github import GitHubConnector
 from connectors.github.filer import GitHubFiler
 from connectors.github.renderer import GitHubDocuments
-from syncer.actions import AddLabels, ItemChange, Plan, PostComment, RemoveLabels
-from syncer.apply import ApplyResult, choose_executor
-from syncer.evaluate import evaluate
-from syncer.ledger import MemoryLedger
-from syncer.messages import Message, Text
-from syncer.model import ItemRef, Priority, Severity
-from syncer.policy import Policy, Report
+from syncer.core.actions import AddLabels, ItemChange, Plan, PostComment, RemoveLabels
+from syncer.core.apply import ApplyResult, choose_executor
+from syncer.core.evaluate import evaluate
+from syncer.core.ledger import MemoryLedger
+from syncer.core.messages import Message, Text
+from syncer.core.model import ItemRef, Priority, Severity
+from syncer.core.policy import Policy, Report
+from syncer.core.tracker import Tracker
 from syncer.postmortem.filing_apply import FilingResult, file_incident
 from syncer.postmortem.filing_model import FilingLabels
 from syncer.postmortem.record import load_file
 from syncer.report import build_report, report_changes
-from syncer.tracker import Tracker
 from tests.builders import NOW, example_policy, item
 
 from .conftest import ConnectorFactory, FakeClock
@@ -146,7 +146,7 @@ class TestBudgetInRequests:
         self, emulator: GitHubEmulator, make_connector: ConnectorFactory, clock: FakeClock
     ) -> None:
         """``pmsync report --dry-run`` publishes through the DryRun executor: planned, unsent."""
-        from syncer.report.cli import publish
+        from syncer.cli.report import publish
 
         emulator.add_repo("acme/api")
         policy = report_policy()

@@ -494,9 +494,9 @@ def merge(base: Any, change: Any) -> Any:
 
 def check_policy(path: Path) -> list[str]:
     """What ``pmsync check-config`` would object to, warnings included (a guide shows none)."""
-    from syncer.config_loader import load_model_file
-    from syncer.errors import ConfigError
-    from syncer.policy import Policy
+    from syncer.core.config_loader import load_model_file
+    from syncer.core.errors import ConfigError
+    from syncer.core.policy import Policy
 
     try:
         policy = load_model_file(Policy, path)

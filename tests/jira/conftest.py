@@ -13,9 +13,9 @@ from pydantic import SecretStr
 
 from connectors.emulators.jira import JiraEmulator
 from connectors.jira.client import JiraConnector
-from syncer.cursors import MemoryCursorStore
-from syncer.policy import Policy
-from syncer.tracker_config import JiraTracker
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import JiraTracker
 from tests.builders import example_policy
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

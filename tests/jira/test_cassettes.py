@@ -23,11 +23,11 @@ from pydantic import SecretStr
 
 from connectors.jira.client import JiraConnector
 from connectors.jira.renderer import markers_in_body
-from syncer.cursors import MemoryCursorStore
-from syncer.messages import Markup, Mention, Message, Text
-from syncer.model import ItemRef, Person
-from syncer.policy import Policy
-from syncer.tracker_config import JiraTracker
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.messages import Markup, Mention, Message, Text
+from syncer.core.model import ItemRef, Person
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import JiraTracker
 from tests.cassette_filters import scrub_request, scrub_response
 
 RECORD = os.environ.get("PMSYNC_RECORD_CASSETTES") == "1"

@@ -12,13 +12,13 @@ from pydantic import SecretStr
 from connectors.emulators.jira import JiraFaults
 from connectors.jira.client import JiraConnector
 from connectors.jira.permissions import check_jira
-from syncer.actions import AddLabels, ItemChange, Plan, PostComment
-from syncer.apply import Applier, ApplyResult
-from syncer.cycle import run_cycle
-from syncer.errors import PermanentError, RateLimited, TransientError
-from syncer.ledger import MemoryLedger
-from syncer.messages import Markup, Mention, Message, Text
-from syncer.model import ActionItem, EvidenceKind, ItemRef, Person, Priority, Severity, State
+from syncer.core.actions import AddLabels, ItemChange, Plan, PostComment
+from syncer.core.apply import Applier, ApplyResult
+from syncer.core.cycle import run_cycle
+from syncer.core.errors import PermanentError, RateLimited, TransientError
+from syncer.core.ledger import MemoryLedger
+from syncer.core.messages import Markup, Mention, Message, Text
+from syncer.core.model import ActionItem, EvidenceKind, ItemRef, Person, Priority, Severity, State
 from tests.builders import example_policy
 from tests.jira.conftest import ALICE_ID, BOB_ID, EMAIL, ERIN_ID, TOKEN, Site, record_urls
 

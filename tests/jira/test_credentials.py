@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from connectors.jira.session import read_credentials
-from syncer.errors import ConfigError
-from syncer.tracker_config import JiraTracker
+from syncer.core.errors import ConfigError
+from syncer.core.tracker_config import JiraTracker
 
 
 def _config(**changes: object) -> JiraTracker:

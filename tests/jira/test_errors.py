@@ -10,7 +10,7 @@ import requests
 from jira.exceptions import JIRAError
 
 from connectors.jira.errors import top_of_next_hour, translate
-from syncer.errors import PermanentError, RateLimited, TransientError
+from syncer.core.errors import PermanentError, RateLimited, TransientError
 
 NOW = datetime(2026, 11, 23, 9, 41, 7, tzinfo=UTC)
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncer.apply import Applier
-from syncer.cycle import run_cycle
-from syncer.ledger import MemoryLedger
-from syncer.messages import Markup, Mention, Message
-from syncer.model import ItemRef, Person
-from syncer.policy import Escalation, Policy, Tier
+from syncer.core.apply import Applier
+from syncer.core.cycle import run_cycle
+from syncer.core.ledger import MemoryLedger
+from syncer.core.messages import Markup, Mention, Message
+from syncer.core.model import ItemRef, Person
+from syncer.core.policy import Escalation, Policy, Tier
 from tests.jira.conftest import ALICE_ID, BOB_ID, Site
 
 LEAD_ID = "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077"

@@ -18,14 +18,14 @@ from pydantic import SecretStr
 from connectors.emulators.github import Faults, GitHubEmulator
 from connectors.github import GitHubConnector
 from connectors.jira.client import JiraConnector
-from syncer.apply import Applier
-from syncer.cursors import MemoryCursorStore
-from syncer.cycle import CycleOutcome, run_cycle
-from syncer.evaluate import Status
-from syncer.ledger import MemoryLedger
-from syncer.model import Verification
-from syncer.policy import Policy, ViolationAction
-from syncer.tracker_config import GitHubTracker
+from syncer.core.apply import Applier
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.cycle import CycleOutcome, run_cycle
+from syncer.core.evaluate import Status
+from syncer.core.ledger import MemoryLedger
+from syncer.core.model import Verification
+from syncer.core.policy import Policy, ViolationAction
+from syncer.core.tracker_config import GitHubTracker
 from tests.builders import example_policy
 from tests.jira.conftest import Site
 

@@ -22,13 +22,13 @@ from structlog.testing import capture_logs
 
 from connectors.jira.client import MARKERS_PROPERTY, JiraConnector
 from connectors.jira.renderer import markers_in_body
-from syncer.apply import Applier, ApplyResult
-from syncer.cycle import CycleOutcome, run_cycle
-from syncer.evaluate import evaluate
-from syncer.ledger import MemoryLedger
-from syncer.messages import Markup, Message
-from syncer.model import ItemRef
-from syncer.policy import Policy
+from syncer.core.apply import Applier, ApplyResult
+from syncer.core.cycle import CycleOutcome, run_cycle
+from syncer.core.evaluate import evaluate
+from syncer.core.ledger import MemoryLedger
+from syncer.core.messages import Markup, Message
+from syncer.core.model import ItemRef
+from syncer.core.policy import Policy
 from tests.builders import example_policy
 from tests.jira.conftest import Site, record_urls
 

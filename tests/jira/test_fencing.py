@@ -6,8 +6,8 @@ import pytest
 from pydantic import SecretStr
 
 from connectors.jira.client import JiraConnector
-from syncer.errors import LeadershipLost
-from syncer.model import ItemRef
+from syncer.core.errors import LeadershipLost
+from syncer.core.model import ItemRef
 from tests.builders import example_policy
 from tests.jira.conftest import EMAIL, TOKEN, Site
 

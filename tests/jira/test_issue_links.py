@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from connectors.emulators.jira import JiraFaults
 from connectors.jira.client import JiraConnector
-from syncer.actions import ItemChange, LinkChild, Plan
-from syncer.apply import ApplyResult, choose_executor
-from syncer.ledger import MemoryLedger
-from syncer.model import ItemRef
+from syncer.core.actions import ItemChange, LinkChild, Plan
+from syncer.core.apply import ApplyResult, choose_executor
+from syncer.core.ledger import MemoryLedger
+from syncer.core.model import ItemRef
 
 from .conftest import Site
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from connectors.jira.fields import BASE_FIELDS, FieldResolution, MappingContext, resolve_fields
 from connectors.jira.mapper import map_issue, parse_severity
-from syncer.evidence_links import classifier_for
-from syncer.model import (
+from syncer.core.evidence_links import classifier_for
+from syncer.core.model import (
     ActionItem,
     EvidenceKind,
     Priority,
@@ -17,9 +17,9 @@ from syncer.model import (
     Severity,
     State,
 )
-from syncer.policy import EvidenceRule, LinkRule
-from syncer.tracker import SkippedItem
-from syncer.tracker_config import JiraTracker
+from syncer.core.policy import EvidenceRule, LinkRule
+from syncer.core.tracker import SkippedItem
+from syncer.core.tracker_config import JiraTracker
 from tests.jira.recorded import EPIC, REOPEN, TAGS, cassette_responses, json_fixture
 
 DD_MAPPING = {

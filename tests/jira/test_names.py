@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from syncer.evaluate import evaluate
-from syncer.plan import plan
-from syncer.plan_view import describe, unnamed_mentions
-from syncer.wiring import lookup_names
+from syncer.core.evaluate import evaluate
+from syncer.core.plan import plan
+from syncer.core.plan_view import describe, unnamed_mentions
+from syncer.service.wiring import lookup_names
 from tests.builders import example_policy
 from tests.jira.conftest import ALICE_ID, BOB_ID, Site
 from tests.jira.test_escalation_upgrade import (

@@ -5,9 +5,9 @@ No user request is made: the flag comes with the issue's own user objects.
 
 from __future__ import annotations
 
-from syncer.apply import Applier
-from syncer.cycle import run_cycle
-from syncer.ledger import MemoryLedger
+from syncer.core.apply import Applier
+from syncer.core.cycle import run_cycle
+from syncer.core.ledger import MemoryLedger
 from tests.builders import example_policy
 from tests.jira.conftest import BOB_ID, Site
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from syncer.model import Person
+from syncer.core.model import Person
 from tests.jira.recorded import REOPEN
 from tests.jira.test_mapper import DD_MAPPING, _cloud_fields, _context, _issue_gets, _mapped
 

@@ -18,8 +18,8 @@ from connectors.jira.renderer import (
     render_wiki,
     with_marker_line,
 )
-from syncer.messages import Link, Markup, Mention, Message, Text
-from syncer.model import Person
+from syncer.core.messages import Link, Markup, Mention, Message, Text
+from syncer.core.model import Person
 
 ALICE = Person(handle="712020:2f1e-aa", display_name="Alice")
 BOB_DC = Person(handle="bob.smith", display_name="Bob Smith")

@@ -12,17 +12,17 @@ import json
 from datetime import date
 from typing import Any
 
-from syncer.actions import UpsertReport
-from syncer.apply import ApplyResult
-from syncer.evaluate import evaluate
-from syncer.ledger import MemoryLedger
-from syncer.model import Priority, Severity
-from syncer.policy import Policy, Report
+from syncer.cli.report import publish
+from syncer.core.actions import UpsertReport
+from syncer.core.apply import ApplyResult
+from syncer.core.evaluate import evaluate
+from syncer.core.ledger import MemoryLedger
+from syncer.core.model import Priority, Severity
+from syncer.core.policy import Policy, Report
+from syncer.core.tracker_config import Trackers
 from syncer.report import build_report, report_changes
-from syncer.report.cli import publish
 from syncer.report.model import WeeklyReport
-from syncer.tracker_config import Trackers
-from syncer.wiring import document_renderer
+from syncer.service.wiring import document_renderer
 from tests.builders import NOW, example_policy, item, merged_pr
 from tests.jira.conftest import Site
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from connectors.jira.fields import FieldInfo, MappingContext
 from connectors.jira.mapper import map_issue, parse_jira_datetime
-from syncer.model import ActionItem
-from syncer.tracker import SkippedItem
+from syncer.core.model import ActionItem
+from syncer.core.tracker import SkippedItem
 
 
 def reference(value: object) -> datetime | None:

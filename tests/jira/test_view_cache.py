@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from syncer.model import ItemRef
+from syncer.core.model import ItemRef
 from syncer.state import StateStore
 from tests.jira.conftest import Site
 

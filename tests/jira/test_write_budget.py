@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from collections import Counter
 
-from syncer.actions import AddLabels, ItemChange, Plan, PostComment, RemoveLabels
-from syncer.apply import ApplyResult, choose_executor
-from syncer.evaluate import evaluate
-from syncer.ledger import MemoryLedger
-from syncer.messages import Message, Text
-from syncer.model import ItemRef, Priority, Severity
-from syncer.policy import Policy, Report
+from syncer.core.actions import AddLabels, ItemChange, Plan, PostComment, RemoveLabels
+from syncer.core.apply import ApplyResult, choose_executor
+from syncer.core.evaluate import evaluate
+from syncer.core.ledger import MemoryLedger
+from syncer.core.messages import Message, Text
+from syncer.core.model import ItemRef, Priority, Severity
+from syncer.core.policy import Policy, Report
+from syncer.core.tracker import Tracker
+from syncer.core.tracker_config import Trackers
 from syncer.report import build_report, report_changes
-from syncer.tracker import Tracker
-from syncer.tracker_config import Trackers
-from syncer.wiring import document_renderer
+from syncer.service.wiring import document_renderer
 from tests.builders import NOW, example_policy, item
 from tests.jira.conftest import Site
 

@@ -3,7 +3,7 @@
 ``python -m tests.packaging.blocked --block matplotlib,psycopg --record FILE -- ARGS...``
 puts a finder first on ``sys.meta_path`` that refuses the named top-level packages (an import
 of one raises ``ModuleNotFoundError``, exactly what a missing package raises), runs
-``syncer.cli.main(ARGS)`` and writes to FILE, as JSON, the exit code, every import that was
+``syncer.cli.main.main(ARGS)`` and writes to FILE, as JSON, the exit code, every import that was
 refused and the watched packages that were imported anyway. A fresh interpreter is the only
 honest place for this: in the test process the packages are already in ``sys.modules``.
 """
@@ -59,7 +59,7 @@ def main() -> None:
         Path(options.record).write_text(json.dumps(record), encoding="utf-8")
 
     atexit.register(write)
-    from syncer.cli import main as pmsync
+    from syncer.cli.main import main as pmsync
 
     record["code"] = pmsync(args)
     sys.exit(record["code"])

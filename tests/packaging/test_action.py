@@ -35,10 +35,10 @@ import pytest
 import yaml
 
 from connectors.emulators.github import GitHubEmulator
-from syncer.action_summary import SCHEMA_VERSION as SUMMARY_SCHEMA
-from syncer.action_summary import main as summary_main
-from syncer.action_summary import summary_markdown
-from syncer.plan_view import SCHEMA_VERSION as PLAN_SCHEMA_VERSION
+from syncer.cli.action_summary import SCHEMA_VERSION as SUMMARY_SCHEMA
+from syncer.cli.action_summary import main as summary_main
+from syncer.cli.action_summary import summary_markdown
+from syncer.core.plan_view import SCHEMA_VERSION as PLAN_SCHEMA_VERSION
 from tests.packaging.actions import (
     IDENTIFIER,
     INPUT_REFERENCE,

@@ -14,7 +14,7 @@ import re
 import sys
 import tomllib
 
-from syncer.extras import EXTRAS
+from syncer.core.extras import EXTRAS
 from tests.packaging.support import REPO
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
@@ -106,7 +106,7 @@ class TestDeclaredDependencies:
 
 
 class TestExtras:
-    """matplotlib and psycopg are extras, named alike in pyproject.toml and syncer/extras.py."""
+    """matplotlib and psycopg are extras, named alike in pyproject.toml and core/extras.py."""
 
     def test_matplotlib_and_psycopg_are_not_installed_for_everybody(self) -> None:
         """A plain install brings neither."""
@@ -117,7 +117,7 @@ class TestExtras:
     def test_each_extra_in_the_code_is_an_extra_in_pyproject_that_provides_its_module(
         self,
     ) -> None:
-        """syncer.extras names the extra and the module; the extra installs that module."""
+        """syncer.core.extras names the extra and the module; the extra installs that module."""
         optional = PROJECT["optional-dependencies"]
         for extra in EXTRAS:
             assert distribution_of(extra.module) in declared(optional[extra.name])

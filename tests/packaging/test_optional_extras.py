@@ -17,7 +17,7 @@ import yaml
 
 from connectors.emulators.github import GitHubEmulator
 from connectors.jira.renderer_document import JiraDocuments
-from syncer.extras import CHARTS, POSTGRES, MissingExtra, available, require
+from syncer.core.extras import CHARTS, POSTGRES, MissingExtra, available, require
 from syncer.report.publish import CHART_MISSING_NOTE, report_bodies
 from tests.jira.conftest import EMAIL, Site
 from tests.jira.conftest import TOKEN as JIRA_TOKEN

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from syncer.policy import Policy
+from syncer.core.policy import Policy
 from syncer.postmortem.record import Record, load_text
 
 DATA = Path(__file__).parent / "data"

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 from connectors.github.renderer import render_document
-from syncer.document import Document
+from syncer.core.document import Document
 from syncer.postmortem.filing import slug_of
 from syncer.postmortem.filing_model import FiledIssue
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from syncer.postmortem.cli import register
+from syncer.cli.postmortem import register
 
 from .conftest import EXAMPLE, edit, example_text
 from .test_skeleton import fill

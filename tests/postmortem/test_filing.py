@@ -7,8 +7,8 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.model import Priority
-from syncer.policy import Policy
+from syncer.core.model import Priority
+from syncer.core.policy import Policy
 from syncer.postmortem.filing import PENDING_POSTMORTEM, describe, parse_sections, plan_filing
 from syncer.postmortem.filing_apply import file_incident
 from syncer.postmortem.filing_model import Create, Unchanged, Update

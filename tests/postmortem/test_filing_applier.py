@@ -19,13 +19,13 @@ import pytest
 from connectors.emulators.github import GitHubEmulator
 from connectors.emulators.github_model import ApiError
 from connectors.github.filer import GitHubFiler, filer_from_policy
-from syncer.ledger import MemoryLedger
-from syncer.policy import Policy
+from syncer.core.ledger import MemoryLedger
+from syncer.core.policy import Policy
+from syncer.core.tracker_config import GitHubTracker, Trackers
 from syncer.postmortem.filing import slug_of
 from syncer.postmortem.filing_apply import FilingResult, file_incident
 from syncer.postmortem.filing_model import FilingLabels, Unchanged
 from syncer.postmortem.record import Record
-from syncer.tracker_config import GitHubTracker, Trackers
 
 from .conftest import TODAY
 from .test_github_filing import NOW, PEOPLE, TOKEN

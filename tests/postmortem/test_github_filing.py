@@ -10,11 +10,11 @@ import pytest
 
 from connectors.emulators.github import GitHubEmulator
 from connectors.github import GitHubConnector
-from syncer.cli import main as pmsync_main
-from syncer.config_loader import load_model_file
-from syncer.cursors import MemoryCursorStore
-from syncer.evaluate import evaluate
-from syncer.policy import Policy
+from syncer.cli.main import main as pmsync_main
+from syncer.core.config_loader import load_model_file
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.evaluate import evaluate
+from syncer.core.policy import Policy
 from syncer.postmortem.filing import parse_sections
 
 from .conftest import EXAMPLE, edit, example_text

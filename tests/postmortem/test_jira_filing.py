@@ -19,11 +19,11 @@ import pytest
 from connectors.emulators.jira import JiraEmulator
 from connectors.github.renderer import render_document
 from connectors.jira.client import JiraConnector
-from syncer.cli import main as pmsync_main
-from syncer.config_loader import load_model_file
-from syncer.cursors import MemoryCursorStore
-from syncer.evaluate import evaluate
-from syncer.policy import Policy
+from syncer.cli.main import main as pmsync_main
+from syncer.core.config_loader import load_model_file
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.evaluate import evaluate
+from syncer.core.policy import Policy
 
 from .conftest import EXAMPLE, edit, example_text
 from .test_cli import run
@@ -351,7 +351,7 @@ class TestInterruptedFiling:
         from collections import Counter
 
         from connectors.jira.filer import jira_filer_from_policy
-        from syncer.ledger import MemoryLedger
+        from syncer.core.ledger import MemoryLedger
         from syncer.postmortem.filing_apply import FilingResult, file_incident
         from syncer.postmortem.record import load_file
 

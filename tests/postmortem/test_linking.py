@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from syncer.actions import ItemChange, LinkChild, Plan
-from syncer.apply import Applier, ledger_entry
-from syncer.ledger import MemoryLedger
-from syncer.model import ItemRef
+from syncer.core.actions import ItemChange, LinkChild, Plan
+from syncer.core.apply import Applier, ledger_entry
+from syncer.core.ledger import MemoryLedger
+from syncer.core.model import ItemRef
 from syncer.postmortem.linking import LinkRequestError, link_items, plan_links
 from tests.builders import NOW, example_policy
 from tests.fakes import FakeTracker

@@ -17,10 +17,10 @@ from connectors.emulators.github import GitHubEmulator
 from connectors.emulators.jira import JiraEmulator
 from connectors.github import GitHubConnector
 from connectors.jira.client import JiraConnector
-from syncer.config_loader import load_model_file
-from syncer.cursors import MemoryCursorStore
-from syncer.model import ActionItem, Person
-from syncer.policy import Policy
+from syncer.core.config_loader import load_model_file
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.model import ActionItem, Person
+from syncer.core.policy import Policy
 
 from .conftest import EXAMPLE, edit, example_text
 from .test_cli import run

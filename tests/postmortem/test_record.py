@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from syncer.durations import parse_span
-from syncer.model import Priority, Severity
-from syncer.policy import Deadlines, Policy
+from syncer.core.durations import parse_span
+from syncer.core.model import Priority, Severity
+from syncer.core.policy import Deadlines, Policy
 from syncer.postmortem.record import load_text
 from syncer.postmortem.source import SourceError
 from syncer.postmortem.validate import slo_deadline

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from connectors.github.renderer import render_document
 from connectors.jira.renderer import wiki_mention
 from connectors.jira.renderer_document import render_wiki_document
-from syncer.model import Person
+from syncer.core.model import Person
 from syncer.postmortem.record import Record
 from syncer.postmortem.render import human_duration, postmortem_document
 from syncer.postmortem.schema import Incident

@@ -10,7 +10,7 @@ from typing import Any
 
 from connectors.github.renderer import GitHubDocuments, render_document
 from connectors.jira.renderer_document import adf_json, render_adf_document, render_wiki_document
-from syncer.actions import MARKDOWN
+from syncer.core.actions import MARKDOWN
 from syncer.report.layout import layout
 from syncer.report.model import WeeklyReport
 from syncer.report.publish import fit

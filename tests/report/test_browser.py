@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from syncer.evaluate import evaluate
-from syncer.model import Priority, Severity
+from syncer.core.evaluate import evaluate
+from syncer.core.model import Priority, Severity
 from syncer.report import build_report
 from syncer.report.render_html import render_html
 from tests.builders import NOW, example_policy, item

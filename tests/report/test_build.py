@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from syncer.evaluate import evaluate
-from syncer.ledger import LedgerEntry
-from syncer.model import (
+from syncer.core.evaluate import evaluate
+from syncer.core.ledger import LedgerEntry
+from syncer.core.model import (
     ActionItem,
     Evidence,
     EvidenceKind,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from connectors.github.renderer import GitHubDocuments, render_document
 from connectors.jira.renderer_document import render_adf_document, render_wiki_document
-from syncer.document import (
+from syncer.core.document import (
     Block,
     Bullets,
     Chart,
@@ -31,8 +31,8 @@ from syncer.document import (
     Span,
     Table,
 )
-from syncer.evaluate import evaluate
-from syncer.model import Person, Priority, Severity
+from syncer.core.evaluate import evaluate
+from syncer.core.model import Person, Priority, Severity
 from syncer.report import build_report, log_body
 from syncer.report.layout import layout, log_layout
 from syncer.report.model import WeeklyReport

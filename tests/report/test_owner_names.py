@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from syncer.evaluate import evaluate
-from syncer.model import Person, Severity
+from syncer.core.evaluate import evaluate
+from syncer.core.model import Person, Severity
 from syncer.report import build_report
 from tests.builders import NOW, example_policy, item
 

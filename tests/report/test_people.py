@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from syncer.evaluate import evaluate
-from syncer.ledger import LedgerEntry
-from syncer.model import ActionItem, ItemRef, Person, Priority, Severity
-from syncer.policy import Trackers
+from syncer.core.evaluate import evaluate
+from syncer.core.ledger import LedgerEntry
+from syncer.core.model import ActionItem, ItemRef, Person, Priority, Severity
+from syncer.core.policy import Trackers
+from syncer.core.tracker_config import JiraTracker
 from syncer.report import build_report, moment_for_week
 from syncer.report.people import unnamed
-from syncer.tracker_config import JiraTracker
 from tests.builders import NOW, example_policy, item
 from tests.report.renderings import render_markdown
 

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from syncer.policy import Policy, Report, ReportSchedule
+from syncer.core.policy import Policy, Report, ReportSchedule
 from tests.builders import example_policy
 
 

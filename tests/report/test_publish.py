@@ -12,18 +12,18 @@ from rich.console import Console
 
 from connectors.github.renderer import GitHubDocuments
 from connectors.jira.renderer_document import JiraDocuments
-from syncer.actions import UpsertLogEntry, UpsertReport
-from syncer.document import Chart, Document, Paragraph, Span, Table
-from syncer.errors import ConfigError
-from syncer.evaluate import evaluate
-from syncer.ledger import LedgerEntry, MemoryLedger
-from syncer.model import Priority, Severity
-from syncer.policy import Operations, Policy, Report
+from syncer.cli.report import Sources, publish, register, run
+from syncer.core.actions import UpsertLogEntry, UpsertReport
+from syncer.core.document import Chart, Document, Paragraph, Span, Table
+from syncer.core.errors import ConfigError
+from syncer.core.evaluate import evaluate
+from syncer.core.ledger import LedgerEntry, MemoryLedger
+from syncer.core.model import Priority, Severity
+from syncer.core.policy import Operations, Policy, Report
+from syncer.core.tracker_config import JiraTracker, Trackers
 from syncer.report import build_report, report_changes, report_tracker
-from syncer.report.cli import Sources, publish, register, run
 from syncer.report.model import WeeklyReport
 from syncer.report.publish import CHART_FILE, CHART_MISSING_NOTE, fit
-from syncer.tracker_config import JiraTracker, Trackers
 from tests.builders import EXAMPLE_POLICY, NOW, REPO, example_policy, item, merged_pr
 from tests.fakes import FakeTracker
 

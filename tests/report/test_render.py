@@ -7,8 +7,8 @@ from io import BytesIO
 
 import pytest
 
-from syncer.evaluate import evaluate
-from syncer.model import Priority, Severity
+from syncer.core.evaluate import evaluate
+from syncer.core.model import Priority, Severity
 from syncer.report import build_report
 from syncer.report.model import WeeklyReport
 from syncer.report.render_html import nice_step, render_html

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from syncer.config_loader import load_model_file
-from syncer.errors import ConfigError
-from syncer.evaluate import evaluate
-from syncer.model import ActionItem
-from syncer.policy import Policy
-from syncer.policy_operations import DEFAULT_INCIDENT_ID
+from syncer.core.config_loader import load_model_file
+from syncer.core.errors import ConfigError
+from syncer.core.evaluate import evaluate
+from syncer.core.model import ActionItem
+from syncer.core.policy import Policy
+from syncer.core.policy_operations import DEFAULT_INCIDENT_ID
 from syncer.report import build_report
 from syncer.report.render_html import render_html
 from syncer.report.roadmap import NO_INCIDENT, incident_group

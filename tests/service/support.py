@@ -124,7 +124,7 @@ def add_overdue(emu: GitHubEmulator, n: int, *, repo: str = REPO, days_late: int
 
 def comment_pairs(emu: GitHubEmulator, repo: str, numbers: list[int]) -> Counter[tuple[int, str]]:
     """How many comments each (issue, hidden marker) pair has."""
-    from syncer.messages import markers_in
+    from syncer.core.messages import markers_in
 
     pairs: Counter[tuple[int, str]] = Counter()
     for number in numbers:

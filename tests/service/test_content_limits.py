@@ -20,10 +20,10 @@ from rich.console import Console
 from connectors.emulators.github import Faults, GitHubEmulator, LoggedRequest
 from connectors.github.session import api_host
 from connectors.github.transport import CONTENT_LIMITS
-from syncer.config_loader import load_model_file
-from syncer.policy import Policy
+from syncer.core.config_loader import load_model_file
+from syncer.core.policy import Policy
+from syncer.service.wiring import run_once
 from syncer.state import StateStore
-from syncer.wiring import run_once
 from tests.service.support import (
     PMSYNC,
     REPO,

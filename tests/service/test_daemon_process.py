@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.emulators.github import Faults, GitHubEmulator
-from syncer.version import package_version
+from syncer.core.version import package_version
 from tests.service.support import (
     REPO,
     DaemonProcess,

@@ -16,8 +16,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from connectors.emulators.github import GitHubEmulator
-from syncer.daemon import Daemon
-from syncer.settings import Settings
+from syncer.service.daemon import Daemon
+from syncer.service.settings import Settings
 from tests.service.support import (
     REPO,
     TOKEN,

@@ -14,10 +14,10 @@ import structlog
 from rich.console import Console
 
 from connectors.emulators.github import GitHubEmulator
-from syncer.config_loader import load_model_file
-from syncer.logging_setup import configure_logging, logs_through
-from syncer.policy import Policy
-from syncer.wiring import run_once
+from syncer.core.config_loader import load_model_file
+from syncer.core.logging_setup import configure_logging, logs_through
+from syncer.core.policy import Policy
+from syncer.service.wiring import run_once
 from tests.service.support import (
     TOKEN,
     TOKEN_ENV,

@@ -16,11 +16,10 @@ from github import Github
 
 from connectors.emulators.github import GitHubEmulator
 from connectors.github.session import RedactedAppAuth, make_auth
-from syncer.errors import ConfigError, PermanentError, TransientError
-from syncer.ledger import LedgerEntry, MemoryLedger
-from syncer.metrics import Metrics
-from syncer.policy import Policy
-from syncer.redaction import (
+from syncer.core.errors import ConfigError, PermanentError, TransientError
+from syncer.core.ledger import LedgerEntry, MemoryLedger
+from syncer.core.policy import Policy
+from syncer.core.redaction import (
     REDACTED,
     REDACTOR,
     RedactingStream,
@@ -30,9 +29,10 @@ from syncer.redaction import (
     register_secret,
     secret_forms,
 )
-from syncer.secrets import configured_secrets, register_configured_secrets
+from syncer.core.secrets import configured_secrets, register_configured_secrets
+from syncer.core.tracker_config import GitHubTracker
+from syncer.service.metrics import Metrics
 from syncer.state import StateStore
-from syncer.tracker_config import GitHubTracker
 from tests.emulators.conftest import rsa_key_pair
 
 TOKEN = 'shape-less/To+ken=7"q%'

@@ -20,14 +20,14 @@ from rich.console import Console
 
 from connectors.emulators.github import Faults, GitHubEmulator
 from connectors.emulators.jira import JiraEmulator
-from syncer.config_loader import load_model_file
-from syncer.cycle import CycleOutcome
-from syncer.evaluate import evaluate
-from syncer.logging_setup import configure_logging
-from syncer.policy import Policy
+from syncer.cli.report import write_files
+from syncer.core.config_loader import load_model_file
+from syncer.core.cycle import CycleOutcome
+from syncer.core.evaluate import evaluate
+from syncer.core.logging_setup import configure_logging
+from syncer.core.policy import Policy
 from syncer.report.build import build_report
-from syncer.report.cli import write_files
-from syncer.wiring import run_once
+from syncer.service.wiring import run_once
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO = REPO_ROOT / "config" / "demo"
@@ -191,7 +191,7 @@ class TestCommandsRegisterTokens:
         """After the policy is loaded, the token's value is replaced wherever it shows up."""
         import structlog
 
-        from syncer.secrets import register_configured_secrets
+        from syncer.core.secrets import register_configured_secrets
 
         plain = "plainvalue-QwErTy-123456"  # no known token shape: only registration finds it
         monkeypatch.setenv("PMSYNC_DEMO_GITHUB_TOKEN", plain)

@@ -389,12 +389,12 @@ class TestCassettesOfAnEchoingTracker:
 
         from connectors.github import GitHubConnector
         from connectors.jira.client import JiraConnector
-        from syncer.cursors import MemoryCursorStore
-        from syncer.errors import TrackerError
-        from syncer.messages import Message, Text
-        from syncer.model import ItemRef
-        from syncer.policy import Policy
-        from syncer.tracker_config import GitHubTracker, JiraTracker
+        from syncer.core.cursors import MemoryCursorStore
+        from syncer.core.errors import TrackerError
+        from syncer.core.messages import Message, Text
+        from syncer.core.model import ItemRef
+        from syncer.core.policy import Policy
+        from syncer.core.tracker_config import GitHubTracker, JiraTracker
         from tests.cassette_filters import scrub_request, scrub_response
 
         trackers.github.faults = Faults(echo_credentials=True)  # every error, no random 5xx

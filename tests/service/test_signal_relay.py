@@ -2,7 +2,7 @@
 
 The daemon's loop waits on and clears an Event every tick and logs a line per request at DEBUG.
 A Python-level handler that set that Event or logged could deadlock on the lock the loop held
-when the signal landed (see ``syncer.signal_relay``); the relay handles it on its own thread.
+when the signal landed (see ``syncer.core.signal_relay``); the relay handles it on its own thread.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import threading
 import pytest
 import structlog
 
-from syncer.signal_relay import SignalRelay
+from syncer.core.signal_relay import SignalRelay
 
 ROUNDS = 200
 

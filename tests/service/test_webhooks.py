@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from connectors.emulators.github import GitHubEmulator
-from syncer.daemon import Daemon
-from syncer.settings import Settings
+from syncer.service.daemon import Daemon
+from syncer.service.settings import Settings
 from syncer.state import StateStore
 from tests.service.support import (
     REPO,
@@ -476,7 +476,7 @@ class TestMergedPullRequests:
 
 def test_the_store_keeps_delivery_ids_until_they_are_old(tmp_path: Path) -> None:
     """Forgotten after keep_deliveries: only ids older than the cut go."""
-    from syncer.deliveries import Delivery, Target
+    from syncer.core.deliveries import Delivery, Target
 
     with StateStore.open(f"sqlite:///{tmp_path / 'q.db'}") as store:
         old = Delivery("github:a", "github", "issues.edited", (Target("github", "a#1"),), NOW)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from connectors.emulators.jira import JiraEmulator
-from syncer.daemon import Daemon
-from syncer.settings import Settings
+from syncer.service.daemon import Daemon
+from syncer.service.settings import Settings
 from tests.service.support import policy_dict, write_policy
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

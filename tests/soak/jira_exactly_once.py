@@ -172,13 +172,13 @@ class Proof:
         from pydantic import SecretStr
 
         from connectors.jira.client import JiraConnector
-        from syncer.apply import Applier
-        from syncer.clock import system_clock
-        from syncer.config_loader import load_model_file
-        from syncer.cursors import MemoryCursorStore
-        from syncer.cycle import run_cycle
-        from syncer.ledger import MemoryLedger
-        from syncer.policy import Policy
+        from syncer.core.apply import Applier
+        from syncer.core.clock import system_clock
+        from syncer.core.config_loader import load_model_file
+        from syncer.core.cursors import MemoryCursorStore
+        from syncer.core.cycle import run_cycle
+        from syncer.core.ledger import MemoryLedger
+        from syncer.core.policy import Policy
 
         the_policy = load_model_file(Policy, self.policy_file)
         connector = JiraConnector(
@@ -215,7 +215,7 @@ class Proof:
             [
                 sys.executable,
                 "-m",
-                "syncer.cli",
+                "syncer.cli.main",
                 "run",
                 "--once",
                 "--config",
@@ -257,13 +257,13 @@ class Proof:
 
         from connectors.jira.client import MARKERS_PROPERTY, JiraConnector
         from connectors.jira.renderer import markers_in_body
-        from syncer.actions import AddLabels, RemoveLabels, Reopen
-        from syncer.clock import system_clock
-        from syncer.config_loader import load_model_file
-        from syncer.cursors import MemoryCursorStore
-        from syncer.evaluate import evaluate
-        from syncer.plan import plan
-        from syncer.policy import Policy
+        from syncer.core.actions import AddLabels, RemoveLabels, Reopen
+        from syncer.core.clock import system_clock
+        from syncer.core.config_loader import load_model_file
+        from syncer.core.cursors import MemoryCursorStore
+        from syncer.core.evaluate import evaluate
+        from syncer.core.plan import plan
+        from syncer.core.policy import Policy
 
         the_policy = load_model_file(Policy, self.policy_file)
         connector = JiraConnector(
@@ -364,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     modes = MODES if args.mode == "both" else (args.mode,)
     faults = FAULTS if args.fault == "all" else (args.fault,)
-    from syncer.logging_setup import configure_logging
+    from syncer.core.logging_setup import configure_logging
 
     configure_logging(level="WARNING", stream=sys.stderr)
     results = run_all(args.runs, modes, faults)

@@ -248,9 +248,9 @@ def write_policy(work: Path, github_url: str, jira_url: str, budget: int, review
 
 
 def child(args: argparse.Namespace) -> int:
-    from syncer.daemon import Daemon
-    from syncer.logging_setup import configure_logging
-    from syncer.settings import Settings
+    from syncer.core.logging_setup import configure_logging
+    from syncer.service.daemon import Daemon
+    from syncer.service.settings import Settings
 
     configure_logging(level="WARNING", stream=sys.stderr)
     clock = FileClock(Path(args.clock_file))
@@ -477,8 +477,8 @@ def judge(
     managed: Any,
 ) -> None:
     """Duplicates, missing escalations and leftover label changes of one tracker."""
-    from syncer.actions import AddLabels, RemoveLabels, Reopen
-    from syncer.plan import plan
+    from syncer.core.actions import AddLabels, RemoveLabels, Reopen
+    from syncer.core.plan import plan
 
     figures.duplicate_comments = sum(n - 1 for c in markers.values() for n in c.values() if n > 1)
     figures.missing = [
@@ -509,11 +509,11 @@ def check(sites: Sites, work: Path, figures: Figures) -> None:
     from connectors.github import GitHubConnector
     from connectors.jira.client import JiraConnector
     from connectors.jira.renderer import markers_in_body
-    from syncer.config_loader import load_model_file
-    from syncer.cursors import MemoryCursorStore
-    from syncer.evaluate import evaluate
-    from syncer.messages import markers_in
-    from syncer.policy import Policy
+    from syncer.core.config_loader import load_model_file
+    from syncer.core.cursors import MemoryCursorStore
+    from syncer.core.evaluate import evaluate
+    from syncer.core.messages import markers_in
+    from syncer.core.policy import Policy
 
     clock = FileClock(work / "clock")
     now = clock()
@@ -583,7 +583,7 @@ def check(sites: Sites, work: Path, figures: Figures) -> None:
 
 
 def run(args: argparse.Namespace) -> Figures:
-    from syncer.logging_setup import configure_logging
+    from syncer.core.logging_setup import configure_logging
 
     configure_logging(level="WARNING", stream=sys.stderr)
     figures = Figures()

@@ -20,9 +20,9 @@ from connectors.emulators.github import GitHubEmulator
 from connectors.emulators.jira import JiraEmulator
 from connectors.github import GitHubConnector
 from connectors.jira.client import JiraConnector
-from syncer.config_loader import load_model_file
-from syncer.cursors import MemoryCursorStore
-from syncer.policy import Policy
+from syncer.core.config_loader import load_model_file
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.policy import Policy
 from tests.soak.soak import (
     JIRA_EMAIL,
     JIRA_TOKEN,

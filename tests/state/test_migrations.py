@@ -143,7 +143,7 @@ class TestOpeningExistingDatabases:
 
 OPEN_STORE = """
 import sys
-from syncer.logging_setup import configure_logging
+from syncer.core.logging_setup import configure_logging
 configure_logging(level=sys.argv[2], json_output=True)
 from syncer.state import StateStore
 StateStore.open(path=__import__("pathlib").Path(sys.argv[1])).close()

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from syncer.cursors import Cursor, CursorStore
-from syncer.errors import ConfigError
-from syncer.ledger import Ledger, LedgerEntry
+from syncer.core.cursors import Cursor, CursorStore
+from syncer.core.errors import ConfigError
+from syncer.core.ledger import Ledger, LedgerEntry
 from syncer.state import StateStore
 from syncer.state.migrate import head_revision
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from syncer.directory import AccountStatus, LookupCache
+from syncer.core.directory import AccountStatus, LookupCache
 from syncer.state import StateStore
 
 DAY = date(2026, 11, 23)

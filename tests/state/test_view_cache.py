@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from syncer.cursors import (
+from syncer.core.cursors import (
     Cursor,
     CursorStore,
     MemoryCursorStore,
@@ -17,10 +17,10 @@ from syncer.cursors import (
     decode_entry,
     encode_entry,
 )
-from syncer.model import ActionItem, ItemRef, Person
+from syncer.core.model import ActionItem, ItemRef, Person
+from syncer.core.tracker import SkippedItem
 from syncer.state import StateStore
 from syncer.state.schema import ViewEntryRow
-from syncer.tracker import SkippedItem
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SOURCE = "github:github:acme/api"

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from syncer.core.write_windows import MemoryWriteWindows, WindowLimit, decide
 from syncer.state import StateStore
-from syncer.write_windows import MemoryWriteWindows, WindowLimit, decide
 
 MINUTE = WindowLimit("3 per minute", timedelta(minutes=1), 3)
 HOUR = WindowLimit("5 per hour", timedelta(hours=1), 5)
@@ -113,7 +113,7 @@ class TestInTheStateStore:
         script = (
             "import sys; from datetime import datetime, timedelta, UTC\n"
             "from syncer.state import StateStore\n"
-            "from syncer.write_windows import WindowLimit\n"
+            "from syncer.core.write_windows import WindowLimit\n"
             "s = StateStore.open(sys.argv[1])\n"
             "lim = (WindowLimit('5 per hour', timedelta(hours=1), 5),)\n"
             "now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)\n"
