@@ -38,6 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check syncer connectors tests
 	$(BIN)/ruff format --check syncer connectors tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/run_all.py
