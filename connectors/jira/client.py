@@ -19,9 +19,10 @@ rules (``closure.evidence``, for the mapper) and ``report.project`` (where the r
 issues are created). ``policy`` stays an attribute for the postmortem filer, which computes
 due dates from the whole policy.
 
-Cost per cycle: one search (more only past 100 changed issues), the field list once per
-process at most; for writes, exactly the writes plus the marker check per comment
-(``connectors.jira.markers``).
+Cost per cycle: one search (more only past 100 changed issues), the field list and
+serverInfo once per process at most (neither in an incremental run on a stored view of an
+explicit deployment, ``connectors.jira.reads``); for writes, exactly the writes plus the
+marker check per comment (``connectors.jira.markers``).
 """
 
 from __future__ import annotations

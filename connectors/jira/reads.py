@@ -216,12 +216,18 @@ class ItemReader:
         """Items in scope: incremental on the stored view unless ``full`` or a resync is due.
 
         An idle run in a new process costs one search (``updated >=`` the stored cursor);
-        the view cache turns it back into every item in scope.
+        the view cache turns it back into every item in scope, the field list comes from the
+        store and the library client is built without asking serverInfo again
+        (``JiraTransport.site_checked_before``; an explicit deployment only).
         """
         now = self.clock()
         cursor = self.cursors.get_cursor(self.cursor_source)
         self._current_view(cursor)
         incremental = not (full or self._needs_full(cursor, now))
+        if incremental:
+            # A cursor under this fingerprint: an earlier process checked this configuration
+            # against the site. A full read asks the site again, as it reads the field list.
+            self.http.site_checked_before()
         resolution = self.fields.resolve(fresh=not incremental)
         ctx = self.fields.context()
         since_before = cursor.since if cursor is not None else None

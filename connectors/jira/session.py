@@ -8,7 +8,11 @@ on Data Center), and what the library would otherwise do by default and must not
 - no timeout: every request gets ``config.request_timeout_s``;
 - ``ResilientSession`` retries every method, POST included, so a comment whose answer was
   lost is posted twice: ``max_retries=0`` (GETs are retried by the transport instead);
-- ``check_update`` asks PyPI for a newer release at start-up: off.
+- ``check_update`` asks PyPI for a newer release at start-up: off;
+- ``get_server_info`` asks ``serverInfo`` on construction, so that pmsync checks the configured
+  deployment against the site (``deployment_of``): kept, except for a client of an explicit
+  deployment that an earlier process already checked against this very site
+  (``connectors.jira.transport.JiraTransport.site_checked_before``).
 
 The connector, the postmortem filer and ``check-permissions`` all build their client with
 these functions, so they share one set of rules. The token (and the email as a user name) is
@@ -64,20 +68,37 @@ def read_credentials(
     return token, email
 
 
-def open_jira(config: JiraTracker, token: SecretStr, email: str | None) -> JIRA:
-    """A ``jira.JIRA`` with a timeout, no library retries and Cloud or DC auth."""
+def open_jira(
+    config: JiraTracker, token: SecretStr, email: str | None, *, ask_server_info: bool = True
+) -> JIRA:
+    """A ``jira.JIRA`` with a timeout, no library retries and Cloud or DC auth.
+
+    ``ask_server_info=False`` builds it without a request, for an explicit deployment checked
+    against the site before. The library then knows the site only from ``deploymentType``,
+    set here from the configuration as ``serverInfo`` would have set it: its Cloud-only
+    helpers (``enhanced_search_issues`` is ``@cloud_api``) return None unless it says Cloud.
+    Its version stays (0, 0, 0), which none of the calls pmsync makes through it (the two
+    searches, ``fields``; everything else goes through its session) reads. With
+    ``deployment: auto`` only the site can say, so it is always asked.
+    """
+    if not ask_server_info and config.deployment == "auto":
+        raise ValueError("deployment: auto needs serverInfo to tell Cloud from Data Center")
     options = {"rest_api_version": config.rest_api_version, "check_update": False}
     common: dict[str, Any] = {
         "server": config.server.rstrip("/"),
         "options": options,
         "timeout": config.request_timeout_s,
         "max_retries": 0,
-        "get_server_info": True,
+        "get_server_info": ask_server_info,
     }
     use_basic = config.deployment == "cloud" or (config.deployment == "auto" and email)
     if use_basic:
-        return JIRA(basic_auth=(email or "", token.get_secret_value()), **common)
-    return JIRA(token_auth=token.get_secret_value(), **common)
+        jira = JIRA(basic_auth=(email or "", token.get_secret_value()), **common)
+    else:
+        jira = JIRA(token_auth=token.get_secret_value(), **common)
+    if not ask_server_info:
+        jira.deploymentType = "Cloud" if config.deployment == "cloud" else "Server"
+    return jira
 
 
 def deployment_of(config: JiraTracker, jira: JIRA) -> bool:

@@ -4,7 +4,8 @@ Every request leaves through the library's session (``connectors.jira.adapter``)
 the connector counts each answer by (verb, status) and mounts the fence's adapter, so the
 library's own requests (server info, searches) are counted and fenced like pmsync's. The
 library client is built on first use, not in the constructor, so a connector that is never
-asked anything costs no request.
+asked anything costs no request; and without its serverInfo GET when an earlier process
+checked this configuration against the site already (``site_checked_before``).
 
 Errors leave this module typed (``connectors.jira.errors.translate``: status code and
 headers, never message text). Only GETs are retried, and reads Atlassian sends as POST (a body
@@ -58,8 +59,9 @@ class JiraTransport:
     """The requests of one Jira configuration, through one lazily built library client.
 
     ``cloud`` is what the configuration says until the client is built, then what the site
-    said. ``sleep`` may be replaced after construction (the soak test runs retries on a
-    simulated clock).
+    said (or, for a client built on an earlier check, what it said then: the configuration).
+    ``sleep`` may be replaced after construction (the soak test runs retries on a simulated
+    clock).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class JiraTransport:
         self.fence = fence
         self._token, self._email = token, email
         self._jira: JIRA | None = None
+        self._checked_before = False
         self.cloud = config.deployment == "cloud"
         self.server = config.server.rstrip("/")
         self.requests: Counter[tuple[str, int]] = Counter()
@@ -121,16 +124,35 @@ class JiraTransport:
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def site_checked_before(self) -> None:
+        """Build the library client without its serverInfo GET, if it is not built yet.
+
+        The reader calls this when the store holds a cursor saved under this configuration's
+        view fingerprint (``connectors.jira.reads.ItemReader.fetch``). The fingerprint covers
+        the tracker configuration (server, deployment, REST version) and the pmsync release,
+        and a cursor is saved only by a fetch that built its client first, which a site
+        contradicting the deployment refuses (``deployment_of``): so this very configuration
+        was checked against this site, and asking again would only cost a request per
+        ``run --once``. ``deployment: auto`` is still asked (only the site says which it is,
+        and which auth it takes), and so is every cold run, changed configuration and
+        ``check-permissions`` (its own client).
+        """
+        self._checked_before = True
+
     def client(self) -> JIRA:
         """The library client, built (one serverInfo GET) and checked on first use."""
         if self._jira is None:
-            jira = self.call(
-                "GET serverInfo",
-                lambda: open_jira(self.config, self._token, self._email),
-                write=False,
-            )
-            self.requests[("GET", 200)] += 1  # serverInfo, asked while the library was built
-            self.cloud = deployment_of(self.config, jira)
+            if self._checked_before and self.config.deployment != "auto":
+                jira = open_jira(self.config, self._token, self._email, ask_server_info=False)
+                self.cloud = self.config.deployment == "cloud"
+            else:
+                jira = self.call(
+                    "GET serverInfo",
+                    lambda: open_jira(self.config, self._token, self._email),
+                    write=False,
+                )
+                self.requests[("GET", 200)] += 1  # serverInfo, asked while the library was built
+                self.cloud = deployment_of(self.config, jira)
             # Every request of the library's session, ``request``'s and ``call``'s alike,
             # leaves through an adapter that asks the fence right before a write is sent.
             adapter.instrument(jira, self._count_answer, self.fence)

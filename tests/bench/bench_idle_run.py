@@ -19,7 +19,9 @@ would escalate them; the reads are the same), requests from the emulator's count
 Run: ``.venv/bin/python tests/bench/bench_idle_run.py --before /work/wt-before`` (a checkout
 made with ``git worktree add``, with ``.venv`` installed there). Without ``--before`` only this
 checkout is measured. Exit 1 when this checkout's idle runs miss issue 14's bound: GitHub one
-request per repository, all 304, no quota; Jira server info + one search.
+request per repository, all 304, no quota; Jira one search (serverInfo is asked by the cold
+run only: the idle one continues a view stored under the same configuration, whose explicit
+deployment that run checked against the site).
 """
 
 from __future__ import annotations
@@ -217,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             m.count == args.repos and m.shape() == f"{args.repos} x 304" and m.quota == 0
             for m in after_github
         ),
-        "Jira idle run --once: server info + one search": all(
-            jira_shape(m) == "GET /search/jql x1, GET /serverInfo x1" for m in after_jira
+        "Jira idle run --once: one search, no serverInfo, no write": all(
+            jira_shape(m) == "GET /search/jql x1" for m in after_jira
         ),
     }
     for name, ok in checks.items():

@@ -6,16 +6,25 @@ holds the cursor, the view of the scope and the field list they all build on.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
-from syncer.core.model import ItemRef
+from connectors.jira.client import JiraConnector
+from connectors.jira.session import deployment_of, open_jira
+from syncer.core.cursors import MemoryCursorStore
+from syncer.core.errors import PermanentError
+from syncer.core.messages import Markup, Mention, Message
+from syncer.core.model import ItemRef, Person
 from syncer.state import StateStore
-from tests.jira.conftest import Site
+from tests.builders import example_policy
+from tests.jira.conftest import ALICE_ID, EMAIL, TOKEN, Site
 
 SEARCHES = {"/rest/api/2/search/jql", "/rest/api/2/search"}
+SERVER_INFO = "/rest/api/2/serverInfo"
 
 
 @pytest.fixture
@@ -31,7 +40,7 @@ def paths(site: Site) -> list[str]:
 
 
 class TestANewProcess:
-    """An idle run in a new process is one incremental search besides the server info."""
+    """An idle run in a new process is one incremental search and nothing else."""
 
     def test_it_searches_once_and_reads_the_rest_from_the_store(self, shared: Site) -> None:
         for n in range(130):
@@ -41,7 +50,7 @@ class TestANewProcess:
         shared.reset()
         second = shared.connector().fetch(full=False)
         searched = [p for p in paths(shared) if p in SEARCHES]
-        assert paths(shared) == sorted(["/rest/api/2/serverInfo", *searched])
+        assert paths(shared) == searched
         assert len(searched) == 1
         assert sorted(second.items, key=lambda i: i.ref.key) == sorted(
             first.items, key=lambda i: i.ref.key
@@ -66,14 +75,126 @@ class TestANewProcess:
         shared.reset()
         shared.connector().fetch(full=False)
         assert "/rest/api/2/field" in paths(shared)
+        assert SERVER_INFO in paths(shared)
 
     def test_another_jql_scope_does_not_trust_the_old_view(self, shared: Site) -> None:
-        """A changed scope is a changed configuration: read in full, field list included."""
+        """A changed scope is a changed configuration: read in full, field list and server
+        info included."""
         shared.add_action("One", updated="-3d")
         shared.connector().fetch(full=False)
         shared.reset()
         shared.connector(jql="project = REL").fetch(full=False)
         assert "/rest/api/2/field" in paths(shared)
+        assert SERVER_INFO in paths(shared)
+
+
+class TestTheSiteIsCheckedOncePerConfiguration:
+    """serverInfo (the configured deployment checked against the site) is asked by the first
+    process reading under a configuration; a new process continuing its stored view of an
+    explicit deployment takes the deployment from the configuration instead."""
+
+    def _search(self, site: Site) -> str:
+        return "/rest/api/2/search/jql" if site.cloud else "/rest/api/2/search"
+
+    def test_an_idle_run_in_a_new_process_is_the_search_alone(self, shared: Site) -> None:
+        """One request, the incremental search; no write; the connector counts the same."""
+        shared.add_action("One", updated="-3d")
+        shared.connector().fetch(full=False)
+        shared.clock.advance(minutes=10)
+        shared.reset()
+        idle = shared.connector()
+        assert len(idle.fetch(full=False).items) == 1
+        assert shared.requests() == Counter({("GET", self._search(shared), 200): 1})
+        assert idle.requests == Counter({("GET", 200): 1})
+        assert idle.write_requests == 0
+
+    def test_a_process_that_did_not_ask_writes_as_one_that_asked(self, shared: Site) -> None:
+        """The library still knows the deployment without serverInfo: the same comment
+        (markup, mention, marker property) and label PUT as from a process that asked."""
+        asked_key = shared.add_action("Asked", updated="-3d")
+        trusted_key = shared.add_action("Trusted", updated="-3d")
+        shared.connector().fetch(full=False)
+        asked = shared.connector()
+        asked.http.client()
+        shared.reset()
+        trusted = shared.connector()
+        trusted.fetch(full=False)
+        owner = Person(handle=shared.handle(ALICE_ID, "alice"))
+        message = Message(
+            marker="pmsync:tier:1:same", parts=(Mention(person=owner), Markup(text=" overdue"))
+        )
+        for connector, key in ((asked, asked_key), (trusted, trusted_key)):
+            ref = ItemRef(tracker="jira", key=key)
+            assert not connector.has_marker(ref, message.marker)
+            connector.post_comment(ref, message)
+            connector.add_labels(ref, ["pmsync/overdue"])
+        assert SERVER_INFO not in paths(shared)
+        emu = shared.emulator
+        assert [c["body"] for c in emu.comments(trusted_key)] == [
+            c["body"] for c in emu.comments(asked_key)
+        ]
+        assert emu.comment_properties(trusted_key) == emu.comment_properties(asked_key)
+        assert emu.labels_of(trusted_key) == emu.labels_of(asked_key)
+        assert "pmsync/overdue" in emu.labels_of(trusted_key)
+
+    def test_a_fresh_store_asks_again(self, shared: Site) -> None:
+        shared.add_action("One", updated="-3d")
+        shared.connector().fetch(full=False)
+        shared.reset()
+        shared.cursors = MemoryCursorStore()
+        shared.connector().fetch(full=False)
+        assert SERVER_INFO in paths(shared)
+
+    def test_a_full_read_asks_again(self, shared: Site) -> None:
+        """``--full`` (and the daily resync) checks the site again, as it reads the fields."""
+        shared.add_action("One", updated="-3d")
+        shared.connector().fetch(full=False)
+        shared.reset()
+        shared.connector().fetch(full=True)
+        assert SERVER_INFO in paths(shared)
+
+    def test_a_changed_deployment_setting_asks_again_then_trusts_the_new_one(
+        self, shared: Site
+    ) -> None:
+        """``auto`` asks every time (only the site can say); a view stored under ``auto`` is
+        another configuration's, so the explicit setting asks once, then no more."""
+        shared.add_action("One", updated="-3d")
+        asked = []
+        for deployment in ("auto", "auto", shared.mode, shared.mode):
+            shared.reset()
+            shared.connector(deployment=deployment).fetch(full=False)
+            asked.append(SERVER_INFO in paths(shared))
+        assert asked == [True, True, True, False]
+
+    def test_a_contradicting_deployment_is_refused_though_a_view_is_stored(
+        self, shared: Site
+    ) -> None:
+        """The store holds the right deployment's view; the wrong one asks the site and is
+        refused (the emulator takes its own deployment's auth scheme only, so it says 401)."""
+        shared.add_action("One", updated="-3d")
+        shared.connector().fetch(full=False)
+        other = "datacenter" if shared.cloud else "cloud"
+        wrong = JiraConnector(
+            shared.config(deployment=other),
+            example_policy(),
+            shared.cursors,
+            shared.clock,
+            token=SecretStr(TOKEN),
+            email=EMAIL,
+            sleep=shared.sleeps.append,
+        )
+        shared.reset()
+        with pytest.raises(PermanentError):
+            wrong.fetch(full=False)
+        assert paths(shared) == [SERVER_INFO]
+
+    def test_a_site_contradicting_the_deployment_is_refused(self, site: Site) -> None:
+        """What the site answered to serverInfo, against the other deployment's setting."""
+        jira = open_jira(site.config(), SecretStr(TOKEN), EMAIL if site.cloud else None)
+        other = "datacenter" if site.cloud else "cloud"
+        with pytest.raises(PermanentError, match="fix the deployment setting"):
+            deployment_of(site.config(deployment=other), jira)
+        assert deployment_of(site.config(), jira) is site.cloud
 
 
 class TestTwoProcessesTakingTurns:

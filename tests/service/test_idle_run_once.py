@@ -205,10 +205,11 @@ class TestIdleRunOnceOnGitHub:
         assert lists(github.counters) == Counter({200: 4})
 
 
-@pytest.fixture
-def jira() -> Iterator[JiraEmulator]:
-    """A Cloud site with 150 compliant items (two search pages on a full read)."""
-    emu = JiraEmulator(mode="cloud", email=JIRA_EMAIL, token=JIRA_TOKEN)
+@pytest.fixture(params=["cloud", "datacenter"])
+def jira(request: pytest.FixtureRequest) -> Iterator[JiraEmulator]:
+    """A Cloud or Data Center site with 150 compliant items (two search pages on a full
+    read)."""
+    emu = JiraEmulator(mode=request.param, email=JIRA_EMAIL, token=JIRA_TOKEN)
     emu.add_project("REL", "Reliability")
     emu.add_user(account_id="712020:alice", name="alice", display_name="Alice")
     due = date.today() + timedelta(days=14)
@@ -228,14 +229,14 @@ def jira() -> Iterator[JiraEmulator]:
         emu.stop()
 
 
-def jira_policy(emu: JiraEmulator, tmp_path: Path) -> Path:
+def jira_policy(emu: JiraEmulator, tmp_path: Path, deployment: str | None = None) -> Path:
     data = policy_dict("http://unused.invalid")
     data["trackers"] = {
         "jira": [
             {
                 "name": "jira",
                 "server": emu.base_url,
-                "deployment": "cloud",
+                "deployment": deployment or emu.mode,
                 "jql": "project = REL AND labels = postmortem-action",
                 "email_env": "PMSYNC_TEST_JIRA_EMAIL",
                 "token_env": "PMSYNC_TEST_JIRA_TOKEN",
@@ -249,21 +250,51 @@ def jira_policy(emu: JiraEmulator, tmp_path: Path) -> Path:
     return write_policy(tmp_path / "jira.yaml", data)
 
 
-class TestIdleRunOnceOnJira:
-    """One search with the stored cursor; the field list and the items come from the store."""
+def jira_requests(emu: JiraEmulator) -> Counter[tuple[str, str, int]]:
+    return Counter({k: v for k, v in emu.counters.items() if v})
 
-    def test_an_idle_run_is_one_search_besides_the_server_info(
-        self, jira: JiraEmulator, tmp_path: Path
-    ) -> None:
-        """The cold run reads the field list and two pages; the idle one asks serverInfo
-        (the jira library's own start-up request) and one incremental search."""
+
+class TestIdleRunOnceOnJira:
+    """One search with the stored cursor; the field list, the items and the site's
+    deployment come from the store."""
+
+    def test_an_idle_run_is_one_search(self, jira: JiraEmulator, tmp_path: Path) -> None:
+        """The cold run asks serverInfo (the configured deployment checked against the
+        site), reads the field list and two pages; the idle one sends the incremental search
+        and nothing else: no serverInfo, no write."""
+        search = "/rest/api/2/search/jql" if jira.mode == "cloud" else "/rest/api/2/search"
         policy = jira_policy(jira, tmp_path)
         run_once(policy, state_of(tmp_path), env=JIRA_ENV)
-        cold = Counter({k: v for k, v in jira.counters.items() if v})
+        cold = jira_requests(jira)
+        assert cold[("GET", "/rest/api/2/serverInfo", 200)] == 1
         assert cold[("GET", "/rest/api/2/field", 200)] == 1
-        assert cold[("GET", "/rest/api/2/search/jql", 200)] == 2
+        assert cold[("GET", search, 200)] == 2
         jira.reset_counters()
         run_once(policy, state_of(tmp_path), env=JIRA_ENV)
-        assert Counter({k: v for k, v in jira.counters.items() if v}) == Counter(
-            {("GET", "/rest/api/2/serverInfo", 200): 1, ("GET", "/rest/api/2/search/jql", 200): 1}
+        assert jira_requests(jira) == Counter({("GET", search, 200): 1})
+
+    def test_a_changed_deployment_or_a_fresh_store_asks_the_site_again(
+        self, jira: JiraEmulator, tmp_path: Path
+    ) -> None:
+        """``deployment: auto`` is another configuration (and only the site can say), a new
+        state store knows nothing: both ask serverInfo; a contradicting deployment is
+        refused though the store holds the right one's view (the emulator answers the other
+        deployment's auth scheme 401)."""
+        run_once(jira_policy(jira, tmp_path), state_of(tmp_path), env=JIRA_ENV)
+        for deployment, state in (
+            ("auto", state_of(tmp_path)),
+            (jira.mode, f"sqlite:///{tmp_path / 'fresh.db'}"),
+        ):
+            # ``auto`` takes basic auth when an email is set: Data Center's PAT goes alone.
+            dc_auto = deployment == "auto" and jira.mode == "datacenter"
+            env = {"PMSYNC_TEST_JIRA_TOKEN": JIRA_TOKEN} if dc_auto else JIRA_ENV
+            jira.reset_counters()
+            run_once(jira_policy(jira, tmp_path, deployment), state, env=env)
+            assert jira_requests(jira)[("GET", "/rest/api/2/serverInfo", 200)] == 1
+        jira.reset_counters()
+        other = "datacenter" if jira.mode == "cloud" else "cloud"
+        done = run_once(
+            jira_policy(jira, tmp_path, other), state_of(tmp_path), env=JIRA_ENV, exit_code=3
         )
+        assert set(jira_requests(jira)) == {("GET", "/rest/api/2/serverInfo", 401)}
+        assert "jira: could not be read: GET serverInfo: HTTP 401" in done.stdout
