@@ -28,10 +28,16 @@ from syncer.core.messages import MARKER_PREFIX, Link, Markup, Mention, Message, 
 from syncer.core.model import Person
 
 WIKI_SPECIALS = frozenset("{}[]|*_-+^~?!#")
+# Jira's emoticons that WIKI_SPECIALS leaves whole; (!), (+), (*r) ... are already broken.
+EMOTICONS = ("(y)", "(n)", "(i)", "(/)", "(x)", "(on)", "(off)", "(flag)", "(flagoff)")
+SMILEYS = (":)", ":(", ":P", ":D", ";)")
 BACKSLASH_STANDIN = "\u29f5"  # "⧵": a lone "\" can pair with an escape into a "\\" line break
 _LINE_START_BLOCK = re.compile(r"^(h[1-6]|bq)\.", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+_EMOTICON_START = re.compile(
+    "(?=" + "|".join(re.escape(e) for e in EMOTICONS + SMILEYS) + ")(?!:[PD][0-9A-Za-z])"
+)
 _WIKI_TABLE = str.maketrans({"\\": BACKSLASH_STANDIN, **{c: "\\" + c for c in WIKI_SPECIALS}})
 _SAFE_HANDLE = re.compile(r"^[\w.@+:-]+$")
 _ZERO_WIDTH_SPACE = "\u200b"
@@ -51,8 +57,14 @@ def one_line(text: str) -> str:
 
 
 def escape_wiki(text: str) -> str:
-    """Issue text made inert in Jira wiki markup, on one line: pmsync's one wiki escaper."""
-    escaped = one_line(text).translate(_WIKI_TABLE)
+    """Issue text made inert in Jira wiki markup, on one line: pmsync's one wiki escaper.
+
+    Parentheses are escaped only where they open an emoticon: escaping them all would
+    change every body holding pmsync's own "(Europe/Berlin)". Each emoticon loses its first
+    character to a backslash (``\\(y)``, ``\\:)``), as pandoc's Jira writer does; ``:P`` and
+    ``:D`` run into a letter or digit (``Re:Deploy``) are no emoticon, so they stay as typed.
+    """
+    escaped = _EMOTICON_START.sub(r"\\", one_line(text).translate(_WIKI_TABLE))
     if _LINE_START_BLOCK.match(escaped):
         escaped = _ZERO_WIDTH_SPACE + escaped
     return escaped
@@ -93,7 +105,7 @@ def render_wiki(message: Message, *, cloud: bool) -> str:
             if url:
                 out.append(f"[{label}|{url}]")
             else:
-                out.append(f"{label} ({escape_wiki(part.url)})")
+                out.append(f"{label} {escape_wiki(f'({part.url})')}")  # "y" would make (y)
     return "".join(out)
 
 
