@@ -35,9 +35,9 @@ BACKSLASH_STANDIN = "\u29f5"  # "⧵": a lone "\" can pair with an escape into a
 _LINE_START_BLOCK = re.compile(r"^(h[1-6]|bq)\.", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
-_EMOTICON_START = re.compile(
-    "(?=" + "|".join(re.escape(e) for e in EMOTICONS + SMILEYS) + ")(?!:[PD][0-9A-Za-z])"
-)
+_EMOTICON = "|".join(re.escape(e) for e in EMOTICONS + SMILEYS)
+_EMOTICON_START = re.compile(f"(?!:[PD][0-9A-Za-z])(?={_EMOTICON})")
+_LIVE_EMOTICON = re.compile(rf"(?<!\\)(?!:[PD][0-9A-Za-z])(?=({_EMOTICON}))")  # unescaped
 _WIKI_TABLE = str.maketrans({"\\": BACKSLASH_STANDIN, **{c: "\\" + c for c in WIKI_SPECIALS}})
 _SAFE_HANDLE = re.compile(r"^[\w.@+:-]+$")
 _ZERO_WIDTH_SPACE = "\u200b"
@@ -87,15 +87,31 @@ def wiki_mention(person: Person, *, cloud: bool) -> str:
     return f"[~{person.handle}]"
 
 
+def _inert_across_parts(out: list[str], text_parts: set[int]) -> str:
+    """``out`` joined, with a backslash before each emoticon that issue text completes with
+    the part beside it (the template ``({title})`` and the title ``y``): ``escape_wiki`` sees
+    one part at a time. Emoticons the policy author wrote in markup stay."""
+    body = "".join(out)
+    live = list(_LIVE_EMOTICON.finditer(body))
+    if not live:
+        return body
+    from_text = [index in text_parts for index, part in enumerate(out) for _ in part]
+    breaks = {m.start() for m in live if any(from_text[m.start() : m.end(1)])}
+    return "".join("\\" * (index in breaks) + ch for index, ch in enumerate(body))
+
+
 def render_wiki(message: Message, *, cloud: bool) -> str:
     """Wiki markup for REST v2 (Cloud) and Data Center."""
     out: list[str] = []
+    text_parts: set[int] = set()
     for part in message.parts:
         if isinstance(part, Markup):
             out.append(part.text)
         elif isinstance(part, Text):
+            text_parts.add(len(out))
             out.append(escape_wiki(part.text))
         elif isinstance(part, Mention) and not part.notify:
+            text_parts.add(len(out))
             out.append(escape_wiki(part.person.display_name or part.person.handle))
         elif isinstance(part, Mention):
             out.append(wiki_mention(part.person, cloud=cloud))
@@ -106,7 +122,7 @@ def render_wiki(message: Message, *, cloud: bool) -> str:
                 out.append(f"[{label}|{url}]")
             else:
                 out.append(f"{label} {escape_wiki(f'({part.url})')}")  # "y" would make (y)
-    return "".join(out)
+    return _inert_across_parts(out, text_parts)
 
 
 def _text_node(text: str, href: str | None = None) -> AdfNode:

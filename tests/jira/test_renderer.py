@@ -23,6 +23,7 @@ from connectors.jira.renderer import (
 )
 from syncer.core.messages import Link, Markup, Mention, Message, Text
 from syncer.core.model import Person
+from syncer.core.templates import render_template
 
 JIRA_EMOTICONS = ["(y)", "(n)", "(i)", "(/)", "(x)", "(on)", "(off)", "(flag)", "(flagoff)"]
 JIRA_SMILEYS = [":)", ":(", ":P", ":D", ";)"]
@@ -151,6 +152,24 @@ class TestWikiEscaping:
         """An unsafe URL "y" is shown in pmsync's parentheses, which would make (y)."""
         body = render_wiki(_message(Link(label="PR", url="y")), cloud=True)
         assert body == "PR \\(y)"
+
+    def test_issue_text_cannot_complete_an_emoticon_with_the_template_around_it(self) -> None:
+        """A template's "({title})" and a title "y" would make (y); the author's own (y) stays."""
+        message = render_template("Fix ({title}) (y)", "pmsync:x", {"title": "y"}, [])
+        assert render_wiki(message, cloud=True) == "Fix \\(y) (y)"
+        quiet = _message(Markup(text="cc:"), Mention(person=Person(handle=")"), notify=False))
+        assert render_wiki(quiet, cloud=True) == "cc\\:)"
+
+    @given(
+        st.lists(st.tuples(st.sampled_from("():;"), emoticon_text.filter(bool))), st.text("():;")
+    )
+    def test_no_emoticon_straddles_markup_and_issue_text(
+        self, pairs: list[tuple[str, str]], last: str
+    ) -> None:
+        """Property: one-character markup around pieces of issue text makes no emoticon."""
+        parts = [p for markup, text in pairs for p in (Markup(text=markup), Text(text=text))]
+        rendered = render_wiki(_message(*parts, Markup(text=last[:1])), cloud=True)
+        assert LIVE_EMOTICON.search(rendered) is None
 
     @given(st.one_of(st.text(), emoticon_text))
     def test_any_issue_text_renders_as_inert_text_that_reads_back_unchanged(
