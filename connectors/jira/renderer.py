@@ -28,10 +28,16 @@ from syncer.core.messages import MARKER_PREFIX, Link, Markup, Mention, Message, 
 from syncer.core.model import Person
 
 WIKI_SPECIALS = frozenset("{}[]|*_-+^~?!#")
+# Jira's emoticons that WIKI_SPECIALS leaves whole; (!), (+), (*r) ... are already broken.
+EMOTICONS = ("(y)", "(n)", "(i)", "(/)", "(x)", "(on)", "(off)", "(flag)", "(flagoff)")
+SMILEYS = (":)", ":(", ":P", ":D", ";)")
 BACKSLASH_STANDIN = "\u29f5"  # "⧵": a lone "\" can pair with an escape into a "\\" line break
 _LINE_START_BLOCK = re.compile(r"^(h[1-6]|bq)\.", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+_EMOTICON = "|".join(re.escape(e) for e in EMOTICONS + SMILEYS)
+_EMOTICON_START = re.compile(f"(?!:[PD][0-9A-Za-z])(?={_EMOTICON})")
+_LIVE_EMOTICON = re.compile(rf"(?<!\\)(?!:[PD][0-9A-Za-z])(?=({_EMOTICON}))")  # unescaped
 _WIKI_TABLE = str.maketrans({"\\": BACKSLASH_STANDIN, **{c: "\\" + c for c in WIKI_SPECIALS}})
 _SAFE_HANDLE = re.compile(r"^[\w.@+:-]+$")
 _ZERO_WIDTH_SPACE = "\u200b"
@@ -51,8 +57,14 @@ def one_line(text: str) -> str:
 
 
 def escape_wiki(text: str) -> str:
-    """Issue text made inert in Jira wiki markup, on one line: pmsync's one wiki escaper."""
-    escaped = one_line(text).translate(_WIKI_TABLE)
+    """Issue text made inert in Jira wiki markup, on one line: pmsync's one wiki escaper.
+
+    Parentheses are escaped only where they open an emoticon: escaping them all would
+    change every body holding pmsync's own "(Europe/Berlin)". Each emoticon loses its first
+    character to a backslash (``\\(y)``, ``\\:)``), as pandoc's Jira writer does; ``:P`` and
+    ``:D`` run into a letter or digit (``Re:Deploy``) are no emoticon, so they stay as typed.
+    """
+    escaped = _EMOTICON_START.sub(r"\\", one_line(text).translate(_WIKI_TABLE))
     if _LINE_START_BLOCK.match(escaped):
         escaped = _ZERO_WIDTH_SPACE + escaped
     return escaped
@@ -75,15 +87,31 @@ def wiki_mention(person: Person, *, cloud: bool) -> str:
     return f"[~{person.handle}]"
 
 
+def _inert_across_parts(out: list[str], text_parts: set[int]) -> str:
+    """``out`` joined, with a backslash before each emoticon that issue text completes with
+    the part beside it (the template ``({title})`` and the title ``y``): ``escape_wiki`` sees
+    one part at a time. Emoticons the policy author wrote in markup stay."""
+    body = "".join(out)
+    live = list(_LIVE_EMOTICON.finditer(body))
+    if not live:
+        return body
+    from_text = [index in text_parts for index, part in enumerate(out) for _ in part]
+    breaks = {m.start() for m in live if any(from_text[m.start() : m.end(1)])}
+    return "".join("\\" * (index in breaks) + ch for index, ch in enumerate(body))
+
+
 def render_wiki(message: Message, *, cloud: bool) -> str:
     """Wiki markup for REST v2 (Cloud) and Data Center."""
     out: list[str] = []
+    text_parts: set[int] = set()
     for part in message.parts:
         if isinstance(part, Markup):
             out.append(part.text)
         elif isinstance(part, Text):
+            text_parts.add(len(out))
             out.append(escape_wiki(part.text))
         elif isinstance(part, Mention) and not part.notify:
+            text_parts.add(len(out))
             out.append(escape_wiki(part.person.display_name or part.person.handle))
         elif isinstance(part, Mention):
             out.append(wiki_mention(part.person, cloud=cloud))
@@ -93,8 +121,8 @@ def render_wiki(message: Message, *, cloud: bool) -> str:
             if url:
                 out.append(f"[{label}|{url}]")
             else:
-                out.append(f"{label} ({escape_wiki(part.url)})")
-    return "".join(out)
+                out.append(f"{label} {escape_wiki(f'({part.url})')}")  # "y" would make (y)
+    return _inert_across_parts(out, text_parts)
 
 
 def _text_node(text: str, href: str | None = None) -> AdfNode:

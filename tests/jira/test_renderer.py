@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from connectors.jira.renderer import (
     BACKSLASH_STANDIN,
+    EMOTICONS,
+    SMILEYS,
     WIKI_SPECIALS,
     escape_wiki,
     markers_in_body,
@@ -20,7 +23,19 @@ from connectors.jira.renderer import (
 )
 from syncer.core.messages import Link, Markup, Mention, Message, Text
 from syncer.core.model import Person
+from syncer.core.templates import render_template
 
+JIRA_EMOTICONS = ["(y)", "(n)", "(i)", "(/)", "(x)", "(on)", "(off)", "(flag)", "(flagoff)"]
+JIRA_SMILEYS = [":)", ":(", ":P", ":D", ";)"]
+# An emoticon Jira would draw: no escaping backslash before it; :P and :D not run into a word.
+LIVE_EMOTICON = re.compile(
+    r"(?<!\\)(?:\((?:y|n|i|/|x|on|off|flag|flagoff)\)|:\)|:\(|;\)|:[PD](?![0-9A-Za-z]))"
+)
+# Emoticons run together with their own characters, a word, an escape and a backslash.
+emoticon_text = st.lists(
+    st.sampled_from([*JIRA_EMOTICONS, *JIRA_SMILEYS, "(", ")", ":", ";", "y", "P", "-", "\\"]),
+    max_size=12,
+).map("".join)
 ALICE = Person(handle="712020:2f1e-aa", display_name="Alice")
 BOB_DC = Person(handle="bob.smith", display_name="Bob Smith")
 
@@ -37,7 +52,8 @@ def _unescape(rendered: str) -> str:
         ch = rendered[index]
         if ch == "\\":
             nxt = rendered[index + 1]
-            assert nxt in WIKI_SPECIALS, f"stray backslash before {nxt!r}"
+            opens_emoticon = rendered[index + 1 :].replace("\\", "").startswith(EMOTICONS + SMILEYS)
+            assert nxt in WIKI_SPECIALS or opens_emoticon, f"stray backslash before {nxt!r}"
             out.append(nxt)
             index += 2
             continue
@@ -111,14 +127,59 @@ class TestWikiEscaping:
         bad = render_wiki(_message(Link(label="x", url="javascript:alert(1)|y")), cloud=True)
         assert bad == "x (javascript:alert(1)\\|y)"
 
-    @given(st.text())
+    @pytest.mark.parametrize("token", JIRA_EMOTICONS + JIRA_SMILEYS)
+    def test_an_emoticon_in_issue_text_loses_its_first_character_to_a_backslash(
+        self, token: str
+    ) -> None:
+        """(y), :) ... stay text: Jira draws no icon for an escaped emoticon."""
+        assert escape_wiki(f"ok {token} done") == f"ok \\{token} done"
+        assert LIVE_EMOTICON.search(escape_wiki(f"ok {token} done")) is None
+
+    def test_the_renderer_knows_every_emoticon_jira_lists(self) -> None:
+        """The tokens the escaper breaks are the ones Jira's notation help lists."""
+        assert sorted(EMOTICONS + SMILEYS) == sorted(JIRA_EMOTICONS + JIRA_SMILEYS)
+
+    def test_emoticons_that_overlap_or_follow_an_escape_are_all_broken(self) -> None:
+        """:(y) holds two emoticons, -(x) follows an escaped special: each is escaped."""
+        assert escape_wiki(":(y) -(x) (flag)(flagoff)") == "\\:\\(y) \\-\\(x) \\(flag)\\(flagoff)"
+
+    def test_ordinary_parentheses_and_colons_are_unchanged(self) -> None:
+        """pmsync's own (Europe/Berlin), a time, Re:Deploy or :Pa are no emoticon."""
+        text = "Due 09:00 (Europe/Berlin) (yes) (info) Re:Deploy :Pa :D1 (a) ( y) :-)"
+        assert escape_wiki(text) == text.replace("-", "\\-")
+
+    def test_a_link_url_shown_as_text_cannot_close_an_emoticon(self) -> None:
+        """An unsafe URL "y" is shown in pmsync's parentheses, which would make (y)."""
+        body = render_wiki(_message(Link(label="PR", url="y")), cloud=True)
+        assert body == "PR \\(y)"
+
+    def test_issue_text_cannot_complete_an_emoticon_with_the_template_around_it(self) -> None:
+        """A template's "({title})" and a title "y" would make (y); the author's own (y) stays."""
+        message = render_template("Fix ({title}) (y)", "pmsync:x", {"title": "y"}, [])
+        assert render_wiki(message, cloud=True) == "Fix \\(y) (y)"
+        quiet = _message(Markup(text="cc:"), Mention(person=Person(handle=")"), notify=False))
+        assert render_wiki(quiet, cloud=True) == "cc\\:)"
+
+    @given(
+        st.lists(st.tuples(st.sampled_from("():;"), emoticon_text.filter(bool))), st.text("():;")
+    )
+    def test_no_emoticon_straddles_markup_and_issue_text(
+        self, pairs: list[tuple[str, str]], last: str
+    ) -> None:
+        """Property: one-character markup around pieces of issue text makes no emoticon."""
+        parts = [p for markup, text in pairs for p in (Markup(text=markup), Text(text=text))]
+        rendered = render_wiki(_message(*parts, Markup(text=last[:1])), cloud=True)
+        assert LIVE_EMOTICON.search(rendered) is None
+
+    @given(st.one_of(st.text(), emoticon_text))
     def test_any_issue_text_renders_as_inert_text_that_reads_back_unchanged(
         self, text: str
     ) -> None:
-        """Property: every special is escaped, no line break, and the text survives but for
-        control characters, which Jira neither shows nor always accepts."""
+        """Property: every special and emoticon is escaped, no line break, and the text
+        survives but for control characters, which Jira neither shows nor always accepts."""
         rendered = render_wiki(_message(Text(text=text)), cloud=True)
         assert "[~" not in rendered
+        assert LIVE_EMOTICON.search(rendered) is None
         assert not re.search(r"[\n\r\u2028\u2029\x0b\x0c\x1c-\x1e\x85]", rendered)
         expected = visible(" ".join(text.splitlines())).replace("\\", BACKSLASH_STANDIN)
         assert _unescape(rendered).removeprefix("\u200b") == expected

@@ -39,6 +39,7 @@ from syncer.report.model import WeeklyReport
 from syncer.report.render_html import render_html_document
 from syncer.report.render_json import render_json
 from tests.builders import NOW, example_policy, item, merged_pr
+from tests.jira.test_renderer import JIRA_EMOTICONS, JIRA_SMILEYS, LIVE_EMOTICON
 
 POLICY = example_policy()
 NASTY = [
@@ -72,6 +73,13 @@ NASTY = [
     " ",
     "\t",
     "\x00",
+    *JIRA_EMOTICONS,
+    *JIRA_SMILEYS,
+    "(",
+    ")",
+    ":",
+    "y",
+    "P",
 ]
 issue_text = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
@@ -189,9 +197,10 @@ class TestJiraEscaping:
     def test_wiki_markup_keeps_its_cells_and_mentions_nobody(
         self, shape: str | list[Shape], value: str
     ) -> None:
-        """No [~mention], no macro, no new heading, no extra link or cell."""
+        """No [~mention], no macro, no emoticon, no new heading, no extra link or cell."""
         body = render_wiki_document(document(shape, value))
         plain = render_wiki_document(document(shape, "x"))
+        assert LIVE_EMOTICON.search(body) is None
         lines, plain_lines = body.split("\n"), plain.split("\n")
         assert len(lines) == len(plain_lines)
         assert [pipes(line) for line in lines] == [pipes(line) for line in plain_lines]
