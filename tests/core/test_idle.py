@@ -17,7 +17,7 @@ from syncer.core.evaluate import evaluate
 from syncer.core.idle import CycleMemory, Joined, next_window_end
 from syncer.core.model import ActionItem, Evidence, EvidenceKind, ItemRef, Verification
 from syncer.core.tracker import Tracker, Verdict
-from syncer.service.daemon import MergedViews, merge_outcomes
+from syncer.service.daemon_merge import MergedViews, merge_outcomes
 from syncer.service.wiring import observed_from, open_state
 from tests.builders import NOW, example_policy, item
 from tests.core.test_directory import GONE, FakeDirectory

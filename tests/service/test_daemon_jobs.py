@@ -12,7 +12,8 @@ from structlog.testing import capture_logs
 
 from connectors.emulators.github import GitHubEmulator
 from connectors.emulators.github_model import ApiError
-from syncer.service.daemon import Backoff, Daemon, last_local, next_local
+from syncer.service.daemon import Daemon
+from syncer.service.daemon_timing import Backoff, last_local, next_local
 from syncer.service.settings import Settings
 from tests.service.support import (
     REPO,
