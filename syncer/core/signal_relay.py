@@ -65,6 +65,10 @@ class SignalRelay:
         os.close(self._write_fd)  # the relay's read sees end of file and the thread ends
         if self._thread is not None:
             self._thread.join(timeout=5)
+            if self._thread.is_alive():
+                # Still inside a slow callback: leave its pipe open rather than let its next
+                # read meet a closed descriptor, or one the process has reused meanwhile.
+                return
         os.close(self._read_fd)
 
     def _relay(self) -> None:
