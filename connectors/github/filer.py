@@ -25,6 +25,7 @@ from syncer.core.clock import system_clock
 from syncer.core.cursors import MemoryCursorStore
 from syncer.core.document import Document
 from syncer.core.errors import TransientError
+from syncer.core.model import ItemRef
 from syncer.core.policy import Policy
 from syncer.core.tracker_config import GitHubTracker, named_tracker
 from syncer.postmortem.filing import slug_of
@@ -42,6 +43,14 @@ class GitHubFiler:
     @property
     def name(self) -> str:
         return self.connector.name
+
+    @property
+    def hierarchy(self) -> GitHubConnector:
+        """The connector attaches the filed items as sub-issues (``LinksFiledIssues``)."""
+        return self.connector
+
+    def item_ref(self, issue: FiledIssue) -> ItemRef:
+        return ItemRef(tracker=self.connector.name, key=f"{self.repo_name}#{issue.key}")
 
     def render_form(self, document: Document) -> str:
         """Issue-form bodies are GitHub Markdown: the connector's own renderer writes them."""

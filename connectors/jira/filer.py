@@ -43,7 +43,7 @@ from connectors.jira.transport import jql_string
 from syncer.core.actions import Action, EditFiledIssue, FileIssue
 from syncer.core.document import Block, Document, Paragraph, Span
 from syncer.core.errors import PermanentError, TransientError
-from syncer.core.model import Priority
+from syncer.core.model import ItemRef, Priority
 from syncer.core.policy import Policy
 from syncer.core.tracker_config import JiraTracker, named_tracker
 from syncer.postmortem.filing import PM_MARKER_RE, RenderDocument, due_dates, parse_sections
@@ -97,6 +97,14 @@ class JiraFiler:
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def hierarchy(self) -> JiraConnector:
+        """The connector links the filed items from the postmortem (``LinksFiledIssues``)."""
+        return self.connector
+
+    def item_ref(self, issue: FiledIssue) -> ItemRef:
+        return ItemRef(tracker=self.connector.name, key=issue.key)
 
     def write_cost(self, action: Action) -> int:
         """Write requests of a filing (``syncer.core.tracker.PricesWrites``): one POST to create

@@ -7,7 +7,8 @@ the GitHub connector; everything it calls is pure. Exit codes (``syncer.core.exi
 findings, unless ``--force``; dry runs too, so what they show is what would be filed), 3 a
 tracker refused or failed a filing request (what was filed before it stays filed, and a rerun
 picks up from the markers), 4 the write budget, a rate limit or a lost leadership left issues
-unfiled (rerun later). Filing writes go through the one applier (``filing_apply``).
+unfiled or unlinked (rerun later). Filing writes go through the one applier
+(``filing_apply``), and so do the links that make each item a child of the postmortem issue.
 """
 
 from __future__ import annotations
@@ -304,6 +305,11 @@ def _file(
         print(filing.describe(step))
     for orphan in result.orphans:
         print(f"orphan  {orphan.url}: no longer in the record (left as it is)")
+    parent = result.postmortem.key if result.postmortem is not None else "the postmortem issue"
+    for child in result.links_planned:
+        print(f"link    {child.key} under {parent}")
+    for slug in result.links_after_filing:
+        print(f"link    {slug} under {parent}, once filed")
     if args.dry_run:
         print(f"dry run: {result.planned} write(s) planned, nothing written")
         return EXIT_OK
@@ -311,13 +317,16 @@ def _file(
 
     for failed in result.failed:
         print(f"{args.file}: filing stopped: {REDACTOR.redact_text(failed.error)}", file=sys.stderr)
+    if result.postmortem is not None:
+        there = len(result.links_already)
+        print(f"linked under {parent}: {result.linked} new, {there} already there")
     print(f"filed: {result.created} created, {result.updated} updated")
     if result.failed:
         return ExitCode.TRACKER_FAILED
     if result.waiting:
         print(
-            f"{result.waiting} issue(s) wait for the write budget or a rate limit; rerun "
-            "later, nothing is filed twice",
+            f"{result.waiting} issue(s) or link(s) wait for the write budget or a rate limit; "
+            "rerun later, nothing is filed or linked twice",
             file=sys.stderr,
         )
         return ExitCode.WORK_LEFT

@@ -6,19 +6,24 @@ each ``Update`` an ``EditFiledIssue``, one ``ItemChange`` per issue, executed by
 requests, the fence asked before each write, each filing in the ledger, and a dry run that is
 the ``DryRun`` executor. The postmortem issue goes first, on a plan of its own, because the
 action items link to its URL; when it could not be filed the items wait for the rerun, which
-finds what was filed by its markers and files nothing twice.
+finds what was filed by its markers and files nothing twice. Last, when the filer's tracker
+can (``LinksFiledIssues``), every action item filed or found becomes a child of the
+postmortem issue, planned like ``postmortem link`` (``syncer.postmortem.linking``: one read
+of the postmortem's children, only the missing links) and executed by the same executor
+within what the filing left of the budget.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 
 from syncer.core.actions import Action, EditFiledIssue, FileIssue, ItemChange, Plan
-from syncer.core.apply import ApplyResult, Failed, choose_executor
+from syncer.core.apply import ApplyResult, Executor, Failed, choose_executor
 from syncer.core.ledger import Ledger, MemoryLedger
+from syncer.core.model import ItemRef
 from syncer.core.policy import Policy
 from syncer.core.tracker import PricesWrites
 from syncer.postmortem.filing import (
@@ -28,9 +33,18 @@ from syncer.postmortem.filing import (
     plan_actions,
     plan_postmortem,
 )
-from syncer.postmortem.filing_model import Create, FiledIssue, Filer, FilingLabels, Step, Update
+from syncer.postmortem.filing_model import (
+    Create,
+    FiledIssue,
+    Filer,
+    FilingLabels,
+    LinksFiledIssues,
+    Step,
+    Update,
+)
+from syncer.postmortem.linking import read_and_plan
 from syncer.postmortem.schema import Incident
-from syncer.postmortem.slug import POSTMORTEM_SLUG
+from syncer.postmortem.slug import POSTMORTEM_SLUG, action_slugs
 
 Clock = Callable[[], datetime]
 
@@ -120,6 +134,12 @@ class FilingResult:
     applied: list[ApplyResult] = field(default_factory=list)
     items_waiting: int = 0
     """Action items not tried because the postmortem issue could not be filed first."""
+    postmortem: ItemRef | None = None
+    """The postmortem issue as the parent of the action items, when the tracker links them."""
+    links_already: tuple[ItemRef, ...] = ()
+    """Action items that were already children of the postmortem issue."""
+    links_after_filing: tuple[str, ...] = ()
+    """Dry run: slugs of the action items to be filed, hence linked, by the real run."""
 
     def _done(self, kind: str) -> int:
         return sum(
@@ -135,6 +155,20 @@ class FilingResult:
         return self._done("edit_filed_issue")
 
     @property
+    def linked(self) -> int:
+        return self._done("link_child")
+
+    @property
+    def links_planned(self) -> list[ItemRef]:
+        """The children a dry run would attach (the items already filed)."""
+        return [
+            d.action.child
+            for r in self.applied
+            for d in r.done
+            if d.action.kind == "link_child" and d.outcome == "planned"
+        ]
+
+    @property
     def planned(self) -> int:
         return sum(r.count("planned") for r in self.applied)
 
@@ -144,8 +178,9 @@ class FilingResult:
 
     @property
     def waiting(self) -> int:
-        """Issues left for a rerun by the budget, a rate limit or a lost leadership (the
-        action items too when the postmortem issue itself could not be filed)."""
+        """Issues and links left for a rerun by the budget, a rate limit or a lost
+        leadership (the action items too when the postmortem issue itself could not be
+        filed)."""
         return sum(len(r.backlog) for r in self.applied) + self.items_waiting
 
     @property
@@ -176,19 +211,22 @@ def file_incident(
     clock: Clock | None = None,
     fence: Callable[[], bool] = lambda: True,
 ) -> FilingResult:
-    """File or update the postmortem issue, then every action item linking back to it.
+    """File or update the postmortem issue, then every action item linking back to it, then
+    attach the items to the postmortem issue as its children (when the filer can).
 
     One read (``find_filed``), then the writes through the executor, within the policy's
-    write budget (``operations.max_writes_per_cycle``, in requests). ``clock`` stamps the
-    ledger (default: ``today`` at midnight UTC, so the core reads no clock).
+    write budget (``operations.max_writes_per_cycle``, in requests); linking reads the
+    postmortem's children once more. ``clock`` stamps the ledger (default: ``today`` at
+    midnight UTC, so the core reads no clock).
     """
     labels = labels or FilingLabels.for_tracker(first_github(policy))
     filed = filer.find_filed(incident.id)
     target = FilingTarget(filer, filed)
+    linker = filer if isinstance(filer, LinksFiledIssues) else None
     executor, _ = choose_executor(
         dry_run=dry_run,
         shadow=False,
-        trackers={},
+        trackers={linker.hierarchy.name: linker.hierarchy} if linker is not None else {},
         filers={tracker: target},
         ledger=ledger if ledger is not None else MemoryLedger(),
         clock=clock or _midnight(today),
@@ -210,4 +248,43 @@ def file_incident(
     rest = executor.execute(
         Plan(filing_changes(steps, tracker, incident.id), budget=max(budget - first.spent, 0))
     )
-    return FilingResult([pm_step, *steps], target.issues, orphans(incident, filed), [first, rest])
+    result = FilingResult([pm_step, *steps], target.issues, orphans(incident, filed), [first, rest])
+    if linker is None:
+        return result
+    return _link_children(linker, executor, result, incident, budget, dry_run=dry_run)
+
+
+def _link_children(
+    linker: LinksFiledIssues,
+    executor: Executor,
+    result: FilingResult,
+    incident: Incident,
+    budget: int,
+    *,
+    dry_run: bool,
+) -> FilingResult:
+    """Attach each filed action item under the postmortem issue: one read of its children,
+    a ``LinkChild`` for each missing one, within the budget the filing left.
+
+    Nothing is read when writes already stopped (a rate limit, a lost leadership): the
+    rerun links what this run filed. A dry run lists the links of the items not filed yet.
+    """
+    if any(r.rate_limited or r.fenced for r in result.applied):
+        return result
+    slugs = action_slugs(incident)
+    pending = tuple(slug for slug in slugs if slug not in result.issues) if dry_run else ()
+    pm = result.issues.get(POSTMORTEM_SLUG)
+    if pm is None:
+        return replace(result, links_after_filing=pending)
+    parent = linker.item_ref(pm)
+    children = [linker.item_ref(result.issues[slug]) for slug in slugs if slug in result.issues]
+    if not children:
+        return replace(result, postmortem=parent, links_after_filing=pending)
+    plan, already = read_and_plan(linker.hierarchy, parent, children, max(budget - result.spent, 0))
+    return replace(
+        result,
+        applied=[*result.applied, executor.execute(plan)],
+        postmortem=parent,
+        links_already=already,
+        links_after_filing=pending,
+    )

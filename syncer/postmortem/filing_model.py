@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from syncer.core.document import Document
-from syncer.core.model import Priority, Severity
+from syncer.core.model import ItemRef, Priority, Severity
+from syncer.core.tracker import Tracker
 from syncer.core.tracker_config import GitHubTracker
 
 
@@ -102,6 +103,22 @@ class Filer(Protocol):
         labels: Sequence[str] | None = None,
         assignees: Sequence[str] | None = None,
     ) -> FiledIssue: ...
+
+
+@runtime_checkable
+class LinksFiledIssues(Protocol):
+    """A filer whose tracker can make the postmortem issue the parent of its action items
+    (optional: a filer without it files without linking).
+
+    ``hierarchy`` is the tracker connector the filer writes through, which implements
+    ``syncer.core.tracker.LinksChildren``; ``item_ref`` names a filed issue as that
+    connector does (``owner/repo#N`` on GitHub, ``KEY-N`` on Jira).
+    """
+
+    @property
+    def hierarchy(self) -> Tracker: ...
+
+    def item_ref(self, issue: FiledIssue) -> ItemRef: ...
 
 
 @dataclass(frozen=True)

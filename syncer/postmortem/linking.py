@@ -62,6 +62,20 @@ def wanted_children(parent: ItemRef, children: Sequence[ItemRef]) -> list[ItemRe
     return wanted
 
 
+def read_and_plan(
+    tracker: Tracker, parent: ItemRef, children: Sequence[ItemRef], budget: int | None
+) -> tuple[Plan, tuple[ItemRef, ...]]:
+    """The parent's children read once, then the plan of the missing links, and the wanted
+    children already there (``postmortem link`` and ``postmortem file`` alike)."""
+    if not isinstance(tracker, LinksChildren):
+        raise LinkRequestError(f"{tracker.name} cannot make one issue the parent of another")
+    wanted_children(parent, children)
+    linked = tracker.children(parent)
+    wanted = {child.key.casefold() for child in children}
+    already = tuple(ref for ref in linked if ref.key.casefold() in wanted)
+    return plan_links(parent, children, linked, budget), already
+
+
 @dataclass(frozen=True)
 class LinkResult:
     """What ``link_items`` found and did: the plan, the children already there, the result."""
@@ -84,13 +98,7 @@ def link_items(
 ) -> LinkResult:
     """Read the parent's children (one read), plan the rest, execute the plan within
     ``operations.max_writes_per_cycle`` write requests."""
-    if not isinstance(tracker, LinksChildren):
-        raise LinkRequestError(f"{tracker.name} cannot make one issue the parent of another")
-    wanted_children(parent, children)
-    linked = tracker.children(parent)
-    plan = plan_links(parent, children, linked, policy.operations.max_writes_per_cycle)
-    wanted = {child.key.casefold() for child in children}
-    already = tuple(ref for ref in linked if ref.key.casefold() in wanted)
+    plan, already = read_and_plan(tracker, parent, children, policy.operations.max_writes_per_cycle)
     executor, _ = choose_executor(
         dry_run=dry_run,
         shadow=False,

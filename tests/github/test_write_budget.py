@@ -117,8 +117,9 @@ class TestBudgetInRequests:
         # label and the issue; the log: its label, the log issue and the week's comment.
         assert result.spent == 12
         assert len([a for c in changes for a in c.actions]) == 5
-        # The postmortem and its four action items: one POST each.
-        assert filing.spent == filing.created == 5
+        # The postmortem and its four action items: one POST each; each item attached as a
+        # sub-issue of the postmortem: one POST each.
+        assert (filing.spent, filing.created, filing.linked) == (9, 5, 4)
         assert sorted(emulator.labels_of("acme/api", number)) == sorted(
             ["postmortem-action", *NEW_LABELS]
         )

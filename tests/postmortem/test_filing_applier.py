@@ -122,8 +122,12 @@ class TestInterruptedFiling:
         filed = slugs_filed(emulator)
         assert filed == Counter(dict.fromkeys(filed, 1))
         assert len(filed) == 5
-        done = Counter(e.item_key for e in ledger.entries if e.outcome == "done")
+        done = Counter(
+            e.item_key for e in ledger.entries if e.outcome == "done" and e.kind == "file_issue"
+        )
         assert done == Counter({f"{INCIDENT}:{slug}": 1 for slug in filed})
+        links = Counter(e.item_key for e in ledger.entries if e.kind == "link_child")
+        assert links == Counter({f"acme/api#{n}": 1 for n in (2, 3, 4, 5)})
 
     def test_a_postmortem_whose_answer_was_lost_is_found_not_filed_again(
         self, emulator: GitHubEmulator, github_policy: Policy, record: Record
@@ -151,10 +155,10 @@ class TestInterruptedFiling:
     def test_the_budget_spent_on_a_filing_equals_the_write_requests_received(
         self, emulator: GitHubEmulator, github_policy: Policy, record: Record
     ) -> None:
-        """Five POSTs, five charged."""
+        """Five issue POSTs and four sub-issue POSTs, nine charged."""
         emulator.reset_counters()
         result = file_once(record, github_policy, MemoryLedger())
-        assert result.spent == write_requests(emulator) == 5
+        assert result.spent == write_requests(emulator) == 9
 
     def test_a_budget_smaller_than_the_filing_leaves_the_rest_for_the_rerun(
         self, emulator: GitHubEmulator, github_policy: Policy, record: Record
@@ -162,7 +166,8 @@ class TestInterruptedFiling:
         operations = github_policy.operations.model_copy(update={"max_writes_per_cycle": 3})
         policy = github_policy.model_copy(update={"operations": operations})
         result = file_once(record, policy, MemoryLedger())
-        assert (result.created, result.waiting, result.spent) == (3, 2, 3)
+        # two issues wait, and the links of the two items filed (no budget left for them)
+        assert (result.created, result.waiting, result.spent) == (3, 4, 3)
         assert write_requests(emulator) == 3
 
 
@@ -214,5 +219,81 @@ class TestLedgerOfTheStateStore:
             )
         finally:
             store.close()
-        assert Counter((e.kind, e.outcome) for e in rows) == Counter({("file_issue", "done"): 5})
+        assert Counter((e.kind, e.outcome) for e in rows) == Counter(
+            {("file_issue", "done"): 5, ("link_child", "done"): 4}
+        )
         assert {e.tracker for e in rows} == {"github"}
+
+
+def sub_issue_numbers(emulator: GitHubEmulator) -> list[int]:
+    """The postmortem's (issue 1) sub-issues as GitHub lists them."""
+    import requests
+
+    answer = requests.get(
+        f"{emulator.base_url}/repos/acme/api/issues/1/sub_issues",
+        headers={"Authorization": f"token {TOKEN}"},
+        timeout=5,
+    )
+    return [row["number"] for row in answer.json()]
+
+
+def with_budget(policy: Policy, writes: int) -> Policy:
+    operations = policy.operations.model_copy(update={"max_writes_per_cycle": writes})
+    return policy.model_copy(update={"operations": operations})
+
+
+class TestActionItemsBecomeSubIssues:
+    def test_the_first_run_files_and_links_each_item_and_a_rerun_writes_nothing(
+        self, emulator: GitHubEmulator, github_policy: Policy, record: Record
+    ) -> None:
+        """First run: 5 issues and 4 sub-issues in 15 requests (1 list, 5 POSTs, 1 sub-issue
+        list, then a GET and a POST per item); rerun: the two lists, nothing written."""
+        emulator.reset_counters()
+        first = file_once(record, github_policy, MemoryLedger())
+        assert (first.created, first.linked, first.waiting) == (5, 4, 0)
+        assert first.postmortem is not None
+        assert first.postmortem.key == "acme/api#1"
+        assert sum(emulator.counters.values()) == 15
+        assert sub_issue_numbers(emulator) == [2, 3, 4, 5]
+
+        emulator.reset_counters()
+        second = file_once(record, github_policy, MemoryLedger())
+        assert (second.created, second.updated, second.linked, second.waiting) == (0, 0, 0, 0)
+        assert [ref.key for ref in second.links_already] == [f"acme/api#{n}" for n in (2, 3, 4, 5)]
+        assert write_requests(emulator) == 0
+        assert sum(emulator.counters.values()) == emulator.request_count("GET") == 2
+
+    def test_a_budget_cut_mid_links_leaves_the_rest_for_a_rerun_that_links_each_once(
+        self, emulator: GitHubEmulator, github_policy: Policy, record: Record
+    ) -> None:
+        """Budget 7: five issues and two links, two links wait; the rerun makes those two."""
+        ledger = MemoryLedger()
+        first = file_once(record, with_budget(github_policy, 7), ledger)
+        assert (first.created, first.linked, first.waiting, first.spent) == (5, 2, 2, 7)
+        assert sub_issue_numbers(emulator) == [2, 3]
+
+        second = file_once(record, with_budget(github_policy, 7), ledger)
+        assert (second.created, second.linked, second.waiting, second.spent) == (0, 2, 0, 2)
+        assert len(second.links_already) == 2
+        assert sub_issue_numbers(emulator) == [2, 3, 4, 5]
+        links = Counter(e.item_key for e in ledger.entries if e.kind == "link_child")
+        assert links == Counter({f"acme/api#{n}": 1 for n in (2, 3, 4, 5)})
+
+    def test_a_dry_run_lists_the_links_it_would_make_and_writes_nothing(
+        self, emulator: GitHubEmulator, github_policy: Policy, record: Record
+    ) -> None:
+        """Before filing: four links once the items are filed; after a cut run: the two
+        missing links as planned ``LinkChild`` actions, no write, no ledger row."""
+        before = file_once(record, github_policy, MemoryLedger(), dry_run=True)
+        assert len(before.links_after_filing) == 4
+        assert before.links_planned == []
+
+        file_once(record, with_budget(github_policy, 7), MemoryLedger())
+        ledger = MemoryLedger()
+        emulator.reset_counters()
+        after = file_once(record, github_policy, ledger, dry_run=True)
+        assert [ref.key for ref in after.links_planned] == ["acme/api#4", "acme/api#5"]
+        assert (after.links_after_filing, after.planned, after.linked) == ((), 2, 0)
+        assert write_requests(emulator) == 0
+        assert ledger.entries == []
+        assert sub_issue_numbers(emulator) == [2, 3]

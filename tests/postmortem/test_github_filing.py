@@ -59,13 +59,18 @@ class TestFilingThroughPyGithub:
     def test_filing_creates_five_issues_and_a_rerun_writes_nothing(
         self, emulator: GitHubEmulator, policy_file: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """First run: 5 POSTs after one list request; second run: one GET, no write."""
+        """First run: 5 issue POSTs after one list request, then the postmortem's sub-issues
+        listed once and each item read and attached (4 GETs, 4 POSTs); second run: the two
+        lists, no write."""
         argv = ["file", str(EXAMPLE), "--config", str(policy_file), "--today", "2026-11-04"]
         code, out, _ = run(argv, capsys)
         assert code == 0
-        assert out.splitlines()[-1] == "filed: 5 created, 0 updated"
-        assert writes(emulator) == {"POST": 5, "PATCH": 0, "PUT": 0, "DELETE": 0}
-        assert emulator.request_count("GET") == 1
+        assert out.splitlines()[-2:] == [
+            "linked under acme/api#1: 4 new, 0 already there",
+            "filed: 5 created, 0 updated",
+        ]
+        assert writes(emulator) == {"POST": 9, "PATCH": 0, "PUT": 0, "DELETE": 0}
+        assert emulator.request_count("GET") == 6
 
         item = emulator.issue("acme/api", 3)
         assert item["title"] == "Add an output filter rule for internal-note markers"
@@ -83,9 +88,12 @@ class TestFilingThroughPyGithub:
         emulator.reset_counters()
         code, out, _ = run(argv, capsys)
         assert code == 0
-        assert out.splitlines()[-1] == "filed: 0 created, 0 updated"
+        assert out.splitlines()[-2:] == [
+            "linked under acme/api#1: 0 new, 4 already there",
+            "filed: 0 created, 0 updated",
+        ]
         assert writes(emulator) == {"POST": 0, "PATCH": 0, "PUT": 0, "DELETE": 0}
-        assert emulator.request_count("GET") == 1
+        assert emulator.request_count("GET") == 2
 
     def test_a_changed_record_patches_only_the_changed_issues(
         self,
@@ -120,6 +128,37 @@ class TestFilingThroughPyGithub:
         assert out.splitlines()[-1] == "dry run: 5 write(s) planned, nothing written"
         assert writes(emulator) == {"POST": 0, "PATCH": 0, "PUT": 0, "DELETE": 0}
         assert emulator.request_count() == 1
+
+    def test_dry_run_lists_the_links_it_would_make(
+        self, emulator: GitHubEmulator, policy_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Before filing: each item's link once it is filed; after a sub-issue was removed
+        by hand: that one link, planned, and nothing written."""
+        import requests
+
+        argv = ["file", str(EXAMPLE), "--config", str(policy_file), "--today", "2026-11-04"]
+        code, out, _ = run([*argv, "--dry-run"], capsys)
+        assert code == 0
+        links = [line for line in out.splitlines() if line.startswith("link ")]
+        assert len(links) == 4
+        assert all(line.endswith(" under the postmortem issue, once filed") for line in links)
+
+        assert run(argv, capsys)[0] == 0
+        answer = requests.delete(
+            f"{emulator.base_url}/repos/acme/api/issues/1/sub_issue",
+            json={"sub_issue_id": emulator.issue("acme/api", 3)["id"]},
+            headers={"Authorization": f"token {TOKEN}"},
+            timeout=5,
+        )
+        assert answer.status_code == 200
+        emulator.reset_counters()
+        code, out, _ = run([*argv, "--dry-run"], capsys)
+        assert code == 0
+        assert [line for line in out.splitlines() if line.startswith("link ")] == [
+            "link    acme/api#3 under acme/api#1"
+        ]
+        assert out.splitlines()[-1] == "dry run: 1 write(s) planned, nothing written"
+        assert writes(emulator) == {"POST": 0, "PATCH": 0, "PUT": 0, "DELETE": 0}
 
 
 class TestLintGate:
@@ -189,7 +228,7 @@ class TestLintGate:
         assert out.splitlines()[-1] == "filed: 5 created, 0 updated"
         warnings = [line for line in err.splitlines() if line.startswith("warning (--force)")]
         assert len(warnings) == 2
-        assert writes(emulator)["POST"] == 5
+        assert writes(emulator)["POST"] == 5 + 4  # the issues, then the sub-issue links
 
 
 class TestReadBackByPmsync:

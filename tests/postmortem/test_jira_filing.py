@@ -23,7 +23,9 @@ from syncer.cli.main import main as pmsync_main
 from syncer.core.config_loader import load_model_file
 from syncer.core.cursors import MemoryCursorStore
 from syncer.core.evaluate import evaluate
+from syncer.core.ledger import MemoryLedger
 from syncer.core.policy import Policy
+from syncer.postmortem.filing_apply import FilingResult
 
 from .conftest import EXAMPLE, edit, example_text
 from .test_cli import run
@@ -130,12 +132,26 @@ class TestFilingIntoJira:
         # the postmortem document is wiki markup: on v3 it follows through v2 (Cloud converts)
         v2_puts = 1 if site.version == "3" else 0
         assert created.get(("PUT", "/rest/api/2/issue/{issueIdOrKey}"), 0) == v2_puts
-        assert sum(created.values()) == 5 + v2_puts
+        # each action item linked from the postmortem: one issueLink POST each
+        assert created[("POST", f"/rest/api/{site.version}/issueLink")] == 4
+        assert sum(created.values()) == 5 + v2_puts + 4
+        assert [(kind, inward) for kind, _, inward in site.emulator.links_of("REL-1")] == [
+            ("Relates", "REL-1")
+        ] * 4
+        assert sorted(outward for _, outward, _ in site.emulator.links_of("REL-1")) == [
+            "REL-2",
+            "REL-3",
+            "REL-4",
+            "REL-5",
+        ]
 
         site.emulator.reset_counters()
         code, out, _ = run(file_argv(site), capsys)
         assert code == 0
-        assert out.splitlines()[-1] == "filed: 0 created, 0 updated"
+        assert out.splitlines()[-2:] == [
+            "linked under REL-1: 0 new, 4 already there",
+            "filed: 0 created, 0 updated",
+        ]
         assert site.writes() == {}
         search = "/search/jql" if site.cloud else "/search"
         assert site.reads()[f"/rest/api/{site.version}{search}"] == 1
@@ -331,7 +347,8 @@ class TestBudgetInRequests:
             assert result.spent == write_requests(site)
             return result.spent
 
-        assert file(EXAMPLE) == (6 if site.version == "3" else 5)
+        # ... and one issue-link POST per action item (four) under the postmortem.
+        assert file(EXAMPLE) == (6 if site.version == "3" else 5) + 4
         changed = tmp_path / "inc.yaml"
         changed.write_text(
             edit(example_text(), "    owner: frank\n", "    owner: carol\n"), "utf-8"
@@ -352,7 +369,7 @@ class TestInterruptedFiling:
 
         from connectors.jira.filer import jira_filer_from_policy
         from syncer.core.ledger import MemoryLedger
-        from syncer.postmortem.filing_apply import FilingResult, file_incident
+        from syncer.postmortem.filing_apply import file_incident
         from syncer.postmortem.record import load_file
 
         policy = site.policy()
@@ -387,5 +404,81 @@ class TestInterruptedFiling:
         )
         assert len(slugs) == 5
         assert set(slugs.values()) == {1}
-        done = Counter(e.item_key for e in ledger.entries if e.outcome == "done")
+        done = Counter(
+            e.item_key for e in ledger.entries if e.outcome == "done" and e.kind == "file_issue"
+        )
         assert done == Counter({f"{incident.id}:{slug}": 1 for slug in slugs})
+        links = Counter(e.item_key for e in ledger.entries if e.kind == "link_child")
+        assert sorted(links.values()) == [1, 1, 1, 1]
+
+
+class TestActionItemsLinkedFromThePostmortem:
+    def file(self, site: Site, ledger: MemoryLedger, budget: int | None = None) -> FilingResult:
+        from connectors.jira.filer import jira_filer_from_policy
+        from syncer.postmortem.filing_apply import file_incident
+        from syncer.postmortem.record import load_file
+
+        policy = site.policy()
+        if budget is not None:
+            operations = policy.operations.model_copy(update={"max_writes_per_cycle": budget})
+            policy = policy.model_copy(update={"operations": operations})
+        today = date(2026, 11, 4)
+        incident = load_file(EXAMPLE, policy, today).incident
+        filer, labels = jira_filer_from_policy(
+            policy, None, incident, lambda: today, lambda: NOW, render_form=render_document
+        )
+        site.emulator.reset_counters()
+        return file_incident(
+            filer, incident, policy, today, labels, tracker="jira", ledger=ledger, clock=lambda: NOW
+        )
+
+    def test_a_budget_cut_mid_links_leaves_the_rest_for_a_rerun_that_links_each_once(
+        self, site: Site
+    ) -> None:
+        """The filing's writes and two links fit; the rerun links the other two; a third
+        run writes nothing. Each link exists once, each in the ledger once."""
+        from collections import Counter
+
+        from syncer.core.ledger import MemoryLedger
+
+        ledger = MemoryLedger()
+        filing = 6 if site.version == "3" else 5
+        first = self.file(site, ledger, budget=filing + 2)
+        assert (first.created, first.linked, first.waiting) == (5, 2, 2)
+        assert first.spent == write_requests(site) == filing + 2
+        assert len(site.emulator.links_of("REL-1")) == 2
+
+        second = self.file(site, ledger, budget=filing + 2)
+        assert (second.created, second.linked, second.waiting) == (0, 2, 0)
+        assert second.spent == write_requests(site) == 2
+        children = sorted(outward for _, outward, _ in site.emulator.links_of("REL-1"))
+        assert children == ["REL-2", "REL-3", "REL-4", "REL-5"]
+
+        third = self.file(site, ledger)
+        assert (third.linked, len(third.links_already), write_requests(site)) == (0, 4, 0)
+        links = Counter(e.item_key for e in ledger.entries if e.kind == "link_child")
+        assert links == Counter(dict.fromkeys(children, 1))
+
+    def test_linking_costs_one_read_of_the_postmortem_and_a_read_and_a_post_per_link(
+        self, site: Site
+    ) -> None:
+        """First run: the filing's requests, then the postmortem's links read once and, per
+        item, the check and the issueLink POST (9 requests); rerun: that one read more than
+        the filing's reads, nothing written."""
+        from syncer.core.ledger import MemoryLedger
+
+        version = site.version
+        issue, link = (
+            f"/rest/api/{version}/issue/{{issueIdOrKey}}",
+            f"/rest/api/{version}/issueLink",
+        )
+        self.file(site, MemoryLedger())
+        counted = site.emulator.counters
+        assert (counted[("GET", issue, 200)], counted[("POST", link, 201)]) == (5, 4)
+        first = {"cloud-v2": 24, "cloud-v3": 25, "datacenter-v2": 18}
+        assert sum(counted.values()) == first[f"{site.mode}-v{version}"]
+
+        self.file(site, MemoryLedger())
+        assert write_requests(site) == 0
+        assert site.emulator.counters[("GET", issue, 200)] == 1
+        assert sum(site.emulator.counters.values()) == (4 if site.cloud else 9)
